@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# The local stack Slipway needs: Redis, Docker Engine (with BuildKit), a CNCF distribution registry
+# and QEMU binfmt handlers. `up` installs (Debian, as root) and starts whatever is missing and is a
+# no-op when everything already runs; `status` only checks; `down` stops what `up` started.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DATA=${SLIPWAY_DATA_DIR:-$ROOT/.data}
+REDIS_PORT=${SLIPWAY_REDIS_PORT:-6379}
+REGISTRY_ADDR=${SLIPWAY_REGISTRY_ADDR:-127.0.0.1:5000}
+API_URL=${SLIPWAY_API_URL:-http://127.0.0.1:8080}
+NOTIFY_TOKEN=${SLIPWAY_REGISTRY_NOTIFY_TOKEN:-slipway-local-notify}
+DOCKER_SOCK=${SLIPWAY_DOCKER_SOCKET:-/var/run/docker.sock}
+PACKAGES=(redis-server docker.io containerd runc iptables docker-registry qemu-user-static binfmt-support git curl)
+
+log() { printf 'stack: %s\n' "$*" >&2; }
+die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
+
+is_root() { [ "$(id -u)" = 0 ]; }
+is_debian() { [ -f /etc/debian_version ] && command -v apt-get >/dev/null; }
+
+missing_packages() {
+  local p
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || printf '%s\n' "$p"
+  done
+}
+
+install_packages() {
+  local missing
+  missing=$(missing_packages | tr '\n' ' ')
+  [ -z "${missing// /}" ] && return 0
+  if ! is_root || ! is_debian; then
+    die "missing packages: $missing
+  install them as root on Debian: apt-get install -y $missing
+  (elsewhere: Redis >= 6, Docker Engine >= 20.10, the CNCF distribution registry, qemu-user-static with binfmt handlers)"
+  fi
+  log "installing: $missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # Debian's packages try to start their daemons through init scripts; we start them ourselves below.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+}
+
+redis_up() { redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
+docker_up() { curl -sf --unix-socket "$DOCKER_SOCK" http://localhost/_ping >/dev/null 2>&1; }
+registry_up() { curl -sf "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1; }
+binfmt_up() { [ -f /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && grep -q enabled /proc/sys/fs/binfmt_misc/qemu-aarch64; }
+
+wait_for() { # name check-fn seconds
+  local i
+  for ((i = 0; i < $3 * 10; i++)); do "$2" && return 0; sleep 0.1; done
+  die "$1 did not come up in $3 s; see $DATA/logs/$1.log"
+}
+
+start_redis() {
+  redis_up && return 0
+  mkdir -p "$DATA/redis" "$DATA/logs"
+  log "starting redis on 127.0.0.1:$REDIS_PORT"
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DATA/redis" --appendonly yes \
+    --save '' --daemonize yes --pidfile "$DATA/redis/redis.pid" --logfile "$DATA/logs/redis.log"
+  wait_for redis redis_up 10
+}
+
+start_docker() {
+  docker_up && return 0
+  is_root || die "Docker Engine is not answering on $DOCKER_SOCK and starting it needs root"
+  mkdir -p "$DATA/logs"
+  # cgroup v2 must be mounted for runc; a minimal VM may come without it.
+  if ! mountpoint -q /sys/fs/cgroup; then mount -t cgroup2 none /sys/fs/cgroup; fi
+  log "starting dockerd"
+  nohup dockerd --host "unix://$DOCKER_SOCK" >"$DATA/logs/dockerd.log" 2>&1 &
+  echo $! >"$DATA/dockerd.pid"
+  wait_for dockerd docker_up 60
+}
+
+write_registry_config() {
+  mkdir -p "$DATA/registry/storage"
+  cat >"$DATA/registry/config.yml" <<YAML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $DATA/registry/storage
+  delete:
+    enabled: true
+  cache:
+    blobdescriptor: inmemory
+http:
+  addr: $REGISTRY_ADDR
+  headers:
+    X-Content-Type-Options: [nosniff]
+notifications:
+  endpoints:
+    - name: slipway
+      url: $API_URL/v1/webhooks/registry
+      headers:
+        Authorization: [Bearer $NOTIFY_TOKEN]
+      timeout: 2s
+      threshold: 5
+      backoff: 2s
+YAML
+}
+
+start_registry() {
+  registry_up && return 0
+  mkdir -p "$DATA/logs"
+  write_registry_config
+  log "starting registry on $REGISTRY_ADDR"
+  nohup docker-registry serve "$DATA/registry/config.yml" >"$DATA/logs/registry.log" 2>&1 &
+  echo $! >"$DATA/registry.pid"
+  wait_for registry registry_up 20
+}
+
+start_binfmt() {
+  binfmt_up && return 0
+  is_root || die "QEMU binfmt handlers are not registered and registering them needs root"
+  if [ ! -f /proc/sys/fs/binfmt_misc/register ]; then
+    mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  fi
+  log "enabling QEMU binfmt handlers"
+  update-binfmts --enable >/dev/null 2>&1 || true
+  binfmt_up || die "qemu-aarch64 binfmt handler is not enabled; try: update-binfmts --enable qemu-aarch64"
+}
+
+status() {
+  local ok=0
+  redis_up && log "redis: up (127.0.0.1:$REDIS_PORT)" || { log "redis: down"; ok=1; }
+  docker_up && log "docker: up ($DOCKER_SOCK)" || { log "docker: down"; ok=1; }
+  registry_up && log "registry: up ($REGISTRY_ADDR)" || { log "registry: down"; ok=1; }
+  binfmt_up && log "binfmt: qemu-aarch64 enabled" || { log "binfmt: qemu-aarch64 not enabled"; ok=1; }
+  return $ok
+}
+
+stop_pidfile() {
+  local f=$1
+  [ -f "$f" ] || return 0
+  kill "$(cat "$f")" 2>/dev/null || true
+  rm -f "$f"
+}
+
+case "${1:-}" in
+  up)
+    if redis_up && docker_up && registry_up && binfmt_up; then exit 0; fi
+    install_packages
+    start_redis
+    start_docker
+    start_registry
+    start_binfmt
+    status
+    ;;
+  status) status ;;
+  down)
+    stop_pidfile "$DATA/registry.pid"
+    redis_up && redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+    stop_pidfile "$DATA/dockerd.pid"
+    ;;
+  *) die "usage: scripts/stack.sh up|down|status" ;;
+esac

@@ -1,0 +1,106 @@
+// The only reader of environment variables. Every setting is typed, validated once at start,
+// and documented here with its default; the rest of the code receives a Config.
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const schema = z.object({
+  /** Where the API listens. */
+  SLIPWAY_API_HOST: z.string().default('127.0.0.1'),
+  SLIPWAY_API_PORT: int(0, 65535).default(8080),
+  /** The API the CLI talks to. */
+  SLIPWAY_SERVER: z.string().url().default('http://127.0.0.1:8080'),
+  /** Redis holding queues, run records and logs. */
+  SLIPWAY_REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  /** Prefix of every Redis key and BullMQ queue, so several installations (or tests) share one Redis. */
+  SLIPWAY_PREFIX: z.string().regex(/^[a-z0-9-]+$/).default('slipway'),
+  /** Project data: context blobs, workspaces. */
+  SLIPWAY_DATA_DIR: z.string().default(path.resolve('.data')),
+  /** Registry that image names without a registry go to (ACR's $Registry). */
+  SLIPWAY_REGISTRY: z.string().default('127.0.0.1:5000'),
+  /** Docker Engine socket the worker builds through. */
+  SLIPWAY_DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+  /** Largest accepted build context (gzipped bytes). */
+  SLIPWAY_MAX_CONTEXT_BYTES: int(1, Number.MAX_SAFE_INTEGER).default(2 * 1024 ** 3),
+  /** Largest unpacked build context (bytes) and entry count, against gzip bombs. */
+  SLIPWAY_MAX_UNPACKED_BYTES: int(1, Number.MAX_SAFE_INTEGER).default(16 * 1024 ** 3),
+  SLIPWAY_MAX_CONTEXT_ENTRIES: int(1, 10_000_000).default(1_000_000),
+  /** Log lines kept per run; older lines are dropped past it. */
+  SLIPWAY_LOG_MAX_LINES: int(100, 10_000_000).default(100_000),
+  /** Default and largest run timeout. */
+  SLIPWAY_DEFAULT_TIMEOUT_SECONDS: int(1, 86_400).default(3600),
+  SLIPWAY_MAX_TIMEOUT_SECONDS: int(1, 86_400).default(28_800),
+  /** Concurrent jobs per worker process. */
+  SLIPWAY_WORKER_CONCURRENCY: int(1, 64).default(1),
+  /** Token the registry's notifications carry (Authorization: Bearer …). */
+  SLIPWAY_REGISTRY_NOTIFY_TOKEN: z.string().default('slipway-local-notify'),
+  SLIPWAY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Pretty, human log lines instead of JSON. */
+  SLIPWAY_LOG_PRETTY: bool.default(false),
+});
+
+export type Env = z.input<typeof schema>;
+
+export interface Config {
+  api: { host: string; port: number };
+  server: string;
+  redisUrl: string;
+  prefix: string;
+  dataDir: string;
+  contextsDir: string;
+  workspacesDir: string;
+  defaultRegistry: string;
+  dockerSocket: string;
+  limits: {
+    contextBytes: number;
+    unpackedBytes: number;
+    contextEntries: number;
+    logLines: number;
+    defaultTimeoutSeconds: number;
+    maxTimeoutSeconds: number;
+  };
+  worker: { concurrency: number };
+  registryNotifyToken: string;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates the environment; `overrides` lets tests and tools set values without touching it. */
+export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const picked: Record<string, string | undefined> = {};
+  for (const key of Object.keys(schema.shape)) picked[key] = overrides[key as keyof Env] ?? env[key];
+  const parsed = schema.safeParse(picked);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${issues}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.SLIPWAY_DATA_DIR);
+  return {
+    api: { host: e.SLIPWAY_API_HOST, port: e.SLIPWAY_API_PORT },
+    server: e.SLIPWAY_SERVER.replace(/\/+$/, ''),
+    redisUrl: e.SLIPWAY_REDIS_URL,
+    prefix: e.SLIPWAY_PREFIX,
+    dataDir,
+    contextsDir: path.join(dataDir, 'contexts'),
+    workspacesDir: path.join(dataDir, 'workspaces'),
+    defaultRegistry: e.SLIPWAY_REGISTRY,
+    dockerSocket: e.SLIPWAY_DOCKER_SOCKET,
+    limits: {
+      contextBytes: e.SLIPWAY_MAX_CONTEXT_BYTES,
+      unpackedBytes: e.SLIPWAY_MAX_UNPACKED_BYTES,
+      contextEntries: e.SLIPWAY_MAX_CONTEXT_ENTRIES,
+      logLines: e.SLIPWAY_LOG_MAX_LINES,
+      defaultTimeoutSeconds: e.SLIPWAY_DEFAULT_TIMEOUT_SECONDS,
+      maxTimeoutSeconds: e.SLIPWAY_MAX_TIMEOUT_SECONDS,
+    },
+    worker: { concurrency: e.SLIPWAY_WORKER_CONCURRENCY },
+    registryNotifyToken: e.SLIPWAY_REGISTRY_NOTIFY_TOKEN,
+    logLevel: e.SLIPWAY_LOG_LEVEL,
+  };
+}
