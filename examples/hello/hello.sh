@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "${GREETING:-Hello} from Slipway on $(uname -m)"
