@@ -1,0 +1,276 @@
+// Packing a build context on the client: .dockerignore with Docker's rules, <Dockerfile>.dockerignore,
+// the Dockerfile's place in the archive, and a digest that depends only on what is sent. Real temp dirs.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { afterEach, beforeEach, describe, it, mock } from 'node:test';
+import { createGunzip } from 'node:zlib';
+import tar, { type Header } from 'tar-stream';
+import { OUTSIDE_DOCKERFILE, packContext, type PackedContext } from '../../src/cli/context-pack.js';
+import { BadInputError } from '../../src/errors.js';
+
+type Spec = Record<string, string | { symlink: string } | { dir: true }>;
+
+let tmp: string;
+const packed: PackedContext[] = [];
+
+beforeEach(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-pack-test-'));
+});
+afterEach(async () => {
+  mock.restoreAll();
+  await Promise.all(packed.splice(0).map((p) => p.cleanup()));
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+async function makeTree(root: string, spec: Spec): Promise<string> {
+  for (const [rel, what] of Object.entries(spec)) {
+    const abs = path.join(root, rel);
+    await fs.mkdir(path.dirname(abs), { recursive: true });
+    if (typeof what === 'string') await fs.writeFile(abs, what);
+    else if ('symlink' in what) await fs.symlink(what.symlink, abs);
+    else await fs.mkdir(abs, { recursive: true });
+  }
+  return root;
+}
+
+async function pack(dir: string, opts: Parameters<typeof packContext>[1] = {}): Promise<PackedContext> {
+  const p = await packContext(dir, opts);
+  packed.push(p);
+  return p;
+}
+
+/** The archive's entry names (directories with a trailing /) and file contents. */
+async function readArchive(file: string): Promise<{ names: string[]; contents: Map<string, string> }> {
+  const names: string[] = [];
+  const contents = new Map<string, string>();
+  const extract = tar.extract();
+  const reading = (async () => {
+    for await (const entry of extract) {
+      const chunks: Buffer[] = [];
+      for await (const c of entry) chunks.push(c as Buffer);
+      names.push(entry.header.type === 'directory' ? `${entry.header.name}/` : entry.header.name);
+      if (entry.header.type === 'file') contents.set(entry.header.name, Buffer.concat(chunks).toString());
+    }
+  })();
+  await Promise.all([pipeline(createReadStream(file), createGunzip(), extract), reading]);
+  return { names, contents };
+}
+
+async function namesOf(dir: string, opts: Parameters<typeof packContext>[1] = {}): Promise<string[]> {
+  return (await readArchive((await pack(dir, opts)).path)).names;
+}
+
+describe('packContext and .dockerignore', () => {
+  it('applies patterns with Docker semantics: anchored names, **, comments, leading /', async () => {
+    const dir = await makeTree(tmp, {
+      Dockerfile: 'FROM scratch\n',
+      '.dockerignore': ['# a comment line', '#notes.txt', '*.log', '**/*.tmp', '/secret.txt', 'build/', '', '   '].join('\n'),
+      '#notes.txt': 'kept: "#notes.txt" is a comment, not a pattern',
+      'app.log': 'ignored',
+      'sub/app.log': 'kept: *.log matches only at the root',
+      'a.tmp': 'ignored',
+      'deep/er/b.tmp': 'ignored',
+      'deep/er/c.txt': 'kept',
+      'secret.txt': 'ignored',
+      'sub/secret.txt': 'kept: /secret.txt is anchored',
+      'build/out.bin': 'ignored',
+    });
+    assert.deepEqual(await namesOf(dir), [
+      '#notes.txt',
+      '.dockerignore',
+      'Dockerfile',
+      'deep/',
+      'deep/er/',
+      'deep/er/c.txt',
+      'sub/',
+      'sub/app.log',
+      'sub/secret.txt',
+    ]);
+  });
+
+  it('re-includes files with ! exceptions inside an ignored directory', async () => {
+    const dir = await makeTree(tmp, {
+      Dockerfile: 'FROM scratch\n',
+      '.dockerignore': 'node_modules\n!node_modules/keep\nlogs/*\n!logs/important.log\n',
+      'node_modules/keep/index.js': 'kept',
+      'node_modules/other/index.js': 'ignored',
+      'logs/a.log': 'ignored',
+      'logs/important.log': 'kept',
+    });
+    // Docker sends no entry for the ignored directory itself, only for what is re-included in it.
+    assert.deepEqual(await namesOf(dir), [
+      '.dockerignore',
+      'Dockerfile',
+      'logs/',
+      'logs/important.log',
+      'node_modules/keep/',
+      'node_modules/keep/index.js',
+    ]);
+  });
+
+  it('honours a ** exception beneath an ignored directory', async () => {
+    const dir = await makeTree(tmp, {
+      Dockerfile: 'FROM scratch\n',
+      '.dockerignore': 'vendor\n!**/LICENSE\n',
+      'vendor/a/LICENSE': 'kept',
+      'vendor/a/code.go': 'ignored',
+    });
+    assert.deepEqual(await namesOf(dir), ['.dockerignore', 'Dockerfile', 'vendor/a/LICENSE']);
+  });
+
+  it('always sends the Dockerfile and .dockerignore, even when they are ignored', async () => {
+    const dir = await makeTree(tmp, { Dockerfile: 'FROM scratch\n', '.dockerignore': '*\n', 'a.txt': 'ignored' });
+    assert.deepEqual(await namesOf(dir), ['.dockerignore', 'Dockerfile']);
+  });
+
+  it('prefers <Dockerfile>.dockerignore next to the Dockerfile over the context .dockerignore', async () => {
+    const dir = await makeTree(tmp, {
+      Dockerfile: 'FROM scratch\n',
+      'app.Dockerfile': 'FROM scratch\n',
+      '.dockerignore': 'a.txt\n',
+      'app.Dockerfile.dockerignore': 'b.txt\n',
+      'a.txt': 'a',
+      'b.txt': 'b',
+    });
+    const withApp = await namesOf(dir, { dockerfile: path.join(dir, 'app.Dockerfile') });
+    assert.ok(withApp.includes('a.txt') && !withApp.includes('b.txt'), withApp.join(' '));
+    const withDefault = await namesOf(dir);
+    assert.ok(!withDefault.includes('a.txt') && withDefault.includes('b.txt'), withDefault.join(' '));
+  });
+
+  it('never sends the .git directory at the root, whatever .dockerignore says', async () => {
+    const dir = await makeTree(tmp, {
+      Dockerfile: 'FROM scratch\n',
+      '.dockerignore': '!.git\n',
+      '.git/HEAD': 'ref: refs/heads/main\n',
+      'vendor/lib/.git/HEAD': 'kept: only the root .git is excluded',
+    });
+    assert.deepEqual(await namesOf(dir), ['.dockerignore', 'Dockerfile', 'vendor/', 'vendor/lib/', 'vendor/lib/.git/', 'vendor/lib/.git/HEAD']);
+  });
+});
+
+describe('packContext walking', () => {
+  it('never reads an ignored directory that no exception reaches into', async () => {
+    const dir = await makeTree(tmp, {
+      Dockerfile: 'FROM scratch\n',
+      '.dockerignore': 'node_modules\n!node_modules/keep\n',
+      'src/index.ts': 'x',
+      'node_modules/keep/a.js': 'kept',
+      'node_modules/other/deep/b.js': 'ignored',
+      'big/x': 'ignored',
+    });
+    await fs.appendFile(path.join(dir, '.dockerignore'), 'big\n');
+    const readdir = mock.method(fs, 'readdir');
+    await pack(dir);
+    const read = readdir.mock.calls.map((c) => path.relative(dir, String(c.arguments[0])));
+    // The spy sees the walk (so it is live), and the walk skips what it may skip.
+    assert.ok(read.includes('') && read.includes('src') && read.includes(path.join('node_modules', 'keep')), read.join(' '));
+    assert.ok(read.includes('node_modules'), 'an exception reaches into node_modules, so it must be read');
+    for (const skipped of ['big', path.join('node_modules', 'other'), path.join('node_modules', 'other', 'deep')]) {
+      assert.ok(!read.includes(skipped), `walked into ignored ${skipped}: ${read.join(' ')}`);
+    }
+  });
+
+  it('keeps symlinks as symlinks and file modes', async () => {
+    const dir = await makeTree(tmp, { Dockerfile: 'FROM scratch\n', 'bin/run': '#!/bin/sh\n', 'link': { symlink: 'bin/run' } });
+    await fs.chmod(path.join(dir, 'bin/run'), 0o750);
+    const headers = new Map<string, Header>();
+    const extract = tar.extract();
+    const reading = (async () => {
+      for await (const e of extract) {
+        headers.set(e.header.name, e.header);
+        e.resume();
+      }
+    })();
+    await Promise.all([pipeline(createReadStream((await pack(dir)).path), createGunzip(), extract), reading]);
+    assert.equal(headers.get('link')?.type, 'symlink');
+    assert.equal(headers.get('link')?.linkname, 'bin/run');
+    assert.equal(headers.get('bin/run')?.mode, 0o750);
+  });
+
+  it('refuses a symlink pointing outside the context, naming it', async () => {
+    const dir = await makeTree(tmp, { Dockerfile: 'FROM scratch\n', 'etc-link': { symlink: '/etc' } });
+    await assert.rejects(pack(dir), (err: Error) => err instanceof BadInputError && /"etc-link"/.test(err.message) && /\.dockerignore/.test(err.message));
+    await fs.writeFile(path.join(dir, '.dockerignore'), 'etc-link\n');
+    assert.deepEqual(await namesOf(dir), ['.dockerignore', 'Dockerfile']);
+  });
+
+  it('refuses a fifo, naming it', async () => {
+    const dir = await makeTree(tmp, { Dockerfile: 'FROM scratch\n' });
+    execFileSync('mkfifo', [path.join(dir, 'pipe')]);
+    await assert.rejects(pack(dir), (err: Error) => err instanceof BadInputError && /"pipe" is a fifo/.test(err.message));
+  });
+});
+
+describe('packContext and the Dockerfile', () => {
+  it('reports a Dockerfile in a subdirectory by its path in the context, even when ignored', async () => {
+    const dir = await makeTree(tmp, { 'docker/app.Dockerfile': 'FROM scratch\n', 'docker/other': 'ignored', '.dockerignore': 'docker\n' });
+    const p = await pack(dir, { dockerfile: path.join(dir, 'docker/app.Dockerfile') });
+    assert.equal(p.dockerfile, 'docker/app.Dockerfile');
+    assert.deepEqual((await readArchive(p.path)).names, ['.dockerignore', 'docker/app.Dockerfile']);
+  });
+
+  it('sends a Dockerfile from outside the context under a generated name', async () => {
+    const dir = await makeTree(path.join(tmp, 'ctx'), { 'a.txt': 'a', 'b.txt': 'b' });
+    const outside = path.join(tmp, 'ops', 'web.Dockerfile');
+    await makeTree(path.join(tmp, 'ops'), { 'web.Dockerfile': 'FROM alpine\n', 'web.Dockerfile.dockerignore': 'b.txt\n' });
+    const p = await pack(dir, { dockerfile: outside });
+    assert.equal(p.dockerfile, OUTSIDE_DOCKERFILE);
+    const { names, contents } = await readArchive(p.path);
+    assert.deepEqual(names, ['a.txt', OUTSIDE_DOCKERFILE]);
+    assert.equal(contents.get(OUTSIDE_DOCKERFILE), 'FROM alpine\n');
+  });
+
+  it('refuses an outside Dockerfile when the context already has .slipway', async () => {
+    const dir = await makeTree(path.join(tmp, 'ctx'), { '.slipway/x': 'x' });
+    await makeTree(path.join(tmp, 'ops'), { Dockerfile: 'FROM alpine\n' });
+    await assert.rejects(pack(dir, { dockerfile: path.join(tmp, 'ops/Dockerfile') }), /\.slipway/);
+  });
+
+  it('says which Dockerfile is missing and what to do', async () => {
+    const dir = await fs.realpath(await makeTree(tmp, { 'a.txt': 'a' }));
+    await assert.rejects(pack(dir), (err: Error) => err instanceof BadInputError && err.message.startsWith(`Dockerfile not found: ${path.join(dir, 'Dockerfile')}`) && /-f/.test(err.message));
+    await assert.rejects(pack(dir, { dockerfile: path.join(dir, 'nope.Dockerfile') }), /Dockerfile not found: .*nope\.Dockerfile/);
+  });
+});
+
+describe('packContext output', () => {
+  const spec: Spec = { Dockerfile: 'FROM scratch\nCOPY . /\n', 'src/a.txt': 'alpha', 'src/b.txt': 'beta', empty: { dir: true }, l: { symlink: 'src/a.txt' } };
+
+  it('gives the same digest for the same content, and reports the digest and size of the file', async () => {
+    const one = await makeTree(path.join(tmp, 'one'), spec);
+    const two = await makeTree(path.join(tmp, 'two'), spec);
+    const when = new Date('2024-01-02T03:04:05Z');
+    for (const root of [one, two]) {
+      for (const rel of ['Dockerfile', 'src/a.txt', 'src/b.txt', 'src', 'empty', '']) await fs.utimes(path.join(root, rel), when, when);
+      await fs.lutimes(path.join(root, 'l'), when, when);
+    }
+    const [a, again, b] = [await pack(one), await pack(one), await pack(two)];
+    assert.equal(a.digest, again.digest);
+    assert.equal(a.digest, b.digest);
+    assert.match(a.digest, /^sha256:[a-f0-9]{64}$/);
+    const bytes = await fs.readFile(a.path);
+    assert.equal(a.digest, `sha256:${createHash('sha256').update(bytes).digest('hex')}`);
+    assert.equal(a.size, bytes.length);
+    assert.equal(a.files, 6);
+    await fs.writeFile(path.join(two, 'src/b.txt'), 'betA');
+    await fs.utimes(path.join(two, 'src/b.txt'), when, when);
+    assert.notEqual((await pack(two)).digest, a.digest);
+  });
+
+  it('reports progress and removes the archive on cleanup', async () => {
+    const dir = await makeTree(tmp, { Dockerfile: 'FROM scratch\n', big: 'x'.repeat(200_000) });
+    let last: [number, number] = [0, 0];
+    const p = await pack(dir, { onProgress: (done, total) => (last = [done, total]) });
+    assert.deepEqual(last, [200_000 + 'FROM scratch\n'.length, 200_000 + 'FROM scratch\n'.length]);
+    await p.cleanup();
+    await p.cleanup();
+    await assert.rejects(fs.stat(p.path), { code: 'ENOENT' });
+  });
+});
