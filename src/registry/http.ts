@@ -1,0 +1,164 @@
+// The one HTTP helper every registry call goes through: resolves URLs, applies the per-request timeout,
+// retries what retry.ts calls retryable, keeps credentials on the registry's own origin, reads bodies
+// with a size limit, and turns unexpected answers into RegistryErrors with masked messages.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger, SecretMasker } from '../log.js';
+import { registryBaseUrl } from './endpoint.js';
+import { RegistryError } from './errors.js';
+import { retryDelayMs, type RetryPolicy } from './retry.js';
+
+export interface RegistryRequest {
+  registry: string;
+  /** What the caller is doing, for errors and logs: `getManifest`, `pushBlob`, … */
+  operation: string;
+  /** The repository the call is about, for messages. */
+  repository?: string;
+  method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+  /** A path below the registry's base URL (`/v2/…`) or an absolute URL (an upload Location, a token realm). */
+  url: string;
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+  /** Send the Authorization header even to another origin (only the token realm needs this). */
+  authorizeForeignOrigin?: boolean;
+}
+
+export interface RegistryHttpOptions {
+  fetch: typeof fetch;
+  retry: RetryPolicy;
+  timeoutMs: number;
+  insecure: (registry: string) => boolean;
+  masker: SecretMasker;
+  logger?: Logger;
+}
+
+export class RegistryHttp {
+  constructor(private readonly opts: RegistryHttpOptions) {}
+
+  baseUrl(registry: string): string {
+    return registryBaseUrl(registry, this.opts.insecure(registry));
+  }
+
+  resolve(req: Pick<RegistryRequest, 'registry' | 'url'>): URL {
+    return new URL(req.url, this.baseUrl(req.registry) + '/');
+  }
+
+  /** Sends with retries; returns the final answer whatever its status. Throws only when no answer came. */
+  async send(req: RegistryRequest, authorization?: string): Promise<Response> {
+    const url = this.resolve(req);
+    const headers: Record<string, string> = { ...req.headers };
+    if (authorization && (req.authorizeForeignOrigin || url.origin === new URL(this.baseUrl(req.registry)).origin)) {
+      if (url.protocol === 'http:' && !this.opts.insecure(url.host)) {
+        throw this.error(req, 400, `refusing to send credentials over plain HTTP to ${url.host}`, { code: 'registry_insecure_auth', retryable: false });
+      }
+      headers['authorization'] = authorization;
+    }
+    for (let attempt = 1; ; attempt++) {
+      let res: Response;
+      try {
+        res = await this.opts.fetch(url, {
+          method: req.method,
+          headers,
+          // Buffers may sit on a SharedArrayBuffer in the types; ours never do, and fetch copies the bytes anyway.
+          body: req.body as Uint8Array<ArrayBuffer> | undefined,
+          redirect: 'follow',
+          signal: AbortSignal.timeout(this.opts.timeoutMs),
+        });
+      } catch (err) {
+        const delay = retryDelayMs({ networkError: true }, attempt, this.opts.retry);
+        const reason = describeNetworkError(err, this.opts.timeoutMs);
+        if (delay === undefined) {
+          throw this.error(req, 503, `registry unreachable after ${attempt} attempt${attempt === 1 ? '' : 's'} (${reason})`, { retryable: true });
+        }
+        this.opts.logger?.warn({ registry: req.registry, operation: req.operation, attempt, delayMs: delay, reason }, 'registry request failed, retrying');
+        await sleep(delay);
+        continue;
+      }
+      const delay = retryDelayMs({ status: res.status, retryAfter: res.headers.get('retry-after') }, attempt, this.opts.retry);
+      if (delay === undefined) return res;
+      await discard(res);
+      this.opts.logger?.warn({ registry: req.registry, operation: req.operation, attempt, delayMs: delay, status: res.status }, 'registry request failed, retrying');
+      await sleep(delay);
+    }
+  }
+
+  /** The body, up to `limit` bytes; a larger answer is an error rather than memory we did not plan for. */
+  async readBody(res: Response, req: RegistryRequest, limit: number): Promise<Buffer> {
+    const declared = Number(res.headers.get('content-length'));
+    if (declared > limit) {
+      await discard(res);
+      throw this.invalidResponse(req, `answer of ${declared} bytes exceeds the ${limit}-byte limit`);
+    }
+    if (!res.body) return Buffer.alloc(0);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit) {
+        await reader.cancel();
+        throw this.invalidResponse(req, `answer exceeds the ${limit}-byte limit`);
+      }
+      chunks.push(Buffer.from(value));
+    }
+    return Buffer.concat(chunks, total);
+  }
+
+  /** The error for an answer the caller did not expect, with the registry's own error codes when it sent them. */
+  async unexpected(res: Response, req: RegistryRequest): Promise<RegistryError> {
+    let detail = '';
+    if (req.method !== 'HEAD') {
+      const body = await this.readBody(res, req, 64 * 1024).catch(() => Buffer.alloc(0));
+      detail = describeErrorBody(body.toString('utf8'));
+    } else {
+      await discard(res);
+    }
+    return this.error(req, res.status, `HTTP ${res.status}${detail ? ` ${detail}` : ''}`);
+  }
+
+  invalidResponse(req: RegistryRequest, message: string): RegistryError {
+    return this.error(req, 502, `invalid answer: ${message}`, { code: 'registry_invalid_response', retryable: false });
+  }
+
+  error(req: RegistryRequest, status: number, message: string, extra: { code?: string; retryable?: boolean } = {}): RegistryError {
+    const subject = req.repository ? `${req.registry}/${req.repository}` : req.registry;
+    return new RegistryError({
+      status,
+      registry: req.registry,
+      operation: req.operation,
+      message: this.opts.masker.mask(`${req.operation} ${subject}: ${message}`),
+      ...extra,
+    });
+  }
+}
+
+/** Lets the connection go back to the pool without reading what nobody needs. */
+export async function discard(res: Response): Promise<void> {
+  await res.body?.cancel().catch(() => undefined);
+}
+
+// https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md#error-codes
+function describeErrorBody(text: string): string {
+  try {
+    const parsed = JSON.parse(text) as { errors?: { code?: unknown; message?: unknown }[] };
+    if (Array.isArray(parsed.errors)) {
+      return parsed.errors
+        .slice(0, 3)
+        .map((e) => [e.code, e.message].filter((v) => typeof v === 'string' && v).join(': '))
+        .filter(Boolean)
+        .join('; ')
+        .slice(0, 300);
+    }
+  } catch {
+    // not the distribution error format
+  }
+  return '';
+}
+
+function describeNetworkError(err: unknown, timeoutMs: number): string {
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `no answer within ${timeoutMs} ms`;
+  const cause = err instanceof Error ? (err.cause as { code?: unknown } | undefined) : undefined;
+  if (cause && typeof cause.code === 'string') return cause.code;
+  return err instanceof Error ? err.message.slice(0, 200) : 'network error';
+}
