@@ -1,0 +1,38 @@
+// Turns any thrown error into the API's JSON error body with the right status; unknown errors are 500s
+// whose details go to the log, not to the client.
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ZodError } from 'zod';
+import { isSlipwayError } from '../errors.js';
+import type { Logger } from '../log.js';
+
+export function sendError(res: Parameters<RequestHandler>[1], status: number, code: string, message: string): void {
+  res.status(status).json({ error: { code, message } });
+}
+
+export function describeZodError(err: ZodError): string {
+  return err.issues
+    .slice(0, 5)
+    .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+    .join('; ');
+}
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (isSlipwayError(err)) return sendError(res, err.status, err.code, err.message);
+    if (err instanceof ZodError) return sendError(res, 400, 'invalid_body', describeZodError(err));
+    // body-parser's own errors (bad JSON, too large) carry a status and a type.
+    const status = typeof err?.status === 'number' ? err.status : 500;
+    if (err?.type === 'entity.parse.failed') return sendError(res, 400, 'invalid_json', `request body is not valid JSON: ${err.message}`);
+    if (err?.type === 'entity.too.large') return sendError(res, 413, 'body_too_large', `request body is larger than ${err.limit} bytes`);
+    if (status >= 400 && status < 500) return sendError(res, status, 'bad_request', String(err.message));
+    log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
+    sendError(res, 500, 'internal', 'internal error; see the API log');
+  };
+}
+
+export const notFound: RequestHandler = (req, res) =>
+  sendError(res, 404, 'route_not_found', `no route ${req.method} ${req.path}; the API lives under /v1`);

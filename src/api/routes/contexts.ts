@@ -1,0 +1,33 @@
+// POST /v1/contexts (upload a gzipped tar build context) and HEAD /v1/contexts/:digest.
+import { Router } from 'express';
+import { TooLargeError } from '../../errors.js';
+import type { ContextStore } from '../../contexts/store.js';
+
+export function contextRoutes(store: ContextStore, maxBytes: number): Router {
+  const router = Router();
+
+  router.head('/v1/contexts/:digest', async (req, res) => {
+    res.status((await store.has(req.params.digest)) ? 200 : 404).end();
+  });
+
+  router.post('/v1/contexts', async (req, res) => {
+    // An answer before the whole body is read: close the connection rather than read the rest.
+    res.on('finish', () => {
+      if (!req.readableEnded) req.destroy();
+    });
+    res.setHeader('Connection', 'close');
+    const length = Number(req.headers['content-length'] ?? NaN);
+    if (length > maxBytes) {
+      throw new TooLargeError(`build context is ${length} bytes, over the limit of ${maxBytes}; shrink it with a .dockerignore`, 'context_too_large');
+    }
+    const digestHeader = req.headers['x-slipway-digest'];
+    const stored = await store.put(req, typeof digestHeader === 'string' ? digestHeader : undefined);
+    res.removeHeader('Connection');
+    res
+      .status(stored.created ? 201 : 200)
+      .location(`/v1/contexts/${stored.digest}`)
+      .json({ digest: stored.digest, size: stored.size });
+  });
+
+  return router;
+}

@@ -1,0 +1,80 @@
+// GET /v1/runs/:id/logs: the whole log as text, or with ?follow=1 a live Server-Sent Events stream that
+// resumes after Last-Event-ID and ends with an `end` event carrying the final run.
+import { Router, type Response } from 'express';
+import type { Redis } from 'ioredis';
+import { BadInputError } from '../../errors.js';
+import { isTerminal } from '../../runs/model.js';
+import type { RunService } from '../../runs/service.js';
+
+const EVENT_ID = /^\d{1,20}-\d{1,20}$/;
+const BLOCK_MS = 5000;
+
+export function logRoutes(runs: RunService, redis: Redis): Router {
+  const router = Router();
+
+  router.get('/v1/runs/:id/logs', async (req, res) => {
+    const run = await runs.get(req.params.id);
+    const follow = req.query.follow === '1' || req.query.follow === 'true';
+    if (!follow) return sendText(runs, run.id, res);
+
+    const resumeFrom = req.get('last-event-id') ?? (typeof req.query.lastEventId === 'string' ? req.query.lastEventId : undefined);
+    if (resumeFrom !== undefined && !EVENT_ID.test(resumeFrom)) {
+      throw new BadInputError(`Last-Event-ID ${JSON.stringify(resumeFrom.slice(0, 40))} is not an event id of this log`, 'invalid_event_id');
+    }
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
+    res.flushHeaders();
+    const blocking = redis.duplicate();
+    let closed = false;
+    req.on('close', () => {
+      closed = true;
+      blocking.disconnect();
+    });
+    try {
+      await streamEvents(runs, blocking, run.id, resumeFrom ?? '-', res, () => closed);
+    } catch (err) {
+      if (!closed) throw err;
+    } finally {
+      blocking.disconnect();
+      res.end();
+    }
+  });
+
+  return router;
+}
+
+async function sendText(runs: RunService, id: string, res: Response): Promise<void> {
+  res.type('text/plain; charset=utf-8');
+  for (let after = '-'; ; ) {
+    const entries = await runs.log.read(id, after);
+    if (entries.length === 0) break;
+    res.write(entries.flatMap((e) => ('line' in e ? [e.line + '\n'] : [])).join(''));
+    after = entries[entries.length - 1]!.id;
+  }
+  res.end();
+}
+
+async function streamEvents(runs: RunService, blocking: Redis, id: string, from: string, res: Response, isClosed: () => boolean): Promise<void> {
+  let after = from;
+  let idleWhileTerminal = 0;
+  while (!isClosed()) {
+    const backlog = await runs.log.read(id, after);
+    const entries = backlog.length > 0 ? backlog : await runs.log.waitFor(blocking, id, after, BLOCK_MS);
+    if (isClosed()) return;
+    for (const e of entries) {
+      if ('end' in e) {
+        res.write(`id: ${e.id}\nevent: end\ndata: ${JSON.stringify(await runs.get(id))}\n\n`);
+        return;
+      }
+      res.write(`id: ${e.id}\nevent: log\ndata: ${e.line.replace(/\r?\n/g, ' ')}\n\n`);
+      after = e.id;
+    }
+    if (entries.length > 0) continue;
+    res.write(': keep-alive\n\n');
+    // A run that ended without an end entry (its log was deleted) must not hold the follower forever.
+    const run = await runs.get(id);
+    if (isTerminal(run.status) && ++idleWhileTerminal >= 2) {
+      res.write(`event: end\ndata: ${JSON.stringify(run)}\n\n`);
+      return;
+    }
+  }
+}

@@ -1,0 +1,63 @@
+// Composition root of the API process: builds Redis connections, stores, queues and the express app,
+// listens, and shuts down in order (stop accepting, finish requests, close queues and Redis).
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config.js';
+import { ContextStore } from '../contexts/store.js';
+import { createLogger } from '../log.js';
+import { cancelChannel } from '../queue/jobs.js';
+import { PlatformQueues } from '../queue/platform-queues.js';
+import { createRedis } from '../redis.js';
+import { RunLog } from '../runs/logs.js';
+import { RunService } from '../runs/service.js';
+import { RunStore } from '../runs/store.js';
+import { createApp } from './app.js';
+
+export interface ApiServer {
+  url: string;
+  runs: RunService;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(config: Config): Promise<ApiServer> {
+  const log = createLogger('slipway-api', config.logLevel);
+  const redis = createRedis(config.redisUrl, 'slipway-api');
+  const queues = new PlatformQueues(redis, config.prefix);
+  const contexts = new ContextStore(config.contextsDir, config.limits.contextBytes, {
+    unpackedBytes: config.limits.unpackedBytes,
+    entries: config.limits.contextEntries,
+  });
+  const runs = new RunService(new RunStore(redis, config.prefix), new RunLog(redis, config.prefix, config.limits.logLines), queues, {
+    defaultRegistry: config.defaultRegistry,
+    defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds,
+    maxTimeoutSeconds: config.limits.maxTimeoutSeconds,
+    contextExists: (digest) => contexts.has(digest),
+  });
+  const announceCancel = async (id: string) => {
+    await redis.publish(cancelChannel(config.prefix), id);
+  };
+  const app = createApp({ runs, contexts, redis, log, maxContextBytes: config.limits.contextBytes, announceCancel });
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.api.port, config.api.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.api.host}:${port}`;
+  log.info({ url }, 'api listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // Followers of live logs would hold the server open; they resume with Last-Event-ID elsewhere.
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+      });
+      await queues.close();
+      redis.disconnect();
+      log.info('api stopped');
+    })());
+  return { url, runs, close };
+}

@@ -1,0 +1,107 @@
+// Content-addressed store of uploaded build contexts (gzipped tars), named by the sha256 of their bytes.
+// An upload is streamed to a temporary file while it is hashed, counted and checked entry by entry, so
+// memory stays constant whatever its size; only a complete, valid upload is renamed into place.
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BadInputError, TooLargeError } from '../errors.js';
+import { validateContextArchive, type ArchiveLimits } from './archive.js';
+
+export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
+
+export interface StoredContext {
+  digest: string;
+  size: number;
+  /** false when a context with the same digest was already stored */
+  created: boolean;
+}
+
+export class ContextStore {
+  constructor(
+    private readonly dir: string,
+    private readonly maxBytes: number,
+    private readonly limits: ArchiveLimits,
+  ) {}
+
+  pathOf(digest: string): string {
+    if (!DIGEST_PATTERN.test(digest)) throw new BadInputError(`invalid context digest ${JSON.stringify(digest.slice(0, 80))}`, 'invalid_digest');
+    return path.join(this.dir, 'sha256', `${digest.slice('sha256:'.length)}.tar.gz`);
+  }
+
+  async has(digest: string): Promise<boolean> {
+    try {
+      return (await fs.stat(this.pathOf(digest))).isFile();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+  }
+
+  open(digest: string): Readable {
+    return createReadStream(this.pathOf(digest));
+  }
+
+  /** Stores one upload. `expectedDigest`, when the client sent one, must match what arrived. */
+  async put(body: Readable, expectedDigest?: string): Promise<StoredContext> {
+    if (expectedDigest !== undefined && !DIGEST_PATTERN.test(expectedDigest)) {
+      throw new BadInputError(`X-Slipway-Digest ${JSON.stringify(expectedDigest.slice(0, 80))} is not sha256:<64 hex>`, 'invalid_digest');
+    }
+    await fs.mkdir(path.join(this.dir, 'sha256'), { recursive: true });
+    await fs.mkdir(path.join(this.dir, 'tmp'), { recursive: true });
+    const tmp = path.join(this.dir, 'tmp', randomUUID());
+    const hash = createHash('sha256');
+    let size = 0;
+    const maxBytes = this.maxBytes;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        if (size > maxBytes) return done(new TooLargeError(`build context is larger than the limit of ${maxBytes} bytes; shrink it with a .dockerignore`, 'context_too_large'));
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    const toValidator = new PassThrough();
+    meter.pipe(toValidator);
+    // The body is piped, not pipelined: on an error it must stay open so the caller can still answer.
+    const onBodyError = (err: Error) => meter.destroy(err);
+    const onBodyClose = () => {
+      if (!body.readableEnded) meter.destroy(new BadInputError('the upload ended before the whole context arrived', 'upload_interrupted'));
+    };
+    body.once('error', onBodyError);
+    body.once('close', onBodyClose);
+    body.pipe(meter);
+    const validated = validateContextArchive(toValidator, this.limits);
+    try {
+      // The validator must see the same bytes; if it fails first, stop the upload too.
+      await Promise.all([
+        pipeline(meter, createWriteStream(tmp, { flags: 'wx' })),
+        validated.catch((err: unknown) => {
+          meter.destroy(err as Error);
+          throw err;
+        }),
+      ]);
+      const digest = `sha256:${hash.digest('hex')}`;
+      if (expectedDigest && expectedDigest !== digest) {
+        throw new BadInputError(`upload digest ${digest} does not match X-Slipway-Digest ${expectedDigest}; the upload was damaged, send it again`, 'digest_mismatch');
+      }
+      const final = this.pathOf(digest);
+      if (await this.has(digest)) {
+        await fs.rm(tmp, { force: true });
+        return { digest, size, created: false };
+      }
+      await fs.rename(tmp, final);
+      return { digest, size, created: true };
+    } catch (err) {
+      body.unpipe(meter);
+      toValidator.destroy();
+      await fs.rm(tmp, { force: true });
+      throw err;
+    } finally {
+      body.off('error', onBodyError);
+      body.off('close', onBodyClose);
+    }
+  }
+}

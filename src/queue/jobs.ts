@@ -1,0 +1,25 @@
+// Queue names and job payloads. One BullMQ queue per target platform; a worker consumes the queues of the
+// platforms it can build. Job payloads are validated on both sides of the queue.
+import { z } from 'zod';
+
+export function platformQueueName(platform: string): string {
+  return `build-${platform.replaceAll('/', '-')}`;
+}
+
+/** What a worker needs for one build. Secret build-arg values travel only here, never in the run record. */
+export const BuildJob = z.object({
+  runId: z.string(),
+  context: z.string().regex(/^sha256:[a-f0-9]{64}$/),
+  dockerfile: z.string().min(1),
+  images: z.array(z.string()),
+  buildArgs: z.record(z.string(), z.string()),
+  secretBuildArgs: z.record(z.string(), z.string()),
+  platform: z.string(),
+  target: z.string().optional(),
+  noPush: z.boolean(),
+  timeoutSeconds: z.number().int().positive(),
+});
+export type BuildJob = z.infer<typeof BuildJob>;
+
+/** Redis pub/sub channel on which cancel requests for running runs are announced. */
+export const cancelChannel = (prefix: string): string => `${prefix}:cancel`;

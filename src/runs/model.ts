@@ -1,0 +1,47 @@
+// The run: what was asked for, where it is in its lifecycle, and what it produced.
+import { z } from 'zod';
+
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled', 'timeout', 'error'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'canceled', 'timeout', 'error'];
+export const isTerminal = (s: RunStatus): boolean => TERMINAL_STATUSES.includes(s);
+
+/** The build a run performs, as stored: secret build-arg values are never part of it, only their names. */
+export const BuildSpec = z.object({
+  context: z.string(),
+  dockerfile: z.string(),
+  images: z.array(z.string()),
+  buildArgs: z.record(z.string(), z.string()),
+  secretBuildArgKeys: z.array(z.string()),
+  platform: z.string(),
+  target: z.string().optional(),
+  noPush: z.boolean(),
+  timeoutSeconds: z.number().int().positive(),
+});
+export type BuildSpec = z.infer<typeof BuildSpec>;
+
+export const OutputImage = z.object({
+  registry: z.string(),
+  repository: z.string(),
+  tag: z.string(),
+  digest: z.string(),
+});
+export type OutputImage = z.infer<typeof OutputImage>;
+
+export const Trigger = z.object({ type: z.enum(['manual']) });
+
+export const Run = z.object({
+  id: z.string(),
+  status: z.enum(RUN_STATUSES),
+  platform: z.string(),
+  createdAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  worker: z.string().optional(),
+  trigger: Trigger,
+  request: BuildSpec,
+  outputImages: z.array(OutputImage),
+  error: z.string().optional(),
+  cancelRequested: z.boolean().optional(),
+});
+export type Run = z.infer<typeof Run>;

@@ -1,0 +1,128 @@
+// Run lifecycle rules shared by the API and the workers: submit, start, finish, cancel. Every change of
+// status goes through RunStore.transition, so concurrent actors (a cancel racing a worker) cannot both win.
+import path from 'node:path';
+import { BadInputError, ConflictError, NotFoundError } from '../errors.js';
+import { parseSupportedPlatform } from '../platforms.js';
+import type { PlatformQueues } from '../queue/platform-queues.js';
+import { formatReference, parseImageReference, withDefaultTag } from '../registry/reference.js';
+import type { RunLog } from './logs.js';
+import { isTerminal, type Run, type RunStatus } from './model.js';
+import type { RunRequest } from './request.js';
+import type { RunPatch, RunStore } from './store.js';
+
+export interface RunServiceOptions {
+  defaultRegistry: string;
+  defaultTimeoutSeconds: number;
+  maxTimeoutSeconds: number;
+  contextExists: (digest: string) => Promise<boolean>;
+}
+
+export class RunService {
+  constructor(
+    readonly store: RunStore,
+    readonly log: RunLog,
+    private readonly queues: PlatformQueues,
+    private readonly opts: RunServiceOptions,
+  ) {}
+
+  async submit(req: RunRequest): Promise<Run> {
+    const platform = parseSupportedPlatform(req.platform);
+    const images = req.images.map((image) => this.normaliseImage(image));
+    if (images.length === 0 && !req.noPush) {
+      throw new BadInputError('no image to push: give at least one image (-t NAME:TAG) or ask for noPush', 'no_images');
+    }
+    const dockerfile = path.posix.normalize(req.dockerfile.replaceAll('\\', '/'));
+    if (path.posix.isAbsolute(dockerfile) || dockerfile.startsWith('../') || dockerfile === '..') {
+      throw new BadInputError(`dockerfile ${JSON.stringify(req.dockerfile)} must be a path inside the build context`, 'invalid_dockerfile');
+    }
+    const timeoutSeconds = req.timeoutSeconds ?? this.opts.defaultTimeoutSeconds;
+    if (timeoutSeconds > this.opts.maxTimeoutSeconds) {
+      throw new BadInputError(`timeoutSeconds ${timeoutSeconds} is over the limit of ${this.opts.maxTimeoutSeconds}`, 'invalid_timeout');
+    }
+    if (!(await this.opts.contextExists(req.context))) {
+      throw new BadInputError(`unknown context ${req.context}: upload it first with POST /v1/contexts`, 'unknown_context');
+    }
+
+    const { id, seq } = await this.store.nextId();
+    const run: Run = {
+      id,
+      status: 'queued',
+      platform,
+      createdAt: new Date().toISOString(),
+      trigger: { type: 'manual' },
+      request: {
+        context: req.context,
+        dockerfile,
+        images,
+        buildArgs: req.buildArgs,
+        secretBuildArgKeys: Object.keys(req.secretBuildArgs),
+        platform,
+        target: req.target,
+        noPush: req.noPush,
+        timeoutSeconds,
+      },
+      outputImages: [],
+    };
+    await this.store.create(run, seq);
+    await this.queues.enqueue({
+      runId: id,
+      context: req.context,
+      dockerfile,
+      images,
+      buildArgs: req.buildArgs,
+      secretBuildArgs: req.secretBuildArgs,
+      platform,
+      target: req.target,
+      noPush: req.noPush,
+      timeoutSeconds,
+    });
+    return run;
+  }
+
+  private normaliseImage(image: string): string {
+    const ref = withDefaultTag(parseImageReference(image, { defaultRegistry: this.opts.defaultRegistry }));
+    if (ref.digest) {
+      throw new BadInputError(`image ${JSON.stringify(image)} names a digest; a build pushes to tags, e.g. app:v1`, 'invalid_reference');
+    }
+    return formatReference(ref);
+  }
+
+  async get(id: string): Promise<Run> {
+    const run = await this.store.get(id);
+    if (!run) throw new NotFoundError(`no run ${JSON.stringify(id)}`, 'run_not_found');
+    return run;
+  }
+
+  /** Moves a queued run to running on behalf of a worker; false when it was canceled meanwhile. */
+  async start(id: string, worker: string): Promise<boolean> {
+    const res = await this.store.transition(id, ['queued'], { status: 'running', startedAt: new Date().toISOString(), worker });
+    return res.ok;
+  }
+
+  /** Ends a run once; later calls (a cancel racing a failure) change nothing and return false. */
+  async finish(id: string, from: readonly RunStatus[], status: RunStatus, patch: RunPatch = {}, lastLines: string[] = []): Promise<boolean> {
+    const res = await this.store.transition(id, from, { ...patch, status, finishedAt: new Date().toISOString() });
+    if (res.ok) {
+      await this.log.append(id, lastLines);
+      await this.log.end(id, status);
+    }
+    return res.ok;
+  }
+
+  /**
+   * A queued run is canceled at once and its job removed; a running one is flagged and announced, and
+   * its worker stops the build and records `canceled`.
+   */
+  async cancel(id: string, announce: (id: string) => Promise<void>): Promise<Run> {
+    const run = await this.get(id);
+    if (isTerminal(run.status)) throw new ConflictError(`run ${id} already ${run.status}`, 'run_finished');
+    const reason = 'canceled before a worker started it';
+    if (await this.finish(id, ['queued'], 'canceled', { error: reason }, [reason])) {
+      await this.queues.removeWaiting(run.platform, id);
+      return this.get(id);
+    }
+    const flagged = await this.store.transition(id, ['running'], { cancelRequested: true });
+    if (flagged.ok) await announce(id);
+    return this.get(id);
+  }
+}

@@ -1,0 +1,108 @@
+// Run records in Redis. A run is a hash with one JSON-encoded value per top-level field, so a state
+// transition is one atomic script: check the current status, write the changed fields, move the run
+// between the per-status indexes. The status in Redis is the single source of truth for every process.
+import type { Redis } from 'ioredis';
+import { formatRunId } from './ids.js';
+import { Run, RUN_STATUSES, type RunStatus } from './model.js';
+
+// KEYS: run hash, all-runs index, status index prefix. ARGV: allowed-from statuses (JSON array), then field/value pairs.
+const TRANSITION = `
+local current = redis.call('HGET', KEYS[1], 'status')
+if not current then return {0, ''} end
+local allowed = cjson.decode(ARGV[1])
+local ok = false
+for _, s in ipairs(allowed) do if ('"' .. s .. '"') == current then ok = true end end
+if not ok then return {0, current} end
+local next = current
+for i = 2, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  if ARGV[i] == 'status' then next = ARGV[i + 1] end
+end
+if next ~= current then
+  local id = cjson.decode(redis.call('HGET', KEYS[1], 'id'))
+  local score = redis.call('ZSCORE', KEYS[2], id)
+  redis.call('ZREM', KEYS[3] .. cjson.decode(current), id)
+  redis.call('ZADD', KEYS[3] .. cjson.decode(next), score, id)
+end
+return {1, next}
+`;
+
+export type RunPatch = Partial<Omit<Run, 'id' | 'createdAt' | 'request' | 'trigger' | 'platform'>>;
+
+export interface TransitionResult {
+  ok: boolean;
+  /** The status the run has now (after the change when ok, unchanged otherwise); undefined for an unknown run. */
+  status?: RunStatus;
+}
+
+export class RunStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key(id: string): string {
+    return `${this.prefix}:run:${id}`;
+  }
+  private get indexKey(): string {
+    return `${this.prefix}:runs`;
+  }
+  private statusKey(status: string): string {
+    return `${this.prefix}:runs:status:${status}`;
+  }
+
+  async nextId(): Promise<{ id: string; seq: number }> {
+    const seq = await this.redis.incr(`${this.prefix}:run-seq`);
+    return { id: formatRunId(seq), seq };
+  }
+
+  async create(run: Run, seq: number): Promise<void> {
+    const fields = Object.entries(Run.parse(run)).flatMap(([k, v]) => [k, JSON.stringify(v)]);
+    await this.redis
+      .multi()
+      .hset(this.key(run.id), ...fields)
+      .zadd(this.indexKey, seq, run.id)
+      .zadd(this.statusKey(run.status), seq, run.id)
+      .exec();
+  }
+
+  async get(id: string): Promise<Run | undefined> {
+    return this.decode(await this.redis.hgetall(this.key(id)));
+  }
+
+  private decode(hash: Record<string, string>): Run | undefined {
+    if (!hash.id) return undefined;
+    const obj: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(hash)) obj[k] = JSON.parse(v);
+    return Run.parse(obj);
+  }
+
+  /** Newest first, optionally only runs in one status. */
+  async list(opts: { status?: RunStatus; top: number }): Promise<Run[]> {
+    const key = opts.status ? this.statusKey(opts.status) : this.indexKey;
+    const ids = await this.redis.zrevrange(key, 0, opts.top - 1);
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.key(id));
+    const rows = (await pipeline.exec()) ?? [];
+    return rows.map(([, hash]) => this.decode(hash as Record<string, string>)).filter((r): r is Run => r !== undefined);
+  }
+
+  /** Applies patch only if the run is in one of `from`; atomic across processes. */
+  async transition(id: string, from: readonly RunStatus[], patch: RunPatch): Promise<TransitionResult> {
+    const args = Object.entries(patch)
+      .filter(([, v]) => v !== undefined)
+      .flatMap(([k, v]) => [k, JSON.stringify(v)]);
+    const [ok, status] = (await this.redis.eval(
+      TRANSITION,
+      3,
+      this.key(id),
+      this.indexKey,
+      `${this.prefix}:runs:status:`,
+      JSON.stringify(from),
+      ...args,
+    )) as [number, string];
+    if (!status) return { ok: false };
+    const now = JSON.parse(status) as string;
+    return { ok: ok === 1, status: RUN_STATUSES.find((s) => s === now) };
+  }
+}

@@ -1,0 +1,57 @@
+// Small HTTP helpers for tests that talk to the API the way any client would.
+import { createHash } from 'node:crypto';
+
+export interface RunBody {
+  id: string;
+  status: string;
+  error?: string;
+  outputImages: { registry: string; repository: string; tag: string; digest: string }[];
+  [key: string]: unknown;
+}
+
+export async function uploadContext(url: string, archive: Buffer): Promise<{ status: number; body: any }> {
+  const digest = `sha256:${createHash('sha256').update(archive).digest('hex')}`;
+  const res = await fetch(`${url}/v1/contexts`, { method: 'POST', headers: { 'content-type': 'application/gzip', 'x-slipway-digest': digest }, body: new Uint8Array(archive) });
+  return { status: res.status, body: await res.json() };
+}
+
+export async function postJson(url: string, body: unknown): Promise<{ status: number; body: any; location: string | null }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json(), location: res.headers.get('location') };
+}
+
+export async function getRun(url: string, id: string): Promise<RunBody> {
+  return (await (await fetch(`${url}/v1/runs/${id}`)).json()) as RunBody;
+}
+
+const TERMINAL = ['succeeded', 'failed', 'canceled', 'timeout', 'error'];
+
+export async function waitForRun(url: string, id: string, until: (r: RunBody) => boolean = (r) => TERMINAL.includes(r.status), timeoutMs = 180_000): Promise<RunBody> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const run = await getRun(url, id);
+    if (until(run)) return run;
+    if (Date.now() > deadline) throw new Error(`run ${id} still ${run.status} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function runLog(url: string, id: string): Promise<string> {
+  return (await fetch(`${url}/v1/runs/${id}/logs`)).text();
+}
+
+/** Submits a context and a run in one go. */
+export async function submit(url: string, archive: Buffer, run: Record<string, unknown>): Promise<{ status: number; body: any }> {
+  const up = await uploadContext(url, archive);
+  if (up.status >= 300) throw new Error(`upload failed: ${JSON.stringify(up.body)}`);
+  return postJson(`${url}/v1/runs`, { context: up.body.digest, ...run });
+}
+
+/** The manifest digest the registry serves for a tag, read with a HEAD as any client would. */
+export async function registryDigest(registry: string, repository: string, tag: string): Promise<string | null> {
+  const res = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json' },
+  });
+  return res.ok ? res.headers.get('docker-content-digest') : null;
+}

@@ -1,0 +1,33 @@
+// Builds gzipped tar archives in memory for tests, including hostile ones no packer would produce.
+import { gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
+
+export interface Entry {
+  name: string;
+  type?: 'file' | 'directory' | 'symlink' | 'link' | 'character-device' | 'fifo';
+  content?: string | Buffer;
+  linkname?: string;
+  mode?: number;
+}
+
+export async function tarGz(entries: Entry[]): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c) => chunks.push(c as Buffer));
+  const done = new Promise<void>((resolve) => pack.on('end', () => resolve()));
+  for (const e of entries) {
+    const type = e.type ?? 'file';
+    const body = type === 'file' ? Buffer.from(e.content ?? '') : undefined;
+    await new Promise<void>((resolve, reject) =>
+      pack.entry({ name: e.name, type, linkname: e.linkname, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644), size: body?.length ?? 0 }, body ?? '', (err) => (err ? reject(err) : resolve())),
+    );
+  }
+  pack.finalize();
+  await done;
+  return gzipSync(Buffer.concat(chunks));
+}
+
+/** A build context with a Dockerfile and files, as an archive. */
+export function contextArchive(dockerfile: string, files: Record<string, string> = {}): Promise<Buffer> {
+  return tarGz([{ name: 'Dockerfile', content: dockerfile }, ...Object.entries(files).map(([name, content]) => ({ name, content }))]);
+}

@@ -1,0 +1,102 @@
+// Docker Engine through dockerode: a BuildKit build from a context directory, and pushes of the result.
+import { randomUUID } from 'node:crypto';
+import Docker from 'dockerode';
+import tar from 'tar-fs';
+import { engineMessages, messageError, type EngineMessage } from './json-messages.js';
+
+export interface BuildOptions {
+  contextDir: string;
+  dockerfile: string;
+  tags: string[];
+  buildArgs: Record<string, string>;
+  platform: string;
+  target?: string;
+  signal: AbortSignal;
+  onMessage: (message: EngineMessage) => void;
+}
+
+export interface PushResult {
+  tag: string;
+  digest: string;
+}
+
+export class EngineError extends Error {
+  override name = 'EngineError';
+}
+
+export class DockerEngine {
+  readonly docker: Docker;
+
+  constructor(socketPath: string) {
+    this.docker = new Docker({ socketPath });
+  }
+
+  /** Runs the build; resolves with the image id, rejects with EngineError carrying the build's error. */
+  async build(opts: BuildOptions): Promise<string> {
+    const context = tar.pack(opts.contextDir);
+    // Aborting the request stops the build once the daemon notices the closed connection; cancelling
+    // its build id as well, as `docker build` does on Ctrl-C, stops it without depending on that.
+    const buildId = randomUUID();
+    const cancel = () => void this.cancelBuild(buildId);
+    opts.signal.addEventListener('abort', cancel, { once: true });
+    const options: Record<string, unknown> = {
+      version: '2',
+      buildid: buildId,
+      dockerfile: opts.dockerfile,
+      t: opts.tags,
+      buildargs: opts.buildArgs,
+      platform: opts.platform,
+      abortSignal: opts.signal,
+    };
+    if (opts.target) options.target = opts.target;
+    const body = (await this.docker.buildImage(context as unknown as NodeJS.ReadableStream, options as Docker.ImageBuildOptions)) as NodeJS.ReadableStream;
+    let imageId: string | undefined;
+    let error: string | undefined;
+    try {
+      for await (const message of engineMessages(body as unknown as import('node:stream').Readable)) {
+        opts.onMessage(message);
+        error ??= messageError(message);
+        if (message.id === 'moby.image.id') imageId = (message.aux as { ID?: string } | undefined)?.ID;
+      }
+    } finally {
+      opts.signal.removeEventListener('abort', cancel);
+    }
+    if (error) throw new EngineError(error);
+    if (!imageId) throw new EngineError('the build ended without producing an image');
+    return imageId;
+  }
+
+  private async cancelBuild(buildId: string): Promise<void> {
+    await new Promise<void>((resolve) =>
+      this.docker.modem.dial({ path: '/build/cancel?', method: 'POST', options: { id: buildId }, statusCodes: { 200: true, 500: 'server error' } }, () => resolve()),
+    );
+  }
+
+  /** Pushes one fully qualified tag (`registry/repo:tag`) and returns the manifest digest the registry stored. */
+  async push(reference: string, registry: string, signal: AbortSignal, onMessage: (m: EngineMessage) => void): Promise<string> {
+    const at = reference.lastIndexOf(':');
+    const name = reference.slice(0, at);
+    const tag = reference.slice(at + 1);
+    const body = (await this.docker.getImage(name).push({
+      tag,
+      // The daemon refuses a push without X-Registry-Auth, even to an open registry.
+      authconfig: { serveraddress: registry },
+      abortSignal: signal,
+    } as Record<string, unknown>)) as unknown as import('node:stream').Readable;
+    let digest: string | undefined;
+    let error: string | undefined;
+    for await (const message of engineMessages(body)) {
+      onMessage(message);
+      error ??= messageError(message);
+      const aux = message.aux as { Digest?: string } | undefined;
+      if (aux?.Digest) digest = aux.Digest;
+    }
+    if (error) throw new EngineError(`push of ${reference} failed: ${error}`);
+    if (!digest) throw new EngineError(`push of ${reference} ended without a digest`);
+    return digest;
+  }
+
+  async removeImage(reference: string): Promise<void> {
+    await this.docker.getImage(reference).remove({ noprune: false }).catch(() => undefined);
+  }
+}

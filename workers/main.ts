@@ -1,0 +1,21 @@
+// Entry point of the worker process: `node workers/main.js [--platforms linux/amd64,linux/arm64]`.
+import { Command } from 'commander';
+import { loadConfig } from '../src/config.js';
+import { choosePlatforms, detectPlatforms } from './platforms.js';
+import { startWorker } from './worker.js';
+
+const opts = new Command('slipway-worker')
+  .option('--platforms <list>', 'only serve these platforms (comma-separated); default: every platform this machine can build')
+  .parse()
+  .opts<{ platforms?: string }>();
+
+const config = loadConfig();
+const platforms = choosePlatforms(await detectPlatforms(), opts.platforms?.split(',').map((p) => p.trim()).filter(Boolean));
+const worker = await startWorker(config, platforms);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    // Running builds get a grace period to finish; past it the process exits and their runs are marked error.
+    setTimeout(() => process.exit(1), 30_000).unref();
+    void worker.close().then(() => process.exit(0));
+  });
+}

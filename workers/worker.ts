@@ -1,0 +1,65 @@
+// The worker process's composition root: one sandboxed BullMQ Worker per platform queue it serves.
+// Each job runs in a child process (processor.ts); a child that dies marks its run `error`.
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'bullmq';
+import type { Config } from '../src/config.js';
+import { createLogger } from '../src/log.js';
+import { platformQueueName } from '../src/queue/jobs.js';
+import { createRedis } from '../src/redis.js';
+import { RunStore } from '../src/runs/store.js';
+import { RunLog } from '../src/runs/logs.js';
+
+export interface RunningWorker {
+  name: string;
+  platforms: string[];
+  close(): Promise<void>;
+}
+
+const processorFile = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './processor.ts' : './processor.js', import.meta.url));
+
+export async function startWorker(config: Config, platforms: string[]): Promise<RunningWorker> {
+  const log = createLogger('slipway-worker', config.logLevel);
+  const name = `${os.hostname()}/${process.pid}`;
+  const connection = createRedis(config.redisUrl, 'slipway-worker');
+  const store = new RunStore(connection, config.prefix);
+  const runLog = new RunLog(connection, config.prefix, config.limits.logLines);
+
+  const workers = platforms.map((platform) => {
+    const worker = new Worker(platformQueueName(platform), processorFile, {
+      connection,
+      prefix: config.prefix,
+      concurrency: config.worker.concurrency,
+      // A job whose worker vanished fails at once instead of being built a second time behind the run's back.
+      maxStalledCount: 0,
+      name,
+    });
+    worker.on('failed', (job, err) => {
+      if (!job?.id) return;
+      log.error({ runId: job.id, err: err.message }, 'build job failed outside the build');
+      const at = new Date().toISOString();
+      void store
+        .transition(job.id, ['queued', 'running'], { status: 'error', finishedAt: at, error: `worker error: ${err.message}` })
+        .then(async (res) => {
+          if (res.ok) await runLog.end(job.id!, 'error');
+        })
+        .catch((e: unknown) => log.error({ runId: job.id, err: e }, 'could not record the failure'));
+    });
+    worker.on('error', (err) => log.error({ platform, err: err.message }, 'worker error'));
+    return worker;
+  });
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  log.info({ name, platforms, queues: platforms.map(platformQueueName) }, 'worker ready');
+
+  let closing: Promise<void> | undefined;
+  return {
+    name,
+    platforms,
+    close: () =>
+      (closing ??= (async () => {
+        await Promise.all(workers.map((w) => w.close()));
+        connection.disconnect();
+        log.info({ name }, 'worker stopped');
+      })()),
+  };
+}
