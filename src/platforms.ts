@@ -52,3 +52,12 @@ export function nativePlatform(arch: string = process.arch, os: string = process
   const architecture = arch === 'x64' ? 'amd64' : arch;
   return `${os === 'win32' ? 'windows' : os}/${architecture}`;
 }
+
+/** Parses a `--platform` value: one platform or a comma-separated list, normalised, without repeats, in the given order. */
+export function parsePlatformList(input: string): SupportedPlatform[] {
+  const names = input.split(',').map((p) => p.trim());
+  if (names.some((n) => n === '')) {
+    throw new BadInputError(`invalid platform list ${JSON.stringify(input.slice(0, 100))}: expected os/arch[,os/arch…], e.g. linux/amd64,linux/arm64`, 'invalid_platform');
+  }
+  return [...new Set(names.map(parseSupportedPlatform))];
+}

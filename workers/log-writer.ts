@@ -17,11 +17,13 @@ export class RunLogWriter {
     private readonly log: RunLog,
     private readonly runId: string,
     private readonly masker: SecretMasker,
+    /** Marks each line, e.g. `[linux/arm64] ` when platforms build side by side. */
+    private readonly prefix = '',
   ) {}
 
   line(text: string): void {
     for (const l of this.masker.mask(text).split(/\r?\n/)) {
-      this.buffer.push(l);
+      this.buffer.push(this.prefix + l);
       this.tail.push(l);
     }
     if (this.tail.length > 40) this.tail.splice(0, this.tail.length - 40);

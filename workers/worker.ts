@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'bullmq';
 import type { Config } from '../src/config.js';
 import { createLogger } from '../src/log.js';
-import { platformQueueName } from '../src/queue/jobs.js';
+import { ASSEMBLE_QUEUE, platformQueueName } from '../src/queue/jobs.js';
 import { createRedis } from '../src/redis.js';
 import { RunStore } from '../src/runs/store.js';
 import { RunLog } from '../src/runs/logs.js';
@@ -25,8 +25,10 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
   const store = new RunStore(connection, config.prefix);
   const runLog = new RunLog(connection, config.prefix, config.limits.logLines);
 
-  const workers = platforms.map((platform) => {
-    const worker = new Worker(platformQueueName(platform), processorFile, {
+  // Every worker also assembles the indexes of multi-platform runs; that needs no particular platform.
+  const queueNames = [...platforms.map(platformQueueName), ASSEMBLE_QUEUE];
+  const workers = queueNames.map((queueName) => {
+    const worker = new Worker(queueName, processorFile, {
       connection,
       prefix: config.prefix,
       concurrency: config.worker.concurrency,
@@ -35,21 +37,22 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
       name,
     });
     worker.on('failed', (job, err) => {
-      if (!job?.id) return;
-      log.error({ runId: job.id, err: err.message }, 'build job failed outside the build');
+      const runId = (job?.data as { runId?: unknown } | undefined)?.runId;
+      if (typeof runId !== 'string') return;
+      log.error({ runId, job: job?.name, err: err.message }, 'job failed outside the build');
       const at = new Date().toISOString();
       void store
-        .transition(job.id, ['queued', 'running'], { status: 'error', finishedAt: at, error: `worker error: ${err.message}` })
+        .transition(runId, ['queued', 'running'], { status: 'error', finishedAt: at, error: `worker error: ${err.message}` })
         .then(async (res) => {
-          if (res.ok) await runLog.end(job.id!, 'error');
+          if (res.ok) await runLog.end(runId, 'error');
         })
-        .catch((e: unknown) => log.error({ runId: job.id, err: e }, 'could not record the failure'));
+        .catch((e: unknown) => log.error({ runId, err: e }, 'could not record the failure'));
     });
-    worker.on('error', (err) => log.error({ platform, err: err.message }, 'worker error'));
+    worker.on('error', (err) => log.error({ queueName, err: err.message }, 'worker error'));
     return worker;
   });
   await Promise.all(workers.map((w) => w.waitUntilReady()));
-  log.info({ name, platforms, queues: platforms.map(platformQueueName) }, 'worker ready');
+  log.info({ name, platforms, queues: queueNames }, 'worker ready');
 
   let closing: Promise<void> | undefined;
   return {

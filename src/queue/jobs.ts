@@ -21,5 +21,19 @@ export const BuildJob = z.object({
 });
 export type BuildJob = z.infer<typeof BuildJob>;
 
+/** Job names: a whole single-platform build, one platform of a multi-platform run, and the index assembly after them. */
+export const JobNames = { build: 'build', platform: 'platform', assemble: 'assemble' } as const;
+
+/** Queue of index assemblies, served by every worker. */
+export const ASSEMBLE_QUEUE = 'assemble';
+
+export const AssembleJob = z.object({
+  runId: z.string(),
+  platforms: z.array(z.string()).min(2),
+  images: z.array(z.string()),
+  noPush: z.boolean(),
+});
+export type AssembleJob = z.infer<typeof AssembleJob>;
+
 /** Redis pub/sub channel on which cancel requests for running runs are announced. */
 export const cancelChannel = (prefix: string): string => `${prefix}:cancel`;

@@ -1,10 +1,14 @@
 // Producer side of the platform queues: one BullMQ Queue per platform, created on first use.
-import { Queue } from 'bullmq';
+import { FlowProducer, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { BuildJob, platformQueueName } from './jobs.js';
+import { ASSEMBLE_QUEUE, AssembleJob, BuildJob, JobNames, platformQueueName } from './jobs.js';
+
+// Finished jobs are removed at once: their payload holds secret build args, and the run record tells the outcome.
+const JOB_OPTIONS = { attempts: 1, removeOnComplete: true, removeOnFail: true } as const;
 
 export class PlatformQueues {
   private readonly queues = new Map<string, Queue>();
+  private flows: FlowProducer | undefined;
 
   constructor(
     private readonly connection: Redis,
@@ -21,13 +25,25 @@ export class PlatformQueues {
   }
 
   async enqueue(job: BuildJob): Promise<void> {
-    // The job id is the run id, so a retried submit cannot queue a build twice. Finished jobs are removed
-    // at once: their payload holds secret build args, and the run record already tells the outcome.
-    await this.queue(job.platform).add('build', BuildJob.parse(job), {
-      jobId: job.runId,
-      attempts: 1,
-      removeOnComplete: true,
-      removeOnFail: true,
+    // The job id is the run id, so a retried submit cannot queue a build twice.
+    await this.queue(job.platform).add(JobNames.build, BuildJob.parse(job), { jobId: job.runId, ...JOB_OPTIONS });
+  }
+
+  /** A multi-platform run: one child job per platform, and the index assembly once every child is done. */
+  async enqueueFlow(assemble: AssembleJob, children: BuildJob[]): Promise<void> {
+    this.flows ??= new FlowProducer({ connection: this.connection, prefix: this.prefix });
+    await this.flows.add({
+      name: JobNames.assemble,
+      queueName: ASSEMBLE_QUEUE,
+      data: AssembleJob.parse(assemble),
+      opts: { jobId: assemble.runId, ...JOB_OPTIONS },
+      children: children.map((child) => ({
+        name: JobNames.platform,
+        queueName: platformQueueName(child.platform),
+        data: BuildJob.parse(child),
+        // A child that dies must still let the parent run, which then finds the run ended.
+        opts: { jobId: `${child.runId}-${child.platform.replaceAll('/', '-')}`, ...JOB_OPTIONS, ignoreDependencyOnFailure: true },
+      })),
     });
   }
 
@@ -45,5 +61,6 @@ export class PlatformQueues {
 
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await this.flows?.close();
   }
 }

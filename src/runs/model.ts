@@ -30,10 +30,23 @@ export type OutputImage = z.infer<typeof OutputImage>;
 
 export const Trigger = z.object({ type: z.enum(['manual']) });
 
+/** One platform of a multi-platform run: its own status and the manifest it pushed by digest. */
+export const PlatformResult = z.object({
+  platform: z.string(),
+  status: z.enum(RUN_STATUSES),
+  digest: z.string().optional(),
+  error: z.string().optional(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+});
+export type PlatformResult = z.infer<typeof PlatformResult>;
+
 export const Run = z.object({
   id: z.string(),
   status: z.enum(RUN_STATUSES),
+  /** The requested platforms, comma-separated as given to --platform. */
   platform: z.string(),
+  platforms: z.array(z.string()),
   createdAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
@@ -41,6 +54,9 @@ export const Run = z.object({
   trigger: Trigger,
   request: BuildSpec,
   outputImages: z.array(OutputImage),
+  /** Per platform, for runs that build more than one; their image index digest. */
+  platformResults: z.array(PlatformResult).optional(),
+  indexDigest: z.string().optional(),
   error: z.string().optional(),
   cancelRequested: z.boolean().optional(),
 });

@@ -2,7 +2,7 @@
 // status goes through RunStore.transition, so concurrent actors (a cancel racing a worker) cannot both win.
 import path from 'node:path';
 import { BadInputError, ConflictError, NotFoundError } from '../errors.js';
-import { parseSupportedPlatform } from '../platforms.js';
+import { parsePlatformList } from '../platforms.js';
 import type { PlatformQueues } from '../queue/platform-queues.js';
 import { formatReference, parseImageReference, withDefaultTag } from '../registry/reference.js';
 import type { RunLog } from './logs.js';
@@ -26,7 +26,8 @@ export class RunService {
   ) {}
 
   async submit(req: RunRequest): Promise<Run> {
-    const platform = parseSupportedPlatform(req.platform);
+    const platforms = parsePlatformList(req.platform);
+    const platform = platforms.join(',');
     const images = req.images.map((image) => this.normaliseImage(image));
     if (images.length === 0 && !req.noPush) {
       throw new BadInputError('no image to push: give at least one image (-t NAME:TAG) or ask for noPush', 'no_images');
@@ -48,6 +49,7 @@ export class RunService {
       id,
       status: 'queued',
       platform,
+      platforms,
       createdAt: new Date().toISOString(),
       trigger: { type: 'manual' },
       request: {
@@ -64,19 +66,21 @@ export class RunService {
       outputImages: [],
     };
     await this.store.create(run, seq);
-    await this.queues.enqueue({
+    const job = (p: string) => ({
       runId: id,
       context: req.context,
       dockerfile,
       images,
       buildArgs: req.buildArgs,
       secretBuildArgs: req.secretBuildArgs,
-      platform,
+      platform: p,
       target: req.target,
       noPush: req.noPush,
       timeoutSeconds,
     });
-    return run;
+    if (platforms.length === 1) await this.queues.enqueue(job(platform));
+    else await this.queues.enqueueFlow({ runId: id, platforms, images, noPush: req.noPush }, platforms.map(job));
+    return this.get(id);
   }
 
   private normaliseImage(image: string): string {
@@ -118,7 +122,8 @@ export class RunService {
     if (isTerminal(run.status)) throw new ConflictError(`run ${id} already ${run.status}`, 'run_finished');
     const reason = 'canceled before a worker started it';
     if (await this.finish(id, ['queued'], 'canceled', { error: reason }, [reason])) {
-      await this.queues.removeWaiting(run.platform, id);
+      // Platform jobs of a multi-platform run stay queued; workers skip jobs of a canceled run.
+      if (run.platforms.length === 1) await this.queues.removeWaiting(run.platform, id);
       return this.get(id);
     }
     const flagged = await this.store.transition(id, ['running'], { cancelRequested: true });

@@ -3,7 +3,7 @@
 // between the per-status indexes. The status in Redis is the single source of truth for every process.
 import type { Redis } from 'ioredis';
 import { formatRunId } from './ids.js';
-import { Run, RUN_STATUSES, type RunStatus } from './model.js';
+import { PlatformResult, Run, RUN_STATUSES, type RunStatus } from './model.js';
 
 // KEYS: run hash, all-runs index, status index prefix. ARGV: allowed-from statuses (JSON array), then field/value pairs.
 const TRANSITION = `
@@ -27,7 +27,7 @@ end
 return {1, next}
 `;
 
-export type RunPatch = Partial<Omit<Run, 'id' | 'createdAt' | 'request' | 'trigger' | 'platform'>>;
+export type RunPatch = Partial<Omit<Run, 'id' | 'createdAt' | 'request' | 'trigger' | 'platform' | 'platforms' | 'platformResults'>>;
 
 export interface TransitionResult {
   ok: boolean;
@@ -66,15 +66,30 @@ export class RunStore {
       .exec();
   }
 
-  async get(id: string): Promise<Run | undefined> {
-    return this.decode(await this.redis.hgetall(this.key(id)));
+  // Platforms of one run finish concurrently on different workers: each writes its own field.
+  private platformsKey(id: string): string {
+    return `${this.prefix}:run:${id}:platforms`;
   }
 
-  private decode(hash: Record<string, string>): Run | undefined {
+  async setPlatformResult(id: string, result: PlatformResult): Promise<void> {
+    await this.redis.hset(this.platformsKey(id), result.platform, JSON.stringify(PlatformResult.parse(result)));
+  }
+
+  async get(id: string): Promise<Run | undefined> {
+    const [[, hash], [, platforms]] = (await this.redis.multi().hgetall(this.key(id)).hgetall(this.platformsKey(id)).exec()) as [[unknown, Record<string, string>], [unknown, Record<string, string>]];
+    return this.decode(hash, platforms);
+  }
+
+  private decode(hash: Record<string, string>, platforms: Record<string, string>): Run | undefined {
     if (!hash.id) return undefined;
     const obj: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(hash)) obj[k] = JSON.parse(v);
-    return Run.parse(obj);
+    const run = Run.parse(obj);
+    if (run.platforms.length > 1) {
+      const results = new Map(Object.entries(platforms).map(([p, v]) => [p, PlatformResult.parse(JSON.parse(v))]));
+      run.platformResults = run.platforms.map((p) => results.get(p) ?? { platform: p, status: 'queued' as const });
+    }
+    return run;
   }
 
   /** Newest first, optionally only runs in one status. */
@@ -82,9 +97,14 @@ export class RunStore {
     const key = opts.status ? this.statusKey(opts.status) : this.indexKey;
     const ids = await this.redis.zrevrange(key, 0, opts.top - 1);
     const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(this.key(id));
-    const rows = (await pipeline.exec()) ?? [];
-    return rows.map(([, hash]) => this.decode(hash as Record<string, string>)).filter((r): r is Run => r !== undefined);
+    for (const id of ids) pipeline.hgetall(this.key(id)).hgetall(this.platformsKey(id));
+    const rows = ((await pipeline.exec()) ?? []).map(([, v]) => v as Record<string, string>);
+    const runs: Run[] = [];
+    for (let i = 0; i < rows.length; i += 2) {
+      const run = this.decode(rows[i]!, rows[i + 1]!);
+      if (run) runs.push(run);
+    }
+    return runs;
   }
 
   /** Applies patch only if the run is in one of `from`; atomic across processes. */

@@ -18,7 +18,9 @@ describe('runs on a real stack', () => {
 
   it('builds, pushes every tag and records the digest the registry serves', async () => {
     const repo = `slipway-test/${uniqueName('push')}`;
-    const archive = await contextArchive(`FROM ${BASE_IMAGE}\nARG GREETING\nCOPY hello.txt /hello.txt\nRUN echo "$GREETING from $(cat /hello.txt)"\n`, { 'hello.txt': 'the context' });
+    // A context of its own, so BuildKit's cache cannot hide the RUN output.
+    const nonce = uniqueName('nonce');
+    const archive = await contextArchive(`FROM ${BASE_IMAGE}\nARG GREETING\nCOPY hello.txt /hello.txt\nRUN echo "$GREETING from $(cat /hello.txt)"\n`, { 'hello.txt': `the context ${nonce}` });
     const res = await submit(stack.url, archive, { images: [`${repo}:v1`, `${repo}:latest`], buildArgs: { GREETING: 'hi' } });
     assert.equal(res.status, 202);
     assert.match(res.body.id, /^r[0-9a-z]{7}$/);
@@ -27,7 +29,7 @@ describe('runs on a real stack', () => {
     assert.deepEqual(run.outputImages.map((i) => `${i.registry}/${i.repository}:${i.tag}`), [`${REGISTRY}/${repo}:v1`, `${REGISTRY}/${repo}:latest`]);
     for (const image of run.outputImages) assert.equal(await registryDigest(REGISTRY, image.repository, image.tag), image.digest);
     const log = await runLog(stack.url, run.id);
-    assert.match(log, /hi from the context/);
+    assert.ok(log.includes(`hi from the context ${nonce}`), log);
     assert.match(log, /RUN echo/);
     assert.ok(run.startedAt && run.finishedAt && run.worker);
   });
@@ -98,7 +100,7 @@ describe('runs on a real stack', () => {
   });
 
   it('streams the log live as Server-Sent Events, resumable with Last-Event-ID, ending with the final run', async () => {
-    const archive = await contextArchive(`FROM ${BASE_IMAGE}\nRUN for i in 1 2 3; do echo line-$i; sleep 0.3; done\n`);
+    const archive = await contextArchive(`FROM ${BASE_IMAGE}\nCOPY nonce /nonce\nRUN for i in 1 2 3; do echo line-$i; sleep 0.3; done\n`, { nonce: uniqueName('nonce') });
     const res = await submit(stack.url, archive, { noPush: true });
     const first = await readSse(`${stack.url}/v1/runs/${res.body.id}/logs?follow=1`);
     assert.equal(first.end?.status, 'succeeded');

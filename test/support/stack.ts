@@ -69,7 +69,7 @@ async function waitForHealth(url: string, child: ChildProcess, logFile: string):
   throw new Error(`API did not answer at ${url}`);
 }
 
-export async function startTestStack(opts: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestStack> {
+export async function startTestStack(opts: { worker?: boolean; platforms?: string; env?: Record<string, string> } = {}): Promise<TestStack> {
   const prefix = uniqueName('stack');
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-test-'));
   const port = await freePort();
@@ -101,7 +101,7 @@ export async function startTestStack(opts: { worker?: boolean; env?: Record<stri
     async startWorker() {
       const readyLines = async () => (await fs.readFile(logFile, 'utf8').catch(() => '')).split('\n').filter((l) => l.includes('worker ready')).length;
       const before = await readyLines();
-      worker = startProcess('workers/main.ts', ['--platforms', 'linux/amd64'], env, logFile);
+      worker = startProcess('workers/main.ts', ['--platforms', opts.platforms ?? 'linux/amd64'], env, logFile);
       // Ready once it logs so; a worker that cannot start says why in the log.
       for (let i = 0; i < 200; i++) {
         const text = await fs.readFile(logFile, 'utf8').catch(() => '');

@@ -1,0 +1,119 @@
+// Pushes an image from the Docker daemon to a registry by digest, with no tag: the daemon's own push
+// needs a tag, and a multi-platform run must leave no temporary tags behind. The image is read with
+// `docker save`, each layer gzipped once into the workspace, and pushed through the registry client.
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import tar from 'tar-stream';
+import { z } from 'zod';
+import type { RegistryClient } from '../../src/registry/client.js';
+import { MediaTypes } from '../../src/registry/manifests.js';
+import type { ImageReference } from '../../src/registry/reference.js';
+import type { DockerEngine } from './docker-engine.js';
+
+const SaveManifest = z.array(z.object({ Config: z.string(), Layers: z.array(z.string()) })).min(1);
+const ImageConfig = z.object({ os: z.string(), architecture: z.string(), variant: z.string().optional(), 'os.version': z.string().optional() }).passthrough();
+
+export interface PushedManifest {
+  digest: string;
+  mediaType: string;
+  size: number;
+  platform: { os: string; architecture: string; variant?: string; 'os.version'?: string };
+}
+
+interface Layer {
+  file: string;
+  digest: string;
+  size: number;
+}
+
+export async function pushImageByDigest(engine: DockerEngine, registry: RegistryClient, imageId: string, targets: ImageReference[], workdir: string): Promise<PushedManifest> {
+  const dir = await fs.mkdtemp(path.join(workdir, 'export-'));
+  try {
+    const { config, layers } = await saveImage(engine, imageId, dir);
+    const platform = ImageConfig.parse(JSON.parse(config.toString('utf8')));
+    const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaTypes.dockerManifest,
+        config: { mediaType: MediaTypes.dockerConfig, size: config.length, digest: configDigest },
+        layers: layers.map((l) => ({ mediaType: MediaTypes.dockerLayerGzip, size: l.size, digest: l.digest })),
+      }),
+    );
+    let digest = '';
+    for (const target of targets) {
+      const repo = { registry: target.registry, repository: target.repository };
+      if (!(await registry.blobExists(repo, configDigest))) await registry.pushBlob(repo, config);
+      for (const layer of layers) {
+        if (!(await registry.blobExists(repo, layer.digest))) await registry.pushBlob(repo, await fs.readFile(layer.file));
+      }
+      digest = await registry.putManifest(repo, manifest, MediaTypes.dockerManifest);
+    }
+    return {
+      digest,
+      mediaType: MediaTypes.dockerManifest,
+      size: manifest.length,
+      platform: { os: platform.os, architecture: platform.architecture, ...(platform.variant ? { variant: platform.variant } : {}), ...(platform['os.version'] ? { 'os.version': platform['os.version'] } : {}) },
+    };
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Reads `docker save` of one image: its config bytes and its layers, gzipped to files, in order. */
+async function saveImage(engine: DockerEngine, imageId: string, dir: string): Promise<{ config: Buffer; layers: Layer[] }> {
+  const archive = (await engine.docker.getImage(imageId).get()) as unknown as Readable;
+  const small = new Map<string, Buffer>();
+  const layerFiles = new Map<string, Layer>();
+  const extract = tar.extract();
+  let n = 0;
+  extract.on('entry', (header, stream, next) => {
+    const name = header.name.replace(/^\.\//, '');
+    if (header.type !== 'file') {
+      stream.resume();
+      return next();
+    }
+    if (name.endsWith('.tar')) {
+      const file = path.join(dir, `layer-${n++}.tar.gz`);
+      const hash = createHash('sha256');
+      let size = 0;
+      const meter = new Transform({
+        transform(chunk: Buffer, _e, done) {
+          hash.update(chunk);
+          size += chunk.length;
+          done(null, chunk);
+        },
+      });
+      pipeline(stream, createGzip({ level: 6 }), meter, createWriteStream(file))
+        .then(() => {
+          layerFiles.set(name, { file, digest: `sha256:${hash.digest('hex')}`, size });
+          next();
+        })
+        .catch(next);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    stream.on('data', (c) => chunks.push(c as Buffer));
+    stream.on('end', () => {
+      small.set(name, Buffer.concat(chunks));
+      next();
+    });
+    stream.on('error', next);
+  });
+  await pipeline(archive, extract);
+  const saved = SaveManifest.parse(JSON.parse(small.get('manifest.json')?.toString('utf8') ?? 'null'))[0]!;
+  const config = small.get(saved.Config);
+  if (!config) throw new Error(`docker save of ${imageId} has no config ${saved.Config}`);
+  const layers = saved.Layers.map((name) => {
+    const layer = layerFiles.get(name);
+    if (!layer) throw new Error(`docker save of ${imageId} has no layer ${name}`);
+    return layer;
+  });
+  return { config, layers };
+}
+

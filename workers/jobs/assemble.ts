@@ -1,0 +1,38 @@
+// After every platform of a run has finished: push one image index naming each platform manifest under
+// every requested tag, or do nothing when a platform failed or the run was canceled.
+import { AssembleJob } from '../../src/queue/jobs.js';
+import { parsePlatform } from '../../src/platforms.js';
+import { parseImageReference } from '../../src/registry/reference.js';
+import type { OutputImage, RunStatus } from '../../src/runs/model.js';
+import type { ChildContext } from '../child-context.js';
+import { pushIndex, type IndexEntry } from '../engine/image-index.js';
+
+export async function runAssemble(ctx: ChildContext, job: AssembleJob): Promise<RunStatus> {
+  const { runs } = ctx;
+  const run = await runs.get(job.runId);
+  if (run.status !== 'running') return run.status;
+  const results = run.platformResults ?? [];
+  const unfinished = results.filter((r) => r.status !== 'succeeded');
+  if (unfinished.length > 0) {
+    const reason = `platform ${unfinished.map((r) => `${r.platform} ${r.status}`).join(', ')}; no index pushed`;
+    await runs.finish(run.id, ['running'], 'error', { error: reason }, [`slipway: ${reason}`]);
+    return 'error';
+  }
+  if (job.noPush) {
+    await runs.finish(run.id, ['running'], 'succeeded', {}, ['slipway: run succeeded (not pushed)']);
+    return 'succeeded';
+  }
+  const tags = job.images.map((image) => parseImageReference(image));
+  const entries: IndexEntry[] = [];
+  for (const r of results) {
+    const repo = { registry: tags[0]!.registry, repository: tags[0]!.repository, digest: r.digest };
+    const head = await ctx.registry.headManifest(repo);
+    if (!head || !r.digest) throw new Error(`the ${r.platform} manifest ${r.digest} is not in ${repo.registry}/${repo.repository}`);
+    entries.push({ digest: r.digest, mediaType: head.mediaType, size: head.size, platform: parsePlatform(r.platform) });
+  }
+  const indexDigest = await pushIndex(ctx.registry, tags, entries);
+  const outputImages: OutputImage[] = tags.map((t) => ({ registry: t.registry, repository: t.repository, tag: t.tag ?? 'latest', digest: indexDigest }));
+  await runs.log.append(run.id, tags.map((t) => `slipway: pushed index ${t.registry}/${t.repository}:${t.tag}@${indexDigest}`));
+  await runs.finish(run.id, ['running'], 'succeeded', { outputImages, indexDigest }, ['slipway: run succeeded']);
+  return 'succeeded';
+}

@@ -1,0 +1,68 @@
+// The steps every build job shares: a fresh workspace with the context unpacked, the BuildKit build
+// with its progress in the run log, and the final status a failure maps to.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { BadInputError, isSlipwayError } from '../../src/errors.js';
+import type { BuildJob } from '../../src/queue/jobs.js';
+import type { RunStatus } from '../../src/runs/model.js';
+import { BuildProgress } from '../engine/buildkit-progress.js';
+import { EngineError } from '../engine/docker-engine.js';
+import type { RunLogWriter } from '../log-writer.js';
+import { unpackContext } from '../source/context.js';
+import type { ChildContext } from '../child-context.js';
+
+/** Runs `body` in a fresh workspace holding the unpacked context; the workspace is always removed. */
+export async function withWorkspace<T>(ctx: ChildContext, spec: BuildJob, body: (workspace: string) => Promise<T>): Promise<T> {
+  const { config } = ctx;
+  await fs.mkdir(config.workspacesDir, { recursive: true });
+  const workspace = await fs.mkdtemp(path.join(config.workspacesDir, `${spec.runId}-`));
+  try {
+    const contextDir = path.join(workspace, 'context');
+    await fs.mkdir(contextDir);
+    await unpackContext(ctx.contexts.open(spec.context), contextDir, { unpackedBytes: config.limits.unpackedBytes, entries: config.limits.contextEntries });
+    await requireDockerfile(contextDir, spec.dockerfile);
+    return await body(workspace);
+  } finally {
+    await fs.rm(workspace, { recursive: true, force: true });
+  }
+}
+
+async function requireDockerfile(contextDir: string, dockerfile: string): Promise<void> {
+  const stat = await fs.lstat(path.join(contextDir, dockerfile)).catch(() => undefined);
+  if (!stat?.isFile()) {
+    throw new BadInputError(`Dockerfile ${JSON.stringify(dockerfile)} not found in the build context; pass -f with its path relative to the context`, 'dockerfile_not_found');
+  }
+}
+
+/** Builds the workspace's context with BuildKit; resolves with the image id. */
+export async function buildImage(ctx: ChildContext, spec: BuildJob, workspace: string, tags: string[], progress: BuildProgress, signal: AbortSignal): Promise<string> {
+  signal.throwIfAborted();
+  return ctx.engine.build({
+    contextDir: path.join(workspace, 'context'),
+    dockerfile: spec.dockerfile,
+    tags,
+    buildArgs: { ...spec.buildArgs, ...spec.secretBuildArgs },
+    platform: spec.platform,
+    target: spec.target,
+    signal,
+    onMessage: (m) => progress.write(m),
+  });
+}
+
+export function newProgress(out: RunLogWriter): BuildProgress {
+  return new BuildProgress((line) => out.line(line));
+}
+
+/** Decides the final status: canceled and timeout win over the error they caused; the user's mistakes are `failed`. */
+export function outcome(err: unknown, signal: AbortSignal, progress: BuildProgress, timeoutSeconds: number): { status: RunStatus; message: string } {
+  if (signal.aborted && signal.reason === 'canceled') return { status: 'canceled', message: 'canceled while running' };
+  if (signal.aborted && signal.reason === 'timeout') return { status: 'timeout', message: `timed out after ${timeoutSeconds} s` };
+  const failure = progress.failure();
+  if (failure) {
+    const output = failure.output.length ? `\n${failure.output.join('\n')}` : '';
+    return { status: 'failed', message: `${failure.step ? failure.step + ': ' : ''}${failure.error}${output}` };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof EngineError || isSlipwayError(err)) return { status: 'failed', message };
+  return { status: 'error', message };
+}

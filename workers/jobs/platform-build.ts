@@ -1,0 +1,73 @@
+// One platform of a multi-platform run: build it, push its manifest by digest (no tag), record the digest.
+// The first platform to fail fails the whole run and stops its siblings; the index is then never pushed.
+import { cancelChannel, type BuildJob } from '../../src/queue/jobs.js';
+import { parseImageReference, type ImageReference } from '../../src/registry/reference.js';
+import { isTerminal, type RunStatus } from '../../src/runs/model.js';
+import { trackBuild, type ChildContext } from '../child-context.js';
+import { pushImageByDigest } from '../engine/image-export.js';
+import { RunLogWriter } from '../log-writer.js';
+import { buildImage, newProgress, outcome, withWorkspace } from './build-steps.js';
+import { secretsMasker } from './single-build.js';
+
+export async function runPlatformBuild(ctx: ChildContext, spec: BuildJob, worker: string): Promise<RunStatus> {
+  const { runs } = ctx;
+  const { runId: id, platform } = spec;
+  const now = () => new Date().toISOString();
+  const run = await runs.store.get(id);
+  if (!run || isTerminal(run.status) || run.cancelRequested) {
+    await runs.store.setPlatformResult(id, { platform, status: 'canceled', error: `run ${run?.status ?? 'gone'} before this platform started`, finishedAt: now() });
+    return 'canceled';
+  }
+  // The first platform to start moves the run to running; the others find it there.
+  await runs.store.transition(id, ['queued'], { status: 'running', startedAt: now(), worker });
+  const startedAt = now();
+  await runs.store.setPlatformResult(id, { platform, status: 'running', startedAt });
+
+  const masker = secretsMasker(spec);
+  const out = new RunLogWriter(runs.log, id, masker, `[${platform}] `);
+  const { abort, release } = trackBuild(ctx, id);
+  const timer = setTimeout(() => abort.abort('timeout'), spec.timeoutSeconds * 1000);
+  const progress = newProgress(out);
+  try {
+    out.line(`slipway: building ${platform} on ${worker}`);
+    const digest = await withWorkspace(ctx, spec, async (workspace) => {
+      const imageId = await buildImage(ctx, spec, workspace, [], progress, abort.signal);
+      progress.finish();
+      try {
+        if (spec.noPush) return undefined;
+        const pushed = await pushImageByDigest(ctx.engine, ctx.registry, imageId, distinctRepositories(spec.images), workspace);
+        out.line(`slipway: pushed ${platform} manifest ${pushed.digest}`);
+        return pushed.digest;
+      } finally {
+        await ctx.engine.removeImage(imageId);
+      }
+    });
+    await out.flush();
+    await runs.store.setPlatformResult(id, { platform, status: 'succeeded', startedAt, finishedAt: now(), ...(digest ? { digest } : {}) });
+    return 'succeeded';
+  } catch (err) {
+    progress.finish();
+    const { status, message } = outcome(err, abort.signal, progress, spec.timeoutSeconds);
+    const masked = masker.mask(message);
+    await out.flush().catch(() => undefined);
+    await runs.store.setPlatformResult(id, { platform, status, error: masked, startedAt, finishedAt: now() });
+    const runStatus = status === 'canceled' ? 'canceled' : status;
+    const first = await runs.finish(id, ['queued', 'running'], runStatus, { error: `${platform}: ${masked}` }, [`slipway: run ${runStatus}: ${platform}: ${masked}`]);
+    // This platform ended the run: stop the others.
+    if (first && runStatus !== 'canceled') await ctx.redis.publish(cancelChannel(ctx.config.prefix), id);
+    return status;
+  } finally {
+    clearTimeout(timer);
+    release();
+  }
+}
+
+/** Each repository the run's tags live in gets the platform manifests (by digest) its index will name. */
+function distinctRepositories(images: string[]): ImageReference[] {
+  const seen = new Map<string, ImageReference>();
+  for (const image of images) {
+    const ref = parseImageReference(image);
+    seen.set(`${ref.registry}/${ref.repository}`, { registry: ref.registry, repository: ref.repository });
+  }
+  return [...seen.values()];
+}
