@@ -1,0 +1,158 @@
+// The one HTTP client of the Slipway API (global fetch). Every call goes through request(): network failures
+// become ApiUnreachableError, error statuses ApiError, and JSON answers are checked against api-schemas.
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import type { z } from 'zod';
+import { ErrorBody, Run, RunList, StoredContext, type RunSubmission } from './api-schemas.js';
+import { ApiError, ApiUnreachableError, ProtocolError } from './errors.js';
+import type { RunStatus } from '../runs/model.js';
+
+/** How long a plain JSON call may take; uploads and log streams are not bounded by it. */
+const CALL_TIMEOUT_MS = 30_000;
+
+interface RequestOptions {
+  headers?: Record<string, string>;
+  body?: BodyInit;
+  signal?: AbortSignal;
+  /** Statuses that are answers, not errors (404 of a HEAD). */
+  accept?: number[];
+  timeoutMs?: number | null;
+}
+
+export class SlipwayApi {
+  constructor(
+    readonly server: string,
+    private readonly callTimeoutMs = CALL_TIMEOUT_MS,
+  ) {}
+
+  async hasContext(digest: string): Promise<boolean> {
+    const res = await this.request('HEAD', `/v1/contexts/${encodeURIComponent(digest)}`, { accept: [404] });
+    return res.status !== 404;
+  }
+
+  /** Streams a packed context file; `onProgress` hears the bytes read so far. */
+  async uploadContext(
+    file: { path: string; size: number; digest: string },
+    opts: { onProgress?: (bytes: number) => void; signal?: AbortSignal } = {},
+  ): Promise<StoredContext> {
+    const stream = fs.createReadStream(file.path);
+    let sent = 0;
+    stream.on('data', (chunk) => opts.onProgress?.((sent += chunk.length)));
+    try {
+      const res = await this.request('POST', '/v1/contexts', {
+        headers: { 'Content-Type': 'application/gzip', 'Content-Length': String(file.size), 'X-Slipway-Digest': file.digest },
+        body: Readable.toWeb(stream) as ReadableStream<Uint8Array>,
+        signal: opts.signal,
+        timeoutMs: null,
+      });
+      return await this.json(res, StoredContext, 'POST /v1/contexts');
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  async submitRun(body: RunSubmission): Promise<Run> {
+    const res = await this.request('POST', '/v1/runs', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    return this.json(res, Run, 'POST /v1/runs');
+  }
+
+  async getRun(id: string, signal?: AbortSignal): Promise<Run> {
+    const res = await this.request('GET', `/v1/runs/${encodeURIComponent(id)}`, { signal });
+    return this.json(res, Run, 'GET /v1/runs/:id');
+  }
+
+  async listRuns(query: { status?: RunStatus; top?: number } = {}): Promise<Run[]> {
+    const params = new URLSearchParams();
+    if (query.status) params.set('status', query.status);
+    if (query.top !== undefined) params.set('top', String(query.top));
+    const qs = params.size > 0 ? `?${params}` : '';
+    const res = await this.request('GET', `/v1/runs${qs}`);
+    return (await this.json(res, RunList, 'GET /v1/runs')).runs;
+  }
+
+  async cancelRun(id: string, signal?: AbortSignal): Promise<Run> {
+    const res = await this.request('POST', `/v1/runs/${encodeURIComponent(id)}/cancel`, { signal });
+    return this.json(res, Run, 'POST /v1/runs/:id/cancel');
+  }
+
+  /** The whole log so far, as a text stream. */
+  async readLog(id: string): Promise<ReadableStream<Uint8Array>> {
+    const res = await this.request('GET', `/v1/runs/${encodeURIComponent(id)}/logs`, { timeoutMs: null });
+    return this.body(res);
+  }
+
+  /** The live log as an event stream, resuming after `lastEventId`. */
+  async openLogStream(id: string, lastEventId: string | undefined, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+    const headers: Record<string, string> = { Accept: 'text/event-stream' };
+    if (lastEventId) headers['Last-Event-ID'] = lastEventId;
+    const res = await this.request('GET', `/v1/runs/${encodeURIComponent(id)}/logs?follow=1`, { headers, signal, timeoutMs: null });
+    return this.body(res);
+  }
+
+  private async request(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
+    const timeoutMs = opts.timeoutMs === undefined ? this.callTimeoutMs : opts.timeoutMs;
+    const timeout = timeoutMs === null ? undefined : AbortSignal.timeout(timeoutMs);
+    const signals = [opts.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
+    let res: Response;
+    try {
+      res = await fetch(this.server + path, {
+        method,
+        headers: opts.headers,
+        body: opts.body,
+        signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
+        // Required by fetch for a streamed request body.
+        ...(opts.body instanceof ReadableStream ? { duplex: 'half' } : {}),
+      } as RequestInit);
+    } catch (err) {
+      if (opts.signal?.aborted) throw err;
+      if (timeout?.aborted) throw new ApiUnreachableError(this.server, `no answer to ${method} ${path} within ${timeoutMs! / 1000} s`);
+      throw new ApiUnreachableError(this.server, networkReason(err, this.server));
+    }
+    if (res.ok || opts.accept?.includes(res.status)) return res;
+    throw await this.errorFrom(res, method, path);
+  }
+
+  private async errorFrom(res: Response, method: string, path: string): Promise<ApiError> {
+    const text = method === 'HEAD' ? '' : await res.text().catch(() => '');
+    let parsed: ReturnType<typeof ErrorBody.safeParse> | undefined;
+    try {
+      parsed = ErrorBody.safeParse(JSON.parse(text));
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed?.success) return new ApiError(res.status, parsed.data.error.code, parsed.data.error.message);
+    const what = `${method} ${path.split('?')[0]} answered ${res.status} ${res.statusText}`.trim();
+    return new ApiError(res.status, `http_${res.status}`, `${what} from ${this.server}`);
+  }
+
+  private async json<T extends z.ZodType>(res: Response, schema: T, what: string): Promise<z.infer<T>> {
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch (err) {
+      throw new ProtocolError(`${what} at ${this.server} did not answer JSON (${networkReason(err, this.server)}); is this a Slipway API?`);
+    }
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+      throw new ProtocolError(`unexpected answer to ${what} from ${this.server} (${where}${issue?.message}); are the CLI and API the same version?`);
+    }
+    return parsed.data;
+  }
+
+  private body(res: Response): ReadableStream<Uint8Array> {
+    if (!res.body) throw new ProtocolError(`empty answer from ${this.server}`);
+    return res.body;
+  }
+}
+
+/** The most telling line of a fetch failure: undici hides the socket error in `cause`. */
+export function networkReason(err: unknown, server?: string): string {
+  const cause = err instanceof Error ? (err.cause as unknown) : undefined;
+  if (cause instanceof AggregateError && cause.errors[0] instanceof Error) return cause.errors[0].message;
+  // fetch refuses a list of well-known ports (1, 25, 6000…) without trying them.
+  if (cause instanceof Error && cause.message === 'bad port' && server) return `fetch does not connect to port ${new URL(server).port}, a blocked port`;
+  if (cause instanceof Error && cause.message) return cause.message;
+  return err instanceof Error ? err.message : String(err);
+}

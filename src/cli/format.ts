@@ -1,0 +1,89 @@
+// How runs, images, sizes and times are shown to a person: pure functions from data to text.
+import type { OutputImage, Run } from './api-schemas.js';
+
+/** `<registry>/<repository>:<tag>@sha256:…`, the reference a deploy can pin. */
+export function formatImageRef(image: OutputImage): string {
+  const tag = image.tag ? `:${image.tag}` : '';
+  return `${image.registry}/${image.repository}${tag}@${image.digest}`;
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function formatAge(iso: string, now = Date.now()): string {
+  const then = Date.parse(iso);
+  if (Number.isNaN(then)) return iso;
+  const s = Math.max(0, Math.round((now - then) / 1000));
+  const [n, unit] = s < 60 ? [s, 'second'] : s < 3600 ? [Math.floor(s / 60), 'minute'] : s < 86_400 ? [Math.floor(s / 3600), 'hour'] : [Math.floor(s / 86_400), 'day'];
+  return `${n} ${unit}${n === 1 ? '' : 's'} ago`;
+}
+
+/** How long the run took, or has been going. */
+export function runDuration(run: Run, now = Date.now()): string | undefined {
+  if (!run.startedAt) return undefined;
+  const end = run.finishedAt ? Date.parse(run.finishedAt) : now;
+  return formatDuration(end - Date.parse(run.startedAt));
+}
+
+/** Left-aligned columns separated by two spaces; the last column is not padded. */
+export function renderTable(header: string[], rows: string[][]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, col) => Math.max(...all.map((row) => (row[col] ?? '').length)));
+  return all
+    .map((row) => row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col]!))).join('  '))
+    .join('\n');
+}
+
+export function renderRunTable(runs: Run[], now = Date.now()): string {
+  const rows = runs.map((r) => [r.id, r.status, r.platform, formatAge(r.createdAt, now), r.request.images.join(',') || '-']);
+  return renderTable(['RUN ID', 'STATUS', 'PLATFORM', 'CREATED', 'IMAGES'], rows);
+}
+
+const INDENT = '\n' + ' '.repeat(13);
+
+/** A readable block for `runs show`; secret build-arg values are never in a Run, only their names. */
+export function renderRun(run: Run, now = Date.now()): string {
+  const req = run.request;
+  const fields: [string, string | undefined][] = [
+    ['Run ID', run.id],
+    ['Status', run.status],
+    ['Waiting', run.waiting],
+    ['Error', run.error],
+    ['Platform', run.platform],
+    ['Created', `${run.createdAt} (${formatAge(run.createdAt, now)})`],
+    ['Started', run.startedAt],
+    ['Finished', run.finishedAt],
+    ['Duration', runDuration(run, now)],
+    ['Worker', run.worker],
+    ['Context', req.context],
+    ['Dockerfile', req.dockerfile],
+    ['Target', req.target],
+    ['Images', req.images.join(', ') || undefined],
+    ['Build args', Object.entries(req.buildArgs).map(([k, v]) => `${k}=${v}`).join(', ') || undefined],
+    ['Secret args', req.secretBuildArgKeys.join(', ') || undefined],
+    ['Push', req.noPush ? 'no' : 'yes'],
+    ['Timeout', `${req.timeoutSeconds}s`],
+    ['Platforms', run.platformResults?.map((p) => `${p.platform} ${p.status}${p.digest ? ` ${p.digest}` : ''}${p.error ? `: ${p.error}` : ''}`).join(INDENT)],
+    ['Index', run.indexDigest],
+    ['Pushed', run.outputImages.map(formatImageRef).join(INDENT) || undefined],
+  ];
+  return fields
+    .filter((f): f is [string, string] => f[1] !== undefined && f[1] !== '')
+    .map(([k, v]) => `${`${k}:`.padEnd(13)}${v}`)
+    .join('\n');
+}

@@ -1,0 +1,109 @@
+// The `slipway` command line: commands, options and help, wired to the command functions. runCli() parses
+// argv, runs one command and turns whatever it throws into an exit code and a one-line message (exit.ts).
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { build, type BuildFlags } from './commands/build.js';
+import { cancelRun, listRuns, printLog, showRun } from './commands/runs.js';
+import { apiFor } from './connect.js';
+import { ExitCode, exitFor } from './exit.js';
+import { parseRunId, parseStatus, parseTop } from './flags.js';
+import { processIo, type CliIo } from './io.js';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const program = createProgram(io, (code) => (exitCode = code));
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (err) {
+    // Commander has already printed its own message (unknown option, missing argument, help, version).
+    if (err instanceof CommanderError) return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    const { code, message } = exitFor(err);
+    if (message) io.stderr.write(`slipway: ${message}\n`);
+    return code;
+  }
+}
+
+function createProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('slipway')
+    .description('Build container images on a Slipway server, the self-hosted analogue of az acr build.')
+    .version(packageVersion(), '-V, --version', 'print the CLI version')
+    .option('--server <url>', 'Slipway API URL (default: $SLIPWAY_SERVER, else http://127.0.0.1:8080)')
+    .exitOverride()
+    .configureHelp({ showGlobalOptions: true })
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(`slipway: ${text.replace(/^error: /, '')}`),
+    });
+  const serverOf = (cmd: Command) => apiFor(cmd.optsWithGlobals<{ server?: string }>().server);
+
+  program
+    .command('build')
+    .description('pack a local folder, upload it and build it on the server')
+    .argument('[context]', 'build context directory', '.')
+    .option('-t, --tag <image>', 'image to build and push, e.g. app:1.0 (repeatable)', collect)
+    .option('-f, --file <path>', 'Dockerfile, relative to the working directory (default: CONTEXT/Dockerfile)')
+    .option('--build-arg <key=value>', 'build-time variable (repeatable)', collect)
+    .option('--secret-build-arg <key=value>', 'build-time variable kept out of run records and logs (repeatable)', collect)
+    .option('--platform <os/arch>', 'target platform, e.g. linux/arm64 (default: linux/amd64)')
+    .option('--target <stage>', 'build stage to stop at')
+    .option('--no-push', 'build without pushing')
+    .option('--no-logs', 'do not print the build log; just wait for the outcome')
+    .option('--no-wait', 'print the run id and exit without waiting')
+    .option('--timeout <seconds>', 'give up on the build after this long')
+    .action(async (context: string, flags: BuildFlags, cmd: Command) => setExit(await build(serverOf(cmd), context, flags, io)));
+
+  const runs = program.command('runs').description('list, inspect, follow and cancel runs');
+  runs
+    .command('list')
+    .description('list runs, newest first')
+    .option('--status <status>', 'only runs in this status')
+    .option('--top <n>', 'at most this many runs (default: 20)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { status?: string; top?: string; json?: boolean }, cmd: Command) => {
+      const query = {
+        status: opts.status === undefined ? undefined : parseStatus(opts.status),
+        top: opts.top === undefined ? undefined : parseTop(opts.top),
+        json: opts.json,
+      };
+      setExit(await listRuns(serverOf(cmd), query, io));
+    });
+  runs
+    .command('show')
+    .description('show one run')
+    .argument('<id>', 'run id')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { json?: boolean }, cmd: Command) => setExit(await showRun(serverOf(cmd), parseRunId(id), opts, io)));
+  runs
+    .command('logs')
+    .description("print a run's log")
+    .argument('<id>', 'run id')
+    .option('--follow', 'keep printing until the run ends')
+    .action(async (id: string, opts: { follow?: boolean }, cmd: Command) => setExit(await printLog(serverOf(cmd), parseRunId(id), opts, io)));
+  runs
+    .command('cancel')
+    .description('cancel a queued or running run')
+    .argument('<id>', 'run id')
+    .action(async (id: string, _opts: unknown, cmd: Command) => setExit(await cancelRun(serverOf(cmd), parseRunId(id), io)));
+  return program;
+}
+
+/** The version in the package.json above this file, from src/cli or dist/src/cli alike. */
+function packageVersion(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) {
+      const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'slipway' && typeof pkg.version === 'string') return pkg.version;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
+}

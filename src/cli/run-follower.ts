@@ -1,0 +1,117 @@
+// Watching a run until it ends: follow its live log (SSE, resumed with Last-Event-ID after a dropped
+// connection), or poll it quietly. Both return the final Run.
+import { setTimeout as delay } from 'node:timers/promises';
+import { isTerminal } from '../runs/model.js';
+import { networkReason, type SlipwayApi } from './api-client.js';
+import { Run } from './api-schemas.js';
+import { ApiError, ApiUnreachableError, ProtocolError } from './errors.js';
+import { SseParser, readSseEvents } from './sse.js';
+
+export interface WatchOptions {
+  signal?: AbortSignal;
+  /** Reconnects (or failed polls) in a row before giving up. */
+  retries?: number;
+  /** A stream silent this long is taken as dropped; the API sends a keep-alive every few seconds. */
+  idleMs?: number;
+  /** Delay before the n-th retry. */
+  backoffMs?: (attempt: number) => number;
+}
+
+const defaults = { retries: 5, idleMs: 30_000, backoffMs: (n: number) => Math.min(4000, 250 * 2 ** n) };
+
+/** Worth another try: the connection dropped, or the API said it is briefly unable. */
+function isTransient(err: unknown): boolean {
+  if (err instanceof ApiUnreachableError) return true;
+  if (err instanceof ApiError) return err.status === 429 || err.status === 502 || err.status === 503 || err.status === 504;
+  return false;
+}
+
+/** Streams log lines to `onLine` until the `end` event, and returns the run it carries. */
+export async function followRunLog(api: SlipwayApi, runId: string, onLine: (line: string) => void, opts: WatchOptions = {}): Promise<Run> {
+  const { retries, idleMs, backoffMs } = { ...defaults, ...opts };
+  const parser = new SseParser();
+  let connected = false;
+  let failures = 0;
+  for (;;) {
+    const resumedFrom = parser.lastEventId;
+    const idle = new IdleTimer(idleMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, idle.signal]) : idle.signal;
+    try {
+      const body = await api.openLogStream(runId, parser.lastEventId || undefined, signal);
+      connected = true;
+      idle.reset();
+      for await (const event of readSseEvents(body, { parser, onBytes: () => idle.reset() })) {
+        if (event.type === 'log') onLine(event.data);
+        else if (event.type === 'end') return parseRun(event.data);
+      }
+      throw new ApiUnreachableError(api.server, 'the log stream closed before the run ended');
+    } catch (err) {
+      if (opts.signal?.aborted) throw opts.signal.reason;
+      const dropped = idle.signal.aborted
+        ? new ApiUnreachableError(api.server, `the log stream was silent for ${idleMs / 1000} s`)
+        : err instanceof TypeError // how fetch reports a connection cut mid-body ("terminated")
+          ? new ApiUnreachableError(api.server, `the log stream broke: ${networkReason(err)}`)
+          : err;
+      // A first connection that fails is an answer (wrong server, unknown run); only a dropped one is retried.
+      if (!connected || !isTransient(dropped)) throw dropped;
+      // Tries are counted from the last connection that got further into the log.
+      if (parser.lastEventId !== resumedFrom) failures = 0;
+      if (++failures > retries) throw dropped;
+      await delay(Math.min(parser.retryMs ?? backoffMs(failures), 30_000), undefined, { signal: opts.signal }).catch(() => undefined);
+      if (opts.signal?.aborted) throw opts.signal.reason;
+    } finally {
+      idle.stop();
+    }
+  }
+}
+
+/** Polls the run until it ends, riding out a few failed polls. */
+export async function waitForRun(api: SlipwayApi, runId: string, opts: WatchOptions & { intervalMs?: number } = {}): Promise<Run> {
+  const { retries, backoffMs } = { ...defaults, ...opts };
+  const interval = opts.intervalMs ?? 1000;
+  let failures = 0;
+  for (;;) {
+    try {
+      const run = await api.getRun(runId, opts.signal);
+      if (isTerminal(run.status)) return run;
+      failures = 0;
+      await delay(interval, undefined, { signal: opts.signal });
+    } catch (err) {
+      if (opts.signal?.aborted) throw opts.signal.reason;
+      if (!isTransient(err) || ++failures > retries) throw err;
+      await delay(backoffMs(failures), undefined, { signal: opts.signal }).catch(() => undefined);
+    }
+  }
+}
+
+function parseRun(data: string): Run {
+  let json: unknown;
+  try {
+    json = JSON.parse(data);
+  } catch {
+    throw new ProtocolError('the log stream ended with an end event that is not JSON');
+  }
+  const parsed = Run.safeParse(json);
+  if (!parsed.success) throw new ProtocolError(`the log stream ended with an unexpected run: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+/** Aborts its signal when reset() has not been called for `ms`. */
+class IdleTimer {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  readonly signal = this.controller.signal;
+
+  constructor(private readonly ms: number) {
+    this.reset();
+  }
+
+  reset(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.controller.abort(new Error('idle')), this.ms);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+}
