@@ -1,0 +1,140 @@
+// The CLI as a user runs it, against a real API, worker, Docker Engine and registry.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { getRun, registryDigest } from '../support/api.js';
+import { BASE_IMAGE, REGISTRY, ROOT, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
+
+const exec = promisify(execFile);
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe('slipway CLI against a real stack', () => {
+  let stack: TestStack;
+  let dirs: string[] = [];
+  before(async () => {
+    stack = await startTestStack();
+  });
+  after(async () => {
+    await stack?.close();
+    await Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true })));
+  });
+
+  async function cli(...args: string[]): Promise<CliResult> {
+    try {
+      const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args], {
+        cwd: ROOT,
+        env: { ...stack.env, SLIPWAY_SERVER: stack.url },
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  }
+
+  async function contextDir(files: Record<string, string>): Promise<string> {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-ctx-'));
+    dirs.push(dir);
+    for (const [name, content] of Object.entries(files)) {
+      await fs.mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+      await fs.writeFile(path.join(dir, name), content);
+    }
+    return dir;
+  }
+
+  it('builds a folder, streams the log, and prints the digest the registry serves', async () => {
+    const repo = `slipway-test/${uniqueName('cli')}`;
+    const dir = await contextDir({ Dockerfile: `FROM ${BASE_IMAGE}\nCOPY msg.txt /msg.txt\nRUN cat /msg.txt\n`, 'msg.txt': `hello ${repo}\n` });
+    const res = await cli('build', '-t', `${repo}:v1`, dir);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /^Run ID: r[0-9a-z]{7}$/m);
+    assert.ok(res.stdout.includes(`hello ${repo}`), 'the RUN output is streamed');
+    const printed = res.stdout.match(new RegExp(`^${REGISTRY}/${repo}:v1@(sha256:[a-f0-9]{64})$`, 'm'));
+    assert.ok(printed, res.stdout);
+    assert.equal(await registryDigest(REGISTRY, repo, 'v1'), printed[1]);
+  });
+
+  it('builds the bundled example', async () => {
+    const repo = `slipway-test/${uniqueName('hello')}`;
+    const res = await cli('build', '-t', `${repo}:v1`, '--build-arg', 'GREETING=Ahoy', path.join(ROOT, 'examples/hello'));
+    assert.equal(res.code, 0, res.stderr + res.stdout);
+    assert.ok(await registryDigest(REGISTRY, repo, 'v1'));
+  });
+
+  it('exits non-zero with a one-line reason when a RUN step fails, showing the failing output', async () => {
+    const dir = await contextDir({ Dockerfile: `FROM ${BASE_IMAGE}\nRUN echo this-step-breaks && exit 42\n` });
+    const res = await cli('build', '-t', `slipway-test/${uniqueName('clifail')}:v1`, dir);
+    assert.equal(res.code, 1);
+    assert.match(res.stdout, /this-step-breaks/);
+    assert.match(res.stderr, /^slipway: run r[0-9a-z]{7} failed: .*exit code: 42/m);
+  });
+
+  it('honours .dockerignore and never sends .git', async () => {
+    const dir = await contextDir({
+      Dockerfile: `FROM ${BASE_IMAGE}\nCOPY . /ctx\nRUN find /ctx | sort\n`,
+      '.dockerignore': 'secret.env\nbuild\n!build/keep.me\n',
+      'kept.txt': 'k',
+      'secret.env': 'PASSWORD=x',
+      'build/junk.o': 'j',
+      'build/keep.me': 'yes',
+      '.git/HEAD': 'ref: refs/heads/main\n',
+      nonce: uniqueName('nonce'),
+    });
+    const res = await cli('build', '--no-push', dir);
+    assert.equal(res.code, 0, res.stderr);
+    // The listing printed by `find`, one `#N 0.123 /ctx/…` line per path in the image.
+    const listed = [...res.stdout.matchAll(/^#\d+ [\d.]+ (\/ctx\S*)$/gm)].map((m) => m[1]);
+    assert.ok(listed.includes('/ctx/kept.txt'), res.stdout);
+    assert.ok(listed.includes('/ctx/build/keep.me'), 'an exception inside an ignored directory is sent');
+    assert.ok(!listed.includes('/ctx/secret.env'));
+    assert.ok(!listed.includes('/ctx/build/junk.o'));
+    assert.ok(!listed.some((p) => p.startsWith('/ctx/.git')), '.git is never sent');
+  });
+
+  it('submits without waiting, then shows, follows and lists the run', async () => {
+    const dir = await contextDir({ Dockerfile: `FROM ${BASE_IMAGE}\nRUN echo detached-${uniqueName('d')}\n` });
+    const res = await cli('build', '--no-push', '--no-wait', dir);
+    assert.equal(res.code, 0, res.stderr);
+    const id = res.stdout.match(/Run ID: (r[0-9a-z]{7})/)?.[1];
+    assert.ok(id);
+    const logs = await cli('runs', 'logs', id, '--follow');
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /detached-t-d-/);
+    assert.equal((await getRun(stack.url, id)).status, 'succeeded');
+    const show = await cli('runs', 'show', id, '--json');
+    assert.equal(JSON.parse(show.stdout).status, 'succeeded');
+    const list = await cli('runs', 'list', '--top', '50');
+    assert.match(list.stdout, new RegExp(id));
+  });
+
+  it('cancels a run from the CLI', async () => {
+    const dir = await contextDir({ Dockerfile: `FROM ${BASE_IMAGE}\nRUN sleep ${300 + Math.floor(Math.random() * 600)}\n` });
+    const res = await cli('build', '--no-push', '--no-wait', dir);
+    const id = res.stdout.match(/Run ID: (r[0-9a-z]{7})/)?.[1];
+    assert.ok(id);
+    const cancel = await cli('runs', 'cancel', id);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    for (let i = 0; i < 200 && (await getRun(stack.url, id)).status !== 'canceled'; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await getRun(stack.url, id)).status, 'canceled');
+  });
+
+  it('gives a clear error for an invalid image reference and a missing Dockerfile', async () => {
+    const dir = await contextDir({ 'README.md': 'no Dockerfile here' });
+    const missing = await cli('build', '-t', 'app:v1', dir);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /Dockerfile/);
+    const bad = await cli('build', '-t', 'Not A Name', dir);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--tag|Not A Name/);
+  });
+});
