@@ -93,7 +93,7 @@ describe('slipway CLI against a real stack', () => {
     const res = await cli('build', '--no-push', dir);
     assert.equal(res.code, 0, res.stderr);
     // The listing printed by `find`, one `#N 0.123 /ctx/…` line per path in the image.
-    const listed = [...res.stdout.matchAll(/^#\d+ [\d.]+ (\/ctx\S*)$/gm)].map((m) => m[1]);
+    const listed = [...res.stdout.matchAll(/^#\d+ [\d.]+ (\/ctx\S*)$/gm)].map((m) => m[1]!);
     assert.ok(listed.includes('/ctx/kept.txt'), res.stdout);
     assert.ok(listed.includes('/ctx/build/keep.me'), 'an exception inside an ignored directory is sent');
     assert.ok(!listed.includes('/ctx/secret.env'));

@@ -190,8 +190,8 @@ export function isRemoteSource(source: string): boolean {
  * the end of a line (blanks after it allowed) joins the next line; comment and blank lines inside are skipped.
  */
 function logicalArguments(instruction: Instruction, escape: string): string {
-  const raw = instruction.getRawArgumentsContent();
-  if (raw === null) return '';
+  // The whole text, not getRawArgumentsContent(), which leaves out the --flags of COPY, ADD and FROM.
+  const raw = instruction.getTextContent().slice(instruction.getInstruction().length);
   const continuation = new RegExp(`${escape === '\\' ? '\\\\' : '`'}[ \\t]*$`);
   const lines = raw.split(/\r?\n/);
   let out = '';

@@ -105,6 +105,7 @@ class WordScanner {
     if (first === '{' || first === '}' || first === ':') throw new ShellWordError('syntax error: bad substitution');
     const name = this.name();
     let op = this.next();
+    if (op === undefined) throw new ShellWordError("syntax error: missing '}'");
     if (op === '}') return this.lookup(name) ?? '';
     const value = this.lookup(name);
     let nullIsUnset = false;
