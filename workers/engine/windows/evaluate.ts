@@ -7,7 +7,7 @@ import { BuildVariables, foldName, platformArgs, type Expand } from './build-var
 import { ConfigValueError, checkStopSignal, exposedPortKeys } from './config-values.js';
 import { isRemoteSource, type PlanStep, type WindowsDockerfilePlan } from './dockerfile-plan.js';
 import type { ContainerConfig, StepHistory } from './image-config.js';
-import { ShellWordError, expandWord } from './shell-words.js';
+import { ShellWordError, escapeSwallowsSeparator, expandWord } from './shell-words.js';
 import { WindowsPathError, formatWindowsPath, namesDirectory, resolveWindowsPath, type WindowsPath } from './windows-paths.js';
 
 export const DEFAULT_WINDOWS_SHELL: readonly string[] = ['cmd', '/S', '/C'];
@@ -69,7 +69,7 @@ export function evaluateDockerfile(plan: WindowsDockerfilePlan, baseConfig: Cont
       out.history.push(layer ? { createdBy, layer: out.layers.length - 1 } : { createdBy });
     };
     const warnIfEscapeAte = (raw: string) => {
-      if (plan.escape === '\\' && /\\[^\\\s$"']/.test(raw)) {
+      if (plan.escape === '\\' && escapeSwallowsSeparator(raw, plan.escape)) {
         out.warnings.push(`line ${step.line}: \\ is this Dockerfile's escape character, so ${JSON.stringify(raw)} reads as ${JSON.stringify(word(raw))}; use / in paths or start the Dockerfile with # escape=\``);
       }
     };

@@ -72,6 +72,9 @@ export function deriveImageConfig(base: ImageConfig, input: NewConfigInput): Ima
   delete (next as Record<string, unknown>)['container_config'];
   const diffIds = [...base.rootfs.diff_ids];
   const history = [...(base.history ?? [])];
+  // Like BuildKit's exporter: base layers without a history entry get an empty one, so entries and layers line up.
+  const described = history.filter((h) => !h.empty_layer).length;
+  if (described < diffIds.length) history.unshift(...Array.from({ length: diffIds.length - described }, () => ({})));
   for (const step of input.history) {
     const diffId = step.layer === undefined ? undefined : input.diffIds[step.layer];
     if (diffId !== undefined) diffIds.push(diffId);

@@ -16,6 +16,27 @@ export function expandWord(word: string, lookup: VariableLookup, escape: string)
   return new WordScanner(word, lookup, escape).processUntil(undefined, false);
 }
 
+/**
+ * True when the escape character, outside quotes, would swallow itself in front of a letter or digit — the
+ * `C:\app` → `C:app` surprise of Windows paths under the default escape.
+ */
+export function escapeSwallowsSeparator(word: string, escape: string): boolean {
+  let quote: string | undefined;
+  const chars = Array.from(word);
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i]!;
+    if (quote === "'") {
+      if (ch === "'") quote = undefined;
+    } else if (ch === escape) {
+      const following = chars[i + 1];
+      if (quote === undefined && following !== undefined && /[\p{L}\p{N}]/u.test(following)) return true;
+      if (quote === undefined || following === '"' || following === '$' || following === escape) i++;
+    } else if (ch === quote) quote = undefined;
+    else if (quote === undefined && (ch === "'" || ch === '"')) quote = ch;
+  }
+  return false;
+}
+
 class WordScanner {
   private readonly chars: string[];
   private pos = 0;
