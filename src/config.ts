@@ -32,6 +32,8 @@ const schema = z.object({
   /** Default and largest run timeout. */
   SLIPWAY_DEFAULT_TIMEOUT_SECONDS: int(1, 86_400).default(3600),
   SLIPWAY_MAX_TIMEOUT_SECONDS: int(1, 86_400).default(28_800),
+  /** How long a run may wait for a worker that serves its platform before it fails. */
+  SLIPWAY_QUEUE_TIMEOUT_SECONDS: int(1, 7 * 86_400).default(3600),
   /** Concurrent jobs per worker process. */
   SLIPWAY_WORKER_CONCURRENCY: int(1, 64).default(1),
   /** Token the registry's notifications carry (Authorization: Bearer …). */
@@ -60,6 +62,7 @@ export interface Config {
     logLines: number;
     defaultTimeoutSeconds: number;
     maxTimeoutSeconds: number;
+    queueTimeoutSeconds: number;
   };
   worker: { concurrency: number };
   registryNotifyToken: string;
@@ -98,6 +101,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
       logLines: e.SLIPWAY_LOG_MAX_LINES,
       defaultTimeoutSeconds: e.SLIPWAY_DEFAULT_TIMEOUT_SECONDS,
       maxTimeoutSeconds: e.SLIPWAY_MAX_TIMEOUT_SECONDS,
+      queueTimeoutSeconds: e.SLIPWAY_QUEUE_TIMEOUT_SECONDS,
     },
     worker: { concurrency: e.SLIPWAY_WORKER_CONCURRENCY },
     registryNotifyToken: e.SLIPWAY_REGISTRY_NOTIFY_TOKEN,

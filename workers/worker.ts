@@ -5,8 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'bullmq';
 import type { Config } from '../src/config.js';
 import { createLogger } from '../src/log.js';
-import { ASSEMBLE_QUEUE, platformQueueName } from '../src/queue/jobs.js';
+import { ASSEMBLE_QUEUE, DAEMONLESS_WINDOWS, platformQueueName } from '../src/queue/jobs.js';
 import { createRedis } from '../src/redis.js';
+import { HEARTBEAT_MS, WorkerRegistry } from '../src/queue/worker-registry.js';
 import { RunStore } from '../src/runs/store.js';
 import { RunLog } from '../src/runs/logs.js';
 
@@ -26,7 +27,9 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
   const runLog = new RunLog(connection, config.prefix, config.limits.logLines);
 
   // Every worker also assembles the indexes of multi-platform runs; that needs no particular platform.
-  const queueNames = [...platforms.map(platformQueueName), ASSEMBLE_QUEUE];
+  // So does daemonless windows/amd64 assembly, which needs only the registry.
+  const capabilities = [...platforms, DAEMONLESS_WINDOWS];
+  const queueNames = [...capabilities.map(platformQueueName), ASSEMBLE_QUEUE];
   const workers = queueNames.map((queueName) => {
     const worker = new Worker(queueName, processorFile, {
       connection,
@@ -52,6 +55,12 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
     return worker;
   });
   await Promise.all(workers.map((w) => w.waitUntilReady()));
+  // Announce what this worker serves, so runs for a platform nobody serves can say so.
+  const registry = new WorkerRegistry(connection, config.prefix);
+  const beat = () => registry.heartbeat(name, capabilities).catch((err: unknown) => log.warn({ err }, 'heartbeat failed'));
+  await beat();
+  const heartbeat = setInterval(beat, HEARTBEAT_MS);
+  heartbeat.unref();
   log.info({ name, platforms, queues: queueNames }, 'worker ready');
 
   let closing: Promise<void> | undefined;
@@ -60,6 +69,8 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
     platforms,
     close: () =>
       (closing ??= (async () => {
+        clearInterval(heartbeat);
+        await registry.leave(name, capabilities).catch(() => undefined);
         await Promise.all(workers.map((w) => w.close()));
         connection.disconnect();
         log.info({ name }, 'worker stopped');

@@ -7,6 +7,8 @@ import { ContextStore } from '../contexts/store.js';
 import { createLogger } from '../log.js';
 import { cancelChannel } from '../queue/jobs.js';
 import { PlatformQueues } from '../queue/platform-queues.js';
+import { WorkerRegistry } from '../queue/worker-registry.js';
+import { QueueWatch } from '../runs/queue-watch.js';
 import { createRedis } from '../redis.js';
 import { RunLog } from '../runs/logs.js';
 import { RunService } from '../runs/service.js';
@@ -27,12 +29,17 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     unpackedBytes: config.limits.unpackedBytes,
     entries: config.limits.contextEntries,
   });
+  const workers = new WorkerRegistry(redis, config.prefix);
   const runs = new RunService(new RunStore(redis, config.prefix), new RunLog(redis, config.prefix, config.limits.logLines), queues, {
     defaultRegistry: config.defaultRegistry,
     defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds,
     maxTimeoutSeconds: config.limits.maxTimeoutSeconds,
     contextExists: (digest) => contexts.has(digest),
+    unserved: (platforms) => workers.unserved(platforms),
+    readDockerfile: async (context, dockerfile) => (await contexts.readFile(context, dockerfile))?.toString('utf8'),
   });
+  const queueWatch = new QueueWatch(runs, workers, config.limits.queueTimeoutSeconds * 1000, log);
+  queueWatch.start();
   const announceCancel = async (id: string) => {
     await redis.publish(cancelChannel(config.prefix), id);
   };
@@ -55,6 +62,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
         // Followers of live logs would hold the server open; they resume with Last-Event-ID elsewhere.
         setTimeout(() => server.closeAllConnections(), 2000).unref();
       });
+      await queueWatch.stop();
       await queues.close();
       redis.disconnect();
       log.info('api stopped');

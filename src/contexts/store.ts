@@ -8,7 +8,7 @@ import path from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BadInputError, TooLargeError } from '../errors.js';
-import { validateContextArchive, type ArchiveLimits } from './archive.js';
+import { readContextArchive, validateContextArchive, type ArchiveLimits } from './archive.js';
 
 export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 
@@ -42,6 +42,23 @@ export class ContextStore {
 
   open(digest: string): Readable {
     return createReadStream(this.pathOf(digest));
+  }
+
+  /** One regular file of a stored context (e.g. its Dockerfile), or undefined when it has none by that path. */
+  async readFile(digest: string, name: string, maxBytes = 1024 * 1024): Promise<Buffer | undefined> {
+    const wanted = path.posix.normalize(name);
+    let found: Buffer | undefined;
+    await readContextArchive(this.open(digest), this.limits, async (entry, content) => {
+      if (entry.kind !== 'file' || entry.path !== wanted) {
+        for await (const _ of content);
+        return;
+      }
+      if (entry.size > maxBytes) throw new TooLargeError(`${name} is larger than ${maxBytes} bytes`, 'file_too_large');
+      const chunks: Buffer[] = [];
+      for await (const chunk of content) chunks.push(chunk);
+      found = Buffer.concat(chunks);
+    });
+    return found;
   }
 
   /** Stores one upload. `expectedDigest`, when the client sent one, must match what arrived. */

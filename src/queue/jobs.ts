@@ -18,8 +18,16 @@ export const BuildJob = z.object({
   target: z.string().optional(),
   noPush: z.boolean(),
   timeoutSeconds: z.number().int().positive(),
+  /** windows/amd64 from a Dockerfile without RUN: assembled by any worker, no Windows daemon needed. */
+  daemonless: z.boolean().default(false),
 });
-export type BuildJob = z.infer<typeof BuildJob>;
+export type BuildJob = z.input<typeof BuildJob>;
+
+/** What a worker must serve to take a job: its platform, or daemonless Windows assembly. */
+export const DAEMONLESS_WINDOWS = 'windows/amd64-daemonless';
+export function jobCapability(platform: string, daemonless: boolean | undefined): string {
+  return daemonless ? DAEMONLESS_WINDOWS : platform;
+}
 
 /** Job names: a whole single-platform build, one platform of a multi-platform run, and the index assembly after them. */
 export const JobNames = { build: 'build', platform: 'platform', assemble: 'assemble' } as const;

@@ -1,7 +1,7 @@
 // Producer side of the platform queues: one BullMQ Queue per platform, created on first use.
 import { FlowProducer, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ASSEMBLE_QUEUE, AssembleJob, BuildJob, JobNames, platformQueueName } from './jobs.js';
+import { ASSEMBLE_QUEUE, AssembleJob, BuildJob, jobCapability, JobNames, platformQueueName } from './jobs.js';
 
 // Finished jobs are removed at once: their payload holds secret build args, and the run record tells the outcome.
 const JOB_OPTIONS = { attempts: 1, removeOnComplete: true, removeOnFail: true } as const;
@@ -26,7 +26,7 @@ export class PlatformQueues {
 
   async enqueue(job: BuildJob): Promise<void> {
     // The job id is the run id, so a retried submit cannot queue a build twice.
-    await this.queue(job.platform).add(JobNames.build, BuildJob.parse(job), { jobId: job.runId, ...JOB_OPTIONS });
+    await this.queue(jobCapability(job.platform, job.daemonless)).add(JobNames.build, BuildJob.parse(job), { jobId: job.runId, ...JOB_OPTIONS });
   }
 
   /** A multi-platform run: one child job per platform, and the index assembly once every child is done. */
@@ -39,7 +39,7 @@ export class PlatformQueues {
       opts: { jobId: assemble.runId, ...JOB_OPTIONS },
       children: children.map((child) => ({
         name: JobNames.platform,
-        queueName: platformQueueName(child.platform),
+        queueName: platformQueueName(jobCapability(child.platform, child.daemonless)),
         data: BuildJob.parse(child),
         // A child that dies must still let the parent run, which then finds the run ended.
         opts: { jobId: `${child.runId}-${child.platform.replaceAll('/', '-')}`, ...JOB_OPTIONS, ignoreDependencyOnFailure: true },

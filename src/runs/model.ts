@@ -17,6 +17,8 @@ export const BuildSpec = z.object({
   target: z.string().optional(),
   noPush: z.boolean(),
   timeoutSeconds: z.number().int().positive(),
+  /** windows/amd64 is assembled without a daemon (the Dockerfile has no RUN). */
+  windowsDaemonless: z.boolean().optional(),
 });
 export type BuildSpec = z.infer<typeof BuildSpec>;
 
@@ -35,6 +37,8 @@ export const PlatformResult = z.object({
   platform: z.string(),
   status: z.enum(RUN_STATUSES),
   digest: z.string().optional(),
+  /** Windows images: the os.version an index entry must carry so hosts pick the right one. */
+  osVersion: z.string().optional(),
   error: z.string().optional(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
@@ -59,5 +63,7 @@ export const Run = z.object({
   indexDigest: z.string().optional(),
   error: z.string().optional(),
   cancelRequested: z.boolean().optional(),
+  /** Why a queued run is not starting, e.g. `no worker serves windows/amd64`. */
+  waiting: z.string().optional(),
 });
 export type Run = z.infer<typeof Run>;

@@ -4,6 +4,9 @@ import path from 'node:path';
 import { BadInputError, ConflictError, NotFoundError } from '../errors.js';
 import { parsePlatformList } from '../platforms.js';
 import type { PlatformQueues } from '../queue/platform-queues.js';
+import { waitingReason } from '../queue/worker-registry.js';
+import { jobCapability } from '../queue/jobs.js';
+import { canAssembleWithoutDaemon } from '../dockerfile/windows/plan.js';
 import { formatReference, parseImageReference, withDefaultTag } from '../registry/reference.js';
 import type { RunLog } from './logs.js';
 import { isTerminal, type Run, type RunStatus } from './model.js';
@@ -11,10 +14,14 @@ import type { RunRequest } from './request.js';
 import type { RunPatch, RunStore } from './store.js';
 
 export interface RunServiceOptions {
+  /** Platforms among those given that no live worker serves (they are queued, but the run says why it waits). */
+  unserved?: (platforms: string[]) => Promise<string[]>;
   defaultRegistry: string;
   defaultTimeoutSeconds: number;
   maxTimeoutSeconds: number;
   contextExists: (digest: string) => Promise<boolean>;
+  /** The Dockerfile's text from a stored context; needed to route windows/amd64 runs. */
+  readDockerfile?: (context: string, dockerfile: string) => Promise<string | undefined>;
 }
 
 export class RunService {
@@ -44,6 +51,8 @@ export class RunService {
       throw new BadInputError(`unknown context ${req.context}: upload it first with POST /v1/contexts`, 'unknown_context');
     }
 
+    const windowsDaemonless = platforms.includes('windows/amd64') ? await this.windowsRoute(req.context, dockerfile) : undefined;
+    const unserved = (await this.opts.unserved?.(capabilities(platforms, windowsDaemonless))) ?? [];
     const { id, seq } = await this.store.nextId();
     const run: Run = {
       id,
@@ -62,8 +71,10 @@ export class RunService {
         target: req.target,
         noPush: req.noPush,
         timeoutSeconds,
+        ...(windowsDaemonless !== undefined ? { windowsDaemonless } : {}),
       },
       outputImages: [],
+      ...(unserved.length ? { waiting: waitingReason(unserved) } : {}),
     };
     await this.store.create(run, seq);
     const job = (p: string) => ({
@@ -77,10 +88,23 @@ export class RunService {
       target: req.target,
       noPush: req.noPush,
       timeoutSeconds,
+      daemonless: p === 'windows/amd64' && windowsDaemonless === true,
     });
     if (platforms.length === 1) await this.queues.enqueue(job(platform));
     else await this.queues.enqueueFlow({ runId: id, platforms, images, noPush: req.noPush }, platforms.map(job));
     return this.get(id);
+  }
+
+  /**
+   * A Windows image whose Dockerfile runs nothing is assembled by any worker; one with RUN needs a
+   * worker on a Windows host with Docker Engine.
+   */
+  private async windowsRoute(context: string, dockerfile: string): Promise<boolean> {
+    const text = await this.opts.readDockerfile?.(context, dockerfile);
+    if (text === undefined) {
+      throw new BadInputError(`Dockerfile ${JSON.stringify(dockerfile)} not found in the build context; pass -f with its path relative to the context`, 'dockerfile_not_found');
+    }
+    return canAssembleWithoutDaemon(text).ok;
   }
 
   private normaliseImage(image: string): string {
@@ -99,7 +123,7 @@ export class RunService {
 
   /** Moves a queued run to running on behalf of a worker; false when it was canceled meanwhile. */
   async start(id: string, worker: string): Promise<boolean> {
-    const res = await this.store.transition(id, ['queued'], { status: 'running', startedAt: new Date().toISOString(), worker });
+    const res = await this.store.transition(id, ['queued'], { status: 'running', startedAt: new Date().toISOString(), worker, waiting: null });
     return res.ok;
   }
 
@@ -123,11 +147,16 @@ export class RunService {
     const reason = 'canceled before a worker started it';
     if (await this.finish(id, ['queued'], 'canceled', { error: reason }, [reason])) {
       // Platform jobs of a multi-platform run stay queued; workers skip jobs of a canceled run.
-      if (run.platforms.length === 1) await this.queues.removeWaiting(run.platform, id);
+      if (run.platforms.length === 1) await this.queues.removeWaiting(capabilities(run.platforms, run.request.windowsDaemonless)[0]!, id);
       return this.get(id);
     }
     const flagged = await this.store.transition(id, ['running'], { cancelRequested: true });
     if (flagged.ok) await announce(id);
     return this.get(id);
   }
+}
+
+/** What workers a run needs: its platforms, with windows/amd64 replaced by daemonless assembly where that applies. */
+export function capabilities(platforms: readonly string[], windowsDaemonless: boolean | undefined): string[] {
+  return platforms.map((p) => jobCapability(p, p === 'windows/amd64' && windowsDaemonless === true));
 }

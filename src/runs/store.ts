@@ -27,7 +27,8 @@ end
 return {1, next}
 `;
 
-export type RunPatch = Partial<Omit<Run, 'id' | 'createdAt' | 'request' | 'trigger' | 'platform' | 'platforms' | 'platformResults'>>;
+/** Fields a transition may change; `null` clears a field. */
+export type RunPatch = { [K in keyof Omit<Run, 'id' | 'createdAt' | 'request' | 'trigger' | 'platform' | 'platforms' | 'platformResults'>]?: Run[K] | null };
 
 export interface TransitionResult {
   ok: boolean;
@@ -83,7 +84,10 @@ export class RunStore {
   private decode(hash: Record<string, string>, platforms: Record<string, string>): Run | undefined {
     if (!hash.id) return undefined;
     const obj: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(hash)) obj[k] = JSON.parse(v);
+    for (const [k, v] of Object.entries(hash)) {
+      const value: unknown = JSON.parse(v);
+      if (value !== null) obj[k] = value;
+    }
     const run = Run.parse(obj);
     if (run.platforms.length > 1) {
       const results = new Map(Object.entries(platforms).map(([p, v]) => [p, PlatformResult.parse(JSON.parse(v))]));

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { collectCopyEntries } from '../../workers/engine/windows/context-sources.js';
-import { WindowsAssemblyError } from '../../workers/engine/windows/errors.js';
+import { WindowsAssemblyError } from '../../src/dockerfile/windows/errors.js';
 import type { LayerPlan } from '../../workers/engine/windows/evaluate.js';
 
 type CopyPlan = Extract<LayerPlan, { kind: 'copy' }>;

@@ -2,7 +2,7 @@
 // (BuildKit's lexer semantics, both escape characters), argument splitting, and Windows path resolution.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseJsonForm, splitBlanks, splitFlags, splitPairs, splitQuotedWords } from '../../workers/engine/windows/instruction-args.js';
+import { parseJsonForm, splitBlanks, splitFlags, splitPairs, splitQuotedWords } from '../../src/dockerfile/windows/instruction-args.js';
 import { ShellWordError, escapeSwallowsSeparator, expandWord } from '../../workers/engine/windows/shell-words.js';
 import { WindowsPathError, formatWindowsPath, layerEntryName, namesDirectory, resolveWindowsPath } from '../../workers/engine/windows/windows-paths.js';
 

@@ -28,7 +28,8 @@ export async function runAssemble(ctx: ChildContext, job: AssembleJob): Promise<
     const repo = { registry: tags[0]!.registry, repository: tags[0]!.repository, digest: r.digest };
     const head = await ctx.registry.headManifest(repo);
     if (!head || !r.digest) throw new Error(`the ${r.platform} manifest ${r.digest} is not in ${repo.registry}/${repo.repository}`);
-    entries.push({ digest: r.digest, mediaType: head.mediaType, size: head.size, platform: parsePlatform(r.platform) });
+    const platform = { ...parsePlatform(r.platform), ...(r.osVersion ? { 'os.version': r.osVersion } : {}) };
+    entries.push({ digest: r.digest, mediaType: head.mediaType, size: head.size, platform });
   }
   const indexDigest = await pushIndex(ctx.registry, tags, entries);
   const outputImages: OutputImage[] = tags.map((t) => ({ registry: t.registry, repository: t.repository, tag: t.tag ?? 'latest', digest: indexDigest }));

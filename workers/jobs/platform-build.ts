@@ -1,13 +1,13 @@
 // One platform of a multi-platform run: build it, push its manifest by digest (no tag), record the digest.
 // The first platform to fail fails the whole run and stops its siblings; the index is then never pushed.
 import { cancelChannel, type BuildJob } from '../../src/queue/jobs.js';
-import { parseImageReference, type ImageReference } from '../../src/registry/reference.js';
 import { isTerminal, type RunStatus } from '../../src/runs/model.js';
 import { trackBuild, type ChildContext } from '../child-context.js';
 import { pushImageByDigest } from '../engine/image-export.js';
 import { RunLogWriter } from '../log-writer.js';
 import { buildImage, newProgress, outcome, withWorkspace } from './build-steps.js';
 import { secretsMasker } from './single-build.js';
+import { assembleWindows, distinctRepositories } from './windows-steps.js';
 
 export async function runPlatformBuild(ctx: ChildContext, spec: BuildJob, worker: string): Promise<RunStatus> {
   const { runs } = ctx;
@@ -19,7 +19,7 @@ export async function runPlatformBuild(ctx: ChildContext, spec: BuildJob, worker
     return 'canceled';
   }
   // The first platform to start moves the run to running; the others find it there.
-  await runs.store.transition(id, ['queued'], { status: 'running', startedAt: now(), worker });
+  await runs.store.transition(id, ['queued'], { status: 'running', startedAt: now(), worker, waiting: null });
   const startedAt = now();
   await runs.store.setPlatformResult(id, { platform, status: 'running', startedAt });
 
@@ -30,20 +30,24 @@ export async function runPlatformBuild(ctx: ChildContext, spec: BuildJob, worker
   const progress = newProgress(out);
   try {
     out.line(`slipway: building ${platform} on ${worker}`);
-    const digest = await withWorkspace(ctx, spec, async (workspace) => {
+    const pushed = await withWorkspace(ctx, spec, async (workspace) => {
+      if (spec.daemonless) {
+        const assembled = await assembleWindows(ctx, spec, workspace, out, abort.signal);
+        return spec.noPush ? undefined : { digest: assembled.manifestDigest, osVersion: assembled.platform['os.version'] };
+      }
       const imageId = await buildImage(ctx, spec, workspace, [], progress, abort.signal);
       progress.finish();
       try {
         if (spec.noPush) return undefined;
         const pushed = await pushImageByDigest(ctx.engine, ctx.registry, imageId, distinctRepositories(spec.images), workspace);
         out.line(`slipway: pushed ${platform} manifest ${pushed.digest}`);
-        return pushed.digest;
+        return { digest: pushed.digest, osVersion: pushed.platform['os.version'] };
       } finally {
         await ctx.engine.removeImage(imageId);
       }
     });
     await out.flush();
-    await runs.store.setPlatformResult(id, { platform, status: 'succeeded', startedAt, finishedAt: now(), ...(digest ? { digest } : {}) });
+    await runs.store.setPlatformResult(id, { platform, status: 'succeeded', startedAt, finishedAt: now(), ...pushed });
     return 'succeeded';
   } catch (err) {
     progress.finish();
@@ -60,14 +64,4 @@ export async function runPlatformBuild(ctx: ChildContext, spec: BuildJob, worker
     clearTimeout(timer);
     release();
   }
-}
-
-/** Each repository the run's tags live in gets the platform manifests (by digest) its index will name. */
-function distinctRepositories(images: string[]): ImageReference[] {
-  const seen = new Map<string, ImageReference>();
-  for (const image of images) {
-    const ref = parseImageReference(image);
-    seen.set(`${ref.registry}/${ref.repository}`, { registry: ref.registry, repository: ref.repository });
-  }
-  return [...seen.values()];
 }

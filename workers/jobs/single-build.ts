@@ -6,6 +6,7 @@ import type { OutputImage, RunStatus } from '../../src/runs/model.js';
 import { trackBuild, type ChildContext } from '../child-context.js';
 import { RunLogWriter } from '../log-writer.js';
 import { buildImage, newProgress, outcome, withWorkspace } from './build-steps.js';
+import { assembleWindows, tagManifest } from './windows-steps.js';
 
 export async function runSingleBuild(ctx: ChildContext, spec: BuildJob, worker: string): Promise<RunStatus> {
   const { runs } = ctx;
@@ -25,6 +26,17 @@ export async function runSingleBuild(ctx: ChildContext, spec: BuildJob, worker: 
   try {
     out.line(`slipway: run ${id} on ${worker}, platform ${spec.platform}`);
     const outputImages = await withWorkspace(ctx, spec, async (workspace) => {
+      if (spec.daemonless) {
+        const { manifestDigest } = await assembleWindows(ctx, spec, workspace, out, abort.signal);
+        const pushed: OutputImage[] = [];
+        for (const image of spec.noPush ? [] : spec.images) {
+          await tagManifest(ctx, image, manifestDigest);
+          const ref = parseImageReference(image);
+          pushed.push({ registry: ref.registry, repository: ref.repository, tag: ref.tag ?? 'latest', digest: manifestDigest });
+          out.line(`slipway: pushed ${image}@${manifestDigest}`);
+        }
+        return pushed;
+      }
       await buildImage(ctx, spec, workspace, spec.images, progress, abort.signal);
       progress.finish();
       const pushed: OutputImage[] = [];

@@ -7,15 +7,15 @@ import { digestOf } from '../../../src/registry/digest.js';
 import { parseImageReference, type ImageReference } from '../../../src/registry/reference.js';
 import { resolveWindowsBase } from './base-image.js';
 import { buildCopyLayer, buildWorkdirLayer, workdirLayerNeeded, type BuiltLayer } from './build-layers.js';
-import { parseWindowsDockerfile } from './dockerfile-plan.js';
-import { WindowsAssemblyError } from './errors.js';
+import { parseWindowsDockerfile } from '../../../src/dockerfile/windows/plan.js';
+import { WindowsAssemblyError } from '../../../src/dockerfile/windows/errors.js';
 import { evaluateDockerfile, resolveFromImage } from './evaluate.js';
 import { deriveImageConfig } from './image-config.js';
 import { LayerConflictError } from './layer-writer.js';
 import { buildManifest, pushAssembledImage } from './push.js';
 
-export { canAssembleWithoutDaemon, type AssemblyCheck } from './dockerfile-plan.js';
-export { WindowsAssemblyError, isWindowsAssemblyError } from './errors.js';
+export { canAssembleWithoutDaemon, type AssemblyCheck } from '../../../src/dockerfile/windows/plan.js';
+export { WindowsAssemblyError, isWindowsAssemblyError } from '../../../src/dockerfile/windows/errors.js';
 
 export interface AssembleOptions {
   /** The Dockerfile text. */

@@ -3,7 +3,7 @@
 import type { RegistryClient } from '../../../src/registry/client.js';
 import { MediaTypes, isIndexMediaType, type Descriptor, type Platform } from '../../../src/registry/manifests.js';
 import { formatReference, withDefaultTag, type ImageReference } from '../../../src/registry/reference.js';
-import { WindowsAssemblyError } from './errors.js';
+import { WindowsAssemblyError } from '../../../src/dockerfile/windows/errors.js';
 import { imageConfigSchema, type ImageConfig } from './image-config.js';
 
 export type ImageManifestMediaType = typeof MediaTypes.dockerManifest | typeof MediaTypes.ociManifest;

@@ -5,7 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync, constants as zlibConstants } from 'node:zlib';
-import { WindowsAssemblyError } from './errors.js';
+import { WindowsAssemblyError } from '../../../src/dockerfile/windows/errors.js';
 import type { LayerPlan } from './evaluate.js';
 import type { LayerEntry } from './layer-writer.js';
 import { caseFoldKey, windowsNameProblem, type WindowsPath } from './windows-paths.js';

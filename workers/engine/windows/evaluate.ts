@@ -2,10 +2,10 @@
 // instruction to the container config, and lists the layers to write. Pure — the context and the registry are
 // touched later. Semantics follow Docker's classic builder on Windows (the builder Windows images come from):
 // shell-form CMD/ENTRYPOINT become one pre-escaped command line, WorkingDir is `C:\…`.
-import { WindowsAssemblyError } from './errors.js';
+import { WindowsAssemblyError } from '../../../src/dockerfile/windows/errors.js';
 import { BuildVariables, foldName, platformArgs, type Expand } from './build-variables.js';
 import { ConfigValueError, checkStopSignal, exposedPortKeys } from './config-values.js';
-import { isRemoteSource, type PlanStep, type WindowsDockerfilePlan } from './dockerfile-plan.js';
+import { isRemoteSource, type PlanStep, type WindowsDockerfilePlan } from '../../../src/dockerfile/windows/plan.js';
 import type { ContainerConfig, StepHistory } from './image-config.js';
 import { ShellWordError, escapeSwallowsSeparator, expandWord } from './shell-words.js';
 import { WindowsPathError, formatWindowsPath, namesDirectory, resolveWindowsPath, type WindowsPath } from './windows-paths.js';

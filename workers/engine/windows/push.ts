@@ -7,7 +7,7 @@ import { isRegistryError } from '../../../src/registry/errors.js';
 import { MediaTypes, type Descriptor } from '../../../src/registry/manifests.js';
 import type { ImageReference } from '../../../src/registry/reference.js';
 import type { ImageManifestMediaType, WindowsBaseImage } from './base-image.js';
-import { WindowsAssemblyError } from './errors.js';
+import { WindowsAssemblyError } from '../../../src/dockerfile/windows/errors.js';
 
 export interface NewLayer {
   blob: Buffer;

@@ -1,6 +1,6 @@
 // The one error of daemonless Windows assembly: the Dockerfile, the context or the base image asks for something
 // it cannot do without a Windows daemon. Bad input, so the job is not retried. Registry failures stay RegistryErrors.
-import { BadInputError } from '../../../src/errors.js';
+import { BadInputError } from '../../errors.js';
 
 export class WindowsAssemblyError extends BadInputError {
   override name = 'WindowsAssemblyError';

@@ -1,0 +1,152 @@
+// Base-image extraction from a Dockerfile, for the base-image dependency graph: which images a build of the
+// target stage pulls, and which of them end up under the built image (runtime) rather than only helping to
+// build it (buildtime). Pure: no I/O. Follows BuildKit's semantics (see the modules this composes).
+import { DockerfileParser } from 'dockerfile-ast';
+import { BadInputError } from '../errors.js';
+import { parseImageReference } from '../registry/reference.js';
+import { DockerfileError, quote } from './errors.js';
+import { MatchBudget } from './glob.js';
+import { checkCycles, reachableStages, runtimeChain, sourcesOf } from './graph.js';
+import { buildMetaArgs } from './meta-args.js';
+import { type ResolvedStage, resolveStages } from './resolve.js';
+import { prepareDockerfile } from './source.js';
+import { type StageText, readStages } from './stages.js';
+import { SYMBOL_CLOSE, SYMBOL_OPEN } from './word.js';
+
+export interface BaseImage {
+  /** Normalised reference, e.g. `docker.io/library/golang:1.22`. */
+  image: string;
+  /** Name (`FROM … AS name`) or index of the stage that uses the image. */
+  stage?: string;
+  /** runtime: the final (or target) stage is built on it, through FROMs; buildtime: anything else the build pulls. */
+  kind: 'runtime' | 'buildtime';
+  via: 'from' | 'copy-from' | 'mount-from';
+  /** FROM --platform=… after substitution; `$BUILDPLATFORM` etc. stay as written when not given as build args. */
+  platform?: string;
+  /** 1-based line of the FROM, or of the --from / --mount flag. */
+  line: number;
+}
+
+export interface DockerfileStage {
+  name?: string;
+  index: number;
+  /** A normalised image, `scratch`, the name of the stage it is built on, or text with `$VAR` left in. */
+  from: string;
+}
+
+export interface DockerfileBases {
+  bases: BaseImage[];
+  stages: DockerfileStage[];
+  warnings: string[];
+}
+
+export interface ExtractBasesOptions {
+  /**
+   * Values for global ARGs (declared before the first FROM). TARGETPLATFORM / BUILDPLATFORM (`os/arch[/variant]`)
+   * also set TARGETOS, TARGETARCH, TARGETVARIANT (BUILD… likewise) unless those are given too.
+   */
+  buildArgs?: Record<string, string>;
+  /** Stage to build (`--target`); the last stage when absent. */
+  target?: string;
+  /** Registry for names without one; docker.io when absent. */
+  defaultRegistry?: string;
+}
+
+/** Work allowed for ${var#pattern}-style matching in one Dockerfile; real files use a tiny fraction. */
+const MATCH_BUDGET = 5_000_000;
+const MAX_WARNINGS = 100;
+
+export function extractBases(dockerfile: string, opts: ExtractBasesOptions = {}): DockerfileBases {
+  if (typeof dockerfile !== 'string') throw new BadInputError('the Dockerfile must be text', 'invalid_dockerfile');
+  const buildArgs = checkBuildArgs(opts.buildArgs ?? {});
+  const prepared = prepareDockerfile(dockerfile);
+  const warnings: string[] = [];
+  const standard = isStandardSyntax(prepared.syntax);
+  if (!standard) warnings.push(`# syntax=${prepared.syntax} selects another frontend; base images were read with standard Dockerfile rules`);
+
+  const ast = DockerfileParser.parse(prepared.text);
+  if (ast.getEscapeCharacter() !== prepared.escape) throw new Error('dockerfile-ast read a different escape token');
+  const text = readStages(ast, prepared, standard);
+  warnings.push(...text.warnings);
+
+  const target = findTarget(text.stages, opts.target);
+  const budget = new MatchBudget(MATCH_BUDGET);
+  const targetStage = opts.target || (text.stages[text.stages.length - 1]!.name ?? 'default');
+  const env = buildMetaArgs(text.args, buildArgs, targetStage, prepared.escape, budget);
+  const ctx = { env, escape: prepared.escape, budget, warnings, ...(opts.defaultRegistry !== undefined ? { defaultRegistry: opts.defaultRegistry } : {}) };
+  const stages = resolveStages(text.stages, ctx);
+  checkCycles(stages);
+
+  return {
+    bases: collectBases(stages, target),
+    stages: stages.map((s) => (s.name !== undefined ? { name: s.name, index: s.index, from: s.from } : { index: s.index, from: s.from })),
+    warnings: warnings.length > MAX_WARNINGS ? [...warnings.slice(0, MAX_WARNINGS), `… and ${warnings.length - MAX_WARNINGS} more warnings`] : warnings,
+  };
+}
+
+function collectBases(stages: readonly ResolvedStage[], target: number): BaseImage[] {
+  const chain = runtimeChain(target, stages);
+  const byImage = new Map<string, BaseImage>();
+  const add = (base: BaseImage) => {
+    const seen = byImage.get(base.image);
+    if (!seen || (seen.kind === 'buildtime' && base.kind === 'runtime')) byImage.set(base.image, base);
+  };
+  for (const i of [...reachableStages(target, stages)].sort((a, b) => a - b)) {
+    const s = stages[i]!;
+    const stage = s.name ?? String(i);
+    if (s.base.kind === 'platform-image') throw platformDependent(s);
+    if (s.base.kind === 'image') {
+      const kind = chain.has(i) ? 'runtime' : 'buildtime';
+      add({ image: s.base.image, stage, kind, via: 'from', ...(s.platform !== undefined ? { platform: s.platform } : {}), line: s.line });
+    }
+    for (const src of sourcesOf(s, stages)) {
+      if (src.target.kind === 'image') add({ image: src.target.image, stage, kind: 'buildtime', via: src.via, line: src.line });
+    }
+  }
+  const rank = (b: BaseImage) => (b.kind === 'runtime' ? 0 : 1);
+  return [...byImage.values()].sort((a, b) => rank(a) - rank(b) || a.line - b.line);
+}
+
+function platformDependent(s: ResolvedStage): DockerfileError {
+  const vars = [...new Set([...s.from.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!))];
+  const platforms = [...new Set(vars.map((v) => (v.startsWith('BUILD') ? 'BUILDPLATFORM' : 'TARGETPLATFORM')))];
+  return new DockerfileError(
+    `FROM ${quote(s.from)} names an image that depends on the platform (${vars.map((v) => `$${v}`).join(', ')}): ` +
+      `pass ${platforms.map((p) => `--build-arg ${p}=<os/arch>`).join(' ')}`,
+    s.line,
+  );
+}
+
+function findTarget(stages: readonly StageText[], target: string | undefined): number {
+  if (target === undefined || target === '') return stages.length - 1;
+  const wanted = target.toLowerCase();
+  for (let i = stages.length - 1; i >= 0; i--) if (stages[i]!.name === wanted) return i;
+  const names = [...new Set(stages.flatMap((s) => (s.name !== undefined ? [s.name] : [])))];
+  const listed = names.length > 50 ? `${names.slice(0, 50).join(', ')}, …` : names.join(', ');
+  throw new DockerfileError(
+    names.length === 0
+      ? `target stage ${quote(target)} not found: the Dockerfile has no named stages (FROM <image> AS <name>)`
+      : `target stage ${quote(target)} not found; the stages are: ${listed}`,
+  );
+}
+
+function checkBuildArgs(buildArgs: Record<string, string>): Record<string, string> {
+  for (const [name, value] of Object.entries(buildArgs)) {
+    if (typeof value !== 'string') throw new BadInputError(`build arg ${quote(name)} must be a string`, 'invalid_build_arg');
+    if (value.includes(SYMBOL_OPEN) || value.includes(SYMBOL_CLOSE)) {
+      throw new BadInputError(`build arg ${quote(name)} contains private-use characters U+E000/U+E001`, 'invalid_build_arg');
+    }
+  }
+  return buildArgs;
+}
+
+/** docker/dockerfile (or -upstream) at any tag: the frontend whose rules this module implements. */
+function isStandardSyntax(syntax: string | undefined): boolean {
+  if (syntax === undefined) return true;
+  try {
+    const ref = parseImageReference(syntax);
+    return ref.registry === 'docker.io' && (ref.repository === 'docker/dockerfile' || ref.repository === 'docker/dockerfile-upstream');
+  } catch {
+    return false;
+  }
+}

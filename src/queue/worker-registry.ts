@@ -1,0 +1,41 @@
+// Which platforms live workers serve. Each worker writes a heartbeat per platform into a sorted set
+// scored by time; a platform is served while some heartbeat is younger than the stale limit.
+import type { Redis } from 'ioredis';
+
+export const HEARTBEAT_MS = 5_000;
+export const STALE_MS = 3 * HEARTBEAT_MS;
+
+export class WorkerRegistry {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key(platform: string): string {
+    return `${this.prefix}:workers:${platform}`;
+  }
+
+  async heartbeat(worker: string, platforms: readonly string[], now = Date.now()): Promise<void> {
+    const multi = this.redis.multi();
+    for (const p of platforms) multi.zadd(this.key(p), now, worker).zremrangebyscore(this.key(p), 0, now - 10 * STALE_MS);
+    await multi.exec();
+  }
+
+  async leave(worker: string, platforms: readonly string[]): Promise<void> {
+    const multi = this.redis.multi();
+    for (const p of platforms) multi.zrem(this.key(p), worker);
+    await multi.exec();
+  }
+
+  /** The platforms among `platforms` that no live worker serves. */
+  async unserved(platforms: readonly string[], now = Date.now()): Promise<string[]> {
+    const multi = this.redis.multi();
+    for (const p of platforms) multi.zcount(this.key(p), now - STALE_MS, '+inf');
+    const counts = ((await multi.exec()) ?? []).map(([, n]) => Number(n));
+    return platforms.filter((_, i) => counts[i] === 0);
+  }
+}
+
+export function waitingReason(unserved: readonly string[]): string | undefined {
+  return unserved.length ? `no worker serves ${unserved.join(', ')}` : undefined;
+}
