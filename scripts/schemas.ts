@@ -1,0 +1,8 @@
+// Writes the API payload schemas to task-schemas/ (see src/schemas.ts).
+import fs from 'node:fs/promises';
+import { jsonSchema, PUBLISHED_SCHEMAS } from '../src/schemas.js';
+
+for (const [name, schema] of Object.entries(PUBLISHED_SCHEMAS)) {
+  await fs.writeFile(new URL(`../task-schemas/${name}`, import.meta.url), jsonSchema(name, schema));
+  console.error(`schemas: wrote task-schemas/${name}`);
+}

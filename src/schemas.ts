@@ -1,0 +1,13 @@
+// JSON Schemas of the API's payloads, made from the same zod schemas the API validates with, so editors
+// and other clients can check a request before sending it. `npm run schemas` writes them to task-schemas/.
+import { z } from 'zod';
+import { RunRequest } from './runs/request.js';
+
+export const PUBLISHED_SCHEMAS: Record<string, z.ZodType> = {
+  'run-request.schema.json': RunRequest,
+};
+
+export function jsonSchema(name: string, schema: z.ZodType): string {
+  const body = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+  return JSON.stringify({ $id: `urn:slipway:schema:${name.replace(/\.schema\.json$/, "")}`, ...body }, null, 2) + '\n';
+}
