@@ -46,6 +46,7 @@ export function* instructionTexts(dockerfile: Dockerfile, prepared: PreparedDock
 function heredocsOf(instruction: Instruction | null, logical: LogicalLine): number {
   if (!(instruction instanceof Run || instruction instanceof Copy || instruction instanceof Add)) return 0;
   if (!logical.rest.includes('<<') && !logical.flags.some((f) => f.text.includes('<<'))) return 0;
+  // ADD has getHeredocs too, but dockerfile-ast only declares it public on RUN and COPY.
   const heredocs = (instruction as Run).getHeredocs();
   const open = heredocs.find((h) => h.getDelimiterRange() === null);
   if (open) {

@@ -69,17 +69,13 @@ function readInstruction(ins: InstructionText, out: DockerfileText, escape: stri
     return;
   }
   if (!stage) throw new DockerfileError(`${ins.keyword} before the first FROM (only ARG may come before it)`, ins.line);
-  const flags = ins.flags.map((f) => parseFlag(f.text, f.line + 1));
-  if (ins.keyword === 'ONBUILD') {
-    stage.onbuild.push(...readOnbuild(ins, escape));
-    return;
-  }
-  stage.sources.push(...readSources(ins.keyword, flags));
+  if (ins.keyword === 'ONBUILD') stage.onbuild.push(...readOnbuild(ins, escape));
+  else stage.sources.push(...readSources(ins.keyword, ins.flags.map((f) => parseFlag(f.text, f.line + 1))));
 }
 
 function readFrom(ins: InstructionText, index: number): StageText {
   const flags = ins.flags.map((f) => parseFlag(f.text, f.line + 1));
-  for (const f of flags) if (f.name !== 'platform') throw new DockerfileError(`unknown flag for FROM: --${quote(f.name)}`, ins.line);
+  for (const f of flags) if (f.name !== 'platform') throw new DockerfileError(`unknown flag for FROM: ${quote(`--${f.name}`)}`, ins.line);
   const platform = singleValue(flags, 'platform');
   const args = ins.rest === '' ? [] : ins.rest.split(WHITESPACE);
   if (args.length !== 1 && !(args.length === 3 && args[1]!.toLowerCase() === 'as')) {
@@ -98,7 +94,7 @@ function readFrom(ins: InstructionText, index: number): StageText {
 }
 
 function readArg(ins: InstructionText, escape: string): ArgDeclaration[] {
-  if (ins.flags.length > 0) throw new DockerfileError(`unknown flag for ARG: --${quote(ins.flags[0]!.text)}`, ins.line);
+  if (ins.flags.length > 0) throw new DockerfileError(`unknown flag for ARG: ${quote(`--${ins.flags[0]!.text}`)}`, ins.line);
   const words = parseWords(ins.rest, escape);
   if (words.length === 0) throw new DockerfileError('ARG requires at least one argument', ins.line);
   return words.map((word) => {
@@ -129,7 +125,7 @@ function readSources(keyword: string, flags: readonly Flag[]): SourceText[] {
 }
 
 function readOnbuild(ins: InstructionText, escape: string): SourceText[] {
-  if (ins.flags.length > 0) throw new DockerfileError(`unknown flag for ONBUILD: --${quote(ins.flags[0]!.text)}`, ins.line);
+  if (ins.flags.length > 0) throw new DockerfileError(`unknown flag for ONBUILD: ${quote(`--${ins.flags[0]!.text}`)}`, ins.line);
   const trigger = splitCommand(ins.rest, escape, () => ins.line - 1);
   const keyword = trigger.keyword.toUpperCase();
   if (keyword === 'ONBUILD' || keyword === 'FROM' || keyword === 'MAINTAINER') {

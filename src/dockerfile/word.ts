@@ -163,7 +163,7 @@ class WordLexer {
     const name = this.processName();
     let ch = this.next();
     if (ch === undefined) throw new ExpansionError("syntax error: missing '}'");
-    let modifier = ch ?? '';
+    let modifier: string = ch;
     if (ch === '}') return this.plain(name, `\${${name}}`);
     if (ch === '/') return this.substitute(name);
     let nullIsUnset = false;
@@ -181,9 +181,8 @@ class WordLexer {
     if (binding === 'symbolic' || (typeof binding === 'object' && (ch === '#' || ch === '%') && binding.value.includes(SYMBOL_OPEN))) {
       return symbol(`\${${name}${modifier}${showSymbols(word)}}`);
     }
-    const known = typeof binding === 'object';
-    const value = known ? binding.value : '';
-    const set = known;
+    const set = typeof binding === 'object';
+    const value = set ? binding.value : '';
     if (binding === 'tainted') this.unresolved.add(name);
     const useWord = () => {
       for (const n of wordUnresolved) this.unresolved.add(n);
