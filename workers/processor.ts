@@ -8,6 +8,10 @@ import { runAssemble } from './jobs/assemble.js';
 import { runPlatformBuild } from './jobs/platform-build.js';
 import { runSingleBuild } from './jobs/single-build.js';
 
+// A child whose worker died must not outlive it: its build would hold the daemon, and an orphaned child
+// was seen spinning a core. Exiting closes the build request, which stops the build in the daemon.
+process.once('disconnect', () => process.exit(1));
+
 export default async function processJob(job: SandboxedJob): Promise<RunStatus> {
   const ctx = await childContext();
   const worker = `${os.hostname()}/${process.ppid}`;

@@ -9,7 +9,10 @@ export function platformQueueName(platform: string): string {
 /** What a worker needs for one build. Secret build-arg values travel only here, never in the run record. */
 export const BuildJob = z.object({
   runId: z.string(),
-  context: z.string().regex(/^sha256:[a-f0-9]{64}$/),
+  context: z.string().regex(/^sha256:[a-f0-9]{64}$/).optional(),
+  git: z.object({ url: z.string(), commit: z.string(), subdir: z.string().optional() }).optional(),
+  /** The task a git run belongs to: its git token is read from the task store, never carried in the job. */
+  task: z.string().optional(),
   dockerfile: z.string().min(1),
   images: z.array(z.string()),
   buildArgs: z.record(z.string(), z.string()),

@@ -7,8 +7,19 @@ export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', '
 export const isTerminal = (s: RunStatus): boolean => TERMINAL_STATUSES.includes(s);
 
 /** The build a run performs, as stored: secret build-arg values are never part of it, only their names. */
+/** A git source: the repository, the ref asked for, and the exact commit the run builds. */
+export const GitSource = z.object({
+  url: z.string(),
+  ref: z.string().optional(),
+  commit: z.string(),
+  subdir: z.string().optional(),
+});
+export type GitSource = z.infer<typeof GitSource>;
+
 export const BuildSpec = z.object({
-  context: z.string(),
+  /** An uploaded context's digest, or absent for a git source. */
+  context: z.string().optional(),
+  git: GitSource.optional(),
   dockerfile: z.string(),
   images: z.array(z.string()),
   buildArgs: z.record(z.string(), z.string()),
@@ -30,7 +41,17 @@ export const OutputImage = z.object({
 });
 export type OutputImage = z.infer<typeof OutputImage>;
 
-export const Trigger = z.object({ type: z.enum(['manual']) });
+export const TRIGGER_TYPES = ['manual', 'commit', 'pull_request', 'timer', 'base-image'] as const;
+export const Trigger = z.object({
+  type: z.enum(TRIGGER_TYPES),
+  /** Webhook delivery, git ref and commit, pull request number, cron schedule: whichever apply. */
+  deliveryId: z.string().optional(),
+  ref: z.string().optional(),
+  commit: z.string().optional(),
+  pullRequest: z.number().int().optional(),
+  schedule: z.string().optional(),
+});
+export type Trigger = z.infer<typeof Trigger>;
 
 /** One platform of a multi-platform run: its own status and the manifest it pushed by digest. */
 export const PlatformResult = z.object({
@@ -56,6 +77,8 @@ export const Run = z.object({
   finishedAt: z.string().optional(),
   worker: z.string().optional(),
   trigger: Trigger,
+  /** The task this run belongs to, if any. */
+  task: z.string().optional(),
   request: BuildSpec,
   outputImages: z.array(OutputImage),
   /** Per platform, for runs that build more than one; their image index digest. */

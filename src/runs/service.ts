@@ -9,7 +9,7 @@ import { jobCapability } from '../queue/jobs.js';
 import { canAssembleWithoutDaemon } from '../dockerfile/windows/plan.js';
 import { formatReference, parseImageReference, withDefaultTag } from '../registry/reference.js';
 import type { RunLog } from './logs.js';
-import { isTerminal, type Run, type RunStatus } from './model.js';
+import { isTerminal, type GitSource, type Run, type RunStatus, type Trigger } from './model.js';
 import type { RunRequest } from './request.js';
 import type { RunPatch, RunStore } from './store.js';
 
@@ -24,6 +24,23 @@ export interface RunServiceOptions {
   readDockerfile?: (context: string, dockerfile: string) => Promise<string | undefined>;
 }
 
+/** What a run is made from, whoever asks for it: an upload, a task's trigger. */
+export interface RunInput {
+  platforms: string[];
+  source: { context: string } | { git: GitSource };
+  dockerfile: string;
+  /** The image names, given the run id (task images may contain {{.Run.ID}}). */
+  images: (runId: string) => string[];
+  buildArgs: Record<string, string>;
+  secretBuildArgs: Record<string, string>;
+  target?: string;
+  noPush: boolean;
+  timeoutSeconds?: number;
+  trigger: Trigger;
+  task?: string;
+  windowsDaemonless?: boolean;
+}
+
 export class RunService {
   constructor(
     readonly store: RunStore,
@@ -32,44 +49,60 @@ export class RunService {
     private readonly opts: RunServiceOptions,
   ) {}
 
+  /** A run of an uploaded context (`slipway build`). */
   async submit(req: RunRequest): Promise<Run> {
     const platforms = parsePlatformList(req.platform);
-    const platform = platforms.join(',');
-    const images = req.images.map((image) => this.normaliseImage(image));
-    if (images.length === 0 && !req.noPush) {
-      throw new BadInputError('no image to push: give at least one image (-t NAME:TAG) or ask for noPush', 'no_images');
-    }
-    const dockerfile = path.posix.normalize(req.dockerfile.replaceAll('\\', '/'));
-    if (path.posix.isAbsolute(dockerfile) || dockerfile.startsWith('../') || dockerfile === '..') {
-      throw new BadInputError(`dockerfile ${JSON.stringify(req.dockerfile)} must be a path inside the build context`, 'invalid_dockerfile');
-    }
-    const timeoutSeconds = req.timeoutSeconds ?? this.opts.defaultTimeoutSeconds;
-    if (timeoutSeconds > this.opts.maxTimeoutSeconds) {
-      throw new BadInputError(`timeoutSeconds ${timeoutSeconds} is over the limit of ${this.opts.maxTimeoutSeconds}`, 'invalid_timeout');
-    }
+    const dockerfile = normaliseDockerfilePath(req.dockerfile);
     if (!(await this.opts.contextExists(req.context))) {
       throw new BadInputError(`unknown context ${req.context}: upload it first with POST /v1/contexts`, 'unknown_context');
     }
-
     const windowsDaemonless = platforms.includes('windows/amd64') ? await this.windowsRoute(req.context, dockerfile) : undefined;
+    return this.enqueue({
+      platforms,
+      source: { context: req.context },
+      dockerfile,
+      images: () => req.images,
+      buildArgs: req.buildArgs,
+      secretBuildArgs: req.secretBuildArgs,
+      target: req.target,
+      noPush: req.noPush,
+      timeoutSeconds: req.timeoutSeconds,
+      trigger: { type: 'manual' },
+      windowsDaemonless,
+    });
+  }
+
+  /** Creates the run record and its jobs; image names are made once the run id is known (they may name it). */
+  async enqueue(input: RunInput): Promise<Run> {
+    const { platforms, windowsDaemonless } = input;
+    const platform = platforms.join(',');
+    const timeoutSeconds = input.timeoutSeconds ?? this.opts.defaultTimeoutSeconds;
+    if (timeoutSeconds > this.opts.maxTimeoutSeconds) {
+      throw new BadInputError(`timeoutSeconds ${timeoutSeconds} is over the limit of ${this.opts.maxTimeoutSeconds}`, 'invalid_timeout');
+    }
     const unserved = (await this.opts.unserved?.(capabilities(platforms, windowsDaemonless))) ?? [];
     const { id, seq } = await this.store.nextId();
+    const images = input.images(id).map((image) => this.normaliseImage(image));
+    if (images.length === 0 && !input.noPush) {
+      throw new BadInputError('no image to push: give at least one image (-t NAME:TAG) or ask for noPush', 'no_images');
+    }
     const run: Run = {
       id,
       status: 'queued',
       platform,
       platforms,
       createdAt: new Date().toISOString(),
-      trigger: { type: 'manual' },
+      trigger: input.trigger,
+      ...(input.task ? { task: input.task } : {}),
       request: {
-        context: req.context,
-        dockerfile,
+        ...input.source,
+        dockerfile: input.dockerfile,
         images,
-        buildArgs: req.buildArgs,
-        secretBuildArgKeys: Object.keys(req.secretBuildArgs),
+        buildArgs: input.buildArgs,
+        secretBuildArgKeys: Object.keys(input.secretBuildArgs),
         platform,
-        target: req.target,
-        noPush: req.noPush,
+        target: input.target,
+        noPush: input.noPush,
         timeoutSeconds,
         ...(windowsDaemonless !== undefined ? { windowsDaemonless } : {}),
       },
@@ -79,19 +112,20 @@ export class RunService {
     await this.store.create(run, seq);
     const job = (p: string) => ({
       runId: id,
-      context: req.context,
-      dockerfile,
+      ...input.source,
+      ...(input.task ? { task: input.task } : {}),
+      dockerfile: input.dockerfile,
       images,
-      buildArgs: req.buildArgs,
-      secretBuildArgs: req.secretBuildArgs,
+      buildArgs: input.buildArgs,
+      secretBuildArgs: input.secretBuildArgs,
       platform: p,
-      target: req.target,
-      noPush: req.noPush,
+      target: input.target,
+      noPush: input.noPush,
       timeoutSeconds,
       daemonless: p === 'windows/amd64' && windowsDaemonless === true,
     });
     if (platforms.length === 1) await this.queues.enqueue(job(platform));
-    else await this.queues.enqueueFlow({ runId: id, platforms, images, noPush: req.noPush }, platforms.map(job));
+    else await this.queues.enqueueFlow({ runId: id, platforms, images, noPush: input.noPush }, platforms.map(job));
     return this.get(id);
   }
 
@@ -159,4 +193,13 @@ export class RunService {
 /** What workers a run needs: its platforms, with windows/amd64 replaced by daemonless assembly where that applies. */
 export function capabilities(platforms: readonly string[], windowsDaemonless: boolean | undefined): string[] {
   return platforms.map((p) => jobCapability(p, p === 'windows/amd64' && windowsDaemonless === true));
+}
+
+/** A Dockerfile path inside the context, with / separators; refuses anything that leaves it. */
+export function normaliseDockerfilePath(input: string): string {
+  const dockerfile = path.posix.normalize(input.replaceAll('\\', '/'));
+  if (path.posix.isAbsolute(dockerfile) || dockerfile.startsWith('../') || dockerfile === '..') {
+    throw new BadInputError(`dockerfile ${JSON.stringify(input)} must be a path inside the build context`, 'invalid_dockerfile');
+  }
+  return dockerfile;
 }

@@ -48,6 +48,9 @@ export class RunStore {
   private get indexKey(): string {
     return `${this.prefix}:runs`;
   }
+  private taskKey(task: string): string {
+    return `${this.prefix}:runs:task:${task}`;
+  }
   private statusKey(status: string): string {
     return `${this.prefix}:runs:status:${status}`;
   }
@@ -59,12 +62,9 @@ export class RunStore {
 
   async create(run: Run, seq: number): Promise<void> {
     const fields = Object.entries(Run.parse(run)).flatMap(([k, v]) => [k, JSON.stringify(v)]);
-    await this.redis
-      .multi()
-      .hset(this.key(run.id), ...fields)
-      .zadd(this.indexKey, seq, run.id)
-      .zadd(this.statusKey(run.status), seq, run.id)
-      .exec();
+    const multi = this.redis.multi().hset(this.key(run.id), ...fields).zadd(this.indexKey, seq, run.id).zadd(this.statusKey(run.status), seq, run.id);
+    if (run.task) multi.zadd(this.taskKey(run.task), seq, run.id);
+    await multi.exec();
   }
 
   // Platforms of one run finish concurrently on different workers: each writes its own field.
@@ -96,19 +96,21 @@ export class RunStore {
     return run;
   }
 
-  /** Newest first, optionally only runs in one status. */
-  async list(opts: { status?: RunStatus; top: number }): Promise<Run[]> {
-    const key = opts.status ? this.statusKey(opts.status) : this.indexKey;
-    const ids = await this.redis.zrevrange(key, 0, opts.top - 1);
+  /** Newest first, optionally only runs in one status or of one task. */
+  async list(opts: { status?: RunStatus; task?: string; top: number }): Promise<Run[]> {
+    const key = opts.task ? this.taskKey(opts.task) : opts.status ? this.statusKey(opts.status) : this.indexKey;
+    // A task's runs in one status: read a bounded window of the task's runs and filter.
+    const both = opts.task !== undefined && opts.status !== undefined;
+    const ids = await this.redis.zrevrange(key, 0, (both ? 1000 : opts.top) - 1);
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.hgetall(this.key(id)).hgetall(this.platformsKey(id));
     const rows = ((await pipeline.exec()) ?? []).map(([, v]) => v as Record<string, string>);
     const runs: Run[] = [];
     for (let i = 0; i < rows.length; i += 2) {
       const run = this.decode(rows[i]!, rows[i + 1]!);
-      if (run) runs.push(run);
+      if (run && (!both || run.status === opts.status)) runs.push(run);
     }
-    return runs;
+    return runs.slice(0, opts.top);
   }
 
   /** Applies patch only if the run is in one of `from`; atomic across processes. */

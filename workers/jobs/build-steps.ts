@@ -19,7 +19,11 @@ export async function withWorkspace<T>(ctx: ChildContext, spec: BuildJob, body: 
   try {
     const contextDir = path.join(workspace, 'context');
     await fs.mkdir(contextDir);
-    await unpackContext(ctx.contexts.open(spec.context), contextDir, { unpackedBytes: config.limits.unpackedBytes, entries: config.limits.contextEntries });
+    if (spec.context) {
+      await unpackContext(ctx.contexts.open(spec.context), contextDir, { unpackedBytes: config.limits.unpackedBytes, entries: config.limits.contextEntries });
+    } else {
+      throw new Error('this worker cannot check out git sources yet');
+    }
     await requireDockerfile(contextDir, spec.dockerfile);
     return await body(workspace);
   } finally {

@@ -1,0 +1,162 @@
+// Task rules: validation of definitions (context URL, platforms, image templates, schedules), storage,
+// and turning a trigger (manual, commit, pull request, timer) into a run at an exact commit.
+import { CronExpressionParser } from 'cron-parser';
+import { BadInputError, ConflictError, NotFoundError } from '../errors.js';
+import { parsePlatformList } from '../platforms.js';
+import type { Run, Trigger } from '../runs/model.js';
+import { normaliseDockerfilePath, type RunService } from '../runs/service.js';
+import { Task, TASK_NAME, TaskSpec } from './model.js';
+import type { TaskStore } from './store.js';
+import { checkRunTemplate, renderRunTemplate } from './template.js';
+
+export interface GitTools {
+  /** `<url>[#ref[:subdir]]` → its parts, after the URL policy; throws BadInputError. */
+  parseContext(context: string): { url: string; ref?: string; subdir?: string };
+  /** The form repository URLs are matched in. */
+  normaliseUrl(url: string): string;
+  /** The commit a ref points at now, asked of the remote. */
+  resolveCommit(url: string, ref: string | undefined, token: string | undefined): Promise<{ commit: string; ref: string }>;
+}
+
+export interface TaskServiceOptions {
+  defaultRegistry: string;
+  maxTimeoutSeconds: number;
+  defaultTimeoutSeconds: number;
+}
+
+export interface TaskTrigger {
+  trigger: Trigger;
+  /** The exact commit, when the trigger names one (webhooks); otherwise the task's ref is resolved now. */
+  commit?: string;
+  branch?: string;
+}
+
+export class TaskService {
+  constructor(
+    readonly store: TaskStore,
+    readonly runs: RunService,
+    private readonly git: GitTools,
+    private readonly opts: TaskServiceOptions,
+  ) {}
+
+  async create(name: string, body: unknown): Promise<Task> {
+    if (!TASK_NAME.test(name)) throw new BadInputError(`task name ${JSON.stringify(name.slice(0, 60))} must be letters, digits, - and _, at most 50`, 'invalid_task_name');
+    const spec = TaskSpec.parse(body);
+    const now = new Date().toISOString();
+    const task = this.define(name, spec, now, now);
+    if (!(await this.store.put(task, { create: true, token: spec.gitToken }))) throw new ConflictError(`task ${name} already exists; update it or delete it first`, 'task_exists');
+    return task;
+  }
+
+  async update(name: string, body: unknown): Promise<Task> {
+    const current = await this.get(name);
+    const patch = TaskSpec.partial().parse(body);
+    const merged = TaskSpec.parse({
+      context: current.context,
+      dockerfile: current.dockerfile,
+      images: current.images,
+      platform: current.platform,
+      buildArgs: current.buildArgs,
+      commitTrigger: current.commitTrigger,
+      prTrigger: current.prTrigger,
+      baseImageTrigger: current.baseImageTrigger,
+      schedules: current.schedules,
+      timeoutSeconds: current.timeoutSeconds,
+      noPush: current.noPush,
+      ...patch,
+    });
+    const task = this.define(name, merged, current.createdAt, new Date().toISOString(), current.hasGitToken);
+    await this.store.put(task, { create: false, token: patch.gitToken, previousRepository: current.repository });
+    return task;
+  }
+
+  async get(name: string): Promise<Task> {
+    const task = await this.store.get(name);
+    if (!task) throw new NotFoundError(`no task ${JSON.stringify(name.slice(0, 60))}`, 'task_not_found');
+    return task;
+  }
+
+  async delete(name: string): Promise<void> {
+    if (!(await this.store.delete(name))) throw new NotFoundError(`no task ${JSON.stringify(name.slice(0, 60))}`, 'task_not_found');
+  }
+
+  /** Starts one run of the task at the trigger's commit (or the ref's current commit). */
+  async run(name: string, how: TaskTrigger): Promise<Run> {
+    const task = await this.get(name);
+    const { url, ref, subdir } = this.git.parseContext(task.context);
+    const token = await this.store.token(name);
+    const resolved = how.commit ? { commit: how.commit, ref: how.trigger.ref ?? ref ?? '' } : await this.git.resolveCommit(url, ref, token);
+    const branch = how.branch ?? branchOf(resolved.ref) ?? '';
+    return this.runs.enqueue({
+      platforms: task.platforms,
+      source: { git: { url, commit: resolved.commit, ...(resolved.ref ? { ref: resolved.ref } : {}), ...(subdir ? { subdir } : {}) } },
+      dockerfile: task.dockerfile,
+      images: (runId) => task.images.map((image) => renderRunTemplate(image, this.variables(task, runId, resolved.commit, branch))),
+      buildArgs: task.buildArgs,
+      secretBuildArgs: {},
+      noPush: task.noPush,
+      timeoutSeconds: task.timeoutSeconds,
+      trigger: { ...how.trigger, commit: resolved.commit },
+      task: name,
+    });
+  }
+
+  private variables(task: Task, runId: string, commit: string, branch: string) {
+    const d = new Date();
+    const pad = (n: number) => String(n).padStart(2, '0');
+    return {
+      ID: runId,
+      Registry: this.opts.defaultRegistry,
+      RegistryName: this.opts.defaultRegistry.split(/[.:]/)[0]!,
+      Date: `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}-${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}z`,
+      Commit: commit,
+      Branch: branch,
+      TaskName: task.name,
+    };
+  }
+
+  /** Validates a definition completely before anything is stored. */
+  private define(name: string, spec: TaskSpec, createdAt: string, updatedAt: string, hadToken = false): Task {
+    const { url } = this.git.parseContext(spec.context);
+    const platforms = parsePlatformList(spec.platform);
+    for (const image of spec.images) checkRunTemplate(image);
+    if (spec.images.length === 0 && !spec.noPush) throw new BadInputError('a task needs at least one image (-t NAME:TAG) unless it does not push', 'no_images');
+    for (const schedule of spec.schedules) checkSchedule(schedule);
+    const timeoutSeconds = spec.timeoutSeconds ?? this.opts.defaultTimeoutSeconds;
+    if (timeoutSeconds > this.opts.maxTimeoutSeconds) throw new BadInputError(`timeoutSeconds ${timeoutSeconds} is over the limit of ${this.opts.maxTimeoutSeconds}`, 'invalid_timeout');
+    return Task.parse({
+      name,
+      context: spec.context,
+      dockerfile: normaliseDockerfilePath(spec.dockerfile),
+      images: spec.images,
+      platform: platforms.join(','),
+      platforms,
+      buildArgs: spec.buildArgs,
+      commitTrigger: spec.commitTrigger,
+      prTrigger: spec.prTrigger,
+      baseImageTrigger: spec.baseImageTrigger,
+      schedules: spec.schedules,
+      timeoutSeconds,
+      noPush: spec.noPush,
+      repository: this.git.normaliseUrl(url),
+      hasGitToken: spec.gitToken !== undefined || hadToken,
+      createdAt,
+      updatedAt,
+    });
+  }
+}
+
+function branchOf(ref: string | undefined): string | undefined {
+  return ref?.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : ref && !ref.startsWith('refs/') && !/^[0-9a-f]{40}$/.test(ref) ? ref : undefined;
+}
+
+/** A 5-field cron expression in UTC, as ACR's timer triggers take. */
+export function checkSchedule(expression: string): void {
+  const fields = expression.trim().split(/\s+/);
+  if (fields.length !== 5) throw new BadInputError(`schedule ${JSON.stringify(expression.slice(0, 100))} must have 5 fields (minute hour day month weekday), in UTC`, 'invalid_schedule');
+  try {
+    CronExpressionParser.parse(expression, { tz: 'UTC' });
+  } catch (err) {
+    throw new BadInputError(`schedule ${JSON.stringify(expression.slice(0, 100))} is not a valid cron expression: ${(err as Error).message}`, 'invalid_schedule');
+  }
+}

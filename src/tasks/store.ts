@@ -1,0 +1,70 @@
+// Task definitions in Redis: one JSON value per task, a set of names, an index from repository URL to the
+// tasks building it (for webhooks), and the git tokens apart from everything that is ever returned.
+import type { Redis } from 'ioredis';
+import { Task } from './model.js';
+
+export class TaskStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key(name: string): string {
+    return `${this.prefix}:task:${name}`;
+  }
+  private tokenKey(name: string): string {
+    return `${this.prefix}:task:${name}:token`;
+  }
+  private repoKey(repository: string): string {
+    return `${this.prefix}:tasks:repo:${repository}`;
+  }
+  private get namesKey(): string {
+    return `${this.prefix}:tasks`;
+  }
+
+  async get(name: string): Promise<Task | undefined> {
+    const raw = await this.redis.get(this.key(name));
+    return raw ? Task.parse(JSON.parse(raw)) : undefined;
+  }
+
+  /** Writes a task; `create` refuses to overwrite one that exists. Returns false when it did exist. */
+  async put(task: Task, opts: { create: boolean; token?: string | null; previousRepository?: string }): Promise<boolean> {
+    const multi = this.redis.multi();
+    if (opts.previousRepository && opts.previousRepository !== task.repository) multi.srem(this.repoKey(opts.previousRepository), task.name);
+    multi.sadd(this.namesKey, task.name).sadd(this.repoKey(task.repository), task.name);
+    if (opts.token) multi.set(this.tokenKey(task.name), opts.token);
+    if (opts.token === null) multi.del(this.tokenKey(task.name));
+    if (opts.create) {
+      const created = await this.redis.set(this.key(task.name), JSON.stringify(Task.parse(task)), 'NX');
+      if (!created) return false;
+    } else {
+      multi.set(this.key(task.name), JSON.stringify(Task.parse(task)));
+    }
+    await multi.exec();
+    return true;
+  }
+
+  async delete(name: string): Promise<boolean> {
+    const task = await this.get(name);
+    if (!task) return false;
+    await this.redis.multi().del(this.key(name), this.tokenKey(name)).srem(this.namesKey, name).srem(this.repoKey(task.repository), name).exec();
+    return true;
+  }
+
+  async list(): Promise<Task[]> {
+    const names = (await this.redis.smembers(this.namesKey)).sort();
+    if (names.length === 0) return [];
+    const raws = await this.redis.mget(names.map((n) => this.key(n)));
+    return raws.filter((r): r is string => r !== null).map((r) => Task.parse(JSON.parse(r)));
+  }
+
+  async byRepository(repository: string): Promise<Task[]> {
+    const names = await this.redis.smembers(this.repoKey(repository));
+    const tasks = await Promise.all(names.sort().map((n) => this.get(n)));
+    return tasks.filter((t): t is Task => t !== undefined);
+  }
+
+  async token(name: string): Promise<string | undefined> {
+    return (await this.redis.get(this.tokenKey(name))) ?? undefined;
+  }
+}
