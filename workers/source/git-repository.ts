@@ -1,0 +1,104 @@
+// The git commands the mirror cache runs against one bare mirror and its remote, each turned into a
+// result or a GitError: a kill on the deadline is a timeout, a kill on the signal an abort, and a failure
+// is read by the one table in src/git/failure.ts.
+import { GitError } from '../../src/git/errors.js';
+import { gitFailure } from '../../src/git/failure.js';
+import { parseGitlinks, parseLsRemote, parseObjectCount, parseSubmoduleConfig, type AdvertisedRef, type Gitlink, type SubmoduleConfig } from '../../src/git/output.js';
+import type { GitCli, GitRunResult } from './git-command.js';
+
+export interface MirrorRepositoryInit {
+  git: GitCli;
+  /** The bare mirror directory. */
+  dir: string;
+  /** Canonical, credential-free URL of the remote. */
+  url: string;
+  tokenGiven: boolean;
+  /** Epoch ms by which everything must be done, and the limit it came from (for the message). */
+  deadline: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  onLine?: (line: string) => void;
+}
+
+export class MirrorRepository {
+  constructor(private readonly init: MirrorRepositoryInit) {}
+
+  get dir(): string {
+    return this.init.dir;
+  }
+
+  get url(): string {
+    return this.init.url;
+  }
+
+  get signal(): AbortSignal | undefined {
+    return this.init.signal;
+  }
+
+  async create(): Promise<void> {
+    await this.local(['init', '--quiet', '--bare', '--template=', this.init.dir], 'creating the mirror of');
+  }
+
+  /** The remote's refs matching `patterns` exactly (`HEAD` also reports what it points at). */
+  async listRemote(patterns: string[]): Promise<{ refs: AdvertisedRef[]; head?: string }> {
+    const symref = patterns.includes('HEAD') ? ['--symref'] : [];
+    const res = await this.remote(['ls-remote', ...symref, '--end-of-options', this.init.url, ...patterns], 'listing the refs of');
+    const parsed = parseLsRemote(res.stdout);
+    return { ...parsed, refs: parsed.refs.filter((r) => patterns.includes(r.name)) };
+  }
+
+  /** Fetches `refspecs` one commit deep (see git-mirror.ts for why shallow). */
+  async fetch(refspecs: string[], signal?: AbortSignal): Promise<void> {
+    const args = ['fetch', '--depth=1', '--no-tags', '--no-write-fetch-head', '--progress', '--end-of-options', this.init.url, ...refspecs];
+    await this.remote(args, 'fetching', signal);
+  }
+
+  /** Whether `rev` names a commit (directly or through a tag) present in the mirror. */
+  async has(rev: string): Promise<boolean> {
+    const res = await this.git(['cat-file', '-e', `${rev}^{commit}`]);
+    return res.code === 0;
+  }
+
+  /** The commit `rev` names, which must be present. */
+  async commitOf(rev: string): Promise<string> {
+    const res = await this.git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`]);
+    if (res.code !== 0) throw new GitError('git_commit_not_found', `${this.init.url} has no commit ${rev}`);
+    return res.stdout.trim();
+  }
+
+  async objectCount(): Promise<number> {
+    return parseObjectCount((await this.local(['--git-dir', this.init.dir, 'count-objects', '-v'], 'counting the objects of')).stdout);
+  }
+
+  /** The submodules `.gitmodules` declares at `sha` (none when it has no .gitmodules). */
+  async submoduleConfig(sha: string): Promise<SubmoduleConfig[]> {
+    if ((await this.git(['cat-file', '-e', `${sha}:.gitmodules`])).code !== 0) return [];
+    const res = await this.local(['--git-dir', this.init.dir, 'config', '-z', '--blob', `${sha}:.gitmodules`, '--list'], 'reading .gitmodules of');
+    return parseSubmoduleConfig(res.stdout);
+  }
+
+  async gitlinks(sha: string): Promise<Gitlink[]> {
+    return parseGitlinks((await this.local(['--git-dir', this.init.dir, 'ls-tree', '-r', '-z', '--end-of-options', sha], 'listing the tree of')).stdout);
+  }
+
+  /** A command against the mirror whose exit code is the answer. */
+  private git(args: string[]): Promise<GitRunResult> {
+    return this.checked(['--git-dir', this.init.dir, ...args], 'reading the mirror of', false);
+  }
+
+  private local(args: string[], operation: string): Promise<GitRunResult> {
+    return this.checked(args, operation, true);
+  }
+
+  private remote(args: string[], operation: string, signal?: AbortSignal): Promise<GitRunResult> {
+    return this.checked(['--git-dir', this.init.dir, ...args], operation, true, signal);
+  }
+
+  private async checked(args: string[], operation: string, mustSucceed: boolean, signal = this.init.signal): Promise<GitRunResult> {
+    const res = await this.init.git.run(args, { deadline: this.init.deadline, signal, onLine: this.init.onLine });
+    if (res.killed === 'deadline') throw new GitError('git_timeout', `${operation} ${this.init.url} did not finish within ${Math.round(this.init.timeoutMs / 1000)} s`);
+    if (res.killed === 'signal') throw new GitError('git_aborted', `${operation} ${this.init.url} was stopped`);
+    if (mustSucceed && res.code !== 0) throw gitFailure(res.stderr, { url: this.init.url, operation, tokenGiven: this.init.tokenGiven });
+    return res;
+  }
+}

@@ -1,0 +1,82 @@
+// Which commit a job builds, and the least network work to have it in the mirror: nothing when a given
+// commit is already there; one `ls-remote` when only a ref is given and its head is already there; else
+// one shallow fetch of exactly that commit or ref, into a mirror that may already hold its neighbours.
+import { BadInputError } from '../../src/errors.js';
+import { GitError } from '../../src/git/errors.js';
+import type { GitRef } from '../../src/git/refs.js';
+import type { MirrorRepository } from './git-repository.js';
+
+export interface Wanted {
+  ref: GitRef;
+  /** Full SHA; when given it is what is built, the ref only names the branch. */
+  commit?: string;
+}
+
+export interface Resolved {
+  commit: string;
+  branch?: string;
+  /** Whether the mirror had to fetch. */
+  fetched: boolean;
+}
+
+/** Where a commit fetched by id is kept, so it stays a negotiation base and safe from gc until the next one. */
+const FETCHED_COMMIT_REF = 'refs/slipway/commit';
+
+export async function resolveCommit(repo: MirrorRepository, wanted: Wanted, fetch: (refspecs: string[]) => Promise<void>): Promise<Resolved> {
+  const { ref } = wanted;
+  if (ref.kind === 'commit' && wanted.commit !== undefined && ref.sha !== wanted.commit) {
+    throw new BadInputError(`the ref ${ref.sha} and the commit ${wanted.commit} disagree; give one of them`, 'invalid_git_ref');
+  }
+  if (wanted.commit !== undefined) return resolveGivenCommit(repo, wanted.commit, ref, fetch);
+  if (ref.kind === 'commit') return resolveGivenCommit(repo, ref.sha, ref, fetch);
+  const advertised = await advertisedRef(repo, ref);
+  const branch = branchOf(advertised.name);
+  if (await repo.has(advertised.sha)) return { commit: await repo.commitOf(advertised.sha), branch, fetched: false };
+  // Fetched by name rather than by id: works on every server; if the ref moved since ls-remote, its new head is built.
+  const local = advertised.name === 'HEAD' ? FETCHED_COMMIT_REF : advertised.name;
+  await fetch([`+${advertised.name}:${local}`]);
+  return { commit: await repo.commitOf(local), branch, fetched: true };
+}
+
+async function resolveGivenCommit(repo: MirrorRepository, commit: string, ref: GitRef, fetch: (refspecs: string[]) => Promise<void>): Promise<Resolved> {
+  const branch = ref.kind === 'full' ? branchOf(ref.name) : undefined;
+  if (await repo.has(commit)) return { commit: await repo.commitOf(commit), branch, fetched: false };
+  try {
+    await fetch([`+${commit}:${FETCHED_COMMIT_REF}`]);
+  } catch (err) {
+    // Servers without protocol v2 may refuse a commit no ref advertises; its ref may still bring it.
+    if (!(err instanceof GitError && err.code === 'git_commit_not_found') || ref.kind !== 'full') throw err;
+    await fetch([`+${ref.name}:${ref.name}`]);
+  }
+  if (!(await repo.has(commit))) {
+    throw new GitError('git_commit_not_found', `${repo.url} has no commit ${commit} in the fetched history${ref.kind === 'full' ? ` of ${ref.name}` : ''}`);
+  }
+  return { commit: await repo.commitOf(commit), branch, fetched: true };
+}
+
+/** The remote ref a non-commit ref means, and its current value (a tag's value is the tag object). */
+async function advertisedRef(repo: MirrorRepository, ref: Exclude<GitRef, { kind: 'commit' }>): Promise<{ name: string; sha: string }> {
+  if (ref.kind === 'default') {
+    const { refs, head } = await repo.listRemote(['HEAD']);
+    const sha = refs.find((r) => r.name === 'HEAD')?.sha;
+    if (!sha) throw new GitError('git_ref_not_found', `${repo.url} is empty (it has no default branch)`);
+    return { name: head ?? 'HEAD', sha };
+  }
+  if (ref.kind === 'full') {
+    const { refs } = await repo.listRemote([ref.name]);
+    if (!refs[0]) throw new GitError('git_ref_not_found', `${repo.url} has no ref ${ref.name}`);
+    return refs[0];
+  }
+  // A short name is a tag or a branch, the tag first, as git resolves it.
+  const tag = `refs/tags/${ref.name}`;
+  const head = `refs/heads/${ref.name}`;
+  const { refs } = await repo.listRemote([tag, head]);
+  const found = refs.find((r) => r.name === tag) ?? refs.find((r) => r.name === head);
+  if (found) return found;
+  const hint = /^[0-9a-f]{4,39}$/i.test(ref.name) ? '; a commit must be given as its full 40-character SHA' : '';
+  throw new GitError('git_ref_not_found', `${repo.url} has no branch or tag ${ref.name}${hint}`);
+}
+
+function branchOf(name: string): string | undefined {
+  return name.startsWith('refs/heads/') ? name.slice('refs/heads/'.length) : undefined;
+}
