@@ -27,6 +27,9 @@ const schema = z.object({
   /** Largest unpacked build context (bytes) and entry count, against gzip bombs. */
   SLIPWAY_MAX_UNPACKED_BYTES: int(1, Number.MAX_SAFE_INTEGER).default(16 * 1024 ** 3),
   SLIPWAY_MAX_CONTEXT_ENTRIES: int(1, 10_000_000).default(1_000_000),
+  /** Git sources: time one checkout may take, and the largest mirror a worker keeps. */
+  SLIPWAY_GIT_TIMEOUT_SECONDS: int(1, 86_400).default(600),
+  SLIPWAY_GIT_MAX_REPO_BYTES: int(1, Number.MAX_SAFE_INTEGER).default(4 * 1024 ** 3),
   /** Log lines kept per run; older lines are dropped past it. */
   SLIPWAY_LOG_MAX_LINES: int(100, 10_000_000).default(100_000),
   /** Default and largest run timeout. */
@@ -39,11 +42,23 @@ const schema = z.object({
   /** Token the registry's notifications carry (Authorization: Bearer …). */
   SLIPWAY_REGISTRY_NOTIFY_TOKEN: z.string().default('slipway-local-notify'),
   SLIPWAY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Git URL policy for task contexts: plain http/git://, loopback and private hosts, file:// (tests allow them). */
+  SLIPWAY_GIT_ALLOW_INSECURE: bool.default(false),
+  SLIPWAY_GIT_ALLOW_PRIVATE_HOSTS: bool.default(false),
+  SLIPWAY_GIT_ALLOW_FILE: bool.default(false),
+  /** GitHub webhook secrets, comma-separated: the current one first, the previous one while rotating. */
+  SLIPWAY_GITHUB_WEBHOOK_SECRETS: z.string().default(''),
+  /** Bearer tokens accepted by the generic git webhook, comma-separated. */
+  SLIPWAY_GIT_WEBHOOK_TOKENS: z.string().default(''),
+  /** Where child processes (git) find their programs. */
+  PATH: z.string().default('/usr/local/bin:/usr/bin:/bin'),
   /** Pretty, human log lines instead of JSON. */
   SLIPWAY_LOG_PRETTY: bool.default(false),
 });
 
 export type Env = z.input<typeof schema>;
+
+const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
 
 export interface Config {
   api: { host: string; port: number };
@@ -53,6 +68,7 @@ export interface Config {
   dataDir: string;
   contextsDir: string;
   workspacesDir: string;
+  gitCacheDir: string;
   defaultRegistry: string;
   dockerSocket: string;
   limits: {
@@ -63,10 +79,16 @@ export interface Config {
     defaultTimeoutSeconds: number;
     maxTimeoutSeconds: number;
     queueTimeoutSeconds: number;
+    gitTimeoutSeconds: number;
+    gitMaxRepoBytes: number;
   };
   worker: { concurrency: number };
   registryNotifyToken: string;
   logLevel: string;
+  git: { allowInsecure: boolean; allowPrivateHosts: boolean; allowFile: boolean };
+  githubWebhookSecrets: string[];
+  gitWebhookTokens: string[];
+  searchPath: string;
 }
 
 export class ConfigError extends Error {
@@ -92,6 +114,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
     dataDir,
     contextsDir: path.join(dataDir, 'contexts'),
     workspacesDir: path.join(dataDir, 'workspaces'),
+    gitCacheDir: path.join(dataDir, 'git'),
     defaultRegistry: e.SLIPWAY_REGISTRY,
     dockerSocket: e.SLIPWAY_DOCKER_SOCKET,
     limits: {
@@ -102,9 +125,15 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
       defaultTimeoutSeconds: e.SLIPWAY_DEFAULT_TIMEOUT_SECONDS,
       maxTimeoutSeconds: e.SLIPWAY_MAX_TIMEOUT_SECONDS,
       queueTimeoutSeconds: e.SLIPWAY_QUEUE_TIMEOUT_SECONDS,
+      gitTimeoutSeconds: e.SLIPWAY_GIT_TIMEOUT_SECONDS,
+      gitMaxRepoBytes: e.SLIPWAY_GIT_MAX_REPO_BYTES,
     },
     worker: { concurrency: e.SLIPWAY_WORKER_CONCURRENCY },
     registryNotifyToken: e.SLIPWAY_REGISTRY_NOTIFY_TOKEN,
     logLevel: e.SLIPWAY_LOG_LEVEL,
+    git: { allowInsecure: e.SLIPWAY_GIT_ALLOW_INSECURE, allowPrivateHosts: e.SLIPWAY_GIT_ALLOW_PRIVATE_HOSTS, allowFile: e.SLIPWAY_GIT_ALLOW_FILE },
+    githubWebhookSecrets: list(e.SLIPWAY_GITHUB_WEBHOOK_SECRETS),
+    gitWebhookTokens: list(e.SLIPWAY_GIT_WEBHOOK_TOKENS),
+    searchPath: e.PATH,
   };
 }

@@ -10,6 +10,9 @@ import { RunLog } from '../src/runs/logs.js';
 import { RunService } from '../src/runs/service.js';
 import { RunStore } from '../src/runs/store.js';
 import { DockerEngine } from './engine/docker-engine.js';
+import { GitMirrorCache } from './source/git-mirror.js';
+import { TaskStore } from '../src/tasks/store.js';
+import { SecretMasker } from '../src/log.js';
 
 export interface ChildContext {
   config: Config;
@@ -18,6 +21,10 @@ export interface ChildContext {
   contexts: ContextStore;
   engine: DockerEngine;
   registry: RegistryClient;
+  /** Task definitions, for the git tokens of task runs. */
+  tasks: TaskStore;
+  /** Bare mirrors of the repositories this worker has built, fetched incrementally. */
+  git: GitMirrorCache;
   /** Abort switches of the builds this child runs, by run id; a cancel announcement trips them all. */
   active: Map<string, Set<AbortController>>;
 }
@@ -41,7 +48,15 @@ export function childContext(): Promise<ChildContext> {
       for (const c of active.get(runId) ?? []) c.abort('canceled');
     });
     await subscriber.subscribe(cancelChannel(config.prefix));
-    return { config, redis, runs, contexts, engine: new DockerEngine(config.dockerSocket), registry: new RegistryClient(), active };
+    const git = new GitMirrorCache({
+      dir: config.gitCacheDir,
+      // Tokens are registered as they are read; the cache masks every line it passes on.
+      masker: new SecretMasker(),
+      limits: { cloneTimeoutMs: config.limits.gitTimeoutSeconds * 1000, maxRepoBytes: config.limits.gitMaxRepoBytes },
+      policy: config.git,
+      env: { PATH: config.searchPath },
+    });
+    return { config, redis, runs, contexts, engine: new DockerEngine(config.dockerSocket), registry: new RegistryClient(), tasks: new TaskStore(redis, config.prefix), git, active };
   })());
 }
 

@@ -1,16 +1,21 @@
 // The express application: routes and error handling, given already-built services.
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { ContextStore } from '../contexts/store.js';
 import type { Logger } from '../log.js';
 import type { RunService } from '../runs/service.js';
+import type { TaskService } from '../tasks/service.js';
 import { errorHandler, notFound, sendError } from './errors.js';
 import { contextRoutes } from './routes/contexts.js';
 import { logRoutes } from './routes/logs.js';
 import { runRoutes } from './routes/runs.js';
+import { taskRoutes } from './routes/tasks.js';
 
 export interface AppDeps {
   runs: RunService;
+  tasks: TaskService;
+  /** Webhook receivers; they read their raw bodies themselves, so they come before any body parser. */
+  webhooks: Router[];
   contexts: ContextStore;
   redis: Redis;
   log: Logger;
@@ -28,14 +33,20 @@ export function createApp(deps: AppDeps): Express {
     res.json({ status: 'ok' });
   });
   app.use(contextRoutes(deps.contexts, deps.maxContextBytes));
-  app.use('/v1/runs', (req, res, next) => {
-    if (req.method === 'POST' && req.path === '/' && !req.is('application/json')) {
-      return sendError(res, 415, 'unsupported_media_type', 'send the run request as JSON (Content-Type: application/json)');
-    }
-    next();
-  });
-  app.use('/v1/runs', express.json({ limit: '1mb' }));
+  for (const router of deps.webhooks) app.use(router);
+  for (const base of ['/v1/runs', '/v1/tasks']) {
+    app.use(base, (req, res, next) => {
+      // Creating and changing take JSON; actions such as /cancel take no body.
+      const takesBody = (req.method === 'POST' && req.path === '/') || req.method === 'PATCH';
+      if (takesBody && !req.is('application/json')) {
+        return sendError(res, 415, 'unsupported_media_type', 'send the request body as JSON (Content-Type: application/json)');
+      }
+      next();
+    });
+    app.use(base, express.json({ limit: '1mb' }));
+  }
   app.use(runRoutes(deps.runs, deps.announceCancel));
+  app.use(taskRoutes(deps.tasks));
   app.use(logRoutes(deps.runs, deps.redis));
   app.use(notFound);
   app.use(errorHandler(deps.log));

@@ -14,6 +14,14 @@ import { RunLog } from '../runs/logs.js';
 import { RunService } from '../runs/service.js';
 import { RunStore } from '../runs/store.js';
 import { createApp } from './app.js';
+import { gitTools } from '../tasks/git-tools.js';
+import { TaskService } from '../tasks/service.js';
+import { TaskStore } from '../tasks/store.js';
+import { taskTriggers } from '../tasks/trigger-handler.js';
+import { githubWebhookRouter } from '../triggers/github.js';
+import { genericGitWebhookRouter } from '../triggers/generic-git.js';
+import { Router } from 'express';
+import { sendError } from './errors.js';
 
 export interface ApiServer {
   url: string;
@@ -43,7 +51,21 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const announceCancel = async (id: string) => {
     await redis.publish(cancelChannel(config.prefix), id);
   };
-  const app = createApp({ runs, contexts, redis, log, maxContextBytes: config.limits.contextBytes, announceCancel });
+  const tasks = new TaskService(new TaskStore(redis, config.prefix), runs, gitTools(config.git, config.searchPath), {
+    defaultRegistry: config.defaultRegistry,
+    defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds,
+    maxTimeoutSeconds: config.limits.maxTimeoutSeconds,
+  });
+  const triggers = taskTriggers(tasks, redis, config.prefix);
+  const webhooks = [
+    config.githubWebhookSecrets.length
+      ? githubWebhookRouter({ secrets: config.githubWebhookSecrets, ...triggers, log })
+      : notConfigured('/v1/webhooks/github', 'GitHub webhooks are not configured: set SLIPWAY_GITHUB_WEBHOOK_SECRETS'),
+    config.gitWebhookTokens.length
+      ? genericGitWebhookRouter({ tokens: () => config.gitWebhookTokens, ...triggers, log })
+      : notConfigured('/v1/webhooks/git', 'the generic git webhook is not configured: set SLIPWAY_GIT_WEBHOOK_TOKENS'),
+  ];
+  const app = createApp({ runs, tasks, webhooks, contexts, redis, log, maxContextBytes: config.limits.contextBytes, announceCancel });
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.api.port, config.api.host, () => resolve(s));
@@ -68,4 +90,8 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       log.info('api stopped');
     })());
   return { url, runs, close };
+}
+
+function notConfigured(path: string, message: string): Router {
+  return Router().post(path, (_req, res) => sendError(res, 503, 'not_configured', message));
 }

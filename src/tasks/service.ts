@@ -70,6 +70,11 @@ export class TaskService {
     return task;
   }
 
+  /** The parts of a task's git context. */
+  contextOf(task: Task): { url: string; ref?: string; subdir?: string } {
+    return this.git.parseContext(task.context);
+  }
+
   async get(name: string): Promise<Task> {
     const task = await this.store.get(name);
     if (!task) throw new NotFoundError(`no task ${JSON.stringify(name.slice(0, 60))}`, 'task_not_found');

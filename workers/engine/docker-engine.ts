@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import tar from 'tar-fs';
 import { engineMessages, messageError, type EngineMessage } from './json-messages.js';
+import { dockerignoreFilter } from './dockerignore-filter.js';
 
 export interface BuildOptions {
   contextDir: string;
@@ -11,6 +12,8 @@ export interface BuildOptions {
   buildArgs: Record<string, string>;
   platform: string;
   target?: string;
+  /** Leave out what the context's .dockerignore excludes (contexts the CLI did not already filter). */
+  applyDockerignore?: boolean;
   signal: AbortSignal;
   onMessage: (message: EngineMessage) => void;
 }
@@ -33,7 +36,8 @@ export class DockerEngine {
 
   /** Runs the build; resolves with the image id, rejects with EngineError carrying the build's error. */
   async build(opts: BuildOptions): Promise<string> {
-    const context = tar.pack(opts.contextDir);
+    const ignore = opts.applyDockerignore ? await dockerignoreFilter(opts.contextDir, opts.dockerfile) : undefined;
+    const context = tar.pack(opts.contextDir, ignore ? { ignore } : {});
     // Aborting the request stops the build once the daemon notices the closed connection; cancelling
     // its build id as well, as `docker build` does on Ctrl-C, stops it without depending on that.
     const buildId = randomUUID();

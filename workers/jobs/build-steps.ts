@@ -11,23 +11,43 @@ import type { RunLogWriter } from '../log-writer.js';
 import { unpackContext } from '../source/context.js';
 import type { ChildContext } from '../child-context.js';
 
-/** Runs `body` in a fresh workspace holding the unpacked context; the workspace is always removed. */
-export async function withWorkspace<T>(ctx: ChildContext, spec: BuildJob, body: (workspace: string) => Promise<T>): Promise<T> {
+export interface Workspace {
+  /** The run's own directory, removed afterwards. */
+  dir: string;
+  /** The build context inside it: the unpacked upload, or the checkout (or its subdir). */
+  contextDir: string;
+}
+
+/** Runs `body` in a fresh workspace holding the build context; the workspace is always removed. */
+export async function withWorkspace<T>(ctx: ChildContext, spec: BuildJob, io: { out: RunLogWriter; signal: AbortSignal }, body: (ws: Workspace) => Promise<T>): Promise<T> {
   const { config } = ctx;
   await fs.mkdir(config.workspacesDir, { recursive: true });
-  const workspace = await fs.mkdtemp(path.join(config.workspacesDir, `${spec.runId}-`));
+  const dir = await fs.mkdtemp(path.join(config.workspacesDir, `${spec.runId}-`));
   try {
-    const contextDir = path.join(workspace, 'context');
-    await fs.mkdir(contextDir);
+    let contextDir = path.join(dir, 'context');
     if (spec.context) {
+      await fs.mkdir(contextDir);
       await unpackContext(ctx.contexts.open(spec.context), contextDir, { unpackedBytes: config.limits.unpackedBytes, entries: config.limits.contextEntries });
+    } else if (spec.git) {
+      const token = spec.task ? await ctx.tasks.token(spec.task) : undefined;
+      const checkout = await ctx.git.checkout({
+        url: spec.git.url,
+        commit: spec.git.commit,
+        ...(token ? { token } : {}),
+        ...(spec.git.subdir ? { subdir: spec.git.subdir } : {}),
+        dest: contextDir,
+        signal: io.signal,
+        onLine: (line) => io.out.line(`git: ${line}`),
+      });
+      io.out.line(`slipway: checked out ${spec.git.url} at ${checkout.commit} (${checkout.fetched}, ${checkout.objects} new objects)`);
+      contextDir = checkout.contextDir;
     } else {
-      throw new Error('this worker cannot check out git sources yet');
+      throw new BadInputError('the job names neither an uploaded context nor a git source', 'invalid_job');
     }
     await requireDockerfile(contextDir, spec.dockerfile);
-    return await body(workspace);
+    return await body({ dir, contextDir });
   } finally {
-    await fs.rm(workspace, { recursive: true, force: true });
+    await fs.rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -39,10 +59,12 @@ async function requireDockerfile(contextDir: string, dockerfile: string): Promis
 }
 
 /** Builds the workspace's context with BuildKit; resolves with the image id. */
-export async function buildImage(ctx: ChildContext, spec: BuildJob, workspace: string, tags: string[], progress: BuildProgress, signal: AbortSignal): Promise<string> {
+export async function buildImage(ctx: ChildContext, spec: BuildJob, ws: Workspace, tags: string[], progress: BuildProgress, signal: AbortSignal): Promise<string> {
   signal.throwIfAborted();
   return ctx.engine.build({
-    contextDir: path.join(workspace, 'context'),
+    contextDir: ws.contextDir,
+    // An upload was filtered by the CLI; a checkout still holds what its .dockerignore excludes.
+    applyDockerignore: spec.git !== undefined,
     dockerfile: spec.dockerfile,
     tags,
     buildArgs: { ...spec.buildArgs, ...spec.secretBuildArgs },

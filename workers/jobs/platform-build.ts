@@ -30,16 +30,16 @@ export async function runPlatformBuild(ctx: ChildContext, spec: BuildJob, worker
   const progress = newProgress(out);
   try {
     out.line(`slipway: building ${platform} on ${worker}`);
-    const pushed = await withWorkspace(ctx, spec, async (workspace) => {
+    const pushed = await withWorkspace(ctx, spec, { out, signal: abort.signal }, async (ws) => {
       if (spec.daemonless) {
-        const assembled = await assembleWindows(ctx, spec, workspace, out, abort.signal);
+        const assembled = await assembleWindows(ctx, spec, ws.contextDir, out, abort.signal);
         return spec.noPush ? undefined : { digest: assembled.manifestDigest, osVersion: assembled.platform['os.version'] };
       }
-      const imageId = await buildImage(ctx, spec, workspace, [], progress, abort.signal);
+      const imageId = await buildImage(ctx, spec, ws, [], progress, abort.signal);
       progress.finish();
       try {
         if (spec.noPush) return undefined;
-        const pushed = await pushImageByDigest(ctx.engine, ctx.registry, imageId, distinctRepositories(spec.images), workspace);
+        const pushed = await pushImageByDigest(ctx.engine, ctx.registry, imageId, distinctRepositories(spec.images), ws.dir);
         out.line(`slipway: pushed ${platform} manifest ${pushed.digest}`);
         return { digest: pushed.digest, osVersion: pushed.platform['os.version'] };
       } finally {

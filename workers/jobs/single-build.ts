@@ -25,9 +25,9 @@ export async function runSingleBuild(ctx: ChildContext, spec: BuildJob, worker: 
   const progress = newProgress(out);
   try {
     out.line(`slipway: run ${id} on ${worker}, platform ${spec.platform}`);
-    const outputImages = await withWorkspace(ctx, spec, async (workspace) => {
+    const outputImages = await withWorkspace(ctx, spec, { out, signal: abort.signal }, async (ws) => {
       if (spec.daemonless) {
-        const { manifestDigest } = await assembleWindows(ctx, spec, workspace, out, abort.signal);
+        const { manifestDigest } = await assembleWindows(ctx, spec, ws.contextDir, out, abort.signal);
         const pushed: OutputImage[] = [];
         for (const image of spec.noPush ? [] : spec.images) {
           await tagManifest(ctx, image, manifestDigest);
@@ -37,7 +37,7 @@ export async function runSingleBuild(ctx: ChildContext, spec: BuildJob, worker: 
         }
         return pushed;
       }
-      await buildImage(ctx, spec, workspace, spec.images, progress, abort.signal);
+      await buildImage(ctx, spec, ws, spec.images, progress, abort.signal);
       progress.finish();
       const pushed: OutputImage[] = [];
       for (const image of spec.noPush ? [] : spec.images) {

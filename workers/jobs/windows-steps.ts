@@ -8,8 +8,7 @@ import type { ChildContext } from '../child-context.js';
 import { assembleWindowsImage, type AssembleResult } from '../engine/windows/assemble.js';
 import type { RunLogWriter } from '../log-writer.js';
 
-export async function assembleWindows(ctx: ChildContext, spec: BuildJob, workspace: string, out: RunLogWriter, signal: AbortSignal): Promise<AssembleResult> {
-  const contextDir = path.join(workspace, 'context');
+export async function assembleWindows(ctx: ChildContext, spec: BuildJob, contextDir: string, out: RunLogWriter, signal: AbortSignal): Promise<AssembleResult> {
   const dockerfile = await fs.readFile(path.join(contextDir, spec.dockerfile), 'utf8');
   const repos = spec.noPush ? [undefined] : distinctRepositories(spec.images);
   let result: AssembleResult | undefined;

@@ -1,0 +1,71 @@
+// Webhook events → task runs: the tasks building the pushed repository, with the matching trigger on and
+// a branch filter that fits, each get one run at the exact commit. A delivery is handled once.
+import type { Redis } from 'ioredis';
+import { repositoryKey } from '../git/url.js';
+import type { GitTriggerEvent, TriggerOutcome } from '../triggers/events.js';
+import type { Task } from './model.js';
+import type { TaskService } from './service.js';
+
+const DELIVERY_TTL_SECONDS = 7 * 24 * 3600;
+
+export function taskTriggers(tasks: TaskService, redis: Redis, prefix: string) {
+  const deliveryKey = (id: string) => `${prefix}:delivery:${id}`;
+
+  /** Records the delivery; true when it was seen before. */
+  const seen = async (deliveryId: string): Promise<boolean> => (await redis.set(deliveryKey(deliveryId), '1', 'EX', DELIVERY_TTL_SECONDS, 'NX')) === null;
+
+  const handle = async (event: GitTriggerEvent): Promise<TriggerOutcome> => {
+    try {
+      return await startRuns(event);
+    } catch (err) {
+      // A failed delivery must be retryable: GitHub's redelivery should not count as a duplicate.
+      await redis.del(deliveryKey(event.deliveryId));
+      throw err;
+    }
+  };
+
+  async function startRuns(event: GitTriggerEvent): Promise<TriggerOutcome> {
+    const keys = new Set(event.repositoryUrls.flatMap((url) => safeKey(url)));
+    const found = new Map<string, Task>();
+    for (const key of keys) for (const task of await tasks.store.byRepository(key)) found.set(task.name, task);
+    if (found.size === 0) return { status: 'ignored', reason: `no task builds ${event.repositoryUrls[0] ?? 'this repository'}` };
+    const runs: string[] = [];
+    const skipped: string[] = [];
+    for (const task of found.values()) {
+      const why = mismatch(task, event, tasks);
+      if (why) {
+        skipped.push(`${task.name}: ${why}`);
+        continue;
+      }
+      const type = event.kind === 'push' ? 'commit' : 'pull_request';
+      const run = await tasks.run(task.name, {
+        trigger: { type, deliveryId: event.deliveryId, ref: event.ref, ...(event.pullRequest ? { pullRequest: event.pullRequest.number } : {}) },
+        commit: event.sha,
+        ...(event.branch ? { branch: event.branch } : {}),
+      });
+      runs.push(run.id);
+    }
+    return runs.length ? { status: 'queued', runs } : { status: 'ignored', reason: skipped.join('; ') };
+  }
+
+  return { seen, handle };
+}
+
+function safeKey(url: string): string[] {
+  try {
+    return [repositoryKey(url)];
+  } catch {
+    return [];
+  }
+}
+
+/** Why this task does not build this event, or undefined when it does. */
+function mismatch(task: Task, event: GitTriggerEvent, tasks: TaskService): string | undefined {
+  if (event.kind === 'push' && !task.commitTrigger) return 'commit trigger is off';
+  if (event.kind === 'pull_request' && !task.prTrigger) return 'pull-request trigger is off';
+  const { ref } = tasks.contextOf(task);
+  if (!ref) return undefined;
+  const wanted = ref.replace(/^refs\/heads\//, '');
+  if (event.kind === 'push' && event.tag) return ref === event.ref || ref === event.tag ? undefined : `tag ${event.tag} is not ${ref}`;
+  return event.branch === wanted || event.ref === ref ? undefined : `branch ${event.branch ?? event.ref} is not ${wanted}`;
+}

@@ -1,0 +1,140 @@
+// Tasks from git on the real stack: definitions and their validation, a manual run at the branch head,
+// and signed GitHub push webhooks (real example payloads) building the exact pushed commit once.
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { after, before, describe, it } from 'node:test';
+import { registryDigest, runLog, waitForRun } from '../support/api.js';
+import { GitServer } from '../support/git-server.js';
+import { BASE_IMAGE, REGISTRY, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
+
+const SECRET = 'webhook-secret-for-tests';
+type Payload = Record<string, any>;
+const examples = createRequire(import.meta.url)('@octokit/webhooks-examples') as { name: string; examples: Payload[] }[];
+const pushExample = examples.find((d) => d.name === 'push')!.examples.find((p) => p.ref === 'refs/heads/main' || p.ref?.startsWith('refs/heads/'))!;
+
+async function send(url: string, method: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+describe('tasks from git', () => {
+  let stack: TestStack;
+  let git: GitServer;
+  let repoUrl: string;
+  const task = uniqueName('task');
+  const repo = `slipway-test/${task}`;
+
+  before(async () => {
+    git = await GitServer.start({ daemon: false });
+    await git.createRepo('app');
+    await git.commit('app', { Dockerfile: `FROM ${BASE_IMAGE}\nCOPY version.txt /version.txt\nRUN cat /version.txt\n`, 'version.txt': `first ${task}\n` }, 'first');
+    repoUrl = git.httpUrl('app');
+    stack = await startTestStack({ env: { SLIPWAY_GIT_ALLOW_INSECURE: '1', SLIPWAY_GIT_ALLOW_PRIVATE_HOSTS: '1', SLIPWAY_GITHUB_WEBHOOK_SECRETS: SECRET } });
+  });
+  after(async () => {
+    await stack?.close();
+    await git?.stop();
+  });
+
+  it('creates a task, and refuses bad definitions with a clear 4xx', async () => {
+    const created = await send(`${stack.url}/v1/tasks`, 'POST', { name: task, context: `${repoUrl}#main`, images: [`${repo}:{{.Run.ID}}`, `${repo}:latest`], gitToken: 'not-needed-but-secret' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body.hasGitToken, true);
+    assert.ok(!JSON.stringify(created.body).includes('not-needed-but-secret'));
+    const listed = await send(`${stack.url}/v1/tasks`, 'GET');
+    assert.deepEqual(listed.body.tasks.map((t: { name: string }) => t.name), [task]);
+
+    const bad: [Record<string, unknown>, number, RegExp][] = [
+      [{ name: task, context: `${repoUrl}#main`, images: ['x:v1'] }, 409, /already exists/],
+      [{ name: 'bad name!', context: `${repoUrl}#main`, images: ['x:v1'] }, 400, /task name/],
+      [{ name: uniqueName('t'), context: `${repoUrl}#main`, images: ['x:{{.Run.Nope}}'] }, 400, /unknown run variable Nope/],
+      [{ name: uniqueName('t'), context: `${repoUrl}#main`, images: ['x:v1'], schedules: ['every day'] }, 400, /5 fields/],
+      [{ name: uniqueName('t'), context: `${repoUrl}#main`, images: ['x:v1'], schedules: ['61 * * * *'] }, 400, /not a valid cron/],
+      [{ name: uniqueName('t'), context: 'file:///etc', images: ['x:v1'] }, 400, /file/],
+      [{ name: uniqueName('t'), context: `${repoUrl}#main`, images: ['x:v1'], platform: 'plan9/mips' }, 400, /plan9/],
+      [{ name: uniqueName('t'), images: ['x:v1'] }, 400, /context/],
+    ];
+    for (const [body, status, message] of bad) {
+      const res = await send(`${stack.url}/v1/tasks`, 'POST', body);
+      assert.equal(res.status, status, JSON.stringify(body));
+      assert.match(res.body.error.message, message, JSON.stringify(body));
+    }
+    assert.equal((await send(`${stack.url}/v1/tasks/${uniqueName('nope')}`, 'GET')).status, 404);
+  });
+
+  it('runs a task by hand at the branch head, tagging the image with the run id', async () => {
+    const head = await git.resolve('app', 'refs/heads/main');
+    const started = await send(`${stack.url}/v1/tasks/${task}/runs`, 'POST');
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const run = await waitForRun(stack.url, started.body.id);
+    assert.equal(run.status, 'succeeded', run.error);
+    assert.equal((run.request as { git: { commit: string } }).git.commit, head);
+    assert.equal(run.task, task);
+    assert.match(await runLog(stack.url, run.id), new RegExp(`first ${task}`));
+    assert.equal(await registryDigest(REGISTRY, repo, run.id), run.outputImages[0]?.digest);
+    const runs = await send(`${stack.url}/v1/tasks/${task}/runs`, 'GET');
+    assert.deepEqual(runs.body.runs.map((r: { id: string }) => r.id), [run.id]);
+  });
+
+  it('builds the exact pushed commit from a signed GitHub push, once per delivery', async () => {
+    const sha = await git.commit('app', { 'version.txt': `second ${task}\n` }, 'second');
+    // A newer commit lands before the build starts: the run must still build the pushed one.
+    await git.commit('app', { 'version.txt': `third ${task}\n` }, 'third');
+    const payload = structuredClone(pushExample);
+    payload.ref = 'refs/heads/main';
+    payload.after = sha;
+    payload.deleted = false;
+    payload.repository.clone_url = repoUrl;
+    const raw = JSON.stringify(payload);
+    const delivery = uniqueName('delivery');
+    const post = (signature: string) =>
+      fetch(`${stack.url}/v1/webhooks/github`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': delivery, 'x-hub-signature-256': signature },
+        body: raw,
+      });
+    const signature = `sha256=${createHmac('sha256', SECRET).update(raw).digest('hex')}`;
+
+    const forged = await post(`sha256=${createHmac('sha256', 'wrong-secret').update(raw).digest('hex')}`);
+    assert.equal(forged.status, 401);
+
+    const res = await post(signature);
+    assert.equal(res.status, 200);
+    const answer = (await res.json()) as { status: string; runs: string[] };
+    assert.equal(answer.status, 'queued');
+    assert.equal(answer.runs.length, 1);
+    const run = await waitForRun(stack.url, answer.runs[0]!);
+    assert.equal(run.status, 'succeeded', run.error);
+    assert.equal((run.request as { git: { commit: string } }).git.commit, sha);
+    const trigger = run.trigger as { type: string; deliveryId: string };
+    assert.deepEqual({ type: trigger.type, deliveryId: trigger.deliveryId }, { type: 'commit', deliveryId: delivery });
+    const log = await runLog(stack.url, run.id);
+    assert.match(log, new RegExp(`second ${task}`));
+    assert.doesNotMatch(log, /third/);
+
+    const again = await post(signature);
+    assert.equal(((await again.json()) as { status: string }).status, 'duplicate');
+    const runs = await send(`${stack.url}/v1/tasks/${task}/runs`, 'GET');
+    assert.equal(runs.body.runs.length, 2, 'manual run + one webhook run, no run for the forged or repeated delivery');
+  });
+
+  it('acknowledges a push for a repository no task builds, saying so', async () => {
+    const payload = structuredClone(pushExample);
+    payload.repository.clone_url = 'https://example.invalid/nobody/nothing.git';
+    payload.repository.ssh_url = 'git@example.invalid:nobody/nothing.git';
+    payload.repository.html_url = 'https://example.invalid/nobody/nothing';
+    payload.repository.git_url = 'git://example.invalid/nobody/nothing.git';
+    const raw = JSON.stringify(payload);
+    const res = await fetch(`${stack.url}/v1/webhooks/github`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': uniqueName('d'), 'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(raw).digest('hex')}` },
+      body: raw,
+    });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { status: string; reason: string };
+    assert.equal(body.status, 'ignored');
+    assert.match(body.reason, /no task builds/);
+  });
+});
