@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import type { z } from 'zod';
-import { ErrorBody, Run, RunList, StoredContext, type RunSubmission } from './api-schemas.js';
+import { ErrorBody, Run, RunList, StoredContext, Task, TaskList, type RunSubmission, type TaskFields } from './api-schemas.js';
 import { ApiError, ApiUnreachableError, ProtocolError } from './errors.js';
 import type { RunStatus } from '../runs/model.js';
 
@@ -17,6 +17,11 @@ interface RequestOptions {
   /** Statuses that are answers, not errors (404 of a HEAD). */
   accept?: number[];
   timeoutMs?: number | null;
+}
+
+export interface RunQuery {
+  status?: RunStatus;
+  top?: number;
 }
 
 export class SlipwayApi {
@@ -52,7 +57,7 @@ export class SlipwayApi {
   }
 
   async submitRun(body: RunSubmission): Promise<Run> {
-    const res = await this.request('POST', '/v1/runs', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await this.request('POST', '/v1/runs', jsonBody(body));
     return this.json(res, Run, 'POST /v1/runs');
   }
 
@@ -61,18 +66,51 @@ export class SlipwayApi {
     return this.json(res, Run, 'GET /v1/runs/:id');
   }
 
-  async listRuns(query: { status?: RunStatus; top?: number } = {}): Promise<Run[]> {
-    const params = new URLSearchParams();
-    if (query.status) params.set('status', query.status);
-    if (query.top !== undefined) params.set('top', String(query.top));
-    const qs = params.size > 0 ? `?${params}` : '';
-    const res = await this.request('GET', `/v1/runs${qs}`);
+  async listRuns(query: RunQuery = {}): Promise<Run[]> {
+    const res = await this.request('GET', `/v1/runs${runQuery(query)}`);
     return (await this.json(res, RunList, 'GET /v1/runs')).runs;
   }
 
   async cancelRun(id: string, signal?: AbortSignal): Promise<Run> {
     const res = await this.request('POST', `/v1/runs/${encodeURIComponent(id)}/cancel`, { signal });
     return this.json(res, Run, 'POST /v1/runs/:id/cancel');
+  }
+
+  async createTask(body: TaskFields & { name: string; context: string }): Promise<Task> {
+    const res = await this.request('POST', '/v1/tasks', jsonBody(body));
+    return this.json(res, Task, 'POST /v1/tasks');
+  }
+
+  async listTasks(): Promise<Task[]> {
+    const res = await this.request('GET', '/v1/tasks');
+    return (await this.json(res, TaskList, 'GET /v1/tasks')).tasks;
+  }
+
+  async getTask(name: string): Promise<Task> {
+    const res = await this.request('GET', `/v1/tasks/${encodeURIComponent(name)}`);
+    return this.json(res, Task, 'GET /v1/tasks/:name');
+  }
+
+  /** Changes only the fields given; a new git token replaces the stored one. */
+  async updateTask(name: string, patch: TaskFields): Promise<Task> {
+    const res = await this.request('PATCH', `/v1/tasks/${encodeURIComponent(name)}`, jsonBody(patch));
+    return this.json(res, Task, 'PATCH /v1/tasks/:name');
+  }
+
+  async deleteTask(name: string): Promise<void> {
+    const res = await this.request('DELETE', `/v1/tasks/${encodeURIComponent(name)}`);
+    await res.body?.cancel();
+  }
+
+  /** Starts a manual run of the task at the current commit of its ref. */
+  async runTask(name: string): Promise<Run> {
+    const res = await this.request('POST', `/v1/tasks/${encodeURIComponent(name)}/runs`);
+    return this.json(res, Run, 'POST /v1/tasks/:name/runs');
+  }
+
+  async listTaskRuns(name: string, query: RunQuery = {}): Promise<Run[]> {
+    const res = await this.request('GET', `/v1/tasks/${encodeURIComponent(name)}/runs${runQuery(query)}`);
+    return (await this.json(res, RunList, 'GET /v1/tasks/:name/runs')).runs;
   }
 
   /** The whole log so far, as a text stream. */
@@ -145,6 +183,17 @@ export class SlipwayApi {
     if (!res.body) throw new ProtocolError(`empty answer from ${this.server}`);
     return res.body;
   }
+}
+
+function jsonBody(body: object): RequestOptions {
+  return { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+function runQuery(query: RunQuery): string {
+  const params = new URLSearchParams();
+  if (query.status) params.set('status', query.status);
+  if (query.top !== undefined) params.set('top', String(query.top));
+  return params.size > 0 ? `?${params}` : '';
 }
 
 /** The most telling line of a fetch failure: undici hides the socket error in `cause`. */

@@ -2,6 +2,7 @@
 // Objects are loose: fields a newer server adds survive into `runs show --json`.
 import { z } from 'zod';
 import { RUN_STATUSES } from '../runs/model.js';
+import { BASE_IMAGE_TRIGGERS } from '../tasks/model.js';
 
 export const OutputImage = z.looseObject({
   registry: z.string(),
@@ -19,8 +20,13 @@ export const Run = z.looseObject({
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
   worker: z.string().optional(),
+  /** What started the run; a task's runs also name the task. */
+  trigger: z.looseObject({ type: z.string(), commit: z.string().optional(), pullRequest: z.number().optional(), schedule: z.string().optional() }).optional(),
+  task: z.string().optional(),
   request: z.looseObject({
-    context: z.string(),
+    /** An uploaded context's digest; a task's runs have a git source instead. */
+    context: z.string().optional(),
+    git: z.looseObject({ url: z.string(), ref: z.string().optional(), commit: z.string(), subdir: z.string().optional() }).optional(),
     dockerfile: z.string(),
     images: z.array(z.string()),
     buildArgs: z.record(z.string(), z.string()),
@@ -44,6 +50,32 @@ export type Run = z.infer<typeof Run>;
 
 export const RunList = z.object({ runs: z.array(Run) });
 
+export const Task = z.looseObject({
+  name: z.string(),
+  context: z.string(),
+  dockerfile: z.string(),
+  images: z.array(z.string()),
+  platform: z.string(),
+  platforms: z.array(z.string()),
+  buildArgs: z.record(z.string(), z.string()),
+  commitTrigger: z.boolean(),
+  prTrigger: z.boolean(),
+  /** Shown, not acted on, so a mode a newer server adds does not break the CLI. */
+  baseImageTrigger: z.string(),
+  schedules: z.array(z.string()),
+  timeoutSeconds: z.number(),
+  noPush: z.boolean(),
+  /** The normalised repository URL webhooks are matched against. */
+  repository: z.string(),
+  /** The token itself is write-only. */
+  hasGitToken: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Task = z.infer<typeof Task>;
+
+export const TaskList = z.object({ tasks: z.array(Task) });
+
 export const StoredContext = z.object({ digest: z.string(), size: z.number() });
 export type StoredContext = z.infer<typeof StoredContext>;
 
@@ -60,4 +92,21 @@ export interface RunSubmission {
   target?: string;
   noPush?: boolean;
   timeoutSeconds?: number;
+}
+
+/** The settable fields of a task as this CLI sends them: all of PATCH /v1/tasks/:name, and with name and context POST /v1/tasks. */
+export interface TaskFields {
+  context?: string;
+  dockerfile?: string;
+  images?: string[];
+  platform?: string;
+  buildArgs?: Record<string, string>;
+  commitTrigger?: boolean;
+  prTrigger?: boolean;
+  baseImageTrigger?: (typeof BASE_IMAGE_TRIGGERS)[number];
+  schedules?: string[];
+  timeoutSeconds?: number;
+  noPush?: boolean;
+  /** Write-only: the API stores it apart and answers only `hasGitToken`. */
+  gitToken?: string;
 }

@@ -1,5 +1,6 @@
 // Pure parsers for command-line values: KEY=VALUE build args, timeouts, platforms, image names, server URLs,
-// run ids, list filters. Each throws a UsageError naming the flag; secret values never appear in a message.
+// run ids, list filters, on/off switches. Each throws a UsageError naming the flag; secret values never
+// appear in a message. The task-specific ones (names, git contexts, schedules, tokens) are in task-flags.ts.
 import { formatPlatform, parsePlatform } from '../platforms.js';
 import { RUN_STATUSES, type RunStatus } from '../runs/model.js';
 import { UsageError } from './errors.js';
@@ -112,8 +113,18 @@ export function parseTop(input: string, flag = '--top'): number {
 }
 
 export function parseStatus(input: string, flag = '--status'): RunStatus {
-  if (!(RUN_STATUSES as readonly string[]).includes(input)) {
-    throw new UsageError(`${flag} ${quote(input)}: expected one of ${RUN_STATUSES.join(', ')}`);
-  }
-  return input as RunStatus;
+  return parseChoice(input, RUN_STATUSES, flag);
+}
+
+/** `on` or `off`, exactly: a switch that silently read `yes` or `0` the wrong way would change what runs. */
+export function parseOnOff(input: string, flag: string): boolean {
+  if (input === 'on') return true;
+  if (input === 'off') return false;
+  throw new UsageError(`${flag} ${quote(input)}: expected on or off`);
+}
+
+/** One of a fixed set of words. */
+export function parseChoice<T extends string>(input: string, choices: readonly T[], flag: string): T {
+  if (!(choices as readonly string[]).includes(input)) throw new UsageError(`${flag} ${quote(input)}: expected one of ${choices.join(', ')}`);
+  return input as T;
 }

@@ -1,5 +1,5 @@
-// How runs, images, sizes and times are shown to a person: pure functions from data to text.
-import type { OutputImage, Run } from './api-schemas.js';
+// How runs, tasks, images, sizes and times are shown to a person: pure functions from data to text.
+import type { OutputImage, Run, Task } from './api-schemas.js';
 
 /** `<registry>/<repository>:<tag>@sha256:…`, the reference a deploy can pin. */
 export function formatImageRef(image: OutputImage): string {
@@ -70,7 +70,10 @@ export function renderRun(run: Run, now = Date.now()): string {
     ['Finished', run.finishedAt],
     ['Duration', runDuration(run, now)],
     ['Worker', run.worker],
+    ['Task', run.task],
+    ['Trigger', run.trigger && formatTrigger(run.trigger)],
     ['Context', req.context],
+    ['Source', req.git && `${gitContext(req.git.url, req.git.ref, req.git.subdir)} at ${req.git.commit}`],
     ['Dockerfile', req.dockerfile],
     ['Target', req.target],
     ['Images', req.images.join(', ') || undefined],
@@ -82,8 +85,62 @@ export function renderRun(run: Run, now = Date.now()): string {
     ['Index', run.indexDigest],
     ['Pushed', run.outputImages.map(formatImageRef).join(INDENT) || undefined],
   ];
+  return renderFields(fields);
+}
+
+/** `Key:  value` lines, skipping the empty ones. */
+function renderFields(fields: [string, string | undefined][]): string {
   return fields
     .filter((f): f is [string, string] => f[1] !== undefined && f[1] !== '')
     .map(([k, v]) => `${`${k}:`.padEnd(13)}${v}`)
     .join('\n');
+}
+
+function formatTrigger(trigger: NonNullable<Run['trigger']>): string {
+  const pr = trigger.pullRequest === undefined ? '' : ` #${trigger.pullRequest}`;
+  const schedule = trigger.schedule ? ` (${trigger.schedule})` : '';
+  return `${trigger.type}${pr}${schedule}`;
+}
+
+/** Written back the way `--context` takes it: `<url>[#ref[:subdir]]`. */
+function gitContext(url: string, ref: string | undefined, subdir: string | undefined): string {
+  return subdir ? `${url}#${ref ?? ''}:${subdir}` : ref ? `${url}#${ref}` : url;
+}
+
+/** The triggers that are on, e.g. `commit,pr,base-image:runtime`, or `-`. */
+export function formatTaskTriggers(task: Pick<Task, 'commitTrigger' | 'prTrigger' | 'baseImageTrigger' | 'schedules'>): string {
+  const on = [
+    task.commitTrigger ? 'commit' : undefined,
+    task.prTrigger ? 'pr' : undefined,
+    task.baseImageTrigger !== 'off' ? `base-image:${task.baseImageTrigger}` : undefined,
+    task.schedules.length > 0 ? 'timer' : undefined,
+  ];
+  return on.filter(Boolean).join(',') || '-';
+}
+
+export function renderTaskTable(tasks: Task[]): string {
+  // Cron fields hold commas, so schedules are set apart with `; `.
+  const rows = tasks.map((t) => [t.name, t.context, t.platforms.join(','), formatTaskTriggers(t), t.schedules.join('; ') || '-']);
+  return renderTable(['NAME', 'CONTEXT', 'PLATFORMS', 'TRIGGERS', 'SCHEDULES'], rows);
+}
+
+/** A readable block for `task show|create|update`; a task never holds its git token, only whether it has one. */
+export function renderTask(task: Task, now = Date.now()): string {
+  const onOff = (on: boolean) => (on ? 'on' : 'off');
+  return renderFields([
+    ['Name', task.name],
+    ['Context', task.context],
+    ['Repository', task.repository],
+    ['Dockerfile', task.dockerfile],
+    ['Images', task.images.join(INDENT) || '-'],
+    ['Platforms', task.platforms.join(', ')],
+    ['Build args', Object.entries(task.buildArgs).map(([k, v]) => `${k}=${v}`).join(INDENT) || undefined],
+    ['Triggers', `commit ${onOff(task.commitTrigger)}, pull request ${onOff(task.prTrigger)}, base image ${task.baseImageTrigger}`],
+    ['Schedules', task.schedules.map((s) => `${s} (UTC)`).join(INDENT) || '-'],
+    ['Push', task.noPush ? 'no' : 'yes'],
+    ['Timeout', `${task.timeoutSeconds}s`],
+    ['Git token', task.hasGitToken ? 'set' : 'none'],
+    ['Created', `${task.createdAt} (${formatAge(task.createdAt, now)})`],
+    ['Updated', `${task.updatedAt} (${formatAge(task.updatedAt, now)})`],
+  ]);
 }

@@ -17,3 +17,17 @@ export function trapInterrupt(): InterruptTrap {
   process.on('SIGINT', onSigint);
   return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
 }
+
+/** Runs `work` with Ctrl-C trapped; whatever a Ctrl-C cut short ends as an InterruptedError. */
+export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const interrupt = trapInterrupt();
+  try {
+    return await work(interrupt.signal);
+  } catch (err) {
+    // Ctrl-C before a run existed (packing, uploading, submitting): nothing to cancel.
+    if (interrupt.signal.aborted && !(err instanceof InterruptedError)) throw new InterruptedError();
+    throw err;
+  } finally {
+    interrupt.dispose();
+  }
+}

@@ -10,6 +10,7 @@ import { apiFor } from './connect.js';
 import { ExitCode, exitFor } from './exit.js';
 import { parseRunId, parseStatus, parseTop } from './flags.js';
 import { processIo, type CliIo } from './io.js';
+import { addTaskCommands } from './program-task.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -38,7 +39,7 @@ function createProgram(io: CliIo, setExit: (code: number) => void): Command {
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
-      outputError: (text, write) => write(`slipway: ${text.replace(/^error: /, '')}`),
+      outputError: (text, write) => write(`slipway: ${redactUnknownOption(text.replace(/^error: /, ''))}`),
     });
   const serverOf = (cmd: Command) => apiFor(cmd.optsWithGlobals<{ server?: string }>().server);
 
@@ -90,7 +91,14 @@ function createProgram(io: CliIo, setExit: (code: number) => void): Command {
     .description('cancel a queued or running run')
     .argument('<id>', 'run id')
     .action(async (id: string, _opts: unknown, cmd: Command) => setExit(await cancelRun(serverOf(cmd), parseRunId(id), io)));
+
+  addTaskCommands(program, { io, setExit, serverOf });
   return program;
+}
+
+/** A mistyped `--git-tokn=ghp_…` would be echoed whole by commander; its value is left out. */
+export function redactUnknownOption(text: string): string {
+  return text.replace(/(unknown option '[^'=\s]*=).*'/, "$1…'");
 }
 
 /** The version in the package.json above this file, from src/cli or dist/src/cli alike. */

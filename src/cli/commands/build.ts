@@ -1,15 +1,14 @@
 // `slipway build`: pack and upload a context, submit a run, follow its log, print the pushed images.
 // Exits 0 only when the run succeeded; Ctrl-C cancels the run, like docker build.
 import type { SlipwayApi } from '../api-client.js';
-import type { Run, RunSubmission } from '../api-schemas.js';
+import type { RunSubmission } from '../api-schemas.js';
 import { uploadContext } from '../context-upload.js';
-import { InterruptedError, UsageError } from '../errors.js';
-import { ExitCode, RunNotSucceededError } from '../exit.js';
+import { UsageError } from '../errors.js';
+import type { ExitCode } from '../exit.js';
 import { parseImage, parseKeyValues, parsePlatformFlag, parseTimeout } from '../flags.js';
-import { formatImageRef, runDuration } from '../format.js';
-import { trapInterrupt } from '../interrupt.js';
+import { interruptible } from '../interrupt.js';
 import type { CliIo } from '../io.js';
-import { followRunLog, waitForRun } from '../run-follower.js';
+import { watchSubmittedRun } from '../run-watch.js';
 
 /** The options as commander hands them over (repeatable ones collected, --no-x as x: false). */
 export interface BuildFlags {
@@ -47,48 +46,9 @@ export function parseBuildFlags(flags: BuildFlags): BuildRequest {
 
 export async function build(api: SlipwayApi, contextDir: string, flags: BuildFlags, io: CliIo): Promise<ExitCode> {
   const request = parseBuildFlags(flags);
-  const interrupt = trapInterrupt();
-  const { signal } = interrupt;
-  try {
+  return interruptible(async (signal) => {
     const context = await uploadContext(api, contextDir, { dockerfile: flags.file, io, signal });
     const run = await api.submitRun({ ...request, context: context.digest, dockerfile: context.dockerfile });
-    io.stdout.write(`Run ID: ${run.id}\n`);
-    if (run.waiting) io.stderr.write(`Waiting: ${run.waiting}\n`);
-    if (signal.aborted) throw await cancelOnInterrupt(api, run.id);
-    if (!flags.wait) return ExitCode.ok;
-
-    let final: Run;
-    try {
-      final = flags.logs
-        ? await followRunLog(api, run.id, (line) => io.stdout.write(`${line}\n`), { signal })
-        : await waitForRun(api, run.id, { signal });
-    } catch (err) {
-      if (signal.aborted) throw await cancelOnInterrupt(api, run.id);
-      throw err;
-    }
-    return report(final, io);
-  } catch (err) {
-    // Ctrl-C before a run existed: the upload or the packing was cut short.
-    if (signal.aborted && !(err instanceof InterruptedError)) throw new InterruptedError();
-    throw err;
-  } finally {
-    interrupt.dispose();
-  }
-}
-
-async function cancelOnInterrupt(api: SlipwayApi, runId: string): Promise<InterruptedError> {
-  try {
-    await api.cancelRun(runId, AbortSignal.timeout(10_000));
-    return new InterruptedError(runId);
-  } catch (err) {
-    return new InterruptedError(runId, err instanceof Error ? err.message : String(err));
-  }
-}
-
-function report(run: Run, io: CliIo): ExitCode {
-  if (run.status !== 'succeeded') throw new RunNotSucceededError(run);
-  const took = runDuration(run);
-  io.stderr.write(`Run ${run.id} succeeded${took ? ` after ${took}` : ''}\n`);
-  for (const image of run.outputImages) io.stdout.write(`${formatImageRef(image)}\n`);
-  return ExitCode.ok;
+    return watchSubmittedRun(api, run, flags, io, signal);
+  });
 }
