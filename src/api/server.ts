@@ -18,6 +18,7 @@ import { gitTools } from '../tasks/git-tools.js';
 import { TaskService } from '../tasks/service.js';
 import { TaskStore } from '../tasks/store.js';
 import { taskTriggers } from '../tasks/trigger-handler.js';
+import { TaskTimers } from '../tasks/timers.js';
 import { githubWebhookRouter } from '../triggers/github.js';
 import { genericGitWebhookRouter } from '../triggers/generic-git.js';
 import { Router } from 'express';
@@ -51,11 +52,15 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const announceCancel = async (id: string) => {
     await redis.publish(cancelChannel(config.prefix), id);
   };
-  const tasks = new TaskService(new TaskStore(redis, config.prefix), runs, gitTools(config.git, config.searchPath), {
-    defaultRegistry: config.defaultRegistry,
-    defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds,
-    maxTimeoutSeconds: config.limits.maxTimeoutSeconds,
-  });
+  const timers = new TaskTimers(redis, config.prefix, log);
+  const tasks = new TaskService(
+    new TaskStore(redis, config.prefix),
+    runs,
+    gitTools(config.git, config.searchPath),
+    { defaultRegistry: config.defaultRegistry, defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds, maxTimeoutSeconds: config.limits.maxTimeoutSeconds },
+    timers,
+  );
+  timers.start(tasks);
   const triggers = taskTriggers(tasks, redis, config.prefix);
   const webhooks = [
     config.githubWebhookSecrets.length
@@ -85,6 +90,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
         setTimeout(() => server.closeAllConnections(), 2000).unref();
       });
       await queueWatch.stop();
+      await timers.close();
       await queues.close();
       redis.disconnect();
       log.info('api stopped');

@@ -18,6 +18,12 @@ export interface GitTools {
   resolveCommit(url: string, ref: string | undefined, token: string | undefined): Promise<{ commit: string; ref: string }>;
 }
 
+/** Keeps timer triggers in step with the task definitions. */
+export interface TaskSchedules {
+  sync(task: Pick<Task, 'name' | 'schedules'>): Promise<void>;
+  remove(name: string): Promise<void>;
+}
+
 export interface TaskServiceOptions {
   defaultRegistry: string;
   maxTimeoutSeconds: number;
@@ -37,6 +43,7 @@ export class TaskService {
     readonly runs: RunService,
     private readonly git: GitTools,
     private readonly opts: TaskServiceOptions,
+    private readonly schedules?: TaskSchedules,
   ) {}
 
   async create(name: string, body: unknown): Promise<Task> {
@@ -45,6 +52,7 @@ export class TaskService {
     const now = new Date().toISOString();
     const task = this.define(name, spec, now, now);
     if (!(await this.store.put(task, { create: true, token: spec.gitToken }))) throw new ConflictError(`task ${name} already exists; update it or delete it first`, 'task_exists');
+    await this.schedules?.sync(task);
     return task;
   }
 
@@ -67,6 +75,7 @@ export class TaskService {
     });
     const task = this.define(name, merged, current.createdAt, new Date().toISOString(), current.hasGitToken);
     await this.store.put(task, { create: false, token: patch.gitToken, previousRepository: current.repository });
+    await this.schedules?.sync(task);
     return task;
   }
 
@@ -83,6 +92,7 @@ export class TaskService {
 
   async delete(name: string): Promise<void> {
     if (!(await this.store.delete(name))) throw new NotFoundError(`no task ${JSON.stringify(name.slice(0, 60))}`, 'task_not_found');
+    await this.schedules?.remove(name);
   }
 
   /** Starts one run of the task at the trigger's commit (or the ref's current commit). */

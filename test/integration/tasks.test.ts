@@ -32,6 +32,9 @@ describe('tasks from git', () => {
     await git.commit('app', { Dockerfile: `FROM ${BASE_IMAGE}\nCOPY version.txt /version.txt\nRUN cat /version.txt\n`, 'version.txt': `first ${task}\n` }, 'first');
     repoUrl = git.httpUrl('app');
     stack = await startTestStack({ env: { SLIPWAY_GIT_ALLOW_INSECURE: '1', SLIPWAY_GIT_ALLOW_PRIVATE_HOSTS: '1', SLIPWAY_GITHUB_WEBHOOK_SECRETS: SECRET } });
+    // Made first, so its first minute tick comes while the other tests run.
+    const timer = await send(`${stack.url}/v1/tasks`, 'POST', { name: `${task}-timer`, context: `${repoUrl}#main`, noPush: true, commitTrigger: false, schedules: ['* * * * *'] });
+    assert.equal(timer.status, 201, JSON.stringify(timer.body));
   });
   after(async () => {
     await stack?.close();
@@ -44,7 +47,7 @@ describe('tasks from git', () => {
     assert.equal(created.body.hasGitToken, true);
     assert.ok(!JSON.stringify(created.body).includes('not-needed-but-secret'));
     const listed = await send(`${stack.url}/v1/tasks`, 'GET');
-    assert.deepEqual(listed.body.tasks.map((t: { name: string }) => t.name), [task]);
+    assert.deepEqual(listed.body.tasks.map((t: { name: string }) => t.name), [task, `${task}-timer`]);
 
     const bad: [Record<string, unknown>, number, RegExp][] = [
       [{ name: task, context: `${repoUrl}#main`, images: ['x:v1'] }, 409, /already exists/],
@@ -136,5 +139,21 @@ describe('tasks from git', () => {
     const body = (await res.json()) as { status: string; reason: string };
     assert.equal(body.status, 'ignored');
     assert.match(body.reason, /no task builds/);
+  });
+
+  it('starts a run when a schedule ticks, once per tick', async () => {
+    const name = `${task}-timer`;
+    let runs: { id: string; status: string; trigger: { type: string; schedule?: string; commit?: string } }[] = [];
+    for (let i = 0; i < 150 && runs.length === 0; i++) {
+      runs = (await send(`${stack.url}/v1/tasks/${name}/runs`, 'GET')).body.runs;
+      if (runs.length === 0) await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.ok(runs.length >= 1, 'no timer run within 75 s');
+    assert.deepEqual(runs[0]!.trigger, { type: 'timer', schedule: '* * * * *', commit: runs[0]!.trigger.commit });
+    const done = await waitForRun(stack.url, runs[0]!.id);
+    assert.equal(done.status, 'succeeded', done.error);
+    assert.equal((await send(`${stack.url}/v1/tasks/${name}`, 'DELETE')).status, 204);
+    const minutes = runs.map((r) => (r as unknown as { createdAt: string }).createdAt.slice(0, 16));
+    assert.equal(new Set(minutes).size, minutes.length, 'two runs in one minute: a tick was doubled');
   });
 });
