@@ -2,7 +2,7 @@
 // context store, Docker Engine, the registry client, and the abort switches of the builds it runs.
 import { loadConfig, type Config } from '../src/config.js';
 import { ContextStore } from '../src/contexts/store.js';
-import { cancelChannel } from '../src/queue/jobs.js';
+import { cancelChannel, finishedChannel } from '../src/queue/jobs.js';
 import { PlatformQueues } from '../src/queue/platform-queues.js';
 import { createRedis, type Redis } from '../src/redis.js';
 import { RegistryClient } from '../src/registry/client.js';
@@ -40,6 +40,9 @@ export function childContext(): Promise<ChildContext> {
       defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds,
       maxTimeoutSeconds: config.limits.maxTimeoutSeconds,
       contextExists: async () => true,
+      announceFinished: async (id) => {
+        await redis.publish(finishedChannel(config.prefix), id);
+      },
     });
     const contexts = new ContextStore(config.contextsDir, config.limits.contextBytes, { unpackedBytes: config.limits.unpackedBytes, entries: config.limits.contextEntries });
     const active = new Map<string, Set<AbortController>>();

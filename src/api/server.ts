@@ -19,6 +19,9 @@ import { TaskService } from '../tasks/service.js';
 import { TaskStore } from '../tasks/store.js';
 import { taskTriggers } from '../tasks/trigger-handler.js';
 import { TaskTimers } from '../tasks/timers.js';
+import { TaskSlots } from '../tasks/concurrency.js';
+import { TaskFollowUps } from '../tasks/follow-ups.js';
+import { finishedChannel } from '../queue/jobs.js';
 import { githubWebhookRouter } from '../triggers/github.js';
 import { genericGitWebhookRouter } from '../triggers/generic-git.js';
 import { Router } from 'express';
@@ -45,6 +48,9 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     maxTimeoutSeconds: config.limits.maxTimeoutSeconds,
     contextExists: (digest) => contexts.has(digest),
     unserved: (platforms) => workers.unserved(platforms),
+    announceFinished: async (id) => {
+      await redis.publish(finishedChannel(config.prefix), id);
+    },
     readDockerfile: async (context, dockerfile) => (await contexts.readFile(context, dockerfile))?.toString('utf8'),
   });
   const queueWatch = new QueueWatch(runs, workers, config.limits.queueTimeoutSeconds * 1000, log);
@@ -53,14 +59,18 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     await redis.publish(cancelChannel(config.prefix), id);
   };
   const timers = new TaskTimers(redis, config.prefix, log);
+  const slots = new TaskSlots(redis, config.prefix);
   const tasks = new TaskService(
     new TaskStore(redis, config.prefix),
     runs,
     gitTools(config.git, config.searchPath),
     { defaultRegistry: config.defaultRegistry, defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds, maxTimeoutSeconds: config.limits.maxTimeoutSeconds },
     timers,
+    slots,
   );
   timers.start(tasks);
+  const followUps = new TaskFollowUps(tasks, slots, log);
+  await followUps.start(redis, config.prefix);
   const triggers = taskTriggers(tasks, redis, config.prefix);
   const webhooks = [
     config.githubWebhookSecrets.length
@@ -91,6 +101,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       });
       await queueWatch.stop();
       await timers.close();
+      await followUps.stop();
       await queues.close();
       redis.disconnect();
       log.info('api stopped');

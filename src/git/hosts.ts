@@ -51,6 +51,21 @@ export function classifyHost(host: string): HostClass {
   return 'public';
 }
 
+const DESCRIPTIONS: Record<HostClass, string> = {
+  public: 'a public address',
+  loopback: 'a loopback address',
+  private: 'a private-network address',
+  'link-local': 'a link-local address',
+  unspecified: 'the unspecified address',
+  multicast: 'a multicast address',
+  reserved: 'a reserved address',
+};
+
+/** `a loopback address`, for messages. */
+export function describeHostClass(cls: HostClass): string {
+  return DESCRIPTIONS[cls];
+}
+
 /** Every class but `public` is refused unless the policy allows private hosts. */
 export function isPublicHost(host: string): boolean {
   return classifyHost(host) === 'public';

@@ -63,13 +63,3 @@ export function parseSubmoduleConfig(text: string): SubmoduleConfig[] {
   }
   return [...byName.values()];
 }
-
-/** `git count-objects -v` output → the number of objects stored (loose and in packs). */
-export function parseObjectCount(text: string): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    const m = /^(count|in-pack): (\d+)$/.exec(line);
-    if (m) total += Number(m[2]);
-  }
-  return total;
-}

@@ -4,7 +4,7 @@
 // checked, so git never reads a string differently from the check (`https:///h`, `0x7f.1`, IDN tricks).
 import { isIP } from 'node:net';
 import { BadInputError } from '../errors.js';
-import { classifyHost } from './hosts.js';
+import { classifyHost, describeHostClass } from './hosts.js';
 
 export type GitTransport = 'https' | 'http' | 'ssh' | 'git' | 'file';
 
@@ -102,7 +102,7 @@ function parseHttp(input: string, scheme: 'https' | 'http', rest: string, fail: 
   const path = url.pathname;
   if (path === '/' || path === '') fail('has no repository path');
   const port = url.port === '' ? undefined : Number(url.port);
-  return { transport: scheme, url: `${scheme}://${url.host}${path}`, host, port, path };
+  return { transport: scheme, url: `${scheme}://${url.host}${path}`, host, ...(port ? { port } : {}), path };
 }
 
 function parseAuthority(input: string, transport: 'ssh' | 'git', rest: string, fail: (r: string) => never): GitRemote {
@@ -116,7 +116,7 @@ function parseAuthority(input: string, transport: 'ssh' | 'git', rest: string, f
   if (path === '' || path === '/') fail('has no repository path');
   if (input.includes('?')) fail('contains "?"');
   const authority = `${checkedUser ? `${checkedUser}@` : ''}${bracket(host)}${port ? `:${port}` : ''}`;
-  return { transport, url: `${transport}://${authority}${path}`, host, port, path, user: checkedUser };
+  return { transport, url: `${transport}://${authority}${path}`, host, ...(port ? { port } : {}), path, ...(checkedUser ? { user: checkedUser } : {}) };
 }
 
 function parseScpLike(input: string, fail: (r: string) => never): GitRemote {
@@ -126,12 +126,13 @@ function parseScpLike(input: string, fail: (r: string) => never): GitRemote {
     return fail(`is not a URL; write it as https://${input.replace(/^\/+/, '')} or as user@host:path`);
   }
   const [, user, rawHost = '', path = ''] = m;
+  if (/^(?:https?|ssh|git|file)$/i.test(rawHost)) fail(`is not a valid URL (write ${rawHost.toLowerCase()}://host/path)`);
   const checkedUser = user === undefined ? undefined : sshUser(user, fail);
   const host = hostOf(rawHost, fail);
   if (path === '' || path === '/') fail('has no repository path');
   if (path.startsWith('-')) fail('has a path starting with "-"');
   if (input.includes('?')) fail('contains "?"');
-  return { transport: 'ssh', url: `${checkedUser ? `${checkedUser}@` : ''}${bracket(host)}:${path}`, host, path, user: checkedUser };
+  return { transport: 'ssh', url: `${checkedUser ? `${checkedUser}@` : ''}${bracket(host)}:${path}`, host, path, ...(checkedUser ? { user: checkedUser } : {}) };
 }
 
 function parseFile(rest: string, fail: (r: string) => never): GitRemote {
@@ -185,7 +186,7 @@ export function checkGitUrl(input: string, policy: GitUrlPolicy = DEFAULT_GIT_UR
   }
   if (remote.transport !== 'file' && !policy.allowPrivateHosts) {
     const cls = classifyHost(remote.host);
-    if (cls !== 'public') refuse(`${remote.host} is a ${cls} address; repositories on loopback or private networks are not allowed (an administrator can allow them)`);
+    if (cls !== 'public') refuse(`${remote.host} is ${describeHostClass(cls)}; repositories on loopback or private networks are not allowed (an administrator can allow them)`);
   }
   return remote;
 }

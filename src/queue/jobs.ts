@@ -46,5 +46,8 @@ export const AssembleJob = z.object({
 });
 export type AssembleJob = z.infer<typeof AssembleJob>;
 
+/** Redis pub/sub channel on which the ids of runs that just ended are announced (task follow-ups wait for it). */
+export const finishedChannel = (prefix: string): string => `${prefix}:runs:finished`;
+
 /** Redis pub/sub channel on which cancel requests for running runs are announced. */
 export const cancelChannel = (prefix: string): string => `${prefix}:cancel`;

@@ -14,6 +14,8 @@ import type { RunRequest } from './request.js';
 import type { RunPatch, RunStore } from './store.js';
 
 export interface RunServiceOptions {
+  /** Told the id of every run that ends (published for the API's task follow-ups). */
+  announceFinished?: (id: string) => Promise<void>;
   /** Platforms among those given that no live worker serves (they are queued, but the run says why it waits). */
   unserved?: (platforms: string[]) => Promise<string[]>;
   defaultRegistry: string;
@@ -167,6 +169,7 @@ export class RunService {
     if (res.ok) {
       await this.log.append(id, lastLines);
       await this.log.end(id, status);
+      await this.opts.announceFinished?.(id);
     }
     return res.ok;
   }

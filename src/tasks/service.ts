@@ -7,6 +7,10 @@ import type { Run, Trigger } from '../runs/model.js';
 import { normaliseDockerfilePath, type RunService } from '../runs/service.js';
 import { Task, TASK_NAME, TaskSpec } from './model.js';
 import type { TaskStore } from './store.js';
+import type { TaskSlots } from './concurrency.js';
+import { randomUUID } from 'node:crypto';
+import { RUN_ID_PATTERN } from '../runs/ids.js';
+import { isTerminal } from '../runs/model.js';
 import { checkRunTemplate, renderRunTemplate } from './template.js';
 
 export interface GitTools {
@@ -44,6 +48,7 @@ export class TaskService {
     private readonly git: GitTools,
     private readonly opts: TaskServiceOptions,
     private readonly schedules?: TaskSchedules,
+    private readonly slots?: TaskSlots,
   ) {}
 
   async create(name: string, body: unknown): Promise<Task> {
@@ -95,7 +100,42 @@ export class TaskService {
     await this.schedules?.remove(name);
   }
 
-  /** Starts one run of the task at the trigger's commit (or the ref's current commit). */
+  /**
+   * A trigger (commit, pull request, timer) for a task: a run now if the task has none going, else one
+   * follow-up after it, at the newest trigger's commit — however many triggers arrive meanwhile.
+   */
+  async trigger(name: string, how: TaskTrigger): Promise<{ run: Run } | { deferredBehind: string }> {
+    if (!this.slots) return { run: await this.run(name, how) };
+    const claim = `trigger-${randomUUID()}`;
+    const holder = await this.slots.claim(name, claim);
+    if (holder !== undefined) {
+      const current = RUN_ID_PATTERN.test(holder) ? await this.runs.store.get(holder) : undefined;
+      const stale = current !== undefined && isTerminal(current.status);
+      if (!stale || !(await this.slots.replace(name, holder, claim, true))) {
+        await this.slots.defer(name, JSON.stringify(how));
+        return { deferredBehind: holder };
+      }
+    }
+    try {
+      const run = await this.run(name, how);
+      await this.slots.replace(name, claim, run.id);
+      return { run };
+    } catch (err) {
+      await this.slots.release(name, claim);
+      throw err;
+    }
+  }
+
+  /** After a task's run ends: frees its slot and starts the follow-up that waited for it, if any. */
+  async runFinished(run: Pick<Run, 'id' | 'task'>): Promise<Run | undefined> {
+    if (!this.slots || !run.task || !(await this.slots.release(run.task, run.id))) return undefined;
+    const deferred = await this.slots.takeDeferred(run.task);
+    if (!deferred || !(await this.store.get(run.task))) return undefined;
+    const next = await this.trigger(run.task, JSON.parse(deferred) as TaskTrigger);
+    return 'run' in next ? next.run : undefined;
+  }
+
+  /** Starts one run of the task at the trigger's commit (or the ref's current commit); manual runs take no slot. */
   async run(name: string, how: TaskTrigger): Promise<Run> {
     const task = await this.get(name);
     const { url, ref, subdir } = this.git.parseContext(task.context);

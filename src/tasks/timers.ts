@@ -51,9 +51,10 @@ export class TaskTimers {
       async (job) => {
         const { task, schedule } = TimerJob.parse(job.data);
         if (!(await tasks.store.get(task))) return 'task gone';
-        const run = await tasks.run(task, { trigger: { type: 'timer', schedule } });
-        this.log.info({ task, schedule, runId: run.id }, 'timer started a run');
-        return run.id;
+        const started = await tasks.trigger(task, { trigger: { type: 'timer', schedule } });
+        if ('run' in started) this.log.info({ task, schedule, runId: started.run.id }, 'timer started a run');
+        else this.log.info({ task, schedule, behind: started.deferredBehind }, 'timer run deferred behind the running one');
+        return 'run' in started ? started.run.id : `after ${started.deferredBehind}`;
       },
       { connection: this.connection.duplicate({ maxRetriesPerRequest: null }), prefix: this.prefix, concurrency: 4 },
     );

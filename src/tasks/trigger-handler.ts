@@ -31,6 +31,7 @@ export function taskTriggers(tasks: TaskService, redis: Redis, prefix: string) {
     if (found.size === 0) return { status: 'ignored', reason: `no task builds ${event.repositoryUrls[0] ?? 'this repository'}` };
     const runs: string[] = [];
     const skipped: string[] = [];
+    const deferred: string[] = [];
     for (const task of found.values()) {
       const why = mismatch(task, event, tasks);
       if (why) {
@@ -38,14 +39,17 @@ export function taskTriggers(tasks: TaskService, redis: Redis, prefix: string) {
         continue;
       }
       const type = event.kind === 'push' ? 'commit' : 'pull_request';
-      const run = await tasks.run(task.name, {
+      const started = await tasks.trigger(task.name, {
         trigger: { type, deliveryId: event.deliveryId, ref: event.ref, ...(event.pullRequest ? { pullRequest: event.pullRequest.number } : {}) },
         commit: event.sha,
         ...(event.branch ? { branch: event.branch } : {}),
       });
-      runs.push(run.id);
+      if ('run' in started) runs.push(started.run.id);
+      else deferred.push(`${task.name}: builds ${event.sha} in one follow-up run after ${started.deferredBehind}`);
     }
-    return runs.length ? { status: 'queued', runs } : { status: 'ignored', reason: skipped.join('; ') };
+    if (runs.length) return { status: 'queued', runs, ...(deferred.length ? { deferred } : {}) };
+    if (deferred.length) return { status: 'deferred', deferred };
+    return { status: 'ignored', reason: skipped.join('; ') };
   }
 
   return { seen, handle };

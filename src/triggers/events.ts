@@ -29,7 +29,11 @@ export interface GitTriggerEvent {
 export const PULL_REQUEST_ACTIONS = ['opened', 'synchronize', 'reopened'] as const;
 export type PullRequestAction = (typeof PULL_REQUEST_ACTIONS)[number];
 
-export type TriggerOutcome = { status: 'queued'; runs: string[] } | { status: 'ignored'; reason: string };
+export type TriggerOutcome =
+  | { status: 'queued'; runs: string[]; deferred?: string[] }
+  /** The task is busy: the commit is built by one follow-up run after the current one. */
+  | { status: 'deferred'; deferred: string[] }
+  | { status: 'ignored'; reason: string };
 export type TriggerHandler = (event: GitTriggerEvent) => Promise<TriggerOutcome>;
 
 /** What a payload maps to: an event to hand over, or the reason there is nothing to build. */

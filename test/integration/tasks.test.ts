@@ -9,6 +9,7 @@ import { GitServer } from '../support/git-server.js';
 import { BASE_IMAGE, REGISTRY, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
 
 const SECRET = 'webhook-secret-for-tests';
+const GIT_TOKEN = 'generic-hook-token-for-tests';
 type Payload = Record<string, any>;
 const examples = createRequire(import.meta.url)('@octokit/webhooks-examples') as { name: string; examples: Payload[] }[];
 const pushExample = examples.find((d) => d.name === 'push')!.examples.find((p) => p.ref === 'refs/heads/main' || p.ref?.startsWith('refs/heads/'))!;
@@ -31,7 +32,7 @@ describe('tasks from git', () => {
     await git.createRepo('app');
     await git.commit('app', { Dockerfile: `FROM ${BASE_IMAGE}\nCOPY version.txt /version.txt\nRUN cat /version.txt\n`, 'version.txt': `first ${task}\n` }, 'first');
     repoUrl = git.httpUrl('app');
-    stack = await startTestStack({ env: { SLIPWAY_GIT_ALLOW_INSECURE: '1', SLIPWAY_GIT_ALLOW_PRIVATE_HOSTS: '1', SLIPWAY_GITHUB_WEBHOOK_SECRETS: SECRET } });
+    stack = await startTestStack({ env: { SLIPWAY_GIT_ALLOW_INSECURE: '1', SLIPWAY_GIT_ALLOW_PRIVATE_HOSTS: '1', SLIPWAY_GITHUB_WEBHOOK_SECRETS: SECRET, SLIPWAY_GIT_WEBHOOK_TOKENS: GIT_TOKEN } });
     // Made first, so its first minute tick comes while the other tests run.
     const timer = await send(`${stack.url}/v1/tasks`, 'POST', { name: `${task}-timer`, context: `${repoUrl}#main`, noPush: true, commitTrigger: false, schedules: ['* * * * *'] });
     assert.equal(timer.status, 201, JSON.stringify(timer.body));
@@ -155,5 +156,44 @@ describe('tasks from git', () => {
     assert.equal((await send(`${stack.url}/v1/tasks/${name}`, 'DELETE')).status, 204);
     const minutes = runs.map((r) => (r as unknown as { createdAt: string }).createdAt.slice(0, 16));
     assert.equal(new Set(minutes).size, minutes.length, 'two runs in one minute: a tick was doubled');
+  });
+
+  it('collapses pushes that arrive while a run is going into one follow-up at the newest commit', async () => {
+    await git.createRepo('busy');
+    const first = await git.commit('busy', { Dockerfile: `FROM ${BASE_IMAGE}\nCOPY version.txt /version.txt\nRUN cat /version.txt && sleep 6\n`, 'version.txt': `busy-1 ${task}\n` }, 'one');
+    const name = `${task}-busy`;
+    const created = await send(`${stack.url}/v1/tasks`, 'POST', { name, context: `${git.httpUrl('busy')}#main`, noPush: true });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const push = async (sha: string) => {
+      const res = await fetch(`${stack.url}/v1/webhooks/git`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${GIT_TOKEN}` },
+        body: JSON.stringify({ repository: git.httpUrl('busy'), ref: 'refs/heads/main', sha }),
+      });
+      assert.equal(res.status, 200);
+      return (await res.json()) as { status: string; runs?: string[]; deferred?: string[] };
+    };
+    const unauthorized = await fetch(`${stack.url}/v1/webhooks/git`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer wrong' }, body: '{}' });
+    assert.equal(unauthorized.status, 401);
+
+    const a = await push(first);
+    assert.equal(a.status, 'queued');
+    const second = await git.commit('busy', { 'version.txt': `busy-2 ${task}\n` }, 'two');
+    assert.equal((await push(second)).status, 'deferred');
+    const third = await git.commit('busy', { 'version.txt': `busy-3 ${task}\n` }, 'three');
+    assert.equal((await push(third)).status, 'deferred');
+
+    const firstRun = await waitForRun(stack.url, a.runs![0]!);
+    assert.equal(firstRun.status, 'succeeded', firstRun.error);
+    let runs: { id: string; request: { git: { commit: string } } }[] = [];
+    for (let i = 0; i < 100 && runs.length < 2; i++) {
+      runs = (await send(`${stack.url}/v1/tasks/${name}/runs`, 'GET')).body.runs;
+      if (runs.length < 2) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(runs.length, 2, 'one follow-up run, not one per push');
+    assert.equal(runs[0]!.request.git.commit, third, 'the follow-up builds the newest commit');
+    const followUp = await waitForRun(stack.url, runs[0]!.id);
+    assert.equal(followUp.status, 'succeeded', followUp.error);
+    assert.match(await runLog(stack.url, followUp.id), new RegExp(`busy-3 ${task}`));
   });
 });

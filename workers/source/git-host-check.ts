@@ -3,7 +3,7 @@
 // against DNS rebinding between this lookup and git's own, but it stops every static trick.
 import dns from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { classifyHost } from '../../src/git/hosts.js';
+import { classifyHost, describeHostClass } from '../../src/git/hosts.js';
 import { BadInputError } from '../../src/errors.js';
 import { GitError } from '../../src/git/errors.js';
 
@@ -24,7 +24,7 @@ export async function assertPublicAddresses(host: string, lookup: Lookup = syste
     const cls = classifyHost(address);
     if (cls !== 'public') {
       throw new BadInputError(
-        `git host ${host} resolves to ${address}, a ${cls} address; repositories on loopback or private networks are not allowed (an administrator can allow them)`,
+        `git host ${host} resolves to ${address}, ${describeHostClass(cls)}; repositories on loopback or private networks are not allowed (an administrator can allow them)`,
         'git_url_not_allowed',
       );
     }

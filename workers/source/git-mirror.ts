@@ -19,6 +19,7 @@ import { GitCli } from './git-command.js';
 import { gitEnvironment, tokenHeader } from './git-env.js';
 import { assertPublicAddresses, type Lookup } from './git-host-check.js';
 import { MirrorLocks } from './git-lock.js';
+import { objectsAdded, packObjectCounts } from './git-packs.js';
 import { MirrorRepository } from './git-repository.js';
 import { resolveCommit, type Wanted } from './git-resolve.js';
 import { directoryBytes } from './git-size.js';
@@ -162,11 +163,11 @@ export class GitMirrorCache {
       await repo.create();
     }
     try {
-      const before = fresh ? 0 : await repo.objectCount();
+      const before = await packObjectCounts(repo.dir);
       const resolved = await resolveCommit(repo, wanted, (refspecs) => this.fetch(repo, refspecs));
       const bytes = await directoryBytes(repo.dir);
       if (bytes > this.opts.limits.maxRepoBytes) throw await this.tooLarge(repo);
-      const objects = resolved.fetched ? Math.max(0, (await repo.objectCount()) - before) : 0;
+      const objects = resolved.fetched ? objectsAdded(before, await packObjectCounts(repo.dir)) : 0;
       const fetched: FetchKind = !resolved.fetched ? 'cached' : fresh ? 'clone' : 'incremental';
       return { commit: resolved.commit, ...(resolved.branch ? { branch: resolved.branch } : {}), fetched, bytes, objects };
     } catch (err) {

@@ -3,7 +3,7 @@
 // is read by the one table in src/git/failure.ts.
 import { GitError } from '../../src/git/errors.js';
 import { gitFailure } from '../../src/git/failure.js';
-import { parseGitlinks, parseLsRemote, parseObjectCount, parseSubmoduleConfig, type AdvertisedRef, type Gitlink, type SubmoduleConfig } from '../../src/git/output.js';
+import { parseGitlinks, parseLsRemote, parseSubmoduleConfig, type AdvertisedRef, type Gitlink, type SubmoduleConfig } from '../../src/git/output.js';
 import type { GitCli, GitRunResult } from './git-command.js';
 
 export interface MirrorRepositoryInit {
@@ -53,26 +53,22 @@ export class MirrorRepository {
     await this.remote(args, 'fetching', signal);
   }
 
-  /** Whether `rev` names a commit (directly or through a tag) present in the mirror. */
-  async has(rev: string): Promise<boolean> {
-    const res = await this.git(['cat-file', '-e', `${rev}^{commit}`]);
-    return res.code === 0;
+  /** The commit `rev` names (directly or through a tag) when it is in the mirror, else undefined. */
+  async commitIfPresent(rev: string): Promise<string | undefined> {
+    const res = await this.probe(['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`]);
+    return res.code === 0 ? res.stdout.trim() : undefined;
   }
 
   /** The commit `rev` names, which must be present. */
   async commitOf(rev: string): Promise<string> {
-    const res = await this.git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`]);
-    if (res.code !== 0) throw new GitError('git_commit_not_found', `${this.init.url} has no commit ${rev}`);
-    return res.stdout.trim();
-  }
-
-  async objectCount(): Promise<number> {
-    return parseObjectCount((await this.local(['--git-dir', this.init.dir, 'count-objects', '-v'], 'counting the objects of')).stdout);
+    const sha = await this.commitIfPresent(rev);
+    if (!sha) throw new GitError('git_commit_not_found', `${this.init.url} has no commit ${rev}`);
+    return sha;
   }
 
   /** The submodules `.gitmodules` declares at `sha` (none when it has no .gitmodules). */
   async submoduleConfig(sha: string): Promise<SubmoduleConfig[]> {
-    if ((await this.git(['cat-file', '-e', `${sha}:.gitmodules`])).code !== 0) return [];
+    if ((await this.probe(['cat-file', '-e', `${sha}:.gitmodules`])).code !== 0) return [];
     const res = await this.local(['--git-dir', this.init.dir, 'config', '-z', '--blob', `${sha}:.gitmodules`, '--list'], 'reading .gitmodules of');
     return parseSubmoduleConfig(res.stdout);
   }
@@ -81,24 +77,29 @@ export class MirrorRepository {
     return parseGitlinks((await this.local(['--git-dir', this.init.dir, 'ls-tree', '-r', '-z', '--end-of-options', sha], 'listing the tree of')).stdout);
   }
 
-  /** A command against the mirror whose exit code is the answer. */
-  private git(args: string[]): Promise<GitRunResult> {
-    return this.checked(['--git-dir', this.init.dir, ...args], 'reading the mirror of', false);
+  /** A command against the mirror whose exit code is the answer; its complaints are not output. */
+  private async probe(args: string[]): Promise<GitRunResult> {
+    const res = await this.init.git.run(['--git-dir', this.init.dir, ...args], { deadline: this.init.deadline, signal: this.init.signal });
+    return this.interrupted(res, 'reading the mirror of');
   }
 
   private local(args: string[], operation: string): Promise<GitRunResult> {
-    return this.checked(args, operation, true);
+    return this.checked(args, operation);
   }
 
   private remote(args: string[], operation: string, signal?: AbortSignal): Promise<GitRunResult> {
-    return this.checked(['--git-dir', this.init.dir, ...args], operation, true, signal);
+    return this.checked(['--git-dir', this.init.dir, ...args], operation, signal);
   }
 
-  private async checked(args: string[], operation: string, mustSucceed: boolean, signal = this.init.signal): Promise<GitRunResult> {
-    const res = await this.init.git.run(args, { deadline: this.init.deadline, signal, onLine: this.init.onLine });
+  private async checked(args: string[], operation: string, signal = this.init.signal): Promise<GitRunResult> {
+    const res = this.interrupted(await this.init.git.run(args, { deadline: this.init.deadline, signal, onLine: this.init.onLine }), operation);
+    if (res.code !== 0) throw gitFailure(res.stderr, { url: this.init.url, operation, tokenGiven: this.init.tokenGiven });
+    return res;
+  }
+
+  private interrupted(res: GitRunResult, operation: string): GitRunResult {
     if (res.killed === 'deadline') throw new GitError('git_timeout', `${operation} ${this.init.url} did not finish within ${Math.round(this.init.timeoutMs / 1000)} s`);
     if (res.killed === 'signal') throw new GitError('git_aborted', `${operation} ${this.init.url} was stopped`);
-    if (mustSucceed && res.code !== 0) throw gitFailure(res.stderr, { url: this.init.url, operation, tokenGiven: this.init.tokenGiven });
     return res;
   }
 }

@@ -31,7 +31,8 @@ export async function resolveCommit(repo: MirrorRepository, wanted: Wanted, fetc
   if (ref.kind === 'commit') return resolveGivenCommit(repo, ref.sha, ref, fetch);
   const advertised = await advertisedRef(repo, ref);
   const branch = branchOf(advertised.name);
-  if (await repo.has(advertised.sha)) return { commit: await repo.commitOf(advertised.sha), branch, fetched: false };
+  const present = await repo.commitIfPresent(advertised.sha);
+  if (present) return { commit: present, branch, fetched: false };
   // Fetched by name rather than by id: works on every server; if the ref moved since ls-remote, its new head is built.
   const local = advertised.name === 'HEAD' ? FETCHED_COMMIT_REF : advertised.name;
   await fetch([`+${advertised.name}:${local}`]);
@@ -40,7 +41,8 @@ export async function resolveCommit(repo: MirrorRepository, wanted: Wanted, fetc
 
 async function resolveGivenCommit(repo: MirrorRepository, commit: string, ref: GitRef, fetch: (refspecs: string[]) => Promise<void>): Promise<Resolved> {
   const branch = ref.kind === 'full' ? branchOf(ref.name) : undefined;
-  if (await repo.has(commit)) return { commit: await repo.commitOf(commit), branch, fetched: false };
+  const present = await repo.commitIfPresent(commit);
+  if (present) return { commit: present, branch, fetched: false };
   try {
     await fetch([`+${commit}:${FETCHED_COMMIT_REF}`]);
   } catch (err) {
@@ -48,10 +50,9 @@ async function resolveGivenCommit(repo: MirrorRepository, commit: string, ref: G
     if (!(err instanceof GitError && err.code === 'git_commit_not_found') || ref.kind !== 'full') throw err;
     await fetch([`+${ref.name}:${ref.name}`]);
   }
-  if (!(await repo.has(commit))) {
-    throw new GitError('git_commit_not_found', `${repo.url} has no commit ${commit} in the fetched history${ref.kind === 'full' ? ` of ${ref.name}` : ''}`);
-  }
-  return { commit: await repo.commitOf(commit), branch, fetched: true };
+  const fetched = await repo.commitIfPresent(commit);
+  if (!fetched) throw new GitError('git_commit_not_found', `${repo.url} has no commit ${commit} in the fetched history${ref.kind === 'full' ? ` of ${ref.name}` : ''}`);
+  return { commit: fetched, branch, fetched: true };
 }
 
 /** The remote ref a non-commit ref means, and its current value (a tag's value is the tag object). */
