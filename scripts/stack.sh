@@ -11,6 +11,9 @@ REGISTRY_ADDR=${SLIPWAY_REGISTRY_ADDR:-127.0.0.1:5000}
 API_URL=${SLIPWAY_API_URL:-http://127.0.0.1:8080}
 NOTIFY_TOKEN=${SLIPWAY_REGISTRY_NOTIFY_TOKEN:-slipway-local-notify}
 DOCKER_SOCK=${SLIPWAY_DOCKER_SOCKET:-/var/run/docker.sock}
+# The emulators Slipway builds with. Docker 20.10's BuildKit starts every enabled qemu handler on each
+# build to probe what it can run (~30 handlers cost ~3 s a build), so the others are switched off.
+QEMU_HANDLERS=${SLIPWAY_QEMU_HANDLERS:-qemu-aarch64}
 PACKAGES=(redis-server docker.io containerd runc iptables docker-registry qemu-user-static binfmt-support git curl)
 
 log() { printf 'stack: %s\n' "$*" >&2; }
@@ -47,7 +50,16 @@ install_packages() {
 redis_up() { redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
 docker_up() { curl -sf --unix-socket "$DOCKER_SOCK" http://localhost/_ping >/dev/null 2>&1; }
 registry_up() { curl -sf "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1; }
-binfmt_up() { [ -f /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && grep -q enabled /proc/sys/fs/binfmt_misc/qemu-aarch64; }
+wanted_handler() { case " $QEMU_HANDLERS " in *" $1 "*) return 0 ;; esac; return 1; }
+binfmt_up() {
+  local f name
+  for name in $QEMU_HANDLERS; do grep -qs '^enabled' "/proc/sys/fs/binfmt_misc/$name" || return 1; done
+  for f in /proc/sys/fs/binfmt_misc/qemu-*; do
+    [ -e "$f" ] || continue
+    name=$(basename "$f")
+    wanted_handler "$name" || ! grep -qs '^enabled' "$f" || return 1
+  done
+}
 
 wait_for() { # name check-fn seconds
   local i
@@ -121,9 +133,15 @@ start_binfmt() {
   if [ ! -f /proc/sys/fs/binfmt_misc/register ]; then
     mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
   fi
-  log "enabling QEMU binfmt handlers"
-  update-binfmts --enable >/dev/null 2>&1 || true
-  binfmt_up || die "qemu-aarch64 binfmt handler is not enabled; try: update-binfmts --enable qemu-aarch64"
+  log "enabling QEMU binfmt handlers: $QEMU_HANDLERS (others off)"
+  local f name
+  for name in $QEMU_HANDLERS; do update-binfmts --enable "$name" >/dev/null 2>&1 || true; done
+  for f in /proc/sys/fs/binfmt_misc/qemu-*; do
+    [ -e "$f" ] || continue
+    name=$(basename "$f")
+    wanted_handler "$name" || echo 0 >"$f"
+  done
+  binfmt_up || die "binfmt handlers not as wanted ($QEMU_HANDLERS); try: update-binfmts --enable qemu-aarch64"
 }
 
 status() {
@@ -131,7 +149,7 @@ status() {
   redis_up && log "redis: up (127.0.0.1:$REDIS_PORT)" || { log "redis: down"; ok=1; }
   docker_up && log "docker: up ($DOCKER_SOCK)" || { log "docker: down"; ok=1; }
   registry_up && log "registry: up ($REGISTRY_ADDR)" || { log "registry: down"; ok=1; }
-  binfmt_up && log "binfmt: qemu-aarch64 enabled" || { log "binfmt: qemu-aarch64 not enabled"; ok=1; }
+  binfmt_up && log "binfmt: $QEMU_HANDLERS enabled, other emulators off" || { log "binfmt: want $QEMU_HANDLERS enabled and other emulators off"; ok=1; }
   return $ok
 }
 

@@ -1,0 +1,34 @@
+// The benchmarks' knobs, read from the environment in this one place (scripts/bench.sh sets BENCH_RUN_ID
+// so that both benches of one `npm run bench` write into the same result file).
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+
+export interface BenchOptions {
+  runId: string;
+  /** Interleaved iterations of the end-to-end build bench (each: every side uncached, then cached). */
+  iterations: number;
+  /** Sequential runs of the submit-to-start bench, after the first (cold) one. */
+  latencyRuns: number;
+  /** Soft time limit of the build bench; iterations stop being started past it. */
+  buildBudgetMs: number;
+}
+
+function int(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}=${raw}: expected a positive integer`);
+  return n;
+}
+
+export function benchOptions(): BenchOptions {
+  return {
+    runId: process.env.BENCH_RUN_ID || new Date().toISOString().replace(/[:.]/g, '-'),
+    iterations: int('BENCH_ITERATIONS', 5),
+    latencyRuns: int('BENCH_LATENCY_RUNS', 200),
+    buildBudgetMs: int('BENCH_BUILD_BUDGET_S', 200) * 1000,
+  };
+}

@@ -1,0 +1,133 @@
+// The result file of one `npm run bench` (bench/results/<run id>.json): machine, then one section per
+// bench, each bench adding its own; bench/results/latest.md is re-rendered from it after every section.
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { machineInfo, type MachineInfo } from './machine.js';
+import { RESULTS_DIR } from './options.js';
+import type { ComponentTimings } from './components.js';
+import type { SlipwayPhases } from './slipway.js';
+import type { Summary } from './stats.js';
+import { renderSummary } from './summary.js';
+
+export type Side = 'raw' | 'legacy' | `slipway-${string}`;
+export type Mode = 'uncached' | 'cached';
+
+export interface BuildSample {
+  iteration: number;
+  side: Side;
+  mode: Mode;
+  totalMs: number;
+  /** raw and legacy: the build command and the push command */
+  buildMs?: number;
+  /** raw: time to the Engine's first answer byte (upload + the Engine's work before BuildKit reports) */
+  firstByteMs?: number;
+  pushMs?: number;
+  /** slipway: consecutive phases adding up to totalMs */
+  phases?: SlipwayPhases;
+  runId?: string;
+  /** CPU ms spent meanwhile: `client` by the processes this side started (CLI, or tar + curl + docker), api and worker by the stack */
+  cpuMs?: { client: number; api?: number; worker?: number };
+  logLagMs?: number | null;
+  uploaded?: boolean;
+  error?: string;
+}
+
+export interface Comparison {
+  /** median(slipway) / median(raw), uncached */
+  uncachedRatio: number;
+  /** median over iterations of slipway_i / raw_i */
+  uncachedPairRatio: number;
+  /** median(slipway) − median(raw), cached */
+  cachedDeltaMs: number;
+  cachedPairDeltaMs: number;
+  uncachedTargetMet: boolean;
+  cachedTargetMet: boolean;
+}
+
+/**
+ * Slipway's overhead from the phases that involve no Engine work (CLI startup, pack, upload and submit,
+ * queue, record, following the end, exit, plus the worker's unpack timed in-process), set against the
+ * median raw build. Less exposed to the Engine's noise than the totals; raw's own client costs (tar, the
+ * docker CLI starting for the push) are not subtracted, so it errs against Slipway by a few tens of ms.
+ */
+export interface OverheadEstimate {
+  slipwayOnlyMs: number;
+  /** the rest of each run: prepare (less the unpack), build, push */
+  engineSideMs: number;
+  rawMs: number;
+  /** (raw + slipwayOnly) / raw */
+  estimatedRatio: number;
+  /** = slipwayOnlyMs: what Slipway adds to a raw build */
+  estimatedDeltaMs: number;
+}
+
+export interface BuildSection {
+  iterations: number;
+  context: { bytes: number; dockerfile: string };
+  /** `slipway --version` wall time per CLI variant: what any command pays before doing anything. */
+  cliStartup: Record<string, Summary>;
+  compiledCli: { compileMs: number } | { error: string };
+  /** Medians of the total wall time, ms. */
+  medians: Record<string, Record<Mode, number | null>>;
+  comparisons: Record<string, Comparison>;
+  /** Median of each Slipway phase per CLI variant and mode, ms (medians need not add up to the median total). */
+  breakdown: Record<string, Record<Mode, Partial<SlipwayPhases> & { logLagMs?: number }>>;
+  /** Median build and push command times of the raw sides. */
+  rawBreakdown: Record<string, Record<Mode, { buildMs?: number; firstByteMs?: number; pushMs?: number }>>;
+  overheadEstimate: Record<string, Record<Mode, OverheadEstimate>>;
+  /** Median CPU ms per build by side and mode: client processes, and for Slipway its API and worker. */
+  cpu: Record<string, Record<Mode, { client?: number; api?: number; worker?: number }>>;
+  /** Slipway's own steps timed in-process on one context (median of 5). */
+  components: ComponentTimings;
+  warmup: BuildSample[];
+  samples: BuildSample[];
+  failures: string[];
+  loadAverageAtEnd: number[];
+  elapsedMs: number;
+}
+
+export interface LatencySection {
+  runs: number;
+  /** The first run after the worker started: it may fork the sandboxed child and open its connections. */
+  first: { submitToStartMs: number; submitToCreatedMs: number; createdToStartMs: number };
+  /** Before the POST → the run's startedAt, over the runs after the first. */
+  submitToStart: Summary;
+  /** Before the POST → createdAt (HTTP, validation, record, enqueue up to the timestamp). */
+  submitToCreated: Summary;
+  /** createdAt → startedAt (BullMQ dispatch, child, start transition). */
+  createdToStart: Summary;
+  /** Response time of POST /v1/runs. */
+  postResponse: Summary;
+  /** startedAt → finishedAt of the main series' runs (they fail before any Engine call). */
+  runDuration: Summary;
+  /** Real trivial builds (noPush): submit-to-start, and how long the build itself took. */
+  fullBuilds: { submitToStart: Summary; runDuration: Summary };
+  /** Runs submitted after the worker sat idle for a while, to catch a blocking-poll timeout. */
+  afterLongIdle: { idleMs: number; submitToStartMs: number[] };
+  targetP99Ms: number;
+  targetMet: boolean;
+  failures: string[];
+  loadAverageAtEnd: number[];
+  elapsedMs: number;
+}
+
+export interface BenchResults {
+  runId: string;
+  startedAt: string;
+  machine: MachineInfo;
+  build?: BuildSection;
+  latency?: LatencySection;
+}
+
+export async function saveSection<K extends 'build' | 'latency'>(runId: string, key: K, section: BenchResults[K]): Promise<string> {
+  await fs.mkdir(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, `${runId}.json`);
+  const results: BenchResults = existsSync(file)
+    ? (JSON.parse(await fs.readFile(file, 'utf8')) as BenchResults)
+    : { runId, startedAt: new Date().toISOString(), machine: await machineInfo() };
+  results[key] = section;
+  await fs.writeFile(file, `${JSON.stringify(results, null, 1)}\n`);
+  await fs.writeFile(path.join(RESULTS_DIR, 'latest.md'), renderSummary(results));
+  return file;
+}

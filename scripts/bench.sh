@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `npm run bench`: brings the stack up if needed, then runs the benchmarks against real Redis, Docker
+# Engine and registry, each on a Slipway API and worker of its own (test/support/stack.ts). Results go
+# to bench/results/<run id>.json and bench/results/latest.md. About 4 to 5 minutes on 2 cores.
+#   BENCH_ITERATIONS (5)      end-to-end build iterations (every side uncached, then cached)
+#   BENCH_LATENCY_RUNS (200)  submit-to-start runs
+#   BENCH_BUILD_BUDGET_S (200) no new build iteration is started past this
+# Arguments pick benches: scripts/bench.sh build | latency (default: both).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/stack.sh up
+bash scripts/base-images.sh
+export BENCH_RUN_ID=${BENCH_RUN_ID:-$(date -u +%Y-%m-%dT%H-%M-%SZ)}
+benches=("$@")
+[ ${#benches[@]} -eq 0 ] && benches=(build latency)
+for b in "${benches[@]}"; do
+  case "$b" in
+    build | latency) node --import tsx "bench/$b.ts" ;;
+    *) echo "bench: unknown bench $b (build, latency)" >&2; exit 2 ;;
+  esac
+done
+echo "bench: results in bench/results/$BENCH_RUN_ID.json and bench/results/latest.md" >&2
