@@ -6,8 +6,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/deps.sh
 bash scripts/stack.sh up
 bash scripts/base-images.sh
-echo "test: typechecking" >&2
-npx tsc -p tsconfig.json --noEmit
+echo "test: typechecking and building" >&2
+rm -rf dist
+npx tsc -p tsconfig.json
+# Processes the tests start (API, worker, CLI) run compiled: each start is a second or more faster.
+export SLIPWAY_TEST_COMPILED=1
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 [ "$#" -gt 0 ] && files=("$@")
 # Files run one at a time: integration tests share one Docker daemon on a 2-core machine.

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { getRun, registryDigest } from '../support/api.js';
 import { BASE_IMAGE, REGISTRY, ROOT, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
+import { entryArgs } from '../support/entry.js';
 
 const exec = promisify(execFile);
 
@@ -30,7 +31,7 @@ describe('slipway CLI against a real stack', () => {
 
   async function cli(...args: string[]): Promise<CliResult> {
     try {
-      const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args], {
+      const { stdout, stderr } = await exec(process.execPath, [...entryArgs('src/cli/main.ts'), ...args], {
         cwd: ROOT,
         env: { ...stack.env, SLIPWAY_SERVER: stack.url },
         maxBuffer: 16 * 1024 * 1024,

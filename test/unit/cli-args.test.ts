@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { entryArgs } from '../support/entry.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const MAIN = path.join(ROOT, 'src/cli/main.ts');
 /** Port 1 is never served: a usage error that wrongly went on to the network would exit 3, not 2. */
 const NOWHERE = 'http://127.0.0.1:1';
 /** Each child compiles TypeScript on start; more at once than the machine has cores only makes them all slow. */
@@ -25,7 +25,7 @@ function slipway(args: string[], env: Record<string, string> = {}, cwd = ROOT): 
   const childEnv = { ...process.env, ...env };
   if (!('SLIPWAY_SERVER' in env)) delete childEnv.SLIPWAY_SERVER;
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd, env: childEnv, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...entryArgs('src/cli/main.ts'), ...args], { cwd, env: childEnv, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
       resolve({ code, stdout, stderr });
     });

@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { entryArgs } from '../support/entry.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const MAIN = path.join(ROOT, 'src/cli/main.ts');
 /** fetch refuses port 1 without trying: a usage error that wrongly went on to the network would exit 3, not 2. */
 const NOWHERE = 'http://127.0.0.1:1';
 const CONCURRENCY = Math.max(1, Math.min(4, os.availableParallelism()));
@@ -26,7 +26,7 @@ function slipway(args: string[]): Promise<Result> {
   const env = { ...process.env };
   delete env.SLIPWAY_SERVER;
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...entryArgs('src/cli/main.ts'), ...args], { cwd: ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
     });
   });
