@@ -2,29 +2,28 @@
 // listens, and shuts down in order (stop accepting, finish requests, close queues and Redis).
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Router } from 'express';
 import type { Config } from '../config.js';
 import { ContextStore } from '../contexts/store.js';
 import { createLogger } from '../log.js';
-import { cancelChannel } from '../queue/jobs.js';
+import { cancelChannel, finishedChannel } from '../queue/jobs.js';
 import { PlatformQueues } from '../queue/platform-queues.js';
 import { WorkerRegistry } from '../queue/worker-registry.js';
-import { QueueWatch } from '../runs/queue-watch.js';
 import { createRedis } from '../redis.js';
 import { RunLog } from '../runs/logs.js';
+import { QueueWatch } from '../runs/queue-watch.js';
 import { RunService } from '../runs/service.js';
 import { RunStore } from '../runs/store.js';
-import { createApp } from './app.js';
+import { TaskSlots } from '../tasks/concurrency.js';
+import { TaskFollowUps } from '../tasks/follow-ups.js';
 import { gitTools } from '../tasks/git-tools.js';
 import { TaskService } from '../tasks/service.js';
 import { TaskStore } from '../tasks/store.js';
-import { taskTriggers } from '../tasks/trigger-handler.js';
 import { TaskTimers } from '../tasks/timers.js';
-import { TaskSlots } from '../tasks/concurrency.js';
-import { TaskFollowUps } from '../tasks/follow-ups.js';
-import { finishedChannel } from '../queue/jobs.js';
-import { githubWebhookRouter } from '../triggers/github.js';
+import { taskTriggers } from '../tasks/trigger-handler.js';
 import { genericGitWebhookRouter } from '../triggers/generic-git.js';
-import { Router } from 'express';
+import { githubWebhookRouter } from '../triggers/github.js';
+import { createApp } from './app.js';
 import { sendError } from './errors.js';
 
 export interface ApiServer {
