@@ -5,18 +5,22 @@
 #   BENCH_ITERATIONS (5)      end-to-end build iterations (every side uncached, then cached)
 #   BENCH_LATENCY_RUNS (200)  submit-to-start runs
 #   BENCH_BUILD_BUDGET_S (200) no new build iteration is started past this
-# Arguments pick benches: scripts/bench.sh build | latency (default: both).
+#   BENCH_PLATFORMS_ITERATIONS (2), BENCH_QEMU_ITERATIONS (3), BENCH_PLATFORMS_BUDGET_S (150)
+#                             the multi-platform bench (bench/platforms.ts, about 2 to 3 minutes); it
+#                             writes bench/results/platforms-<run id>.json and bench/results/platforms.md
+#                             and appends its section to latest.md, so it runs last
+# Arguments pick benches: scripts/bench.sh build | latency | platforms (default: all three).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/stack.sh up
 bash scripts/base-images.sh
 export BENCH_RUN_ID=${BENCH_RUN_ID:-$(date -u +%Y-%m-%dT%H-%M-%SZ)}
 benches=("$@")
-[ ${#benches[@]} -eq 0 ] && benches=(build latency)
+[ ${#benches[@]} -eq 0 ] && benches=(build latency platforms)
 for b in "${benches[@]}"; do
   case "$b" in
-    build | latency) node --import tsx "bench/$b.ts" ;;
-    *) echo "bench: unknown bench $b (build, latency)" >&2; exit 2 ;;
+    build | latency | platforms) node --import tsx "bench/$b.ts" ;;
+    *) echo "bench: unknown bench $b (build, latency, platforms)" >&2; exit 2 ;;
   esac
 done
 echo "bench: results in bench/results/$BENCH_RUN_ID.json and bench/results/latest.md" >&2
