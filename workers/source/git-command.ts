@@ -40,7 +40,8 @@ export class GitCli {
       if (opts.signal?.aborted) return resolve({ code: null, stdout: '', stderr: '', killed: 'signal' });
       if (opts.deadline !== undefined && Date.now() >= opts.deadline) return resolve({ code: null, stdout: '', stderr: '', killed: 'deadline' });
       // detached: git leads its own process group, so one kill reaches its helpers too.
-      const child = spawn(this.binary, args, { env: { ...this.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      // cwd: the empty HOME, so nothing git might discover around the worker's own directory is read.
+      const child = spawn(this.binary, args, { cwd: this.env.HOME, env: { ...this.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       let killed: GitRunResult['killed'];
       const kill = (why: NonNullable<GitRunResult['killed']>) => {
         if (killed || child.exitCode !== null || child.pid === undefined) return;
@@ -130,6 +131,10 @@ class LineSplitter {
       if (now - this.lastProgress < PROGRESS_EVERY_MS) return;
       this.lastProgress = now;
     }
-    this.onLine(line);
+    try {
+      this.onLine(line);
+    } catch {
+      // a failing log sink must not take the git process down with an uncaught exception
+    }
   }
 }

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { BadInputError } from '../../src/errors.js';
 import { GitError, isGitError, type GitErrorCode } from '../../src/git/errors.js';
 import { parseCommitSha, parseGitRef } from '../../src/git/refs.js';
 import { checkGitUrl, repositoryKey, type GitRemote, type GitUrlPolicy } from '../../src/git/url.js';
@@ -70,7 +71,7 @@ export interface GitCheckout {
   fetched: FetchKind;
   /** Size of the repository's mirror after the checkout. */
   bytes: number;
-  /** Objects this checkout added to the mirror (0 when cached). */
+  /** Objects in the pack this checkout's fetch wrote (0 when cached); a thin pack is completed with the local bases of its deltas. */
   objects: number;
   /** `dest`, or the subdir inside it (checked to be a real directory). */
   contextDir: string;
@@ -78,6 +79,8 @@ export interface GitCheckout {
 }
 
 const MAX_SUBMODULE_DEPTH = 8;
+/** Every fetch adds a pack; past this many the mirror is compacted (git's own gc.autoPackLimit). */
+const MAX_PACKS = 50;
 /** Failures of a fetch that leave the mirror as it was: the remote said no before sending anything. */
 const CLEAN_FAILURES = new Set<GitErrorCode>(['git_unauthorized', 'git_denied', 'git_repository_not_found', 'git_ref_not_found', 'git_commit_not_found', 'git_redirect', 'git_unavailable']);
 const FETCH_MARKER = 'slipway-fetch-in-progress';
@@ -136,7 +139,9 @@ export class GitMirrorCache {
     }
 
     const contextDir = opts.subdir ? await directoryInside(opts.dest, opts.subdir, 'context directory') : opts.dest;
-    if (submodules.length > 0 && depth >= MAX_SUBMODULE_DEPTH) throw new GitError('git_failed', `submodules of ${remote.url} nest deeper than ${MAX_SUBMODULE_DEPTH} levels`);
+    if (submodules.length > 0 && depth >= MAX_SUBMODULE_DEPTH) {
+      throw new BadInputError(`submodules of ${remote.url} nest deeper than ${MAX_SUBMODULE_DEPTH} levels`, 'invalid_git_submodule');
+    }
     const checkedOut: GitCheckout['submodules'] = [];
     for (const sub of submodules) {
       opts.onLine?.(`Submodule '${sub.name}' (${sub.url}) at ${sub.commit} for path '${sub.path}'`);
@@ -167,7 +172,12 @@ export class GitMirrorCache {
       const resolved = await resolveCommit(repo, wanted, (refspecs) => this.fetch(repo, refspecs));
       const bytes = await directoryBytes(repo.dir);
       if (bytes > this.opts.limits.maxRepoBytes) throw await this.tooLarge(repo);
-      const objects = resolved.fetched ? objectsAdded(before, await packObjectCounts(repo.dir)) : 0;
+      let objects = 0;
+      if (resolved.fetched) {
+        const after = await packObjectCounts(repo.dir);
+        objects = objectsAdded(before, after);
+        if (after.size >= MAX_PACKS) await this.compact(repo);
+      }
       const fetched: FetchKind = !resolved.fetched ? 'cached' : fresh ? 'clone' : 'incremental';
       return { commit: resolved.commit, ...(resolved.branch ? { branch: resolved.branch } : {}), fetched, bytes, objects };
     } catch (err) {
@@ -203,6 +213,15 @@ export class GitMirrorCache {
       clearInterval(watchdog);
     }
     await fs.rm(marker, { force: true });
+  }
+
+  /** A failed compaction leaves a valid mirror with many packs: not a reason to fail the build. */
+  private async compact(repo: MirrorRepository): Promise<void> {
+    try {
+      await repo.compact();
+    } catch (err) {
+      if (isGitError(err) && (err.code === 'git_timeout' || err.code === 'git_aborted')) throw err;
+    }
   }
 
   private async tooLarge(repo: MirrorRepository): Promise<GitError> {

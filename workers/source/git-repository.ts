@@ -49,8 +49,14 @@ export class MirrorRepository {
 
   /** Fetches `refspecs` one commit deep (see git-mirror.ts for why shallow). */
   async fetch(refspecs: string[], signal?: AbortSignal): Promise<void> {
-    const args = ['fetch', '--depth=1', '--no-tags', '--no-write-fetch-head', '--progress', '--end-of-options', this.init.url, ...refspecs];
+    // Maintenance is run by the cache (see compact), not after every fetch: one process fewer per fetch.
+    const args = ['fetch', '--depth=1', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', '--progress', '--end-of-options', this.init.url, ...refspecs];
     await this.remote(args, 'fetching', signal);
+  }
+
+  /** Repacks the mirror into one pack and drops what nothing refers to any more (the usual gc grace applies). */
+  async compact(): Promise<void> {
+    await this.local(['--git-dir', this.init.dir, 'gc', '--quiet'], 'compacting the mirror of');
   }
 
   /** The commit `rev` names (directly or through a tag) when it is in the mirror, else undefined. */

@@ -2,7 +2,7 @@
 // commit is already there; one `ls-remote` when only a ref is given and its head is already there; else
 // one shallow fetch of exactly that commit or ref, into a mirror that may already hold its neighbours.
 import { BadInputError } from '../../src/errors.js';
-import { GitError } from '../../src/git/errors.js';
+import { GitError, isGitError } from '../../src/git/errors.js';
 import type { GitRef } from '../../src/git/refs.js';
 import type { MirrorRepository } from './git-repository.js';
 
@@ -22,7 +22,9 @@ export interface Resolved {
 /** Where a commit fetched by id is kept, so it stays a negotiation base and safe from gc until the next one. */
 const FETCHED_COMMIT_REF = 'refs/slipway/commit';
 
-export async function resolveCommit(repo: MirrorRepository, wanted: Wanted, fetch: (refspecs: string[]) => Promise<void>): Promise<Resolved> {
+export type Fetch = (refspecs: string[]) => Promise<void>;
+
+export async function resolveCommit(repo: MirrorRepository, wanted: Wanted, fetch: Fetch): Promise<Resolved> {
   const { ref } = wanted;
   if (ref.kind === 'commit' && wanted.commit !== undefined && ref.sha !== wanted.commit) {
     throw new BadInputError(`the ref ${ref.sha} and the commit ${wanted.commit} disagree; give one of them`, 'invalid_git_ref');
@@ -33,26 +35,36 @@ export async function resolveCommit(repo: MirrorRepository, wanted: Wanted, fetc
   const branch = branchOf(advertised.name);
   const present = await repo.commitIfPresent(advertised.sha);
   if (present) return { commit: present, branch, fetched: false };
-  // Fetched by name rather than by id: works on every server; if the ref moved since ls-remote, its new head is built.
+  // What ls-remote saw is what is built, even if the ref moves meanwhile. Tags are fetched by name, so the
+  // tag object comes along with its commit.
   const local = advertised.name === 'HEAD' ? FETCHED_COMMIT_REF : advertised.name;
-  await fetch([`+${advertised.name}:${local}`]);
+  const byName = `+${advertised.name}:${local}`;
+  if (advertised.name.startsWith('refs/tags/')) await fetch([byName]);
+  else await fetchById(advertised.sha, local, byName, fetch);
   return { commit: await repo.commitOf(local), branch, fetched: true };
 }
 
-async function resolveGivenCommit(repo: MirrorRepository, commit: string, ref: GitRef, fetch: (refspecs: string[]) => Promise<void>): Promise<Resolved> {
+async function resolveGivenCommit(repo: MirrorRepository, commit: string, ref: GitRef, fetch: Fetch): Promise<Resolved> {
   const branch = ref.kind === 'full' ? branchOf(ref.name) : undefined;
   const present = await repo.commitIfPresent(commit);
   if (present) return { commit: present, branch, fetched: false };
-  try {
-    await fetch([`+${commit}:${FETCHED_COMMIT_REF}`]);
-  } catch (err) {
-    // Servers without protocol v2 may refuse a commit no ref advertises; its ref may still bring it.
-    if (!(err instanceof GitError && err.code === 'git_commit_not_found') || ref.kind !== 'full') throw err;
-    await fetch([`+${ref.name}:${ref.name}`]);
-  }
+  await fetchById(commit, FETCHED_COMMIT_REF, ref.kind === 'full' ? `+${ref.name}:${ref.name}` : undefined, fetch);
   const fetched = await repo.commitIfPresent(commit);
   if (!fetched) throw new GitError('git_commit_not_found', `${repo.url} has no commit ${commit} in the fetched history${ref.kind === 'full' ? ` of ${ref.name}` : ''}`);
   return { commit: fetched, branch, fetched: true };
+}
+
+/**
+ * Fetches a commit by id: under protocol v2 that is one request fewer than by name (no ref listing).
+ * A server that refuses ids (protocol v0 without uploadpack.allowReachableSHA1InWant) gets the ref's name.
+ */
+async function fetchById(sha: string, local: string, fallback: string | undefined, fetch: Fetch): Promise<void> {
+  try {
+    await fetch([`+${sha}:${local}`]);
+  } catch (err) {
+    if (!(isGitError(err) && err.code === 'git_commit_not_found') || fallback === undefined) throw err;
+    await fetch([fallback]);
+  }
 }
 
 /** The remote ref a non-commit ref means, and its current value (a tag's value is the tag object). */
