@@ -103,12 +103,7 @@ export class RegistryClient {
     const digest = digestOf(raw, ref.digest ? digestAlgorithm(ref.digest) : 'sha256');
     if (ref.digest && ref.digest !== digest) throw new InvalidManifestError(`manifest bytes digest to ${digest}, not ${ref.digest}`);
     const req = this.request(ref, 'putManifest', 'PUT', `manifests/${ref.tag ?? digest}`, { 'content-type': mediaType }, raw);
-    const res = await this.auth.send(req, [repositoryScope(ref.repository, PUSH)]);
-    if (res.status !== 201) throw await this.http.unexpected(res, req);
-    await discard(res);
-    const stored = res.headers.get('docker-content-digest');
-    if (stored && stored !== digest) throw this.http.invalidResponse(req, `registry stored ${stored}, we sent ${digest}`);
-    return digest;
+    return this.putExpectingDigest(req, ref, digest);
   }
 
   /** Deletes a manifest by digest; false when the registry did not have it. */
@@ -149,12 +144,7 @@ export class RegistryClient {
     const url = new URL(location);
     url.searchParams.set('digest', digest);
     const req = this.request(ref, 'pushBlob', 'PUT', url.toString(), { 'content-type': 'application/octet-stream' }, data);
-    const res = await this.auth.send(req, [repositoryScope(ref.repository, PUSH)]);
-    if (res.status !== 201) throw await this.http.unexpected(res, req);
-    await discard(res);
-    const stored = res.headers.get('docker-content-digest');
-    if (stored && stored !== digest) throw this.http.invalidResponse(req, `registry stored ${stored}, we sent ${digest}`);
-    return digest;
+    return this.putExpectingDigest(req, ref, digest);
   }
 
   /**
@@ -209,6 +199,16 @@ export class RegistryClient {
     const location = res.headers.get('location');
     if (!location) throw this.http.invalidResponse(req, 'upload started without a Location');
     return this.http.resolve({ registry: ref.registry, url: location }).toString();
+  }
+
+  /** Sends a manifest or blob PUT and checks the registry stored what was sent (201, same digest). */
+  private async putExpectingDigest(req: RegistryRequest, ref: ImageReference, digest: string): Promise<string> {
+    const res = await this.auth.send(req, [repositoryScope(ref.repository, PUSH)]);
+    if (res.status !== 201) throw await this.http.unexpected(res, req);
+    await discard(res);
+    const stored = res.headers.get('docker-content-digest');
+    if (stored && stored !== digest) throw this.http.invalidResponse(req, `registry stored ${stored}, we sent ${digest}`);
+    return digest;
   }
 
   private path(ref: ImageReference, rest: string): string {

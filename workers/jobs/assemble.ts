@@ -31,7 +31,7 @@ export async function runAssemble(ctx: ChildContext, job: AssembleJob): Promise<
     const platform = { ...parsePlatform(r.platform), ...(r.osVersion ? { 'os.version': r.osVersion } : {}) };
     entries.push({ digest: r.digest, mediaType: head.mediaType, size: head.size, platform });
   }
-  const indexDigest = await pushIndex(ctx.registry, tags, entries);
+  const { digest: indexDigest } = await pushIndex(ctx.registry, tags, entries);
   const outputImages: OutputImage[] = tags.map((t) => ({ registry: t.registry, repository: t.repository, tag: t.tag ?? 'latest', digest: indexDigest }));
   await runs.log.append(run.id, tags.map((t) => `slipway: pushed index ${t.registry}/${t.repository}:${t.tag}@${indexDigest}`));
   await runs.finish(run.id, ['running'], 'succeeded', { outputImages, indexDigest }, ['slipway: run succeeded']);
