@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run bench`: brings the stack up if needed, then runs the benchmarks against real Redis, Docker
 # Engine and registry, each on a Slipway API and worker of its own (test/support/stack.ts). Results go
-# to bench/results/<run id>.json and bench/results/latest.md. About 4 to 5 minutes on 2 cores.
+# to bench/results/<run id>.json and bench/results/latest.md. About 8 minutes on 2 cores.
 #   BENCH_ITERATIONS (5)      end-to-end build iterations (every side uncached, then cached)
 #   BENCH_LATENCY_RUNS (200)  submit-to-start runs
 #   BENCH_BUILD_BUDGET_S (200) no new build iteration is started past this
@@ -9,18 +9,20 @@
 #                             the multi-platform bench (bench/platforms.ts, about 2 to 3 minutes); it
 #                             writes bench/results/platforms-<run id>.json and bench/results/platforms.md
 #                             and appends its section to latest.md, so it runs last
-# Arguments pick benches: scripts/bench.sh build | latency | platforms (default: all three).
+#   git-fetch: a fresh clone against a mirror-cached fetch of a generated long history (bench/git-fetch.ts,
+#                             under a minute), written to bench/results/git-fetch.json
+# Arguments pick benches: scripts/bench.sh build | latency | git-fetch | platforms (default: all four).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/stack.sh up
 bash scripts/base-images.sh
 export BENCH_RUN_ID=${BENCH_RUN_ID:-$(date -u +%Y-%m-%dT%H-%M-%SZ)}
 benches=("$@")
-[ ${#benches[@]} -eq 0 ] && benches=(build latency platforms)
+[ ${#benches[@]} -eq 0 ] && benches=(build latency git-fetch platforms)
 for b in "${benches[@]}"; do
   case "$b" in
-    build | latency | platforms) node --import tsx "bench/$b.ts" ;;
-    *) echo "bench: unknown bench $b (build, latency, platforms)" >&2; exit 2 ;;
+    build | latency | git-fetch | platforms) node --import tsx "bench/$b.ts" ;;
+    *) echo "bench: unknown bench $b (build, latency, git-fetch, platforms)" >&2; exit 2 ;;
   esac
 done
 echo "bench: results in bench/results/$BENCH_RUN_ID.json and bench/results/latest.md" >&2
