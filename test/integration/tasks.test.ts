@@ -13,6 +13,16 @@ const GIT_TOKEN = 'generic-hook-token-for-tests';
 type Payload = Record<string, any>;
 const examples = createRequire(import.meta.url)('@octokit/webhooks-examples') as { name: string; examples: Payload[] }[];
 const pushExample = examples.find((d) => d.name === 'push')!.examples.find((p) => p.ref === 'refs/heads/main' || p.ref?.startsWith('refs/heads/'))!;
+const prOpened = examples.find((d) => d.name === 'pull_request')!.examples.find((p) => p.action === 'opened')!;
+
+function signed(url: string, event: string, payload: Payload, delivery: string): Promise<Response> {
+  const raw = JSON.stringify(payload);
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': delivery, 'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(raw).digest('hex')}` },
+    body: raw,
+  });
+}
 
 async function send(url: string, method: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -130,12 +140,7 @@ describe('tasks from git', () => {
     payload.repository.ssh_url = 'git@example.invalid:nobody/nothing.git';
     payload.repository.html_url = 'https://example.invalid/nobody/nothing';
     payload.repository.git_url = 'git://example.invalid/nobody/nothing.git';
-    const raw = JSON.stringify(payload);
-    const res = await fetch(`${stack.url}/v1/webhooks/github`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': uniqueName('d'), 'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(raw).digest('hex')}` },
-      body: raw,
-    });
+    const res = await signed(`${stack.url}/v1/webhooks/github`, 'push', payload, uniqueName('d'));
     assert.equal(res.status, 200);
     const body = (await res.json()) as { status: string; reason: string };
     assert.equal(body.status, 'ignored');
@@ -195,5 +200,31 @@ describe('tasks from git', () => {
     const followUp = await waitForRun(stack.url, runs[0]!.id);
     assert.equal(followUp.status, 'succeeded', followUp.error);
     assert.match(await runLog(stack.url, followUp.id), new RegExp(`busy-3 ${task}`));
+  });
+
+  it('builds the head commit of an opened pull request for a task with the pull-request trigger on', async () => {
+    const name = `${task}-pr`;
+    const created = await send(`${stack.url}/v1/tasks`, 'POST', { name, context: `${repoUrl}#main`, noPush: true, commitTrigger: false, prTrigger: true });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    await git.branch('app', 'feature', (await git.resolve('app', 'refs/heads/main'))!);
+    const head = await git.commit('app', { 'version.txt': `from a pull request ${task}\n` }, 'feature work', { branch: 'feature' });
+    const payload = structuredClone(prOpened);
+    payload.action = 'opened';
+    payload.repository.clone_url = repoUrl;
+    payload.pull_request.head.sha = head;
+    payload.pull_request.head.ref = 'feature';
+    payload.pull_request.head.repo.clone_url = repoUrl;
+    payload.pull_request.base.ref = 'main';
+    const res = await signed(`${stack.url}/v1/webhooks/github`, 'pull_request', payload, uniqueName('pr'));
+    assert.equal(res.status, 200);
+    const answer = (await res.json()) as { status: string; runs: string[] };
+    assert.equal(answer.status, 'queued', JSON.stringify(answer));
+    assert.equal(answer.runs.length, 1, 'only the task with the pull-request trigger on builds it');
+    const run = await waitForRun(stack.url, answer.runs[0]!);
+    assert.equal(run.status, 'succeeded', run.error);
+    assert.equal(run.task, name);
+    assert.equal((run.request as { git: { commit: string } }).git.commit, head);
+    assert.equal((run.trigger as { type: string; pullRequest: number }).type, 'pull_request');
+    assert.match(await runLog(stack.url, run.id), new RegExp(`from a pull request ${task}`));
   });
 });
