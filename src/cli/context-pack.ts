@@ -1,17 +1,16 @@
 // Packs a build context directory into a gzipped tar for upload, as `docker build` does: .dockerignore
 // (or <Dockerfile>.dockerignore, as BuildKit reads it) applied with Docker's rules, entries in sorted order
 // with their modes, mtimes and symlinks, streamed to a temporary file and hashed on the way.
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import dockerignore, { type Ignore } from '@balena/dockerignore';
 import tar, { type Header } from 'tar-stream';
 import { checkEntry, newArchiveState } from '../contexts/archive.js';
+import { DigestMeter } from '../digest-meter.js';
 import { BadInputError } from '../errors.js';
 
 // The package is CommonJS with a `default` that TypeScript, under NodeNext, only sees as a property.
@@ -210,15 +209,7 @@ function headerOf(name: string, stat: Stats, linkname: string): EntryHeader {
 }
 
 async function writeArchive(entries: ContextEntry[], out: string, onProgress: PackOptions['onProgress']): Promise<{ digest: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
+  const meter = new DigestMeter();
   const pack = tar.pack();
   // Level 1: contexts are mostly already-compressed or small, and the upload is usually on a fast network;
   // the default level cost ~150 ms more per build for a few percent of size (bench/results).
@@ -245,5 +236,5 @@ async function writeArchive(entries: ContextEntry[], out: string, onProgress: Pa
     await writing.catch(() => {});
     throw err;
   }
-  return { digest: `sha256:${hash.digest('hex')}`, size };
+  return { digest: meter.digest(), size: meter.size };
 }

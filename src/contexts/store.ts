@@ -1,12 +1,13 @@
 // Content-addressed store of uploaded build contexts (gzipped tars), named by the sha256 of their bytes.
 // An upload is streamed to a temporary file while it is hashed, counted and checked entry by entry, so
 // memory stays constant whatever its size; only a complete, valid upload is renamed into place.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { DigestMeter } from '../digest-meter.js';
 import { BadInputError, TooLargeError } from '../errors.js';
 import { readContextArchive, validateContextArchive, type ArchiveLimits } from './archive.js';
 
@@ -69,16 +70,10 @@ export class ContextStore {
     await fs.mkdir(path.join(this.dir, 'sha256'), { recursive: true });
     await fs.mkdir(path.join(this.dir, 'tmp'), { recursive: true });
     const tmp = path.join(this.dir, 'tmp', randomUUID());
-    const hash = createHash('sha256');
-    let size = 0;
     const maxBytes = this.maxBytes;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        size += chunk.length;
-        if (size > maxBytes) return done(new TooLargeError(`build context is larger than the limit of ${maxBytes} bytes; shrink it with a .dockerignore`, 'context_too_large'));
-        hash.update(chunk);
-        done(null, chunk);
-      },
+    const meter = new DigestMeter({
+      maxBytes,
+      tooLarge: () => new TooLargeError(`build context is larger than the limit of ${maxBytes} bytes; shrink it with a .dockerignore`, 'context_too_large'),
     });
     const toValidator = new PassThrough();
     meter.pipe(toValidator);
@@ -100,7 +95,8 @@ export class ContextStore {
           throw err;
         }),
       ]);
-      const digest = `sha256:${hash.digest('hex')}`;
+      const digest = meter.digest();
+      const size = meter.size;
       if (expectedDigest && expectedDigest !== digest) {
         throw new BadInputError(`upload digest ${digest} does not match X-Slipway-Digest ${expectedDigest}; the upload was damaged, send it again`, 'digest_mismatch');
       }

@@ -1,16 +1,17 @@
 // Pushes an image from the Docker daemon to a registry by digest, with no tag: the daemon's own push
 // needs a tag, and a multi-platform run must leave no temporary tags behind. The image is read with
 // `docker save`, each layer gzipped once into the workspace, and pushed through the registry client.
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { z } from 'zod';
+import { DigestMeter } from '../../src/digest-meter.js';
 import type { RegistryClient } from '../../src/registry/client.js';
+import { digestOf } from '../../src/registry/digest.js';
 import { MediaTypes } from '../../src/registry/manifests.js';
 import type { ImageReference } from '../../src/registry/reference.js';
 import type { DockerEngine } from './docker-engine.js';
@@ -36,7 +37,7 @@ export async function pushImageByDigest(engine: DockerEngine, registry: Registry
   try {
     const { config, layers } = await saveImage(engine, imageId, dir);
     const platform = ImageConfig.parse(JSON.parse(config.toString('utf8')));
-    const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
+    const configDigest = digestOf(config);
     const manifest = Buffer.from(
       JSON.stringify({
         schemaVersion: 2,
@@ -80,18 +81,10 @@ async function saveImage(engine: DockerEngine, imageId: string, dir: string): Pr
     }
     if (name.endsWith('.tar')) {
       const file = path.join(dir, `layer-${n++}.tar.gz`);
-      const hash = createHash('sha256');
-      let size = 0;
-      const meter = new Transform({
-        transform(chunk: Buffer, _e, done) {
-          hash.update(chunk);
-          size += chunk.length;
-          done(null, chunk);
-        },
-      });
+      const meter = new DigestMeter();
       pipeline(stream, createGzip({ level: 6 }), meter, createWriteStream(file))
         .then(() => {
-          layerFiles.set(name, { file, digest: `sha256:${hash.digest('hex')}`, size });
+          layerFiles.set(name, { file, digest: meter.digest(), size: meter.size });
           next();
         })
         .catch(next);
