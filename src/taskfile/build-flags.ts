@@ -1,0 +1,93 @@
+// A build step's line, `-t app:$ID -f Dockerfile --build-arg K=V .`, read as docker build reads its
+// arguments. Only the flags Slipway can honour are accepted; any other is an error naming the ones that are.
+import { splitWords } from './words.js';
+
+export interface BuildSpec {
+  tags: string[];
+  /** Relative to the context, as given with -f; `Dockerfile` by default. */
+  dockerfile?: string;
+  buildArgs: Record<string, string>;
+  target?: string;
+  platform?: string;
+  cacheFrom: string[];
+  noCache: boolean;
+  pull: boolean;
+  /** The context path, relative to the task's working directory. */
+  context: string;
+}
+
+export class BuildFlagsError extends Error {
+  override name = 'BuildFlagsError';
+}
+
+const WITH_VALUE: Record<string, string> = {
+  '-t': 'tag',
+  '--tag': 'tag',
+  '-f': 'file',
+  '--file': 'file',
+  '--build-arg': 'build-arg',
+  '--target': 'target',
+  '--platform': 'platform',
+  '--cache-from': 'cache-from',
+};
+const SWITCHES = new Set(['--no-cache', '--pull']);
+const SUPPORTED = '-t, -f, --build-arg, --target, --platform, --cache-from, --no-cache, --pull';
+
+export function parseBuildLine(line: string): BuildSpec {
+  const words = splitWords(line);
+  const spec: BuildSpec = { tags: [], buildArgs: {}, cacheFrom: [], noCache: false, pull: false, context: '' };
+  const contexts: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (!word.startsWith('-') || word === '-') {
+      contexts.push(word);
+      continue;
+    }
+    const eq = word.indexOf('=');
+    const flag = word.startsWith('--') && eq !== -1 ? word.slice(0, eq) : word;
+    if (SWITCHES.has(flag)) {
+      const v = eq === -1 ? 'true' : word.slice(eq + 1);
+      if (v !== 'true' && v !== 'false') throw new BuildFlagsError(`${flag}=${v}: expected true or false`);
+      if (flag === '--no-cache') spec.noCache = v === 'true';
+      else spec.pull = v === 'true';
+      continue;
+    }
+    const name = WITH_VALUE[flag];
+    if (!name) throw new BuildFlagsError(`docker build flag ${flag} is not supported; supported: ${SUPPORTED}`);
+    let value: string | undefined;
+    if (flag !== word) value = word.slice(eq + 1);
+    else value = words[++i];
+    if (value === undefined) throw new BuildFlagsError(`${flag} needs a value`);
+    switch (name) {
+      case 'tag':
+        spec.tags.push(value);
+        break;
+      case 'file':
+        spec.dockerfile = value;
+        break;
+      case 'build-arg': {
+        const at = value.indexOf('=');
+        if (at < 1) throw new BuildFlagsError(`--build-arg ${JSON.stringify(value)}: expected KEY=VALUE (a value from the environment is not supported)`);
+        spec.buildArgs[value.slice(0, at)] = value.slice(at + 1);
+        break;
+      }
+      case 'target':
+        spec.target = value;
+        break;
+      case 'platform':
+        spec.platform = value;
+        break;
+      case 'cache-from':
+        spec.cacheFrom.push(value);
+        break;
+    }
+  }
+  if (contexts.length !== 1) {
+    throw new BuildFlagsError(contexts.length === 0 ? 'the build context is missing: end the line with a path, e.g. .' : `one build context expected, found ${contexts.length}: ${contexts.join(' ')}`);
+  }
+  const context = contexts[0]!;
+  if (context === '-') throw new BuildFlagsError('a build context from stdin (-) is not supported');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(context) || context.startsWith('git@')) throw new BuildFlagsError(`a remote build context (${context}) is not supported; build a path in the source`);
+  spec.context = context;
+  return spec;
+}

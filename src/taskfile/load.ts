@@ -1,0 +1,147 @@
+// Reads a task file end to end: size and character checks, templates, YAML, aliases, the schema, the step
+// graph, secrets and volumes. Every problem found comes back in one TaskFileError with file, line and column;
+// secret values are masked in every message. Pure: no file system, no Docker.
+import { z } from 'zod';
+import type { SecretMasker } from '../log.js';
+import type { RunVariables } from '../tasks/template.js';
+import { IssueList } from './errors.js';
+import { expandDocument, ExpansionTooLargeError } from './expand.js';
+import { buildGraph } from './graph.js';
+import { TASK_FILE_LIMITS } from './limits.js';
+import type { ResolvedTask } from './model.js';
+import { LinePositions } from './positions.js';
+import { resolveSteps } from './resolve-steps.js';
+import { DEFAULT_STEP_TIMEOUT, DEFAULT_WORKING_DIRECTORY, TaskFile } from './schema.js';
+import { checkSecrets, decodeVolumes, secretMasker, STAND_IN_SECRET } from './secrets.js';
+import { RESERVED_CHARS, scanTemplates } from './template-scan.js';
+import { parseYaml, type PathKey, type YamlSource } from './yaml-source.js';
+
+export interface LoadOptions {
+  /** How messages name the file, e.g. `acb.yaml`. */
+  file: string;
+  run: Partial<RunVariables> & { Registry: string };
+  /** From --values files and --set, merged by the caller. */
+  values?: Record<string, unknown>;
+  /** From --set-secret: readable as {{.Secrets.ID}} and, as in ACR, {{.Values.ID}}. */
+  secrets?: Record<string, string>;
+  /** Image names a cmd step may use as its first word, e.g. bash → 127.0.0.1:5000/base/busybox:latest. */
+  imageAliases?: Record<string, string>;
+  allowPrivileged?: boolean;
+  /** Only validating: secrets without values stand in as a placeholder, and a Key Vault reference is a warning. */
+  dryRun?: boolean;
+}
+
+export interface LoadedTask {
+  task: ResolvedTask;
+  /** Masks every secret value (and its base64 and quoted forms) in text. */
+  masker: SecretMasker;
+  warnings: string[];
+}
+
+/** Known properties ACR has that Slipway does not run, with what to do instead. */
+const UNSUPPORTED: Record<string, string> = {
+  src: 'external alias files (alias.src) are not supported; put the aliases under alias.values',
+  cache: 'the buildx registry cache (cache: enabled) is not supported; use --cache-from in the build line',
+  exitedWith: 'exitedWith is not supported',
+  exitedWithout: 'exitedWithout is not supported',
+  secret: 'a step-level secret is not supported; declare secrets at the task level',
+  cpus: 'cpus is not supported',
+};
+
+export function loadTaskFile(source: string, opts: LoadOptions): LoadedTask {
+  const issues = new IssueList(opts.file);
+  const given = opts.secrets ?? {};
+  const masker = secretMasker(given);
+  const mask = (t: string) => masker.mask(t);
+  if (source.length > TASK_FILE_LIMITS.bytes) {
+    issues.add({ line: 1, column: 1 }, `the task file is larger than ${TASK_FILE_LIMITS.bytes} bytes`);
+    issues.throwIfAny();
+  }
+  const positions = new LinePositions(source);
+  const reserved = RESERVED_CHARS.exec(source);
+  if (reserved) issues.add(positions.at(reserved.index), 'the file contains private-use characters U+E000–U+E01F');
+  issues.throwIfAny();
+
+  const values = { ...(opts.values ?? {}), ...given };
+  // A secret without a value stands in for now; checkSecrets then says what is missing, at its declaration.
+  const secret = (name: string) => (Object.hasOwn(given, name) ? given[name] : STAND_IN_SECRET);
+  const scan = scanTemplates(source, { run: opts.run, values, secret }, issues, positions);
+  issues.throwIfAny(mask);
+  const yaml = parseYaml(scan.text, issues);
+  issues.throwIfAny(mask);
+  const doc = yaml!;
+
+  let expanded: unknown;
+  let aliases;
+  try {
+    ({ value: expanded, aliases } = expandDocument(doc.value, scan.expansions, opts.run, opts.imageAliases ?? {}));
+  } catch (err) {
+    if (!(err instanceof ExpansionTooLargeError)) throw err;
+    issues.add({ line: 1, column: 1 }, err.message);
+    issues.throwIfAny();
+  }
+  const parsed = TaskFile.safeParse(expanded);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) reportSchemaIssue(issue, doc, expanded, issues);
+    issues.throwIfAny(mask);
+  }
+  const file = parsed.data!;
+  const warnings: string[] = [];
+  const locate = (path: PathKey[], o?: { key?: boolean }) => doc.locate(path, o);
+
+  const graph = buildGraph(file.steps);
+  for (const g of graph.issues) {
+    issues.add(locate(g.field === 'id' ? ['steps', g.index, 'id'] : ['steps', g.index, 'when', ...(g.whenIndex !== undefined ? [g.whenIndex] : [])]), g.message);
+  }
+  const steps = resolveSteps(file, graph.nodes, { registry: opts.run.Registry, aliases: aliases!, allowPrivileged: opts.allowPrivileged ?? false }, issues, warnings, locate);
+  checkSecrets(file, scan.secretRefs, given, opts.dryRun ?? false, issues, warnings, locate);
+  const volumes = decodeVolumes(file, issues, locate);
+  const networkNames = new Set<string>();
+  (file.networks ?? []).forEach((n, i) => {
+    if (networkNames.has(n.name)) issues.add(locate(['networks', i, 'name']), `duplicate network ${n.name}`);
+    networkNames.add(n.name);
+  });
+  const volumeNames = new Set<string>();
+  (file.volumes ?? []).forEach((v, i) => {
+    if (volumeNames.has(v.name)) issues.add(locate(['volumes', i, 'name']), `duplicate volume ${v.name}`);
+    volumeNames.add(v.name);
+  });
+  issues.throwIfAny(mask);
+  return {
+    task: {
+      version: file.version ?? 'v1.1.0',
+      stepTimeoutSeconds: file.stepTimeout ?? DEFAULT_STEP_TIMEOUT,
+      workingDirectory: file.workingDirectory ?? DEFAULT_WORKING_DIRECTORY,
+      steps,
+      networks: (file.networks ?? []).map((n) => ({ name: n.name, ipv6: n.ipv6 ?? false, skipCreation: n.skipCreation ?? false, isDefault: n.isDefault ?? false })),
+      volumes,
+    },
+    masker,
+    warnings,
+  };
+}
+
+function reportSchemaIssue(issue: z.core.$ZodIssue, doc: YamlSource, value: unknown, issues: IssueList): void {
+  const path = issue.path as PathKey[];
+  const where = path.length ? path.join('.') : 'the file';
+  if (issue.code === 'unrecognized_keys') {
+    for (const key of issue.keys) {
+      const at = doc.locate([...path, key], { key: true });
+      issues.add(at, (Object.hasOwn(UNSUPPORTED, key) ? UNSUPPORTED[key] : undefined) ?? `unknown property ${key}${path.length ? ` in ${where}` : ''}`);
+    }
+    return;
+  }
+  if (issue.code === 'invalid_type' && valueAt(value, path) === undefined) {
+    issues.add(doc.locate(path.slice(0, -1)), `${String(path.at(-1))} is required`);
+    return;
+  }
+  // A record's key failed its pattern: the pattern's own message says more than "Invalid key in record".
+  const message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+  issues.add(doc.locate(path, { key: issue.code === 'invalid_key' }), `${where}: ${message}`);
+}
+
+function valueAt(value: unknown, path: readonly PathKey[]): unknown {
+  let v = value;
+  for (const k of path) v = v !== null && typeof v === 'object' && Object.hasOwn(v, k) ? (v as Record<PathKey, unknown>)[k] : undefined;
+  return v;
+}

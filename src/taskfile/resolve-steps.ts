@@ -1,0 +1,137 @@
+// From a schema-valid task file to runnable steps: build lines and cmd lines split into their parts, images
+// checked, push targets qualified with the run's registry, env merged, defaults applied (ACR's), and the
+// rules no schema can say (one step type per step, volumes and networks that exist, privileges).
+import path from 'node:path';
+import { parseImageReference, formatReference } from '../registry/reference.js';
+import { resolveImageAlias, type AliasTable } from './aliases.js';
+import { BuildFlagsError, parseBuildLine } from './build-flags.js';
+import type { IssueList } from './errors.js';
+import type { StepNode } from './graph.js';
+import type { ResolvedStep, StepKind } from './model.js';
+import { DEFAULT_RETRY_DELAY, DEFAULT_STEP_TIMEOUT, DEFAULT_WORKING_DIRECTORY, type TaskFile } from './schema.js';
+import { splitWords, WordsError } from './words.js';
+import type { PathKey, Position } from './yaml-source.js';
+
+export interface StepPolicy {
+  registry: string;
+  aliases: AliasTable;
+  /** SLIPWAY_TASK_ALLOW_PRIVILEGED: privileged containers, the host network, networks not made by the run. */
+  allowPrivileged: boolean;
+}
+
+const CMD_ONLY = ['entryPoint', 'user', 'detach', 'keep', 'privileged', 'network', 'ports', 'expose', 'volumeMounts', 'workingDirectory', 'disableWorkingDirectoryOverride'] as const;
+// A build step's working directory is where its context path is read from.
+const BUILD_OK = new Set(['workingDirectory', 'disableWorkingDirectoryOverride']);
+
+export function resolveSteps(
+  task: TaskFile,
+  nodes: StepNode[],
+  policy: StepPolicy,
+  issues: IssueList,
+  warnings: string[],
+  locate: (path: PathKey[], opts?: { key?: boolean }) => Position,
+): ResolvedStep[] {
+  const volumes = new Set((task.volumes ?? []).map((v) => v.name));
+  const networks = new Set((task.networks ?? []).map((n) => n.name));
+  const workingDirectory = task.workingDirectory ?? DEFAULT_WORKING_DIRECTORY;
+  const steps: ResolvedStep[] = [];
+  task.steps.forEach((s, index) => {
+    const at = (...path: PathKey[]) => locate(['steps', index, ...path]);
+    const kinds = (['build', 'push', 'cmd'] as const).filter((k) => s[k] !== undefined);
+    if (kinds.length !== 1) {
+      issues.add(at(), kinds.length === 0 ? 'a step needs one of build, push or cmd' : `a step has one of build, push or cmd, not ${kinds.join(' and ')}`);
+      return;
+    }
+    const kind: StepKind = kinds[0]!;
+    for (const prop of CMD_ONLY) {
+      if (s[prop] === undefined || kind === 'cmd' || (kind === 'build' && BUILD_OK.has(prop))) continue;
+      if (prop === 'volumeMounts') {
+        issues.add(locate(['steps', index, prop], { key: true }), `volumeMounts apply to cmd steps, not to a ${kind} step`);
+        continue;
+      }
+      // ACR accepts these on any step (its builds run the docker CLI in a container); BuildKit has no use for them.
+      const p = locate(['steps', index, prop], { key: true });
+      warnings.push(`${p.line}:${p.column}: ${prop} has no effect on a ${kind} step`);
+    }
+    const node = nodes[index]!;
+    const step: ResolvedStep = {
+      id: node.id,
+      index,
+      line: at().line,
+      kind,
+      after: node.after,
+      level: node.level,
+      env: mergeEnv(task.env ?? [], s.env ?? []),
+      ...(s.entryPoint !== undefined ? { entryPoint: s.entryPoint } : {}),
+      ...(s.disableWorkingDirectoryOverride ? {} : { workingDirectory: path.posix.resolve(workingDirectory, s.workingDirectory ?? '.') }),
+      ...(s.user !== undefined ? { user: s.user } : {}),
+      detach: s.detach ?? false,
+      keep: s.keep ?? false,
+      privileged: s.privileged ?? false,
+      ...(s.network !== undefined ? { network: s.network } : {}),
+      ports: s.ports ?? [],
+      expose: s.expose ?? [],
+      volumeMounts: s.volumeMounts ?? [],
+      pull: s.pull ?? false,
+      timeoutSeconds: s.timeout ?? task.stepTimeout ?? DEFAULT_STEP_TIMEOUT,
+      startDelaySeconds: s.startDelay ?? 0,
+      retries: s.retries ?? 0,
+      // ACR waits 5 s between retries when retryDelay is not set (or 0).
+      retryDelaySeconds: s.retryDelay || DEFAULT_RETRY_DELAY,
+      repeat: s.repeat ?? 0,
+      ignoreErrors: s.ignoreErrors ?? false,
+    };
+    try {
+      if (kind === 'build') {
+        step.build = parseBuildLine(s.build!);
+        for (const tag of step.build.tags) checkImage(tag);
+      } else if (kind === 'push') {
+        step.push = s.push!.map((image, i) => {
+          try {
+            return formatReference(parseImageReference(image, { defaultRegistry: policy.registry }));
+          } catch (err) {
+            issues.add(at('push', i), (err as Error).message);
+            return image;
+          }
+        });
+      } else {
+        const [first, ...args] = splitWords(s.cmd!);
+        if (!first) throw new WordsError('cmd names no image');
+        step.cmd = { image: resolveImageAlias(first, policy.aliases), args };
+        checkImage(step.cmd.image);
+      }
+    } catch (err) {
+      if (!(err instanceof BuildFlagsError || err instanceof WordsError || (err instanceof Error && err.name === 'InvalidReferenceError'))) throw err;
+      issues.add(at(kind), `${kind}: ${err.message}`);
+    }
+    if (kind !== 'cmd') step.privileged = false;
+    if (kind !== 'cmd') delete step.network;
+    if (step.privileged && !policy.allowPrivileged) issues.add(at('privileged'), 'privileged containers are not allowed on this server (SLIPWAY_TASK_ALLOW_PRIVILEGED)');
+    if (step.network !== undefined && !networks.has(step.network)) {
+      if (step.network === 'host' && !policy.allowPrivileged) issues.add(at('network'), 'the host network is not allowed on this server (SLIPWAY_TASK_ALLOW_PRIVILEGED)');
+      else if (step.network !== 'host' && step.network !== 'none') issues.add(at('network'), `network ${step.network} is not declared under networks`);
+    }
+    const paths = new Set<string>();
+    step.volumeMounts.forEach((m, i) => {
+      if (!volumes.has(m.name)) issues.add(at('volumeMounts', i, 'name'), `volume ${m.name} is not declared under volumes`);
+      if (paths.has(m.mountPath)) issues.add(at('volumeMounts', i, 'mountPath'), `two volumes mounted at ${m.mountPath}`);
+      paths.add(m.mountPath);
+    });
+    steps.push(step);
+  });
+  (task.networks ?? []).forEach((n, i) => {
+    if (n.skipCreation && !policy.allowPrivileged) issues.add(locate(['networks', i, 'skipCreation']), 'joining a network the run did not create is not allowed on this server (SLIPWAY_TASK_ALLOW_PRIVILEGED)');
+  });
+  return steps;
+}
+
+function checkImage(image: string): void {
+  parseImageReference(image);
+}
+
+/** The step's variables win over the task's, as in ACR. */
+export function mergeEnv(task: readonly string[], step: readonly string[]): string[] {
+  const key = (e: string) => e.slice(0, e.indexOf('='));
+  const own = new Set(step.map(key));
+  return [...step, ...task.filter((e) => !own.has(key(e)))];
+}

@@ -1,0 +1,90 @@
+// A task file's YAML: parsed with the yaml package keeping every node's position, refused when it is not
+// a plain document (several documents, unknown tags, duplicate keys, too deep, too many aliases), and able to
+// say where any path (`steps.2.when.0`) or key is, for the errors found later.
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { IssueList } from './errors.js';
+import { TASK_FILE_LIMITS } from './limits.js';
+
+export type PathKey = string | number;
+export interface Position {
+  line: number;
+  column: number;
+}
+
+export interface YamlSource {
+  value: unknown;
+  /** Where the node at `path` starts; `key: true` points at its key rather than its value. */
+  locate(path: readonly PathKey[], opts?: { key?: boolean }): Position;
+}
+
+export function parseYaml(text: string, issues: IssueList): YamlSource | undefined {
+  const lines = new LineCounter();
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true, stringKeys: true });
+  } catch (err) {
+    // The parser recurses per nesting level: a file of ten thousand `[` overflows the stack.
+    if (err instanceof RangeError) {
+      issues.add({ line: 1, column: 1 }, 'the YAML is nested too deeply');
+      return undefined;
+    }
+    throw err;
+  }
+  const at = (offset: number): Position => {
+    const p = lines.linePos(offset);
+    return { line: p.line, column: p.col };
+  };
+  for (const e of [...doc.errors, ...doc.warnings]) issues.add(at(e.pos[0]), yamlMessage(e.message));
+  if (issues.size) return undefined;
+  const deep = tooDeep(doc.contents as Node | null, 0);
+  if (deep) {
+    issues.add(at(deep.range?.[0] ?? 0), `the YAML is nested more than ${TASK_FILE_LIMITS.depth} levels deep`);
+    return undefined;
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: TASK_FILE_LIMITS.aliases });
+  } catch (err) {
+    // Excessive alias count (a billion laughs) and aliases to nothing.
+    issues.add({ line: 1, column: 1 }, `the YAML cannot be read: ${(err as Error).message.split('\n')[0]}`);
+    return undefined;
+  }
+  return {
+    value,
+    locate(path, opts = {}) {
+      let node: unknown = doc.contents;
+      let keyNode: unknown;
+      for (const k of path) {
+        if (isMap(node)) {
+          const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(k));
+          if (!pair) break;
+          keyNode = pair.key;
+          node = pair.value;
+        } else if (isSeq(node) && typeof k === 'number' && node.items[k]) {
+          keyNode = undefined;
+          node = node.items[k];
+        } else break;
+      }
+      const target = (opts.key && keyNode ? keyNode : node) as Node | null;
+      return at(target?.range?.[0] ?? 0);
+    },
+  };
+}
+
+function tooDeep(node: Node | null, depth: number): Node | undefined {
+  if (!node) return undefined;
+  if (depth > TASK_FILE_LIMITS.depth) return node;
+  if (isMap(node) || isSeq(node)) {
+    for (const item of node.items as unknown[]) {
+      const child = isPair(item) ? (item.value as Node | null) : (item as Node);
+      const found = tooDeep(child, depth + 1);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/** The yaml package's messages name its own codes; keep the sentence, drop the source excerpt it may append. */
+function yamlMessage(message: string): string {
+  return `YAML: ${message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`;
+}

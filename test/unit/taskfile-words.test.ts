@@ -1,0 +1,49 @@
+// Build and cmd lines split as a shell would split them, and build lines read as docker build reads them.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseBuildLine } from '../../src/taskfile/build-flags.js';
+import { splitWords } from '../../src/taskfile/words.js';
+
+describe('words', () => {
+  const cases: [string, string[]][] = [
+    ['bash echo hi', ['bash', 'echo', 'hi']],
+    ["bash -c 'echo \"secret is $MY_SECRET\"'", ['bash', '-c', 'echo "secret is $MY_SECRET"']],
+    ['a "b c" d', ['a', 'b c', 'd']],
+    ['a "x\\"y\\\\z\\n"', ['a', 'x"y\\z\\n']],
+    ["a 'it''s'", ['a', 'its']],
+    ['a\\ b', ['a b']],
+    ['  spaced\n\tout  ', ['spaced', 'out']],
+    ['a "" b', ['a', '', 'b']],
+    ['', []],
+  ];
+  for (const [line, want] of cases) it(JSON.stringify(line), () => assert.deepEqual(splitWords(line), want));
+  it('an unclosed quote', () => assert.throws(() => splitWords('a "b'), /unclosed " quote/));
+});
+
+describe('build lines', () => {
+  it('every supported flag', () => {
+    assert.deepEqual(parseBuildLine('-t a:1 --tag=b:2 -f dir/Dockerfile --build-arg X=1 --build-arg=Y=a=b --target t --platform linux/arm64 --cache-from c:1 --no-cache --pull sub'), {
+      tags: ['a:1', 'b:2'],
+      dockerfile: 'dir/Dockerfile',
+      buildArgs: { X: '1', Y: 'a=b' },
+      target: 't',
+      platform: 'linux/arm64',
+      cacheFrom: ['c:1'],
+      noCache: true,
+      pull: true,
+      context: 'sub',
+    });
+  });
+  it('--no-cache=false', () => assert.equal(parseBuildLine('--no-cache=false .').noCache, false));
+  const bad: [string, RegExp][] = [
+    ['-t app', /context is missing/],
+    ['. other', /one build context expected, found 2/],
+    ['-t', /-t needs a value/],
+    ['--squash .', /--squash is not supported/],
+    ['--build-arg X .', /expected KEY=VALUE/],
+    ['--no-cache=maybe .', /expected true or false/],
+    ['-', /stdin/],
+    ['git@github.com:x/y.git', /remote build context/],
+  ];
+  for (const [line, message] of bad) it(`refuses ${line}`, () => assert.throws(() => parseBuildLine(line), message));
+});
