@@ -5,6 +5,7 @@ import type { SlipwayApi } from './api-client.js';
 import { createTask, deleteTask, listTaskRuns, listTasks, runTask, showTask, updateTask } from './commands/task.js';
 import type { ExitCode } from './exit.js';
 import { parseStatus, parseTop } from './flags.js';
+import type { ValidateFlags } from './commands/task-validate.js';
 import type { CliIo } from './io.js';
 import type { WatchFlags } from './run-watch.js';
 import { parseTaskName, type TaskFlags } from './task-flags.js';
@@ -19,6 +20,20 @@ export interface ProgramContext {
 
 export function addTaskCommands(program: Command, { io, setExit, serverOf }: ProgramContext): void {
   const task = program.command('task').description('manage tasks: stored builds of a git repository, run on commits, pull requests, base-image updates and schedules');
+
+  task
+    .command('validate')
+    .description('check a task file (ACR task YAML) and print its step graph; nothing runs and nothing is sent')
+    .argument('<file>', 'task file, e.g. acb.yaml')
+    .option('--set <key=value>', 'a value for {{.Values.KEY}} (repeatable; a.b=v sets a nested value)', collect)
+    .option('--set-secret <key=value>', 'a secret for {{.Secrets.KEY}}, masked in the output (repeatable)', collect)
+    .option('--values <file>', 'a YAML file of values (repeatable; --set wins)', collect)
+    .option('--registry <host>', "the registry {{.Run.Registry}} stands for (default: $SLIPWAY_REGISTRY, else the server's default)")
+    .action(async (file: string, flags: ValidateFlags) => {
+      // Loaded only for this command: it pulls in the yaml package and the task file schema.
+      const { validateTaskFile } = await import('./commands/task-validate.js');
+      setExit(await validateTaskFile(file, flags, io));
+    });
 
   const create = task.command('create').description('define a task').argument('<name>', 'task name: letters, digits, - and _');
   create.requiredOption('-c, --context <git-url>', 'repository to build: URL[#ref[:subdir]], e.g. https://github.com/org/app.git#main');

@@ -3,9 +3,10 @@ import fs from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { jsonSchema, PUBLISHED_SCHEMAS } from '../../src/schemas.js';
+import { TASK_FILE_SCHEMAS } from '../../src/taskfile/json-schema.js';
 
 describe('published schemas and compose file', () => {
-  for (const [name, schema] of Object.entries(PUBLISHED_SCHEMAS)) {
+  for (const [name, schema] of Object.entries({ ...PUBLISHED_SCHEMAS, ...TASK_FILE_SCHEMAS })) {
     it(`task-schemas/${name} matches the schema the API validates with (run npm run schemas after a change)`, async () => {
       const committed = await fs.readFile(new URL(`../../task-schemas/${name}`, import.meta.url), 'utf8');
       assert.equal(committed, jsonSchema(name, schema));

@@ -1,0 +1,86 @@
+// The real `slipway task validate` process: the step graph on stdout and exit 0 for a good file; every error
+// as FILE:LINE:COL on stderr and exit 2 for a bad one; secrets never printed; no server needed.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { entryArgs } from '../support/entry.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+function slipway(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  // Port 1: a command that wrongly went to the network would fail differently.
+  const env = { ...process.env, SLIPWAY_SERVER: 'http://127.0.0.1:1', SLIPWAY_REGISTRY: '127.0.0.1:5000' };
+  return new Promise((resolve) => {
+    execFile(process.execPath, [...entryArgs('src/cli/main.ts'), ...args], { cwd: ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('slipway task validate', { concurrency: 4 }, () => {
+  let dir: string;
+  before(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-validate-'));
+  });
+  after(() => fs.rm(dir, { recursive: true, force: true }));
+  const write = async (name: string, text: string) => {
+    const file = path.join(dir, name);
+    await fs.writeFile(file, text);
+    return file;
+  };
+
+  it('prints the step graph of a real ACR file: which steps run together and which wait', async () => {
+    const r = await slipway(['task', 'validate', 'test/fixtures/taskfiles/when-parallel-dependent.yaml']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /5 steps/);
+    assert.match(r.stdout, /^level 1 \(2 steps run together\):\n {2}build-hello-world +build -t 127\.0\.0\.1:5000\/hello-world:dryrun \. +\[line 5; starts at once\]\n {2}build-hello-world-test /m);
+    assert.match(r.stdout, /^ {2}func-tests +cmd hello-world-func-test +\[line 15; waits for hello-world\]$/m);
+  });
+
+  it('prints every error as FILE:LINE:COL and exits 2', async () => {
+    const file = await write('bad.yaml', 'steps:\n  - id: a\n    cmd: x\n    when: [b]\n  - cmd: y\n    retries: many\n');
+    const r = await slipway(['task', 'validate', file]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, new RegExp(`^${file}:6:14: steps\\.1\\.retries: .*\\n`, 'm'));
+    assert.match(r.stderr, /slipway: .*bad\.yaml: 1 error$/m);
+    const graph = await slipway(['task', 'validate', await write('graph.yaml', 'steps:\n  - id: a\n    cmd: x\n    when: [b]\n')]);
+    assert.match(graph.stderr, /graph\.yaml:4:12: when names unknown step id b/);
+  });
+
+  it('takes values from --values files and --set, --set winning', async () => {
+    const values = await write('values.yaml', 'repo: from-file\ntag: v1\n');
+    const file = await write('values-task.yaml', 'steps:\n  - push: ["{{.Values.repo}}:{{.Values.tag}}"]\n');
+    const r = await slipway(['task', 'validate', file, '--values', values, '--set', 'tag=v2']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /push 127\.0\.0\.1:5000\/from-file:v2/);
+    const missing = await slipway(['task', 'validate', file]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /values-task\.yaml:2:13: no value \.Values\.repo: give it with --set repo=VALUE/);
+  });
+
+  it('masks a secret given with --set-secret and warns about a Key Vault secret without one', async () => {
+    const file = await write('secret.yaml', 'secrets:\n  - id: pw\n  - id: kv\n    keyvault: https://v.vault.azure.net/secrets/x\nsteps:\n  - cmd: busybox echo {{.Secrets.pw}}\n');
+    const r = await slipway(['task', 'validate', file, '--set-secret', 'pw=hunter2hunter2']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /cmd busybox echo \*\*\*/);
+    assert.ok(!r.stdout.includes('hunter2') && !r.stderr.includes('hunter2'));
+    assert.match(r.stderr, /secret\.yaml:3:5: warning: secret kv refers to Azure Key Vault, which Slipway does not read; a run needs --set-secret kv=VALUE/);
+  });
+
+  it('usage errors: a missing file, a bad --set, a --set-secret without = (not echoed)', async () => {
+    const missing = await slipway(['task', 'validate', path.join(dir, 'nope.yaml')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /task file ".*nope\.yaml" not found/);
+    const file = await write('ok.yaml', 'steps: [{cmd: a}]\n');
+    const badSet = await slipway(['task', 'validate', file, '--set', 'novalue']);
+    assert.match(badSet.stderr, /--set "novalue": expected KEY=VALUE/);
+    const badSecret = await slipway(['task', 'validate', file, '--set-secret', 'hunter2hunter2']);
+    assert.equal(badSecret.code, 2);
+    assert.ok(!badSecret.stderr.includes('hunter2'), badSecret.stderr);
+  });
+});
