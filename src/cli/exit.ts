@@ -1,6 +1,5 @@
 // Exit codes and the one-line messages that go with them, in one place. Scripts rely on these codes:
 // 0 success, 1 the run did not succeed, 2 bad input (flags or an API 4xx), 3 the API is unreachable or broken, 130 Ctrl-C.
-import { ConfigError } from '../config.js';
 import type { Run } from './api-schemas.js';
 import { ApiError, ApiUnreachableError, InterruptedError, ProtocolError, UsageError } from './errors.js';
 
@@ -43,7 +42,8 @@ export class RunNotSucceededError extends Error {
 /** Decides the exit code and message for anything a command throws. */
 export function exitFor(err: unknown): Exit {
   if (err instanceof RunNotSucceededError) return { code: ExitCode.runNotSucceeded, message: err.message };
-  if (err instanceof UsageError || err instanceof ConfigError) return { code: ExitCode.usage, message: err.message };
+  // ConfigError by name: importing config.ts (and zod with it) would cost every command's startup ~100 ms.
+  if (err instanceof UsageError || (err instanceof Error && err.name === 'ConfigError')) return { code: ExitCode.usage, message: err.message };
   if (err instanceof ApiUnreachableError) return { code: ExitCode.apiUnavailable, message: messages.unreachable(err.server, err.reason) };
   if (err instanceof ApiError) {
     return { code: err.status >= 500 ? ExitCode.apiUnavailable : ExitCode.usage, message: oneLine(err.message) };

@@ -1,22 +1,52 @@
 // The `slipway` command line: commands, options and help, wired to the command functions. runCli() parses
 // argv, runs one command and turns whatever it throws into an exit code and a one-line message (exit.ts).
+// Startup is part of every command's latency: this module loads only commander and the exit codes; each
+// action imports its command (and with it zod, the HTTP client, the packer) when it runs, and the task
+// commands are added only when the command line may need them (see needsTaskCommands).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { build, type BuildFlags } from './commands/build.js';
-import { cancelRun, listRuns, printLog, showRun } from './commands/runs.js';
-import { apiFor } from './connect.js';
+import type { SlipwayApi } from './api-client.js';
+import type { BuildFlags } from './commands/build.js';
 import { ExitCode, exitFor } from './exit.js';
-import { parseRunId, parseStatus, parseTop } from './flags.js';
 import { processIo, type CliIo } from './io.js';
-import { addTaskCommands } from './program-task.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
+/** The top-level commands defined in this file; any other word may be `task`, `help` or a typo to suggest for. */
+const OWN_COMMANDS = new Set(['build', 'runs']);
+/** Top-level options that take a value, so that value is not mistaken for the command. */
+const VALUE_OPTIONS = new Set(['--server']);
+
+/**
+ * Whether the task command group must be defined for these arguments (after `node main.js`): yes for `task`,
+ * for help and for anything commander may have to list or suggest from; no for `build`, `runs` and a
+ * leading `--version`, which then skip loading it (its flags pull in zod and the task model).
+ */
+export function needsTaskCommands(args: readonly string[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') return true;
+    if (VALUE_OPTIONS.has(arg)) {
+      i++;
+      continue;
+    }
+    if (arg === '-V' || arg === '--version') return false;
+    if (arg.startsWith('-')) continue;
+    return !OWN_COMMANDS.has(arg);
+  }
+  return true;
+}
+
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
   let exitCode: number = ExitCode.ok;
-  const program = createProgram(io, (code) => (exitCode = code));
+  const setExit = (code: number) => (exitCode = code);
+  const { program, serverOf } = createProgram(io, setExit);
+  if (needsTaskCommands(argv.slice(2))) {
+    const { addTaskCommands } = await import('./program-task.js');
+    addTaskCommands(program, { io, setExit, serverOf });
+  }
   try {
     await program.parseAsync(argv);
     return exitCode;
@@ -29,7 +59,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   }
 }
 
-function createProgram(io: CliIo, setExit: (code: number) => void): Command {
+function createProgram(io: CliIo, setExit: (code: number) => void): { program: Command; serverOf: (cmd: Command) => SlipwayApi } {
   const program = new Command('slipway')
     .description('Build container images on a Slipway server, the self-hosted analogue of az acr build.')
     .version(packageVersion(), '-V, --version', 'print the CLI version')
@@ -41,7 +71,14 @@ function createProgram(io: CliIo, setExit: (code: number) => void): Command {
       writeErr: (text) => io.stderr.write(text),
       outputError: (text, write) => write(`slipway: ${redactUnknownOption(text.replace(/^error: /, ''))}`),
     });
-  const serverOf = (cmd: Command) => apiFor(cmd.optsWithGlobals<{ server?: string }>().server);
+  // Loaded before any action runs, so that serverOf (which the task commands call synchronously) can use it.
+  let connect: typeof import('./connect.js') | undefined;
+  program.hook('preAction', async () => {
+    connect ??= await import('./connect.js');
+  });
+  const serverOf = (cmd: Command) => connect!.apiFor(cmd.optsWithGlobals<{ server?: string }>().server);
+  const flags = () => import('./flags.js');
+  const runsCommands = () => import('./commands/runs.js');
 
   program
     .command('build')
@@ -57,7 +94,10 @@ function createProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--no-logs', 'do not print the build log; just wait for the outcome')
     .option('--no-wait', 'print the run id and exit without waiting')
     .option('--timeout <seconds>', 'give up on the build after this long')
-    .action(async (context: string, flags: BuildFlags, cmd: Command) => setExit(await build(serverOf(cmd), context, flags, io)));
+    .action(async (context: string, opts: BuildFlags, cmd: Command) => {
+      const { build } = await import('./commands/build.js');
+      setExit(await build(serverOf(cmd), context, opts, io));
+    });
 
   const runs = program.command('runs').description('list, inspect, follow and cancel runs');
   runs
@@ -67,6 +107,7 @@ function createProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--top <n>', 'at most this many runs (default: 20)')
     .option('--json', 'print JSON')
     .action(async (opts: { status?: string; top?: string; json?: boolean }, cmd: Command) => {
+      const [{ parseStatus, parseTop }, { listRuns }] = await Promise.all([flags(), runsCommands()]);
       const query = {
         status: opts.status === undefined ? undefined : parseStatus(opts.status),
         top: opts.top === undefined ? undefined : parseTop(opts.top),
@@ -79,21 +120,28 @@ function createProgram(io: CliIo, setExit: (code: number) => void): Command {
     .description('show one run')
     .argument('<id>', 'run id')
     .option('--json', 'print JSON')
-    .action(async (id: string, opts: { json?: boolean }, cmd: Command) => setExit(await showRun(serverOf(cmd), parseRunId(id), opts, io)));
+    .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
+      const [{ parseRunId }, { showRun }] = await Promise.all([flags(), runsCommands()]);
+      setExit(await showRun(serverOf(cmd), parseRunId(id), opts, io));
+    });
   runs
     .command('logs')
     .description("print a run's log")
     .argument('<id>', 'run id')
     .option('--follow', 'keep printing until the run ends')
-    .action(async (id: string, opts: { follow?: boolean }, cmd: Command) => setExit(await printLog(serverOf(cmd), parseRunId(id), opts, io)));
+    .action(async (id: string, opts: { follow?: boolean }, cmd: Command) => {
+      const [{ parseRunId }, { printLog }] = await Promise.all([flags(), runsCommands()]);
+      setExit(await printLog(serverOf(cmd), parseRunId(id), opts, io));
+    });
   runs
     .command('cancel')
     .description('cancel a queued or running run')
     .argument('<id>', 'run id')
-    .action(async (id: string, _opts: unknown, cmd: Command) => setExit(await cancelRun(serverOf(cmd), parseRunId(id), io)));
-
-  addTaskCommands(program, { io, setExit, serverOf });
-  return program;
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const [{ parseRunId }, { cancelRun }] = await Promise.all([flags(), runsCommands()]);
+      setExit(await cancelRun(serverOf(cmd), parseRunId(id), io));
+    });
+  return { program, serverOf };
 }
 
 /** A mistyped `--git-tokn=ghp_…` would be echoed whole by commander; its value is left out. */

@@ -129,6 +129,20 @@ describe('help and version exit 0', { concurrency: CONCURRENCY }, () => {
     assert.equal(r.stdout.trim(), pkg.version);
   });
 
+  it('--help lists every command, the task group included (it is loaded only when needed)', async () => {
+    for (const args of [['--help'], ['help'], ['--server', NOWHERE, '--help']]) {
+      const r = await slipway(args);
+      assert.equal(r.code, 0, r.stderr);
+      for (const command of ['build', 'runs', 'task']) assert.match(r.stdout, new RegExp(`^  ${command} `, 'm'), `${command} missing from ${args.join(' ')}`);
+    }
+  });
+
+  it('task commands are found after a global option that takes a value', async () => {
+    const r = await slipway(['--server', NOWHERE, 'task', 'list']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /cannot reach the Slipway API at http:\/\/127\.0\.0\.1:1/);
+  });
+
   it('build --help lists the flags', async () => {
     const r = await slipway(['build', '--help']);
     assert.equal(r.code, 0);
