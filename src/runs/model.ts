@@ -42,6 +42,19 @@ export const OutputImage = z.object({
 export type OutputImage = z.infer<typeof OutputImage>;
 
 export const TRIGGER_TYPES = ['manual', 'commit', 'pull_request', 'timer', 'base-image'] as const;
+
+/** One link in the chain of causes of a base-image rebuild: an image that changed, and by whose run if it was built here. */
+export const RebuildCause = z.object({
+  image: z.string(),
+  platform: z.string().optional(),
+  oldDigest: z.string().optional(),
+  newDigest: z.string(),
+  /** The task and run that pushed the new image, when a Slipway rebuild did. */
+  task: z.string().optional(),
+  runId: z.string().optional(),
+});
+export type RebuildCause = z.infer<typeof RebuildCause>;
+
 export const Trigger = z.object({
   type: z.enum(TRIGGER_TYPES),
   /** Webhook delivery, git ref and commit, pull request number, cron schedule: whichever apply. */
@@ -50,6 +63,13 @@ export const Trigger = z.object({
   commit: z.string().optional(),
   pullRequest: z.number().int().optional(),
   schedule: z.string().optional(),
+  /** Base-image rebuilds: the base that changed (the last link of `causes`), and every link from the first push. */
+  image: z.string().optional(),
+  oldDigest: z.string().optional(),
+  newDigest: z.string().optional(),
+  causes: z.array(RebuildCause).optional(),
+  /** The rebuild wave this run belongs to. */
+  rebuild: z.string().optional(),
 });
 export type Trigger = z.infer<typeof Trigger>;
 
@@ -65,6 +85,23 @@ export const PlatformResult = z.object({
   finishedAt: z.string().optional(),
 });
 export type PlatformResult = z.infer<typeof PlatformResult>;
+
+/** A base image a build pulled, resolved just before the build: the manifest of the platform it used. */
+export const BaseImageUse = z.object({
+  /** Normalised `registry/repository:tag`. */
+  image: z.string(),
+  kind: z.enum(['runtime', 'buildtime']),
+  /** The platform the run built. */
+  platform: z.string(),
+  /** The platform of the base it pulled (differs under FROM --platform=$BUILDPLATFORM). */
+  basePlatform: z.string(),
+  /** The platform manifest's digest; absent when it could not be resolved. */
+  digest: z.string().optional(),
+  /** The index the platform manifest was picked from, when the tag names an index. */
+  indexDigest: z.string().optional(),
+  error: z.string().optional(),
+});
+export type BaseImageUse = z.infer<typeof BaseImageUse>;
 
 export const Run = z.object({
   id: z.string(),
@@ -84,6 +121,8 @@ export const Run = z.object({
   /** Per platform, for runs that build more than one; their image index digest. */
   platformResults: z.array(PlatformResult).optional(),
   indexDigest: z.string().optional(),
+  /** The base images each platform was built on, for the dependency graph. */
+  baseImages: z.array(BaseImageUse).optional(),
   error: z.string().optional(),
   cancelRequested: z.boolean().optional(),
   /** Why a queued run is not starting, e.g. `no worker serves windows/amd64`. */

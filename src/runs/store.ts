@@ -3,7 +3,8 @@
 // between the per-status indexes. The status in Redis is the single source of truth for every process.
 import type { Redis } from 'ioredis';
 import { formatRunId } from './ids.js';
-import { PlatformResult, Run, RUN_STATUSES, type RunStatus } from './model.js';
+import { BaseImageUse, PlatformResult, Run, RUN_STATUSES, type RunStatus } from './model.js';
+import { z } from 'zod';
 
 // KEYS: run hash, all-runs index, status index prefix. ARGV: allowed-from statuses (JSON array), then field/value pairs.
 const TRANSITION = `
@@ -28,7 +29,7 @@ return {1, next}
 `;
 
 /** Fields a transition may change; `null` clears a field. */
-export type RunPatch = { [K in keyof Omit<Run, 'id' | 'createdAt' | 'request' | 'trigger' | 'platform' | 'platforms' | 'platformResults'>]?: Run[K] | null };
+export type RunPatch = { [K in keyof Omit<Run, 'id' | 'createdAt' | 'request' | 'trigger' | 'platform' | 'platforms' | 'platformResults' | 'baseImages'>]?: Run[K] | null };
 
 export interface TransitionResult {
   ok: boolean;
@@ -76,12 +77,21 @@ export class RunStore {
     await this.redis.hset(this.platformsKey(id), result.platform, JSON.stringify(PlatformResult.parse(result)));
   }
 
-  async get(id: string): Promise<Run | undefined> {
-    const [[, hash], [, platforms]] = (await this.redis.multi().hgetall(this.key(id)).hgetall(this.platformsKey(id)).exec()) as [[unknown, Record<string, string>], [unknown, Record<string, string>]];
-    return this.decode(hash, platforms);
+  private basesKey(id: string): string {
+    return `${this.prefix}:run:${id}:bases`;
   }
 
-  private decode(hash: Record<string, string>, platforms: Record<string, string>): Run | undefined {
+  /** The base images one platform's build pulled; each platform writes its own field. */
+  async setBaseImages(id: string, platform: string, bases: BaseImageUse[]): Promise<void> {
+    await this.redis.hset(this.basesKey(id), platform, JSON.stringify(z.array(BaseImageUse).parse(bases)));
+  }
+
+  async get(id: string): Promise<Run | undefined> {
+    const replies = (await this.redis.multi().hgetall(this.key(id)).hgetall(this.platformsKey(id)).hgetall(this.basesKey(id)).exec()) as [unknown, Record<string, string>][];
+    return this.decode(replies[0]![1], replies[1]![1], replies[2]![1]);
+  }
+
+  private decode(hash: Record<string, string>, platforms: Record<string, string>, bases: Record<string, string> = {}): Run | undefined {
     if (!hash.id) return undefined;
     const obj: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(hash)) {
@@ -93,6 +103,8 @@ export class RunStore {
       const results = new Map(Object.entries(platforms).map(([p, v]) => [p, PlatformResult.parse(JSON.parse(v))]));
       run.platformResults = run.platforms.map((p) => results.get(p) ?? { platform: p, status: 'queued' as const });
     }
+    const used = run.platforms.flatMap((p) => (bases[p] ? z.array(BaseImageUse).parse(JSON.parse(bases[p])) : []));
+    if (used.length) run.baseImages = used;
     return run;
   }
 
@@ -103,11 +115,11 @@ export class RunStore {
     const both = opts.task !== undefined && opts.status !== undefined;
     const ids = await this.redis.zrevrange(key, 0, (both ? 1000 : opts.top) - 1);
     const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(this.key(id)).hgetall(this.platformsKey(id));
+    for (const id of ids) pipeline.hgetall(this.key(id)).hgetall(this.platformsKey(id)).hgetall(this.basesKey(id));
     const rows = ((await pipeline.exec()) ?? []).map(([, v]) => v as Record<string, string>);
     const runs: Run[] = [];
-    for (let i = 0; i < rows.length; i += 2) {
-      const run = this.decode(rows[i]!, rows[i + 1]!);
+    for (let i = 0; i < rows.length; i += 3) {
+      const run = this.decode(rows[i]!, rows[i + 1]!, rows[i + 2]!);
       if (run && (!both || run.status === opts.status)) runs.push(run);
     }
     return runs.slice(0, opts.top);

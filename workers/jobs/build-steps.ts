@@ -10,6 +10,7 @@ import { EngineError } from '../engine/docker-engine.js';
 import type { RunLogWriter } from '../log-writer.js';
 import { unpackContext } from '../source/context.js';
 import type { ChildContext } from '../child-context.js';
+import { recordBaseImages } from './base-images.js';
 
 export interface Workspace {
   /** The run's own directory, removed afterwards. */
@@ -59,8 +60,9 @@ async function requireDockerfile(contextDir: string, dockerfile: string): Promis
 }
 
 /** Builds the workspace's context with BuildKit; resolves with the image id. */
-export async function buildImage(ctx: ChildContext, spec: BuildJob, ws: Workspace, tags: string[], progress: BuildProgress, signal: AbortSignal): Promise<string> {
+export async function buildImage(ctx: ChildContext, spec: BuildJob, ws: Workspace, tags: string[], progress: BuildProgress, out: RunLogWriter, signal: AbortSignal): Promise<string> {
   signal.throwIfAborted();
+  await recordBaseImages(ctx, spec, ws, out);
   return ctx.engine.build({
     contextDir: ws.contextDir,
     // An upload was filtered by the CLI; a checkout still holds what its .dockerignore excludes.

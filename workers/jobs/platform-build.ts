@@ -35,7 +35,7 @@ export async function runPlatformBuild(ctx: ChildContext, spec: BuildJob, worker
         const assembled = await assembleWindows(ctx, spec, ws.contextDir, out, abort.signal);
         return spec.noPush ? undefined : { digest: assembled.manifestDigest, osVersion: assembled.platform['os.version'] };
       }
-      const imageId = await buildImage(ctx, spec, ws, [], progress, abort.signal);
+      const imageId = await buildImage(ctx, spec, ws, [], progress, out, abort.signal);
       progress.finish();
       try {
         if (spec.noPush) return undefined;

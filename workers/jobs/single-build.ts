@@ -37,7 +37,7 @@ export async function runSingleBuild(ctx: ChildContext, spec: BuildJob, worker: 
         }
         return pushed;
       }
-      await buildImage(ctx, spec, ws, spec.images, progress, abort.signal);
+      await buildImage(ctx, spec, ws, spec.images, progress, out, abort.signal);
       progress.finish();
       const pushed: OutputImage[] = [];
       for (const image of spec.noPush ? [] : spec.images) {
