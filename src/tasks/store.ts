@@ -64,6 +64,17 @@ export class TaskStore {
     return tasks.filter((t): t is Task => t !== undefined);
   }
 
+  /** Each existing task's base-image trigger, for planning rebuilds over many tasks in one round trip per thousand. */
+  async baseImageTriggers(names: string[]): Promise<Map<string, Task['baseImageTrigger']>> {
+    const out = new Map<string, Task['baseImageTrigger']>();
+    for (let i = 0; i < names.length; i += 1000) {
+      const chunk = names.slice(i, i + 1000);
+      const raws = chunk.length ? await this.redis.mget(chunk.map((n) => this.key(n))) : [];
+      raws.forEach((raw, n) => raw && out.set(chunk[n]!, Task.shape.baseImageTrigger.parse((JSON.parse(raw) as { baseImageTrigger?: unknown }).baseImageTrigger)));
+    }
+    return out;
+  }
+
   async token(name: string): Promise<string | undefined> {
     return (await this.redis.get(this.tokenKey(name))) ?? undefined;
   }
