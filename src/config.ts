@@ -41,6 +41,14 @@ const schema = z.object({
   SLIPWAY_WORKER_CONCURRENCY: int(1, 64).default(1),
   /** Token the registry's notifications carry (Authorization: Bearer …). */
   SLIPWAY_REGISTRY_NOTIFY_TOKEN: z.string().default('slipway-local-notify'),
+  /** Base-image polling: seconds between checks of a registry's base images (with ±10% jitter), and per-registry overrides `host=seconds,…`. */
+  SLIPWAY_POLL_INTERVAL_SECONDS: int(1, 7 * 86_400).default(300),
+  SLIPWAY_POLL_INTERVALS: z.string().default(''),
+  /** Registries whose notifications reach the API, comma-separated: they are not polled. */
+  SLIPWAY_NOTIFYING_REGISTRIES: z.string().default(''),
+  /** Base-image rebuild runs queued or running at once, and their queue priority (commit and manual runs have none, so go first). */
+  SLIPWAY_REBUILD_CONCURRENCY: int(1, 1000).default(2),
+  SLIPWAY_REBUILD_PRIORITY: int(1, 2_097_152).default(1000),
   SLIPWAY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Git URL policy for task contexts: plain http/git://, loopback and private hosts, file:// (tests allow them). */
   SLIPWAY_GIT_ALLOW_INSECURE: bool.default(false),
@@ -84,6 +92,7 @@ export interface Config {
   };
   worker: { concurrency: number };
   registryNotifyToken: string;
+  rebuilds: { concurrency: number; priority: number; pollIntervalMs: number; pollIntervals: Record<string, number>; notifyingRegistries: string[] };
   logLevel: string;
   git: { allowInsecure: boolean; allowPrivateHosts: boolean; allowFile: boolean };
   githubWebhookSecrets: string[];
@@ -93,6 +102,17 @@ export interface Config {
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** `host=seconds,…` → host → milliseconds. */
+function pollIntervals(value: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of list(value)) {
+    const m = /^([^=\s]+)=(\d{1,7})$/.exec(item);
+    if (!m || Number(m[2]) < 1) throw new ConfigError(`invalid configuration: SLIPWAY_POLL_INTERVALS: ${JSON.stringify(item.slice(0, 100))} is not host=seconds (seconds ≥ 1)`);
+    out[m[1]!] = Number(m[2]) * 1000;
+  }
+  return out;
 }
 
 /** Reads and validates the environment; `overrides` lets tests and tools set values without touching it. */
@@ -130,6 +150,13 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
     },
     worker: { concurrency: e.SLIPWAY_WORKER_CONCURRENCY },
     registryNotifyToken: e.SLIPWAY_REGISTRY_NOTIFY_TOKEN,
+    rebuilds: {
+      concurrency: e.SLIPWAY_REBUILD_CONCURRENCY,
+      priority: e.SLIPWAY_REBUILD_PRIORITY,
+      pollIntervalMs: e.SLIPWAY_POLL_INTERVAL_SECONDS * 1000,
+      pollIntervals: pollIntervals(e.SLIPWAY_POLL_INTERVALS),
+      notifyingRegistries: list(e.SLIPWAY_NOTIFYING_REGISTRIES),
+    },
     logLevel: e.SLIPWAY_LOG_LEVEL,
     git: { allowInsecure: e.SLIPWAY_GIT_ALLOW_INSECURE, allowPrivateHosts: e.SLIPWAY_GIT_ALLOW_PRIVATE_HOSTS, allowFile: e.SLIPWAY_GIT_ALLOW_FILE },
     githubWebhookSecrets: list(e.SLIPWAY_GITHUB_WEBHOOK_SECRETS),

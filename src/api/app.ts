@@ -10,12 +10,14 @@ import { contextRoutes } from './routes/contexts.js';
 import { logRoutes } from './routes/logs.js';
 import { runRoutes } from './routes/runs.js';
 import { taskRoutes } from './routes/tasks.js';
+import { graphRoutes, type GraphRouteDeps } from './routes/graph.js';
 
 export interface AppDeps {
   runs: RunService;
   tasks: TaskService;
   /** Webhook receivers; they read their raw bodies themselves, so they come before any body parser. */
   webhooks: Router[];
+  graph: GraphRouteDeps;
   contexts: ContextStore;
   redis: Redis;
   log: Logger;
@@ -48,6 +50,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(runRoutes(deps.runs, deps.announceCancel));
   app.use(taskRoutes(deps.tasks));
   app.use(logRoutes(deps.runs, deps.redis));
+  app.use(graphRoutes(deps.graph));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

@@ -23,6 +23,16 @@ import { TaskTimers } from '../tasks/timers.js';
 import { taskTriggers } from '../tasks/trigger-handler.js';
 import { genericGitWebhookRouter } from '../triggers/generic-git.js';
 import { githubWebhookRouter } from '../triggers/github.js';
+import { RedisMutex } from '../graph/lock.js';
+import { RebuildListener } from '../graph/listener.js';
+import { RegistryPoller } from '../graph/poller.js';
+import { BaseImageRebuilds } from '../graph/rebuilds.js';
+import { platformDigests } from '../graph/resolve.js';
+import { GraphStore } from '../graph/store.js';
+import { WaveStore } from '../graph/wave-store.js';
+import { RegistryClient } from '../registry/client.js';
+import { parseImageReference } from '../registry/reference.js';
+import { registryWebhookRouter } from '../triggers/registry.js';
 import { createApp } from './app.js';
 import { sendError } from './errors.js';
 
@@ -59,14 +69,48 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   };
   const timers = new TaskTimers(redis, config.prefix, log);
   const slots = new TaskSlots(redis, config.prefix);
+  const graph = new GraphStore(redis, config.prefix);
+  const taskStore = new TaskStore(redis, config.prefix);
   const tasks = new TaskService(
-    new TaskStore(redis, config.prefix),
+    taskStore,
     runs,
     gitTools(config.git, config.searchPath),
-    { defaultRegistry: config.defaultRegistry, defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds, maxTimeoutSeconds: config.limits.maxTimeoutSeconds },
-    timers,
+    {
+      defaultRegistry: config.defaultRegistry,
+      defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds,
+      maxTimeoutSeconds: config.limits.maxTimeoutSeconds,
+      rebuildPriority: config.rebuilds.priority,
+    },
+    // A deleted task leaves the timers and the base-image graph with its definition.
+    {
+      sync: (task) => timers.sync(task),
+      remove: async (name) => {
+        await timers.remove(name);
+        await graph.remove(name);
+      },
+    },
     slots,
   );
+  const waves = new WaveStore(redis, config.prefix);
+  const rebuilds = new BaseImageRebuilds(
+    graph,
+    waves,
+    new RedisMutex(redis, `${config.prefix}:rebuilds:lock`),
+    (names) => taskStore.baseImageTriggers(names),
+    (task, trigger) => tasks.run(task, { trigger }),
+    { concurrency: config.rebuilds.concurrency, maxPlanTasks: 100_000 },
+    log,
+  );
+  const rebuildListener = new RebuildListener(rebuilds, (id) => runs.store.get(id), log);
+  await rebuildListener.start(redis, config.prefix);
+  const registry = new RegistryClient({ logger: log });
+  const resolveImage = async (image: string) => ({ image, platforms: (await platformDigests(registry, parseImageReference(image))).platforms });
+  const poller = new RegistryPoller(graph, registry, redis, config.prefix, (change) => rebuilds.changed(change, 'poll'), {
+    defaultIntervalMs: config.rebuilds.pollIntervalMs,
+    intervals: config.rebuilds.pollIntervals,
+    notifying: config.rebuilds.notifyingRegistries,
+  }, log);
+  poller.start();
   timers.start(tasks);
   const followUps = new TaskFollowUps(tasks, slots, log);
   await followUps.start(redis, config.prefix);
@@ -78,8 +122,16 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     config.gitWebhookTokens.length
       ? genericGitWebhookRouter({ tokens: () => config.gitWebhookTokens, ...triggers, log })
       : notConfigured('/v1/webhooks/git', 'the generic git webhook is not configured: set SLIPWAY_GIT_WEBHOOK_TOKENS'),
+    registryWebhookRouter({
+      tokens: () => [config.registryNotifyToken],
+      pushed: async (push) => {
+        const { platforms } = await platformDigests(registry, { ...parseImageReference(push.image), digest: push.digest });
+        await rebuilds.changed({ image: push.image, platforms }, 'registry');
+      },
+      log,
+    }),
   ];
-  const app = createApp({ runs, tasks, webhooks, contexts, redis, log, maxContextBytes: config.limits.contextBytes, announceCancel });
+  const app = createApp({ runs, tasks, webhooks, graph: { graph, waves, rebuilds, resolve: resolveImage }, contexts, redis, log, maxContextBytes: config.limits.contextBytes, announceCancel });
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.api.port, config.api.host, () => resolve(s));
@@ -100,6 +152,8 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       });
       await queueWatch.stop();
       await timers.close();
+      await poller.stop();
+      await rebuildListener.stop();
       await followUps.stop();
       await queues.close();
       redis.disconnect();

@@ -24,13 +24,14 @@ export class PlatformQueues {
     return q;
   }
 
-  async enqueue(job: BuildJob): Promise<void> {
+  /** `priority` 1 (highest) to 2^21; jobs without one go before every job with one (BullMQ's rule). */
+  async enqueue(job: BuildJob, priority?: number): Promise<void> {
     // The job id is the run id, so a retried submit cannot queue a build twice.
-    await this.queue(jobCapability(job.platform, job.daemonless)).add(JobNames.build, BuildJob.parse(job), { jobId: job.runId, ...JOB_OPTIONS });
+    await this.queue(jobCapability(job.platform, job.daemonless)).add(JobNames.build, BuildJob.parse(job), { jobId: job.runId, ...JOB_OPTIONS, ...(priority ? { priority } : {}) });
   }
 
   /** A multi-platform run: one child job per platform, and the index assembly once every child is done. */
-  async enqueueFlow(assemble: AssembleJob, children: BuildJob[]): Promise<void> {
+  async enqueueFlow(assemble: AssembleJob, children: BuildJob[], priority?: number): Promise<void> {
     this.flows ??= new FlowProducer({ connection: this.connection, prefix: this.prefix });
     await this.flows.add({
       name: JobNames.assemble,
@@ -42,7 +43,7 @@ export class PlatformQueues {
         queueName: platformQueueName(jobCapability(child.platform, child.daemonless)),
         data: BuildJob.parse(child),
         // A child that dies must still let the parent run, which then finds the run ended.
-        opts: { jobId: `${child.runId}-${child.platform.replaceAll('/', '-')}`, ...JOB_OPTIONS, ignoreDependencyOnFailure: true },
+        opts: { jobId: `${child.runId}-${child.platform.replaceAll('/', '-')}`, ...JOB_OPTIONS, ignoreDependencyOnFailure: true, ...(priority ? { priority } : {}) },
       })),
     });
   }

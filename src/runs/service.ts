@@ -41,6 +41,8 @@ export interface RunInput {
   trigger: Trigger;
   task?: string;
   windowsDaemonless?: boolean;
+  /** Queue priority: absent for commit and manual runs, which go first; base-image rebuilds set one. */
+  priority?: number;
 }
 
 export class RunService {
@@ -126,8 +128,8 @@ export class RunService {
       timeoutSeconds,
       daemonless: p === 'windows/amd64' && windowsDaemonless === true,
     });
-    if (platforms.length === 1) await this.queues.enqueue(job(platform));
-    else await this.queues.enqueueFlow({ runId: id, platforms, images, noPush: input.noPush }, platforms.map(job));
+    if (platforms.length === 1) await this.queues.enqueue(job(platform), input.priority);
+    else await this.queues.enqueueFlow({ runId: id, platforms, images, noPush: input.noPush }, platforms.map(job), input.priority);
     return this.get(id);
   }
 

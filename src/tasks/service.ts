@@ -32,6 +32,8 @@ export interface TaskServiceOptions {
   defaultRegistry: string;
   maxTimeoutSeconds: number;
   defaultTimeoutSeconds: number;
+  /** BullMQ priority of base-image rebuilds (commit and manual runs have none, so they go first). */
+  rebuildPriority?: number;
 }
 
 export interface TaskTrigger {
@@ -153,6 +155,7 @@ export class TaskService {
       timeoutSeconds: task.timeoutSeconds,
       trigger: { ...how.trigger, commit: resolved.commit },
       task: name,
+      ...(how.trigger.type === 'base-image' && this.opts.rebuildPriority ? { priority: this.opts.rebuildPriority } : {}),
     });
   }
 

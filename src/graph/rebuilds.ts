@@ -1,0 +1,276 @@
+// BaseImageRebuilds: what happens when a base image changes. A change (from a registry notification,
+// polling, `slipway graph notify`, or a Slipway run that pushed the image) is planned over the graph,
+// the tasks that build on it directly are claimed by compare-and-set on their known digests (so the
+// same push reported twice rebuilds nothing twice), and a wave is written in which each task waits for
+// every parent it has in the plan. Runs are dispatched at the rebuild priority under a cap shared by
+// all waves; when one ends, its children learn what it pushed, and those whose parents are all settled
+// become ready — each task rebuilt once per wave, after all of its updated ancestors.
+import type { Logger } from '../log.js';
+import { isTerminal, type RebuildCause, type Run, type Trigger } from '../runs/model.js';
+import type { RedisMutex } from './lock.js';
+import type { ImageChange } from './model.js';
+import { nodeFromRun, pushedPlatforms } from './run-records.js';
+import { planRebuilds, type GraphView, type Plan, type PlanEntry } from './plan.js';
+import type { GraphStore, KnownDigest, PolicyReader } from './store.js';
+import { isSettled, type Wave, type WaveEntry, type WaveSource } from './wave-model.js';
+import type { ReadyRef, WaveStore } from './wave-store.js';
+
+export interface RebuildOptions {
+  /** Base-image rebuild runs queued or running at once, across all waves. */
+  concurrency: number;
+  maxPlanTasks: number;
+}
+
+export interface ChangeOutcome {
+  plan: Plan;
+  wave?: Wave;
+  /** Tasks that were already waiting in an earlier wave; the change joined their entries. */
+  joined: string[];
+  /** Why nothing was planned at all, when that is so. */
+  ignored?: string;
+}
+
+const MAX_SKIPPED_KEPT = 200;
+/** A dispatch that has not produced its run after this long was lost with its API instance. */
+const LOST_DISPATCH_MS = 5 * 60_000;
+
+export class BaseImageRebuilds {
+  constructor(
+    private readonly graph: GraphStore,
+    private readonly waves: WaveStore,
+    private readonly mutex: RedisMutex,
+    private readonly policies: PolicyReader,
+    private readonly startRun: (task: string, trigger: Trigger) => Promise<Run>,
+    private readonly opts: RebuildOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** The impact preview: every task a change of `image` would rebuild, in order, whatever digest it gets. */
+  async preview(image: string, transitive: boolean): Promise<Plan> {
+    const view = await this.graph.view(image, this.policies, this.opts.maxPlanTasks);
+    const platforms = Object.fromEntries(
+      view.dependents(image).flatMap((t) => view.node(t)?.bases.find((b) => b.image === image)?.uses.map((u) => [u.basePlatform, 'sha256:(any new digest)']) ?? []),
+    );
+    const plan = planRebuilds({ ...view, known: () => undefined }, { image, platforms }, { maxTasks: this.opts.maxPlanTasks });
+    return transitive ? plan : { ...plan, entries: plan.entries.filter((e) => e.direct) };
+  }
+
+  async changed(change: ImageChange, source: WaveSource, upstream: RebuildCause[] = []): Promise<ChangeOutcome> {
+    if (source !== 'build') {
+      const busy = await this.waves.inFlight(await this.graph.producers(change.image));
+      if (busy.length) {
+        const ignored = `${change.image} is pushed by the running rebuild of ${busy.join(', ')}; what builds on it rebuilds when that run ends`;
+        return { plan: { image: change.image, entries: [], cycles: [], skipped: [] }, joined: [], ignored };
+      }
+    }
+    const view = await this.graph.view(change.image, this.policies, this.opts.maxPlanTasks);
+    // A task that pushed one of the causes must not rebuild for its own push: that would loop.
+    const looped = new Set(upstream.flatMap((c) => (c.task ? [c.task] : [])));
+    let plan = planRebuilds(this.without(view, change.image, looped), change, { maxTasks: this.opts.maxPlanTasks });
+    const claims = plan.entries.flatMap((e) => (e.direct ? e.direct.changes.map((c): KnownDigest => ({ task: e.task, image: change.image, platform: c.platform, digest: c.newDigest })) : []));
+    const won = new Set((await this.graph.claim(claims)).map((c) => c.task));
+    const lost = new Set(plan.entries.filter((e) => e.direct && !won.has(e.task)).map((e) => e.task));
+    if (lost.size) plan = planRebuilds(this.without(view, change.image, new Set([...looped, ...lost])), change, { maxTasks: this.opts.maxPlanTasks });
+    for (const task of looped) if (view.dependents(change.image).includes(task)) plan.skipped.push({ task, reason: `its own rebuild pushed ${change.image} (a cycle)` });
+
+    const outcome = await this.mutex.with(() => this.writeWave(plan, change, source, upstream));
+    if (outcome.wave) this.log.info({ wave: outcome.wave.id, image: change.image, source, tasks: outcome.wave.total, joined: outcome.joined.length }, 'base image changed: rebuild wave planned');
+    await this.dispatch();
+    return outcome;
+  }
+
+  private without(view: GraphView, image: string, tasks: Set<string>): GraphView {
+    if (tasks.size === 0) return view;
+    return { ...view, dependents: (i) => (i === image ? view.dependents(i).filter((t) => !tasks.has(t)) : view.dependents(i)) };
+  }
+
+  private async writeWave(plan: Plan, change: ImageChange, source: WaveSource, upstream: RebuildCause[]): Promise<ChangeOutcome> {
+    const pointers = await this.waves.wavesOf(plan.entries.map((e) => e.task));
+    const joined: string[] = [];
+    for (const e of plan.entries) {
+      const waveId = pointers.get(e.task);
+      const existing = waveId ? await this.waves.entry(waveId, e.task) : undefined;
+      // Not started yet: its build will pull the newest base anyway, so the change joins that entry.
+      if (waveId && existing && (existing.state === 'held' || existing.state === 'ready')) {
+        if (e.direct) existing.causes.push(causeChain(upstream, change.image, e));
+        await this.waves.putEntries(waveId, [existing]);
+        joined.push(e.task);
+      }
+    }
+    const entries = toEntries(plan, new Set(joined), upstream, change.image);
+    if (entries.length === 0) return { plan, joined };
+    const wave: Wave = {
+      id: await this.waves.nextId(),
+      image: change.image,
+      platforms: change.platforms,
+      source,
+      createdAt: new Date().toISOString(),
+      total: entries.length,
+      cycles: plan.cycles,
+      skipped: plan.skipped.slice(0, MAX_SKIPPED_KEPT),
+    };
+    await this.waves.create(wave, entries);
+    return { plan, wave, joined };
+  }
+
+  /** Starts ready rebuilds while the cap allows. */
+  async dispatch(): Promise<void> {
+    for (;;) {
+      const refs = await this.mutex.with(async () => {
+        const taken = await this.waves.popReady(this.opts.concurrency - (await this.waves.activeCount()));
+        for (const ref of taken) await this.waves.addActive(this.waves.placeholder(ref));
+        return taken;
+      });
+      if (refs.length === 0) return;
+      await Promise.all(refs.map((ref) => this.start(ref)));
+    }
+  }
+
+  private async start(ref: ReadyRef): Promise<void> {
+    const entry = await this.waves.entry(ref.wave, ref.task);
+    if (!entry || entry.state !== 'ready') {
+      await this.waves.removeActive(this.waves.placeholder(ref));
+      return;
+    }
+    const chain = entry.causes[0] ?? [];
+    const last = chain[chain.length - 1];
+    const trigger: Trigger = {
+      type: 'base-image',
+      rebuild: ref.wave,
+      causes: chain,
+      ...(last ? { image: last.image, newDigest: last.newDigest, ...(last.oldDigest ? { oldDigest: last.oldDigest } : {}) } : {}),
+    };
+    try {
+      const run = await this.startRun(ref.task, trigger);
+      await this.mutex.with(async () => {
+        await this.waves.linkRun(run.id, ref);
+        await this.waves.addActive(run.id);
+        await this.waves.removeActive(this.waves.placeholder(ref));
+        await this.waves.putEntries(ref.wave, [{ ...entry, state: 'dispatched', runId: run.id }]);
+      });
+      this.log.info({ wave: ref.wave, task: ref.task, runId: run.id }, 'base-image rebuild queued');
+    } catch (err) {
+      this.log.warn({ wave: ref.wave, task: ref.task, err }, 'base-image rebuild could not start');
+      await this.mutex.with(async () => {
+        await this.waves.removeActive(this.waves.placeholder(ref));
+        await this.settle(ref, { state: 'failed', reason: `could not start: ${(err as Error).message}` });
+      });
+    }
+  }
+
+  /**
+   * After any run ends: the graph learns what a successful task run built on and pushed, the run's wave
+   * entry (if a rebuild) is settled and its children move on, and images it pushed count as changed.
+   */
+  async runFinished(run: Run): Promise<void> {
+    if (run.task && run.status === 'succeeded') await this.graph.record(nodeFromRun(run));
+    const ref = await this.waves.runRef(run.id);
+    let chain: RebuildCause[] = [];
+    if (ref) {
+      const entry = await this.waves.entry(ref.wave, ref.task);
+      chain = entry?.causes[0] ?? [];
+      await this.mutex.with(async () => {
+        // Read again under the lock: another API instance may have settled it meanwhile.
+        if (!(await this.waves.runRef(run.id))) return;
+        await this.settle(ref, run.status === 'succeeded' ? { state: 'succeeded', run } : { state: 'failed', reason: `run ${run.id} ${run.status}${run.error ? `: ${run.error.split('\n')[0]}` : ''}` });
+        await this.waves.removeActive(run.id);
+        await this.waves.unlinkRun(run.id, ref.task);
+      });
+    }
+    if (run.task && run.status === 'succeeded') {
+      for (const [image, platforms] of pushedPlatforms(run)) {
+        const link: RebuildCause = { image, newDigest: Object.values(platforms)[0]!, task: run.task, runId: run.id };
+        await this.changed({ image, platforms }, 'build', [...chain, link]);
+      }
+    }
+    await this.dispatch();
+  }
+
+  /** Settles an entry and moves its children on; a child with no rebuilt parent and no change of its own is skipped. */
+  private async settle(ref: ReadyRef, result: { state: 'succeeded'; run: Run } | { state: 'failed' | 'skipped'; reason: string }): Promise<void> {
+    const entry = await this.waves.entry(ref.wave, ref.task);
+    if (!entry || isSettled(entry.state)) return;
+    const settled: WaveEntry = { ...entry, state: result.state, ...('reason' in result ? { reason: result.reason } : {}) };
+    await this.waves.putEntries(ref.wave, [settled]);
+    await this.waves.releaseTask(ref.task, ref.wave);
+    const pushed = result.state === 'succeeded' ? pushedPlatforms(result.run) : new Map<string, Record<string, string>>();
+    for (const childTask of entry.children) {
+      const child = await this.waves.entry(ref.wave, childTask);
+      if (!child || child.state !== 'held') continue;
+      child.waiting = Math.max(0, child.waiting - 1);
+      if (result.state === 'succeeded') {
+        const links = [...pushed].map(([image, p]): RebuildCause => ({ image, newDigest: Object.values(p)[0]!, task: ref.task, runId: result.run.id }));
+        child.causes.push([...(entry.causes[0] ?? []), ...links]);
+        await this.claimForChild(childTask, pushed);
+      }
+      if (child.waiting > 0) {
+        await this.waves.putEntries(ref.wave, [child]);
+      } else if (child.direct || child.causes.length) {
+        await this.waves.putEntries(ref.wave, [{ ...child, state: 'ready' }]);
+        await this.waves.markReady(ref.wave, [childTask]);
+      } else {
+        await this.waves.putEntries(ref.wave, [child]);
+        await this.settle({ wave: ref.wave, task: childTask }, { state: 'skipped', reason: 'no image it builds on was rebuilt' });
+      }
+    }
+  }
+
+  /** The child's known digests of what the parent pushed, so a notification of the same push plans nothing more. */
+  private async claimForChild(task: string, pushed: Map<string, Record<string, string>>): Promise<void> {
+    const node = await this.graph.node(task);
+    const claims = (node?.bases ?? []).flatMap((b) =>
+      b.uses.flatMap((u): KnownDigest[] => {
+        const digest = pushed.get(b.image)?.[u.basePlatform];
+        return digest ? [{ task, image: b.image, platform: u.platform, digest }] : [];
+      }),
+    );
+    await this.graph.claim(claims);
+  }
+
+  /** Catches what announcements missed: active rebuild runs that ended, and dispatches lost with their API instance. */
+  async sweep(getRun: (id: string) => Promise<Run | undefined>): Promise<void> {
+    for (const { member, since } of await this.waves.activeMembers()) {
+      if (member.startsWith('dispatching')) {
+        if (Date.now() - since < LOST_DISPATCH_MS) continue;
+        const [, wave, task] = member.split('\t') as [string, string, string];
+        await this.mutex.with(async () => {
+          await this.waves.removeActive(member);
+          const entry = await this.waves.entry(wave, task);
+          if (entry?.state === 'ready') await this.waves.markReady(wave, [task]);
+        });
+        continue;
+      }
+      const run = await getRun(member);
+      if (!run) await this.waves.removeActive(member);
+      else if (isTerminal(run.status)) await this.runFinished(run);
+    }
+    await this.dispatch();
+  }
+}
+
+function causeChain(upstream: RebuildCause[], image: string, e: PlanEntry): RebuildCause[] {
+  const links = (e.direct?.changes ?? []).map((c): RebuildCause => ({ image, platform: c.platform, newDigest: c.newDigest, ...(c.oldDigest ? { oldDigest: c.oldDigest } : {}) }));
+  return [...upstream, ...links];
+}
+
+/** Wave entries for a plan, without the tasks that joined earlier waves (and what was reachable only through them). */
+function toEntries(plan: Plan, joined: Set<string>, upstream: RebuildCause[], image: string): WaveEntry[] {
+  const kept = new Map<string, WaveEntry>();
+  for (const e of plan.entries) {
+    if (joined.has(e.task)) continue;
+    const parents = e.parents.filter((p) => kept.has(p));
+    if (!e.direct && parents.length === 0) continue;
+    kept.set(e.task, {
+      task: e.task,
+      level: e.level,
+      state: parents.length ? 'held' : 'ready',
+      parents,
+      children: [],
+      waiting: parents.length,
+      direct: e.direct !== undefined,
+      causes: e.direct ? [causeChain(upstream, image, e)] : [],
+    });
+    for (const p of parents) kept.get(p)!.children.push(e.task);
+  }
+  return [...kept.values()];
+}
