@@ -10,7 +10,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { Run } from '../../src/runs/model.js';
-import { registryDigest, waitForRun } from '../support/api.js';
+import { GraphStore } from '../../src/graph/store.js';
+import { createRedis } from '../../src/redis.js';
+import { registryDigest, submit, waitForRun } from '../support/api.js';
+import { contextArchive } from '../support/archives.js';
 import { GitServer } from '../support/git-server.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { BASE_IMAGE, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
@@ -107,6 +110,7 @@ describe('base-image rebuilds', () => {
         // c runs on a and copies from b: b is a build-time base, so c's trigger is `all`.
         'c/Dockerfile': `FROM ${R}/b:latest AS fromb\nFROM ${R}/a:latest\nCOPY --from=fromb /b.txt /b.txt\n`,
         'poll/Dockerfile': `FROM ${quiet.host}/base:latest\nRUN true\n`,
+        'fan/Dockerfile': `FROM ${R}/fan-base:latest\nCOPY Dockerfile /fan\n`,
       },
       'images',
     );
@@ -257,5 +261,52 @@ describe('base-image rebuilds', () => {
       assert.equal(res.status, status, `${method} ${p}: ${JSON.stringify(res.body)}`);
       assert.match(res.body.error.message, message, `${method} ${p}`);
     }
+  });
+
+  it('50 tasks on one base rebuild at the base-image priority, behind a manual run, under the cap', async () => {
+    const R = registry.host;
+    const base = `${R}/fan-base:latest`;
+    const old = await pushBase(base, `f1 ${id}`);
+    // The graph is seeded as 50 first builds would have recorded it (50 real builds would take minutes here).
+    const redis = createRedis('redis://127.0.0.1:6379', 'test-graph-seed');
+    const graph = new GraphStore(redis, stack.prefix);
+    const fans = Array.from({ length: 50 }, (_, i) => name(`fan${i}`));
+    try {
+      for (const task of fans) {
+        const res = await send(`${stack.url}/v1/tasks`, 'POST', { name: task, context: `${repoUrl}#main:fan`, noPush: true, commitTrigger: false });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        await graph.record({ task, platforms: ['linux/amd64'], bases: [{ image: base, kind: 'runtime', uses: [{ platform: 'linux/amd64', basePlatform: 'linux/amd64', digest: old }] }], outputs: [], runId: 'r0000000', updatedAt: new Date().toISOString() });
+      }
+    } finally {
+      redis.disconnect();
+    }
+    await pushBase(base, `f2 ${id}`);
+    const wave = await eventually(
+      'a wave of 50 with 2 rebuilds dispatched',
+      async () => {
+        const latest = (await send(`${stack.url}/v1/rebuilds?top=5`, 'GET')).body.rebuilds.find((w: any) => w.image === base);
+        return latest ? (await send(`${stack.url}/v1/rebuilds/${latest.id}`, 'GET')).body : undefined;
+      },
+      (w: any) => w?.entries.filter((e: any) => e.state === 'dispatched').length === 2,
+      60_000,
+    );
+    assert.equal(wave.total, 50);
+    assert.equal(wave.entries.filter((e: any) => e.state === 'ready').length, 48, 'the rest wait for a slot');
+
+    const queuedRebuilds = [];
+    for (const e of wave.entries.filter((x: any) => x.runId)) if ((await (await fetch(`${stack.url}/v1/runs/${e.runId}`)).json() as Run).status === 'queued') queuedRebuilds.push(e.runId as string);
+    assert.ok(queuedRebuilds.length >= 1, 'a rebuild is still queued when the manual run is submitted');
+    const manual = await submit(stack.url, await contextArchive(`FROM ${BASE_IMAGE}\nCOPY n /n\n`, { n: id }), { images: [], noPush: true });
+    assert.equal(manual.status, 202, JSON.stringify(manual.body));
+    const manualDone = (await waitForRun(stack.url, manual.body.id)) as unknown as Run;
+    assert.equal(manualDone.status, 'succeeded', manualDone.error);
+    for (const runId of queuedRebuilds) {
+      const rebuild = (await waitForRun(stack.url, runId)) as unknown as Run;
+      assert.ok(Date.parse(rebuild.startedAt!) >= Date.parse(manualDone.startedAt!), `rebuild ${runId} started after the manual run`);
+    }
+    // Never more than the cap at once: at most 2 entries dispatched and unsettled at any read.
+    const now = (await send(`${stack.url}/v1/rebuilds/${wave.id}`, 'GET')).body;
+    assert.ok(now.entries.filter((e: any) => e.state === 'dispatched').length <= 2);
+    for (const task of fans) await send(`${stack.url}/v1/tasks/${task}`, 'DELETE');
   });
 });
