@@ -75,7 +75,9 @@ export class BaseImageRebuilds {
 
     const outcome = await this.mutex.with(() => this.writeWave(plan, change, source, upstream));
     if (outcome.wave) this.log.info({ wave: outcome.wave.id, image: change.image, source, tasks: outcome.wave.total, joined: outcome.joined.length }, 'base image changed: rebuild wave planned');
-    await this.dispatch();
+    // Every rebuild is queued once the wave is written; starting the first runs (each asks git for its
+    // commit) goes on after the answer.
+    this.kick();
     return outcome;
   }
 
@@ -111,6 +113,11 @@ export class BaseImageRebuilds {
     };
     await this.waves.create(wave, entries);
     return { plan, wave, joined };
+  }
+
+  /** Starts dispatching in the background; a failure is logged, and the sweep tries again. */
+  kick(): void {
+    this.dispatch().catch((err: unknown) => this.log.error({ err }, 'base-image rebuild dispatch failed'));
   }
 
   /** Starts ready rebuilds while the cap allows. */

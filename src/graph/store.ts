@@ -99,7 +99,8 @@ export class GraphStore {
     const out: GraphNode[] = [];
     for (let i = 0; i < tasks.length; i += 1000) {
       const raws = await this.redis.mget(tasks.slice(i, i + 1000).map((t) => this.nodeKey(t)));
-      for (const raw of raws) if (raw) out.push(GraphNode.parse(JSON.parse(raw)));
+      // Written by record() after validation: trusted, and parsed without a schema (10,000 nodes per plan).
+      for (const raw of raws) if (raw) out.push(JSON.parse(raw) as GraphNode);
     }
     return out;
   }
@@ -139,7 +140,10 @@ export class GraphStore {
         for (const t of fresh) k.hgetall(this.knownKey(t));
         ((await k.exec()) ?? []).forEach(([, v], n) => known.set(fresh[n]!, v as Record<string, string>));
       }
-      images = [...new Set(fresh.flatMap((t) => nodes.get(t)?.outputs ?? []))].filter((i) => !dependents.has(i));
+      const outputs = [...new Set(fresh.flatMap((t) => nodes.get(t)?.outputs ?? []))].filter((i) => !dependents.has(i));
+      // Most pushed images are no task's base: one SMISMEMBER spares a round of empty SMEMBERS.
+      const isBase = outputs.length ? await this.redis.smismember(this.imagesKey, ...outputs) : [];
+      images = outputs.filter((_, n) => isBase[n] === 1);
     }
     return {
       dependents: (i) => dependents.get(i) ?? [],

@@ -1,7 +1,7 @@
 // Task definitions in Redis: one JSON value per task, a set of names, an index from repository URL to the
 // tasks building it (for webhooks), and the git tokens apart from everything that is ever returned.
 import type { Redis } from 'ioredis';
-import { Task } from './model.js';
+import { BASE_IMAGE_TRIGGERS, Task } from './model.js';
 
 export class TaskStore {
   constructor(
@@ -21,6 +21,10 @@ export class TaskStore {
   private get namesKey(): string {
     return `${this.prefix}:tasks`;
   }
+  /** Each task's base-image trigger apart, so planning a rebuild over thousands of tasks reads one hash. */
+  private get triggersKey(): string {
+    return `${this.prefix}:tasks:base-image-trigger`;
+  }
 
   async get(name: string): Promise<Task | undefined> {
     const raw = await this.redis.get(this.key(name));
@@ -31,7 +35,7 @@ export class TaskStore {
   async put(task: Task, opts: { create: boolean; token?: string | null; previousRepository?: string }): Promise<boolean> {
     const multi = this.redis.multi();
     if (opts.previousRepository && opts.previousRepository !== task.repository) multi.srem(this.repoKey(opts.previousRepository), task.name);
-    multi.sadd(this.namesKey, task.name).sadd(this.repoKey(task.repository), task.name);
+    multi.sadd(this.namesKey, task.name).sadd(this.repoKey(task.repository), task.name).hset(this.triggersKey, task.name, task.baseImageTrigger);
     if (opts.token) multi.set(this.tokenKey(task.name), opts.token);
     if (opts.token === null) multi.del(this.tokenKey(task.name));
     if (opts.create) {
@@ -47,7 +51,7 @@ export class TaskStore {
   async delete(name: string): Promise<boolean> {
     const task = await this.get(name);
     if (!task) return false;
-    await this.redis.multi().del(this.key(name), this.tokenKey(name)).srem(this.namesKey, name).srem(this.repoKey(task.repository), name).exec();
+    await this.redis.multi().del(this.key(name), this.tokenKey(name)).srem(this.namesKey, name).srem(this.repoKey(task.repository), name).hdel(this.triggersKey, name).exec();
     return true;
   }
 
@@ -67,10 +71,16 @@ export class TaskStore {
   /** Each existing task's base-image trigger, for planning rebuilds over many tasks in one round trip per thousand. */
   async baseImageTriggers(names: string[]): Promise<Map<string, Task['baseImageTrigger']>> {
     const out = new Map<string, Task['baseImageTrigger']>();
-    for (let i = 0; i < names.length; i += 1000) {
-      const chunk = names.slice(i, i + 1000);
-      const raws = chunk.length ? await this.redis.mget(chunk.map((n) => this.key(n))) : [];
-      raws.forEach((raw, n) => raw && out.set(chunk[n]!, Task.shape.baseImageTrigger.parse((JSON.parse(raw) as { baseImageTrigger?: unknown }).baseImageTrigger)));
+    const valid = new Set<string>(BASE_IMAGE_TRIGGERS);
+    for (let i = 0; i < names.length; i += 5000) {
+      const chunk = names.slice(i, i + 5000);
+      const values = chunk.length ? await this.redis.hmget(this.triggersKey, ...chunk) : [];
+      values.forEach((v, n) => v && valid.has(v) && out.set(chunk[n]!, v as Task['baseImageTrigger']));
+    }
+    // Tasks stored before the hash existed: read from their records.
+    for (const name of names.filter((n) => !out.has(n))) {
+      const task = await this.get(name);
+      if (task) out.set(name, task.baseImageTrigger);
     }
     return out;
   }
