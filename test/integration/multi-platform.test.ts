@@ -43,6 +43,16 @@ describe('multi-platform runs', () => {
     const tags = await (await fetch(`http://${REGISTRY}/v2/${repo}/tags/list`)).json();
     assert.deepEqual(tags.tags, ['v1']);
 
+    // What each platform was built on, for the base-image graph: the base index's manifest for that platform.
+    const baseIndex = await (await fetch(`http://${REGISTRY}/v2/base/busybox/manifests/latest`, { headers: { accept: INDEX_ACCEPT } })).json();
+    const baseDigest = (arch: string) => baseIndex.manifests.find((m: { platform: { architecture: string } }) => m.platform.architecture === arch).digest;
+    const bases = (done.baseImages as { image: string; platform: string; digest: string; indexDigest: string; kind: string }[]).map((b) => [b.image, b.platform, b.kind, b.digest, b.indexDigest]);
+    const indexDigest = await registryDigest(REGISTRY, 'base/busybox', 'latest');
+    assert.deepEqual(bases, [
+      [`${REGISTRY}/base/busybox:latest`, 'linux/amd64', 'runtime', baseDigest('amd64'), indexDigest],
+      [`${REGISTRY}/base/busybox:latest`, 'linux/arm64', 'runtime', baseDigest('arm64'), indexDigest],
+    ]);
+
     const log = await runLog(stack.url, done.id);
     assert.match(log, /\[linux\/arm64\] .*built on aarch64/);
     assert.match(log, /\[linux\/amd64\] .*built on x86_64/);

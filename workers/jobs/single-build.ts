@@ -5,6 +5,7 @@ import { parseImageReference } from '../../src/registry/reference.js';
 import type { OutputImage, RunStatus } from '../../src/runs/model.js';
 import { trackBuild, type ChildContext } from '../child-context.js';
 import { RunLogWriter } from '../log-writer.js';
+import { recordBaseImages } from './base-images.js';
 import { buildImage, newProgress, outcome, withWorkspace } from './build-steps.js';
 import { assembleWindows, tagManifest } from './windows-steps.js';
 
@@ -27,6 +28,7 @@ export async function runSingleBuild(ctx: ChildContext, spec: BuildJob, worker: 
     out.line(`slipway: run ${id} on ${worker}, platform ${spec.platform}`);
     const outputImages = await withWorkspace(ctx, spec, { out, signal: abort.signal }, async (ws) => {
       if (spec.daemonless) {
+        await recordBaseImages(ctx, spec, ws, out);
         const { manifestDigest } = await assembleWindows(ctx, spec, ws.contextDir, out, abort.signal);
         const pushed: OutputImage[] = [];
         for (const image of spec.noPush ? [] : spec.images) {
