@@ -171,6 +171,7 @@ export class BaseImageRebuilds {
    */
   async runFinished(run: Run): Promise<void> {
     if (run.task && run.status === 'succeeded') await this.graph.record(nodeFromRun(run));
+    else if (run.task && run.trigger.type === 'base-image') await this.graph.resetKnown(run.task);
     const ref = await this.waves.runRef(run.id);
     let chain: RebuildCause[] = [];
     if (ref) {

@@ -60,11 +60,27 @@ export class GraphStore {
     for (const image of old?.outputs ?? []) multi.srem(this.producersKey(image), node.task);
     for (const image of node.outputs) multi.sadd(this.producersKey(image), node.task);
     multi.set(this.nodeKey(node.task), JSON.stringify(GraphNode.parse(node))).sadd(this.tasksKey, node.task);
+    this.writeKnown(multi, node);
+    await multi.exec();
+    await this.forgetUnused(dropped);
+  }
+
+  /**
+   * Puts a task's known digests back to those its last successful run used: after a failed rebuild, the
+   * same change (notified again, or found by the next poll) must rebuild it again.
+   */
+  async resetKnown(task: string): Promise<void> {
+    const node = await this.node(task);
+    if (!node) return;
+    const multi = this.redis.multi();
+    this.writeKnown(multi, node);
+    await multi.exec();
+  }
+
+  private writeKnown(multi: ReturnType<Redis['multi']>, node: GraphNode): void {
     multi.del(this.knownKey(node.task));
     const known = node.bases.flatMap((b) => b.uses.flatMap((u) => (u.digest ? [knownField(b.image, u.platform), u.digest] : [])));
     if (known.length) multi.hset(this.knownKey(node.task), ...known);
-    await multi.exec();
-    await this.forgetUnused(dropped);
   }
 
   async remove(task: string): Promise<void> {
