@@ -1,5 +1,6 @@
 // The only reader of environment variables. Every setting is typed, validated once at start,
 // and documented here with its default; the rest of the code receives a Config.
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -12,6 +13,9 @@ const schema = z.object({
   SLIPWAY_API_PORT: int(0, 65535).default(8080),
   /** The API the CLI talks to. */
   SLIPWAY_SERVER: z.string().url().default('http://127.0.0.1:8080'),
+  /** Where the CLI keeps what it remembers between builds (which context digest a folder's file stats stand for). Default $XDG_CACHE_HOME/slipway, else ~/.cache/slipway. */
+  SLIPWAY_CACHE_DIR: z.string().optional(),
+  XDG_CACHE_HOME: z.string().optional(),
   /** Redis holding queues, run records and logs. */
   SLIPWAY_REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   /** Prefix of every Redis key and BullMQ queue, so several installations (or tests) share one Redis. */
@@ -71,6 +75,7 @@ const list = (value: string): string[] => value.split(',').map((s) => s.trim()).
 export interface Config {
   api: { host: string; port: number };
   server: string;
+  cli: { cacheDir: string };
   redisUrl: string;
   prefix: string;
   dataDir: string;
@@ -115,6 +120,12 @@ function pollIntervals(value: string): Record<string, number> {
   return out;
 }
 
+/** $SLIPWAY_CACHE_DIR, else $XDG_CACHE_HOME/slipway (only an absolute one counts, as the XDG spec says), else ~/.cache/slipway. */
+function cliCacheDir(explicit: string | undefined, xdg: string | undefined): string {
+  if (explicit) return path.resolve(explicit);
+  return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache'), 'slipway');
+}
+
 /** Reads and validates the environment; `overrides` lets tests and tools set values without touching it. */
 export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const picked: Record<string, string | undefined> = {};
@@ -129,6 +140,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
   return {
     api: { host: e.SLIPWAY_API_HOST, port: e.SLIPWAY_API_PORT },
     server: e.SLIPWAY_SERVER.replace(/\/+$/, ''),
+    cli: { cacheDir: cliCacheDir(e.SLIPWAY_CACHE_DIR, e.XDG_CACHE_HOME) },
     redisUrl: e.SLIPWAY_REDIS_URL,
     prefix: e.SLIPWAY_PREFIX,
     dataDir,

@@ -44,16 +44,28 @@ export class SlipwayApi {
     let sent = 0;
     stream.on('data', (chunk) => opts.onProgress?.((sent += chunk.length)));
     try {
-      const res = await this.request('POST', '/v1/contexts', {
-        headers: { 'Content-Type': 'application/gzip', 'Content-Length': String(file.size), 'X-Slipway-Digest': file.digest },
-        body: Readable.toWeb(stream) as ReadableStream<Uint8Array>,
-        signal: opts.signal,
-        timeoutMs: null,
-      });
-      return await this.json(res, StoredContext, 'POST /v1/contexts');
+      return await this.postContext(stream, { 'Content-Length': String(file.size), 'X-Slipway-Digest': file.digest }, opts.signal);
     } finally {
       stream.destroy();
     }
+  }
+
+  /**
+   * Uploads a context while it is being packed (chunked, so neither its size nor its digest is known yet);
+   * the caller compares the digest the API answers with its own.
+   */
+  async uploadContextStream(body: Readable, opts: { signal?: AbortSignal } = {}): Promise<StoredContext> {
+    return this.postContext(body, {}, opts.signal);
+  }
+
+  private async postContext(body: Readable, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<StoredContext> {
+    const res = await this.request('POST', '/v1/contexts', {
+      headers: { 'Content-Type': 'application/gzip', ...headers },
+      body: Readable.toWeb(body) as ReadableStream<Uint8Array>,
+      signal,
+      timeoutMs: null,
+    });
+    return this.json(res, StoredContext, 'POST /v1/contexts');
   }
 
   async submitRun(body: RunSubmission): Promise<Run> {

@@ -1,10 +1,21 @@
-// Getting a build context onto the server: pack the folder, ask whether the server already has that digest,
-// and upload only if not (with a progress bar on a terminal). The packed file is always removed.
+// Getting a build context onto the server with as little work as the folder allows:
+// - unchanged since the last build (context-cache.ts) and still on the server: nothing is packed or sent;
+// - otherwise, up to STREAM_MAX_BYTES of content: packed straight into the upload, hashed on the way, so
+//   packing, sending and the server's checks overlap and no temporary file is written;
+// - a larger context: packed to a temporary file first, so that the server, asked by digest, can spare
+//   the upload of a context it already has (a CI runner with an empty cache, say).
+import { PassThrough } from 'node:stream';
 import type { SlipwayApi } from './api-client.js';
+import { ContextCache } from './context-cache.js';
+import { contentBytes, GZIP_LEVEL, packListing, writeArchive } from './context-pack.js';
+import { listContext, type ContextListing } from './context-walk.js';
 import { ProtocolError } from './errors.js';
 import { formatBytes, formatDuration } from './format.js';
 import type { CliIo } from './io.js';
 import { ProgressBar } from './progress-bar.js';
+
+/** Past this much file content, asking the server first is worth a temporary file. */
+const STREAM_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface UploadedContext {
   digest: string;
@@ -12,41 +23,89 @@ export interface UploadedContext {
   dockerfile: string;
 }
 
-export async function uploadContext(
-  api: SlipwayApi,
-  dir: string,
-  opts: { dockerfile?: string; io: CliIo; signal: AbortSignal },
-): Promise<UploadedContext> {
+interface UploadOptions {
+  dockerfile?: string;
+  io: CliIo;
+  signal: AbortSignal;
+  /** Where the context cache lives; none: every build packs. */
+  cacheDir?: string;
+}
+
+export async function uploadContext(api: SlipwayApi, dir: string, opts: UploadOptions): Promise<UploadedContext> {
   const { io, signal } = opts;
-  // Loaded here, not at start: the tar and .dockerignore code is only needed by `build`.
-  const { packContext } = await import('./context-pack.js');
   io.stderr.write(`Packing build context ${dir}\n`);
+  const listing = await listContext(dir, { dockerfile: opts.dockerfile });
+  const files = listing.entries.length;
+  const cache = opts.cacheDir === undefined ? undefined : new ContextCache(opts.cacheDir);
+  const cached = await cache?.lookup(listing);
+  signal.throwIfAborted();
+  if (cached !== undefined && (await api.hasContext(cached))) {
+    io.stderr.write(`Context: ${files} files, unchanged since the last build, ${cached}\n`);
+    io.stderr.write('The server already has this context; skipping the upload\n');
+    return { digest: cached, dockerfile: listing.archiveDockerfile };
+  }
+  const total = contentBytes(listing.entries);
+  const digest = total <= STREAM_MAX_BYTES ? await streamUpload(api, listing, total, opts) : await packThenUpload(api, listing, opts);
+  await cache?.remember(listing, digest);
+  return { digest, dockerfile: listing.archiveDockerfile };
+}
+
+async function streamUpload(api: SlipwayApi, listing: ContextListing, total: number, { io, signal }: UploadOptions): Promise<string> {
+  const started = Date.now();
+  const bar = ProgressBar.forStream(io.stderr, 'Uploading context', total);
+  if (!bar) io.stderr.write(`Uploading context (${listing.entries.length} files, ${formatBytes(total)} before compression)\n`);
+  const body = new PassThrough();
+  const packing = writeArchive(listing.entries, body, { onProgress: (done) => bar?.update(done), level: gzipLevelFor(api.server) });
+  // A failed upload stops the packing; a failed packing (a file changed meanwhile) cuts the upload off.
+  const uploading = api.uploadContextStream(body, { signal }).catch((err: unknown) => {
+    body.destroy();
+    throw err;
+  });
+  const [packed, stored] = await Promise.allSettled([packing, uploading]).finally(() => bar?.finish());
+  // Whichever failed first tells why: packing cut short by a failed upload only says "premature close".
+  if (packed.status === 'rejected' && !(stored.status === 'rejected' && (packed.reason as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE')) throw packed.reason;
+  if (stored.status === 'rejected') throw stored.reason;
+  if (packed.status === 'rejected') throw packed.reason;
+  checkStored(stored.value.digest, packed.value.digest);
+  io.stderr.write(`Context: ${listing.entries.length} files, ${formatBytes(packed.value.size)}, ${packed.value.digest}\n`);
+  io.stderr.write(`Uploaded ${formatBytes(packed.value.size)} in ${formatDuration(Date.now() - started)}\n`);
+  return packed.value.digest;
+}
+
+async function packThenUpload(api: SlipwayApi, listing: ContextListing, { io, signal }: UploadOptions): Promise<string> {
   let packBar: ProgressBar | undefined;
-  const packed = await packContext(dir, {
-    dockerfile: opts.dockerfile,
-    onProgress: (done, totalGuess) => (packBar ??= ProgressBar.forStream(io.stderr, 'Packing context', totalGuess))?.update(done),
-  }).finally(() => packBar?.finish());
+  const onProgress = (done: number, totalGuess: number) => (packBar ??= ProgressBar.forStream(io.stderr, 'Packing context', totalGuess))?.update(done);
+  const packed = await packListing(listing, onProgress, gzipLevelFor(api.server)).finally(() => packBar?.finish());
   try {
     signal.throwIfAborted();
     io.stderr.write(`Context: ${packed.files} files, ${formatBytes(packed.size)}, ${packed.digest}\n`);
     if (await api.hasContext(packed.digest)) {
       io.stderr.write('The server already has this context; skipping the upload\n');
-    } else {
-      const started = Date.now();
-      const bar = ProgressBar.forStream(io.stderr, 'Uploading context', packed.size);
-      if (!bar) io.stderr.write(`Uploading context (${formatBytes(packed.size)})\n`);
-      try {
-        const stored = await api.uploadContext(packed, { onProgress: (n) => bar?.update(n), signal });
-        if (stored.digest !== packed.digest) {
-          throw new ProtocolError(`the server stored the context as ${stored.digest}, not ${packed.digest}`);
-        }
-      } finally {
-        bar?.finish();
-      }
-      io.stderr.write(`Uploaded ${formatBytes(packed.size)} in ${formatDuration(Date.now() - started)}\n`);
+      return packed.digest;
     }
-    return { digest: packed.digest, dockerfile: packed.dockerfile };
+    const started = Date.now();
+    const bar = ProgressBar.forStream(io.stderr, 'Uploading context', packed.size);
+    if (!bar) io.stderr.write(`Uploading context (${formatBytes(packed.size)})\n`);
+    try {
+      const stored = await api.uploadContext(packed, { onProgress: (n) => bar?.update(n), signal });
+      checkStored(stored.digest, packed.digest);
+    } finally {
+      bar?.finish();
+    }
+    io.stderr.write(`Uploaded ${formatBytes(packed.size)} in ${formatDuration(Date.now() - started)}\n`);
+    return packed.digest;
   } finally {
     await packed.cleanup();
   }
+}
+
+/** Compressing for a server on this machine only spends CPU the build could use. */
+export function gzipLevelFor(server: string): number {
+  const host = new URL(server).hostname;
+  const loopback = host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  return loopback ? GZIP_LEVEL.loopback : GZIP_LEVEL.network;
+}
+
+function checkStored(stored: string, sent: string): void {
+  if (stored !== sent) throw new ProtocolError(`the server stored the context as ${stored}, not ${sent}`);
 }

@@ -21,8 +21,12 @@ interface CliResult {
 describe('slipway CLI against a real stack', () => {
   let stack: TestStack;
   let dirs: string[] = [];
+  /** The CLI's context cache, apart from the user's own. */
+  let cacheDir: string;
   before(async () => {
     stack = await startTestStack();
+    cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-cli-cache-'));
+    dirs.push(cacheDir);
   });
   after(async () => {
     await stack?.close();
@@ -33,7 +37,7 @@ describe('slipway CLI against a real stack', () => {
     try {
       const { stdout, stderr } = await exec(process.execPath, [...entryArgs('src/cli/main.ts'), ...args], {
         cwd: ROOT,
-        env: { ...stack.env, SLIPWAY_SERVER: stack.url },
+        env: { ...stack.env, SLIPWAY_SERVER: stack.url, SLIPWAY_CACHE_DIR: cacheDir },
         maxBuffer: 16 * 1024 * 1024,
       });
       return { code: 0, stdout, stderr };
@@ -63,6 +67,40 @@ describe('slipway CLI against a real stack', () => {
     const printed = res.stdout.match(new RegExp(`^${REGISTRY}/${repo}:v1@(sha256:[a-f0-9]{64})$`, 'm'));
     assert.ok(printed, res.stdout);
     assert.equal(await registryDigest(REGISTRY, repo, 'v1'), printed[1]);
+  });
+
+  it('builds an unchanged folder again without packing or uploading it, and a folder edited in place anew', async () => {
+    const repo = `slipway-test/${uniqueName('cache')}`;
+    const dir = await contextDir({ Dockerfile: `FROM ${BASE_IMAGE}\nCOPY msg.txt /msg.txt\nRUN cat /msg.txt\n`, 'msg.txt': `first ${repo}\n` });
+    // Files written this instant are "racily clean": no cache entry would vouch for them (context-cache.ts).
+    await new Promise((r) => setTimeout(r, 300));
+    const first = await cli('build', '-t', `${repo}:v1`, dir);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /^Uploaded /m);
+    const firstDigest = first.stdout.match(/@(sha256:[a-f0-9]{64})$/m)?.[1];
+
+    const second = await cli('build', '-t', `${repo}:v2`, dir);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, /unchanged since the last build/);
+    assert.doesNotMatch(second.stderr, /^Upload/m, 'nothing is uploaded');
+    const contextOf = async (res: CliResult) => ((await getRun(stack.url, res.stdout.match(/Run ID: (r[0-9a-z]{7})/)![1]!)).request as { context: string }).context;
+    assert.equal(await contextOf(second), await contextOf(first));
+    assert.equal(second.stdout.match(/@(sha256:[a-f0-9]{64})$/m)?.[1], firstDigest, 'the same image');
+
+    // One byte changed in place, same size, mtime put back to the nanosecond: only ctime shows it.
+    const file = path.join(dir, 'msg.txt');
+    const before = await fs.stat(file, { bigint: true });
+    await fs.writeFile(file, `FIRST ${repo}\n`);
+    const s = before.mtimeNs / 1_000_000_000n;
+    const ns = String(before.mtimeNs % 1_000_000_000n).padStart(9, '0');
+    await exec('touch', ['-m', '-d', `@${s}.${ns}`, file]);
+    const after = await fs.stat(file, { bigint: true });
+    assert.deepEqual([after.size, after.mtimeNs], [before.size, before.mtimeNs]);
+    const third = await cli('build', '-t', `${repo}:v3`, dir);
+    assert.equal(third.code, 0, third.stderr);
+    assert.match(third.stderr, /^Uploaded /m);
+    assert.ok(third.stdout.includes(`FIRST ${repo}`), 'the edited content is built');
+    assert.notEqual(await contextOf(third), await contextOf(first));
   });
 
   it('builds the bundled example', async () => {

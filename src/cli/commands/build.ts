@@ -1,5 +1,6 @@
 // `slipway build`: pack and upload a context, submit a run, follow its log, print the pushed images.
 // Exits 0 only when the run succeeded; Ctrl-C cancels the run, like docker build.
+import { loadConfig } from '../../config.js';
 import type { SlipwayApi } from '../api-client.js';
 import type { RunSubmission } from '../api-schemas.js';
 import { uploadContext } from '../context-upload.js';
@@ -47,8 +48,18 @@ export function parseBuildFlags(flags: BuildFlags): BuildRequest {
 export async function build(api: SlipwayApi, contextDir: string, flags: BuildFlags, io: CliIo): Promise<ExitCode> {
   const request = parseBuildFlags(flags);
   return interruptible(async (signal) => {
-    const context = await uploadContext(api, contextDir, { dockerfile: flags.file, io, signal });
+    const context = await uploadContext(api, contextDir, { dockerfile: flags.file, io, signal, cacheDir: cacheDir(io) });
     const run = await api.submitRun({ ...request, context: context.digest, dockerfile: context.dockerfile });
     return watchSubmittedRun(api, run, flags, io, signal);
   });
+}
+
+/** The context cache's folder; a configuration that cannot be read turns the cache off rather than failing a build given --server. */
+function cacheDir(io: CliIo): string | undefined {
+  try {
+    return loadConfig().cli.cacheDir;
+  } catch (err) {
+    io.stderr.write(`slipway: not using the context cache: ${err instanceof Error ? err.message : String(err)}\n`);
+    return undefined;
+  }
 }

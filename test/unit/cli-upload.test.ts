@@ -1,0 +1,127 @@
+// Getting a context onto a server that is a plain local HTTP server here: packed straight into the upload
+// (no temporary file), the digest checked against the server's answer, the server's refusal shown as it
+// said it, and an unchanged folder sent only once. The real API is exercised in test/e2e/cli-build.test.ts.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import { SlipwayApi } from '../../src/cli/api-client.js';
+import { gzipLevelFor, uploadContext } from '../../src/cli/context-upload.js';
+import { ApiError, ProtocolError } from '../../src/cli/errors.js';
+
+type Answer = (body: Buffer, digest: string) => { status: number; json: unknown };
+
+let server: http.Server;
+let api: SlipwayApi;
+let answer: Answer;
+let uploads: Buffer[];
+let heads: string[];
+let work: string;
+let ctx: string;
+const stderr = { text: '', write(t: string) { this.text += t; } };
+const io = { stdout: { write: () => true }, stderr };
+
+before(async () => {
+  server = http.createServer((req, res) => {
+    if (req.method === 'HEAD') {
+      heads.push(req.url!);
+      const known = uploads.some((u) => decodeURIComponent(req.url!).endsWith(sha(u)));
+      return res.writeHead(known ? 200 : 404).end();
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      uploads.push(body);
+      const { status, json } = answer(body, sha(body));
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  api = new SlipwayApi(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  work = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-cli-upload-'));
+});
+after(async () => {
+  server.close();
+  await fs.rm(work, { recursive: true, force: true });
+});
+beforeEach(async () => {
+  uploads = [];
+  heads = [];
+  stderr.text = '';
+  answer = (body, digest) => ({ status: 201, json: { digest, size: body.length } });
+  ctx = await fs.mkdtemp(path.join(work, 'ctx-'));
+  await fs.writeFile(path.join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY a.txt /\n');
+  await fs.writeFile(path.join(ctx, 'a.txt'), 'a'.repeat(100_000));
+});
+
+function sha(body: Buffer): string {
+  return `sha256:${createHash('sha256').update(body).digest('hex')}`;
+}
+
+const upload = (cacheDir?: string) => uploadContext(api, ctx, { io, signal: new AbortController().signal, cacheDir });
+
+describe('uploadContext', () => {
+  it('streams a gzipped tar whose digest is the one submitted, leaving no temporary file', async () => {
+    const tmpBefore = (await fs.readdir(os.tmpdir())).filter((n) => n.startsWith('slipway-context-'));
+    const { digest, dockerfile } = await upload();
+    assert.equal(uploads.length, 1);
+    assert.equal(digest, sha(uploads[0]!));
+    assert.equal(dockerfile, 'Dockerfile');
+    assert.ok(gunzipSync(uploads[0]!).includes('a'.repeat(1000)), 'a tar with the file in it');
+    assert.deepEqual(heads, [], 'nothing to ask before a streamed upload');
+    const tmpAfter = (await fs.readdir(os.tmpdir())).filter((n) => n.startsWith('slipway-context-'));
+    assert.deepEqual(tmpAfter, tmpBefore);
+  });
+
+  it("shows the server's refusal (413) as it said it", async () => {
+    answer = () => ({ status: 413, json: { error: { code: 'context_too_large', message: 'build context is larger than the limit' } } });
+    await assert.rejects(upload(), (err: unknown) => err instanceof ApiError && err.status === 413 && /larger than the limit/.test(err.message));
+  });
+
+  it('refuses a server that stored something else than was sent', async () => {
+    answer = (body) => ({ status: 201, json: { digest: `sha256:${'0'.repeat(64)}`, size: body.length } });
+    await assert.rejects(upload(), ProtocolError);
+  });
+
+  it('sends an unchanged folder once, then only asks whether the server still has it', async () => {
+    const cacheDir = path.join(work, `cache-${path.basename(ctx)}`);
+    const old = new Date(Date.now() - 60_000);
+    for (const f of ['Dockerfile', 'a.txt']) await fs.utimes(path.join(ctx, f), old, old);
+    await new Promise((r) => setTimeout(r, 250)); // past the racy window of the ctime utimes just set
+    const first = await upload(cacheDir);
+    const second = await upload(cacheDir);
+    assert.equal(uploads.length, 1);
+    assert.equal(second.digest, first.digest);
+    assert.deepEqual(heads, [`/v1/contexts/${encodeURIComponent(first.digest)}`]);
+    assert.match(stderr.text, /unchanged since the last build/);
+  });
+
+  it('uploads again when the server no longer has what the cache remembers', async () => {
+    const cacheDir = path.join(work, `cache-${path.basename(ctx)}`);
+    await new Promise((r) => setTimeout(r, 250));
+    const first = await upload(cacheDir);
+    uploads = []; // the server "lost" it
+    const second = await upload(cacheDir);
+    assert.equal(second.digest, first.digest);
+    assert.equal(uploads.length, 1);
+  });
+});
+
+describe('gzipLevelFor', () => {
+  const cases: [string, number][] = [
+    ['http://127.0.0.1:8080', 0],
+    ['http://127.1.2.3', 0],
+    ['http://localhost:8080', 0],
+    ['http://[::1]:8080', 0],
+    ['https://slipway.example.com', 1],
+    ['http://10.0.0.5:8080', 1],
+    ['http://127.0.0.1.example.com', 1],
+  ];
+  for (const [server, level] of cases) it(`${server} → ${level}`, () => assert.equal(gzipLevelFor(server), level));
+});
