@@ -2,7 +2,7 @@
 // checked, push targets qualified with the run's registry, env merged, defaults applied (ACR's), and the
 // rules no schema can say (one step type per step, volumes and networks that exist, privileges).
 import path from 'node:path';
-import { parseImageReference, formatReference } from '../registry/reference.js';
+import { formatReference, parseImageReference, withDefaultTag } from '../registry/reference.js';
 import { resolveImageAlias, type AliasTable } from './aliases.js';
 import { BuildFlagsError, parseBuildLine } from './build-flags.js';
 import type { IssueList } from './errors.js';
@@ -88,7 +88,9 @@ export function resolveSteps(
       } else if (kind === 'push') {
         step.push = s.push!.map((image, i) => {
           try {
-            return formatReference(parseImageReference(image, { defaultRegistry: policy.registry }));
+            const ref = parseImageReference(image, { defaultRegistry: policy.registry });
+            if (ref.digest !== undefined) throw new Error(`push ${image}: push a tag, not a digest`);
+            return formatReference(withDefaultTag(ref));
           } catch (err) {
             issues.add(at('push', i), (err as Error).message);
             return image;

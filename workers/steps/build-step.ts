@@ -1,0 +1,69 @@
+// A build step through the engine's BuildKit build (workers/engine/docker-engine.ts), with paths read as
+// docker build reads them inside ACR's step container: the context relative to the step's working directory
+// (under /workspace, the source), -f relative to that working directory too.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { ResolvedStep } from '../../src/taskfile/model.js';
+import { BuildProgress } from '../engine/buildkit-progress.js';
+import { EngineError, type DockerEngine } from '../engine/docker-engine.js';
+import { StepFailedError } from './cmd-step.js';
+import { WORKSPACE_MOUNT } from './model.js';
+
+export interface BuildContext {
+  engine: DockerEngine;
+  workspace: string;
+  platform: string;
+  log: (line: string) => void;
+  signal: AbortSignal;
+}
+
+export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promise<{ imageId: string }> {
+  const spec = step.build!;
+  const { contextDir, dockerfile } = await buildPaths(ctx.workspace, step.workingDirectory ?? WORKSPACE_MOUNT, spec.context, spec.dockerfile);
+  // The engine has no options for these yet; saying so beats a build that quietly differs from the file.
+  if (spec.noCache) ctx.log('slipway: warning: --no-cache is not honoured yet; BuildKit may use its cache');
+  if (spec.cacheFrom.length) ctx.log('slipway: warning: --cache-from is not honoured yet');
+  const progress = new BuildProgress(ctx.log);
+  try {
+    const imageId = await ctx.engine.build({
+      contextDir,
+      dockerfile,
+      tags: spec.tags,
+      buildArgs: spec.buildArgs,
+      platform: spec.platform ?? ctx.platform,
+      ...(spec.target !== undefined ? { target: spec.target } : {}),
+      // The source was not filtered by a CLI here: a .dockerignore in it must apply.
+      applyDockerignore: true,
+      signal: ctx.signal,
+      onMessage: (m) => progress.write(m),
+    });
+    progress.finish();
+    return { imageId };
+  } catch (err) {
+    progress.finish();
+    const failure = progress.failure();
+    if (failure) throw new StepFailedError(`${failure.step ? failure.step + ': ' : ''}${failure.error}`);
+    if (err instanceof EngineError) throw new StepFailedError(err.message);
+    throw err;
+  }
+}
+
+/** Host paths of the context and the Dockerfile (relative to the context); both must stay inside the source. */
+export async function buildPaths(workspace: string, workingDirectory: string, context: string, file: string | undefined): Promise<{ contextDir: string; dockerfile: string }> {
+  const inWorkspace = (containerPath: string, what: string): string => {
+    const rel = path.posix.relative(WORKSPACE_MOUNT, path.posix.resolve(workingDirectory, containerPath));
+    if (rel.startsWith('..') || path.posix.isAbsolute(rel)) throw new StepFailedError(`${what} ${containerPath} is outside the source (${WORKSPACE_MOUNT})`);
+    return path.join(workspace, rel);
+  };
+  const contextDir = inWorkspace(context, 'the build context');
+  const real = await fs.realpath(contextDir).catch(() => undefined);
+  const root = await fs.realpath(workspace);
+  // A symbolic link in the source must not lead the build to the worker's own files.
+  if (!real || (real !== root && !real.startsWith(root + path.sep))) throw new StepFailedError(`the build context ${context} ${real ? 'leads outside the source' : 'does not exist'}`);
+  const dockerfilePath = file === undefined ? path.join(real, 'Dockerfile') : inWorkspace(file, 'the Dockerfile');
+  const dockerfile = path.relative(file === undefined ? real : contextDir, dockerfilePath);
+  if (dockerfile.startsWith('..') || path.isAbsolute(dockerfile)) throw new StepFailedError(`the Dockerfile ${file} must be inside the build context ${context}`);
+  const stat = await fs.stat(path.join(real, dockerfile)).catch(() => undefined);
+  if (!stat?.isFile()) throw new StepFailedError(`Dockerfile ${dockerfile} not found in the build context ${context}`);
+  return { contextDir: real, dockerfile };
+}

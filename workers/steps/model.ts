@@ -1,0 +1,55 @@
+// What the step executor is given and what it reports: one record per step with its timestamps and outcome,
+// never a value of the task (env, args) that could hold a secret.
+import type { SecretMasker } from '../../src/log.js';
+import type { ResolvedTask, StepKind } from '../../src/taskfile/model.js';
+import type { DockerEngine } from '../engine/docker-engine.js';
+
+export type StepStatus = 'succeeded' | 'failed' | 'timeout' | 'canceled' | 'skipped';
+export type TaskRunStatus = 'succeeded' | 'failed' | 'timeout' | 'canceled';
+
+export interface StepRecord {
+  id: string;
+  kind: StepKind;
+  status: StepStatus;
+  /** ISO times; absent for a step that never started. */
+  startedAt?: string;
+  finishedAt?: string;
+  /** Runs of the step: 1, plus retries and repeats. */
+  attempts: number;
+  exitCode?: number;
+  /** Masked. */
+  error?: string;
+  /** It failed, and ignoreErrors let the task go on. */
+  ignored?: boolean;
+  pushed?: { reference: string; digest: string }[];
+}
+
+export interface TaskRunResult {
+  status: TaskRunStatus;
+  steps: StepRecord[];
+  /** Masked; the first failure that decided the status. */
+  error?: string;
+}
+
+export interface StepExecutorOptions {
+  task: ResolvedTask;
+  /** Names the run's containers (`slipway-<runId>-<step>`) and networks; letters, digits and -. */
+  runId: string;
+  /** Host directory with the source, mounted into cmd steps at /workspace and read by build steps. */
+  workspace: string;
+  /** Host directory for the secret volumes' files; made and removed by the executor. */
+  scratchDir: string;
+  engine: DockerEngine;
+  /** Receives each log line, already masked. */
+  log: (line: string) => void;
+  masker: SecretMasker;
+  /** Cancels the run: reason 'canceled' or 'timeout' becomes the run's status. */
+  signal: AbortSignal;
+  /** Platform of build steps without --platform. */
+  platform: string;
+  /** SLIPWAY_TASK_ALLOW_PRIVILEGED: checked again here, whatever the loader was told. */
+  allowPrivileged: boolean;
+}
+
+/** The mount point of the workspace in cmd steps, ACR's default working directory. */
+export const WORKSPACE_MOUNT = '/workspace';
