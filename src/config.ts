@@ -66,6 +66,13 @@ const schema = z.object({
   PATH: z.string().default('/usr/local/bin:/usr/bin:/bin'),
   /** Pretty, human log lines instead of JSON. */
   SLIPWAY_LOG_PRETTY: bool.default(false),
+  /** Task files: privileged cmd steps, the host network and networks the run did not create (off: a build host shares its kernel). */
+  SLIPWAY_TASK_ALLOW_PRIVILEGED: bool.default(false),
+  /** Task files: images a cmd step may name by a bare word, comma-separated NAME=IMAGE, e.g. bash=127.0.0.1:5000/base/busybox:latest (ACR's bash, curl… point at mcr.microsoft.com). */
+  SLIPWAY_TASK_IMAGE_ALIASES: z
+    .string()
+    .regex(/^(\s*[A-Za-z0-9]+=[^,=\s]+\s*(,\s*[A-Za-z0-9]+=[^,=\s]+\s*)*)?$/, 'expected NAME=IMAGE pairs separated by commas')
+    .default(''),
 });
 
 export type Env = z.input<typeof schema>;
@@ -103,6 +110,7 @@ export interface Config {
   githubWebhookSecrets: string[];
   gitWebhookTokens: string[];
   searchPath: string;
+  taskFiles: { allowPrivileged: boolean; imageAliases: Record<string, string> };
 }
 
 export class ConfigError extends Error {
@@ -174,5 +182,9 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
     githubWebhookSecrets: list(e.SLIPWAY_GITHUB_WEBHOOK_SECRETS),
     gitWebhookTokens: list(e.SLIPWAY_GIT_WEBHOOK_TOKENS),
     searchPath: e.PATH,
+    taskFiles: {
+      allowPrivileged: e.SLIPWAY_TASK_ALLOW_PRIVILEGED,
+      imageAliases: Object.fromEntries(list(e.SLIPWAY_TASK_IMAGE_ALIASES).map((pair) => [pair.slice(0, pair.indexOf('=')).trim(), pair.slice(pair.indexOf('=') + 1).trim()])),
+    },
   };
 }

@@ -11,9 +11,9 @@ import { entryArgs } from '../support/entry.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-function slipway(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function slipway(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   // Port 1: a command that wrongly went to the network would fail differently.
-  const env = { ...process.env, SLIPWAY_SERVER: 'http://127.0.0.1:1', SLIPWAY_REGISTRY: '127.0.0.1:5000' };
+  const env = { ...process.env, SLIPWAY_SERVER: 'http://127.0.0.1:1', SLIPWAY_REGISTRY: '127.0.0.1:5000', ...extraEnv };
   return new Promise((resolve) => {
     execFile(process.execPath, [...entryArgs('src/cli/main.ts'), ...args], { cwd: ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
@@ -70,6 +70,17 @@ describe('slipway task validate', { concurrency: 4 }, () => {
     assert.match(r.stdout, /cmd busybox echo \*\*\*/);
     assert.ok(!r.stdout.includes('hunter2') && !r.stderr.includes('hunter2'));
     assert.match(r.stderr, /secret\.yaml:3:5: warning: secret kv refers to Azure Key Vault, which Slipway does not read; a run needs --set-secret kv=VALUE/);
+  });
+
+  it('follows the configured image aliases and privilege setting', async () => {
+    const file = 'test/fixtures/taskfiles/network-curl.yaml';
+    const refused = await slipway(['task', 'validate', file]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /network-curl\.yaml:13:14: the host network is not allowed on this server/);
+    const allowed = await slipway(['task', 'validate', file], { SLIPWAY_TASK_ALLOW_PRIVILEGED: '1' });
+    assert.equal(allowed.code, 0, allowed.stderr);
+    const seq = await slipway(['task', 'validate', 'test/fixtures/taskfiles/when-sequential-id.yaml'], { SLIPWAY_TASK_IMAGE_ALIASES: 'bash=127.0.0.1:5000/base/busybox:latest' });
+    assert.match(seq.stdout, /step3 +cmd 127\.0\.0\.1:5000\/base\/busybox:latest echo three +\[line 9; waits for step2\]/);
   });
 
   it('usage errors: a missing file, a bad --set, a --set-secret without = (not echoed)', async () => {

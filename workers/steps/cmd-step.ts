@@ -104,16 +104,20 @@ async function ensureImage(docker: Docker, image: string, force: boolean, log: (
   }
 }
 
-function ports(step: ResolvedStep): { exposed: Record<string, object>; bindings: Record<string, { HostPort: string }[]> } {
+export function ports(step: Pick<ResolvedStep, 'ports' | 'expose'>): { exposed: Record<string, object>; bindings: Record<string, { HostIp: string; HostPort: string }[]> } {
   const exposed: Record<string, object> = {};
-  const bindings: Record<string, { HostPort: string }[]> = {};
+  const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
   for (const p of step.expose) exposed[p.includes('/') ? p : `${p}/tcp`] = {};
   for (const p of step.ports) {
-    // HOST:CONTAINER[/proto], or CONTAINER alone for a random host port, as docker run -p.
-    const [host, container] = p.includes(':') ? [p.slice(0, p.lastIndexOf(':')), p.slice(p.lastIndexOf(':') + 1)] : ['', p];
+    // [IP:]HOST:CONTAINER[/proto], or CONTAINER alone for a random host port, as docker run -p. Published on
+    // the loopback unless an address is given: a build host should not open ports to its network by default.
+    const parts = p.split(':');
+    const container = parts.pop()!;
+    const host = parts.pop() ?? '';
+    const ip = parts.length ? parts.join(':') : '127.0.0.1';
     const key = container.includes('/') ? container : `${container}/tcp`;
     exposed[key] = {};
-    (bindings[key] ??= []).push({ HostPort: host });
+    (bindings[key] ??= []).push({ HostIp: ip, HostPort: host });
   }
   return { exposed, bindings };
 }

@@ -31,9 +31,19 @@ export async function validateTaskFile(file: string, flags: ValidateFlags, io: C
     values = setValue(values, key, value);
   }
   const secrets = Object.fromEntries((flags.setSecret ?? []).map((input) => keyValue('--set-secret', input, true)));
-  const registry = flags.registry ?? loadConfig().defaultRegistry;
+  // The server's settings decide at run time; the ones this environment has are the best guess here.
+  const config = loadConfig();
+  const registry = flags.registry ?? config.defaultRegistry;
   try {
-    const { task, masker, warnings } = loadTaskFile(source, { file, run: sampleRun(registry), values, secrets, dryRun: true });
+    const { task, masker, warnings } = loadTaskFile(source, {
+      file,
+      run: sampleRun(registry),
+      values,
+      secrets,
+      imageAliases: config.taskFiles.imageAliases,
+      allowPrivileged: config.taskFiles.allowPrivileged,
+      dryRun: true,
+    });
     for (const w of warnings) io.stderr.write(`${file}:${w.replace(/^(\d+:\d+): /, '$1: warning: ')}\n`);
     io.stdout.write(formatGraph(file, task, (t) => masker.mask(t)));
     return ExitCode.ok;
