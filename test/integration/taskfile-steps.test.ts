@@ -139,6 +139,20 @@ describe('task steps on the real Docker Engine', { timeout: 600_000 }, () => {
     assert.deepEqual(await leftovers(r.runId), { containers: 0, networks: 0 });
   });
 
+  it('a declared network joins the steps that name it; keep leaves a container, stopped, after the run', async () => {
+    const r = await execute(
+      `networks: [{name: backend}]\nsteps:\n` +
+        `  - id: db\n    cmd: ${BUSYBOX} httpd -f -p 8080 -h /workspace\n    network: backend\n    detach: true\n    keep: true\n` +
+        `  - id: probe\n    cmd: ${BUSYBOX} sh -c 'echo ok > ok.txt; wget -q -O - http://db:8080/ok.txt'\n    network: backend\n    retries: 3\n    retryDelay: 1\n`,
+    );
+    assert.equal(r.status, 'succeeded', `${r.error}\n${r.log.join('\n')}`);
+    assert.ok(r.log.includes('[probe] ok'));
+    const kept = await engine.docker.listContainers({ all: true, filters: { label: [`slipway.task-run=${r.runId}`] } });
+    assert.deepEqual(kept.map((c) => [c.Names[0], c.State]), [[`/slipway-${r.runId}-db`, 'exited']]);
+    assert.equal((await leftovers(r.runId)).networks, 0);
+    await engine.docker.getContainer(kept[0]!.Id).remove({ force: true });
+  });
+
   it('a build step runs BuildKit on the source and reports a failing RUN', async () => {
     const nonce = randomBytes(6).toString('hex');
     const missing = await execute('steps:\n  - build: sub\n');

@@ -134,6 +134,10 @@ describe('hostile and oversized input', () => {
     const text = `steps:\n${'  - cmd: x\n    nope: 1\n'.repeat(150)}`;
     assert.equal(errorOf(text).split('\n').length, 100);
   });
+  it('a byte-order mark and CRLF line ends are read as editors show them', () => {
+    assert.deepEqual(load('\uFEFFsteps:\r\n  - cmd: a {{.Run.ID}}\r\n').task.steps[0]!.cmd, { image: 'a', args: ['cb7'] });
+    assert.match(errorOf('steps:\r\n  - cmd: a\r\n    nope: 1\r\n'), /^acb\.yaml:3:5: unknown property nope/);
+  });
   it('__proto__ keys stay keys', () => assert.match(errorOf('steps:\n  - cmd: a\n    __proto__: {privileged: true}\n'), /unknown property __proto__/));
 });
 
