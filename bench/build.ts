@@ -33,6 +33,8 @@ const began = performance.now();
 const say = (msg: string) => process.stderr.write(`bench build: ${msg}\n`);
 
 const work = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-bench-build-'));
+// The CLI's context cache (an unchanged folder is not packed again) starts empty and stays out of the user's.
+const cliEnv: NodeJS.ProcessEnv = { ...process.env, SLIPWAY_CACHE_DIR: path.join(work, 'cli-cache') };
 const tag = `b${Date.now().toString(36)}`;
 const pushed = new Set<string>();
 const failures: string[] = [];
@@ -65,7 +67,7 @@ try {
       const t = side === 'raw' ? await rawBuildAndPush(socket, dir, image, PLATFORM) : await legacyBuildAndPush(dir, image);
       sample = { iteration, side, mode, totalMs: t.totalMs, buildMs: round(t.buildMs), firstByteMs: t.firstByteMs === undefined ? undefined : round(t.firstByteMs), pushMs: round(t.pushMs) };
     } else {
-      const m = await measureSlipwayBuild(variantOf.get(side)!, stack.url, dir, image, ROOT);
+      const m = await measureSlipwayBuild(variantOf.get(side)!, stack.url, dir, image, ROOT, cliEnv);
       sample = { iteration, side, mode, totalMs: m.totalMs, phases: m.phases, runId: m.runId, logLagMs: m.logLagMs, uploaded: m.uploaded, error: m.error };
       if (m.error) failures.push(`${side} ${mode} #${iteration}: ${m.error}`);
     }

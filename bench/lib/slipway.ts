@@ -86,9 +86,9 @@ export async function readRun(server: string, runId: string): Promise<RunRecord>
 export interface SlipwayPhases {
   /** node start, module loading, argument parsing: spawn → "Packing build context" */
   cliStartup: number | null;
-  /** walk, tar, gzip, hash of the context: → "Context: …" */
+  /** → "Context: …": the walk and, for an unchanged folder, the cache lookup and HEAD; else packing streamed into the upload */
   pack: number | null;
-  /** HEAD /v1/contexts, upload when missing, POST /v1/runs up to the API stamping createdAt */
+  /** POST /v1/runs up to the API stamping createdAt (and the upload, for a context larger than the CLI streams) */
   uploadSubmit: number | null;
   /** createdAt → startedAt: queue, job dispatch, sandboxed child, run start transition */
   queue: number | null;
@@ -117,8 +117,8 @@ export interface SlipwayMeasurement {
   error?: string;
 }
 
-export async function measureSlipwayBuild(variant: CliVariant, server: string, contextDir: string, image: string, cwd: string): Promise<SlipwayMeasurement> {
-  const cli = await runCli(variant, ['build', contextDir, '-t', image, '--server', server], { cwd });
+export async function measureSlipwayBuild(variant: CliVariant, server: string, contextDir: string, image: string, cwd: string, env?: NodeJS.ProcessEnv): Promise<SlipwayMeasurement> {
+  const cli = await runCli(variant, ['build', contextDir, '-t', image, '--server', server], { cwd, env });
   const find = (re: RegExp, stream?: 'out' | 'err') => cli.lines.find((l) => (!stream || l.stream === stream) && re.test(l.text));
   const runId = find(/^Run ID: /)?.text.slice('Run ID: '.length).trim();
   const uploaded = find(/^(Uploaded|Uploading)/) !== undefined;

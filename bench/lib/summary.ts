@@ -4,8 +4,8 @@ import type { SlipwayPhases } from './slipway.js';
 
 const PHASES: [keyof SlipwayPhases, string][] = [
   ['cliStartup', 'CLI startup (node, modules, args)'],
-  ['pack', 'pack context (walk, tar, gzip, sha256)'],
-  ['uploadSubmit', 'HEAD + upload + POST /v1/runs → createdAt'],
+  ['pack', 'context: walk + cache lookup + HEAD when unchanged; else pack streamed into the upload'],
+  ['uploadSubmit', 'POST /v1/runs → createdAt'],
   ['queue', 'createdAt → startedAt (queue, child)'],
   ['prepare', 'unpack workspace, tar to Engine, BuildKit starts'],
   ['build', 'BuildKit build'],
