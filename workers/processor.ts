@@ -7,6 +7,7 @@ import { childContext } from './child-context.js';
 import { runAssemble } from './jobs/assemble.js';
 import { runPlatformBuild } from './jobs/platform-build.js';
 import { runSingleBuild } from './jobs/single-build.js';
+import { runTaskFile } from './jobs/taskfile-run.js';
 
 // A child whose worker died must not outlive it: its build would hold the daemon, and an orphaned child
 // was seen spinning a core. Exiting closes the build request, which stops the build in the daemon.
@@ -16,8 +17,10 @@ export default async function processJob(job: SandboxedJob): Promise<RunStatus> 
   const ctx = await childContext();
   const worker = `${os.hostname()}/${process.ppid}`;
   switch (job.name) {
-    case JobNames.build:
-      return runSingleBuild(ctx, BuildJob.parse(job.data), worker);
+    case JobNames.build: {
+      const spec = BuildJob.parse(job.data);
+      return spec.taskFile ? runTaskFile(ctx, spec, worker) : runSingleBuild(ctx, spec, worker);
+    }
     case JobNames.platform:
       return runPlatformBuild(ctx, BuildJob.parse(job.data), worker);
     case JobNames.assemble:

@@ -60,7 +60,8 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     announceFinished: async (id) => {
       await redis.publish(finishedChannel(config.prefix), id);
     },
-    readDockerfile: async (context, dockerfile) => (await contexts.readFile(context, dockerfile))?.toString('utf8'),
+    readContextFile: async (context, file) => (await contexts.readFile(context, file))?.toString('utf8'),
+    taskFiles: config.taskFiles,
   });
   const queueWatch = new QueueWatch(runs, workers, config.limits.queueTimeoutSeconds * 1000, log);
   queueWatch.start();

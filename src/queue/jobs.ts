@@ -23,6 +23,10 @@ export const BuildJob = z.object({
   timeoutSeconds: z.number().int().positive(),
   /** windows/amd64 from a Dockerfile without RUN: assembled by any worker, no Windows daemon needed. */
   daemonless: z.boolean().default(false),
+  /** A task file inside the context to run instead of the Dockerfile, its values, and its secrets (only here, never in the run). */
+  taskFile: z.string().optional(),
+  values: z.record(z.string(), z.unknown()).optional(),
+  secretValues: z.record(z.string(), z.string()).optional(),
 });
 export type BuildJob = z.input<typeof BuildJob>;
 

@@ -30,6 +30,10 @@ export const BuildSpec = z.object({
   timeoutSeconds: z.number().int().positive(),
   /** windows/amd64 is assembled without a daemon (the Dockerfile has no RUN). */
   windowsDaemonless: z.boolean().optional(),
+  /** A multi-step task file run instead of the Dockerfile, with its values; of its secrets only the names. */
+  taskFile: z.string().optional(),
+  values: z.record(z.string(), z.unknown()).optional(),
+  secretValueKeys: z.array(z.string()).optional(),
 });
 export type BuildSpec = z.infer<typeof BuildSpec>;
 
@@ -103,6 +107,21 @@ export const BaseImageUse = z.object({
 });
 export type BaseImageUse = z.infer<typeof BaseImageUse>;
 
+/** One step of a task-file run: when it ran and how it ended; never its env or arguments. */
+export const StepResult = z.object({
+  id: z.string(),
+  kind: z.enum(['build', 'push', 'cmd']),
+  status: z.enum(['succeeded', 'failed', 'timeout', 'canceled', 'skipped']),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  attempts: z.number().int(),
+  exitCode: z.number().int().optional(),
+  error: z.string().optional(),
+  ignored: z.boolean().optional(),
+  pushed: z.array(z.object({ reference: z.string(), digest: z.string() })).optional(),
+});
+export type StepResult = z.infer<typeof StepResult>;
+
 export const Run = z.object({
   id: z.string(),
   status: z.enum(RUN_STATUSES),
@@ -121,6 +140,8 @@ export const Run = z.object({
   /** Per platform, for runs that build more than one; their image index digest. */
   platformResults: z.array(PlatformResult).optional(),
   indexDigest: z.string().optional(),
+  /** Task-file runs: each step's outcome. */
+  steps: z.array(StepResult).optional(),
   /** The base images each platform was built on, for the dependency graph. */
   baseImages: z.array(BaseImageUse).optional(),
   error: z.string().optional(),

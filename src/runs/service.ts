@@ -11,6 +11,7 @@ import { formatReference, parseImageReference, withDefaultTag } from '../registr
 import type { RunLog } from './logs.js';
 import { isTerminal, type GitSource, type Run, type RunStatus, type Trigger } from './model.js';
 import type { RunRequest } from './request.js';
+import { loadTaskFile } from '../taskfile/load.js';
 import type { RunPatch, RunStore } from './store.js';
 
 export interface RunServiceOptions {
@@ -22,8 +23,10 @@ export interface RunServiceOptions {
   defaultTimeoutSeconds: number;
   maxTimeoutSeconds: number;
   contextExists: (digest: string) => Promise<boolean>;
-  /** The Dockerfile's text from a stored context; needed to route windows/amd64 runs. */
-  readDockerfile?: (context: string, dockerfile: string) => Promise<string | undefined>;
+  /** A file's text from a stored context: the Dockerfile (to route windows/amd64 runs), a task file (to check it). */
+  readContextFile?: (context: string, file: string) => Promise<string | undefined>;
+  /** How task files may run here (checked when a run is submitted, and again by the worker). */
+  taskFiles?: { allowPrivileged: boolean; imageAliases: Record<string, string> };
 }
 
 /** What a run is made from, whoever asks for it: an upload, a task's trigger. */
@@ -41,6 +44,8 @@ export interface RunInput {
   trigger: Trigger;
   task?: string;
   windowsDaemonless?: boolean;
+  /** A task file run instead of the Dockerfile, with its values and secrets. */
+  taskFile?: { path: string; values: Record<string, unknown>; secretValues: Record<string, string> };
   /** Queue priority: absent for commit and manual runs, which go first; base-image rebuilds set one. */
   priority?: number;
 }
@@ -53,13 +58,15 @@ export class RunService {
     private readonly opts: RunServiceOptions,
   ) {}
 
-  /** A run of an uploaded context (`slipway build`). */
+  /** A run of an uploaded context (`slipway build`, or `slipway run` of a task file). */
   async submit(req: RunRequest): Promise<Run> {
     const platforms = parsePlatformList(req.platform);
     const dockerfile = normaliseDockerfilePath(req.dockerfile);
     if (!(await this.opts.contextExists(req.context))) {
       throw new BadInputError(`unknown context ${req.context}: upload it first with POST /v1/contexts`, 'unknown_context');
     }
+    if (req.taskFile !== undefined) return this.submitTaskFile(req, platforms);
+    if (req.values || req.secretValues) throw new BadInputError('values and secretValues are for task files: give taskFile too', 'invalid_body');
     const windowsDaemonless = platforms.includes('windows/amd64') ? await this.windowsRoute(req.context, dockerfile) : undefined;
     return this.enqueue({
       platforms,
@@ -76,6 +83,53 @@ export class RunService {
     });
   }
 
+  /** A task file from the context, checked here (every error with its line and column) before it is queued. */
+  private async submitTaskFile(req: RunRequest, platforms: string[]): Promise<Run> {
+    const path = normaliseDockerfilePath(req.taskFile!);
+    if (platforms.length > 1) throw new BadInputError('a task file run has one platform (its build steps may name others with --platform)', 'invalid_platform');
+    const stray = [req.images.length && 'images', Object.keys(req.buildArgs).length && 'buildArgs', Object.keys(req.secretBuildArgs).length && 'secretBuildArgs', req.target && 'target'].filter(Boolean);
+    if (stray.length) throw new BadInputError(`${stray.join(', ')} belong in the task file's build steps, not beside taskFile`, 'invalid_body');
+    const text = await this.opts.readContextFile?.(req.context, path);
+    if (text === undefined) throw new BadInputError(`task file ${JSON.stringify(path)} not found in the build context; its path is relative to the context`, 'task_file_not_found');
+    const values = req.values ?? {};
+    const secretValues = req.secretValues ?? {};
+    // Placeholder run variables: the worker renders the file again with the run's own.
+    loadTaskFile(text, {
+      file: path,
+      run: { ...this.runVariables('r0000000', platforms[0]!), Commit: '', Branch: '', TaskName: '' },
+      values,
+      secrets: secretValues,
+      ...(this.opts.taskFiles ? this.opts.taskFiles : {}),
+    });
+    return this.enqueue({
+      platforms,
+      source: { context: req.context },
+      dockerfile: normaliseDockerfilePath(req.dockerfile),
+      images: () => [],
+      buildArgs: {},
+      secretBuildArgs: {},
+      noPush: req.noPush,
+      timeoutSeconds: req.timeoutSeconds,
+      trigger: { type: 'manual' },
+      taskFile: { path, values, secretValues },
+    });
+  }
+
+  /** `{{.Run.X}}` of a run, but Commit, Branch and TaskName, which depend on its source. */
+  runVariables(id: string, platform: string): { ID: string; Registry: string; RegistryName: string; Date: string; OS: string; Architecture: string } {
+    const d = new Date();
+    const pad = (n: number) => String(n).padStart(2, '0');
+    const [os, arch] = platform.split('/');
+    return {
+      ID: id,
+      Registry: this.opts.defaultRegistry,
+      RegistryName: this.opts.defaultRegistry.split(/[.:]/)[0]!,
+      Date: `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}-${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}z`,
+      OS: os ?? 'linux',
+      Architecture: arch ?? 'amd64',
+    };
+  }
+
   /** Creates the run record and its jobs; image names are made once the run id is known (they may name it). */
   async enqueue(input: RunInput): Promise<Run> {
     const { platforms, windowsDaemonless } = input;
@@ -87,7 +141,8 @@ export class RunService {
     const unserved = (await this.opts.unserved?.(capabilities(platforms, windowsDaemonless))) ?? [];
     const { id, seq } = await this.store.nextId();
     const images = input.images(id).map((image) => this.normaliseImage(image));
-    if (images.length === 0 && !input.noPush) {
+    if (input.taskFile && platforms.length > 1) throw new BadInputError('a task file run has one platform (its build steps may name others with --platform)', 'invalid_platform');
+    if (images.length === 0 && !input.noPush && !input.taskFile) {
       throw new BadInputError('no image to push: give at least one image (-t NAME:TAG) or ask for noPush', 'no_images');
     }
     const run: Run = {
@@ -109,6 +164,7 @@ export class RunService {
         noPush: input.noPush,
         timeoutSeconds,
         ...(windowsDaemonless !== undefined ? { windowsDaemonless } : {}),
+        ...(input.taskFile ? { taskFile: input.taskFile.path, values: input.taskFile.values, secretValueKeys: Object.keys(input.taskFile.secretValues) } : {}),
       },
       outputImages: [],
       ...(unserved.length ? { waiting: waitingReason(unserved) } : {}),
@@ -127,6 +183,7 @@ export class RunService {
       noPush: input.noPush,
       timeoutSeconds,
       daemonless: p === 'windows/amd64' && windowsDaemonless === true,
+      ...(input.taskFile ? { taskFile: input.taskFile.path, values: input.taskFile.values, secretValues: input.taskFile.secretValues } : {}),
     });
     if (platforms.length === 1) await this.queues.enqueue(job(platform), input.priority);
     else await this.queues.enqueueFlow({ runId: id, platforms, images, noPush: input.noPush }, platforms.map(job), input.priority);
@@ -138,7 +195,7 @@ export class RunService {
    * worker on a Windows host with Docker Engine.
    */
   private async windowsRoute(context: string, dockerfile: string): Promise<boolean> {
-    const text = await this.opts.readDockerfile?.(context, dockerfile);
+    const text = await this.opts.readContextFile?.(context, dockerfile);
     if (text === undefined) {
       throw new BadInputError(`Dockerfile ${JSON.stringify(dockerfile)} not found in the build context; pass -f with its path relative to the context`, 'dockerfile_not_found');
     }

@@ -148,6 +148,8 @@ export class TaskService {
       platforms: task.platforms,
       source: { git: { url, commit: resolved.commit, ...(resolved.ref ? { ref: resolved.ref } : {}), ...(subdir ? { subdir } : {}) } },
       dockerfile: task.dockerfile,
+      // As ACR decides: a .yaml or .yml file is a multi-step task file, anything else a Dockerfile.
+      ...(isTaskFile(task.dockerfile) ? { taskFile: { path: task.dockerfile, values: {}, secretValues: {} } } : {}),
       images: (runId) => task.images.map((image) => renderRunTemplate(image, this.variables(task, runId, resolved.commit, branch))),
       buildArgs: task.buildArgs,
       secretBuildArgs: {},
@@ -160,17 +162,7 @@ export class TaskService {
   }
 
   private variables(task: Task, runId: string, commit: string, branch: string) {
-    const d = new Date();
-    const pad = (n: number) => String(n).padStart(2, '0');
-    return {
-      ID: runId,
-      Registry: this.opts.defaultRegistry,
-      RegistryName: this.opts.defaultRegistry.split(/[.:]/)[0]!,
-      Date: `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}-${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}z`,
-      Commit: commit,
-      Branch: branch,
-      TaskName: task.name,
-    };
+    return { ...this.runs.runVariables(runId, task.platforms[0]!), Commit: commit, Branch: branch, TaskName: task.name };
   }
 
   /** Validates a definition completely before anything is stored. */
@@ -178,7 +170,8 @@ export class TaskService {
     const { url } = this.git.parseContext(spec.context);
     const platforms = parsePlatformList(spec.platform);
     for (const image of spec.images) checkRunTemplate(image);
-    if (spec.images.length === 0 && !spec.noPush) throw new BadInputError('a task needs at least one image (-t NAME:TAG) unless it does not push', 'no_images');
+    if (isTaskFile(spec.dockerfile) && spec.images.length) throw new BadInputError(`a task file pushes what its steps say: put the images in ${spec.dockerfile}'s push steps, not in -t`, 'invalid_images');
+    if (spec.images.length === 0 && !spec.noPush && !isTaskFile(spec.dockerfile)) throw new BadInputError('a task needs at least one image (-t NAME:TAG) unless it does not push', 'no_images');
     for (const schedule of spec.schedules) checkSchedule(schedule);
     const timeoutSeconds = spec.timeoutSeconds ?? this.opts.defaultTimeoutSeconds;
     if (timeoutSeconds > this.opts.maxTimeoutSeconds) throw new BadInputError(`timeoutSeconds ${timeoutSeconds} is over the limit of ${this.opts.maxTimeoutSeconds}`, 'invalid_timeout');
@@ -202,6 +195,11 @@ export class TaskService {
       updatedAt,
     });
   }
+}
+
+/** A task's file is a task file (its steps push what they build) when its name ends in .yaml or .yml. */
+export function isTaskFile(file: string): boolean {
+  return /\.ya?ml$/i.test(file);
 }
 
 function branchOf(ref: string | undefined): string | undefined {

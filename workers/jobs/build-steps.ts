@@ -45,17 +45,18 @@ export async function withWorkspace<T>(ctx: ChildContext, spec: BuildJob, io: { 
     } else {
       throw new BadInputError('the job names neither an uploaded context nor a git source', 'invalid_job');
     }
-    await requireDockerfile(contextDir, spec.dockerfile);
+    if (spec.taskFile) await requireFile(contextDir, spec.taskFile, 'task file');
+    else await requireFile(contextDir, spec.dockerfile, 'Dockerfile');
     return await body({ dir, contextDir });
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
 }
 
-async function requireDockerfile(contextDir: string, dockerfile: string): Promise<void> {
-  const stat = await fs.lstat(path.join(contextDir, dockerfile)).catch(() => undefined);
+async function requireFile(contextDir: string, file: string, what: 'Dockerfile' | 'task file'): Promise<void> {
+  const stat = await fs.lstat(path.join(contextDir, file)).catch(() => undefined);
   if (!stat?.isFile()) {
-    throw new BadInputError(`Dockerfile ${JSON.stringify(dockerfile)} not found in the build context; pass -f with its path relative to the context`, 'dockerfile_not_found');
+    throw new BadInputError(`${what} ${JSON.stringify(file)} not found in the build context; pass -f with its path relative to the context`, what === 'Dockerfile' ? 'dockerfile_not_found' : 'task_file_not_found');
   }
 }
 
