@@ -101,6 +101,28 @@ steps:
     assert.doesNotMatch(log, /never-runs/);
   });
 
+  it('a build step with --no-cache runs every instruction again', async () => {
+    const nonce = uniqueName('nocache');
+    const taskFile = `version: v1.1.0
+steps:
+  - id: first
+    build: -t ${nonce}:first .
+  - id: again
+    build: --no-cache -t ${nonce}:again .
+  - id: cached
+    build: -t ${nonce}:cached .
+`;
+    const archive = await contextArchive(`FROM ${BUSYBOX}\nRUN echo ran-${nonce}\n`, { 'acb.yaml': taskFile });
+    const res = await submit(stack.url, archive, { taskFile: 'acb.yaml', noPush: true });
+    const run = (await waitForRun(stack.url, res.body.id)) as unknown as Run;
+    const log = await runLog(stack.url, run.id);
+    assert.equal(run.status, 'succeeded', `${run.error}\n${log}`);
+    const ran = (id: string) => new RegExp(`\\[${id}\\] #\\d+ [0-9.]+ ran-${nonce}`).test(log);
+    assert.ok(ran('first'), 'the first build runs the RUN');
+    assert.ok(ran('again'), '--no-cache runs it again');
+    assert.ok(!ran('cached'), 'without --no-cache the RUN comes from the cache');
+  });
+
   it('refuses a bad task file at submit with its line and column, and other misuse with a clear 400', async () => {
     const files = {
       'acb.yaml': 'version: v1.1.0\nsteps:\n  - id: a\n    cmd: x {{.Values.missing}}\n',

@@ -12,6 +12,10 @@ export interface BuildOptions {
   buildArgs: Record<string, string>;
   platform: string;
   target?: string;
+  /** docker build --no-cache: every step runs again. */
+  noCache?: boolean;
+  /** docker build --cache-from: images whose layers may serve as cache (BuildKit reads their inline cache). */
+  cacheFrom?: string[];
   /** Leave out what the context's .dockerignore excludes (contexts the CLI did not already filter). */
   applyDockerignore?: boolean;
   signal: AbortSignal;
@@ -53,6 +57,9 @@ export class DockerEngine {
       abortSignal: opts.signal,
     };
     if (opts.target) options.target = opts.target;
+    if (opts.noCache) options.nocache = true;
+    // The Engine API takes cachefrom as a JSON array in the query string.
+    if (opts.cacheFrom?.length) options.cachefrom = JSON.stringify(opts.cacheFrom);
     const body = (await this.docker.buildImage(context as unknown as NodeJS.ReadableStream, options as Docker.ImageBuildOptions)) as NodeJS.ReadableStream;
     let imageId: string | undefined;
     let error: string | undefined;

@@ -20,9 +20,6 @@ export interface BuildContext {
 export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promise<{ imageId: string }> {
   const spec = step.build!;
   const { contextDir, dockerfile } = await buildPaths(ctx.workspace, step.workingDirectory ?? WORKSPACE_MOUNT, spec.context, spec.dockerfile);
-  // The engine has no options for these yet; saying so beats a build that quietly differs from the file.
-  if (spec.noCache) ctx.log('slipway: warning: --no-cache is not honoured yet; BuildKit may use its cache');
-  if (spec.cacheFrom.length) ctx.log('slipway: warning: --cache-from is not honoured yet');
   const progress = new BuildProgress(ctx.log);
   try {
     const imageId = await ctx.engine.build({
@@ -32,6 +29,8 @@ export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promi
       buildArgs: spec.buildArgs,
       platform: spec.platform ?? ctx.platform,
       ...(spec.target !== undefined ? { target: spec.target } : {}),
+      ...(spec.noCache ? { noCache: true } : {}),
+      ...(spec.cacheFrom.length ? { cacheFrom: spec.cacheFrom } : {}),
       // The source was not filtered by a CLI here: a .dockerignore in it must apply.
       applyDockerignore: true,
       signal: ctx.signal,
