@@ -1,10 +1,11 @@
-// The one HTTP client of the Slipway API (global fetch). Every call goes through request(): network failures
-// become ApiUnreachableError, error statuses ApiError, and JSON answers are checked against api-schemas.
+// The one HTTP client of the Slipway API (node:http, see http.ts). Every call goes through request(): network
+// failures become ApiUnreachableError, error statuses ApiError, and JSON answers are checked against api-schemas.
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import type { z } from 'zod';
 import { ErrorBody, Run, RunList, StoredContext, Task, TaskList, type RunSubmission, type TaskFields } from './api-schemas.js';
 import { ApiError, ApiUnreachableError, ProtocolError } from './errors.js';
+import { httpRequest, type HttpResponse } from './http.js';
 import type { RunStatus } from '../runs/model.js';
 
 /** How long a plain JSON call may take; uploads and log streams are not bounded by it. */
@@ -12,7 +13,7 @@ const CALL_TIMEOUT_MS = 30_000;
 
 interface RequestOptions {
   headers?: Record<string, string>;
-  body?: BodyInit;
+  body?: string | Readable;
   signal?: AbortSignal;
   /** Statuses that are answers, not errors (404 of a HEAD). */
   accept?: number[];
@@ -32,6 +33,7 @@ export class SlipwayApi {
 
   async hasContext(digest: string): Promise<boolean> {
     const res = await this.request('HEAD', `/v1/contexts/${encodeURIComponent(digest)}`, { accept: [404] });
+    res.discard();
     return res.status !== 404;
   }
 
@@ -61,7 +63,7 @@ export class SlipwayApi {
   private async postContext(body: Readable, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<StoredContext> {
     const res = await this.request('POST', '/v1/contexts', {
       headers: { 'Content-Type': 'application/gzip', ...headers },
-      body: Readable.toWeb(body) as ReadableStream<Uint8Array>,
+      body,
       signal,
       timeoutMs: null,
     });
@@ -111,7 +113,7 @@ export class SlipwayApi {
 
   async deleteTask(name: string): Promise<void> {
     const res = await this.request('DELETE', `/v1/tasks/${encodeURIComponent(name)}`);
-    await res.body?.cancel();
+    res.discard();
   }
 
   /** Starts a manual run of the task at the current commit of its ref. */
@@ -126,43 +128,41 @@ export class SlipwayApi {
   }
 
   /** The whole log so far, as a text stream. */
-  async readLog(id: string): Promise<ReadableStream<Uint8Array>> {
+  async readLog(id: string): Promise<AsyncIterable<Uint8Array>> {
     const res = await this.request('GET', `/v1/runs/${encodeURIComponent(id)}/logs`, { timeoutMs: null });
     return this.body(res);
   }
 
   /** The live log as an event stream, resuming after `lastEventId`. */
-  async openLogStream(id: string, lastEventId: string | undefined, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+  async openLogStream(id: string, lastEventId: string | undefined, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
     const headers: Record<string, string> = { Accept: 'text/event-stream' };
     if (lastEventId) headers['Last-Event-ID'] = lastEventId;
     const res = await this.request('GET', `/v1/runs/${encodeURIComponent(id)}/logs?follow=1`, { headers, signal, timeoutMs: null });
     return this.body(res);
   }
 
-  private async request(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
+  private async request(method: string, path: string, opts: RequestOptions = {}): Promise<HttpResponse> {
     const timeoutMs = opts.timeoutMs === undefined ? this.callTimeoutMs : opts.timeoutMs;
     const timeout = timeoutMs === null ? undefined : AbortSignal.timeout(timeoutMs);
     const signals = [opts.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await fetch(this.server + path, {
+      res = await httpRequest(this.server + path, {
         method,
         headers: opts.headers,
         body: opts.body,
         signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
-        // Required by fetch for a streamed request body.
-        ...(opts.body instanceof ReadableStream ? { duplex: 'half' } : {}),
-      } as RequestInit);
+      });
     } catch (err) {
-      if (opts.signal?.aborted) throw err;
+      if (opts.signal?.aborted) throw opts.signal.reason;
       if (timeout?.aborted) throw new ApiUnreachableError(this.server, `no answer to ${method} ${path} within ${timeoutMs! / 1000} s`);
-      throw new ApiUnreachableError(this.server, networkReason(err, this.server));
+      throw new ApiUnreachableError(this.server, networkReason(err));
     }
     if (res.ok || opts.accept?.includes(res.status)) return res;
     throw await this.errorFrom(res, method, path);
   }
 
-  private async errorFrom(res: Response, method: string, path: string): Promise<ApiError> {
+  private async errorFrom(res: HttpResponse, method: string, path: string): Promise<ApiError> {
     const text = method === 'HEAD' ? '' : await res.text().catch(() => '');
     let parsed: ReturnType<typeof ErrorBody.safeParse> | undefined;
     try {
@@ -175,12 +175,12 @@ export class SlipwayApi {
     return new ApiError(res.status, `http_${res.status}`, `${what} from ${this.server}`);
   }
 
-  private async json<T extends z.ZodType>(res: Response, schema: T, what: string): Promise<z.infer<T>> {
+  private async json<T extends z.ZodType>(res: HttpResponse, schema: T, what: string): Promise<z.infer<T>> {
     let body: unknown;
     try {
       body = await res.json();
     } catch (err) {
-      throw new ProtocolError(`${what} at ${this.server} did not answer JSON (${networkReason(err, this.server)}); is this a Slipway API?`);
+      throw new ProtocolError(`${what} at ${this.server} did not answer JSON (${networkReason(err)}); is this a Slipway API?`);
     }
     const parsed = schema.safeParse(body);
     if (!parsed.success) {
@@ -191,8 +191,7 @@ export class SlipwayApi {
     return parsed.data;
   }
 
-  private body(res: Response): ReadableStream<Uint8Array> {
-    if (!res.body) throw new ProtocolError(`empty answer from ${this.server}`);
+  private body(res: HttpResponse): AsyncIterable<Uint8Array> {
     return res.body;
   }
 }
@@ -208,12 +207,12 @@ function runQuery(query: RunQuery): string {
   return params.size > 0 ? `?${params}` : '';
 }
 
-/** The most telling line of a fetch failure: undici hides the socket error in `cause`. */
-export function networkReason(err: unknown, server?: string): string {
+/** The most telling line of a network failure: a failed connect to every address of a name comes as an AggregateError. */
+export function networkReason(err: unknown): string {
+  for (const e of [err, err instanceof Error ? err.cause : undefined]) {
+    if (e instanceof AggregateError && e.errors[0] instanceof Error) return e.errors[0].message;
+  }
   const cause = err instanceof Error ? (err.cause as unknown) : undefined;
-  if (cause instanceof AggregateError && cause.errors[0] instanceof Error) return cause.errors[0].message;
-  // fetch refuses a list of well-known ports (1, 25, 6000…) without trying them.
-  if (cause instanceof Error && cause.message === 'bad port' && server) return `fetch does not connect to port ${new URL(server).port}, a blocked port`;
   if (cause instanceof Error && cause.message) return cause.message;
   return err instanceof Error ? err.message : String(err);
 }

@@ -5,6 +5,7 @@ import { isTerminal } from '../runs/model.js';
 import { networkReason, type SlipwayApi } from './api-client.js';
 import { Run } from './api-schemas.js';
 import { ApiError, ApiUnreachableError, ProtocolError } from './errors.js';
+import { BodyCutError } from './http.js';
 import { SseParser, readSseEvents } from './sse.js';
 
 export interface WatchOptions {
@@ -49,7 +50,7 @@ export async function followRunLog(api: SlipwayApi, runId: string, onLine: (line
       if (opts.signal?.aborted) throw opts.signal.reason;
       const dropped = idle.signal.aborted
         ? new ApiUnreachableError(api.server, `the log stream was silent for ${idleMs / 1000} s`)
-        : err instanceof TypeError // how fetch reports a connection cut mid-body ("terminated")
+        : err instanceof BodyCutError
           ? new ApiUnreachableError(api.server, `the log stream broke: ${networkReason(err)}`)
           : err;
       // A first connection that fails is an answer (wrong server, unknown run); only a dropped one is retried.

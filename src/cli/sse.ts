@@ -1,5 +1,5 @@
 // Server-Sent Events, read the way the WHATWG spec says: a pure, incremental parser (feed it text in any
-// chunking) and a reader that runs it over a fetch body stream.
+// chunking) and a reader that runs it over a response body.
 import { ProtocolError } from './errors.js';
 
 export interface SseEvent {
@@ -105,27 +105,23 @@ export class SseParser {
   }
 }
 
-/** Yields the events of a text/event-stream body. `onBytes` hears every chunk, comments and keep-alives included. */
+/**
+ * Yields the events of a text/event-stream body (an HTTP response, a web ReadableStream: anything async
+ * iterable). `onBytes` hears every chunk, comments and keep-alives included.
+ */
 export async function* readSseEvents(
-  body: ReadableStream<Uint8Array>,
+  body: AsyncIterable<Uint8Array>,
   opts: { parser?: SseParser; onBytes?: () => void } = {},
 ): AsyncGenerator<SseEvent> {
   const parser = opts.parser ?? new SseParser();
   // A parser reused after a dropped connection must not join the old stream's half line to the new one.
   parser.end();
   const decoder = new TextDecoder('utf-8');
-  const reader = body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      opts.onBytes?.();
-      yield* parser.push(decoder.decode(value, { stream: true }));
-    }
-    yield* parser.push(decoder.decode());
-    parser.end();
-  } finally {
-    // Stops the download when the consumer leaves early (an `end` event, an abort).
-    await reader.cancel().catch(() => undefined);
+  // Leaving this loop early (an `end` event, an abort) stops the download: for-await closes the body.
+  for await (const chunk of body) {
+    opts.onBytes?.();
+    yield* parser.push(decoder.decode(chunk, { stream: true }));
   }
+  yield* parser.push(decoder.decode());
+  parser.end();
 }

@@ -1,0 +1,79 @@
+// The CLI's HTTP transport: one request through node:http (node:https for https URLs), with just what the API
+// client needs — a status, a body read once as text, JSON or a stream of bytes. Global fetch would do, but
+// loading undici costs every CLI process ~80M instructions (~30 ms on an idle core) before its first request.
+import http from 'node:http';
+import type { Readable } from 'node:stream';
+
+export interface HttpResponse {
+  status: number;
+  statusText: string;
+  ok: boolean;
+  /** The body as it arrives; leaving a for-await early closes the connection. A cut connection throws BodyCutError. */
+  body: AsyncIterable<Uint8Array>;
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+  /** Reads and drops the rest of a short body (HEAD, 204), so that the connection can be used again. */
+  discard(): void;
+}
+
+/** The connection broke while the body was being read. */
+export class BodyCutError extends Error {
+  override name = 'BodyCutError';
+}
+
+export interface HttpRequest {
+  method: string;
+  headers?: Record<string, string>;
+  /** A string, or a stream sent chunked unless a Content-Length header is given. */
+  body?: string | Readable;
+  signal?: AbortSignal;
+}
+
+export async function httpRequest(url: string, req: HttpRequest): Promise<HttpResponse> {
+  const transport = url.startsWith('https:') ? await import('node:https') : http;
+  return new Promise((resolve, reject) => {
+    const outgoing = transport.request(url, { method: req.method, headers: req.headers, signal: req.signal }, (res) => resolve(responseOf(res)));
+    outgoing.on('error', reject);
+    const { body } = req;
+    if (body === undefined || typeof body === 'string') {
+      outgoing.end(body);
+      return;
+    }
+    body.on('error', (err) => outgoing.destroy(err));
+    // An answer before the whole body went (413) ends the request; the body's writer must hear of it.
+    outgoing.on('close', () => {
+      if (!body.readableEnded) body.destroy();
+    });
+    body.pipe(outgoing);
+  });
+}
+
+function responseOf(res: http.IncomingMessage): HttpResponse {
+  const status = res.statusCode ?? 0;
+  const body = readBody(res);
+  const text = async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(Buffer.from(chunk));
+    return Buffer.concat(chunks).toString('utf8');
+  };
+  return {
+    status,
+    statusText: res.statusMessage ?? '',
+    ok: status >= 200 && status < 300,
+    body,
+    text,
+    json: async () => JSON.parse(await text()) as unknown,
+    discard: () => void res.resume(),
+  };
+}
+
+async function* readBody(res: http.IncomingMessage): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of res) yield chunk as Buffer;
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') throw err;
+    throw new BodyCutError((err as Error).message || 'the connection was cut', { cause: err });
+  } finally {
+    res.destroy();
+  }
+}
