@@ -83,10 +83,13 @@ async function followLog(container: Docker.Container, log: (line: string) => voi
   out.on('data', (c: Buffer) => lines.write(c));
   container.modem.demuxStream(stream, out, out);
   return new Promise((resolve) => {
-    const end = () => {
+    // Flushed once `out` has handed over its last chunk, which may come a tick after the source ends:
+    // a last line without a newline (a file printed by cat) would otherwise be lost.
+    out.once('end', () => {
       lines.flush();
       resolve();
-    };
+    });
+    const end = () => out.end();
     stream.on('end', end);
     stream.on('close', end);
     stream.on('error', end);
