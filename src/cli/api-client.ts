@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import type { z } from 'zod';
+import { Graph, NotifyAnswer, Plan, Wave, WaveDetail, WaveList } from './graph-schemas.js';
 import { ErrorBody, Run, RunList, StoredContext, Task, TaskList, type RunSubmission, type TaskFields } from './api-schemas.js';
 import { ApiError, ApiUnreachableError, ProtocolError } from './errors.js';
 import { httpRequest, type HttpResponse } from './http.js';
@@ -125,6 +126,30 @@ export class SlipwayApi {
   async listTaskRuns(name: string, query: RunQuery = {}): Promise<Run[]> {
     const res = await this.request('GET', `/v1/tasks/${encodeURIComponent(name)}/runs${runQuery(query)}`);
     return (await this.json(res, RunList, 'GET /v1/tasks/:name/runs')).runs;
+  }
+
+  /** The base-image graph: each base with the tasks built on it. */
+  async graph(): Promise<Graph> {
+    return this.json(await this.request('GET', '/v1/graph'), Graph, 'GET /v1/graph');
+  }
+
+  /** The impact preview of a change of `image`. */
+  async dependents(image: string, transitive: boolean): Promise<Plan> {
+    const query = new URLSearchParams({ image, ...(transitive ? { transitive: '1' } : {}) });
+    return this.json(await this.request('GET', `/v1/graph/dependents?${query}`), Plan, 'GET /v1/graph/dependents');
+  }
+
+  /** Reports `image` as changed: the server reads its tag from the registry and plans the rebuilds. */
+  async notify(image: string): Promise<NotifyAnswer> {
+    return this.json(await this.request('POST', '/v1/graph/notify', jsonBody({ image })), NotifyAnswer, 'POST /v1/graph/notify');
+  }
+
+  async rebuilds(top: number): Promise<Wave[]> {
+    return (await this.json(await this.request('GET', `/v1/rebuilds?top=${top}`), WaveList, 'GET /v1/rebuilds')).rebuilds;
+  }
+
+  async rebuild(id: string): Promise<WaveDetail> {
+    return this.json(await this.request('GET', `/v1/rebuilds/${encodeURIComponent(id)}`), WaveDetail, 'GET /v1/rebuilds/:id');
   }
 
   /** The whole log so far, as a text stream. */

@@ -92,6 +92,10 @@ export interface RunSubmission {
   target?: string;
   noPush?: boolean;
   timeoutSeconds?: number;
+  /** A task file inside the context, run instead of the Dockerfile, with its values and secrets. */
+  taskFile?: string;
+  values?: Record<string, unknown>;
+  secretValues?: Record<string, string>;
 }
 
 /** The settable fields of a task as this CLI sends them: all of PATCH /v1/tasks/:name, and with name and context POST /v1/tasks. */

@@ -9,13 +9,15 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { SlipwayApi } from './api-client.js';
 import type { BuildFlags } from './commands/build.js';
+import type { DepsFlags } from './commands/deps.js';
+import type { RunFileFlags } from './commands/run-file.js';
 import { ExitCode, exitFor } from './exit.js';
 import { processIo, type CliIo } from './io.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** The top-level commands defined in this file; any other word may be `task`, `help` or a typo to suggest for. */
-const OWN_COMMANDS = new Set(['build', 'runs']);
+const OWN_COMMANDS = new Set(['build', 'runs', 'run', 'deps', 'graph']);
 /** Top-level options that take a value, so that value is not mistaken for the command. */
 const VALUE_OPTIONS = new Set(['--server']);
 
@@ -140,6 +142,67 @@ function createProgram(io: CliIo, setExit: (code: number) => void): { program: C
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       const [{ parseRunId }, { cancelRun }] = await Promise.all([flags(), runsCommands()]);
       setExit(await cancelRun(serverOf(cmd), parseRunId(id), io));
+    });
+  program
+    .command('run')
+    .description('run a multi-step task file (ACR task YAML) on the server, the az acr run analogue')
+    .argument('[context]', 'source directory, uploaded and shared by the steps', '.')
+    .option('-f, --file <path>', 'task file inside the context (default: CONTEXT/acb.yaml)')
+    .option('--set <key=value>', 'a value for {{.Values.KEY}} (repeatable; a.b=v sets a nested value)', collect)
+    .option('--set-secret <key=value>', 'a secret for {{.Secrets.KEY}}: masked in the log, never stored (repeatable)', collect)
+    .option('--values <file>', 'a YAML file of values (repeatable; --set wins)', collect)
+    .option('--platform <os/arch>', 'platform of build steps that name none (default: linux/amd64)')
+    .option('--no-logs', 'do not print the log; just wait for the outcome')
+    .option('--no-wait', 'print the run id and exit without waiting')
+    .option('--timeout <seconds>', 'give up on the run after this long')
+    .action(async (context: string, opts: RunFileFlags, cmd: Command) => {
+      const { runFile } = await import('./commands/run-file.js');
+      setExit(await runFile(serverOf(cmd), context, opts, io));
+    });
+
+  program
+    .command('deps')
+    .description('show the base images a Dockerfile builds on, without building')
+    .argument('[context]', 'directory holding the Dockerfile', '.')
+    .option('-f, --file <path>', 'Dockerfile (default: CONTEXT/Dockerfile)')
+    .option('--build-arg <key=value>', 'value for an ARG used in FROM (repeatable)', collect)
+    .option('--target <stage>', 'build stage to stop at')
+    .option('--platform <os/arch>', 'target platform, for FROM lines that depend on it (default: linux/amd64)')
+    .option('--json', 'print JSON')
+    .action(async (context: string, opts: DepsFlags) => {
+      const { deps } = await import('./commands/deps.js');
+      setExit(await deps(context, opts, io));
+    });
+
+  const graph = program.command('graph').description('the base-image dependency graph: what builds on what, and what a base change rebuilds');
+  const graphCommands = () => import('./commands/graph.js');
+  graph
+    .command('show')
+    .description('every base image with the tasks built on it')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => setExit(await (await graphCommands()).showGraph(serverOf(cmd), opts, io)));
+  graph
+    .command('dependents')
+    .description('the impact preview: the tasks a change of IMAGE would rebuild, in order')
+    .argument('<image>', 'base image as FROM names it, e.g. debian:12')
+    .option('--transitive', 'also the tasks built on those tasks, and so on')
+    .option('--json', 'print JSON')
+    .action(async (image: string, opts: { transitive?: boolean; json?: boolean }, cmd: Command) => setExit(await (await graphCommands()).showDependents(serverOf(cmd), image, opts, io)));
+  graph
+    .command('notify')
+    .description('report IMAGE as updated: its tag is read from its registry and what builds on it rebuilds')
+    .argument('<image>', 'base image, e.g. 127.0.0.1:5000/base/busybox:latest')
+    .option('--json', 'print JSON')
+    .action(async (image: string, opts: { json?: boolean }, cmd: Command) => setExit(await (await graphCommands()).notifyChange(serverOf(cmd), image, opts, io)));
+  graph
+    .command('rebuilds')
+    .description('rebuild waves, newest first; with WAVE, the state of each task in it')
+    .argument('[wave]', 'wave id')
+    .option('--top <n>', 'at most this many waves (default: 20)')
+    .option('--json', 'print JSON')
+    .action(async (wave: string | undefined, opts: { top?: string; json?: boolean }, cmd: Command) => {
+      const [{ parseTop }, { showRebuilds }] = await Promise.all([flags(), graphCommands()]);
+      setExit(await showRebuilds(serverOf(cmd), wave, { json: opts.json, ...(opts.top !== undefined ? { top: parseTop(opts.top) } : {}) }, io));
     });
   return { program, serverOf };
 }

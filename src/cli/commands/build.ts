@@ -55,7 +55,7 @@ export async function build(api: SlipwayApi, contextDir: string, flags: BuildFla
 }
 
 /** The context cache's folder; a configuration that cannot be read turns the cache off rather than failing a build given --server. */
-function cacheDir(io: CliIo): string | undefined {
+export function cacheDir(io: CliIo): string | undefined {
   try {
     return loadConfig().cli.cacheDir;
   } catch (err) {

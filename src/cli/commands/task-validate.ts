@@ -22,8 +22,8 @@ export interface ValidateFlags {
 
 const VALUE_KEY = /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$/;
 
-export async function validateTaskFile(file: string, flags: ValidateFlags, io: CliIo): Promise<ExitCode> {
-  const source = await readText(file, 'task file');
+/** The values (--values files, then --set) and secrets (--set-secret) a task file is given. */
+export async function taskFileInputs(flags: Pick<ValidateFlags, 'set' | 'setSecret' | 'values'>): Promise<{ values: Record<string, unknown>; secrets: Record<string, string> }> {
   let values: Record<string, unknown> = {};
   for (const path of flags.values ?? []) values = { ...values, ...parseValuesFile(await readText(path, '--values file'), path) };
   for (const input of flags.set ?? []) {
@@ -31,6 +31,12 @@ export async function validateTaskFile(file: string, flags: ValidateFlags, io: C
     values = setValue(values, key, value);
   }
   const secrets = Object.fromEntries((flags.setSecret ?? []).map((input) => keyValue('--set-secret', input, true)));
+  return { values, secrets };
+}
+
+export async function validateTaskFile(file: string, flags: ValidateFlags, io: CliIo): Promise<ExitCode> {
+  const source = await readText(file, 'task file');
+  const { values, secrets } = await taskFileInputs(flags);
   // The server's settings decide at run time; the ones this environment has are the best guess here.
   const config = loadConfig();
   const registry = flags.registry ?? config.defaultRegistry;
