@@ -82,7 +82,7 @@ function createProgram(io: CliIo, setExit: (code: number) => void): { program: C
   const flags = () => import('./flags.js');
   const runsCommands = () => import('./commands/runs.js');
 
-  program
+  const buildCommand = program
     .command('build')
     .description('pack a local folder, upload it and build it on the server')
     .argument('[context]', 'build context directory', '.')
@@ -92,14 +92,11 @@ function createProgram(io: CliIo, setExit: (code: number) => void): { program: C
     .option('--secret-build-arg <key=value>', 'build-time variable kept out of run records and logs (repeatable)', collect)
     .option('--platform <os/arch>', 'target platform, e.g. linux/arm64 (default: linux/amd64)')
     .option('--target <stage>', 'build stage to stop at')
-    .option('--no-push', 'build without pushing')
-    .option('--no-logs', 'do not print the build log; just wait for the outcome')
-    .option('--no-wait', 'print the run id and exit without waiting')
-    .option('--timeout <seconds>', 'give up on the build after this long')
-    .action(async (context: string, opts: BuildFlags, cmd: Command) => {
-      const { build } = await import('./commands/build.js');
-      setExit(await build(serverOf(cmd), context, opts, io));
-    });
+    .option('--no-push', 'build without pushing');
+  followOptions(buildCommand).action(async (context: string, opts: BuildFlags, cmd: Command) => {
+    const { build } = await import('./commands/build.js');
+    setExit(await build(serverOf(cmd), context, opts, io));
+  });
 
   const runs = program.command('runs').description('list, inspect, follow and cancel runs');
   runs
@@ -143,7 +140,7 @@ function createProgram(io: CliIo, setExit: (code: number) => void): { program: C
       const [{ parseRunId }, { cancelRun }] = await Promise.all([flags(), runsCommands()]);
       setExit(await cancelRun(serverOf(cmd), parseRunId(id), io));
     });
-  program
+  const runCommand = program
     .command('run')
     .description('run a multi-step task file (ACR task YAML) on the server, the az acr run analogue')
     .argument('[context]', 'source directory, uploaded and shared by the steps', '.')
@@ -151,14 +148,11 @@ function createProgram(io: CliIo, setExit: (code: number) => void): { program: C
     .option('--set <key=value>', 'a value for {{.Values.KEY}} (repeatable; a.b=v sets a nested value)', collect)
     .option('--set-secret <key=value>', 'a secret for {{.Secrets.KEY}}: masked in the log, never stored (repeatable)', collect)
     .option('--values <file>', 'a YAML file of values (repeatable; --set wins)', collect)
-    .option('--platform <os/arch>', 'platform of build steps that name none (default: linux/amd64)')
-    .option('--no-logs', 'do not print the log; just wait for the outcome')
-    .option('--no-wait', 'print the run id and exit without waiting')
-    .option('--timeout <seconds>', 'give up on the run after this long')
-    .action(async (context: string, opts: RunFileFlags, cmd: Command) => {
-      const { runFile } = await import('./commands/run-file.js');
-      setExit(await runFile(serverOf(cmd), context, opts, io));
-    });
+    .option('--platform <os/arch>', 'platform of build steps that name none (default: linux/amd64)');
+  followOptions(runCommand).action(async (context: string, opts: RunFileFlags, cmd: Command) => {
+    const { runFile } = await import('./commands/run-file.js');
+    setExit(await runFile(serverOf(cmd), context, opts, io));
+  });
 
   program
     .command('deps')
@@ -205,6 +199,14 @@ function createProgram(io: CliIo, setExit: (code: number) => void): { program: C
       setExit(await showRebuilds(serverOf(cmd), wave, { json: opts.json, ...(opts.top !== undefined ? { top: parseTop(opts.top) } : {}) }, io));
     });
   return { program, serverOf };
+}
+
+/** How a command that submits a run follows it: the options `build` and `run` share. */
+function followOptions(command: Command): Command {
+  return command
+    .option('--no-logs', 'do not print the log; just wait for the outcome')
+    .option('--no-wait', 'print the run id and exit without waiting')
+    .option('--timeout <seconds>', 'give up on the run after this long');
 }
 
 /** A mistyped `--git-tokn=ghp_…` would be echoed whole by commander; its value is left out. */

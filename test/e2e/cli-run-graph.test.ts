@@ -87,7 +87,7 @@ describe('slipway run, deps and graph against a real stack', () => {
     const rows = res.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s{2,}/).slice(0, 2).join(' '));
     assert.deepEqual(rows, ['docker.io/library/debian:12-slim runtime', 'docker.io/library/golang:1.23 buildtime', 'docker.io/library/alpine:3 buildtime']);
     const json = JSON.parse((await cli('deps', dir, '--json')).stdout);
-    assert.equal(json.bases.find((b: { via: string }) => b.via === 'from' && b.image.includes('golang')).image, 'docker.io/library/golang:1.22');
+    assert.equal(json.bases.find((b: { via: string; image: string }) => b.via === 'from' && b.image.includes('golang')).image, 'docker.io/library/golang:1.22');
     const missing = await cli('deps', path.join(dir, 'nowhere'));
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /no Dockerfile at/);
