@@ -11,18 +11,21 @@
 #                             and appends its section to latest.md, so it runs last
 #   git-fetch: a fresh clone against a mirror-cached fetch of a generated long history (bench/git-fetch.ts,
 #                             under a minute), written to bench/results/git-fetch.json
-# Arguments pick benches: scripts/bench.sh build | latency | git-fetch | platforms (default: all four).
+#   rebuilds: base-image rebuilds (bench/rebuilds.ts, about a minute): a generated graph of 10,000 tasks
+#                             planned and queued, and a registry push to the first dependent rebuild
+#                             started; written to bench/results/rebuilds.json and rebuilds.md
+# Arguments pick benches: scripts/bench.sh build | latency | git-fetch | rebuilds | platforms (default: all five).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/stack.sh up
 bash scripts/base-images.sh
 export BENCH_RUN_ID=${BENCH_RUN_ID:-$(date -u +%Y-%m-%dT%H-%M-%SZ)}
 benches=("$@")
-[ ${#benches[@]} -eq 0 ] && benches=(build latency git-fetch platforms)
+[ ${#benches[@]} -eq 0 ] && benches=(build latency git-fetch rebuilds platforms)
 for b in "${benches[@]}"; do
   case "$b" in
-    build | latency | git-fetch | platforms) node --import tsx "bench/$b.ts" ;;
-    *) echo "bench: unknown bench $b (build, latency, git-fetch, platforms)" >&2; exit 2 ;;
+    build | latency | git-fetch | rebuilds | platforms) node --import tsx "bench/$b.ts" ;;
+    *) echo "bench: unknown bench $b (build, latency, git-fetch, rebuilds, platforms)" >&2; exit 2 ;;
   esac
 done
 echo "bench: results in bench/results/$BENCH_RUN_ID.json and bench/results/latest.md" >&2
