@@ -1,4 +1,4 @@
-// Docker Engine through dockerode: a BuildKit build from a context directory, and pushes of the result.
+// Docker Engine through dockerode: a BuildKit build from a context directory or archive, and pushes of the result.
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import tar from 'tar-fs';
@@ -6,7 +6,9 @@ import { engineMessages, messageError, type EngineMessage } from './json-message
 import { dockerignoreFilter } from './dockerignore-filter.js';
 
 export interface BuildOptions {
-  contextDir: string;
+  /** The context as a folder, packed here; or as a tar (gzipped or not) sent as it is. */
+  contextDir?: string;
+  contextArchive?: NodeJS.ReadableStream;
   dockerfile: string;
   tags: string[];
   buildArgs: Record<string, string>;
@@ -38,10 +40,15 @@ export class DockerEngine {
     this.docker = new Docker({ socketPath });
   }
 
+  private async packFolder(opts: BuildOptions): Promise<NodeJS.ReadableStream> {
+    if (opts.contextDir === undefined) throw new Error('a build needs a context folder or archive');
+    const ignore = opts.applyDockerignore ? await dockerignoreFilter(opts.contextDir, opts.dockerfile) : undefined;
+    return tar.pack(opts.contextDir, ignore ? { ignore } : {}) as unknown as NodeJS.ReadableStream;
+  }
+
   /** Runs the build; resolves with the image id, rejects with EngineError carrying the build's error. */
   async build(opts: BuildOptions): Promise<string> {
-    const ignore = opts.applyDockerignore ? await dockerignoreFilter(opts.contextDir, opts.dockerfile) : undefined;
-    const context = tar.pack(opts.contextDir, ignore ? { ignore } : {});
+    const context = opts.contextArchive ?? (await this.packFolder(opts));
     // Aborting the request stops the build once the daemon notices the closed connection; cancelling
     // its build id as well, as `docker build` does on Ctrl-C, stops it without depending on that.
     const buildId = randomUUID();
@@ -60,7 +67,7 @@ export class DockerEngine {
     if (opts.noCache) options.nocache = true;
     // The Engine API takes cachefrom as a JSON array in the query string.
     if (opts.cacheFrom?.length) options.cachefrom = JSON.stringify(opts.cacheFrom);
-    const body = (await this.docker.buildImage(context as unknown as NodeJS.ReadableStream, options as Docker.ImageBuildOptions)) as NodeJS.ReadableStream;
+    const body = (await this.docker.buildImage(context, options as Docker.ImageBuildOptions)) as NodeJS.ReadableStream;
     let imageId: string | undefined;
     let error: string | undefined;
     try {

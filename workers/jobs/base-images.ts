@@ -11,7 +11,7 @@ import type { BuildJob } from '../../src/queue/jobs.js';
 import type { BaseImageUse } from '../../src/runs/model.js';
 import type { ChildContext } from '../child-context.js';
 import type { RunLogWriter } from '../log-writer.js';
-import type { Workspace } from './build-steps.js';
+import { contextFolder, type Workspace } from './build-steps.js';
 
 /** Records the run's base images for its platform; never fails the build (the build reports a base it cannot pull). */
 export async function recordBaseImages(ctx: ChildContext, spec: BuildJob, ws: Workspace, out: RunLogWriter): Promise<void> {
@@ -27,7 +27,7 @@ export async function recordBaseImages(ctx: ChildContext, spec: BuildJob, ws: Wo
 }
 
 async function resolveBaseImages(ctx: ChildContext, spec: BuildJob, ws: Workspace): Promise<BaseImageUse[]> {
-  const text = await fs.readFile(path.join(ws.contextDir, spec.dockerfile), 'utf8');
+  const text = ws.dockerfileText ?? (await fs.readFile(path.join(contextFolder(ws), spec.dockerfile), 'utf8'));
   const build = nativePlatform();
   // Secret build args stay out: an image name made from one would put the secret in the graph.
   const { bases } = extractBases(text, {

@@ -1,6 +1,7 @@
 // The steps every build job shares: a fresh workspace with the context unpacked, the BuildKit build
 // with its progress in the run log, and the final status a failure maps to.
 import fs from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import path from 'node:path';
 import { BadInputError, isSlipwayError } from '../../src/errors.js';
 import type { BuildJob } from '../../src/queue/jobs.js';
@@ -15,9 +16,25 @@ import { recordBaseImages } from './base-images.js';
 export interface Workspace {
   /** The run's own directory, removed afterwards. */
   dir: string;
-  /** The build context inside it: the unpacked upload, or the checkout (or its subdir). */
-  contextDir: string;
+  /** The build context as a folder inside it: the checkout (or its subdir), or an upload that had to be unpacked. */
+  contextDir?: string;
+  /**
+   * An upload sent to the Engine as it is stored, not unpacked and packed again: the CLI already left out what
+   * .dockerignore excludes, and the API checked every entry when it was uploaded.
+   */
+  archive?: () => Readable;
+  /** The Dockerfile's text, when it was read from the archive. */
+  dockerfileText?: string;
 }
+
+/** The context folder of a workspace that has one (checkouts, and uploads unpacked because a step needs files). */
+export function contextFolder(ws: Workspace): string {
+  if (ws.contextDir === undefined) throw new Error('this workspace holds its context as an archive, not a folder');
+  return ws.contextDir;
+}
+
+/** An upload needs unpacking only for what reads its files: Windows assembly without a daemon, and task files. */
+const needsFolder = (spec: BuildJob) => spec.daemonless || spec.taskFile !== undefined;
 
 /** Runs `body` in a fresh workspace holding the build context; the workspace is always removed. */
 export async function withWorkspace<T>(ctx: ChildContext, spec: BuildJob, io: { out: RunLogWriter; signal: AbortSignal }, body: (ws: Workspace) => Promise<T>): Promise<T> {
@@ -26,7 +43,12 @@ export async function withWorkspace<T>(ctx: ChildContext, spec: BuildJob, io: { 
   const dir = await fs.mkdtemp(path.join(config.workspacesDir, `${spec.runId}-`));
   try {
     let contextDir = path.join(dir, 'context');
-    if (spec.context) {
+    if (spec.context && !needsFolder(spec)) {
+      const digest = spec.context;
+      const dockerfile = await ctx.contexts.readFile(digest, spec.dockerfile);
+      if (!dockerfile) throw missingFile(spec.dockerfile, 'Dockerfile');
+      return await body({ dir, archive: () => ctx.contexts.open(digest), dockerfileText: dockerfile.toString('utf8') });
+    } else if (spec.context) {
       await fs.mkdir(contextDir);
       await unpackContext(ctx.contexts.open(spec.context), contextDir, { unpackedBytes: config.limits.unpackedBytes, entries: config.limits.contextEntries });
     } else if (spec.git) {
@@ -55,9 +77,11 @@ export async function withWorkspace<T>(ctx: ChildContext, spec: BuildJob, io: { 
 
 async function requireFile(contextDir: string, file: string, what: 'Dockerfile' | 'task file'): Promise<void> {
   const stat = await fs.lstat(path.join(contextDir, file)).catch(() => undefined);
-  if (!stat?.isFile()) {
-    throw new BadInputError(`${what} ${JSON.stringify(file)} not found in the build context; pass -f with its path relative to the context`, what === 'Dockerfile' ? 'dockerfile_not_found' : 'task_file_not_found');
-  }
+  if (!stat?.isFile()) throw missingFile(file, what);
+}
+
+function missingFile(file: string, what: 'Dockerfile' | 'task file'): BadInputError {
+  return new BadInputError(`${what} ${JSON.stringify(file)} not found in the build context; pass -f with its path relative to the context`, what === 'Dockerfile' ? 'dockerfile_not_found' : 'task_file_not_found');
 }
 
 /** Builds the workspace's context with BuildKit; resolves with the image id. */
@@ -65,7 +89,7 @@ export async function buildImage(ctx: ChildContext, spec: BuildJob, ws: Workspac
   signal.throwIfAborted();
   await recordBaseImages(ctx, spec, ws, out);
   return ctx.engine.build({
-    contextDir: ws.contextDir,
+    ...(ws.archive ? { contextArchive: ws.archive() } : { contextDir: contextFolder(ws) }),
     // An upload was filtered by the CLI; a checkout still holds what its .dockerignore excludes.
     applyDockerignore: spec.git !== undefined,
     dockerfile: spec.dockerfile,

@@ -6,7 +6,7 @@ import { trackBuild, type ChildContext } from '../child-context.js';
 import { pushImageByDigest } from '../engine/image-export.js';
 import { RunLogWriter } from '../log-writer.js';
 import { recordBaseImages } from './base-images.js';
-import { buildImage, newProgress, outcome, withWorkspace } from './build-steps.js';
+import { buildImage, contextFolder, newProgress, outcome, withWorkspace } from './build-steps.js';
 import { secretsMasker } from './single-build.js';
 import { assembleWindows, distinctRepositories } from './windows-steps.js';
 
@@ -34,7 +34,7 @@ export async function runPlatformBuild(ctx: ChildContext, spec: BuildJob, worker
     const pushed = await withWorkspace(ctx, spec, { out, signal: abort.signal }, async (ws) => {
       if (spec.daemonless) {
         await recordBaseImages(ctx, spec, ws, out);
-        const assembled = await assembleWindows(ctx, spec, ws.contextDir, out, abort.signal);
+        const assembled = await assembleWindows(ctx, spec, contextFolder(ws), out, abort.signal);
         return spec.noPush ? undefined : { digest: assembled.manifestDigest, osVersion: assembled.platform['os.version'] };
       }
       const imageId = await buildImage(ctx, spec, ws, [], progress, out, abort.signal);

@@ -6,7 +6,7 @@ import type { OutputImage, RunStatus } from '../../src/runs/model.js';
 import { trackBuild, type ChildContext } from '../child-context.js';
 import { RunLogWriter } from '../log-writer.js';
 import { recordBaseImages } from './base-images.js';
-import { buildImage, newProgress, outcome, withWorkspace } from './build-steps.js';
+import { buildImage, contextFolder, newProgress, outcome, withWorkspace } from './build-steps.js';
 import { assembleWindows, tagManifest } from './windows-steps.js';
 
 export async function runSingleBuild(ctx: ChildContext, spec: BuildJob, worker: string): Promise<RunStatus> {
@@ -29,7 +29,7 @@ export async function runSingleBuild(ctx: ChildContext, spec: BuildJob, worker: 
     const outputImages = await withWorkspace(ctx, spec, { out, signal: abort.signal }, async (ws) => {
       if (spec.daemonless) {
         await recordBaseImages(ctx, spec, ws, out);
-        const { manifestDigest } = await assembleWindows(ctx, spec, ws.contextDir, out, abort.signal);
+        const { manifestDigest } = await assembleWindows(ctx, spec, contextFolder(ws), out, abort.signal);
         const pushed: OutputImage[] = [];
         for (const image of spec.noPush ? [] : spec.images) {
           await tagManifest(ctx, image, manifestDigest);

@@ -12,7 +12,7 @@ import { trackBuild, type ChildContext } from '../child-context.js';
 import { RunLogWriter } from '../log-writer.js';
 import { runTaskSteps } from '../steps/executor.js';
 import type { StepRecord } from '../steps/model.js';
-import { outcome, newProgress, withWorkspace } from './build-steps.js';
+import { contextFolder, outcome, newProgress, withWorkspace } from './build-steps.js';
 
 export async function runTaskFile(ctx: ChildContext, spec: BuildJob, worker: string): Promise<RunStatus> {
   const { runs, config } = ctx;
@@ -31,7 +31,8 @@ export async function runTaskFile(ctx: ChildContext, spec: BuildJob, worker: str
   let steps: StepRecord[] = [];
   try {
     out.line(`slipway: run ${id} on ${worker}, task file ${spec.taskFile}`);
-    const result = await withWorkspace(ctx, spec, { out, signal: abort.signal }, async (ws) => {
+    const result = await withWorkspace(ctx, spec, { out, signal: abort.signal }, async (workspace) => {
+      const ws = { ...workspace, contextDir: contextFolder(workspace) };
       const source = await fs.readFile(path.join(ws.contextDir, spec.taskFile!), 'utf8');
       const ref = record?.request.git?.ref ?? record?.trigger.ref ?? '';
       const loaded = loadTaskFile(source, {
