@@ -16,7 +16,8 @@ export function nodeFromRun(run: Run): GraphNode {
     task: run.task ?? '',
     platforms: run.platforms,
     bases: [...bases.values()],
-    outputs: run.request.noPush ? [] : run.request.images,
+    // A task file pushes what its steps say; the run records it as its output images.
+    outputs: run.request.taskFile ? run.outputImages.map((o) => `${o.registry}/${o.repository}:${o.tag}`) : run.request.noPush ? [] : run.request.images,
     runId: run.id,
     updatedAt: run.finishedAt ?? new Date().toISOString(),
   };

@@ -73,6 +73,9 @@ steps:
     assert.ok(!JSON.stringify(run).includes(SECRET), 'the secret is not in the run record');
     assert.deepEqual(run.request.secretValueKeys, ['token']);
 
+    // The build step's base is recorded for the base-image graph, as a Dockerfile run's would be.
+    assert.deepEqual(run.baseImages?.map((b) => [b.image, b.kind, b.platform, b.digest?.startsWith('sha256:')]), [[BUSYBOX, 'runtime', 'linux/amd64', true]]);
+
     const latest = await registryDigest(REGISTRY, repo, 'latest');
     assert.ok(latest);
     assert.deepEqual(run.outputImages.map((o) => [o.repository, o.tag, o.digest]), [[repo, run.id, latest], [repo, 'latest', latest]]);

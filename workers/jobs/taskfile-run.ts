@@ -12,6 +12,7 @@ import { trackBuild, type ChildContext } from '../child-context.js';
 import { RunLogWriter } from '../log-writer.js';
 import { runTaskSteps } from '../steps/executor.js';
 import type { StepRecord } from '../steps/model.js';
+import { recordTaskFileBases } from './base-images.js';
 import { contextFolder, outcome, newProgress, withWorkspace } from './build-steps.js';
 
 export async function runTaskFile(ctx: ChildContext, spec: BuildJob, worker: string): Promise<RunStatus> {
@@ -50,6 +51,7 @@ export async function runTaskFile(ctx: ChildContext, spec: BuildJob, worker: str
         allowPrivileged: config.taskFiles.allowPrivileged,
       });
       for (const warning of loaded.warnings) out.line(`slipway: warning: ${warning}`);
+      await recordTaskFileBases(ctx, spec, loaded.task, ws.contextDir, loaded.masker, out);
       return runTaskSteps({
         task: loaded.task,
         runId: id.toLowerCase(),
