@@ -153,8 +153,8 @@ try {
     // the same work raw does, and on a shared machine it carries nearly all of the noise.
     const estimate = (mode: Mode): OverheadEstimate => {
       const rows = ok.filter((s) => s.side === side && s.mode === mode && s.phases);
-      const own = rows.map((s) => slipwayOnlyMs(s.phases!, components.unpackMs));
-      const engine = rows.map((s) => s.totalMs - slipwayOnlyMs(s.phases!, components.unpackMs));
+      const own = rows.map((s) => slipwayOnlyMs(s.phases!));
+      const engine = rows.map((s) => s.totalMs - slipwayOnlyMs(s.phases!));
       const raw = medians.raw![mode] ?? NaN;
       const slipwayOnly = Math.round(median(own));
       return { slipwayOnlyMs: slipwayOnly, engineSideMs: Math.round(median(engine)), rawMs: raw, estimatedRatio: round2((raw + slipwayOnly) / raw), estimatedDeltaMs: slipwayOnly };
@@ -205,10 +205,13 @@ try {
   await fs.rm(work, { recursive: true, force: true });
 }
 
-/** The phases of a run that involve no Engine work, plus the worker's unpack (timed in-process). */
-function slipwayOnlyMs(p: SlipwayPhases, unpackMs: number): number {
+/**
+ * The phases of a run that involve no Engine work. The worker no longer unpacks an upload (it streams the
+ * stored archive to the Engine), so its preparation overlaps the Engine's start and is not added.
+ */
+function slipwayOnlyMs(p: SlipwayPhases): number {
   const own = [p.cliStartup, p.pack, p.uploadSubmit, p.queue, p.record, p.followEnd, p.exit];
-  return own.reduce<number>((a, b) => a + (b ?? 0), 0) + unpackMs;
+  return own.reduce<number>((a, b) => a + (b ?? 0), 0);
 }
 
 function round(x: number): number {

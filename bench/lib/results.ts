@@ -47,13 +47,13 @@ export interface Comparison {
 
 /**
  * Slipway's overhead from the phases that involve no Engine work (CLI startup, pack, upload and submit,
- * queue, record, following the end, exit, plus the worker's unpack timed in-process), set against the
+ * queue, record, following the end, exit), set against the
  * median raw build. Less exposed to the Engine's noise than the totals; raw's own client costs (tar, the
  * docker CLI starting for the push) are not subtracted, so it errs against Slipway by a few tens of ms.
  */
 export interface OverheadEstimate {
   slipwayOnlyMs: number;
-  /** the rest of each run: prepare (less the unpack), build, push */
+  /** the rest of each run: prepare, build, push */
   engineSideMs: number;
   rawMs: number;
   /** (raw + slipwayOnly) / raw */

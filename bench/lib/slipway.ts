@@ -92,7 +92,7 @@ export interface SlipwayPhases {
   uploadSubmit: number | null;
   /** createdAt → startedAt: queue, job dispatch, sandboxed child, run start transition */
   queue: number | null;
-  /** startedAt → BuildKit's first log line: unpack the context into a workspace, tar it to the Engine, BuildKit starts */
+  /** startedAt → BuildKit's first log line: the Dockerfile read and base digests resolved, the stored context streamed to the Engine, BuildKit starts */
   prepare: number | null;
   /** BuildKit's first line → "slipway: pushing" (log lines are appended in batches: ±50 ms) */
   build: number | null;

@@ -7,7 +7,7 @@ const PHASES: [keyof SlipwayPhases, string][] = [
   ['pack', 'context: walk + cache lookup + HEAD when unchanged; else pack streamed into the upload'],
   ['uploadSubmit', 'POST /v1/runs → createdAt'],
   ['queue', 'createdAt → startedAt (queue, child)'],
-  ['prepare', 'unpack workspace, tar to Engine, BuildKit starts'],
+  ['prepare', 'worker: Dockerfile read from the stored context, base digests, context streamed to the Engine, BuildKit starts'],
   ['build', 'BuildKit build'],
   ['push', 'push'],
   ['record', 'last log line → finishedAt'],
@@ -68,7 +68,7 @@ function buildSummary(b: BuildSection): string[] {
       ' |',
     '',
     `Totals share one Docker Engine with whatever else runs on the machine (load average ${b.loadAverageAtEnd.join(' / ')} at the end), so they are noisy; ` +
-      'the estimate adds up only the phases that involve no Engine work (CLI startup, pack, upload and submit, queue, following the end, exit) plus the worker\'s unpack, and sets them against the median raw build.',
+      'the estimate adds up only the phases that involve no Engine work (CLI startup, pack, upload and submit, queue, following the end, exit), and sets them against the median raw build.',
     '',
     '### Where `slipway build` spends its time (median per phase, ms)',
     '',
@@ -83,7 +83,7 @@ function buildSummary(b: BuildSection): string[] {
       `\`docker push\` ${ms(b.rawBreakdown.raw?.uncached.pushMs)} / ${ms(b.rawBreakdown.raw?.cached.pushMs)} ms.`,
     '',
     `Slipway's own steps, in-process on this context (median of 5): CLI pack ${b.components.packMs} ms (${(b.components.packedBytes / 1024 ** 2).toFixed(1)} MiB gzipped), ` +
-      `API store + validate ${b.components.storeMs} ms, worker unpack ${b.components.unpackMs} ms, worker tar of the workspace ${b.components.tarMs} ms. ` +
+      `API store + validate ${b.components.storeMs} ms; unpacking into a workspace ${b.components.unpackMs} ms and its tar ${b.components.tarMs} ms, which only task files and daemonless Windows builds still need. ` +
       `\`slipway --version\` alone: ${Object.entries(b.cliStartup).map(([v, s]) => `${v} ${ms(s.p50)} ms`).join(', ')}. ` +
       `A log line from Redis to the CLI's stdout: ${variants.map((v) => `${ms(b.breakdown[v]?.uncached.logLagMs)} ms (${v})`).join(', ')}.`,
     '',
