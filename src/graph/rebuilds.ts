@@ -88,17 +88,23 @@ export class BaseImageRebuilds {
 
   private async writeWave(plan: Plan, change: ImageChange, source: WaveSource, upstream: RebuildCause[]): Promise<ChangeOutcome> {
     const pointers = await this.waves.wavesOf(plan.entries.map((e) => e.task));
+    const waiting = plan.entries.filter((e) => pointers.has(e.task));
+    const existing = await this.waves.entriesAt(waiting.map((e) => ({ wave: pointers.get(e.task)!, task: e.task })));
     const joined: string[] = [];
-    for (const e of plan.entries) {
-      const waveId = pointers.get(e.task);
-      const existing = waveId ? await this.waves.entry(waveId, e.task) : undefined;
+    const updated = new Map<string, WaveEntry[]>();
+    for (const [i, e] of waiting.entries()) {
+      const entry = existing[i];
       // Not started yet: its build will pull the newest base anyway, so the change joins that entry.
-      if (waveId && existing && (existing.state === 'held' || existing.state === 'ready')) {
-        if (e.direct) existing.causes.push(causeChain(upstream, change.image, e));
-        await this.waves.putEntries(waveId, [existing]);
+      if (entry && (entry.state === 'held' || entry.state === 'ready')) {
+        if (e.direct) entry.causes.push(causeChain(upstream, change.image, e));
+        const wave = pointers.get(e.task)!;
+        const list = updated.get(wave) ?? [];
+        list.push(entry);
+        updated.set(wave, list);
         joined.push(e.task);
       }
     }
+    for (const [wave, entries] of updated) await this.waves.putEntries(wave, entries);
     const entries = toEntries(plan, new Set(joined), upstream, change.image);
     if (entries.length === 0) return { plan, joined };
     const wave: Wave = {

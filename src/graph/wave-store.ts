@@ -85,6 +85,14 @@ export class WaveStore {
     return raw ? WaveEntry.parse(JSON.parse(raw)) : undefined;
   }
 
+  /** Many entries, each of its own wave, in one round trip. */
+  async entriesAt(refs: ReadyRef[]): Promise<(WaveEntry | undefined)[]> {
+    if (refs.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const ref of refs) pipeline.hget(this.entriesKey(ref.wave), ref.task);
+    return ((await pipeline.exec()) ?? []).map(([, raw]) => (typeof raw === 'string' ? WaveEntry.parse(JSON.parse(raw)) : undefined));
+  }
+
   async putEntries(id: string, entries: WaveEntry[]): Promise<void> {
     if (entries.length) await this.redis.hset(this.entriesKey(id), ...entries.flatMap((e) => [e.task, JSON.stringify(WaveEntry.parse(e))]));
   }
