@@ -55,6 +55,13 @@ export function taskTriggers(tasks: TaskService, redis: Redis, prefix: string) {
   return { seen, handle };
 }
 
+/** The pull request's head is in another repository than the one the event is about. */
+function isFork(event: GitTriggerEvent): boolean {
+  const base = new Set(event.repositoryUrls.flatMap((url) => safeKey(url)));
+  const head = safeKey(event.pullRequest!.headRepoUrl);
+  return head.length === 0 || !base.has(head[0]!);
+}
+
 function safeKey(url: string): string[] {
   try {
     return [repositoryKey(url)];
@@ -67,6 +74,11 @@ function safeKey(url: string): string[] {
 function mismatch(task: Task, event: GitTriggerEvent, tasks: TaskService): string | undefined {
   if (event.kind === 'push' && !task.commitTrigger) return 'commit trigger is off';
   if (event.kind === 'pull_request' && !task.prTrigger) return 'pull-request trigger is off';
+  // A fork's pull request runs code its author controls; with the task's git token in reach it could read it
+  // (as GitHub Actions withholds secrets from forks). Such tasks do not build pull requests from forks.
+  if (event.pullRequest && task.hasGitToken && isFork(event)) {
+    return `pull request #${event.pullRequest.number} comes from a fork (${event.pullRequest.headRepoUrl}) and this task has a git token, which the build could reach; fork pull requests are not built for it`;
+  }
   const { ref } = tasks.contextOf(task);
   if (!ref) return undefined;
   const wanted = ref.replace(/^refs\/heads\//, '');

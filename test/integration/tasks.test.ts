@@ -226,5 +226,16 @@ describe('tasks from git', () => {
     assert.equal((run.request as { git: { commit: string } }).git.commit, head);
     assert.equal((run.trigger as { type: string; pullRequest: number }).type, 'pull_request');
     assert.match(await runLog(stack.url, run.id), new RegExp(`from a pull request ${task}`));
+
+    // The same pull request from a fork: a task holding a git token does not build it, and says why.
+    const withToken = `${task}-prtoken`;
+    assert.equal((await send(`${stack.url}/v1/tasks`, 'POST', { name: withToken, context: `${repoUrl}#main`, noPush: true, commitTrigger: false, prTrigger: true, gitToken: 'tok-for-fork-test' })).status, 201);
+    await send(`${stack.url}/v1/tasks/${name}`, 'DELETE');
+    const fork = structuredClone(payload);
+    fork.pull_request.head.repo.clone_url = 'https://github.com/someone-else/Hello-World.git';
+    const forkRes = await signed(`${stack.url}/v1/webhooks/github`, 'pull_request', fork, uniqueName('prfork'));
+    const forkAnswer = (await forkRes.json()) as { status: string; reason: string };
+    assert.equal(forkAnswer.status, 'ignored', JSON.stringify(forkAnswer));
+    assert.match(forkAnswer.reason, new RegExp(`${withToken}: pull request #\\d+ comes from a fork .* git token`));
   });
 });
