@@ -41,6 +41,8 @@ const schema = z.object({
   SLIPWAY_MAX_TIMEOUT_SECONDS: int(1, 86_400).default(28_800),
   /** How long a run may wait for a worker that serves its platform before it fails. */
   SLIPWAY_QUEUE_TIMEOUT_SECONDS: int(1, 7 * 86_400).default(3600),
+  /** Uploaded contexts unused (not uploaded, asked for or submitted) this long are deleted, unless a queued or running run needs them. */
+  SLIPWAY_CONTEXT_TTL_HOURS: int(1, 24 * 365).default(24),
   /** Concurrent jobs per worker process. */
   SLIPWAY_WORKER_CONCURRENCY: int(1, 64).default(1),
   /** Token the registry's notifications carry (Authorization: Bearer …). */
@@ -95,6 +97,7 @@ export interface Config {
     contextBytes: number;
     unpackedBytes: number;
     contextEntries: number;
+    contextTtlMs: number;
     logLines: number;
     defaultTimeoutSeconds: number;
     maxTimeoutSeconds: number;
@@ -161,6 +164,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
       contextBytes: e.SLIPWAY_MAX_CONTEXT_BYTES,
       unpackedBytes: e.SLIPWAY_MAX_UNPACKED_BYTES,
       contextEntries: e.SLIPWAY_MAX_CONTEXT_ENTRIES,
+      contextTtlMs: e.SLIPWAY_CONTEXT_TTL_HOURS * 3600_000,
       logLines: e.SLIPWAY_LOG_MAX_LINES,
       defaultTimeoutSeconds: e.SLIPWAY_DEFAULT_TIMEOUT_SECONDS,
       maxTimeoutSeconds: e.SLIPWAY_MAX_TIMEOUT_SECONDS,

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { Router } from 'express';
 import type { Config } from '../config.js';
 import { ContextStore } from '../contexts/store.js';
+import { ContextSweeper } from '../contexts/sweeper.js';
 import { createLogger } from '../log.js';
 import { cancelChannel, finishedChannel } from '../queue/jobs.js';
 import { PlatformQueues } from '../queue/platform-queues.js';
@@ -55,7 +56,11 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     defaultRegistry: config.defaultRegistry,
     defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds,
     maxTimeoutSeconds: config.limits.maxTimeoutSeconds,
-    contextExists: (digest) => contexts.has(digest),
+    contextExists: async (digest) => {
+      const found = await contexts.has(digest);
+      if (found) await contexts.touch(digest);
+      return found;
+    },
     unserved: (platforms) => workers.unserved(platforms),
     announceFinished: async (id) => {
       await redis.publish(finishedChannel(config.prefix), id);
@@ -63,6 +68,8 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     readContextFile: async (context, file) => (await contexts.readFile(context, file))?.toString('utf8'),
     taskFiles: config.taskFiles,
   });
+  const contextSweeper = new ContextSweeper(contexts, runs.store, redis, config.prefix, config.limits.contextTtlMs, log);
+  contextSweeper.start();
   const queueWatch = new QueueWatch(runs, workers, config.limits.queueTimeoutSeconds * 1000, log);
   queueWatch.start();
   const announceCancel = async (id: string) => {
@@ -152,6 +159,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
         setTimeout(() => server.closeAllConnections(), 2000).unref();
       });
       await queueWatch.stop();
+      await contextSweeper.stop();
       await timers.close();
       await poller.stop();
       await rebuildListener.stop();

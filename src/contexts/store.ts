@@ -41,6 +41,39 @@ export class ContextStore {
     }
   }
 
+  /** Marks a context as just used (its file's mtime), so a sweep keeps it for another full TTL. */
+  async touch(digest: string): Promise<void> {
+    const now = new Date();
+    await fs.utimes(this.pathOf(digest), now, now).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+
+  /**
+   * Deletes contexts not used for `maxAgeMs` (uploaded, asked for, or submitted) unless `inUse` says a run
+   * still needs one, and temporary files of uploads that died. Returns what it removed.
+   */
+  async sweep(maxAgeMs: number, inUse: ReadonlySet<string>, now = Date.now()): Promise<{ removed: string[]; kept: number }> {
+    const removed: string[] = [];
+    let kept = 0;
+    const old = async (file: string) => (await fs.stat(file).catch(() => undefined))?.mtimeMs ?? now;
+    for (const name of await fs.readdir(path.join(this.dir, 'sha256')).catch(() => [] as string[])) {
+      const digest = `sha256:${name.replace(/\.tar\.gz$/, '')}`;
+      const file = path.join(this.dir, 'sha256', name);
+      if (!DIGEST_PATTERN.test(digest) || inUse.has(digest) || now - (await old(file)) < maxAgeMs) {
+        kept++;
+        continue;
+      }
+      await fs.rm(file, { force: true });
+      removed.push(digest);
+    }
+    for (const name of await fs.readdir(path.join(this.dir, 'tmp')).catch(() => [] as string[])) {
+      const file = path.join(this.dir, 'tmp', name);
+      if (now - (await old(file)) >= maxAgeMs) await fs.rm(file, { force: true });
+    }
+    return { removed, kept };
+  }
+
   open(digest: string): Readable {
     return createReadStream(this.pathOf(digest));
   }
@@ -103,6 +136,7 @@ export class ContextStore {
       const final = this.pathOf(digest);
       if (await this.has(digest)) {
         await fs.rm(tmp, { force: true });
+        await this.touch(digest);
         return { digest, size, created: false };
       }
       await fs.rename(tmp, final);

@@ -7,7 +7,10 @@ export function contextRoutes(store: ContextStore, maxBytes: number): Router {
   const router = Router();
 
   router.head('/v1/contexts/:digest', async (req, res) => {
-    res.status((await store.has(req.params.digest)) ? 200 : 404).end();
+    const found = await store.has(req.params.digest);
+    // A client that finds it will submit a run of it next: keep it from the sweep for another TTL.
+    if (found) await store.touch(req.params.digest);
+    res.status(found ? 200 : 404).end();
   });
 
   router.post('/v1/contexts', async (req, res) => {
