@@ -8,6 +8,10 @@
 //   cached-hit    checkout of that SHA again (a rebuild, another platform of the same run: no network)
 //   full-clone    `git clone` + checkout, no cache (full history)
 //   depth1-clone  `git clone --depth 1`, no cache
+// The target (a mirror-cached fetch ≤ 25% of a fresh clone) is judged against `git clone` of the whole history,
+// what a builder without a cache does; Slipway's own first clone is already shallow (one commit's tree), so
+// against it the fixed costs of a fetch (git processes, two HTTP round trips to a CGI git server) dominate,
+// and that ratio is reported too. 20,000 commits: a long history, as the issue asks, still generated in seconds.
 // Writes bench/results/git-fetch.json and prints a summary. Standalone: node --import tsx bench/git-fetch.ts
 // (BENCH_GIT_ITERATIONS, default 5; no iteration after the first is started past BENCH_GIT_BUDGET_S, default 75 s).
 import fs from 'node:fs/promises';
@@ -19,7 +23,7 @@ import { GitMirrorCache } from '../workers/source/git-mirror.js';
 import { RESULTS_DIR } from './lib/options.js';
 import { median, summarize, type Summary } from './lib/stats.js';
 
-const COMMITS = Number(process.env.BENCH_GIT_COMMITS ?? 5000);
+const COMMITS = Number(process.env.BENCH_GIT_COMMITS ?? 20_000);
 const FILES = Number(process.env.BENCH_GIT_FILES ?? 300);
 const ITERATIONS = Number(process.env.BENCH_GIT_ITERATIONS ?? 5);
 const BUDGET_MS = Number(process.env.BENCH_GIT_BUDGET_S ?? 75) * 1000;
@@ -131,6 +135,7 @@ async function main(): Promise<void> {
         cachedCommitVsFresh: ratio('cached-commit', 'fresh'),
         cachedHitVsFresh: ratio('cached-hit', 'fresh'),
         cachedRefVsFullClone: ratio('cached-ref', 'full-clone'),
+        cachedCommitVsFullClone: ratio('cached-commit', 'full-clone'),
         freshVsFullClone: ratio('fresh', 'full-clone'),
         freshVsDepth1Clone: ratio('fresh', 'depth1-clone'),
       },
@@ -139,6 +144,7 @@ async function main(): Promise<void> {
         cachedRefVsFreshMet: ratio('cached-ref', 'fresh') <= TARGET_RATIO,
         cachedCommitVsFreshMet: ratio('cached-commit', 'fresh') <= TARGET_RATIO,
         cachedCommitVsFullCloneMet: ratio('cached-commit', 'full-clone') <= TARGET_RATIO,
+        cachedRefVsFullCloneMet: ratio('cached-ref', 'full-clone') <= TARGET_RATIO,
       },
       samples,
       elapsedMs: Math.round(performance.now() - began),
@@ -149,6 +155,10 @@ async function main(): Promise<void> {
     console.log(`git-fetch: objects fetched (median): fresh ${result.objects.fresh}, cached-ref ${result.objects['cached-ref']}, cached-commit ${result.objects['cached-commit']}`);
     console.log(
       `git-fetch: ratios cached-ref/fresh ${result.ratios.cachedRefVsFresh}, cached-commit/fresh ${result.ratios.cachedCommitVsFresh}, cached-hit/fresh ${result.ratios.cachedHitVsFresh}, cached-ref/full-clone ${result.ratios.cachedRefVsFullClone}, fresh/full-clone ${result.ratios.freshVsFullClone} (target ≤ ${TARGET_RATIO})`,
+    );
+    const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
+    console.log(
+      `git-fetch: target ≤ ${TARGET_RATIO} of a fresh full clone: cached by ref ${result.ratios.cachedRefVsFullClone} ${verdict(result.target.cachedRefVsFullCloneMet)}, by commit ${result.ratios.cachedCommitVsFullClone} ${verdict(result.target.cachedCommitVsFullCloneMet)}; of Slipway's own shallow first clone: ${verdict(result.target.cachedRefVsFreshMet)}`,
     );
     console.log(`git-fetch: results in ${path.relative(process.cwd(), path.join(RESULTS_DIR, 'git-fetch.json'))} (${(result.elapsedMs / 1000).toFixed(1)} s)`);
   } finally {
