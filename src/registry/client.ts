@@ -1,6 +1,7 @@
 // RegistryClient: the one client of the OCI distribution API in Slipway — manifests, blobs, tags.
 // https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md
 // Every call goes through RegistryAuth (401 → credentials/token) and RegistryHttp (retries, timeouts, errors).
+import { createReadStream } from 'node:fs';
 import { z } from 'zod';
 import { SecretMasker, type Logger } from '../log.js';
 import { RegistryAuth, repositoryScope, type CredentialsProvider } from './auth.js';
@@ -47,13 +48,15 @@ const tagListSchema = z.object({ name: z.string(), tags: z.array(z.string()).nul
 export class RegistryClient {
   private readonly http: RegistryHttp;
   private readonly auth: RegistryAuth;
+  private readonly timeoutMs: number;
 
   constructor(opts: RegistryClientOptions = {}) {
     const masker = opts.masker ?? new SecretMasker();
+    this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.http = new RegistryHttp({
       fetch: opts.fetch ?? globalThis.fetch,
       retry: { ...DEFAULT_RETRY, ...opts.retry },
-      timeoutMs: opts.timeoutMs ?? 60_000,
+      timeoutMs: this.timeoutMs,
       insecure: opts.insecureRegistries ?? isLoopbackRegistry,
       masker,
       ...(opts.logger ? { logger: opts.logger } : {}),
@@ -144,6 +147,22 @@ export class RegistryClient {
     const url = new URL(location);
     url.searchParams.set('digest', digest);
     const req = this.request(ref, 'pushBlob', 'PUT', url.toString(), { 'content-type': 'application/octet-stream' }, data);
+    return this.putExpectingDigest(req, ref, digest);
+  }
+
+  /**
+   * Uploads a blob from a file without reading it into memory (layers may be gigabytes), unless the
+   * repository has it; the file is opened again for each attempt. Returns its digest.
+   */
+  async pushBlobFile(ref: ImageReference, file: string, digest: string, size: number): Promise<string> {
+    if (await this.blobExists(ref, digest)) return digest;
+    const location = await this.startUpload(ref, 'pushBlob');
+    const url = new URL(location);
+    url.searchParams.set('digest', digest);
+    const req = this.request(ref, 'pushBlob', 'PUT', url.toString(), { 'content-type': 'application/octet-stream' });
+    req.body = { open: () => createReadStream(file), length: size };
+    // At least the usual limit, and a megabyte a second for the rest.
+    req.timeoutMs = this.timeoutMs + Math.ceil(size / (1024 * 1024)) * 1000;
     return this.putExpectingDigest(req, ref, digest);
   }
 

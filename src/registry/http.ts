@@ -1,6 +1,7 @@
 // The one HTTP helper every registry call goes through: resolves URLs, applies the per-request timeout,
 // retries what retry.ts calls retryable, keeps credentials on the registry's own origin, reads bodies
 // with a size limit, and turns unexpected answers into RegistryErrors with masked messages.
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger, SecretMasker } from '../log.js';
 import { registryBaseUrl } from './endpoint.js';
@@ -17,9 +18,17 @@ export interface RegistryRequest {
   /** A path below the registry's base URL (`/v2/…`) or an absolute URL (an upload Location, a token realm). */
   url: string;
   headers?: Record<string, string>;
-  body?: Uint8Array;
+  /** Bytes, or a stream made afresh for every attempt (a retry, a new token) with its length. */
+  body?: Uint8Array | StreamBody;
+  /** This request's time limit, body included, when the client-wide one does not fit (a large upload). */
+  timeoutMs?: number;
   /** Send the Authorization header even to another origin (only the token realm needs this). */
   authorizeForeignOrigin?: boolean;
+}
+
+export interface StreamBody {
+  open: () => Readable;
+  length: number;
 }
 
 export interface RegistryHttpOptions {
@@ -55,14 +64,16 @@ export class RegistryHttp {
     for (let attempt = 1; ; attempt++) {
       let res: Response;
       try {
+        const streamed = req.body !== undefined && !(req.body instanceof Uint8Array);
         res = await this.opts.fetch(url, {
           method: req.method,
-          headers,
+          headers: streamed ? { ...headers, 'content-length': String((req.body as StreamBody).length) } : headers,
           // Buffers may sit on a SharedArrayBuffer in the types; ours never do, and fetch copies the bytes anyway.
-          body: req.body as Uint8Array<ArrayBuffer> | undefined,
+          body: streamed ? (Readable.toWeb((req.body as StreamBody).open()) as ReadableStream<Uint8Array>) : (req.body as Uint8Array<ArrayBuffer> | undefined),
+          ...(streamed ? { duplex: 'half' } : {}),
           redirect: 'follow',
-          signal: AbortSignal.timeout(this.opts.timeoutMs),
-        });
+          signal: AbortSignal.timeout(req.timeoutMs ?? this.opts.timeoutMs),
+        } as RequestInit);
       } catch (err) {
         const delay = retryDelayMs({ networkError: true }, attempt, this.opts.retry);
         const reason = describeNetworkError(err, this.opts.timeoutMs);

@@ -75,6 +75,22 @@ describe('RegistryClient on the stack registry', () => {
     assert.deepEqual(await client.getBlob(ref, sha256(image.config)), image.config);
   });
 
+  it('streams a large blob from a file, and the registry serves exactly those bytes', async () => {
+    const data = randomBytes(6 * 1024 * 1024);
+    const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-blob-')), 'layer');
+    await fs.writeFile(file, data);
+    const digest = await client.pushBlobFile(ref, file, sha256(data), data.length);
+    pushed[repo]!.blobs.push(digest);
+    assert.equal(digest, sha256(data));
+    assert.ok((await client.getBlob(ref, digest, 16 * 1024 * 1024)).equals(data));
+    // A size that does not match the file is refused by the registry, not stored under that digest.
+    const other = randomBytes(1024);
+    const otherFile = path.join(path.dirname(file), 'other');
+    await fs.writeFile(otherFile, other);
+    await assert.rejects(client.pushBlobFile(ref, otherFile, sha256(data).replace(/.$/, (c) => (c === '0' ? '1' : '0')), other.length), RegistryError);
+    await fs.rm(path.dirname(file), { recursive: true, force: true });
+  });
+
   it('pushes an OCI image manifest and reads it back by tag and by digest', async () => {
     manifestDigest = await client.putManifest({ ...ref, tag: 'v1' }, image.manifest, MediaTypes.ociManifest);
     pushed[repo]!.manifests.push(manifestDigest);
@@ -217,7 +233,11 @@ describe('RegistryClient on a registry with htpasswd auth', () => {
     const ref: ImageReference = { registry, repository: uniqueRepo('auth') };
     const image = makeImage();
     await client.pushBlob(ref, image.config);
-    await client.pushBlob(ref, image.layer);
+    // Streamed from a file, through Basic auth.
+    const layerFile = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-blob-')), 'layer');
+    await fs.writeFile(layerFile, image.layer);
+    await new RegistryClient({ credentials: (r) => (r === registry ? { username: USER, password: PASSWORD } : undefined) }).pushBlobFile(ref, layerFile, sha256(image.layer), image.layer.length);
+    await fs.rm(path.dirname(layerFile), { recursive: true, force: true });
     const digest = await client.putManifest({ ...ref, tag: 'v1' }, image.manifest, MediaTypes.ociManifest);
     assert.equal((await client.headManifest({ ...ref, tag: 'v1' }))?.digest, digest);
     assert.deepEqual((await client.getManifest({ ...ref, tag: 'v1' })).raw, image.manifest);

@@ -1,6 +1,6 @@
 // Pushes an image from the Docker daemon to a registry by digest, with no tag: the daemon's own push
 // needs a tag, and a multi-platform run must leave no temporary tags behind. The image is read with
-// `docker save`, each layer gzipped once into the workspace, and pushed through the registry client.
+// `docker save`, each layer gzipped once into the workspace, and streamed from there through the registry client.
 import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -51,7 +51,7 @@ export async function pushImageByDigest(engine: DockerEngine, registry: Registry
       const repo = { registry: target.registry, repository: target.repository };
       if (!(await registry.blobExists(repo, configDigest))) await registry.pushBlob(repo, config);
       for (const layer of layers) {
-        if (!(await registry.blobExists(repo, layer.digest))) await registry.pushBlob(repo, await fs.readFile(layer.file));
+        await registry.pushBlobFile(repo, layer.file, layer.digest, layer.size);
       }
       digest = await registry.putManifest(repo, manifest, MediaTypes.dockerManifest);
     }
