@@ -10,6 +10,9 @@ export interface ReadyRef {
 }
 
 const SEP = '\t';
+/** Waves are kept this long for `graph rebuilds`, and the newest this many are listed. */
+const WAVE_TTL_SECONDS = 30 * 24 * 3600;
+const WAVES_LISTED = 1000;
 
 export class WaveStore {
   constructor(
@@ -49,12 +52,17 @@ export class WaveStore {
 
   /** Writes a new wave with its entries, marks its ready entries, and points each task at it. */
   async create(wave: Wave, entries: WaveEntry[]): Promise<void> {
-    const multi = this.redis.multi().set(this.waveKey(wave.id), JSON.stringify(Wave.parse(wave))).zadd(this.indexKey, Date.now(), wave.id);
+    const multi = this.redis
+      .multi()
+      .set(this.waveKey(wave.id), JSON.stringify(Wave.parse(wave)), 'EX', WAVE_TTL_SECONDS)
+      .zadd(this.indexKey, Date.now(), wave.id)
+      .zremrangebyrank(this.indexKey, 0, -WAVES_LISTED - 1);
     for (let i = 0; i < entries.length; i += 1000) {
       const chunk = entries.slice(i, i + 1000);
       multi.hset(this.entriesKey(wave.id), ...chunk.flatMap((e) => [e.task, JSON.stringify(e)]));
       multi.mset(...chunk.flatMap((e) => [this.taskKey(e.task), wave.id]));
     }
+    multi.expire(this.entriesKey(wave.id), WAVE_TTL_SECONDS);
     await multi.exec();
     await this.markReady(wave.id, entries.filter((e) => e.state === 'ready').map((e) => e.task));
   }
