@@ -24,16 +24,8 @@ import { TaskTimers } from '../tasks/timers.js';
 import { taskTriggers } from '../tasks/trigger-handler.js';
 import { genericGitWebhookRouter } from '../triggers/generic-git.js';
 import { githubWebhookRouter } from '../triggers/github.js';
-import { RedisMutex } from '../graph/lock.js';
-import { RebuildListener } from '../graph/listener.js';
-import { RegistryPoller } from '../graph/poller.js';
-import { BaseImageRebuilds } from '../graph/rebuilds.js';
-import { platformDigests } from '../graph/resolve.js';
+import { startBaseImageGraph } from '../graph/api-wiring.js';
 import { GraphStore } from '../graph/store.js';
-import { WaveStore } from '../graph/wave-store.js';
-import { RegistryClient } from '../registry/client.js';
-import { parseImageReference } from '../registry/reference.js';
-import { registryWebhookRouter } from '../triggers/registry.js';
 import { createApp } from './app.js';
 import { sendError } from './errors.js';
 
@@ -78,9 +70,8 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const timers = new TaskTimers(redis, config.prefix, log);
   const slots = new TaskSlots(redis, config.prefix);
   const graph = new GraphStore(redis, config.prefix);
-  const taskStore = new TaskStore(redis, config.prefix);
   const tasks = new TaskService(
-    taskStore,
+    new TaskStore(redis, config.prefix),
     runs,
     gitTools(config.git, config.searchPath),
     {
@@ -99,26 +90,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     },
     slots,
   );
-  const waves = new WaveStore(redis, config.prefix);
-  const rebuilds = new BaseImageRebuilds(
-    graph,
-    waves,
-    new RedisMutex(redis, `${config.prefix}:rebuilds:lock`),
-    (names) => taskStore.baseImageTriggers(names),
-    (task, trigger) => tasks.run(task, { trigger }),
-    { concurrency: config.rebuilds.concurrency, maxPlanTasks: 100_000 },
-    log,
-  );
-  const rebuildListener = new RebuildListener(rebuilds, (id) => runs.store.get(id), log);
-  await rebuildListener.start(redis, config.prefix);
-  const registry = new RegistryClient({ logger: log });
-  const resolveImage = async (image: string) => ({ image, platforms: (await platformDigests(registry, parseImageReference(image))).platforms });
-  const poller = new RegistryPoller(graph, registry, redis, config.prefix, (change) => rebuilds.changed(change, 'poll'), {
-    defaultIntervalMs: config.rebuilds.pollIntervalMs,
-    intervals: config.rebuilds.pollIntervals,
-    notifying: config.rebuilds.notifyingRegistries,
-  }, log);
-  poller.start();
+  const baseImages = await startBaseImageGraph({ config, redis, graph, tasks, runs, log });
   timers.start(tasks);
   const followUps = new TaskFollowUps(tasks, slots, log);
   await followUps.start(redis, config.prefix);
@@ -130,16 +102,9 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     config.gitWebhookTokens.length
       ? genericGitWebhookRouter({ tokens: () => config.gitWebhookTokens, ...triggers, log })
       : notConfigured('/v1/webhooks/git', 'the generic git webhook is not configured: set SLIPWAY_GIT_WEBHOOK_TOKENS'),
-    registryWebhookRouter({
-      tokens: () => [config.registryNotifyToken],
-      pushed: async (push) => {
-        const { platforms } = await platformDigests(registry, { ...parseImageReference(push.image), digest: push.digest });
-        await rebuilds.changed({ image: push.image, platforms }, 'registry');
-      },
-      log,
-    }),
+    baseImages.webhook,
   ];
-  const app = createApp({ runs, tasks, webhooks, graph: { graph, waves, rebuilds, resolve: resolveImage }, contexts, redis, log, maxContextBytes: config.limits.contextBytes, announceCancel });
+  const app = createApp({ runs, tasks, webhooks, graph: baseImages.routes, contexts, redis, log, maxContextBytes: config.limits.contextBytes, announceCancel });
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.api.port, config.api.host, () => resolve(s));
@@ -161,8 +126,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       await queueWatch.stop();
       await contextSweeper.stop();
       await timers.close();
-      await poller.stop();
-      await rebuildListener.stop();
+      await baseImages.stop();
       await followUps.stop();
       await queues.close();
       redis.disconnect();

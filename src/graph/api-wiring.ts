@@ -1,0 +1,65 @@
+// The base-image graph in the API process: the rebuild service over the graph and wave stores, the
+// listener of finished runs, the registry poller and the registry webhook, started and stopped together.
+import type { Router } from 'express';
+import type { Redis } from 'ioredis';
+import type { GraphRouteDeps } from '../api/routes/graph.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { RegistryClient } from '../registry/client.js';
+import { parseImageReference } from '../registry/reference.js';
+import type { RunService } from '../runs/service.js';
+import type { TaskService } from '../tasks/service.js';
+import { registryWebhookRouter } from '../triggers/registry.js';
+import { RebuildListener } from './listener.js';
+import { RedisMutex } from './lock.js';
+import { RegistryPoller } from './poller.js';
+import { BaseImageRebuilds } from './rebuilds.js';
+import { platformDigests } from './resolve.js';
+import type { GraphStore } from './store.js';
+import { WaveStore } from './wave-store.js';
+
+export interface BaseImageGraph {
+  routes: GraphRouteDeps;
+  /** POST /v1/webhooks/registry */
+  webhook: Router;
+  stop(): Promise<void>;
+}
+
+export async function startBaseImageGraph(deps: { config: Config; redis: Redis; graph: GraphStore; tasks: TaskService; runs: RunService; log: Logger }): Promise<BaseImageGraph> {
+  const { config, redis, graph, tasks, runs, log } = deps;
+  const waves = new WaveStore(redis, config.prefix);
+  const rebuilds = new BaseImageRebuilds(
+    graph,
+    waves,
+    new RedisMutex(redis, `${config.prefix}:rebuilds:lock`),
+    (names) => tasks.store.baseImageTriggers(names),
+    (task, trigger) => tasks.run(task, { trigger }),
+    { concurrency: config.rebuilds.concurrency, maxPlanTasks: 100_000 },
+    log,
+  );
+  const listener = new RebuildListener(rebuilds, (id) => runs.store.get(id), log);
+  await listener.start(redis, config.prefix);
+  const registry = new RegistryClient({ logger: log });
+  const poller = new RegistryPoller(graph, registry, redis, config.prefix, (change) => rebuilds.changed(change, 'poll'), {
+    defaultIntervalMs: config.rebuilds.pollIntervalMs,
+    intervals: config.rebuilds.pollIntervals,
+    notifying: config.rebuilds.notifyingRegistries,
+  }, log);
+  poller.start();
+  const webhook = registryWebhookRouter({
+    tokens: () => [config.registryNotifyToken],
+    pushed: async (push) => {
+      const { platforms } = await platformDigests(registry, { ...parseImageReference(push.image), digest: push.digest });
+      await rebuilds.changed({ image: push.image, platforms }, 'registry');
+    },
+    log,
+  });
+  return {
+    routes: { graph, waves, rebuilds, resolve: async (image) => ({ image, platforms: (await platformDigests(registry, parseImageReference(image))).platforms }) },
+    webhook,
+    async stop() {
+      await poller.stop();
+      await listener.stop();
+    },
+  };
+}
