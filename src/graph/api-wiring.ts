@@ -6,6 +6,7 @@ import type { GraphRouteDeps } from '../api/routes/graph.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { RegistryClient } from '../registry/client.js';
+import { isRegistryError } from '../registry/errors.js';
 import { parseImageReference } from '../registry/reference.js';
 import type { RunService } from '../runs/service.js';
 import type { TaskService } from '../tasks/service.js';
@@ -49,7 +50,17 @@ export async function startBaseImageGraph(deps: { config: Config; redis: Redis; 
   const webhook = registryWebhookRouter({
     tokens: () => [config.registryNotifyToken],
     pushed: async (push) => {
-      const { platforms } = await platformDigests(registry, { ...parseImageReference(push.image), digest: push.digest });
+      // Most pushes are of images nothing builds on (and a registry replays its backlog when the API comes
+      // back): those cost one SISMEMBER, not a manifest GET.
+      if (!(await graph.isBaseImage(push.image))) return;
+      let platforms: Record<string, string>;
+      try {
+        platforms = (await platformDigests(registry, { ...parseImageReference(push.image), digest: push.digest })).platforms;
+      } catch (err) {
+        // Deleted since: a later push of the tag, or polling, reports what it names now.
+        if (isRegistryError(err) && err.status === 404) return log.info({ image: push.image, digest: push.digest }, 'notified manifest is gone; ignored');
+        throw err;
+      }
       await rebuilds.changed({ image: push.image, platforms }, 'registry');
     },
     log,

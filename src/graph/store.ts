@@ -102,6 +102,11 @@ export class GraphStore {
     return (await this.redis.smembers(this.producersKey(image))).sort();
   }
 
+  /** Whether some task builds on the image. */
+  async isBaseImage(image: string): Promise<boolean> {
+    return (await this.redis.sismember(this.imagesKey, image)) === 1;
+  }
+
   /** Every base image some task builds on. */
   async images(): Promise<string[]> {
     return (await this.redis.smembers(this.imagesKey)).sort();
