@@ -148,7 +148,13 @@ describe('base-image rebuilds', () => {
       const done = await buildOnce(t);
       assert.ok(done.baseImages?.every((b: any) => b.digest?.startsWith('sha256:')), JSON.stringify(done.baseImages));
     }
-    const graph = (await send(`${stack.url}/v1/graph`, 'GET')).body;
+    // The graph learns of a run once the API hears it finished, moments after the run record says so.
+    const graph = await eventually(
+      'all five tasks in the graph',
+      async () => (await send(`${stack.url}/v1/graph`, 'GET')).body,
+      (g: any) => ['mid', 'a', 'b', 'app', 'c'].every((t) => g.tasks.some((n: any) => n.task === name(t))),
+      30_000,
+    );
     const dependents = (image: string) => graph.images.find((i: any) => i.image === image)?.dependents.map((d: any) => `${d.task}:${d.kind}`).sort();
     assert.deepEqual(dependents(`${R}/base:latest`), [name('a'), name('b'), name('mid')].map((t) => `${t}:runtime`).sort());
     assert.deepEqual(dependents(`${R}/b:latest`), [`${name('c')}:buildtime`]);
