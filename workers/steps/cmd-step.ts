@@ -64,7 +64,8 @@ export async function runCmdStep(step: ResolvedStep, ctx: CmdContext, attempt = 
   signal.addEventListener('abort', kill, { once: true });
   try {
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
-    await logs;
+    const followed = await logs;
+    await catchUpLog(container, followed, ctx.log);
     signal.throwIfAborted();
     if (StatusCode !== 0) throw new StepFailedError(`exited with code ${StatusCode}`, StatusCode);
     return { exitCode: 0 };
@@ -74,26 +75,56 @@ export async function runCmdStep(step: ResolvedStep, ctx: CmdContext, attempt = 
   }
 }
 
-/** Streams the container's stdout and stderr to the log, from its start; resolves when the output ends. */
-async function followLog(container: Docker.Container, log: (line: string) => void): Promise<void> {
+/** Streams the container's stdout and stderr to the log, from its start; resolves with the bytes passed on once the output ends. */
+async function followLog(container: Docker.Container, log: (line: string) => void): Promise<number> {
   // The log of a container that already exited is still read whole, so a fast step loses no line.
   const stream = (await container.logs({ follow: true, stdout: true, stderr: true })) as unknown as NodeJS.ReadableStream;
   const out = new PassThrough();
   const lines = new LineSplitter(log);
-  out.on('data', (c: Buffer) => lines.write(c));
+  let received = 0;
+  out.on('data', (c: Buffer) => {
+    received += c.length;
+    lines.write(c);
+  });
   container.modem.demuxStream(stream, out, out);
   return new Promise((resolve) => {
     // Flushed once `out` has handed over its last chunk, which may come a tick after the source ends:
     // a last line without a newline (a file printed by cat) would otherwise be lost.
     out.once('end', () => {
       lines.flush();
-      resolve();
+      resolve(received);
     });
     const end = () => out.end();
     stream.on('end', end);
     stream.on('close', end);
     stream.on('error', end);
   });
+}
+
+/**
+ * A follower can end before the daemon has written a container's last output (seen with a step that exits
+ * right after printing): once the container is gone, its whole log is read again and what the follower
+ * missed is passed on.
+ */
+async function catchUpLog(container: Docker.Container, received: number, log: (line: string) => void): Promise<void> {
+  const raw = (await container.logs({ follow: false, stdout: true, stderr: true }).catch(() => undefined)) as unknown as Buffer | undefined;
+  if (!raw || !Buffer.isBuffer(raw)) return;
+  const payload = demuxed(raw);
+  if (payload.length <= received) return;
+  const lines = new LineSplitter(log);
+  lines.write(payload.subarray(received));
+  lines.flush();
+}
+
+/** The payloads of Docker's multiplexed log frames (8-byte header: stream, 3 zero bytes, big-endian length). */
+function demuxed(raw: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; i + 8 <= raw.length; ) {
+    const length = raw.readUInt32BE(i + 4);
+    parts.push(raw.subarray(i + 8, i + 8 + length));
+    i += 8 + length;
+  }
+  return Buffer.concat(parts);
 }
 
 /** Pulls the image when the daemon lacks it (as docker run does) or when the step says pull: true. */
