@@ -2,12 +2,12 @@
 // forever. Contexts of queued and running runs are always kept; one API instance sweeps at a time.
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
+import { Periodic } from '../periodic.js';
 import type { RunStore } from '../runs/store.js';
 import type { ContextStore } from './store.js';
 
 export class ContextSweeper {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private periodic: Periodic | undefined;
 
   constructor(
     private readonly contexts: ContextStore,
@@ -19,18 +19,12 @@ export class ContextSweeper {
   ) {}
 
   start(everyMs = 15 * 60_000): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.sweep()
-        .catch((err: unknown) => this.log.error({ err }, 'context sweep failed'))
-        .then(() => undefined)
-        .finally(() => (this.running = undefined));
-    }, everyMs);
-    this.timer.unref();
+    this.periodic = new Periodic(everyMs, () => this.sweep(), (err) => this.log.error({ err }, 'context sweep failed'));
+    this.periodic.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.periodic?.stop();
   }
 
   /** One sweep, unless another instance swept within the last few minutes. */

@@ -2,14 +2,14 @@
 // periodically for runs whose announcement no API instance heard.
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
+import { Periodic } from '../periodic.js';
 import { finishedChannel } from '../queue/jobs.js';
 import type { Run } from '../runs/model.js';
 import type { BaseImageRebuilds } from './rebuilds.js';
 
 export class RebuildListener {
   private subscriber: Redis | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private sweeping: Promise<void> | undefined;
+  private periodic: Periodic | undefined;
 
   constructor(
     private readonly rebuilds: BaseImageRebuilds,
@@ -21,13 +21,8 @@ export class RebuildListener {
     this.subscriber = redis.duplicate();
     this.subscriber.on('message', (_channel: string, id: string) => void this.finished(id));
     await this.subscriber.subscribe(finishedChannel(prefix));
-    this.timer = setInterval(() => {
-      this.sweeping ??= this.rebuilds
-        .sweep(this.getRun)
-        .catch((err: unknown) => this.log.error({ err }, 'rebuild sweep failed'))
-        .finally(() => (this.sweeping = undefined));
-    }, sweepMs);
-    this.timer.unref();
+    this.periodic = new Periodic(sweepMs, () => this.rebuilds.sweep(this.getRun), (err) => this.log.error({ err }, 'rebuild sweep failed'));
+    this.periodic.start();
   }
 
   private async finished(id: string): Promise<void> {
@@ -40,8 +35,7 @@ export class RebuildListener {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
     this.subscriber?.disconnect();
-    await this.sweeping;
+    await this.periodic?.stop();
   }
 }

@@ -4,6 +4,7 @@
 // (a Redis lock); the registry client caches tokens and honours 429 Retry-After.
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
+import { Periodic } from '../periodic.js';
 import type { RegistryClient } from '../registry/client.js';
 import { parseImageReference } from '../registry/reference.js';
 import type { ImageChange } from './model.js';
@@ -20,9 +21,8 @@ export interface PollerOptions {
 }
 
 export class RegistryPoller {
-  private timer: NodeJS.Timeout | undefined;
   private readonly due = new Map<string, number>();
-  private running: Promise<void> | undefined;
+  private periodic: Periodic | undefined;
 
   constructor(
     private readonly graph: GraphStore,
@@ -35,17 +35,12 @@ export class RegistryPoller {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.tick()
-        .catch((err: unknown) => this.log.error({ err }, 'base-image polling failed'))
-        .finally(() => (this.running = undefined));
-    }, this.opts.tickMs ?? 1000);
-    this.timer.unref();
+    this.periodic = new Periodic(this.opts.tickMs ?? 1000, () => this.tick(), (err) => this.log.error({ err }, 'base-image polling failed'));
+    this.periodic.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.periodic?.stop();
   }
 
   intervalOf(registry: string): number {

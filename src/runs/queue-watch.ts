@@ -2,33 +2,29 @@
 // with that reason once it has waited past the queue time limit, instead of waiting silently forever.
 // Every API instance may run one; the run store's atomic transitions keep them from doubling up.
 import type { Logger } from '../log.js';
+import { Periodic } from '../periodic.js';
 import { waitingReason, type WorkerRegistry } from '../queue/worker-registry.js';
 import { capabilities, type RunService } from './service.js';
 
 export class QueueWatch {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly periodic: Periodic;
 
   constructor(
     private readonly runs: RunService,
     private readonly workers: WorkerRegistry,
     private readonly queueTimeoutMs: number,
     private readonly log: Logger,
-    private readonly intervalMs = 2_000,
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.sweep()
-        .catch((err: unknown) => this.log.warn({ err }, 'queue watch failed'))
-        .finally(() => (this.running = undefined));
-    }, this.intervalMs);
-    this.timer.unref();
+    intervalMs = 2_000,
+  ) {
+    this.periodic = new Periodic(intervalMs, () => this.sweep(), (err) => this.log.warn({ err }, 'queue watch failed'));
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  start(): void {
+    this.periodic.start();
+  }
+
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** One pass over the queued runs. */
