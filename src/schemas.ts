@@ -1,6 +1,6 @@
 // JSON Schemas of the API's payloads, made from the same zod schemas the API validates with, so editors
 // and other clients can check a request before sending it. `npm run schemas` writes them to task-schemas/.
-import { z } from 'zod';
+import * as z from 'zod';
 import { RunRequest } from './runs/request.js';
 
 export const PUBLISHED_SCHEMAS: Record<string, z.ZodType> = {

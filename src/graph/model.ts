@@ -1,6 +1,6 @@
 // The base-image dependency graph's records: per task, the bases its last build pulled (the platform
 // manifest digest of each, per platform built) and the images it pushes, which other tasks may build on.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const BASE_IMAGE_POLICIES = ['runtime', 'all', 'off'] as const;
 export type BaseImagePolicy = (typeof BASE_IMAGE_POLICIES)[number];

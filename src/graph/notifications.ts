@@ -2,7 +2,7 @@
 // each event names an action, a target (media type, digest, repository, tag, url) and the request that
 // caused it. Only manifest pushes under a tag change what a tag names; blob pushes, pulls and pushes by
 // digest alone do not.
-import { z } from 'zod';
+import * as z from 'zod';
 import { isManifestMediaType } from '../registry/manifests.js';
 import { digestProblem, formatReference, parseImageReference } from '../registry/reference.js';
 

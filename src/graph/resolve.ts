@@ -1,7 +1,7 @@
 // What digest an image tag names for each platform, asked of its registry. The dependency graph compares
 // platform manifests, not index digests: an index that changes only because another architecture was added
 // must not rebuild images of the architectures that stayed the same.
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatPlatform, parsePlatform } from '../platforms.js';
 import type { Manifest, RegistryClient } from '../registry/client.js';
 import { isIndexMediaType, type Descriptor, type Platform as ManifestPlatform } from '../registry/manifests.js';

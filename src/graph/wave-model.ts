@@ -1,7 +1,7 @@
 // A rebuild wave: every rebuild one base-image change causes, with the order they must run in. Entries
 // wait for their parents; a wave's runs are dispatched under a cap shared by all waves, so a storm of
 // rebuilds never takes every worker from commit and manual builds.
-import { z } from 'zod';
+import * as z from 'zod';
 import { RebuildCause } from '../runs/model.js';
 
 export const ENTRY_STATES = ['held', 'ready', 'dispatching', 'dispatched', 'succeeded', 'failed', 'skipped'] as const;

@@ -1,6 +1,6 @@
 // Queue names and job payloads. One BullMQ queue per target platform; a worker consumes the queues of the
 // platforms it can build. Job payloads are validated on both sides of the queue.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export function platformQueueName(platform: string): string {
   return `build-${platform.replaceAll('/', '-')}`;

@@ -2,7 +2,7 @@
 // registry's credentials, Bearer sends us to the realm for a token for exactly the scopes the call needs
 // (https://distribution.github.io/distribution/spec/auth/token/). Tokens are cached per (registry, scopes)
 // until shortly before they expire, and registered with the masker the moment they are received.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SecretMasker } from '../log.js';
 import { discard, type RegistryHttp, type RegistryRequest } from './http.js';
 import { parseWwwAuthenticate, type AuthChallenge } from './www-authenticate.js';

@@ -2,7 +2,7 @@
 // https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md
 // Every call goes through RegistryAuth (401 → credentials/token) and RegistryHttp (retries, timeouts, errors).
 import { createReadStream } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SecretMasker, type Logger } from '../log.js';
 import { RegistryAuth, repositoryScope, type CredentialsProvider } from './auth.js';
 import { digestAlgorithm, digestOf } from './digest.js';

@@ -4,7 +4,7 @@
 //   descriptors         https://github.com/opencontainers/image-spec/blob/v1.1.0/descriptor.md
 //   Docker v2 schema 2 and manifest list  https://distribution.github.io/distribution/spec/manifest-v2-2/
 // Unknown fields are allowed (the specs say to ignore them); the raw bytes are what gets digested and pushed.
-import { z } from 'zod';
+import * as z from 'zod';
 import { BadInputError } from '../errors.js';
 import { digestProblem } from './reference.js';
 

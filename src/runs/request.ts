@@ -1,6 +1,6 @@
 // The body of POST /v1/runs, validated at the edge: shapes and sizes here, meaning (image names,
 // platform, context existence) in RunService.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SECRET_ID = /^[A-Za-z0-9_.-]{1,128}$/;

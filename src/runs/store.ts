@@ -4,7 +4,7 @@
 import type { Redis } from 'ioredis';
 import { formatRunId } from './ids.js';
 import { BaseImageUse, PlatformResult, Run, RUN_STATUSES, type RunStatus } from './model.js';
-import { z } from 'zod';
+import * as z from 'zod';
 
 // KEYS: run hash, all-runs index, status index prefix. ARGV: allowed-from statuses (JSON array), then field/value pairs.
 const TRANSITION = `

@@ -1,7 +1,7 @@
 // Reads a task file end to end: size and character checks, templates, YAML, aliases, the schema, the step
 // graph, secrets and volumes. Every problem found comes back in one TaskFileError with file, line and column;
 // secret values are masked in every message. Pure: no file system, no Docker.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SecretMasker } from '../log.js';
 import type { RunVariables } from '../tasks/template.js';
 import { IssueList } from './errors.js';

@@ -1,7 +1,7 @@
 // The task file format, ACR Tasks YAML v1.1.0 (https://learn.microsoft.com/azure/container-registry/container-registry-tasks-reference-yaml),
 // as a strict zod schema: an unknown or misspelt property is an error rather than silently ignored.
 // task-schemas/acr-task.schema.json is generated from it for editors (npm run schemas).
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const TASK_FILE_VERSIONS = ['v1.1.0', 'v1.0.0', '1.0-preview-1'] as const;
 /** ACR's defaults: ten minutes a step, five seconds between retries, /workspace as the working directory. */

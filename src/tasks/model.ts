@@ -1,6 +1,6 @@
 // Tasks: named, stored build definitions (the `az acr task create` analogue) — a git source, a
 // Dockerfile, images, platforms and triggers. Git tokens are kept apart and never returned.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$/;
 export const BASE_IMAGE_TRIGGERS = ['runtime', 'all', 'off'] as const;

@@ -3,7 +3,7 @@
 // while no API runs (the job waits) nor doubled by two API instances (one of them takes it).
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Logger } from '../log.js';
 import type { Task } from './model.js';
 import type { TaskService } from './service.js';

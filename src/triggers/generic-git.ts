@@ -2,7 +2,7 @@
 // { repository, ref, sha, deliveryId? } with a bearer token; handed over as a 'git' push event.
 import { createHash } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeZodError, sendError } from '../api/errors.js';
 import { BadInputError } from '../errors.js';
 import { createLogger } from '../log.js';

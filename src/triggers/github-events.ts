@@ -1,6 +1,6 @@
 // Pure mapping of verified GitHub push and pull_request payloads to trigger events. A payload that
 // does not fit the schema is bad input (400); one with nothing to build is ignored with a reason.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { describeZodError } from '../api/errors.js';
 import { BadInputError } from '../errors.js';
 import { PULL_REQUEST_ACTIONS, type PullRequestAction, type TriggerMapping } from './events.js';

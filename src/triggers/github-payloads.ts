@@ -1,6 +1,6 @@
 // Schemas of the GitHub webhook payload fields Slipway reads, and nothing more: unknown fields are
 // dropped unread. https://docs.github.com/en/webhooks/webhook-events-and-payloads
-import { z } from 'zod';
+import * as z from 'zod';
 import { isCommitSha, isFullRefName } from './refs.js';
 
 const Url = z.string().min(1).max(2048);

@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DigestMeter } from '../../src/digest-meter.js';
 import type { RegistryClient } from '../../src/registry/client.js';
 import { digestOf } from '../../src/registry/digest.js';

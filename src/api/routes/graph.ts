@@ -1,7 +1,7 @@
 // /v1/graph and /v1/rebuilds: the base-image dependency graph, the impact preview of a change, a change
 // reported by hand, and the rebuild waves with the state of every entry.
 import express, { Router } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BadInputError, NotFoundError, SlipwayError } from '../../errors.js';
 import type { ImageChange } from '../../graph/model.js';
 import type { BaseImageRebuilds } from '../../graph/rebuilds.js';

@@ -1,6 +1,6 @@
 // /v1/runs: submit, read, list and cancel runs. HTTP in and out only; the rules live in RunService.
 import { Router } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RUN_STATUSES } from '../../runs/model.js';
 import { RunRequest } from '../../runs/request.js';
 import type { RunService } from '../../runs/service.js';

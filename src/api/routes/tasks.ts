@@ -1,6 +1,6 @@
 // /v1/tasks: create, read, update, delete tasks, start a run of one, list its runs.
 import { Router } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BadInputError } from '../../errors.js';
 import { RUN_STATUSES } from '../../runs/model.js';
 import type { TaskService } from '../../tasks/service.js';

@@ -2,7 +2,7 @@
 // the base's plus what the Dockerfile changed — diff_ids and history appended, `config` replaced. Fields we do not
 // know are kept as they were. https://github.com/opencontainers/image-spec/blob/v1.1.0/config.md and
 // https://github.com/moby/docker-image-spec/blob/v1.3.1/spec.md (ArgsEscaped, Shell, OnBuild).
-import { z } from 'zod';
+import * as z from 'zod';
 import { digestProblem } from '../../../src/registry/reference.js';
 
 const digest = z.string().refine((d) => digestProblem(d) === undefined, { message: 'not a sha256/sha384/sha512 digest' });
