@@ -8,7 +8,7 @@ bash scripts/stack.sh up
 bash scripts/base-images.sh
 echo "test: typechecking and building" >&2
 rm -rf dist
-npx tsc -p tsconfig.json
+npm run --silent build
 # Processes the tests start (API, worker, CLI) run compiled: each start is a second or more faster.
 export SLIPWAY_TEST_COMPILED=1
 mapfile -t files < <(find test -name '*.test.ts' | sort)

@@ -6,7 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/deps.sh
 bash scripts/stack.sh up
 bash scripts/base-images.sh
-npx tsc -p tsconfig.json
+npm run --silent build
 port=${SLIPWAY_API_PORT:-8080}
 node dist/src/api/main.js &
 api=$!
@@ -19,7 +19,7 @@ cat >&2 <<MSG
 Slipway is up: API at http://127.0.0.1:$port, one worker, registry at ${SLIPWAY_REGISTRY:-127.0.0.1:5000}.
 Build the bundled example in another terminal:
 
-  node dist/src/cli/main.js build -t hello:v1 examples/hello
+  node dist/cli/slipway.js build -t hello:v1 examples/hello
 
 Ctrl-C stops the API and the worker (the stack keeps running: scripts/stack.sh down stops it).
 MSG

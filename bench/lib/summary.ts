@@ -39,7 +39,7 @@ function buildSummary(b: BuildSection): string[] {
     raw: 'raw: Engine API BuildKit build (curl) + `docker push`',
     legacy: 'legacy builder `DOCKER_BUILDKIT=0 docker build` + `docker push` (reference)',
   };
-  for (const v of variants) label[`slipway-${v}`] = `\`slipway build\`, ${v === 'tsx' ? 'CLI under `node --import tsx`' : `${v} CLI (\`node dist/src/cli/main.js\`)`}`;
+  for (const v of variants) label[`slipway-${v}`] = `\`slipway build\`, ${v === 'tsx' ? 'CLI under `node --import tsx`' : `${v} CLI (\`node dist/cli/slipway.js\`, bundled)`}`;
   const lines = [
     `## End-to-end build + push (median of up to ${b.iterations} interleaved iterations, ms)`,
     '',

@@ -2,12 +2,12 @@
 // failures become ApiUnreachableError, error statuses ApiError, and JSON answers are checked against api-schemas.
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
-import type { z } from 'zod';
+import type * as z from '../zod-mini.js';
 import { Graph, NotifyAnswer, Plan, Wave, WaveDetail, WaveList } from './graph-schemas.js';
 import { ErrorBody, Run, RunList, StoredContext, Task, TaskList, type RunSubmission, type TaskFields } from './api-schemas.js';
 import { ApiError, ApiUnreachableError, ProtocolError } from './errors.js';
 import { httpRequest, type HttpResponse } from './http.js';
-import type { RunStatus } from '../runs/model.js';
+import type { RunStatus } from '../runs/status.js';
 
 /** How long a plain JSON call may take; uploads and log streams are not bounded by it. */
 const CALL_TIMEOUT_MS = 30_000;
@@ -200,7 +200,7 @@ export class SlipwayApi {
     return new ApiError(res.status, `http_${res.status}`, `${what} from ${this.server}`);
   }
 
-  private async json<T extends z.ZodType>(res: HttpResponse, schema: T, what: string): Promise<z.infer<T>> {
+  private async json<T extends z.ZodMiniType>(res: HttpResponse, schema: T, what: string): Promise<z.infer<T>> {
     let body: unknown;
     try {
       body = await res.json();

@@ -1,8 +1,8 @@
 // The shapes of the API's answers, checked at the edge so the commands can trust what they print.
 // Objects are loose: fields a newer server adds survive into `runs show --json`.
-import { z } from 'zod';
-import { RUN_STATUSES } from '../runs/model.js';
-import { BASE_IMAGE_TRIGGERS } from '../tasks/model.js';
+import * as z from '../zod-mini.js';
+import { RUN_STATUSES } from '../runs/status.js';
+import type { BASE_IMAGE_TRIGGERS } from '../tasks/model.js';
 
 export const OutputImage = z.looseObject({
   registry: z.string(),
@@ -17,34 +17,34 @@ export const Run = z.looseObject({
   status: z.enum(RUN_STATUSES),
   platform: z.string(),
   createdAt: z.string(),
-  startedAt: z.string().optional(),
-  finishedAt: z.string().optional(),
-  worker: z.string().optional(),
+  startedAt: z.optional(z.string()),
+  finishedAt: z.optional(z.string()),
+  worker: z.optional(z.string()),
   /** What started the run; a task's runs also name the task. */
-  trigger: z.looseObject({ type: z.string(), commit: z.string().optional(), pullRequest: z.number().optional(), schedule: z.string().optional() }).optional(),
-  task: z.string().optional(),
+  trigger: z.optional(z.looseObject({ type: z.string(), commit: z.optional(z.string()), pullRequest: z.optional(z.number()), schedule: z.optional(z.string()) })),
+  task: z.optional(z.string()),
   request: z.looseObject({
     /** An uploaded context's digest; a task's runs have a git source instead. */
-    context: z.string().optional(),
-    git: z.looseObject({ url: z.string(), ref: z.string().optional(), commit: z.string(), subdir: z.string().optional() }).optional(),
+    context: z.optional(z.string()),
+    git: z.optional(z.looseObject({ url: z.string(), ref: z.optional(z.string()), commit: z.string(), subdir: z.optional(z.string()) })),
     dockerfile: z.string(),
     images: z.array(z.string()),
     buildArgs: z.record(z.string(), z.string()),
     secretBuildArgKeys: z.array(z.string()),
     platform: z.string(),
-    target: z.string().optional(),
+    target: z.optional(z.string()),
     noPush: z.boolean(),
     timeoutSeconds: z.number(),
   }),
   outputImages: z.array(OutputImage),
   /** Multi-platform runs: each platform's outcome, and the image index that ties them together. */
-  platformResults: z
-    .array(z.looseObject({ platform: z.string(), status: z.enum(RUN_STATUSES), digest: z.string().optional(), error: z.string().optional() }))
-    .optional(),
-  indexDigest: z.string().optional(),
-  error: z.string().optional(),
+  platformResults: z.optional(
+    z.array(z.looseObject({ platform: z.string(), status: z.enum(RUN_STATUSES), digest: z.optional(z.string()), error: z.optional(z.string()) })),
+  ),
+  indexDigest: z.optional(z.string()),
+  error: z.optional(z.string()),
   /** Why a queued run is not running yet, e.g. no worker for its platform. */
-  waiting: z.string().optional(),
+  waiting: z.optional(z.string()),
 });
 export type Run = z.infer<typeof Run>;
 

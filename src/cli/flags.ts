@@ -2,7 +2,7 @@
 // run ids, list filters, on/off switches. Each throws a UsageError naming the flag; secret values never
 // appear in a message. The task-specific ones (names, git contexts, schedules, tokens) are in task-flags.ts.
 import { formatPlatform, parsePlatform } from '../platforms.js';
-import { RUN_STATUSES, type RunStatus } from '../runs/model.js';
+import { RUN_STATUSES, type RunStatus } from '../runs/status.js';
 import { UsageError } from './errors.js';
 
 // The API's own limits (src/runs/request.ts), checked here so the message can name the flag.

@@ -1,7 +1,7 @@
 // Watching a run until it ends: follow its live log (SSE, resumed with Last-Event-ID after a dropped
 // connection), or poll it quietly. Both return the final Run.
 import { setTimeout as delay } from 'node:timers/promises';
-import { isTerminal } from '../runs/model.js';
+import { isTerminal } from '../runs/status.js';
 import { networkReason, type SlipwayApi } from './api-client.js';
 import { Run } from './api-schemas.js';
 import { ApiError, ApiUnreachableError, ProtocolError } from './errors.js';

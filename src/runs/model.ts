@@ -1,10 +1,8 @@
 // The run: what was asked for, where it is in its lifecycle, and what it produced.
-import { z } from 'zod';
+import * as z from 'zod';
+import { RUN_STATUSES } from './status.js';
 
-export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled', 'timeout', 'error'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
-export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'canceled', 'timeout', 'error'];
-export const isTerminal = (s: RunStatus): boolean => TERMINAL_STATUSES.includes(s);
+export { RUN_STATUSES, TERMINAL_STATUSES, isTerminal, type RunStatus } from './status.js';
 
 /** The build a run performs, as stored: secret build-arg values are never part of it, only their names. */
 /** A git source: the repository, the ref asked for, and the exact commit the run builds. */

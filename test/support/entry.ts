@@ -1,12 +1,15 @@
-// How tests start Slipway's programs: the compiled JavaScript when `npm test` has just built it
-// (SLIPWAY_TEST_COMPILED=1, much faster to start), else the TypeScript sources through tsx.
+// How tests start Slipway's programs: what `npm run build` made when `npm test` has just built it
+// (SLIPWAY_TEST_COMPILED=1, much faster to start) — the CLI as it ships, bundled — else the TypeScript
+// sources through tsx.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLI_BUNDLE, CLI_ENTRY } from '../../scripts/bundle-cli.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const compiled = process.env.SLIPWAY_TEST_COMPILED === '1';
 
 /** Arguments for `process.execPath` that run one entry point, e.g. `src/cli/main.ts`. */
 export function entryArgs(source: string): string[] {
-  return compiled ? [path.join(ROOT, 'dist', source.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', path.join(ROOT, source)];
+  if (!compiled) return ['--import', 'tsx', path.join(ROOT, source)];
+  return [path.join(ROOT, source === CLI_ENTRY ? CLI_BUNDLE : path.join('dist', source.replace(/\.ts$/, '.js')))];
 }

@@ -1,6 +1,6 @@
 // `slipway runs list|show|logs|cancel`: reading and canceling runs.
 import type { SlipwayApi } from '../api-client.js';
-import { isTerminal, type RunStatus } from '../../runs/model.js';
+import { isTerminal, type RunStatus } from '../../runs/status.js';
 import { ExitCode } from '../exit.js';
 import { renderRun, renderRunTable } from '../format.js';
 import type { CliIo } from '../io.js';

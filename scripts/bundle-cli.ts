@@ -1,0 +1,37 @@
+// The `slipway` command as it ships: src/cli bundled by esbuild into dist/cli/slipway.js. Every start of a
+// command pays for the modules it loads; as ~60 separate files and packages Node resolves, reads and
+// compiles each one apart (~100 ms on this machine's cores). One bundle, split where the CLI imports lazily
+// (each command, the task group), keeps the lazy loading and drops unused code: zod's full build, for one.
+//   node --import tsx scripts/bundle-cli.ts [OUTDIR]   (default dist/cli; `npm run build` runs it)
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Metafile } from 'esbuild';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const CLI_ENTRY = 'src/cli/main.ts';
+export const CLI_BUNDLE = 'dist/cli/slipway.js';
+
+/** Bundles the CLI into `outdir` (slipway.js and its chunks) and returns esbuild's account of what went where. */
+export async function bundleCli(outdir = path.join(ROOT, path.dirname(CLI_BUNDLE))): Promise<Metafile> {
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: { slipway: CLI_ENTRY },
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    chunkNames: 'chunks/[name]-[hash]',
+    sourcemap: true,
+    metafile: true,
+    logLevel: 'warning',
+    // CommonJS packages inside an ES module bundle still call require() for Node's own modules.
+    banner: { js: "import { createRequire as __slipwayRequire } from 'node:module'; const require = __slipwayRequire(import.meta.url);" },
+  });
+  return result.metafile;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await bundleCli(process.argv[2] ? path.resolve(process.argv[2]) : undefined);
+}
