@@ -7,7 +7,7 @@ export const PUBLISHED_SCHEMAS: Record<string, z.ZodType> = {
   'run-request.schema.json': RunRequest,
 };
 
-export function jsonSchema(name: string, schema: z.ZodType): string {
+export function jsonSchema(name: string, schema: z.core.$ZodType): string {
   const body = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
   return JSON.stringify({ $id: `urn:slipway:schema:${name.replace(/\.schema\.json$/, "")}`, ...body }, null, 2) + '\n';
 }

@@ -2,7 +2,7 @@
 // Objects are loose: fields a newer server adds survive into `runs show --json`.
 import * as z from '../zod-mini.js';
 import { RUN_STATUSES } from '../runs/status.js';
-import type { BASE_IMAGE_TRIGGERS } from '../tasks/model.js';
+import type { BASE_IMAGE_TRIGGERS } from '../tasks/names.js';
 
 export const OutputImage = z.looseObject({
   registry: z.string(),

@@ -2,7 +2,7 @@
 // PATCH /v1/tasks/:name, and the pure parsers of task values: names, git contexts, in-repo paths, images with run
 // variables, schedules and git tokens. Each throws a UsageError naming the flag; a token never appears in one.
 import path from 'node:path';
-import { BASE_IMAGE_TRIGGERS, TASK_NAME } from '../tasks/model.js';
+import { BASE_IMAGE_TRIGGERS, TASK_NAME } from '../tasks/names.js';
 import type { TaskFields } from './api-schemas.js';
 import { UsageError } from './errors.js';
 import { parseChoice, parseKeyValues, parseOnOff, parsePlatformFlag, parseTimeout, quote } from './flags.js';

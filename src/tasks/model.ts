@@ -1,9 +1,9 @@
 // Tasks: named, stored build definitions (the `az acr task create` analogue) — a git source, a
 // Dockerfile, images, platforms and triggers. Git tokens are kept apart and never returned.
 import * as z from 'zod';
+import { BASE_IMAGE_TRIGGERS } from './names.js';
 
-export const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$/;
-export const BASE_IMAGE_TRIGGERS = ['runtime', 'all', 'off'] as const;
+export { BASE_IMAGE_TRIGGERS, TASK_NAME } from './names.js';
 
 /** The body of POST /v1/tasks and PATCH /v1/tasks/:name (all optional there). */
 export const TaskSpec = z
