@@ -1,6 +1,7 @@
 // What a build context sends, as `docker build` decides it: the context root, the Dockerfile (inside or
 // outside it), .dockerignore (or <Dockerfile>.dockerignore, as BuildKit reads it) applied with Docker's
-// rules, and every entry in sorted order with its tar header and the file stats the context cache compares.
+// rules, and every entry in sorted order (the Dockerfile first) with its tar header and the file stats the
+// context cache compares.
 // Nothing here reads file contents: packing (context-pack.ts) does, and a cache hit never needs to.
 import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -56,7 +57,21 @@ export async function listContext(dir: string, opts: { dockerfile?: string } = {
     const stat = await fs.stat(dockerfile.abs, { bigint: true });
     entries.push({ header: headerOf(OUTSIDE_DOCKERFILE, stat, ''), source: dockerfile.abs, stat });
   }
-  return { root, dockerfile: dockerfile.abs, archiveDockerfile: dockerfile.rel ?? OUTSIDE_DOCKERFILE, ignoreFile, entries, listedAt };
+  const archiveDockerfile = dockerfile.rel ?? OUTSIDE_DOCKERFILE;
+  return { root, dockerfile: dockerfile.abs, archiveDockerfile, ignoreFile, entries: dockerfileFirst(entries, archiveDockerfile), listedAt };
+}
+
+/**
+ * The Dockerfile first, after the directories it is in: the worker reads it from the stored archive before
+ * the build starts, and stops there instead of decompressing the whole context. Left in sorted order when
+ * a directory on its way is a symlink (the build then fails on it, as docker build would).
+ */
+function dockerfileFirst(entries: ContextEntry[], archiveDockerfile: string): ContextEntry[] {
+  const parts = archiveDockerfile.split('/');
+  const chain = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+  const first = chain.flatMap((name) => entries.filter((e) => e.header.name === name));
+  if (first.at(-1)?.header.name !== archiveDockerfile || first.some((e) => e.header.type === 'symlink')) return entries;
+  return [...first, ...entries.filter((e) => !first.includes(e))];
 }
 
 async function contextRoot(dir: string): Promise<string> {

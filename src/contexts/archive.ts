@@ -151,17 +151,22 @@ function invalid(message: string): BadInputError {
   return new BadInputError(message, 'invalid_context');
 }
 
+/** What `onEntry` returns to stop reading: the rest of the archive is neither read nor checked. */
+export const STOP_READING = Symbol('stop reading');
+
 /**
  * Reads a gzipped tar entry by entry, checking each with `checkEntry` before handing it on. `onEntry`
- * may read the content; whatever it leaves is drained. Resolves with the totals once the archive ends.
+ * may read the content; whatever it leaves is drained. Resolves with the totals once the archive ends,
+ * or, when `onEntry` returns STOP_READING, with the totals of the entries read until then.
  */
 export async function readContextArchive(
   gzipped: Readable,
   limits: ArchiveLimits,
-  onEntry: (entry: CheckedEntry, content: AsyncIterable<Buffer>) => Promise<void>,
+  onEntry: (entry: CheckedEntry, content: AsyncIterable<Buffer>) => Promise<void | typeof STOP_READING>,
 ): Promise<ArchiveTotals> {
   const extract = tar.extract();
   let streamError: unknown;
+  let stopped = false;
   const feeding = pipeline(gzipped, createGunzip(), tarMeter(limits), extract).catch((err: unknown) => {
     streamError = err;
   });
@@ -170,11 +175,14 @@ export async function readContextArchive(
     for await (const entry of extract) {
       const checked = checkEntry(entry.header, state);
       const content = entry as AsyncIterable<Buffer>;
-      await onEntry(checked, content);
+      if ((await onEntry(checked, content)) === STOP_READING) {
+        stopped = true;
+        break; // which destroys `extract`, and so the pipeline: its premature close is expected
+      }
       await drain(content);
     }
     await feeding;
-    if (streamError) throw streamError;
+    if (streamError && !stopped) throw streamError;
     return { entries: state.entries, bytes: state.bytes };
   } catch (err) {
     extract.destroy();

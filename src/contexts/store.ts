@@ -9,7 +9,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DigestMeter } from '../digest-meter.js';
 import { BadInputError, TooLargeError } from '../errors.js';
-import { readContextArchive, validateContextArchive, type ArchiveLimits } from './archive.js';
+import { readContextArchive, STOP_READING, validateContextArchive, type ArchiveLimits } from './archive.js';
 
 export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 
@@ -78,7 +78,12 @@ export class ContextStore {
     return createReadStream(this.pathOf(digest));
   }
 
-  /** One regular file of a stored context (e.g. its Dockerfile), or undefined when it has none by that path. */
+  /**
+   * One regular file of a stored context (e.g. its Dockerfile), or undefined when it has none by that path.
+   * Reading stops at the file (the CLI packs the Dockerfile first), so the rest of a large archive is not
+   * decompressed. Should an archive hold the path twice, this is the first copy where tar's extraction keeps
+   * the last; the CLI never writes such archives, and what is read here only describes the run.
+   */
   async readFile(digest: string, name: string, maxBytes = 1024 * 1024): Promise<Buffer | undefined> {
     const wanted = path.posix.normalize(name);
     let found: Buffer | undefined;
@@ -91,6 +96,7 @@ export class ContextStore {
       const chunks: Buffer[] = [];
       for await (const chunk of content) chunks.push(chunk);
       found = Buffer.concat(chunks);
+      return STOP_READING;
     });
     return found;
   }

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import tar, { type Header } from 'tar-stream';
 import { packContext } from '../../src/cli/context-pack.js';
-import { validateContextArchive, type ArchiveLimits } from '../../src/contexts/archive.js';
+import { readContextArchive, STOP_READING, validateContextArchive, type ArchiveLimits } from '../../src/contexts/archive.js';
 import { BadInputError, TooLargeError } from '../../src/errors.js';
 import { unpackContext } from '../../workers/source/context.js';
 
@@ -233,6 +233,29 @@ describe('good archives', () => {
       await packed.cleanup();
     }
     assert.deepEqual(await describeTree(dest), await describeTree(src));
+  });
+});
+
+describe('reading part of an archive', () => {
+  // What follows the Dockerfile is not a tar header: reading it would fail, so stopping must not read it.
+  const dockerfileThenJunk = async () => {
+    const tarred = await rawTar([{ name: 'Dockerfile', content: 'FROM scratch\n' }, { name: 'after.txt', content: 'x' }]);
+    const junk = Buffer.alloc(tarred.length - 1024, 0x41);
+    return gzipSync(Buffer.concat([tarred.subarray(0, 1024), junk]));
+  };
+
+  it('stops at the entry that asks it to, without reading the rest', async () => {
+    let text = '';
+    const totals = await readContextArchive(body(await dockerfileThenJunk()), limits, async (entry, content) => {
+      for await (const chunk of content) text += String(chunk);
+      return entry.path === 'Dockerfile' ? STOP_READING : undefined;
+    });
+    assert.equal(text, 'FROM scratch\n');
+    assert.deepEqual(totals, { entries: 1, bytes: 'FROM scratch\n'.length });
+  });
+
+  it('reads to the end, and fails on what is broken there, when nothing stops it', async () => {
+    await assert.rejects(validateContextArchive(body(await dockerfileThenJunk()), limits), BadInputError);
   });
 });
 

@@ -82,9 +82,9 @@ describe('packContext and .dockerignore', () => {
       'build/out.bin': 'ignored',
     });
     assert.deepEqual(await namesOf(dir), [
+      'Dockerfile',
       '#notes.txt',
       '.dockerignore',
-      'Dockerfile',
       'deep/',
       'deep/er/',
       'deep/er/c.txt',
@@ -105,8 +105,8 @@ describe('packContext and .dockerignore', () => {
     });
     // Docker sends no entry for the ignored directory itself, only for what is re-included in it.
     assert.deepEqual(await namesOf(dir), [
-      '.dockerignore',
       'Dockerfile',
+      '.dockerignore',
       'logs/',
       'logs/important.log',
       'node_modules/keep/',
@@ -121,12 +121,12 @@ describe('packContext and .dockerignore', () => {
       'vendor/a/LICENSE': 'kept',
       'vendor/a/code.go': 'ignored',
     });
-    assert.deepEqual(await namesOf(dir), ['.dockerignore', 'Dockerfile', 'vendor/a/LICENSE']);
+    assert.deepEqual(await namesOf(dir), ['Dockerfile', '.dockerignore', 'vendor/a/LICENSE']);
   });
 
   it('always sends the Dockerfile and .dockerignore, even when they are ignored', async () => {
     const dir = await makeTree(tmp, { Dockerfile: 'FROM scratch\n', '.dockerignore': '*\n', 'a.txt': 'ignored' });
-    assert.deepEqual(await namesOf(dir), ['.dockerignore', 'Dockerfile']);
+    assert.deepEqual(await namesOf(dir), ['Dockerfile', '.dockerignore']);
   });
 
   it('prefers <Dockerfile>.dockerignore next to the Dockerfile over the context .dockerignore', async () => {
@@ -151,7 +151,7 @@ describe('packContext and .dockerignore', () => {
       '.git/HEAD': 'ref: refs/heads/main\n',
       'vendor/lib/.git/HEAD': 'kept: only the root .git is excluded',
     });
-    assert.deepEqual(await namesOf(dir), ['.dockerignore', 'Dockerfile', 'vendor/', 'vendor/lib/', 'vendor/lib/.git/', 'vendor/lib/.git/HEAD']);
+    assert.deepEqual(await namesOf(dir), ['Dockerfile', '.dockerignore', 'vendor/', 'vendor/lib/', 'vendor/lib/.git/', 'vendor/lib/.git/HEAD']);
   });
 });
 
@@ -198,7 +198,7 @@ describe('packContext walking', () => {
     const dir = await makeTree(tmp, { Dockerfile: 'FROM scratch\n', 'etc-link': { symlink: '/etc' } });
     await assert.rejects(pack(dir), (err: Error) => err instanceof BadInputError && /"etc-link"/.test(err.message) && /\.dockerignore/.test(err.message));
     await fs.writeFile(path.join(dir, '.dockerignore'), 'etc-link\n');
-    assert.deepEqual(await namesOf(dir), ['.dockerignore', 'Dockerfile']);
+    assert.deepEqual(await namesOf(dir), ['Dockerfile', '.dockerignore']);
   });
 
   it('refuses a fifo, naming it', async () => {
@@ -213,7 +213,13 @@ describe('packContext and the Dockerfile', () => {
     const dir = await makeTree(tmp, { 'docker/app.Dockerfile': 'FROM scratch\n', 'docker/other': 'ignored', '.dockerignore': 'docker\n' });
     const p = await pack(dir, { dockerfile: path.join(dir, 'docker/app.Dockerfile') });
     assert.equal(p.dockerfile, 'docker/app.Dockerfile');
-    assert.deepEqual((await readArchive(p.path)).names, ['.dockerignore', 'docker/app.Dockerfile']);
+    assert.deepEqual((await readArchive(p.path)).names, ['docker/app.Dockerfile', '.dockerignore']);
+  });
+
+  it('packs the Dockerfile first, after the directories it is in, so the server finds it without reading the rest', async () => {
+    const dir = await makeTree(tmp, { 'a.txt': 'a', 'app/docker/Dockerfile': 'FROM scratch\n', 'app/docker/z.txt': 'z', 'app/b.txt': 'b', '.env': 'e' });
+    const p = await pack(dir, { dockerfile: path.join(dir, 'app/docker/Dockerfile') });
+    assert.deepEqual((await readArchive(p.path)).names, ['app/', 'app/docker/', 'app/docker/Dockerfile', '.env', 'a.txt', 'app/b.txt', 'app/docker/z.txt']);
   });
 
   it('sends a Dockerfile from outside the context under a generated name', async () => {
@@ -223,7 +229,7 @@ describe('packContext and the Dockerfile', () => {
     const p = await pack(dir, { dockerfile: outside });
     assert.equal(p.dockerfile, OUTSIDE_DOCKERFILE);
     const { names, contents } = await readArchive(p.path);
-    assert.deepEqual(names, ['a.txt', OUTSIDE_DOCKERFILE]);
+    assert.deepEqual(names, [OUTSIDE_DOCKERFILE, 'a.txt']);
     assert.equal(contents.get(OUTSIDE_DOCKERFILE), 'FROM alpine\n');
   });
 
