@@ -2,6 +2,7 @@
 // finished announcement, and by a periodic sweep for announcements no API instance heard.
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
+import { Periodic } from '../periodic.js';
 import { finishedChannel } from '../queue/jobs.js';
 import { RUN_ID_PATTERN } from '../runs/ids.js';
 import { isTerminal } from '../runs/model.js';
@@ -10,7 +11,7 @@ import type { TaskService } from './service.js';
 
 export class TaskFollowUps {
   private subscriber: Redis | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private periodic: Periodic | undefined;
 
   constructor(
     private readonly tasks: TaskService,
@@ -22,8 +23,8 @@ export class TaskFollowUps {
     this.subscriber = redis.duplicate();
     this.subscriber.on('message', (_channel: string, id: string) => void this.finished(id));
     await this.subscriber.subscribe(finishedChannel(prefix));
-    this.timer = setInterval(() => void this.sweep(), sweepMs);
-    this.timer.unref();
+    this.periodic = new Periodic(sweepMs, () => this.sweep(), (err) => this.log.error({ err }, 'follow-up sweep failed'));
+    this.periodic.start();
   }
 
   private async finished(id: string): Promise<void> {
@@ -48,7 +49,7 @@ export class TaskFollowUps {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
     this.subscriber?.disconnect();
+    await this.periodic?.stop();
   }
 }
