@@ -13,6 +13,7 @@ import { WorkerRegistry } from '../queue/worker-registry.js';
 import { createRedis } from '../redis.js';
 import { RunLog } from '../runs/logs.js';
 import { QueueWatch } from '../runs/queue-watch.js';
+import { RunRetention } from '../runs/retention.js';
 import { RunService } from '../runs/service.js';
 import { RunStore } from '../runs/store.js';
 import { TaskSlots } from '../tasks/concurrency.js';
@@ -94,6 +95,12 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   timers.start(tasks);
   const followUps = new TaskFollowUps(tasks, slots, log);
   await followUps.start(redis, config.prefix);
+  // A rebuild the graph has not settled keeps its run (settling reads it). A task slot the run still holds
+  // goes with it: a trigger takes over a finished run's slot, but would wait forever behind a deleted one.
+  const retention = new RunRetention(runs.store, runs.log, log, {
+    references: (run) => ({ keepWhile: [baseImages.routes.waves.runKey(run.id)], claims: run.task ? [slots.activeKey(run.task)] : [] }),
+  });
+  retention.start();
   const triggers = taskTriggers(tasks, redis, config.prefix);
   const webhooks = [
     config.githubWebhookSecrets.length
@@ -125,6 +132,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       });
       await queueWatch.stop();
       await contextSweeper.stop();
+      await retention.stop();
       await timers.close();
       await baseImages.stop();
       await followUps.stop();

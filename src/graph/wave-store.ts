@@ -29,7 +29,8 @@ export class WaveStore {
   private taskKey(task: string): string {
     return `${this.prefix}:rebuilds:task:${task}`;
   }
-  private runKey(runId: string): string {
+  /** Links a dispatched rebuild run to its wave entry until the entry is settled. */
+  runKey(runId: string): string {
     return `${this.prefix}:rebuilds:run:${runId}`;
   }
   private inFlightKey(task: string): string {

@@ -28,6 +28,43 @@ end
 return {1, next}
 `;
 
+// KEYS: the run hash, then n1 more keys of the run, n2 indexes listing it, n3 keys that keep it while any
+// exists, n4 claims released if they hold its id. ARGV: id, status as stored, n1, n2, n3, n4.
+// A record already gone (an index entry left behind) is cleaned up all the same.
+const REMOVE = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if status and status ~= ARGV[2] then return 0 end
+local n1, n2, n3, n4 = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+for i = 2 + n1 + n2, 1 + n1 + n2 + n3 do
+  if redis.call('EXISTS', KEYS[i]) == 1 then return 0 end
+end
+redis.call('UNLINK', unpack(KEYS, 1, 1 + n1))
+for i = 2 + n1, 1 + n1 + n2 do redis.call('ZREM', KEYS[i], ARGV[1]) end
+for i = 2 + n1 + n2 + n3, 1 + n1 + n2 + n3 + n4 do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then redis.call('DEL', KEYS[i]) end
+end
+return 1
+`;
+
+/** What deciding a run's fate needs; a run listed in an index whose record is gone has only id and status. */
+export interface RunSummary {
+  id: string;
+  status: RunStatus;
+  task?: string;
+  createdAt?: string;
+  finishedAt?: string;
+}
+
+/** Keys of other parts that name a run, given to RunStore.remove. */
+export interface RunKeys {
+  /** More keys of the run (its log), deleted with it. */
+  also?: string[];
+  /** While any of these exists, another part still has to act on the run: it is kept. */
+  keepWhile?: string[];
+  /** Claims holding the run's id (a task's slot): released with it. */
+  claims?: string[];
+}
+
 /** Fields a transition may change; `null` clears a field. */
 export type RunPatch = { [K in keyof Omit<Run, 'id' | 'createdAt' | 'request' | 'trigger' | 'platform' | 'platforms' | 'platformResults' | 'baseImages'>]?: Run[K] | null };
 
@@ -123,6 +160,39 @@ export class RunStore {
       if (run && (!both || run.status === opts.status)) runs.push(run);
     }
     return runs.slice(0, opts.top);
+  }
+
+  /** Runs in one status, oldest first, from position `start`. */
+  async oldest(status: RunStatus, start: number, count: number): Promise<RunSummary[]> {
+    const ids = await this.redis.zrange(this.statusKey(status), String(start), String(start + count - 1));
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hmget(this.key(id), 'status', 'task', 'createdAt', 'finishedAt');
+    const rows = ((await pipeline.exec()) ?? []).map(([, v]) => (v as (string | null)[]).map((f) => (f === null ? undefined : (JSON.parse(f) as string | null) ?? undefined)));
+    return ids.map((id, i) => {
+      const [stored, task, createdAt, finishedAt] = rows[i] ?? [];
+      return {
+        id,
+        status: RUN_STATUSES.find((s) => s === stored) ?? status,
+        ...(task !== undefined ? { task } : {}),
+        ...(createdAt !== undefined ? { createdAt } : {}),
+        ...(finishedAt !== undefined ? { finishedAt } : {}),
+      };
+    });
+  }
+
+  /**
+   * Deletes a run, atomically: its record, `keys.also`, and its entries in every index; `keys.claims` that
+   * hold its id are released. False, and nothing changes, while a `keys.keepWhile` key exists or when the
+   * run is no longer in `run.status`.
+   */
+  async remove(run: RunSummary, keys: RunKeys = {}): Promise<boolean> {
+    const own = [this.key(run.id), this.platformsKey(run.id), this.basesKey(run.id), ...(keys.also ?? [])];
+    const indexes = [this.indexKey, this.statusKey(run.status), ...(run.task ? [this.taskKey(run.task)] : [])];
+    const keepWhile = keys.keepWhile ?? [];
+    const claims = keys.claims ?? [];
+    const keyList = [...own, ...indexes, ...keepWhile, ...claims];
+    const args = [run.id, JSON.stringify(run.status), ...[own.length - 1, indexes.length, keepWhile.length, claims.length].map(String)];
+    return (await this.redis.eval(REMOVE, keyList.length, ...keyList, ...args)) === 1;
   }
 
   /** Applies patch only if the run is in one of `from`; atomic across processes. */

@@ -15,7 +15,8 @@ export class TaskSlots {
     private readonly prefix: string,
   ) {}
 
-  private active(task: string): string {
+  /** The key of a task's slot; it holds the id of the run that has it. */
+  activeKey(task: string): string {
     return `${this.prefix}:task:${task}:active`;
   }
   private pending(task: string): string {
@@ -24,21 +25,21 @@ export class TaskSlots {
 
   /** Takes the free slot for `holder`; otherwise returns who holds it. */
   async claim(task: string, holder: string): Promise<string | undefined> {
-    const cur = (await this.redis.eval(CLAIM, 1, this.active(task), holder, CLAIM_SECONDS)) as string | null;
+    const cur = (await this.redis.eval(CLAIM, 1, this.activeKey(task), holder, CLAIM_SECONDS)) as string | null;
     return cur ?? undefined;
   }
 
   /** Hands the slot from `from` to `to` (a run id keeps it until released); false if `from` no longer holds it. */
   async replace(task: string, from: string, to: string, claimOnly = false): Promise<boolean> {
-    return (await this.redis.eval(REPLACE, 1, this.active(task), from, to, claimOnly ? CLAIM_SECONDS : 0)) === 1;
+    return (await this.redis.eval(REPLACE, 1, this.activeKey(task), from, to, claimOnly ? CLAIM_SECONDS : 0)) === 1;
   }
 
   async release(task: string, holder: string): Promise<boolean> {
-    return (await this.redis.eval(RELEASE, 1, this.active(task), holder)) === 1;
+    return (await this.redis.eval(RELEASE, 1, this.activeKey(task), holder)) === 1;
   }
 
   async holder(task: string): Promise<string | undefined> {
-    return (await this.redis.get(this.active(task))) ?? undefined;
+    return (await this.redis.get(this.activeKey(task))) ?? undefined;
   }
 
   /** Remembers the newest trigger that arrived while the slot was taken. */
