@@ -2,17 +2,15 @@
 // context store, Docker Engine, the registry client, and the abort switches of the builds it runs.
 import { loadConfig, type Config } from '../src/config.js';
 import { ContextStore } from '../src/contexts/store.js';
-import { cancelChannel, finishedChannel } from '../src/queue/jobs.js';
-import { PlatformQueues } from '../src/queue/platform-queues.js';
+import { cancelChannel } from '../src/queue/jobs.js';
 import { createRedis, type Redis } from '../src/redis.js';
 import { RegistryClient } from '../src/registry/client.js';
-import { RunLog } from '../src/runs/logs.js';
-import { RunService } from '../src/runs/service.js';
-import { RunStore } from '../src/runs/store.js';
+import type { RunService } from '../src/runs/service.js';
 import { DockerEngine } from './engine/docker-engine.js';
 import { GitMirrorCache } from './source/git-mirror.js';
 import { TaskStore } from '../src/tasks/store.js';
 import { SecretMasker } from '../src/log.js';
+import { workerRunService } from './run-service.js';
 
 export interface ChildContext {
   config: Config;
@@ -35,15 +33,7 @@ export function childContext(): Promise<ChildContext> {
   return (shared ??= (async () => {
     const config = loadConfig();
     const redis = createRedis(config.redisUrl, 'slipway-build');
-    const runs = new RunService(new RunStore(redis, config.prefix), new RunLog(redis, config.prefix, config.limits.logLines), new PlatformQueues(redis, config.prefix), {
-      defaultRegistry: config.defaultRegistry,
-      defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds,
-      maxTimeoutSeconds: config.limits.maxTimeoutSeconds,
-      contextExists: async () => true,
-      announceFinished: async (id) => {
-        await redis.publish(finishedChannel(config.prefix), id);
-      },
-    });
+    const runs = workerRunService(config, redis);
     const contexts = new ContextStore(config.contextsDir, config.limits.contextBytes, { unpackedBytes: config.limits.unpackedBytes, entries: config.limits.contextEntries });
     const active = new Map<string, Set<AbortController>>();
     const subscriber = createRedis(config.redisUrl, 'slipway-build-cancel');

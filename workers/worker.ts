@@ -8,8 +8,7 @@ import { createLogger } from '../src/log.js';
 import { ASSEMBLE_QUEUE, DAEMONLESS_WINDOWS, platformQueueName } from '../src/queue/jobs.js';
 import { createRedis } from '../src/redis.js';
 import { HEARTBEAT_MS, WorkerRegistry } from '../src/queue/worker-registry.js';
-import { RunStore } from '../src/runs/store.js';
-import { RunLog } from '../src/runs/logs.js';
+import { workerRunService } from './run-service.js';
 
 export interface RunningWorker {
   name: string;
@@ -23,8 +22,7 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
   const log = createLogger('slipway-worker', config.logLevel);
   const name = `${os.hostname()}/${process.pid}`;
   const connection = createRedis(config.redisUrl, 'slipway-worker');
-  const store = new RunStore(connection, config.prefix);
-  const runLog = new RunLog(connection, config.prefix, config.limits.logLines);
+  const runs = workerRunService(config, connection);
 
   // Every worker also assembles the indexes of multi-platform runs; that needs no particular platform.
   // So does daemonless windows/amd64 assembly, which needs only the registry.
@@ -43,12 +41,9 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
       const runId = (job?.data as { runId?: unknown } | undefined)?.runId;
       if (typeof runId !== 'string') return;
       log.error({ runId, job: job?.name, err: err.message }, 'job failed outside the build');
-      const at = new Date().toISOString();
-      void store
-        .transition(runId, ['queued', 'running'], { status: 'error', finishedAt: at, error: `worker error: ${err.message}` })
-        .then(async (res) => {
-          if (res.ok) await runLog.end(runId, 'error');
-        })
+      // Ended like any run: its log closed and the finish announced (only if this call ended it).
+      void runs
+        .finish(runId, ['queued', 'running'], 'error', { error: `worker error: ${err.message}` })
         .catch((e: unknown) => log.error({ runId, err: e }, 'could not record the failure'));
     });
     worker.on('error', (err) => log.error({ queueName, err: err.message }, 'worker error'));
