@@ -43,6 +43,8 @@ const schema = z.object({
   SLIPWAY_QUEUE_TIMEOUT_SECONDS: z._default(int(1, 7 * 86_400), 3600),
   /** Uploaded contexts unused (not uploaded, asked for or submitted) this long are deleted, unless a queued or running run needs them. */
   SLIPWAY_CONTEXT_TTL_HOURS: z._default(int(1, 24 * 365), 24),
+  /** Finished runs (record and log) are deleted this many days after they ended; queued and running runs never are. */
+  SLIPWAY_RUN_RETENTION_DAYS: z._default(int(1, 3650), 30),
   /** Concurrent jobs per worker process. */
   SLIPWAY_WORKER_CONCURRENCY: z._default(int(1, 64), 1),
   /** Token the registry's notifications carry (Authorization: Bearer …). */
@@ -98,6 +100,7 @@ export interface Config {
     unpackedBytes: number;
     contextEntries: number;
     contextTtlMs: number;
+    runRetentionMs: number;
     logLines: number;
     defaultTimeoutSeconds: number;
     maxTimeoutSeconds: number;
@@ -165,6 +168,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
       unpackedBytes: e.SLIPWAY_MAX_UNPACKED_BYTES,
       contextEntries: e.SLIPWAY_MAX_CONTEXT_ENTRIES,
       contextTtlMs: e.SLIPWAY_CONTEXT_TTL_HOURS * 3600_000,
+      runRetentionMs: e.SLIPWAY_RUN_RETENTION_DAYS * 86_400_000,
       logLines: e.SLIPWAY_LOG_MAX_LINES,
       defaultTimeoutSeconds: e.SLIPWAY_DEFAULT_TIMEOUT_SECONDS,
       maxTimeoutSeconds: e.SLIPWAY_MAX_TIMEOUT_SECONDS,

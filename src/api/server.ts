@@ -98,6 +98,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   // A rebuild the graph has not settled keeps its run (settling reads it). A task slot the run still holds
   // goes with it: a trigger takes over a finished run's slot, but would wait forever behind a deleted one.
   const retention = new RunRetention(runs.store, runs.log, log, {
+    retentionMs: config.limits.runRetentionMs,
     references: (run) => ({ keepWhile: [baseImages.routes.waves.runKey(run.id)], claims: run.task ? [slots.activeKey(run.task)] : [] }),
   });
   retention.start();
