@@ -56,6 +56,16 @@ try {
     cliStartup[v.name] = summarize(times);
     say(`cli ${v.name} --version: median ${Math.round(cliStartup[v.name]!.p50)} ms`);
   }
+  // What any Node program pays here before the CLI's own code: `node -e 0`, and without the CA bundle this
+  // machine names in NODE_EXTRA_CA_CERTS, which Node reads at every start (a user's machine seldom sets it).
+  const bareNode = { name: 'node -e 0', nodeArgs: ['-e', '0'] };
+  const { NODE_EXTRA_CA_CERTS, ...withoutCerts } = process.env;
+  for (const [name, env] of [['node', process.env], ...(NODE_EXTRA_CA_CERTS ? [['node without NODE_EXTRA_CA_CERTS', withoutCerts] as const] : [])] as const) {
+    const times: number[] = [];
+    for (let i = 0; i < STARTUP_SAMPLES; i++) times.push((await runCli(bareNode, [], { cwd: ROOT, env })).totalMs);
+    cliStartup[name] = summarize(times);
+    say(`${name} -e 0: median ${Math.round(cliStartup[name]!.p50)} ms`);
+  }
 
   const measure = async (side: Side, dir: string, iteration: number, mode: Mode): Promise<BuildSample> => {
     const image = `${REGISTRY}/bench/${side}:${tag}-${iteration}`;

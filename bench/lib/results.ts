@@ -65,7 +65,7 @@ export interface OverheadEstimate {
 export interface BuildSection {
   iterations: number;
   context: { bytes: number; dockerfile: string };
-  /** `slipway --version` wall time per CLI variant: what any command pays before doing anything. */
+  /** `slipway --version` wall time per CLI variant (what any command pays before doing anything), and `node -e 0` as `node…`. */
   cliStartup: Record<string, Summary>;
   compiledCli: { compileMs: number } | { error: string };
   /** Medians of the total wall time, ms. */

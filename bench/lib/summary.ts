@@ -84,7 +84,8 @@ function buildSummary(b: BuildSection): string[] {
     '',
     `Slipway's own steps, in-process on this context (median of 5): CLI pack ${b.components.packMs} ms (${(b.components.packedBytes / 1024 ** 2).toFixed(1)} MiB gzipped), ` +
       `API store + validate ${b.components.storeMs} ms; unpacking into a workspace ${b.components.unpackMs} ms and its tar ${b.components.tarMs} ms, which only task files and daemonless Windows builds still need. ` +
-      `\`slipway --version\` alone: ${Object.entries(b.cliStartup).map(([v, s]) => `${v} ${ms(s.p50)} ms`).join(', ')}. ` +
+      `\`slipway --version\` alone: ${Object.entries(b.cliStartup).filter(([v]) => !v.startsWith('node')).map(([v, s]) => `${v} ${ms(s.p50)} ms`).join(', ')}; ` +
+      `\`node -e 0\`: ${Object.entries(b.cliStartup).filter(([v]) => v.startsWith('node')).map(([v, s]) => `${ms(s.p50)} ms${v === 'node' ? '' : v.slice(4)}`).join(', ')}. ` +
       `A log line from Redis to the CLI's stdout: ${variants.map((v) => `${ms(b.breakdown[v]?.uncached.logLagMs)} ms (${v})`).join(', ')}.`,
     '',
     'CPU spent per build outside the Engine (median ms, uncached / cached) — on 2 cores it competes with the build:',
