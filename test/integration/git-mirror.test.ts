@@ -227,6 +227,18 @@ describe('GitMirrorCache with private repositories', () => {
     assert.deepEqual(await filesContaining(dir, [token, basic]), []);
   });
 
+  it('never checks out what one token fetched for a request without it, or with another token', async () => {
+    const token = `owner-${randomBytes(8).toString('hex')}`;
+    const repo = await server.createRepo(unique('private'), { token });
+    const sha = await server.commit(repo, { 'secret.txt': 'private content' });
+    const { cache } = newCache();
+    assert.equal((await checkout(cache, { url: server.httpUrl(repo), commit: sha, token })).fetched, 'clone');
+    assert.equal((await checkout(cache, { url: server.httpUrl(repo), commit: sha, token })).fetched, 'cached');
+    // The commit is in the worker's cache now; a task without the token must still be asked for one.
+    await rejectsWith(checkout(cache, { url: server.httpUrl(repo), commit: sha }), 'git_unauthorized', /pass a token with --git-token/);
+    await rejectsWith(checkout(cache, { url: server.httpUrl(repo), commit: sha, token: `other-${randomBytes(8).toString('hex')}` }), 'git_unauthorized', /token was refused/);
+  });
+
   it('a wrong token and a missing token fail with errors that say which', async () => {
     const token = `right-${randomBytes(8).toString('hex')}`;
     const wrong = `wrong-${randomBytes(8).toString('hex')}`;

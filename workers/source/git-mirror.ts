@@ -1,5 +1,5 @@
-// The git source of a build: one bare mirror per repository under the cache directory, fetched into only
-// when the wanted commit is missing, and the exact commit written into the job's directory (no .git).
+// The git source of a build: one bare mirror per repository (and token) under the cache directory, fetched
+// into only when the wanted commit is missing, and the exact commit written into the job's directory (no .git).
 //
 // Mirrors are shallow: every fetch is `--depth=1` of exactly the commit or ref wanted. A build needs one
 // tree, not history, and a depth-1 fetch into a mirror that holds an earlier commit still negotiates with
@@ -90,9 +90,14 @@ export class GitMirrorCache {
 
   constructor(private readonly opts: GitMirrorCacheOptions) {}
 
-  /** The mirror directory of a repository URL. */
-  mirrorDir(url: string): string {
-    return path.join(this.opts.dir, 'mirrors', `${createHash('sha256').update(repositoryKey(url)).digest('hex')}.git`);
+  /**
+   * The mirror directory of a repository URL and the token it is fetched with. A private repository's
+   * objects fetched with one token are never checked out for a request without it, or with another (a
+   * task must not build a commit it could not fetch itself); the cost is a mirror per token in use.
+   */
+  mirrorDir(url: string, token?: string): string {
+    const key = token === undefined ? repositoryKey(url) : `${repositoryKey(url)}\ntoken:${createHash('sha256').update(token).digest('hex')}`;
+    return path.join(this.opts.dir, 'mirrors', `${createHash('sha256').update(key).digest('hex')}.git`);
   }
 
   async checkout(opts: GitCheckoutOptions): Promise<GitCheckout> {
@@ -117,7 +122,7 @@ export class GitMirrorCache {
     const git = new GitCli(gitEnvironment({ home, policy: this.opts.policy, base: this.opts.env, auth }), this.opts.masker, this.opts.gitBinary);
     const repo = new MirrorRepository({
       git,
-      dir: this.mirrorDir(remote.url),
+      dir: this.mirrorDir(remote.url, auth === undefined ? undefined : token),
       url: remote.url,
       tokenGiven: auth !== undefined,
       deadline,
