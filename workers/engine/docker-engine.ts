@@ -92,9 +92,7 @@ export class DockerEngine {
 
   /** Pushes one fully qualified tag (`registry/repo:tag`) and returns the manifest digest the registry stored. */
   async push(reference: string, registry: string, signal: AbortSignal, onMessage: (m: EngineMessage) => void): Promise<string> {
-    const at = reference.lastIndexOf(':');
-    const name = reference.slice(0, at);
-    const tag = reference.slice(at + 1);
+    const { name, tag } = nameAndTag(reference);
     const body = (await this.docker.getImage(name).push({
       tag,
       // The daemon refuses a push without X-Registry-Auth, even to an open registry.
@@ -117,4 +115,13 @@ export class DockerEngine {
   async removeImage(reference: string): Promise<void> {
     await this.docker.getImage(reference).remove({ noprune: false }).catch(() => undefined);
   }
+}
+
+/** A local image reference as the Engine's push wants it: the name, and the tag (`latest` when none is given). */
+export function nameAndTag(reference: string): { name: string; tag: string } {
+  if (reference.includes('@')) throw new EngineError(`${reference} names a digest; only a tag can be pushed`);
+  const colon = reference.lastIndexOf(':');
+  // A colon before the last slash is a registry's port (127.0.0.1:5000/app), not a tag.
+  if (colon <= reference.lastIndexOf('/')) return { name: reference, tag: 'latest' };
+  return { name: reference.slice(0, colon), tag: reference.slice(colon + 1) };
 }
