@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRedis } from '../../src/redis.js';
 import { entryArgs } from './entry.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -115,10 +116,22 @@ export async function startTestStack(opts: { worker?: boolean; platforms?: strin
     stopWorker: () => stopProcess(worker),
     async close() {
       await Promise.all([stopProcess(api), stopProcess(worker)]);
-      await fs.rm(dataDir, { recursive: true, force: true });
+      await Promise.all([fs.rm(dataDir, { recursive: true, force: true }), deleteKeys(env.SLIPWAY_REDIS_URL ?? 'redis://127.0.0.1:6379', prefix)]);
     },
   };
   await stack.startApi();
   if (opts.worker !== false) await stack.startWorker();
   return stack;
+}
+
+/** Deletes a stack's Redis keys (run records, logs, queues), so test runs do not pile them up in a shared Redis. */
+async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const redis = createRedis(url, 'test-stack-cleanup');
+  try {
+    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 }) as AsyncIterable<string[]>) {
+      if (keys.length) await redis.unlink(...keys);
+    }
+  } finally {
+    redis.disconnect();
+  }
 }
