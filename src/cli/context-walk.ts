@@ -64,7 +64,7 @@ export async function listContext(dir: string, opts: { dockerfile?: string } = {
 /**
  * The Dockerfile first, after the directories it is in: the worker reads it from the stored archive before
  * the build starts, and stops there instead of decompressing the whole context. Left in sorted order when
- * a directory on its way is a symlink (the build then fails on it, as docker build would).
+ * a directory on its way is a symlink, which the server's archive check refuses to write beneath anyway.
  */
 function dockerfileFirst(entries: ContextEntry[], archiveDockerfile: string): ContextEntry[] {
   const parts = archiveDockerfile.split('/');
