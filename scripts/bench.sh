@@ -9,8 +9,8 @@
 #                             the multi-platform bench (bench/platforms.ts, about 2 to 3 minutes); it
 #                             writes bench/results/platforms-<run id>.json and bench/results/platforms.md
 #                             and appends its section to latest.md, so it runs last
-#   git-fetch: a fresh clone against a mirror-cached fetch of a generated long history (bench/git-fetch.ts,
-#                             under a minute), written to bench/results/git-fetch.json
+#   git-fetch: a fresh clone against a mirror-cached fetch of two generated long histories (bench/git-fetch.ts,
+#                             two to three minutes), written to bench/results/git-fetch.json and git-fetch.md
 #   rebuilds: base-image rebuilds (bench/rebuilds.ts, about a minute): a generated graph of 10,000 tasks
 #                             planned and queued, and a registry push to the first dependent rebuild
 #                             started; written to bench/results/rebuilds.json and rebuilds.md
