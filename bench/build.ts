@@ -42,7 +42,7 @@ let contextSize = 0;
 const stack = await startTestStack();
 let compiled: Awaited<ReturnType<typeof compileCli>> | undefined;
 try {
-  compiled = await compileCli(ROOT);
+  compiled = await compileCli();
   const variants: CliVariant[] = [{ name: 'tsx', nodeArgs: ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts')] }];
   if ('main' in compiled) variants.push({ name: 'compiled', nodeArgs: [compiled.main] });
   else failures.push(`compiled CLI not measured: ${compiled.error}`);
@@ -50,22 +50,20 @@ try {
   const sides: Side[] = ['raw', ...variantOf.keys(), 'legacy'];
 
   const cliStartup: BuildSection['cliStartup'] = {};
-  for (const v of variants) {
+  /** Wall time of STARTUP_SAMPLES runs of `variant` with `args`, as cliStartup[name]. */
+  const timeStartup = async (name: string, variant: CliVariant, args: string[], env?: NodeJS.ProcessEnv) => {
     const times: number[] = [];
-    for (let i = 0; i < STARTUP_SAMPLES; i++) times.push((await runCli(v, ['--version'], { cwd: ROOT })).totalMs);
-    cliStartup[v.name] = summarize(times);
-    say(`cli ${v.name} --version: median ${Math.round(cliStartup[v.name]!.p50)} ms`);
-  }
+    for (let i = 0; i < STARTUP_SAMPLES; i++) times.push((await runCli(variant, args, { cwd: ROOT, env })).totalMs);
+    cliStartup[name] = summarize(times);
+    say(`${name} ${args.join(' ') || variant.nodeArgs.join(' ')}: median ${Math.round(cliStartup[name]!.p50)} ms`);
+  };
+  for (const v of variants) await timeStartup(v.name, v, ['--version']);
   // What any Node program pays here before the CLI's own code: `node -e 0`, and without the CA bundle this
   // machine names in NODE_EXTRA_CA_CERTS, which Node reads at every start (a user's machine seldom sets it).
-  const bareNode = { name: 'node -e 0', nodeArgs: ['-e', '0'] };
+  const bareNode: CliVariant = { name: 'node', nodeArgs: ['-e', '0'] };
   const { NODE_EXTRA_CA_CERTS, ...withoutCerts } = process.env;
-  for (const [name, env] of [['node', process.env], ...(NODE_EXTRA_CA_CERTS ? [['node without NODE_EXTRA_CA_CERTS', withoutCerts] as const] : [])] as const) {
-    const times: number[] = [];
-    for (let i = 0; i < STARTUP_SAMPLES; i++) times.push((await runCli(bareNode, [], { cwd: ROOT, env })).totalMs);
-    cliStartup[name] = summarize(times);
-    say(`${name} -e 0: median ${Math.round(cliStartup[name]!.p50)} ms`);
-  }
+  await timeStartup('node', bareNode, []);
+  if (NODE_EXTRA_CA_CERTS) await timeStartup('node without NODE_EXTRA_CA_CERTS', bareNode, [], withoutCerts);
 
   const measure = async (side: Side, dir: string, iteration: number, mode: Mode): Promise<BuildSample> => {
     const image = `${REGISTRY}/bench/${side}:${tag}-${iteration}`;

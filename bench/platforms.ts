@@ -48,7 +48,7 @@ const tag = `p${Date.now().toString(36)}`;
 const pushed = new Set<string>();
 const localOnly = new Set<string>();
 const failures: string[] = [];
-const [stack, compiled] = await Promise.all([startTestStack({ platforms: LINUX.join(',') }), compileCli(ROOT)]);
+const [stack, compiled] = await Promise.all([startTestStack({ platforms: LINUX.join(',') }), compileCli()]);
 let section: PlatformsSection | undefined;
 try {
   const variant: CliVariant =

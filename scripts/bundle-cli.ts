@@ -3,6 +3,7 @@
 // compiles each one apart (~100 ms on this machine's cores). One bundle, split where the CLI imports lazily
 // (each command, the task group), keeps the lazy loading and drops unused code: zod's full build, for one.
 //   node --import tsx scripts/bundle-cli.ts [OUTDIR]   (default dist/cli; `npm run build` runs it)
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
@@ -30,6 +31,16 @@ export async function bundleCli(outdir = path.join(ROOT, path.dirname(CLI_BUNDLE
     banner: { js: "import { createRequire as __slipwayRequire } from 'node:module'; const require = __slipwayRequire(import.meta.url);" },
   });
   return result.metafile;
+}
+
+/**
+ * The CLI bundled into `root` as it would sit in a checkout (root/dist/cli/slipway.js, package.json copied
+ * beside so the bundle is an ES module and knows its version), for benchmarks and tests that leave dist/ alone.
+ */
+export async function bundleCliInto(root: string): Promise<{ main: string; metafile: Metafile }> {
+  await fs.copyFile(path.join(ROOT, 'package.json'), path.join(root, 'package.json'));
+  const metafile = await bundleCli(path.join(root, path.dirname(CLI_BUNDLE)));
+  return { main: path.join(root, CLI_BUNDLE), metafile };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

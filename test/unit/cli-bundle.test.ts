@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { Metafile } from 'esbuild';
-import { bundleCli, CLI_BUNDLE } from '../../scripts/bundle-cli.js';
+import { bundleCliInto } from '../../scripts/bundle-cli.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const exec = promisify(execFile);
@@ -34,22 +34,22 @@ function loadedBy(meta: Metafile, entry: string, lazy: readonly string[]): Set<s
 
 describe('the bundled CLI', () => {
   let dir: string;
+  let main: string;
   let meta: Metafile;
   before(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-cli-bundle-'));
-    await fs.copyFile(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
-    meta = await bundleCli(path.join(dir, path.dirname(CLI_BUNDLE)));
+    ({ main, metafile: meta } = await bundleCliInto(dir));
   });
   after(() => fs.rm(dir, { recursive: true, force: true }));
 
   it('runs and knows its version', async () => {
     const pkg = JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
-    const { stdout } = await exec(process.execPath, [path.join(dir, CLI_BUNDLE), '--version']);
+    const { stdout } = await exec(process.execPath, [main, '--version']);
     assert.equal(stdout.trim(), pkg.version);
   });
 
   it('answers a usage error with exit code 2 and a one-line reason', async () => {
-    const err = await exec(process.execPath, [path.join(dir, CLI_BUNDLE), 'build', path.join(ROOT, 'examples/hello'), '-t', 'Bad Image!']).then(
+    const err = await exec(process.execPath, [main, 'build', path.join(ROOT, 'examples/hello'), '-t', 'Bad Image!']).then(
       () => assert.fail('an unknown platform was accepted'),
       (e: { code: number; stderr: string }) => e,
     );
