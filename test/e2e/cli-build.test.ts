@@ -8,15 +8,9 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { getRun, registryDigest } from '../support/api.js';
 import { BASE_IMAGE, REGISTRY, ROOT, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
-import { entryArgs } from '../support/entry.js';
+import { folderWith, runSlipway, type CliResult } from '../support/cli.js';
 
 const exec = promisify(execFile);
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describe('slipway CLI against a real stack', () => {
   let stack: TestStack;
@@ -33,27 +27,11 @@ describe('slipway CLI against a real stack', () => {
     await Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true })));
   });
 
-  async function cli(...args: string[]): Promise<CliResult> {
-    try {
-      const { stdout, stderr } = await exec(process.execPath, [...entryArgs('src/cli/main.ts'), ...args], {
-        cwd: ROOT,
-        env: { ...stack.env, SLIPWAY_SERVER: stack.url, SLIPWAY_CACHE_DIR: cacheDir },
-        maxBuffer: 16 * 1024 * 1024,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
+  const cli = (...args: string[]): Promise<CliResult> => runSlipway(args, { cwd: ROOT, env: { ...stack.env, SLIPWAY_SERVER: stack.url, SLIPWAY_CACHE_DIR: cacheDir } });
 
   async function contextDir(files: Record<string, string>): Promise<string> {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-ctx-'));
+    const dir = await folderWith(files, 'slipway-ctx-');
     dirs.push(dir);
-    for (const [name, content] of Object.entries(files)) {
-      await fs.mkdir(path.dirname(path.join(dir, name)), { recursive: true });
-      await fs.writeFile(path.join(dir, name), content);
-    }
     return dir;
   }
 

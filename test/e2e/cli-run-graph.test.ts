@@ -1,17 +1,14 @@
 // `slipway run -f`, `slipway deps` and `slipway graph` as a user runs them, against a real API, worker,
 // Docker Engine and registry: exit codes, what is printed, and bad input refused before anything is sent.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { registryDigest } from '../support/api.js';
-import { entryArgs } from '../support/entry.js';
+import { folderWith, runSlipway, type CliResult } from '../support/cli.js';
 import { BASE_IMAGE, REGISTRY, ROOT, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
 
-const exec = promisify(execFile);
 const BUSYBOX = `${REGISTRY}/base/busybox:latest`;
 
 describe('slipway run, deps and graph against a real stack', () => {
@@ -25,23 +22,12 @@ describe('slipway run, deps and graph against a real stack', () => {
     await Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true })));
   });
 
-  async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await exec(process.execPath, [...entryArgs('src/cli/main.ts'), ...args], { cwd: ROOT, env: { ...stack.env, SLIPWAY_SERVER: stack.url, SLIPWAY_CACHE_DIR: path.join(os.tmpdir(), 'slipway-e2e-cache') }, maxBuffer: 16 * 1024 * 1024 });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
+  const cli = (...args: string[]): Promise<CliResult> =>
+    runSlipway(args, { cwd: ROOT, env: { ...stack.env, SLIPWAY_SERVER: stack.url, SLIPWAY_CACHE_DIR: path.join(os.tmpdir(), 'slipway-e2e-cache') } });
 
   async function folder(files: Record<string, string>): Promise<string> {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-cli-'));
+    const dir = await folderWith(files);
     dirs.push(dir);
-    for (const [name, content] of Object.entries(files)) {
-      await fs.mkdir(path.dirname(path.join(dir, name)), { recursive: true });
-      await fs.writeFile(path.join(dir, name), content);
-    }
     return dir;
   }
 

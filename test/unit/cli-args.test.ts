@@ -1,13 +1,12 @@
 // The real `slipway` process: bad arguments exit 2 with a message naming the flag and never reach a server;
 // an unreachable server exits 3 with a hint; the packed context is removed whatever happens.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { entryArgs } from '../support/entry.js';
+import { runSlipway, type CliResult } from '../support/cli.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** Port 1 is never served: a usage error that wrongly went on to the network would exit 3, not 2. */
@@ -15,21 +14,12 @@ const NOWHERE = 'http://127.0.0.1:1';
 /** Each child compiles TypeScript on start; more at once than the machine has cores only makes them all slow. */
 const CONCURRENCY = Math.max(1, Math.min(4, os.availableParallelism()));
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Result = CliResult;
 
 function slipway(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Result> {
   const childEnv = { ...process.env, ...env };
   if (!('SLIPWAY_SERVER' in env)) delete childEnv.SLIPWAY_SERVER;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...entryArgs('src/cli/main.ts'), ...args], { cwd, env: childEnv, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runSlipway(args, { cwd, env: childEnv, timeoutMs: 60_000 });
 }
 
 let work: string;

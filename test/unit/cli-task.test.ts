@@ -1,13 +1,12 @@
 // The real `slipway task` process: bad arguments exit 2 with a message naming the flag and never reach a server,
 // a git token is never printed, and an unreachable server exits 3 with a hint.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { entryArgs } from '../support/entry.js';
+import { runSlipway, type CliResult } from '../support/cli.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** fetch refuses port 1 without trying: a usage error that wrongly went on to the network would exit 3, not 2. */
@@ -16,20 +15,12 @@ const CONCURRENCY = Math.max(1, Math.min(4, os.availableParallelism()));
 const TOKEN = 'ghp_TOPSECRET0123456789';
 const GIT = 'https://github.com/org/app.git#main';
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Result = CliResult;
 
 function slipway(args: string[]): Promise<Result> {
   const env = { ...process.env };
   delete env.SLIPWAY_SERVER;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...entryArgs('src/cli/main.ts'), ...args], { cwd: ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
-    });
-  });
+  return runSlipway(args, { cwd: ROOT, env, timeoutMs: 60_000 });
 }
 
 const noToken = (r: Result) => assert.ok(!r.stdout.includes('TOPSECRET') && !r.stderr.includes('TOPSECRET'), `the token was printed:\n${r.stderr}`);

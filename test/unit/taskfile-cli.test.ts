@@ -1,24 +1,19 @@
 // The real `slipway task validate` process: the step graph on stdout and exit 0 for a good file; every error
 // as FILE:LINE:COL on stderr and exit 2 for a bad one; secrets never printed; no server needed.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { entryArgs } from '../support/entry.js';
+import { runSlipway, type CliResult } from '../support/cli.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-function slipway(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function slipway(args: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> {
   // Port 1: a command that wrongly went to the network would fail differently.
   const env = { ...process.env, SLIPWAY_SERVER: 'http://127.0.0.1:1', SLIPWAY_REGISTRY: '127.0.0.1:5000', ...extraEnv };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...entryArgs('src/cli/main.ts'), ...args], { cwd: ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
-    });
-  });
+  return runSlipway(args, { cwd: ROOT, env, timeoutMs: 60_000 });
 }
 
 describe('slipway task validate', { concurrency: 4 }, () => {
