@@ -6,7 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Metafile } from 'esbuild';
+import type { Metafile } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI_ENTRY = 'src/cli/main.ts';
@@ -14,6 +14,8 @@ export const CLI_BUNDLE = 'dist/cli/slipway.js';
 
 /** Bundles the CLI into `outdir` (slipway.js and its chunks) and returns esbuild's account of what went where. */
 export async function bundleCli(outdir = path.join(ROOT, path.dirname(CLI_BUNDLE))): Promise<Metafile> {
+  // Loaded here, not at the top: tests import this module for CLI_BUNDLE alone.
+  const { build } = await import('esbuild');
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: { slipway: CLI_ENTRY },
