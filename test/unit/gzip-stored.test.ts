@@ -1,0 +1,54 @@
+// The gzip the CLI sends a server on the same machine: stored blocks framed by hand. Whatever reads it
+// (the API's gunzip, the Docker Engine, `gzip -t`) must get back exactly the bytes that went in, with a
+// CRC and length that check out; a wrong CRC or block length makes zlib refuse it, so these fail then.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import { StoredGzip } from '../../src/cli/gzip-stored.js';
+
+async function storedGzip(chunks: Buffer[]): Promise<Buffer> {
+  return buffer(Readable.from(chunks).pipe(new StoredGzip()));
+}
+
+describe('StoredGzip', () => {
+  const cases: [string, Buffer[]][] = [
+    ['nothing at all', []],
+    ['one empty chunk', [Buffer.alloc(0)]],
+    ['one byte', [Buffer.from('x')]],
+    ['exactly one full stored block (65,535 bytes)', [randomBytes(0xffff)]],
+    ['one byte past a full block', [randomBytes(0x10000)]],
+    ['a 1 MiB chunk (17 blocks)', [randomBytes(1024 * 1024)]],
+    ['many chunks of odd sizes', Array.from({ length: 40 }, (_, i) => randomBytes((i * 7919) % 100_000))],
+  ];
+  for (const [name, chunks] of cases) {
+    it(`${name}: zlib gets back the same bytes`, async () => {
+      const gz = await storedGzip(chunks);
+      assert.deepEqual(gunzipSync(gz), Buffer.concat(chunks));
+    });
+  }
+
+  it('is what `gzip -t` accepts and `gzip -d` restores', async () => {
+    const input = randomBytes(200_000);
+    const gz = await storedGzip([input.subarray(0, 1000), input.subarray(1000)]);
+    execFileSync('gzip', ['-t'], { input: gz });
+    assert.deepEqual(execFileSync('gzip', ['-dc'], { input: gz, maxBuffer: 1 << 20 }), input);
+  });
+
+  it('adds 5 bytes per 65,535-byte block and 23 around them: nothing is compressed', async () => {
+    const input = randomBytes(3 * 0xffff + 10);
+    const gz = await storedGzip([input]);
+    // header 10 + 4 blocks × 5 + the final empty block 5 + trailer 8
+    assert.equal(gz.length, input.length + 10 + 4 * 5 + 5 + 8);
+  });
+
+  it('a damaged stream is refused by the reader, not read as other bytes', async () => {
+    const gz = await storedGzip([Buffer.from('FROM scratch\n')]);
+    const flipped = Buffer.from(gz);
+    flipped[15] = (flipped[15] ?? 0) ^ 0xff; // a content byte: the CRC no longer matches
+    assert.throws(() => gunzipSync(flipped), /incorrect data check|invalid/i);
+  });
+});
