@@ -8,4 +8,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-process.exitCode = await runCli(process.argv);
+const code = await runCli(process.argv);
+// Exit as soon as what was written is out: waiting for the event loop to drain (kept-alive sockets,
+// timers of finished requests) costs every command ~15 ms more.
+let pending = 2;
+for (const stream of [process.stdout, process.stderr]) stream.write('', () => --pending === 0 && process.exit(code));
