@@ -11,6 +11,9 @@ import type { Summary } from './stats.js';
 import { renderSummary } from './summary.js';
 
 export type Side = 'raw' | 'legacy' | `slipway-${string}`;
+
+/** The compiled CLI run with NODE_EXTRA_CA_CERTS unset, timed where the machine sets it. */
+export const WITHOUT_CA_VARIANT = 'compiled-no-extra-ca';
 export type Mode = 'uncached' | 'cached';
 
 export interface BuildSample {

@@ -10,6 +10,8 @@ export interface CliVariant {
   name: string;
   /** node arguments before the CLI's own, e.g. ['--import', 'tsx', 'src/cli/main.ts']. */
   nodeArgs: string[];
+  /** The environment the CLI runs in, when not the bench's own. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface StampedLine {
@@ -118,7 +120,7 @@ export interface SlipwayMeasurement {
 }
 
 export async function measureSlipwayBuild(variant: CliVariant, server: string, contextDir: string, image: string, cwd: string, env?: NodeJS.ProcessEnv): Promise<SlipwayMeasurement> {
-  const cli = await runCli(variant, ['build', contextDir, '-t', image, '--server', server], { cwd, env });
+  const cli = await runCli(variant, ['build', contextDir, '-t', image, '--server', server], { cwd, env: variant.env ?? env });
   const find = (re: RegExp, stream?: 'out' | 'err') => cli.lines.find((l) => (!stream || l.stream === stream) && re.test(l.text));
   const runId = find(/^Run ID: /)?.text.slice('Run ID: '.length).trim();
   const uploaded = find(/^(Uploaded|Uploading)/) !== undefined;

@@ -1,5 +1,5 @@
 // bench/results/latest.md: the short, human summary of one result file.
-import type { BenchResults, BuildSection, LatencySection, Mode, OverheadEstimate } from './results.js';
+import { WITHOUT_CA_VARIANT, type BenchResults, type BuildSection, type LatencySection, type Mode, type OverheadEstimate } from './results.js';
 import type { SlipwayPhases } from './slipway.js';
 
 const PHASES: [keyof SlipwayPhases, string][] = [
@@ -39,7 +39,13 @@ function buildSummary(b: BuildSection): string[] {
     raw: 'raw: Engine API BuildKit build (curl) + `docker push`',
     legacy: 'legacy builder `DOCKER_BUILDKIT=0 docker build` + `docker push` (reference)',
   };
-  for (const v of variants) label[`slipway-${v}`] = `\`slipway build\`, ${v === 'tsx' ? 'CLI under `node --import tsx`' : `${v} CLI (\`node dist/cli/slipway.js\`, bundled)`}`;
+  const variantLabel = (v: string) =>
+    v === 'tsx'
+      ? 'CLI under `node --import tsx`'
+      : v === WITHOUT_CA_VARIANT
+        ? 'compiled CLI with NODE_EXTRA_CA_CERTS unset (Node 20 parses the CA bundle it names at every start)'
+        : `${v} CLI (\`node dist/cli/slipway.js\`, bundled)`;
+  for (const v of variants) label[`slipway-${v}`] = `\`slipway build\`, ${variantLabel(v)}`;
   const lines = [
     `## End-to-end build + push (median of up to ${b.iterations} interleaved iterations, ms)`,
     '',
