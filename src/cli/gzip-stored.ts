@@ -2,13 +2,13 @@
 // level 0, without zlib. For a server on the same machine, where bandwidth is free, compressing is wasted
 // CPU, yet the API stores and checks gzip. zlib's level 0 still copies every byte through its window and
 // costs ~35 ms per 4 MiB on this machine's 2 cores; framing the caller's own buffers costs only the CRC.
+// The header marks the member as stored-only, so the API reads it without zlib (src/contexts/stored-gunzip.ts).
 import { Transform, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
+import { STORED_GZIP_HEADER } from '../contexts/stored-gzip-header.js';
 
 /** The most a stored block holds: its length is 16 bits. */
 const MAX_BLOCK = 0xffff;
-/** ID1 ID2, CM = deflate, no flags, no mtime, XFL 0, OS = unknown. */
-const HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
 
 function blockHeader(length: number, final: boolean): Buffer {
   const head = Buffer.allocUnsafe(5);
@@ -25,7 +25,7 @@ export class StoredGzip extends Transform {
   constructor() {
     // Buffers pass through unchanged and framed; a larger queue lets whole files through in one go.
     super({ readableHighWaterMark: 1024 * 1024, writableHighWaterMark: 1024 * 1024 });
-    this.push(HEADER);
+    this.push(STORED_GZIP_HEADER);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {

@@ -4,9 +4,9 @@
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { BadInputError, TooLargeError, isSlipwayError } from '../errors.js';
+import { StoredGunzip } from './stored-gunzip.js';
 
 export interface ArchiveLimits {
   /** Sum of the entries' content sizes. */
@@ -151,9 +151,6 @@ function invalid(message: string): BadInputError {
   return new BadInputError(message, 'invalid_context');
 }
 
-/** Gunzip output in large chunks: at Node's default 16 KiB, a 4 MiB upload takes hundreds of thread-pool round trips. */
-const GUNZIP_CHUNK = 128 * 1024;
-
 /** What `onEntry` returns to stop reading: the rest of the archive is neither read nor checked. */
 export const STOP_READING = Symbol('stop reading');
 
@@ -170,7 +167,7 @@ export async function readContextArchive(
   const extract = tar.extract();
   let streamError: unknown;
   let stopped = false;
-  const feeding = pipeline(gzipped, createGunzip({ chunkSize: GUNZIP_CHUNK }), tarMeter(limits), extract).catch((err: unknown) => {
+  const feeding = pipeline(gzipped, new StoredGunzip(), tarMeter(limits), extract).catch((err: unknown) => {
     streamError = err;
   });
   const state = newArchiveState(limits);

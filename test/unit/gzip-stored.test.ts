@@ -9,6 +9,7 @@ import { buffer } from 'node:stream/consumers';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { StoredGzip } from '../../src/cli/gzip-stored.js';
+import { STORED_GZIP_HEADER } from '../../src/contexts/stored-gzip-header.js';
 
 async function storedGzip(chunks: Buffer[]): Promise<Buffer> {
   return buffer(Readable.from(chunks).pipe(new StoredGzip()));
@@ -38,17 +39,18 @@ describe('StoredGzip', () => {
     assert.deepEqual(execFileSync('gzip', ['-dc'], { input: gz, maxBuffer: 1 << 20 }), input);
   });
 
-  it('adds 5 bytes per 65,535-byte block and 23 around them: nothing is compressed', async () => {
+  it('adds 5 bytes per 65,535-byte block and 35 around them: nothing is compressed', async () => {
     const input = randomBytes(3 * 0xffff + 10);
     const gz = await storedGzip([input]);
-    // header 10 + 4 blocks × 5 + the final empty block 5 + trailer 8
-    assert.equal(gz.length, input.length + 10 + 4 * 5 + 5 + 8);
+    // header 22 (with its stored-only mark) + 4 blocks × 5 + the final empty block 5 + trailer 8
+    assert.equal(gz.length, input.length + STORED_GZIP_HEADER.length + 4 * 5 + 5 + 8);
   });
 
   it('a damaged stream is refused by the reader, not read as other bytes', async () => {
     const gz = await storedGzip([Buffer.from('FROM scratch\n')]);
     const flipped = Buffer.from(gz);
-    flipped[15] = (flipped[15] ?? 0) ^ 0xff; // a content byte: the CRC no longer matches
+    const at = STORED_GZIP_HEADER.length + 5 + 3; // a content byte: the CRC no longer matches
+    flipped[at] = (flipped[at] ?? 0) ^ 0xff;
     assert.throws(() => gunzipSync(flipped), /incorrect data check|invalid/i);
   });
 });
