@@ -114,6 +114,11 @@ notifications:
       timeout: 2s
       threshold: 5
       backoff: 2s
+      # Only manifest pushes start rebuilds: pulls and layer blobs would be ~15 requests per pushed build
+      # for the API to answer and drop (and the backlog the registry replays when the API comes back).
+      ignore:
+        actions: [pull]
+        mediatypes: [application/octet-stream]
 YAML
 }
 
