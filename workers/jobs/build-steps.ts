@@ -87,9 +87,6 @@ function missingFile(file: string, what: 'Dockerfile' | 'task file'): BadInputEr
 /** Builds the workspace's context with BuildKit; resolves with the image id. */
 export async function buildImage(ctx: ChildContext, spec: BuildJob, ws: Workspace, tags: string[], progress: BuildProgress, out: RunLogWriter, signal: AbortSignal): Promise<string> {
   signal.throwIfAborted();
-  // The base images are resolved while the Engine builds (12-17 ms of registry and Redis round trips
-  // here): the build does not need them, and they are recorded whether it succeeds or not.
-  const recording = recordBaseImages(ctx, spec, ws, out);
   const building = ctx.engine.build({
     ...(ws.archive ? { contextArchive: ws.archive() } : { contextDir: contextFolder(ws) }),
     // An upload was filtered by the CLI; a checkout still holds what its .dockerignore excludes.
@@ -102,6 +99,10 @@ export async function buildImage(ctx: ChildContext, spec: BuildJob, ws: Workspac
     signal,
     onMessage: (m) => progress.write(m),
   });
+  // The base images are resolved while the Engine builds (12-17 ms of registry and Redis round trips
+  // here, and the Dockerfile parsed): the build does not need them, so its request goes out first.
+  // They are recorded whether the build succeeds or not.
+  const recording = recordBaseImages(ctx, spec, ws, out);
   const [recorded, built] = await Promise.allSettled([recording, building]);
   if (built.status === 'rejected') throw built.reason;
   if (recorded.status === 'rejected') throw recorded.reason;
