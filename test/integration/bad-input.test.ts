@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { postJson, uploadContext } from '../support/api.js';
-import { contextArchive, tarGz } from '../support/archives.js';
+import { contextArchive, storedTarGz, tarGz } from '../support/archives.js';
+import { STORED_GZIP_HEADER } from '../../src/contexts/stored-gzip-header.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
 const MAX_CONTEXT = 64 * 1024;
@@ -39,7 +40,17 @@ describe('bad input to the API', () => {
     ['an absolute symlink', () => tarGz([{ name: 'escape', type: 'symlink', linkname: '/etc/passwd' }]), /escape|outside|absolute/i],
     ['a hard link pointing outside', () => tarGz([{ name: 'hard', type: 'link', linkname: '../outside' }]), /escape|outside|\.\./i],
     ['a device file', () => tarGz([{ name: 'dev', type: 'character-device' }]), /device|type/i],
+    // The stored-block gzip the CLI sends a server on its own machine, read without zlib: the same checks.
+    ['a tar-slip entry in the CLI\'s stored gzip', () => storedTarGz([{ name: '../../etc/evil', content: 'x' }]), /\.\./],
+    ['the CLI\'s stored gzip with a damaged byte', async () => flipped(await storedTarGz([{ name: 'Dockerfile', content: 'FROM scratch\n' }]), STORED_GZIP_HEADER.length + 5 + 600), /CRC/],
+    ['the CLI\'s stored gzip cut short', async () => (await storedTarGz([{ name: 'Dockerfile', content: 'FROM scratch\n' }])).subarray(0, 700), /cut short/],
   ];
+
+  function flipped(archive: Buffer, at: number): Buffer {
+    const out = Buffer.from(archive);
+    out[at] = out[at]! ^ 0xff;
+    return out;
+  }
 
   for (const [what, make, message] of hostileArchives) {
     it(`refuses ${what} with 400 and keeps nothing`, async () => {

@@ -1,6 +1,9 @@
 // Builds gzipped tar archives in memory for tests, including hostile ones no packer would produce.
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
+import { StoredGzip } from '../../src/cli/gzip-stored.js';
 
 export interface Entry {
   name: string;
@@ -11,6 +14,15 @@ export interface Entry {
 }
 
 export async function tarGz(entries: Entry[]): Promise<Buffer> {
+  return gzipSync(await tarBytes(entries));
+}
+
+/** The same, framed as the CLI sends a server on its own machine: stored blocks, marked as such. */
+export async function storedTarGz(entries: Entry[]): Promise<Buffer> {
+  return buffer(Readable.from([await tarBytes(entries)]).pipe(new StoredGzip()));
+}
+
+async function tarBytes(entries: Entry[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   pack.on('data', (c) => chunks.push(c as Buffer));
@@ -24,7 +36,7 @@ export async function tarGz(entries: Entry[]): Promise<Buffer> {
   }
   pack.finalize();
   await done;
-  return gzipSync(Buffer.concat(chunks));
+  return Buffer.concat(chunks);
 }
 
 /** A build context with a Dockerfile and files, as an archive. */
