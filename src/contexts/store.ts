@@ -133,6 +133,8 @@ export class ContextStore {
     };
     body.once('error', onBodyError);
     body.once('close', onBodyClose);
+    // Cut off while the directories were being made: its 'close' has been and gone, and piping it would wait for ever.
+    if (body.destroyed) onBodyClose();
     body.pipe(meter);
     const validated = validateContextArchive(toValidator, this.limits);
     try {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { ContextStore } from '../../src/contexts/store.js';
 import { ContextSweeper } from '../../src/contexts/sweeper.js';
@@ -75,6 +75,15 @@ describe('context sweep', () => {
     await fs.utimes(leftover, then, then);
     await s.sweep(DAY, new Set());
     await assert.rejects(fs.stat(leftover));
+  });
+
+  it('an upload cut off before the store began to read it is refused at once, leaving no temporary file', async () => {
+    const { store: s, dir } = await store();
+    const body = new PassThrough();
+    body.write(await contextArchive('FROM scratch\n'));
+    body.destroy(); // the client went away while the store was still making its directories
+    await assert.rejects(s.put(body), /ended before the whole context arrived/);
+    assert.deepEqual(await fs.readdir(path.join(dir, 'tmp')), []);
   });
 
   it('the sweeper keeps the contexts of queued and running runs, and sweeps once across instances', async () => {
