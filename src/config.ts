@@ -4,82 +4,90 @@ import os from 'node:os';
 import path from 'node:path';
 import * as z from './zod-mini.js';
 
-const bool = z.pipe(z.enum(['0', '1', 'true', 'false']), z.transform((v: '0' | '1' | 'true' | 'false') => v === '1' || v === 'true'));
-const int = (min: number, max: number) => z.pipe(z.coerce.number(), z.int().check(z.minimum(min), z.maximum(max)));
-
-const schema = z.object({
-  /** Where the API listens. */
-  SLIPWAY_API_HOST: z._default(z.string(), '127.0.0.1'),
-  SLIPWAY_API_PORT: z._default(int(0, 65535), 8080),
+/** What the CLI reads: built alone, since building the whole schema costs every `slipway` start ~10 ms. */
+const cliFields = () => ({
   /** The API the CLI talks to. */
   SLIPWAY_SERVER: z._default(z.url(), 'http://127.0.0.1:8080'),
   /** Where the CLI keeps what it remembers between builds (which context digest a folder's file stats stand for). Default $XDG_CACHE_HOME/slipway, else ~/.cache/slipway. */
   SLIPWAY_CACHE_DIR: z.optional(z.string()),
   XDG_CACHE_HOME: z.optional(z.string()),
-  /** Redis holding queues, run records and logs. */
-  SLIPWAY_REDIS_URL: z._default(z.string(), 'redis://127.0.0.1:6379'),
-  /** Prefix of every Redis key and BullMQ queue, so several installations (or tests) share one Redis. */
-  SLIPWAY_PREFIX: z._default(z.string().check(z.regex(/^[a-z0-9-]+$/)), 'slipway'),
-  /** Project data: context blobs, workspaces. */
-  SLIPWAY_DATA_DIR: z._default(z.string(), path.resolve('.data')),
-  /** Registry that image names without a registry go to (ACR's $Registry). */
-  SLIPWAY_REGISTRY: z._default(z.string(), '127.0.0.1:5000'),
-  /** Docker Engine socket the worker builds through. */
-  SLIPWAY_DOCKER_SOCKET: z._default(z.string(), '/var/run/docker.sock'),
-  /** Largest accepted build context (gzipped bytes). */
-  SLIPWAY_MAX_CONTEXT_BYTES: z._default(int(1, Number.MAX_SAFE_INTEGER), 2 * 1024 ** 3),
-  /** Largest unpacked build context (bytes) and entry count, against gzip bombs. */
-  SLIPWAY_MAX_UNPACKED_BYTES: z._default(int(1, Number.MAX_SAFE_INTEGER), 16 * 1024 ** 3),
-  SLIPWAY_MAX_CONTEXT_ENTRIES: z._default(int(1, 10_000_000), 1_000_000),
-  /** Git sources: time one checkout may take, and the largest mirror a worker keeps. */
-  SLIPWAY_GIT_TIMEOUT_SECONDS: z._default(int(1, 86_400), 600),
-  SLIPWAY_GIT_MAX_REPO_BYTES: z._default(int(1, Number.MAX_SAFE_INTEGER), 4 * 1024 ** 3),
-  /** Log lines kept per run; older lines are dropped past it. */
-  SLIPWAY_LOG_MAX_LINES: z._default(int(100, 10_000_000), 100_000),
-  /** Default and largest run timeout. */
-  SLIPWAY_DEFAULT_TIMEOUT_SECONDS: z._default(int(1, 86_400), 3600),
-  SLIPWAY_MAX_TIMEOUT_SECONDS: z._default(int(1, 86_400), 28_800),
-  /** How long a run may wait for a worker that serves its platform before it fails. */
-  SLIPWAY_QUEUE_TIMEOUT_SECONDS: z._default(int(1, 7 * 86_400), 3600),
-  /** Uploaded contexts unused (not uploaded, asked for or submitted) this long are deleted, unless a queued or running run needs them. */
-  SLIPWAY_CONTEXT_TTL_HOURS: z._default(int(1, 24 * 365), 24),
-  /** Finished runs (record and log) are deleted this many days after they ended; queued and running runs never are. */
-  SLIPWAY_RUN_RETENTION_DAYS: z._default(int(1, 3650), 30),
-  /** Concurrent jobs per worker process. */
-  SLIPWAY_WORKER_CONCURRENCY: z._default(int(1, 64), 1),
-  /** Token the registry's notifications carry (Authorization: Bearer …). */
-  SLIPWAY_REGISTRY_NOTIFY_TOKEN: z._default(z.string(), 'slipway-local-notify'),
-  /** Base-image polling: seconds between checks of a registry's base images (with ±10% jitter), and per-registry overrides `host=seconds,…`. */
-  SLIPWAY_POLL_INTERVAL_SECONDS: z._default(int(1, 7 * 86_400), 300),
-  SLIPWAY_POLL_INTERVALS: z._default(z.string(), ''),
-  /** Registries whose notifications reach the API, comma-separated: they are not polled. */
-  SLIPWAY_NOTIFYING_REGISTRIES: z._default(z.string(), ''),
-  /** Base-image rebuild runs queued or running at once, and their queue priority (commit and manual runs have none, so go first). */
-  SLIPWAY_REBUILD_CONCURRENCY: z._default(int(1, 1000), 2),
-  SLIPWAY_REBUILD_PRIORITY: z._default(int(1, 2_097_152), 1000),
-  SLIPWAY_LOG_LEVEL: z._default(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
-  /** Git URL policy for task contexts: plain http/git://, loopback and private hosts, file:// (tests allow them). */
-  SLIPWAY_GIT_ALLOW_INSECURE: z._default(bool, false),
-  SLIPWAY_GIT_ALLOW_PRIVATE_HOSTS: z._default(bool, false),
-  SLIPWAY_GIT_ALLOW_FILE: z._default(bool, false),
-  /** GitHub webhook secrets, comma-separated: the current one first, the previous one while rotating. */
-  SLIPWAY_GITHUB_WEBHOOK_SECRETS: z._default(z.string(), ''),
-  /** Bearer tokens accepted by the generic git webhook, comma-separated. */
-  SLIPWAY_GIT_WEBHOOK_TOKENS: z._default(z.string(), ''),
-  /** Where child processes (git) find their programs. */
-  PATH: z._default(z.string(), '/usr/local/bin:/usr/bin:/bin'),
-  /** Pretty, human log lines instead of JSON. */
-  SLIPWAY_LOG_PRETTY: z._default(bool, false),
-  /** Task files: privileged cmd steps, the host network and networks the run did not create (off: a build host shares its kernel). */
-  SLIPWAY_TASK_ALLOW_PRIVILEGED: z._default(bool, false),
-  /** Task files: images a cmd step may name by a bare word, comma-separated NAME=IMAGE, e.g. bash=127.0.0.1:5000/base/busybox:latest (ACR's bash, curl… point at mcr.microsoft.com). */
-  SLIPWAY_TASK_IMAGE_ALIASES: z._default(
-    z.string().check(z.regex(/^(\s*[A-Za-z0-9]+=[^,=\s]+\s*(,\s*[A-Za-z0-9]+=[^,=\s]+\s*)*)?$/, 'expected NAME=IMAGE pairs separated by commas')),
-    '',
-  ),
 });
 
-export type Env = z.input<typeof schema>;
+const buildSchema = () => {
+  const bool = z.pipe(z.enum(['0', '1', 'true', 'false']), z.transform((v: '0' | '1' | 'true' | 'false') => v === '1' || v === 'true'));
+  const int = (min: number, max: number) => z.pipe(z.coerce.number(), z.int().check(z.minimum(min), z.maximum(max)));
+  return z.object({
+    /** Where the API listens. */
+    SLIPWAY_API_HOST: z._default(z.string(), '127.0.0.1'),
+    SLIPWAY_API_PORT: z._default(int(0, 65535), 8080),
+    ...cliFields(),
+    /** Redis holding queues, run records and logs. */
+    SLIPWAY_REDIS_URL: z._default(z.string(), 'redis://127.0.0.1:6379'),
+    /** Prefix of every Redis key and BullMQ queue, so several installations (or tests) share one Redis. */
+    SLIPWAY_PREFIX: z._default(z.string().check(z.regex(/^[a-z0-9-]+$/)), 'slipway'),
+    /** Project data: context blobs, workspaces. */
+    SLIPWAY_DATA_DIR: z._default(z.string(), path.resolve('.data')),
+    /** Registry that image names without a registry go to (ACR's $Registry). */
+    SLIPWAY_REGISTRY: z._default(z.string(), '127.0.0.1:5000'),
+    /** Docker Engine socket the worker builds through. */
+    SLIPWAY_DOCKER_SOCKET: z._default(z.string(), '/var/run/docker.sock'),
+    /** Largest accepted build context (gzipped bytes). */
+    SLIPWAY_MAX_CONTEXT_BYTES: z._default(int(1, Number.MAX_SAFE_INTEGER), 2 * 1024 ** 3),
+    /** Largest unpacked build context (bytes) and entry count, against gzip bombs. */
+    SLIPWAY_MAX_UNPACKED_BYTES: z._default(int(1, Number.MAX_SAFE_INTEGER), 16 * 1024 ** 3),
+    SLIPWAY_MAX_CONTEXT_ENTRIES: z._default(int(1, 10_000_000), 1_000_000),
+    /** Git sources: time one checkout may take, and the largest mirror a worker keeps. */
+    SLIPWAY_GIT_TIMEOUT_SECONDS: z._default(int(1, 86_400), 600),
+    SLIPWAY_GIT_MAX_REPO_BYTES: z._default(int(1, Number.MAX_SAFE_INTEGER), 4 * 1024 ** 3),
+    /** Log lines kept per run; older lines are dropped past it. */
+    SLIPWAY_LOG_MAX_LINES: z._default(int(100, 10_000_000), 100_000),
+    /** Default and largest run timeout. */
+    SLIPWAY_DEFAULT_TIMEOUT_SECONDS: z._default(int(1, 86_400), 3600),
+    SLIPWAY_MAX_TIMEOUT_SECONDS: z._default(int(1, 86_400), 28_800),
+    /** How long a run may wait for a worker that serves its platform before it fails. */
+    SLIPWAY_QUEUE_TIMEOUT_SECONDS: z._default(int(1, 7 * 86_400), 3600),
+    /** Uploaded contexts unused (not uploaded, asked for or submitted) this long are deleted, unless a queued or running run needs them. */
+    SLIPWAY_CONTEXT_TTL_HOURS: z._default(int(1, 24 * 365), 24),
+    /** Finished runs (record and log) are deleted this many days after they ended; queued and running runs never are. */
+    SLIPWAY_RUN_RETENTION_DAYS: z._default(int(1, 3650), 30),
+    /** Concurrent jobs per worker process. */
+    SLIPWAY_WORKER_CONCURRENCY: z._default(int(1, 64), 1),
+    /** Token the registry's notifications carry (Authorization: Bearer …). */
+    SLIPWAY_REGISTRY_NOTIFY_TOKEN: z._default(z.string(), 'slipway-local-notify'),
+    /** Base-image polling: seconds between checks of a registry's base images (with ±10% jitter), and per-registry overrides `host=seconds,…`. */
+    SLIPWAY_POLL_INTERVAL_SECONDS: z._default(int(1, 7 * 86_400), 300),
+    SLIPWAY_POLL_INTERVALS: z._default(z.string(), ''),
+    /** Registries whose notifications reach the API, comma-separated: they are not polled. */
+    SLIPWAY_NOTIFYING_REGISTRIES: z._default(z.string(), ''),
+    /** Base-image rebuild runs queued or running at once, and their queue priority (commit and manual runs have none, so go first). */
+    SLIPWAY_REBUILD_CONCURRENCY: z._default(int(1, 1000), 2),
+    SLIPWAY_REBUILD_PRIORITY: z._default(int(1, 2_097_152), 1000),
+    SLIPWAY_LOG_LEVEL: z._default(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
+    /** Git URL policy for task contexts: plain http/git://, loopback and private hosts, file:// (tests allow them). */
+    SLIPWAY_GIT_ALLOW_INSECURE: z._default(bool, false),
+    SLIPWAY_GIT_ALLOW_PRIVATE_HOSTS: z._default(bool, false),
+    SLIPWAY_GIT_ALLOW_FILE: z._default(bool, false),
+    /** GitHub webhook secrets, comma-separated: the current one first, the previous one while rotating. */
+    SLIPWAY_GITHUB_WEBHOOK_SECRETS: z._default(z.string(), ''),
+    /** Bearer tokens accepted by the generic git webhook, comma-separated. */
+    SLIPWAY_GIT_WEBHOOK_TOKENS: z._default(z.string(), ''),
+    /** Where child processes (git) find their programs. */
+    PATH: z._default(z.string(), '/usr/local/bin:/usr/bin:/bin'),
+    /** Pretty, human log lines instead of JSON. */
+    SLIPWAY_LOG_PRETTY: z._default(bool, false),
+    /** Task files: privileged cmd steps, the host network and networks the run did not create (off: a build host shares its kernel). */
+    SLIPWAY_TASK_ALLOW_PRIVILEGED: z._default(bool, false),
+    /** Task files: images a cmd step may name by a bare word, comma-separated NAME=IMAGE, e.g. bash=127.0.0.1:5000/base/busybox:latest (ACR's bash, curl… point at mcr.microsoft.com). */
+    SLIPWAY_TASK_IMAGE_ALIASES: z._default(
+      z.string().check(z.regex(/^(\s*[A-Za-z0-9]+=[^,=\s]+\s*(,\s*[A-Za-z0-9]+=[^,=\s]+\s*)*)?$/, 'expected NAME=IMAGE pairs separated by commas')),
+      '',
+    ),
+  });
+};
+
+let schema: ReturnType<typeof buildSchema> | undefined;
+
+export type Env = z.input<ReturnType<typeof buildSchema>>;
 
 const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -140,21 +148,34 @@ function cliCacheDir(explicit: string | undefined, xdg: string | undefined): str
   return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache'), 'slipway');
 }
 
-/** Reads and validates the environment; `overrides` lets tests and tools set values without touching it. */
-export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+/** The variables `shape` names, from `overrides` or `env`, validated; every problem in one ConfigError. */
+function parseEnv<S extends z.ZodMiniObject>(shape: S, overrides: Partial<Record<string, string>>, env: NodeJS.ProcessEnv): z.output<S> {
   const picked: Record<string, string | undefined> = {};
-  for (const key of Object.keys(schema.shape)) picked[key] = overrides[key as keyof Env] ?? env[key];
-  const parsed = schema.safeParse(picked);
+  for (const key of Object.keys(shape.shape)) picked[key] = overrides[key] ?? env[key];
+  const parsed = shape.safeParse(picked);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`invalid configuration: ${issues}`);
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+/** What the CLI needs, read without the server's settings (an invalid one of those is not the CLI's concern). */
+export function loadCliConfig(env: NodeJS.ProcessEnv = process.env): Pick<Config, 'server' | 'cli'> {
+  return cliConfig(parseEnv(z.object(cliFields()), {}, env));
+}
+
+function cliConfig(e: { SLIPWAY_SERVER: string; SLIPWAY_CACHE_DIR?: string | undefined; XDG_CACHE_HOME?: string | undefined }): Pick<Config, 'server' | 'cli'> {
+  return { server: e.SLIPWAY_SERVER.replace(/\/+$/, ''), cli: { cacheDir: cliCacheDir(e.SLIPWAY_CACHE_DIR, e.XDG_CACHE_HOME) } };
+}
+
+/** Reads and validates the environment; `overrides` lets tests and tools set values without touching it. */
+export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const e = parseEnv((schema ??= buildSchema()), overrides, env);
   const dataDir = path.resolve(e.SLIPWAY_DATA_DIR);
   return {
     api: { host: e.SLIPWAY_API_HOST, port: e.SLIPWAY_API_PORT },
-    server: e.SLIPWAY_SERVER.replace(/\/+$/, ''),
-    cli: { cacheDir: cliCacheDir(e.SLIPWAY_CACHE_DIR, e.XDG_CACHE_HOME) },
+    ...cliConfig(e),
     redisUrl: e.SLIPWAY_REDIS_URL,
     prefix: e.SLIPWAY_PREFIX,
     dataDir,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../../src/config.js';
+import { loadCliConfig, loadConfig } from '../../src/config.js';
 
 describe('config', () => {
   it('has working defaults', () => {
@@ -21,5 +21,14 @@ describe('config', () => {
       assert.match(err.message, /SLIPWAY_PREFIX/);
       return true;
     });
+  });
+  it("gives the CLI the server and cache folder the full configuration would, and ignores the server's own settings", () => {
+    const env = { SLIPWAY_SERVER: 'http://builds.example:8080//', XDG_CACHE_HOME: '/var/cache/me', SLIPWAY_API_PORT: 'eighty' };
+    assert.deepEqual(loadCliConfig(env), { server: 'http://builds.example:8080', cli: { cacheDir: '/var/cache/me/slipway' } });
+    const { server, cli } = loadConfig({ SLIPWAY_API_PORT: '80' }, env);
+    assert.deepEqual({ server, cli }, loadCliConfig(env));
+  });
+  it('refuses a SLIPWAY_SERVER that is not a URL, by name', () => {
+    assert.throws(() => loadCliConfig({ SLIPWAY_SERVER: 'not a url' }), /invalid configuration: SLIPWAY_SERVER/);
   });
 });

@@ -1,6 +1,6 @@
 // `slipway build`: pack and upload a context, submit a run, follow its log, print the pushed images.
 // Exits 0 only when the run succeeded; Ctrl-C cancels the run, like docker build.
-import { loadConfig } from '../../config.js';
+import { loadCliConfig } from '../../config.js';
 import type { SlipwayApi } from '../api-client.js';
 import type { RunSubmission } from '../api-schemas.js';
 import { uploadContext } from '../context-upload.js';
@@ -57,7 +57,7 @@ export async function build(api: SlipwayApi, contextDir: string, flags: BuildFla
 /** The context cache's folder; a configuration that cannot be read turns the cache off rather than failing a build given --server. */
 export function cacheDir(io: CliIo): string | undefined {
   try {
-    return loadConfig().cli.cacheDir;
+    return loadCliConfig().cli.cacheDir;
   } catch (err) {
     io.stderr.write(`slipway: not using the context cache: ${err instanceof Error ? err.message : String(err)}\n`);
     return undefined;
