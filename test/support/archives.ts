@@ -19,7 +19,12 @@ export async function tarGz(entries: Entry[]): Promise<Buffer> {
 
 /** The same, framed as the CLI sends a server on its own machine: stored blocks, marked as such. */
 export async function storedTarGz(entries: Entry[]): Promise<Buffer> {
-  return buffer(Readable.from([await tarBytes(entries)]).pipe(new StoredGzip()));
+  return storedGzip([await tarBytes(entries)]);
+}
+
+/** `chunks`, written one by one through the CLI's stored-block gzip framing. */
+export async function storedGzip(chunks: Buffer[]): Promise<Buffer> {
+  return buffer(Readable.from(chunks).pipe(new StoredGzip()));
 }
 
 async function tarBytes(entries: Entry[]): Promise<Buffer> {

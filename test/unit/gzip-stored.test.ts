@@ -4,16 +4,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { StoredGzip } from '../../src/cli/gzip-stored.js';
 import { STORED_GZIP_HEADER } from '../../src/contexts/stored-gzip-header.js';
-
-async function storedGzip(chunks: Buffer[]): Promise<Buffer> {
-  return buffer(Readable.from(chunks).pipe(new StoredGzip()));
-}
+import { storedGzip } from '../support/archives.js';
 
 describe('StoredGzip', () => {
   const cases: [string, Buffer[]][] = [
