@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import dockerignore, { type Ignore } from '@balena/dockerignore';
 import type { Header } from 'tar-stream';
-import { checkEntry, newArchiveState } from '../contexts/archive.js';
+import { checkEntry, newArchiveState } from '../contexts/archive-rules.js';
 import { BadInputError } from '../errors.js';
 
 // The package is CommonJS with a `default` that TypeScript, under NodeNext, only sees as a property.

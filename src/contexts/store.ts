@@ -9,7 +9,8 @@ import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DigestMeter } from '../digest-meter.js';
 import { BadInputError, TooLargeError } from '../errors.js';
-import { readContextArchive, STOP_READING, validateContextArchive, type ArchiveLimits } from './archive.js';
+import type { ArchiveLimits } from './archive-rules.js';
+import { readContextArchive, STOP_READING, validateContextArchive } from './archive.js';
 
 export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 

@@ -10,7 +10,8 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import tar, { type Header } from 'tar-stream';
 import { packContext } from '../../src/cli/context-pack.js';
-import { readContextArchive, STOP_READING, validateContextArchive, type ArchiveLimits } from '../../src/contexts/archive.js';
+import type { ArchiveLimits } from '../../src/contexts/archive-rules.js';
+import { readContextArchive, STOP_READING, validateContextArchive } from '../../src/contexts/archive.js';
 import { BadInputError, TooLargeError } from '../../src/errors.js';
 import { unpackContext } from '../../workers/source/context.js';
 

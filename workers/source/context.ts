@@ -6,7 +6,8 @@ import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { quote, readContextArchive, type ArchiveLimits, type ArchiveTotals, type CheckedEntry } from '../../src/contexts/archive.js';
+import { quote, type ArchiveLimits, type ArchiveTotals, type CheckedEntry } from '../../src/contexts/archive-rules.js';
+import { readContextArchive } from '../../src/contexts/archive.js';
 import { BadInputError } from '../../src/errors.js';
 
 const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
