@@ -54,11 +54,11 @@ export class SlipwayApi {
   }
 
   /**
-   * Uploads a context while it is being packed (chunked, so neither its size nor its digest is known yet);
-   * the caller compares the digest the API answers with its own.
+   * Uploads a context while it is being packed: its digest is not known yet, its length only when given
+   * (else it is sent chunked). The caller compares the digest the API answers with its own.
    */
-  async uploadContextStream(body: Readable, opts: { signal?: AbortSignal } = {}): Promise<StoredContext> {
-    return this.postContext(body, {}, opts.signal);
+  async uploadContextStream(body: Readable, opts: { signal?: AbortSignal; length?: number } = {}): Promise<StoredContext> {
+    return this.postContext(body, opts.length === undefined ? {} : { 'Content-Length': String(opts.length) }, opts.signal);
   }
 
   private async postContext(body: Readable, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<StoredContext> {

@@ -1,13 +1,15 @@
 // Getting a build context onto the server with as little work as the folder allows:
 // - unchanged since the last build (context-cache.ts) and still on the server: nothing is packed or sent;
 // - otherwise, up to STREAM_MAX_BYTES of content: packed straight into the upload, hashed on the way, so
-//   packing, sending and the server's checks overlap and no temporary file is written;
+//   packing, sending and the server's checks overlap and no temporary file is written; stored gzip, for a
+//   server on this machine, has a length known before packing, so the upload says it up front;
 // - a larger context: packed to a temporary file first, so that the server, asked by digest, can spare
 //   the upload of a context it already has (a CI runner with an empty cache, say).
 import { PassThrough } from 'node:stream';
 import type { SlipwayApi } from './api-client.js';
 import { ContextCache } from './context-cache.js';
-import { contentBytes, GZIP_LEVEL, packListing, writeArchive } from './context-pack.js';
+import { archiveLength, contentBytes, GZIP_LEVEL, packListing, writeArchive } from './context-pack.js';
+import { ContextTar } from './context-tar.js';
 import { listContext, type ContextListing } from './context-walk.js';
 import { ProtocolError } from './errors.js';
 import { formatBytes, formatDuration } from './format.js';
@@ -55,9 +57,11 @@ async function streamUpload(api: SlipwayApi, listing: ContextListing, total: num
   const bar = ProgressBar.forStream(io.stderr, 'Uploading context', total);
   if (!bar) io.stderr.write(`Uploading context (${listing.entries.length} files, ${formatBytes(total)} before compression)\n`);
   const body = new PassThrough();
-  const packing = writeArchive(listing.entries, body, { onProgress: (done) => bar?.update(done), level: gzipLevelFor(api.server) });
+  const archive = new ContextTar(listing.entries);
+  const level = gzipLevelFor(api.server);
+  const packing = writeArchive(archive, body, { onProgress: (done) => bar?.update(done), level });
   // A failed upload stops the packing; a failed packing (a file changed meanwhile) cuts the upload off.
-  const uploading = api.uploadContextStream(body, { signal }).catch((err: unknown) => {
+  const uploading = api.uploadContextStream(body, { signal, length: archiveLength(archive, level) }).catch((err: unknown) => {
     body.destroy();
     throw err;
   });

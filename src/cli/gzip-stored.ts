@@ -1,49 +1,92 @@
 // A gzip stream whose deflate data is stored blocks only (RFC 1951 §3.2.4, RFC 1952): what zlib writes at
 // level 0, without zlib. For a server on the same machine, where bandwidth is free, compressing is wasted
 // CPU, yet the API stores and checks gzip. zlib's level 0 still copies every byte through its window and
-// costs ~35 ms per 4 MiB on this machine's 2 cores; framing the caller's own buffers costs only the CRC.
+// costs ~35 ms per 4 MiB on this machine's 2 cores; framing blocks in place costs only the CRC.
 // The header marks the member as stored-only, so the API reads it without zlib (src/contexts/stored-gunzip.ts).
-import { Transform, type TransformCallback } from 'node:stream';
+//
+// The payload's length is known before it is written (context-tar.ts lays the archive out first), so the
+// framer knows each block's length, the whole stream's length, and which block is the last one.
 import { crc32 } from 'node:zlib';
 import { STORED_GZIP_HEADER } from '../contexts/stored-gzip-header.js';
 
 /** The most a stored block holds: its length is 16 bits. */
 const MAX_BLOCK = 0xffff;
+const BLOCK_HEADER = 5;
+/** CRC-32 and ISIZE. */
+const TRAILER = 8;
 
-function blockHeader(length: number, final: boolean): Buffer {
-  const head = Buffer.allocUnsafe(5);
-  head[0] = final ? 1 : 0; // BFINAL, BTYPE = 00 (stored); the rest of the byte is padding
-  head.writeUInt16LE(length, 1);
-  head.writeUInt16LE(~length & 0xffff, 3);
-  return head;
+/** Full blocks per output buffer: ~256 KiB, large enough that each is one write, small enough to stream. */
+const BLOCKS_PER_BUFFER = 4;
+
+/** The whole gzip stream's length for `payload` bytes: header, one 5-byte header per block, payload, trailer. */
+export function storedGzipLength(payload: number): number {
+  return STORED_GZIP_HEADER.length + blockCount(payload) * BLOCK_HEADER + payload + TRAILER;
 }
 
-export class StoredGzip extends Transform {
+/** An empty payload still takes one (empty, final) block. */
+function blockCount(payload: number): number {
+  return Math.max(1, Math.ceil(payload / MAX_BLOCK));
+}
+
+/**
+ * Frames a payload of known length into output buffers, each sized exactly: the caller takes the next
+ * buffer's payload regions (block headers already in place), fills them, then seals the buffer and writes
+ * it. The first buffer is the gzip header alone; the last one ends with the trailer.
+ */
+export class StoredGzipFramer {
+  private laidOut = 0;
   private crc = 0;
-  private size = 0;
+  private headerGiven = false;
+  private finished = false;
+  private current: { buffer: Buffer; regions: Buffer[]; last: boolean } | undefined;
 
-  constructor() {
-    // Buffers pass through unchanged and framed; a larger queue lets whole files through in one go.
-    super({ readableHighWaterMark: 1024 * 1024, writableHighWaterMark: 1024 * 1024 });
-    this.push(STORED_GZIP_HEADER);
+  constructor(private readonly payload: number) {}
+
+  /** True once the last buffer has been sealed. */
+  get done(): boolean {
+    return this.finished;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.crc = crc32(chunk, this.crc);
-    this.size = (this.size + chunk.length) >>> 0;
-    for (let at = 0; at < chunk.length; at += MAX_BLOCK) {
-      const block = chunk.subarray(at, at + MAX_BLOCK);
-      this.push(blockHeader(block.length, false));
-      this.push(block);
+  /** The next buffer's payload regions to fill, in order. */
+  next(): Buffer[] {
+    if (this.current || this.finished) throw new Error('StoredGzipFramer.next: seal the last buffer first, and only until done');
+    if (!this.headerGiven) {
+      this.headerGiven = true;
+      this.current = { buffer: STORED_GZIP_HEADER, regions: [], last: false };
+      return [];
     }
-    done();
+    const payloadHere = Math.min(this.payload - this.laidOut, BLOCKS_PER_BUFFER * MAX_BLOCK);
+    const last = this.laidOut + payloadHere === this.payload;
+    const buffer = Buffer.allocUnsafe(blockCount(payloadHere) * BLOCK_HEADER + payloadHere + (last ? TRAILER : 0));
+    const regions: Buffer[] = [];
+    let at = 0;
+    let left = payloadHere;
+    do {
+      const length = Math.min(left, MAX_BLOCK);
+      left -= length;
+      buffer[at] = last && left === 0 ? 1 : 0; // BFINAL; BTYPE 00 (stored); the rest of the byte is padding
+      buffer.writeUInt16LE(length, at + 1);
+      buffer.writeUInt16LE(~length & 0xffff, at + 3);
+      regions.push(buffer.subarray(at + BLOCK_HEADER, at + BLOCK_HEADER + length));
+      at += BLOCK_HEADER + length;
+    } while (left > 0);
+    this.laidOut += payloadHere;
+    this.current = { buffer, regions, last };
+    return regions;
   }
 
-  override _flush(done: TransformCallback): void {
-    const trailer = Buffer.allocUnsafe(8);
-    trailer.writeUInt32LE(this.crc >>> 0, 0);
-    trailer.writeUInt32LE(this.size, 4);
-    this.push(blockHeader(0, true));
-    done(null, trailer);
+  /** The buffer to write, once its regions are filled. */
+  seal(): Buffer {
+    const current = this.current;
+    if (!current) throw new Error('StoredGzipFramer.seal: no buffer to seal');
+    this.current = undefined;
+    for (const region of current.regions) this.crc = crc32(region, this.crc);
+    if (current.last) {
+      const end = current.buffer.length - TRAILER;
+      current.buffer.writeUInt32LE(this.crc >>> 0, end);
+      current.buffer.writeUInt32LE(this.payload % 2 ** 32, end + 4); // ISIZE: the length modulo 2^32
+      this.finished = true;
+    }
+    return current.buffer;
   }
 }

@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { postJson, uploadContext } from '../support/api.js';
 import { contextArchive, storedTarGz, tarGz } from '../support/archives.js';
 import { STORED_GZIP_HEADER } from '../../src/contexts/stored-gzip-header.js';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { folderWith, runSlipway } from '../support/cli.js';
+import { ROOT, startTestStack, type TestStack } from '../support/stack.js';
 
 const MAX_CONTEXT = 64 * 1024;
 
@@ -83,6 +84,20 @@ describe('bad input to the API', () => {
     const res = await fetch(`${stack.url}/v1/contexts`, { method: 'POST', headers: { 'content-type': 'application/gzip' }, body, duplex: 'half' } as RequestInit);
     assert.equal(res.status, 413);
     assert.deepEqual(await storedBlobs(), before);
+  });
+
+  it('tells `slipway build` of an oversized folder before it sends it, and the CLI says what to do', async () => {
+    const before = await storedBlobs();
+    const dir = await folderWith({ Dockerfile: 'FROM scratch\n', 'noise.bin': randomBytes(MAX_CONTEXT * 4).toString('latin1') });
+    try {
+      const res = await runSlipway(['build', '-t', 'too/big:v1', '--no-wait', dir], { cwd: ROOT, env: { ...process.env, SLIPWAY_SERVER: stack.url, SLIPWAY_CACHE_DIR: path.join(dir, '.cache') } });
+      assert.notEqual(res.code, 0);
+      assert.match(res.stderr, new RegExp(`over the limit of ${MAX_CONTEXT}; shrink it with a \\.dockerignore`));
+      assert.doesNotMatch(res.stderr, /Run ID/);
+      assert.deepEqual(await storedBlobs(), before);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses an upload whose digest does not match what the client said', async () => {

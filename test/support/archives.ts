@@ -1,9 +1,7 @@
 // Builds gzipped tar archives in memory for tests, including hostile ones no packer would produce.
-import { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
-import { StoredGzip } from '../../src/cli/gzip-stored.js';
+import { StoredGzipFramer } from '../../src/cli/gzip-stored.js';
 
 export interface Entry {
   name: string;
@@ -22,9 +20,17 @@ export async function storedTarGz(entries: Entry[]): Promise<Buffer> {
   return storedGzip([await tarBytes(entries)]);
 }
 
-/** `chunks`, written one by one through the CLI's stored-block gzip framing. */
-export async function storedGzip(chunks: Buffer[]): Promise<Buffer> {
-  return buffer(Readable.from(chunks).pipe(new StoredGzip()));
+/** `chunks`, one after the other, framed as the CLI's stored-block gzip: its buffers, concatenated. */
+export function storedGzip(chunks: Buffer[]): Buffer {
+  const payload = Buffer.concat(chunks);
+  const framer = new StoredGzipFramer(payload.length);
+  const out: Buffer[] = [];
+  let at = 0;
+  while (!framer.done) {
+    for (const region of framer.next()) at += payload.copy(region, 0, at, at + region.length);
+    out.push(framer.seal());
+  }
+  return Buffer.concat(out);
 }
 
 async function tarBytes(entries: Entry[]): Promise<Buffer> {

@@ -13,6 +13,7 @@ import { gunzipSync } from 'node:zlib';
 import { SlipwayApi } from '../../src/cli/api-client.js';
 import { gzipLevelFor, uploadContext } from '../../src/cli/context-upload.js';
 import { ApiError, ProtocolError } from '../../src/cli/errors.js';
+import { STORED_GZIP_HEADER } from '../../src/contexts/stored-gzip-header.js';
 
 type Answer = (body: Buffer, digest: string) => { status: number; json: unknown };
 
@@ -21,6 +22,8 @@ let api: SlipwayApi;
 let answer: Answer;
 let uploads: Buffer[];
 let heads: string[];
+/** Each upload's Content-Length header, or undefined when it came chunked. */
+let lengths: (string | undefined)[];
 let work: string;
 let ctx: string;
 const stderr = { text: '', write(t: string) { this.text += t; } };
@@ -33,6 +36,7 @@ before(async () => {
       const known = uploads.some((u) => decodeURIComponent(req.url!).endsWith(sha(u)));
       return res.writeHead(known ? 200 : 404).end();
     }
+    lengths.push(req.headers['content-length']);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -53,6 +57,7 @@ after(async () => {
 beforeEach(async () => {
   uploads = [];
   heads = [];
+  lengths = [];
   stderr.text = '';
   answer = (body, digest) => ({ status: 201, json: { digest, size: body.length } });
   ctx = await fs.mkdtemp(path.join(work, 'ctx-'));
@@ -77,6 +82,14 @@ describe('uploadContext', () => {
     assert.deepEqual(heads, [], 'nothing to ask before a streamed upload');
     const tmpAfter = (await fs.readdir(os.tmpdir())).filter((n) => n.startsWith('slipway-context-'));
     assert.deepEqual(tmpAfter, tmpBefore);
+  });
+
+  it('tells a server on this machine the length of its stored gzip up front, and sends exactly that', async () => {
+    await fs.writeFile(path.join(ctx, 'b.bin'), Buffer.alloc(300_000, 7)); // several stored blocks and buffers
+    await upload();
+    assert.equal(lengths[0], String(uploads[0]!.length));
+    assert.deepEqual(uploads[0]!.subarray(0, STORED_GZIP_HEADER.length), STORED_GZIP_HEADER);
+    assert.ok(gunzipSync(uploads[0]!).includes(Buffer.alloc(300_000, 7)));
   });
 
   it("shows the server's refusal (413) as it said it", async () => {

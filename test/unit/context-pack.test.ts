@@ -7,11 +7,16 @@ import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import tar, { type Header } from 'tar-stream';
-import { OUTSIDE_DOCKERFILE, packContext, type PackedContext } from '../../src/cli/context-pack.js';
+import { archiveLength, OUTSIDE_DOCKERFILE, packContext, packListing, type PackedContext } from '../../src/cli/context-pack.js';
+import { ContextTar } from '../../src/cli/context-tar.js';
+import { listContext, type ContextListing } from '../../src/cli/context-walk.js';
+import { STORED_GZIP_HEADER } from '../../src/contexts/stored-gzip-header.js';
 import { BadInputError } from '../../src/errors.js';
 
 type Spec = Record<string, string | { symlink: string } | { dir: true }>;
@@ -280,3 +285,68 @@ describe('packContext output', () => {
     await assert.rejects(fs.stat(p.path), { code: 'ENOENT' });
   });
 });
+
+describe('packListing bytes', () => {
+  /** The tar tar-stream's pack makes of the same listing: what the CLI sent before it laid archives out itself. */
+  async function tarStreamArchive(listing: ContextListing): Promise<Buffer> {
+    const p = tar.pack();
+    const out = buffer(p as unknown as Readable);
+    for (const { header, source } of listing.entries) {
+      const content = source === undefined ? '' : await fs.readFile(source);
+      await new Promise<void>((resolve, reject) => p.entry({ ...header } as Header, content, (err) => (err ? reject(err) : resolve())));
+    }
+    p.finalize();
+    return out;
+  }
+
+  it('writes, at both gzip levels, exactly the tar tar-stream writes: sizes on both sides of every block boundary, many small files', async () => {
+    const sizes = [0, 1, 511, 512, 513, 65_535, 65_536, 262_139, 262_140, 300_000];
+    const spec: Spec = { Dockerfile: 'FROM scratch\nCOPY . /\n', sub: { dir: true }, link: { symlink: 'f-1' } };
+    for (const size of sizes) spec[`f-${size}`] = 'y'.repeat(size);
+    for (let i = 0; i < 200; i++) spec[`many/${'n'.repeat(i % 80)}-${i}`] = String(i).repeat((i * 7919) % 3000); // headers and short files mid-buffer
+    const listing = await listContext(await makeTree(tmp, spec));
+    const expected = await tarStreamArchive(listing);
+    for (const level of [0, 1]) {
+      const archive = await packListing(listing, undefined, level);
+      packed.push(archive);
+      assert.deepEqual(gunzipSync(await fs.readFile(archive.path)), expected, `level ${level}`);
+    }
+  });
+
+  it('frames level 0 as stored gzip of exactly the length announced up front', async () => {
+    const listing = await listContext(await makeTree(tmp, { Dockerfile: 'FROM scratch\n', big: 'z'.repeat(700_000) }));
+    const archive = await packListing(listing, undefined, 0);
+    packed.push(archive);
+    const bytes = await fs.readFile(archive.path);
+    assert.equal(bytes.length, archiveLength(new ContextTar(listing.entries), 0));
+    assert.deepEqual(bytes.subarray(0, STORED_GZIP_HEADER.length), STORED_GZIP_HEADER);
+    execFileSync('gzip', ['-t'], { input: bytes });
+    assert.equal(archiveLength(new ContextTar(listing.entries), 1), undefined, 'deflate: not known before');
+  });
+
+  it('refuses a file that changed size after it was listed, naming it and what to do, and keeps no archive', async () => {
+    const dir = await makeTree(tmp, { Dockerfile: 'FROM scratch\n', 'app/data.txt': 'short' });
+    const listing = await listContext(dir);
+    await fs.writeFile(path.join(dir, 'app/data.txt'), 'now it is longer');
+    const before = await tempArchives();
+    for (const level of [0, 1]) {
+      await assert.rejects(packListing(listing, undefined, level), (err: unknown) => {
+        assert.ok(err instanceof BadInputError);
+        assert.match(err.message, /app\/data\.txt changed while the context was being packed; try again/);
+        return true;
+      });
+    }
+    assert.deepEqual(await tempArchives(), before);
+  });
+
+  it('refuses a file removed after it was listed, naming it', async () => {
+    const dir = await makeTree(tmp, { Dockerfile: 'FROM scratch\n', gone: 'soon' });
+    const listing = await listContext(dir);
+    await fs.rm(path.join(dir, 'gone'));
+    await assert.rejects(packListing(listing, undefined, 0), /gone changed while the context was being packed; try again/);
+  });
+});
+
+async function tempArchives(): Promise<string[]> {
+  return (await fs.readdir(os.tmpdir())).filter((n) => n.startsWith('slipway-context-'));
+}

@@ -7,9 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { STORED_GZIP_HEADER } from '../../src/contexts/stored-gzip-header.js';
+import { StoredGzipFramer, storedGzipLength } from '../../src/cli/gzip-stored.js';
 import { storedGzip } from '../support/archives.js';
 
-describe('StoredGzip', () => {
+describe('StoredGzipFramer', () => {
   const cases: [string, Buffer[]][] = [
     ['nothing at all', []],
     ['one empty chunk', [Buffer.alloc(0)]],
@@ -20,28 +21,43 @@ describe('StoredGzip', () => {
     ['many chunks of odd sizes', Array.from({ length: 40 }, (_, i) => randomBytes((i * 7919) % 100_000))],
   ];
   for (const [name, chunks] of cases) {
-    it(`${name}: zlib gets back the same bytes`, async () => {
-      const gz = await storedGzip(chunks);
+    it(`${name}: zlib gets back the same bytes, in as many bytes as storedGzipLength says`, () => {
+      const gz = storedGzip(chunks);
       assert.deepEqual(gunzipSync(gz), Buffer.concat(chunks));
+      assert.equal(gz.length, storedGzipLength(Buffer.concat(chunks).length));
     });
   }
 
-  it('is what `gzip -t` accepts and `gzip -d` restores', async () => {
+  it('is what `gzip -t` accepts and `gzip -d` restores', () => {
     const input = randomBytes(200_000);
-    const gz = await storedGzip([input.subarray(0, 1000), input.subarray(1000)]);
+    const gz = storedGzip([input.subarray(0, 1000), input.subarray(1000)]);
     execFileSync('gzip', ['-t'], { input: gz });
     assert.deepEqual(execFileSync('gzip', ['-dc'], { input: gz, maxBuffer: 1 << 20 }), input);
   });
 
-  it('adds 5 bytes per 65,535-byte block and 35 around them: nothing is compressed', async () => {
+  it('adds 5 bytes per 65,535-byte block and 30 around them: nothing is compressed', () => {
     const input = randomBytes(3 * 0xffff + 10);
-    const gz = await storedGzip([input]);
-    // header 22 (with its stored-only mark) + 4 blocks × 5 + the final empty block 5 + trailer 8
-    assert.equal(gz.length, input.length + STORED_GZIP_HEADER.length + 4 * 5 + 5 + 8);
+    const gz = storedGzip([input]);
+    // header 22 (with its stored-only mark) + 4 blocks × 5, the last one marked final + trailer 8
+    assert.equal(gz.length, input.length + STORED_GZIP_HEADER.length + 4 * 5 + 8);
   });
 
-  it('a damaged stream is refused by the reader, not read as other bytes', async () => {
-    const gz = await storedGzip([Buffer.from('FROM scratch\n')]);
+  it('gives out buffers in order and refuses to be driven out of order', () => {
+    const framer = new StoredGzipFramer(10);
+    assert.deepEqual(framer.next(), []); // the header buffer
+    assert.throws(() => framer.next(), /seal the last buffer first/);
+    assert.deepEqual(framer.seal(), STORED_GZIP_HEADER);
+    const [region] = framer.next();
+    assert.equal(region?.length, 10);
+    region?.fill(0x61);
+    const last = framer.seal();
+    assert.equal(framer.done, true);
+    assert.throws(() => framer.next(), /only until done/);
+    assert.deepEqual(gunzipSync(Buffer.concat([STORED_GZIP_HEADER, last])), Buffer.alloc(10, 0x61));
+  });
+
+  it('a damaged stream is refused by the reader, not read as other bytes', () => {
+    const gz = storedGzip([Buffer.from('FROM scratch\n')]);
     const flipped = Buffer.from(gz);
     const at = STORED_GZIP_HEADER.length + 5 + 3; // a content byte: the CRC no longer matches
     flipped[at] = (flipped[at] ?? 0) ^ 0xff;
