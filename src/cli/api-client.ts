@@ -6,7 +6,7 @@ import type * as z from '../zod-mini.js';
 import { Graph, NotifyAnswer, Plan, Wave, WaveDetail, WaveList } from './graph-schemas.js';
 import { ErrorBody, Run, RunList, StoredContext, Task, TaskList, type RunSubmission, type TaskFields } from './api-schemas.js';
 import { ApiError, ApiUnreachableError, ProtocolError } from './errors.js';
-import { httpRequest, type HttpResponse } from './http.js';
+import { BodyWriterError, httpRequest, type BodyWriter, type HttpResponse } from './http.js';
 import type { RunStatus } from '../runs/status.js';
 
 /** How long a plain JSON call may take; uploads and log streams are not bounded by it. */
@@ -14,7 +14,7 @@ const CALL_TIMEOUT_MS = 30_000;
 
 interface RequestOptions {
   headers?: Record<string, string>;
-  body?: string | Readable;
+  body?: string | Readable | BodyWriter;
   signal?: AbortSignal;
   /** Statuses that are answers, not errors (404 of a HEAD). */
   accept?: number[];
@@ -54,14 +54,15 @@ export class SlipwayApi {
   }
 
   /**
-   * Uploads a context while it is being packed: its digest is not known yet, its length only when given
-   * (else it is sent chunked). The caller compares the digest the API answers with its own.
+   * Uploads a context while `write` packs it into the request: its digest is not known yet, its length only
+   * when given (else it is sent chunked). The caller compares the digest the API answers with its own. A
+   * failure of `write` before the API answers fails the upload with that error.
    */
-  async uploadContextStream(body: Readable, opts: { signal?: AbortSignal; length?: number } = {}): Promise<StoredContext> {
-    return this.postContext(body, opts.length === undefined ? {} : { 'Content-Length': String(opts.length) }, opts.signal);
+  async uploadContextStream(write: BodyWriter, opts: { signal?: AbortSignal; length?: number } = {}): Promise<StoredContext> {
+    return this.postContext(write, opts.length === undefined ? {} : { 'Content-Length': String(opts.length) }, opts.signal);
   }
 
-  private async postContext(body: Readable, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<StoredContext> {
+  private async postContext(body: Readable | BodyWriter, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<StoredContext> {
     const res = await this.request('POST', '/v1/contexts', {
       headers: { 'Content-Type': 'application/gzip', ...headers },
       body,
@@ -179,6 +180,7 @@ export class SlipwayApi {
         signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
       });
     } catch (err) {
+      if (err instanceof BodyWriterError) throw err.cause;
       if (opts.signal?.aborted) throw opts.signal.reason;
       if (timeout?.aborted) throw new ApiUnreachableError(this.server, `no answer to ${method} ${path} within ${timeoutMs! / 1000} s`);
       throw new ApiUnreachableError(this.server, networkReason(err));

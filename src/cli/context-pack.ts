@@ -7,12 +7,13 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
+import { finished } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { DigestMeter } from '../digest-meter.js';
 import { ContextTar } from './context-tar.js';
 import { listContext, type ContextEntry, type ContextListing } from './context-walk.js';
-import { StoredGzipFramer, storedGzipLength } from './gzip-stored.js';
+import { BufferPool } from './buffer-pool.js';
+import { STORED_BUFFER_SIZE, StoredGzipFramer, storedGzipLength } from './gzip-stored.js';
 
 export { OUTSIDE_DOCKERFILE } from './context-walk.js';
 
@@ -45,7 +46,12 @@ export async function packListing(listing: ContextListing, onProgress?: PackOpti
   const cleanup = () => (cleaning ??= fs.rm(tmp, { recursive: true, force: true }));
   try {
     const out = path.join(tmp, 'context.tar.gz');
-    const { digest, size } = await writeArchive(new ContextTar(listing.entries), createWriteStream(out, { flags: 'wx' }), { onProgress, level });
+    const file = createWriteStream(out, { flags: 'wx' });
+    const { digest, size } = await writeArchive(new ContextTar(listing.entries), file, { onProgress, level }).catch((err: unknown) => {
+      file.destroy();
+      throw err;
+    });
+    await finished(file); // closed: what cleanup removes is no longer open
     return { path: out, digest, size, files: listing.entries.length, dockerfile: listing.archiveDockerfile, cleanup };
   } catch (err) {
     await cleanup();
@@ -69,15 +75,19 @@ export const GZIP_LEVEL = { network: 1, loopback: 0 } as const;
 
 /** zlib's input and output chunks: at Node's 16 KiB a 4 MiB context takes hundreds of thread-pool round trips. */
 const GZIP_CHUNK = 128 * 1024;
-/** Tar bytes read per zlib write. */
-const TAR_CHUNK = 256 * 1024;
+/** Output buffers in flight: while the socket sends some, the next is read from disk. */
+const BUFFERS = 4;
 
 /** The length of what writeArchive writes at `level`, when it is known before writing: stored gzip only. */
 export function archiveLength(archive: ContextTar, level: number): number | undefined {
   return level === 0 ? storedGzipLength(archive.size) : undefined;
 }
 
-/** Writes the gzipped tar of `archive` into `out` (ended when done, destroyed on failure) and returns its digest and size. */
+/**
+ * Writes the gzipped tar of `archive` into `out`, ends it, and returns its digest and size. On failure `out`
+ * is left for the caller to destroy. `out` must let go of each chunk when it calls back for its write (a
+ * socket, a request, a file): the buffers are used again (buffer-pool.ts).
+ */
 export async function writeArchive(
   archive: ContextTar,
   out: Writable,
@@ -89,12 +99,7 @@ export async function writeArchive(
   // Failures reach the caller as this function's rejection; `out` must not also throw them as unheard 'error's.
   out.on('error', () => {});
   try {
-    const written = level === 0 ? await writeStored(archive, out, onContent) : await writeDeflated(archive, out, level, onContent);
-    await finished(out);
-    return written;
-  } catch (err) {
-    out.destroy(err as Error);
-    throw err;
+    return level === 0 ? await writeStored(archive, out, onContent) : await writeDeflated(archive, out, level, onContent);
   } finally {
     archive.close();
   }
@@ -103,58 +108,64 @@ export async function writeArchive(
 /** Stored gzip, framed in place: each ~256 KiB buffer is filled by one readv per file and written once. */
 async function writeStored(archive: ContextTar, out: Writable, onContent?: (n: number) => void): Promise<{ digest: string; size: number }> {
   const framer = new StoredGzipFramer(archive.size);
-  const hash = createHash('sha256');
-  let size = 0;
+  const pool = new BufferPool(STORED_BUFFER_SIZE, BUFFERS);
+  const closed = closedEarly(out);
+  const hash = createHash('sha256').update(framer.header);
+  let size = framer.header.length;
+  out.write(framer.header);
   while (!framer.done) {
-    archive.fill(framer.next(), onContent);
+    const buffer = await Promise.race([pool.take(), closed]);
+    archive.fill(framer.next(buffer), onContent);
     const chunk = framer.seal();
     hash.update(chunk);
     size += chunk.length;
-    await writeTo(out, chunk);
+    out.write(chunk, () => pool.give(buffer));
   }
   out.end();
+  await Promise.race([finishedWriting(out), closed]);
   return { digest: `sha256:${hash.digest('hex')}`, size };
 }
 
 async function writeDeflated(archive: ContextTar, out: Writable, level: number, onContent?: (n: number) => void): Promise<{ digest: string; size: number }> {
   const gzip = createGzip({ level, chunkSize: GZIP_CHUNK });
   const meter = new DigestMeter();
-  const writing = pipeline(gzip, meter, out);
+  // Piped, not pipelined: a pipeline would destroy `out` on failure, which is the caller's to do.
+  gzip.pipe(meter).pipe(out);
+  const pool = new BufferPool(GZIP_CHUNK * 2, BUFFERS);
+  const closed = Promise.race([closedEarly(gzip), closedEarly(meter), closedEarly(out)]);
+  closed.catch(() => {});
   try {
     for (let left = archive.size; left > 0; ) {
-      const chunk = Buffer.allocUnsafe(Math.min(left, TAR_CHUNK));
+      const buffer = await Promise.race([pool.take(), closed]);
+      const chunk = buffer.subarray(0, Math.min(left, buffer.length));
       archive.fill([chunk], onContent);
       left -= chunk.length;
-      await writeTo(gzip, chunk);
+      gzip.write(chunk, () => pool.give(buffer));
     }
     gzip.end();
-    await writing;
+    await Promise.race([finishedWriting(out), closed]);
   } catch (err) {
-    gzip.destroy(err as Error);
-    await writing.catch(() => {});
+    gzip.destroy();
+    meter.destroy();
     throw err;
   }
   return { digest: meter.digest(), size: meter.size };
 }
 
-/** Writes with backpressure; fails if the stream is destroyed before it drains. */
-async function writeTo(out: Writable, chunk: Buffer): Promise<void> {
-  if (out.destroyed) throw out.errored ?? prematureClose();
-  if (out.write(chunk)) return;
-  await new Promise<void>((resolve, reject) => {
-    const settle = (err?: Error | null) => {
-      out.off('drain', onDrain);
-      out.off('close', onClose);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onDrain = () => settle();
-    const onClose = () => settle(out.errored ?? prematureClose());
-    out.on('drain', onDrain);
-    out.on('close', onClose);
-  });
+/** Resolves once `out` has written everything it was given and ended. */
+function finishedWriting(out: Writable): Promise<void> {
+  return out.writableFinished ? Promise.resolve() : new Promise((resolve) => out.once('finish', () => resolve()));
 }
 
-function prematureClose(): NodeJS.ErrnoException {
-  return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+/** Rejects if `out` closes, or fails, before it has finished: a destroyed stream may never call back for its writes. */
+function closedEarly(out: Writable): Promise<never> {
+  const closed = new Promise<never>((_, reject) => {
+    const fail = () => {
+      if (!out.writableFinished) reject(out.errored ?? Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    };
+    out.once('close', fail);
+    out.once('error', fail);
+  });
+  closed.catch(() => {});
+  return closed;
 }

@@ -5,7 +5,7 @@
 //   server on this machine, has a length known before packing, so the upload says it up front;
 // - a larger context: packed to a temporary file first, so that the server, asked by digest, can spare
 //   the upload of a context it already has (a CI runner with an empty cache, say).
-import { PassThrough } from 'node:stream';
+import type { Writable } from 'node:stream';
 import type { SlipwayApi } from './api-client.js';
 import { ContextCache } from './context-cache.js';
 import { archiveLength, contentBytes, GZIP_LEVEL, packListing, writeArchive } from './context-pack.js';
@@ -56,24 +56,18 @@ async function streamUpload(api: SlipwayApi, listing: ContextListing, total: num
   const started = Date.now();
   const bar = ProgressBar.forStream(io.stderr, 'Uploading context', total);
   if (!bar) io.stderr.write(`Uploading context (${listing.entries.length} files, ${formatBytes(total)} before compression)\n`);
-  const body = new PassThrough();
   const archive = new ContextTar(listing.entries);
   const level = gzipLevelFor(api.server);
-  const packing = writeArchive(archive, body, { onProgress: (done) => bar?.update(done), level });
-  // A failed upload stops the packing; a failed packing (a file changed meanwhile) cuts the upload off.
-  const uploading = api.uploadContextStream(body, { signal, length: archiveLength(archive, level) }).catch((err: unknown) => {
-    body.destroy();
-    throw err;
-  });
-  const [packed, stored] = await Promise.allSettled([packing, uploading]).finally(() => bar?.finish());
-  // Whichever failed first tells why: packing cut short by a failed upload only says "premature close".
-  if (packed.status === 'rejected' && !(stored.status === 'rejected' && (packed.reason as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE')) throw packed.reason;
-  if (stored.status === 'rejected') throw stored.reason;
-  if (packed.status === 'rejected') throw packed.reason;
-  checkStored(stored.value.digest, packed.value.digest);
-  io.stderr.write(`Context: ${listing.entries.length} files, ${formatBytes(packed.value.size)}, ${packed.value.digest}\n`);
-  io.stderr.write(`Uploaded ${formatBytes(packed.value.size)} in ${formatDuration(Date.now() - started)}\n`);
-  return packed.value.digest;
+  // Packed straight into the request, which tells the packer when each buffer has gone to the socket.
+  let packing: Promise<{ digest: string; size: number }> | undefined;
+  const write = (out: Writable) => (packing = writeArchive(archive, out, { onProgress: (done) => bar?.update(done), level }));
+  const stored = await api.uploadContextStream(write, { signal, length: archiveLength(archive, level) }).finally(() => bar?.finish());
+  // The API answered after the last byte arrived: the packing is done, or ends with the request.
+  const packed = await packing!;
+  checkStored(stored.digest, packed.digest);
+  io.stderr.write(`Context: ${listing.entries.length} files, ${formatBytes(packed.size)}, ${packed.digest}\n`);
+  io.stderr.write(`Uploaded ${formatBytes(packed.size)} in ${formatDuration(Date.now() - started)}\n`);
+  return packed.digest;
 }
 
 async function packThenUpload(api: SlipwayApi, listing: ContextListing, { io, signal }: UploadOptions): Promise<string> {

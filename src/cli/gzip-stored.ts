@@ -18,6 +18,9 @@ const TRAILER = 8;
 /** Full blocks per output buffer: ~256 KiB, large enough that each is one write, small enough to stream. */
 const BLOCKS_PER_BUFFER = 4;
 
+/** What an output buffer must hold: its blocks with their headers, and room for the trailer after the last. */
+export const STORED_BUFFER_SIZE = BLOCKS_PER_BUFFER * (BLOCK_HEADER + MAX_BLOCK) + TRAILER;
+
 /** The whole gzip stream's length for `payload` bytes: header, one 5-byte header per block, payload, trailer. */
 export function storedGzipLength(payload: number): number {
   return STORED_GZIP_HEADER.length + blockCount(payload) * BLOCK_HEADER + payload + TRAILER;
@@ -29,16 +32,17 @@ function blockCount(payload: number): number {
 }
 
 /**
- * Frames a payload of known length into output buffers, each sized exactly: the caller takes the next
- * buffer's payload regions (block headers already in place), fills them, then seals the buffer and writes
- * it. The first buffer is the gzip header alone; the last one ends with the trailer.
+ * Frames a payload of known length into the caller's buffers: write `header` first; then, until done,
+ * lay the next blocks out in a buffer (their headers written in place, the payload regions returned),
+ * fill the regions, seal it and write what seal returns. The last buffer ends with the trailer.
  */
 export class StoredGzipFramer {
+  /** The gzip member header, marked as stored-only: what goes first. */
+  readonly header = STORED_GZIP_HEADER;
   private laidOut = 0;
   private crc = 0;
-  private headerGiven = false;
   private finished = false;
-  private current: { buffer: Buffer; regions: Buffer[]; last: boolean } | undefined;
+  private current: { buffer: Buffer; regions: Buffer[]; end: number; last: boolean } | undefined;
 
   constructor(private readonly payload: number) {}
 
@@ -47,17 +51,12 @@ export class StoredGzipFramer {
     return this.finished;
   }
 
-  /** The next buffer's payload regions to fill, in order. */
-  next(): Buffer[] {
+  /** Lays the next blocks out in `buffer` (at least STORED_BUFFER_SIZE bytes) and returns their payload regions. */
+  next(buffer: Buffer): Buffer[] {
     if (this.current || this.finished) throw new Error('StoredGzipFramer.next: seal the last buffer first, and only until done');
-    if (!this.headerGiven) {
-      this.headerGiven = true;
-      this.current = { buffer: STORED_GZIP_HEADER, regions: [], last: false };
-      return [];
-    }
+    if (buffer.length < STORED_BUFFER_SIZE) throw new Error(`StoredGzipFramer.next: a buffer of ${buffer.length} bytes, under ${STORED_BUFFER_SIZE}`);
     const payloadHere = Math.min(this.payload - this.laidOut, BLOCKS_PER_BUFFER * MAX_BLOCK);
     const last = this.laidOut + payloadHere === this.payload;
-    const buffer = Buffer.allocUnsafe(blockCount(payloadHere) * BLOCK_HEADER + payloadHere + (last ? TRAILER : 0));
     const regions: Buffer[] = [];
     let at = 0;
     let left = payloadHere;
@@ -71,22 +70,20 @@ export class StoredGzipFramer {
       at += BLOCK_HEADER + length;
     } while (left > 0);
     this.laidOut += payloadHere;
-    this.current = { buffer, regions, last };
+    this.current = { buffer, regions, end: at, last };
     return regions;
   }
 
-  /** The buffer to write, once its regions are filled. */
+  /** The part of the buffer to write, once its regions are filled. */
   seal(): Buffer {
     const current = this.current;
     if (!current) throw new Error('StoredGzipFramer.seal: no buffer to seal');
     this.current = undefined;
     for (const region of current.regions) this.crc = crc32(region, this.crc);
-    if (current.last) {
-      const end = current.buffer.length - TRAILER;
-      current.buffer.writeUInt32LE(this.crc >>> 0, end);
-      current.buffer.writeUInt32LE(this.payload % 2 ** 32, end + 4); // ISIZE: the length modulo 2^32
-      this.finished = true;
-    }
-    return current.buffer;
+    if (!current.last) return current.buffer.subarray(0, current.end);
+    current.buffer.writeUInt32LE(this.crc >>> 0, current.end);
+    current.buffer.writeUInt32LE(this.payload % 2 ** 32, current.end + 4); // ISIZE: the length modulo 2^32
+    this.finished = true;
+    return current.buffer.subarray(0, current.end + TRAILER);
   }
 }

@@ -2,7 +2,7 @@
 // client needs — a status, a body read once as text, JSON or a stream of bytes. Global fetch would do, but
 // loading undici costs every CLI process ~80M instructions (~30 ms on an idle core) before its first request.
 import http from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 export interface HttpResponse {
   status: number;
@@ -21,12 +21,23 @@ export class BodyCutError extends Error {
   override name = 'BodyCutError';
 }
 
+/** Writes a request's body into the request itself, and ends it. */
+export type BodyWriter = (out: Writable) => Promise<unknown>;
+
 export interface HttpRequest {
   method: string;
   headers?: Record<string, string>;
-  /** A string, or a stream sent chunked unless a Content-Length header is given. */
-  body?: string | Readable;
+  /**
+   * A string, a stream, or a writer; streamed bodies go chunked unless a Content-Length header is given.
+   * A writer writes into the request, so it knows when each chunk has gone to the socket.
+   */
+  body?: string | Readable | BodyWriter;
   signal?: AbortSignal;
+}
+
+/** The body writer failed: the request was cut off for that reason, which `cause` holds. */
+export class BodyWriterError extends Error {
+  override name = 'BodyWriterError';
 }
 
 export async function httpRequest(url: string, req: HttpRequest): Promise<HttpResponse> {
@@ -37,6 +48,14 @@ export async function httpRequest(url: string, req: HttpRequest): Promise<HttpRe
     const { body } = req;
     if (body === undefined || typeof body === 'string') {
       outgoing.end(body);
+      return;
+    }
+    if (typeof body === 'function') {
+      // Once an answer has come (a 413 before the whole body went), the writer's failure to finish is moot.
+      body(outgoing).catch((err: unknown) => {
+        reject(new BodyWriterError((err as Error).message, { cause: err }));
+        outgoing.destroy();
+      });
       return;
     }
     body.on('error', (err) => outgoing.destroy(err));

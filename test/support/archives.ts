@@ -1,7 +1,7 @@
 // Builds gzipped tar archives in memory for tests, including hostile ones no packer would produce.
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
-import { StoredGzipFramer } from '../../src/cli/gzip-stored.js';
+import { STORED_BUFFER_SIZE, StoredGzipFramer } from '../../src/cli/gzip-stored.js';
 
 export interface Entry {
   name: string;
@@ -24,10 +24,10 @@ export async function storedTarGz(entries: Entry[]): Promise<Buffer> {
 export function storedGzip(chunks: Buffer[]): Buffer {
   const payload = Buffer.concat(chunks);
   const framer = new StoredGzipFramer(payload.length);
-  const out: Buffer[] = [];
+  const out: Buffer[] = [framer.header];
   let at = 0;
   while (!framer.done) {
-    for (const region of framer.next()) at += payload.copy(region, 0, at, at + region.length);
+    for (const region of framer.next(Buffer.alloc(STORED_BUFFER_SIZE))) at += payload.copy(region, 0, at, at + region.length);
     out.push(framer.seal());
   }
   return Buffer.concat(out);

@@ -2,7 +2,7 @@
 // (no temporary file), the digest checked against the server's answer, the server's refusal shown as it
 // said it, and an unchanged folder sent only once. The real API is exercised in test/e2e/cli-build.test.ts.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,9 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
+import tar from 'tar-stream';
 import { SlipwayApi } from '../../src/cli/api-client.js';
 import { gzipLevelFor, uploadContext } from '../../src/cli/context-upload.js';
 import { ApiError, ProtocolError } from '../../src/cli/errors.js';
+import { BadInputError } from '../../src/errors.js';
 import { STORED_GZIP_HEADER } from '../../src/contexts/stored-gzip-header.js';
 
 type Answer = (body: Buffer, digest: string) => { status: number; json: unknown };
@@ -24,6 +26,11 @@ let uploads: Buffer[];
 let heads: string[];
 /** Each upload's Content-Length header, or undefined when it came chunked. */
 let lengths: (string | undefined)[];
+let readSlowly: boolean;
+/** Set: the server stops reading after the first chunk until it resolves, and calls gateReached. */
+let gate: Promise<void> | undefined;
+let gateReached: () => void;
+let aborted: number;
 let work: string;
 let ctx: string;
 const stderr = { text: '', write(t: string) { this.text += t; } };
@@ -38,7 +45,20 @@ before(async () => {
     }
     lengths.push(req.headers['content-length']);
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('data', (c: Buffer) => {
+      chunks.push(c);
+      if (gate && chunks.length === 1) {
+        req.pause();
+        gate.then(() => req.resume());
+        gateReached();
+      }
+      // A slow reader: the client's buffers are all out, waiting on the socket.
+      if (readSlowly) {
+        req.pause();
+        setTimeout(() => req.resume(), 2);
+      }
+    });
+    req.on('aborted', () => (aborted += 1));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       uploads.push(body);
@@ -58,6 +78,9 @@ beforeEach(async () => {
   uploads = [];
   heads = [];
   lengths = [];
+  readSlowly = false;
+  gate = undefined;
+  aborted = 0;
   stderr.text = '';
   answer = (body, digest) => ({ status: 201, json: { digest, size: body.length } });
   ctx = await fs.mkdtemp(path.join(work, 'ctx-'));
@@ -90,6 +113,46 @@ describe('uploadContext', () => {
     assert.equal(lengths[0], String(uploads[0]!.length));
     assert.deepEqual(uploads[0]!.subarray(0, STORED_GZIP_HEADER.length), STORED_GZIP_HEADER);
     assert.ok(gunzipSync(uploads[0]!).includes(Buffer.alloc(300_000, 7)));
+  });
+
+  it('sends every byte right when the context is many times its buffers and the server reads slowly', async () => {
+    const files = new Map<string, Buffer>();
+    // More than the client's buffers and the socket hold together, so some wait on the server, in use.
+    for (let i = 0; i < 4; i++) files.set(`blob-${i}.bin`, randomBytes(6_000_000 + i * 77_777));
+    for (let i = 0; i < 300; i++) files.set(`small/${i}.txt`, randomBytes(i * 13));
+    for (const [name, content] of files) {
+      await fs.mkdir(path.dirname(path.join(ctx, name)), { recursive: true });
+      await fs.writeFile(path.join(ctx, name), content);
+    }
+    let release!: () => void;
+    gate = new Promise((resolve) => (release = resolve));
+    gateReached = () => setTimeout(release, 100);
+    readSlowly = true;
+    const { digest } = await upload();
+    assert.equal(digest, sha(uploads[0]!));
+    const received = await tarContents(gunzipSync(uploads[0]!));
+    for (const [name, content] of files) assert.ok(received.get(name)?.equals(content), `${name} arrived intact`);
+  });
+
+  it('fails the upload with the packing error, naming the file, when a file changes while it is being sent', async () => {
+    // Far more than the client's buffers and the socket's hold: the packing waits on the server for it.
+    await fs.writeFile(path.join(ctx, 'a-first.bin'), Buffer.alloc(32 * 1024 * 1024));
+    await fs.writeFile(path.join(ctx, 'z-last.txt'), 'before');
+    let release!: () => void;
+    gate = new Promise((resolve) => (release = resolve));
+    const reached = new Promise<void>((resolve) => (gateReached = resolve));
+    const uploading = upload();
+    await reached;
+    await fs.writeFile(path.join(ctx, 'z-last.txt'), 'after it was listed, longer');
+    release();
+    await assert.rejects(uploading, (err: unknown) => {
+      assert.ok(err instanceof BadInputError, String(err));
+      assert.match(err.message, /z-last\.txt changed while the context was being packed; try again/);
+      return true;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(uploads.length, 0, 'the server got no whole upload');
+    assert.equal(aborted, 1, 'the upload was cut off');
   });
 
   it("shows the server's refusal (413) as it said it", async () => {
@@ -138,3 +201,19 @@ describe('gzipLevelFor', () => {
   ];
   for (const [server, level] of cases) it(`${server} → ${level}`, () => assert.equal(gzipLevelFor(server), level));
 });
+
+/** The files of a tar, by name. */
+async function tarContents(archive: Buffer): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  const extract = tar.extract();
+  const reading = (async () => {
+    for await (const entry of extract) {
+      const chunks: Buffer[] = [];
+      for await (const c of entry) chunks.push(c as Buffer);
+      if (entry.header.type === 'file') files.set(entry.header.name, Buffer.concat(chunks));
+    }
+  })();
+  extract.end(archive);
+  await reading;
+  return files;
+}

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { STORED_GZIP_HEADER } from '../../src/contexts/stored-gzip-header.js';
-import { StoredGzipFramer, storedGzipLength } from '../../src/cli/gzip-stored.js';
+import { STORED_BUFFER_SIZE, StoredGzipFramer, storedGzipLength } from '../../src/cli/gzip-stored.js';
 import { storedGzip } from '../support/archives.js';
 
 describe('StoredGzipFramer', () => {
@@ -42,18 +42,21 @@ describe('StoredGzipFramer', () => {
     assert.equal(gz.length, input.length + STORED_GZIP_HEADER.length + 4 * 5 + 8);
   });
 
-  it('gives out buffers in order and refuses to be driven out of order', () => {
+  it('frames into the buffers it is given, and refuses to be driven out of order', () => {
     const framer = new StoredGzipFramer(10);
-    assert.deepEqual(framer.next(), []); // the header buffer
-    assert.throws(() => framer.next(), /seal the last buffer first/);
-    assert.deepEqual(framer.seal(), STORED_GZIP_HEADER);
-    const [region] = framer.next();
+    assert.deepEqual(framer.header, STORED_GZIP_HEADER);
+    assert.throws(() => framer.next(Buffer.alloc(STORED_BUFFER_SIZE - 1)), /a buffer of \d+ bytes, under/);
+    const buffer = Buffer.alloc(STORED_BUFFER_SIZE, 0xee);
+    const [region] = framer.next(buffer);
+    assert.throws(() => framer.next(buffer), /seal the last buffer first/);
     assert.equal(region?.length, 10);
     region?.fill(0x61);
     const last = framer.seal();
+    assert.equal(last.buffer, buffer.buffer, 'the caller\'s own memory, not a copy');
+    assert.equal(last.length, 5 + 10 + 8);
     assert.equal(framer.done, true);
-    assert.throws(() => framer.next(), /only until done/);
-    assert.deepEqual(gunzipSync(Buffer.concat([STORED_GZIP_HEADER, last])), Buffer.alloc(10, 0x61));
+    assert.throws(() => framer.next(buffer), /only until done/);
+    assert.deepEqual(gunzipSync(Buffer.concat([framer.header, last])), Buffer.alloc(10, 0x61));
   });
 
   it('a damaged stream is refused by the reader, not read as other bytes', () => {
