@@ -54,3 +54,21 @@ async function tarBytes(entries: Entry[]): Promise<Buffer> {
 export function contextArchive(dockerfile: string, files: Record<string, string> = {}): Promise<Buffer> {
   return tarGz([{ name: 'Dockerfile', content: dockerfile }, ...Object.entries(files).map(([name, content]) => ({ name, content }))]);
 }
+
+/** A tar's entry names in order (directories with a trailing /) and its files' contents, as tar-stream reads them. */
+export async function readTar(archive: Buffer): Promise<{ names: string[]; files: Map<string, Buffer> }> {
+  const names: string[] = [];
+  const files = new Map<string, Buffer>();
+  const extract = tar.extract();
+  const reading = (async () => {
+    for await (const entry of extract) {
+      const chunks: Buffer[] = [];
+      for await (const c of entry) chunks.push(c as Buffer);
+      names.push(entry.header.type === 'directory' ? `${entry.header.name}/` : entry.header.name);
+      if (entry.header.type === 'file') files.set(entry.header.name, Buffer.concat(chunks));
+    }
+  })();
+  extract.end(archive);
+  await reading;
+  return { names, files };
+}

@@ -10,11 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import tar from 'tar-stream';
 import { SlipwayApi } from '../../src/cli/api-client.js';
 import { gzipLevelFor, uploadContext } from '../../src/cli/context-upload.js';
 import { ApiError, ProtocolError } from '../../src/cli/errors.js';
 import { BadInputError } from '../../src/errors.js';
+import { readTar } from '../support/archives.js';
 import { STORED_GZIP_HEADER } from '../../src/contexts/stored-gzip-header.js';
 
 type Answer = (body: Buffer, digest: string) => { status: number; json: unknown };
@@ -130,7 +130,7 @@ describe('uploadContext', () => {
     readSlowly = true;
     const { digest } = await upload();
     assert.equal(digest, sha(uploads[0]!));
-    const received = await tarContents(gunzipSync(uploads[0]!));
+    const received = (await readTar(gunzipSync(uploads[0]!))).files;
     for (const [name, content] of files) assert.ok(received.get(name)?.equals(content), `${name} arrived intact`);
   });
 
@@ -201,19 +201,3 @@ describe('gzipLevelFor', () => {
   ];
   for (const [server, level] of cases) it(`${server} → ${level}`, () => assert.equal(gzipLevelFor(server), level));
 });
-
-/** The files of a tar, by name. */
-async function tarContents(archive: Buffer): Promise<Map<string, Buffer>> {
-  const files = new Map<string, Buffer>();
-  const extract = tar.extract();
-  const reading = (async () => {
-    for await (const entry of extract) {
-      const chunks: Buffer[] = [];
-      for await (const c of entry) chunks.push(c as Buffer);
-      if (entry.header.type === 'file') files.set(entry.header.name, Buffer.concat(chunks));
-    }
-  })();
-  extract.end(archive);
-  await reading;
-  return files;
-}

@@ -18,6 +18,7 @@ import { ContextTar } from '../../src/cli/context-tar.js';
 import { listContext, type ContextListing } from '../../src/cli/context-walk.js';
 import { STORED_GZIP_HEADER } from '../../src/contexts/stored-gzip-header.js';
 import { BadInputError } from '../../src/errors.js';
+import { readTar } from '../support/archives.js';
 
 type Spec = Record<string, string | { symlink: string } | { dir: true }>;
 
@@ -52,19 +53,8 @@ async function pack(dir: string, opts: Parameters<typeof packContext>[1] = {}): 
 
 /** The archive's entry names (directories with a trailing /) and file contents. */
 async function readArchive(file: string): Promise<{ names: string[]; contents: Map<string, string> }> {
-  const names: string[] = [];
-  const contents = new Map<string, string>();
-  const extract = tar.extract();
-  const reading = (async () => {
-    for await (const entry of extract) {
-      const chunks: Buffer[] = [];
-      for await (const c of entry) chunks.push(c as Buffer);
-      names.push(entry.header.type === 'directory' ? `${entry.header.name}/` : entry.header.name);
-      if (entry.header.type === 'file') contents.set(entry.header.name, Buffer.concat(chunks).toString());
-    }
-  })();
-  await Promise.all([pipeline(createReadStream(file), createGunzip(), extract), reading]);
-  return { names, contents };
+  const { names, files } = await readTar(gunzipSync(await fs.readFile(file)));
+  return { names, contents: new Map([...files].map(([name, content]) => [name, content.toString()])) };
 }
 
 async function namesOf(dir: string, opts: Parameters<typeof packContext>[1] = {}): Promise<string[]> {
