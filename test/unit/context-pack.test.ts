@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import syncFs, { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -161,7 +161,7 @@ describe('packContext walking', () => {
       'big/x': 'ignored',
     });
     await fs.appendFile(path.join(dir, '.dockerignore'), 'big\n');
-    const readdir = mock.method(fs, 'readdir');
+    const readdir = mock.method(syncFs, 'readdirSync');
     await pack(dir);
     const read = readdir.mock.calls.map((c) => path.relative(dir, String(c.arguments[0])));
     // The spy sees the walk (so it is live), and the walk skips what it may skip.
@@ -170,6 +170,18 @@ describe('packContext walking', () => {
     for (const skipped of ['big', path.join('node_modules', 'other'), path.join('node_modules', 'other', 'deep')]) {
       assert.ok(!read.includes(skipped), `walked into ignored ${skipped}: ${read.join(' ')}`);
     }
+  });
+
+  it('lets the event loop run during a long walk (a Ctrl-C is heard), though it asks the file system synchronously', async () => {
+    const files: Spec = { Dockerfile: 'FROM scratch\n' };
+    for (let i = 0; i < 2500; i++) files[`d${i % 10}/f${i}`] = '';
+    const dir = await makeTree(tmp, files);
+    const order: string[] = [];
+    setImmediate(() => order.push('the loop ran'));
+    const listing = await listContext(dir);
+    order.push('listed');
+    assert.equal(listing.entries.length, 1 + 10 + 2500);
+    assert.deepEqual(order, ['the loop ran', 'listed']);
   });
 
   it('keeps symlinks as symlinks and file modes', async () => {
