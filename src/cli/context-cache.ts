@@ -7,14 +7,18 @@
 // One small JSON file per context and Dockerfile, written whole and renamed into place; holds paths, hashes
 // and a digest, never file contents or build args. A file that is unreadable, foreign, or not exactly what
 // this code writes is ignored: the cache can only skip work, never change what is built.
+// The files are small and read and written synchronously: through libuv's thread pool the lookup and the
+// write cost 1-5 ms each here, on the way from the walk to the upload and from the upload to the run.
 import { createHash, randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import fs from 'node:fs/promises';
+import fs, { constants } from 'node:fs';
 import path from 'node:path';
 import type { ContextEntry, ContextListing } from './context-walk.js';
 
-/** Bump when packing changes what an archive of the same files holds, so older entries stop matching. */
-const FORMAT = 1;
+/**
+ * Bump when packing changes what an archive of the same files holds, so older entries stop matching.
+ * 2: the CLI's own tar writer (a file of mode 000 is no longer sent as 644).
+ */
+const FORMAT = 2;
 const MAX_FILE_BYTES = 64 * 1024;
 /** Entries kept before the least recently written are removed. */
 const MAX_ENTRIES = 500;
@@ -37,8 +41,8 @@ export class ContextCache {
   constructor(private readonly dir: string) {}
 
   /** The digest this exact listing packed to before, if one was remembered. */
-  async lookup(listing: ContextListing): Promise<string | undefined> {
-    const record = await readRecord(this.fileOf(listing));
+  lookup(listing: ContextListing): string | undefined {
+    const record = readRecord(this.fileOf(listing));
     if (!isRecord(record) || record.format !== FORMAT || record.root !== listing.root || record.dockerfile !== listing.dockerfile) return undefined;
     if (record.fingerprint !== fingerprintOf(listing) || !DIGEST.test(record.digest)) return undefined;
     return record.digest;
@@ -48,19 +52,19 @@ export class ContextCache {
    * Remembers that `listing` packed to `digest`, unless a file in it changed too recently for its stats to
    * vouch for its content. Never throws: a cache that cannot be written only means packing next time.
    */
-  async remember(listing: ContextListing, digest: string): Promise<boolean> {
+  remember(listing: ContextListing, digest: string): boolean {
     if (isRacy(listing)) return false;
     const record: CacheRecord = { format: FORMAT, root: listing.root, dockerfile: listing.dockerfile, fingerprint: fingerprintOf(listing), digest };
     const file = this.fileOf(listing);
     const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-      await fs.writeFile(tmp, `${JSON.stringify(record)}\n`, { flag: 'wx', mode: 0o600 });
-      await fs.rename(tmp, file);
-      await this.prune();
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      fs.writeFileSync(tmp, `${JSON.stringify(record)}\n`, { flag: 'wx', mode: 0o600 });
+      fs.renameSync(tmp, file);
+      this.prune();
       return true;
     } catch {
-      await fs.rm(tmp, { force: true }).catch(() => {});
+      removeQuietly(tmp);
       return false;
     }
   }
@@ -71,13 +75,13 @@ export class ContextCache {
   }
 
   /** Keeps the folder small: past MAX_ENTRIES files, the older half goes (leftover .tmp files with them). */
-  private async prune(): Promise<void> {
+  private prune(): void {
     const dir = path.join(this.dir, 'contexts');
-    const names = await fs.readdir(dir);
+    const names = fs.readdirSync(dir);
     if (names.length <= MAX_ENTRIES) return;
-    const aged = await Promise.all(names.map(async (name) => ({ name, mtime: (await fs.lstat(path.join(dir, name)).catch(() => undefined))?.mtimeMs ?? 0 })));
+    const aged = names.map((name) => ({ name, mtime: fs.lstatSync(path.join(dir, name), { throwIfNoEntry: false })?.mtimeMs ?? 0 }));
     aged.sort((a, b) => a.mtime - b.mtime);
-    await Promise.all(aged.slice(0, names.length - MAX_ENTRIES / 2).map((a) => fs.rm(path.join(dir, a.name), { force: true }).catch(() => {})));
+    for (const { name } of aged.slice(0, names.length - MAX_ENTRIES / 2)) removeQuietly(path.join(dir, name));
   }
 }
 
@@ -110,19 +114,28 @@ export function isRacy(listing: ContextListing): boolean {
 }
 
 /** The parsed file, or undefined for anything but a small regular file of this user's that others cannot write. */
-async function readRecord(file: string): Promise<unknown> {
-  let handle: fs.FileHandle | undefined;
+function readRecord(file: string): unknown {
+  let fd: number | undefined;
   try {
     // No following a link planted in its place, no blocking on a fifo.
-    handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    const stat = await handle.stat();
+    fd = fs.openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const stat = fs.fstatSync(fd);
     if (!stat.isFile() || stat.size > MAX_FILE_BYTES || (stat.mode & 0o022) !== 0) return undefined;
     if (process.getuid && stat.uid !== process.getuid()) return undefined;
-    return JSON.parse(await handle.readFile('utf8'));
+    return JSON.parse(fs.readFileSync(fd, 'utf8'));
   } catch {
     return undefined;
   } finally {
-    await handle?.close().catch(() => {});
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** A file the cache may lose without harm: whatever stops its removal is left for the next prune. */
+function removeQuietly(file: string): void {
+  try {
+    fs.rmSync(file, { force: true });
+  } catch {
+    // left in place
   }
 }
 

@@ -39,7 +39,7 @@ export async function uploadContext(api: SlipwayApi, dir: string, opts: UploadOp
   const listing = await listContext(dir, { dockerfile: opts.dockerfile });
   const files = listing.entries.length;
   const cache = opts.cacheDir === undefined ? undefined : new ContextCache(opts.cacheDir);
-  const cached = await cache?.lookup(listing);
+  const cached = cache?.lookup(listing);
   signal.throwIfAborted();
   if (cached !== undefined && (await api.hasContext(cached))) {
     io.stderr.write(`Context: ${files} files, unchanged since the last build, ${cached}\n`);
@@ -48,7 +48,7 @@ export async function uploadContext(api: SlipwayApi, dir: string, opts: UploadOp
   }
   const total = contentBytes(listing.entries);
   const digest = total <= STREAM_MAX_BYTES ? await streamUpload(api, listing, total, opts) : await packThenUpload(api, listing, opts);
-  await cache?.remember(listing, digest);
+  cache?.remember(listing, digest);
   return { digest, dockerfile: listing.archiveDockerfile };
 }
 

@@ -3,16 +3,21 @@
 // outside Dockerfile) misses; files changed too recently are never vouched for; and whatever sits in the
 // cache folder — garbage, links, fifos, other users' files — is ignored without a crash.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { loadConfig } from '../../src/config.js';
 import { ContextCache, isRacy } from '../../src/cli/context-cache.js';
 import { packContext } from '../../src/cli/context-pack.js';
 import { listContext, type ContextListing } from '../../src/cli/context-walk.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const execFileAsync = promisify(execFile);
 
 let tmp: string;
 let ctx: string;
@@ -47,7 +52,7 @@ async function settledListing(dir = ctx, dockerfile?: string): Promise<ContextLi
 async function rememberNow(dockerfile?: string): Promise<string> {
   const packed = await packContext(ctx, { dockerfile });
   await packed.cleanup();
-  assert.equal(await cache.remember(await settledListing(ctx, dockerfile), packed.digest), true);
+  assert.equal(cache.remember(await settledListing(ctx, dockerfile), packed.digest), true);
   return packed.digest;
 }
 
@@ -60,23 +65,23 @@ async function cacheFile(): Promise<string> {
 describe('ContextCache: what an unchanged folder is', () => {
   it('finds the digest of an unchanged folder, and that digest is what packing gives', async () => {
     const digest = await rememberNow();
-    assert.equal(await cache.lookup(await listContext(ctx)), digest);
+    assert.equal(cache.lookup(await listContext(ctx)), digest);
     const again = await packContext(ctx);
     await again.cleanup();
     assert.equal(again.digest, digest);
   });
 
   it('misses for a folder it has never seen, and for another Dockerfile of the same folder', async () => {
-    assert.equal(await cache.lookup(await listContext(ctx)), undefined);
+    assert.equal(cache.lookup(await listContext(ctx)), undefined);
     await rememberNow();
     await write({ 'Other.Dockerfile': 'FROM scratch\n' });
-    assert.equal(await cache.lookup(await listContext(ctx, { dockerfile: path.join(ctx, 'Other.Dockerfile') })), undefined);
+    assert.equal(cache.lookup(await listContext(ctx, { dockerfile: path.join(ctx, 'Other.Dockerfile') })), undefined);
   });
 
   it('still hits when only an ignored directory changed, and the archive is indeed the same', async () => {
     const digest = await rememberNow();
     await write({ 'build/new.o': 'y' });
-    assert.equal(await cache.lookup(await listContext(ctx)), digest);
+    assert.equal(cache.lookup(await listContext(ctx)), digest);
     const packed = await packContext(ctx);
     await packed.cleanup();
     assert.equal(packed.digest, digest);
@@ -114,7 +119,7 @@ describe('ContextCache: what an unchanged folder is', () => {
     it(`misses when ${what}`, async () => {
       await rememberNow();
       await change();
-      assert.equal(await cache.lookup(await listContext(ctx)), undefined);
+      assert.equal(cache.lookup(await listContext(ctx)), undefined);
     });
   }
 
@@ -123,16 +128,16 @@ describe('ContextCache: what an unchanged folder is', () => {
     await rememberNow();
     await fs.rm(path.join(ctx, 'link'));
     await fs.symlink('app/data.bin', path.join(ctx, 'link'));
-    assert.equal(await cache.lookup(await listContext(ctx)), undefined);
+    assert.equal(cache.lookup(await listContext(ctx)), undefined);
   });
 
   it('misses when a Dockerfile outside the context changes', async () => {
     const outside = path.join(tmp, 'Outside.Dockerfile');
     await fs.writeFile(outside, 'FROM scratch\n');
     await rememberNow(outside);
-    assert.ok(await cache.lookup(await listContext(ctx, { dockerfile: outside })));
+    assert.ok(cache.lookup(await listContext(ctx, { dockerfile: outside })));
     await fs.writeFile(outside, 'FROM scratcH\n');
-    assert.equal(await cache.lookup(await listContext(ctx, { dockerfile: outside })), undefined);
+    assert.equal(cache.lookup(await listContext(ctx, { dockerfile: outside })), undefined);
   });
 });
 
@@ -140,8 +145,8 @@ describe('ContextCache: racily clean files', () => {
   it('keeps nothing for a folder whose file was written just before it was listed', async () => {
     await write({ 'app/main.txt': 'just now\n' });
     const listing = await listContext(ctx);
-    assert.equal(await cache.remember(listing, `sha256:${'a'.repeat(64)}`), false);
-    assert.equal(await cache.lookup(listing), undefined);
+    assert.equal(cache.remember(listing, `sha256:${'a'.repeat(64)}`), false);
+    assert.equal(cache.lookup(listing), undefined);
     await assert.rejects(fs.readdir(path.join(cacheDir, 'contexts')), { code: 'ENOENT' });
   });
 
@@ -213,7 +218,7 @@ describe('ContextCache: what is in the cache folder', () => {
       await rememberNow();
       const file = await cacheFile();
       await spoil(file);
-      assert.equal(await cache.lookup(await listContext(ctx)), undefined);
+      assert.equal(cache.lookup(await listContext(ctx)), undefined);
     });
   }
 
@@ -221,23 +226,27 @@ describe('ContextCache: what is in the cache folder', () => {
     await rememberNow();
     await fs.writeFile(await cacheFile(), 'garbage');
     const digest = await rememberNow();
-    assert.equal(await cache.lookup(await listContext(ctx)), digest);
+    assert.equal(cache.lookup(await listContext(ctx)), digest);
   });
 
   it('never throws when the cache folder cannot be written', async () => {
     await fs.writeFile(cacheDir, 'a file where the folder should be');
     const listing = await settledListing();
-    assert.equal(await cache.remember(listing, `sha256:${'b'.repeat(64)}`), false);
-    assert.equal(await cache.lookup(listing), undefined);
+    assert.equal(cache.remember(listing, `sha256:${'b'.repeat(64)}`), false);
+    assert.equal(cache.lookup(listing), undefined);
   });
 
   it('survives many builds of the same folder remembering at once: one whole record, no temporary files left', async () => {
     const listing = await settledListing();
-    const digests = Array.from({ length: 20 }, (_, i) => `sha256:${i.toString(16).padStart(64, '0')}`);
-    await Promise.all(digests.map((d) => new ContextCache(cacheDir).remember(listing, d)));
+    const digests = Array.from({ length: 6 }, (_, i) => `sha256:${i.toString(16).padStart(64, '0')}`);
+    // Each build is a process of its own, as when several terminals build the same folder.
+    const remember = (digest: string) =>
+      execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', rememberScript, ctx, cacheDir, digest], { cwd: ROOT });
+    const results = await Promise.all(digests.map(remember));
+    assert.ok(results.every((r) => r.stdout.trim() === 'true'), results.map((r) => r.stdout + r.stderr).join('\n'));
     const names = await fs.readdir(path.join(cacheDir, 'contexts'));
     assert.equal(names.length, 1, names.join(', '));
-    assert.ok(digests.includes((await cache.lookup(listing))!));
+    assert.ok(digests.includes(cache.lookup(listing)!));
   });
 });
 
@@ -252,3 +261,12 @@ describe('config: the CLI cache folder', () => {
     it(what, () => assert.equal(loadConfig({}, env).cli.cacheDir, expected));
   }
 });
+
+/** A build's last step, alone: list the folder (as settled) and remember a digest for it. */
+const rememberScript = `
+  import { ContextCache } from '${path.join(ROOT, 'src/cli/context-cache.ts')}';
+  import { listContext } from '${path.join(ROOT, 'src/cli/context-walk.ts')}';
+  const [ctx, dir, digest] = process.argv.slice(1);
+  const listing = await listContext(ctx);
+  console.log(new ContextCache(dir).remember({ ...listing, listedAt: listing.listedAt + 10_000 }, digest));
+`;
