@@ -12,7 +12,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { SlipwayApi } from '../../src/cli/api-client.js';
 import { gzipLevelFor, uploadContext } from '../../src/cli/context-upload.js';
-import { ApiError, ProtocolError } from '../../src/cli/errors.js';
+import { ApiError, ApiUnreachableError, ProtocolError } from '../../src/cli/errors.js';
 import { BadInputError } from '../../src/errors.js';
 import { readTar } from '../support/archives.js';
 import { STORED_GZIP_HEADER } from '../../src/contexts/stored-gzip-header.js';
@@ -27,6 +27,8 @@ let heads: string[];
 /** Each upload's Content-Length header, or undefined when it came chunked. */
 let lengths: (string | undefined)[];
 let readSlowly: boolean;
+/** Set: the server cuts the connection once the upload has begun, answering nothing. */
+let dropAfterFirstChunk: boolean;
 /** Set: the server stops reading after the first chunk until it resolves, and calls gateReached. */
 let gate: Promise<void> | undefined;
 let gateReached: () => void;
@@ -47,6 +49,10 @@ before(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => {
       chunks.push(c);
+      if (dropAfterFirstChunk) {
+        req.socket.destroy();
+        return;
+      }
       if (gate && chunks.length === 1) {
         req.pause();
         gate.then(() => req.resume());
@@ -79,6 +85,7 @@ beforeEach(async () => {
   heads = [];
   lengths = [];
   readSlowly = false;
+  dropAfterFirstChunk = false;
   gate = undefined;
   aborted = 0;
   stderr.text = '';
@@ -153,6 +160,16 @@ describe('uploadContext', () => {
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(uploads.length, 0, 'the server got no whole upload');
     assert.equal(aborted, 1, 'the upload was cut off');
+  });
+
+  it('says the connection broke, not that the packing was cut short, when the server drops an upload', async () => {
+    await fs.writeFile(path.join(ctx, 'big.bin'), Buffer.alloc(8 * 1024 * 1024));
+    dropAfterFirstChunk = true;
+    await assert.rejects(upload(), (err: unknown) => {
+      assert.ok(err instanceof ApiUnreachableError, String(err));
+      assert.doesNotMatch(err.message, /premature close/i);
+      return true;
+    });
   });
 
   it("shows the server's refusal (413) as it said it", async () => {
