@@ -6,7 +6,8 @@
 //
 // Files are read synchronously, a buffer (~256 KiB) at a time: on this machine each trip through libuv's
 // thread pool costs 0.05-0.4 ms, and an open, fstat, readv and close per file through it made packing the
-// benchmark's context ~20 ms slower. Between buffers the event loop runs, so the upload keeps flowing.
+// benchmark's context ~20 ms slower. The event loop runs whenever the packer waits for a buffer the socket
+// still holds, so sending goes on while the next buffer is read.
 import fs from 'node:fs';
 import { BadInputError } from '../errors.js';
 import type { ContextEntry, EntryHeader } from './context-walk.js';
