@@ -26,6 +26,8 @@ let uploads: Buffer[];
 let heads: string[];
 /** Each upload's Content-Length header, or undefined when it came chunked. */
 let lengths: (string | undefined)[];
+/** Each upload's X-Slipway-Digest header, if it had one. */
+let digestHeaders: (string | undefined)[];
 let readSlowly: boolean;
 /** Set: the server cuts the connection once the upload has begun, answering nothing. */
 let dropAfterFirstChunk: boolean;
@@ -46,6 +48,7 @@ before(async () => {
       return res.writeHead(known ? 200 : 404).end();
     }
     lengths.push(req.headers['content-length']);
+    digestHeaders.push(req.headers['x-slipway-digest'] as string | undefined);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => {
       chunks.push(c);
@@ -84,6 +87,7 @@ beforeEach(async () => {
   uploads = [];
   heads = [];
   lengths = [];
+  digestHeaders = [];
   readSlowly = false;
   dropAfterFirstChunk = false;
   gate = undefined;
@@ -170,6 +174,27 @@ describe('uploadContext', () => {
       assert.doesNotMatch(err.message, /premature close/i);
       return true;
     });
+  });
+
+  it('packs a context of more than 64 MiB to a temporary file first, asks the server, and then sends it with its length and digest', async () => {
+    const big = path.join(ctx, 'sparse.bin');
+    await fs.writeFile(big, '');
+    await fs.truncate(big, 64 * 1024 * 1024 + 1); // past STREAM_MAX_BYTES, read back as zeros
+    const tmpBefore = (await fs.readdir(os.tmpdir())).filter((n) => n.startsWith('slipway-context-'));
+    const { digest } = await upload();
+    assert.deepEqual(heads, [`/v1/contexts/${encodeURIComponent(digest)}`], 'asked first, by digest');
+    assert.equal(uploads.length, 1);
+    assert.equal(digest, sha(uploads[0]!));
+    assert.equal(lengths[0], String(uploads[0]!.length));
+    assert.equal(digestHeaders[0], digest);
+    assert.match(stderr.text, /Packing context|Context: \d+ files/);
+    // A second build of it: the server has it, so nothing is sent.
+    heads = [];
+    await upload();
+    assert.equal(uploads.length, 1, 'not sent again');
+    assert.match(stderr.text, /already has this context; skipping the upload/);
+    const tmpAfter = (await fs.readdir(os.tmpdir())).filter((n) => n.startsWith('slipway-context-'));
+    assert.deepEqual(tmpAfter, tmpBefore, 'the temporary archive is gone');
   });
 
   it("shows the server's refusal (413) as it said it", async () => {
