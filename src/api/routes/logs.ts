@@ -57,8 +57,8 @@ async function streamEvents(runs: RunService, blocking: Redis, id: string, from:
   let after = from;
   let idleWhileTerminal = 0;
   while (!isClosed()) {
-    const backlog = await runs.log.read(id, after);
-    const entries = backlog.length > 0 ? backlog : await runs.log.waitFor(blocking, id, after, BLOCK_MS);
+    // XREAD answers at once when there are entries past `after` (the backlog too), else waits for them.
+    const entries = await runs.log.waitFor(blocking, id, after, BLOCK_MS);
     if (isClosed()) return;
     for (const e of entries) {
       if ('end' in e) {
