@@ -14,12 +14,18 @@ export interface MachineInfo {
   /** The working tree had changes that are not committed. */
   dirty: boolean;
   loadAverage: number[];
+  /**
+   * What the Engine held when the run began. Nothing prunes it, and a full store slows the Engine's own
+   * work: after a day of builds here (1,632 images, 17 GB of build cache) `docker push` took ~100 ms more.
+   */
+  engineStore?: { images: number; buildCacheRecords: number; buildCacheSize: string };
 }
 
 export async function machineInfo(): Promise<MachineInfo> {
   const engine = await exec([['docker', ['version', '--format', '{{.Server.Version}}']]]);
   const commit = await exec([['git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']]]);
   const status = await exec([['git', ['-C', ROOT, 'status', '--porcelain', '--', 'src', 'workers']]]);
+  const df = await exec([['docker', ['system', 'df', '--format', '{{.Type}}\t{{.TotalCount}}\t{{.Size}}']]]);
   return {
     hostname: os.hostname(),
     cpus: os.cpus().length,
@@ -30,5 +36,18 @@ export async function machineInfo(): Promise<MachineInfo> {
     commit: commit.stdout.trim() || 'unknown',
     dirty: status.stdout.trim() !== '',
     loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    engineStore: parseEngineStore(df.stdout),
   };
+}
+
+/** `docker system df` lines (type, count, size) as the store's counts; undefined when they are not there. */
+export function parseEngineStore(text: string): MachineInfo['engineStore'] {
+  const rows = new Map(text.trim().split('\n').map((line) => {
+    const [type = '', count = '', size = ''] = line.split('\t');
+    return [type, { count: Number(count), size }] as const;
+  }));
+  const images = rows.get('Images');
+  const cache = rows.get('Build Cache');
+  if (!images || !cache || !Number.isFinite(images.count) || !Number.isFinite(cache.count)) return undefined;
+  return { images: images.count, buildCacheRecords: cache.count, buildCacheSize: cache.size };
 }

@@ -25,7 +25,8 @@ export function renderSummary(r: BenchResults): string {
     '# Slipway benchmarks',
     '',
     `Run \`${r.runId}\` · commit \`${m.commit}\`${m.dirty ? ' + uncommitted changes' : ''} · ${m.cpus} × ${m.cpuModel} · ${m.memoryGiB} GiB · ` +
-      `Docker Engine ${m.dockerEngine} · Node ${m.node} · load average at start ${m.loadAverage.join(' / ')}`,
+      `Docker Engine ${m.dockerEngine} · Node ${m.node} · load average at start ${m.loadAverage.join(' / ')}` +
+      (m.engineStore ? ` · the Engine held ${m.engineStore.images} images and ${m.engineStore.buildCacheRecords} build-cache records (${m.engineStore.buildCacheSize}) at start` : ''),
     '',
   ];
   if (r.build) out.push(...buildSummary(r.build));
