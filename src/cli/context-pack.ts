@@ -11,7 +11,7 @@ import { finished } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { DigestMeter } from '../digest-meter.js';
 import { ContextTar } from './context-tar.js';
-import { listContext, type ContextEntry, type ContextListing } from './context-walk.js';
+import { listContext, type ContextListing } from './context-walk.js';
 import { BufferPool } from './buffer-pool.js';
 import { STORED_BUFFER_SIZE, StoredGzipFramer, storedGzipLength } from './gzip-stored.js';
 
@@ -57,11 +57,6 @@ export async function packListing(listing: ContextListing, onProgress?: PackOpti
     await cleanup();
     throw err;
   }
-}
-
-/** Bytes of file content the entries carry, before compression: what progress is counted against. */
-export function contentBytes(entries: readonly ContextEntry[]): number {
-  return entries.reduce((sum, e) => sum + (e.header.size ?? 0), 0);
 }
 
 /**

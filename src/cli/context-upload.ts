@@ -8,7 +8,7 @@
 import type { Writable } from 'node:stream';
 import type { SlipwayApi } from './api-client.js';
 import { ContextCache } from './context-cache.js';
-import { archiveLength, contentBytes, GZIP_LEVEL, packListing, writeArchive } from './context-pack.js';
+import { archiveLength, GZIP_LEVEL, packListing, writeArchive } from './context-pack.js';
 import { ContextTar } from './context-tar.js';
 import { listContext, type ContextListing } from './context-walk.js';
 import { ProtocolError } from './errors.js';
@@ -46,17 +46,16 @@ export async function uploadContext(api: SlipwayApi, dir: string, opts: UploadOp
     io.stderr.write('The server already has this context; skipping the upload\n');
     return { digest: cached, dockerfile: listing.archiveDockerfile };
   }
-  const total = contentBytes(listing.entries);
-  const digest = total <= STREAM_MAX_BYTES ? await streamUpload(api, listing, total, opts) : await packThenUpload(api, listing, opts);
+  const archive = new ContextTar(listing.entries);
+  const digest = archive.contentBytes <= STREAM_MAX_BYTES ? await streamUpload(api, listing, archive, opts) : await packThenUpload(api, listing, opts);
   cache?.remember(listing, digest);
   return { digest, dockerfile: listing.archiveDockerfile };
 }
 
-async function streamUpload(api: SlipwayApi, listing: ContextListing, total: number, { io, signal }: UploadOptions): Promise<string> {
+async function streamUpload(api: SlipwayApi, listing: ContextListing, archive: ContextTar, { io, signal }: UploadOptions): Promise<string> {
   const started = Date.now();
-  const bar = ProgressBar.forStream(io.stderr, 'Uploading context', total);
-  if (!bar) io.stderr.write(`Uploading context (${listing.entries.length} files, ${formatBytes(total)} before compression)\n`);
-  const archive = new ContextTar(listing.entries);
+  const bar = ProgressBar.forStream(io.stderr, 'Uploading context', archive.contentBytes);
+  if (!bar) io.stderr.write(`Uploading context (${listing.entries.length} files, ${formatBytes(archive.contentBytes)} before compression)\n`);
   const level = gzipLevelFor(api.server);
   // Packed straight into the request, which tells the packer when each buffer has gone to the socket.
   let packing: Promise<{ digest: string; size: number }> | undefined;
