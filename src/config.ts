@@ -86,6 +86,8 @@ const buildSchema = () => {
 };
 
 let schema: ReturnType<typeof buildSchema> | undefined;
+/** A build reads the CLI's settings twice (the server, then the cache folder): the schema is built once. */
+let cliSchema: z.ZodMiniObject<ReturnType<typeof cliFields>> | undefined;
 
 export type Env = z.input<ReturnType<typeof buildSchema>>;
 
@@ -162,7 +164,7 @@ function parseEnv<S extends z.ZodMiniObject>(shape: S, overrides: Partial<Record
 
 /** What the CLI needs, read without the server's settings (an invalid one of those is not the CLI's concern). */
 export function loadCliConfig(env: NodeJS.ProcessEnv = process.env): Pick<Config, 'server' | 'cli'> {
-  return cliConfig(parseEnv(z.object(cliFields()), {}, env));
+  return cliConfig(parseEnv((cliSchema ??= z.object(cliFields())), {}, env));
 }
 
 function cliConfig(e: { SLIPWAY_SERVER: string; SLIPWAY_CACHE_DIR?: string | undefined; XDG_CACHE_HOME?: string | undefined }): Pick<Config, 'server' | 'cli'> {
