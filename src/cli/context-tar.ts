@@ -28,7 +28,8 @@ export class ContextTar {
   private part = 0;
   /** How far into the current part the reading is. */
   private offset = 0;
-  private file: { fd: number; source: string } | undefined;
+  /** The file being read: the current part's, opened when first reached. */
+  private fd: number | undefined;
   /** The current header part, encoded. */
   private encoded: Buffer | undefined;
 
@@ -105,9 +106,9 @@ export class ContextTar {
 
   /** Closes the file being read, if any; call once done or failed. */
   close(): void {
-    const file = this.file;
-    this.file = undefined;
-    if (file) fs.closeSync(file.fd);
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) fs.closeSync(fd);
   }
 
   private advance(n: number, partLength: number): void {
@@ -120,7 +121,7 @@ export class ContextTar {
   }
 
   private openFile(part: { source: string; size: number }): number {
-    if (this.file) return this.file.fd;
+    if (this.fd !== undefined) return this.fd;
     let fd: number;
     try {
       fd = fs.openSync(part.source, 'r');
@@ -128,7 +129,7 @@ export class ContextTar {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw changed(part.source);
       throw err;
     }
-    this.file = { fd, source: part.source };
+    this.fd = fd;
     if (fs.fstatSync(fd).size !== part.size) throw changed(part.source);
     return fd;
   }
