@@ -19,7 +19,7 @@ cat >&2 <<MSG
 Slipway is up: API at http://127.0.0.1:$port, one worker, registry at ${SLIPWAY_REGISTRY:-127.0.0.1:5000}.
 Build the bundled example in another terminal:
 
-  node dist/cli/slipway.js build -t hello:v1 examples/hello
+  dist/cli/slipway.js build -t hello:v1 examples/hello
 
 Ctrl-C stops the API and the worker (the stack keeps running: scripts/stack.sh down stops it).
 MSG

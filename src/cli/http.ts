@@ -1,6 +1,7 @@
-// The CLI's HTTP transport: one request through node:http (node:https for https URLs), with just what the API
-// client needs — a status, a body read once as text, JSON or a stream of bytes. Global fetch would do, but
-// loading undici costs every CLI process ~80M instructions (~30 ms on an idle core) before its first request.
+// The CLI's HTTP transport: one request through node:http (node:https for https URLs, trusting the CA file
+// the bin deferred: extra-ca.ts), with just what the API client needs — a status, a body read once as text,
+// JSON or a stream of bytes. Global fetch would do, but loading undici costs every CLI process ~80M
+// instructions (~30 ms on an idle core) before its first request.
 import http from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 
@@ -41,9 +42,11 @@ export class BodyWriterError extends Error {
 }
 
 export async function httpRequest(url: string, req: HttpRequest): Promise<HttpResponse> {
-  const transport = url.startsWith('https:') ? await import('node:https') : http;
+  const secure = url.startsWith('https:');
+  const transport = secure ? await import('node:https') : http;
+  const tls = secure ? (await import('./extra-ca.js')).httpsOptions() : {};
   return new Promise((resolve, reject) => {
-    const outgoing = transport.request(url, { method: req.method, headers: req.headers, signal: req.signal }, (res) => resolve(responseOf(res)));
+    const outgoing = transport.request(url, { method: req.method, headers: req.headers, signal: req.signal, ...tls }, (res) => resolve(responseOf(res)));
     outgoing.on('error', reject);
     const { body } = req;
     if (body === undefined || typeof body === 'string') {

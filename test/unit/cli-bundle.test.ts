@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -67,5 +69,81 @@ describe('the bundled CLI', () => {
     }
     const server = loaded.filter((f) => /^(src\/(api|queue|graph|taskfile|triggers|registry)|workers)\//.test(f));
     assert.deepEqual(server, [], 'slipway build loads server modules at start');
+  });
+});
+
+// The bin's first line moves NODE_EXTRA_CA_CERTS aside (Node would load the file at every start); the CLI
+// must still trust that file when it speaks https, as `node slipway.js` does with Node loading it.
+describe('the bundled CLI run as its bin, with NODE_EXTRA_CA_CERTS', () => {
+  let dir: string;
+  let main: string;
+  let server: https.Server;
+  let url: string;
+  let cert: string;
+  before(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-cli-ca-'));
+    ({ main } = await bundleCliInto(dir));
+    cert = path.join(dir, 'cert.pem');
+    const key = path.join(dir, 'key.pem');
+    await exec('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=slipway test', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert]);
+    server = https.createServer({ key: await fs.readFile(key), cert: await fs.readFile(cert) }, (req, res) => {
+      res.writeHead(req.url?.startsWith('/v1/runs') ? 200 : 404, { 'content-type': 'application/json' }).end('{"runs":[]}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    server.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  const { NODE_EXTRA_CA_CERTS: _, ...envWithout } = process.env;
+  const run = (command: string[], env: NodeJS.ProcessEnv) =>
+    exec(command[0]!, [...command.slice(1), '--server', url, 'runs', 'list'], { env }).then(
+      ({ stderr }) => ({ code: 0, stderr }),
+      (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+    );
+
+  it('is executable, and Node does not read the CA file when a command starts', async () => {
+    // Node warns at start about a CA file it cannot load; run as its bin, the CLI never tried.
+    const env = { ...envWithout, NODE_EXTRA_CA_CERTS: path.join(dir, 'missing.pem') };
+    const direct = await exec(main, ['--version'], { env });
+    assert.equal(direct.stderr, '');
+    const viaNode = await exec(process.execPath, [main, '--version'], { env });
+    assert.match(viaNode.stderr, /Ignoring extra certs from `[^`]*missing\.pem`/, 'Node no longer loads the file at start: the bin line may be moot');
+  });
+
+  it('trusts the file at its first https connection', async () => {
+    const out = await run([main], { ...envWithout, NODE_EXTRA_CA_CERTS: cert });
+    assert.deepEqual(out, { code: 0, stderr: 'No runs\n' });
+  });
+
+  it('trusts it as well when Node loads it (`node slipway.js`)', async () => {
+    const out = await run([process.execPath, main], { ...envWithout, NODE_EXTRA_CA_CERTS: cert });
+    assert.deepEqual(out, { code: 0, stderr: 'No runs\n' });
+  });
+
+  it('refuses the same server without the file', async () => {
+    const out = await run([main], envWithout);
+    assert.equal(out.code, 3);
+    assert.match(out.stderr, /^slipway: cannot reach the Slipway API at https:\/\/127\.0\.0\.1:\d+: self-signed certificate/);
+  });
+
+  it('warns as Node does about a file it cannot read, and goes on with the bundled roots', async () => {
+    const missing = path.join(dir, 'missing.pem');
+    const out = await run([main], { ...envWithout, NODE_EXTRA_CA_CERTS: missing });
+    assert.equal(out.code, 3);
+    const lines = out.stderr.trimEnd().split('\n');
+    assert.match(lines[0]!, new RegExp(`^Warning: Ignoring extra certs from \`${missing}\`, load failed: ENOENT`));
+    assert.match(lines[1]!, /self-signed certificate/);
+  });
+
+  it('takes a file without certificates as one that adds none', async () => {
+    const junk = path.join(dir, 'junk.pem');
+    await fs.writeFile(junk, 'not a certificate\n');
+    const out = await run([main], { ...envWithout, NODE_EXTRA_CA_CERTS: junk });
+    assert.equal(out.code, 3);
+    assert.match(out.stderr, /self-signed certificate/);
   });
 });
