@@ -52,7 +52,7 @@ const [stack, compiled] = await Promise.all([startTestStack({ platforms: LINUX.j
 let section: PlatformsSection | undefined;
 try {
   const variant: CliVariant =
-    'main' in compiled ? { name: 'compiled', nodeArgs: [compiled.main] } : { name: 'tsx', nodeArgs: ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts')] };
+    'main' in compiled ? { name: 'compiled', command: [compiled.main] } : { name: 'tsx', command: [process.execPath, '--import', 'tsx', path.join(ROOT, 'src/cli/main.ts')] };
   if (!('main' in compiled)) failures.push(`compiled CLI unavailable, used tsx: ${compiled.error.split('\n')[0]}`);
   const baseRepo = `bench/${uniqueName('tribase')}`;
   const base = await pushThreePlatformBase(baseRepo);

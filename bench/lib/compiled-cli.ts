@@ -1,4 +1,4 @@
-// The CLI as it ships (`node dist/cli/slipway.js`, bundled by scripts/bundle-cli.ts), built for the
+// The CLI as it ships (`dist/cli/slipway.js`, bundled by scripts/bundle-cli.ts), built for the
 // benchmark into a temporary directory so the repository's dist/ is left alone.
 import fs from 'node:fs/promises';
 import os from 'node:os';

@@ -12,8 +12,11 @@ import { renderSummary } from './summary.js';
 
 export type Side = 'raw' | 'legacy' | `slipway-${string}`;
 
-/** The compiled CLI run with NODE_EXTRA_CA_CERTS unset, timed where the machine sets it. */
-export const WITHOUT_CA_VARIANT = 'compiled-no-extra-ca';
+/**
+ * The compiled CLI started as `node dist/cli/slipway.js`, timed where the machine sets NODE_EXTRA_CA_CERTS:
+ * Node then loads that CA file at start, which the bin's first line defers (`compiled` is the bin).
+ */
+export const UNDER_NODE_VARIANT = 'compiled-node';
 export type Mode = 'uncached' | 'cached';
 
 export interface BuildSample {

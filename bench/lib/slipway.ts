@@ -8,8 +8,8 @@ import { SseParser } from '../../src/cli/sse.js';
 
 export interface CliVariant {
   name: string;
-  /** node arguments before the CLI's own, e.g. ['--import', 'tsx', 'src/cli/main.ts']. */
-  nodeArgs: string[];
+  /** The program and its arguments before the CLI's own, e.g. [node, '--import', 'tsx', 'src/cli/main.ts']. */
+  command: string[];
   /** The environment the CLI runs in, when not the bench's own. */
   env?: NodeJS.ProcessEnv;
 }
@@ -33,7 +33,8 @@ const now = () => performance.timeOrigin + performance.now();
 
 export async function runCli(variant: CliVariant, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<CliRun> {
   const spawnedAt = now();
-  const child = spawn(process.execPath, [...variant.nodeArgs, ...args], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [program, ...before] = variant.command;
+  const child = spawn(program!, [...before, ...args], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: StampedLine[] = [];
   const collect = (stream: 'out' | 'err') => (text: string) => lines.push({ at: now() - spawnedAt, stream, text });
   readline.createInterface({ input: child.stdout }).on('line', collect('out'));

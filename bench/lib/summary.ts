@@ -1,5 +1,5 @@
 // bench/results/latest.md: the short, human summary of one result file.
-import { WITHOUT_CA_VARIANT, type BenchResults, type BuildSection, type LatencySection, type Mode, type OverheadEstimate } from './results.js';
+import { UNDER_NODE_VARIANT, type BenchResults, type BuildSection, type LatencySection, type Mode, type OverheadEstimate } from './results.js';
 import type { SlipwayPhases } from './slipway.js';
 
 const PHASES: [keyof SlipwayPhases, string][] = [
@@ -43,9 +43,9 @@ function buildSummary(b: BuildSection): string[] {
   const variantLabel = (v: string) =>
     v === 'tsx'
       ? 'CLI under `node --import tsx`'
-      : v === WITHOUT_CA_VARIANT
-        ? 'compiled CLI with NODE_EXTRA_CA_CERTS unset (Node 20 parses the CA bundle it names at every start)'
-        : `${v} CLI (\`node dist/cli/slipway.js\`, bundled)`;
+      : v === UNDER_NODE_VARIANT
+        ? 'compiled CLI under `node dist/cli/slipway.js` (Node 20 loads the CA file NODE_EXTRA_CA_CERTS names at every start)'
+        : `${v} CLI as installed (\`dist/cli/slipway.js\`, bundled; its first line defers NODE_EXTRA_CA_CERTS to the first https connection)`;
   for (const v of variants) label[`slipway-${v}`] = `\`slipway build\`, ${variantLabel(v)}`;
   const lines = [
     `## End-to-end build + push (median of up to ${b.iterations} interleaved iterations, ms)`,
