@@ -14,7 +14,8 @@ DOCKER_SOCK=${SLIPWAY_DOCKER_SOCKET:-/var/run/docker.sock}
 # The emulators Slipway builds with. Docker 20.10's BuildKit starts every enabled qemu handler on each
 # build to probe what it can run (~30 handlers cost ~3 s a build), so the others are switched off.
 QEMU_HANDLERS=${SLIPWAY_QEMU_HANDLERS:-qemu-aarch64}
-PACKAGES=(redis-server docker.io containerd runc iptables docker-registry qemu-user-static binfmt-support git curl)
+# openssl: the tests make a TLS certificate with it.
+PACKAGES=(redis-server docker.io containerd runc iptables docker-registry qemu-user-static binfmt-support git curl openssl)
 
 log() { printf 'stack: %s\n' "$*" >&2; }
 die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
