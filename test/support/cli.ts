@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { entryArgs } from './entry.js';
+import { cliCommand } from './entry.js';
 
 export interface CliResult {
   /** The exit code; null when the process was killed (a timeout). */
@@ -15,8 +15,9 @@ export interface CliResult {
 
 /** Runs `slipway ARGS` to its end; never rejects, whatever the exit code. */
 export function runSlipway(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliResult> {
+  const [program, ...first] = cliCommand();
   return new Promise((resolve) => {
-    execFile(process.execPath, [...entryArgs('src/cli/main.ts'), ...args], { cwd: opts.cwd, env: opts.env, timeout: opts.timeoutMs ?? 0, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(program, [...first, ...args], { cwd: opts.cwd, env: opts.env, timeout: opts.timeoutMs ?? 0, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
     });
   });
