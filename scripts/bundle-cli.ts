@@ -32,7 +32,22 @@ export async function bundleCli(outdir = path.join(ROOT, path.dirname(CLI_BUNDLE
     // CommonJS packages inside an ES module bundle still call require() for Node's own modules.
     banner: { js: "import { createRequire as __slipwayRequire } from 'node:module'; const require = __slipwayRequire(import.meta.url);" },
   });
+  const main = path.join(outdir, path.basename(CLI_BUNDLE));
+  const text = await fs.readFile(main, 'utf8');
+  const fitted = withHashbangFor(process.platform, text);
+  if (fitted !== text) await fs.writeFile(main, fitted);
   return result.metafile;
+}
+
+/**
+ * The bundle's text with the first line its platform can run. main.ts's line sets variables through
+ * `env -S`; npm's shims on Windows copy them into a Git Bash script as `exec NAME=value node`, which fails,
+ * so a bundle built on Windows starts with the plain line (and Node loads NODE_EXTRA_CA_CERTS itself).
+ */
+export function withHashbangFor(platform: NodeJS.Platform, bundle: string): string {
+  if (platform !== 'win32' || !bundle.startsWith('#!')) return bundle;
+  const eol = bundle.indexOf('\n');
+  return `#!/usr/bin/env node${eol === -1 ? '' : bundle.slice(eol)}`;
 }
 
 /**

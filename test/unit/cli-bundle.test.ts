@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { Metafile } from 'esbuild';
-import { bundleCliInto } from '../../scripts/bundle-cli.js';
+import { bundleCliInto, withHashbangFor } from '../../scripts/bundle-cli.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const exec = promisify(execFile);
@@ -112,6 +112,14 @@ describe('the bundled CLI run as its bin, with NODE_EXTRA_CA_CERTS', () => {
     assert.equal(direct.stderr, '');
     const viaNode = await exec(process.execPath, [main, '--version'], { env });
     assert.match(viaNode.stderr, /Ignoring extra certs from `[^`]*missing\.pem`/, 'Node no longer loads the file at start: the bin line may be moot');
+  });
+
+  it('starts with the plain first line where it is bundled on Windows, whose npm shims cannot set variables', async () => {
+    const text = await fs.readFile(main, 'utf8');
+    const [first, ...rest] = text.split('\n');
+    assert.match(first!, /^#!\/usr\/bin\/env -S .*NODE_EXTRA_CA_CERTS=.* node$/);
+    assert.equal(withHashbangFor('linux', text), text);
+    assert.equal(withHashbangFor('win32', text), ['#!/usr/bin/env node', ...rest].join('\n'));
   });
 
   it('trusts the file at its first https connection', async () => {
