@@ -1,17 +1,21 @@
 // NODE_EXTRA_CA_CERTS, applied when the CLI first opens an https connection instead of at every start.
 // Node 20 builds its whole root store (its ~140 bundled roots, then the file) before any of our code runs
 // whenever that variable is set: ~40 ms on each `slipway` command here, though most never speak TLS. The
-// bin's first line (src/cli/main.ts) hands the file over as DEFERRED_CA_VARIABLE and clears the variable
-// Node reads; the file is put back here, on top of Node's bundled roots, as Node itself would have.
+// bin's first line (src/cli/main.ts) hands the file over as SLIPWAY_DEFERRED_CA_CERTS and clears the
+// variable Node reads; the file is put back here, on top of Node's bundled roots, as Node itself would have.
 // Started as `node slipway.js`, the CLI leaves NODE_EXTRA_CA_CERTS to Node and adds nothing.
 import fs from 'node:fs';
 import tls from 'node:tls';
 
-export const DEFERRED_CA_VARIABLE = 'SLIPWAY_DEFERRED_CA_CERTS';
+let options: { ca?: string[] } | undefined;
 
-/** What https.request needs to trust the deferred CA file: Node's bundled roots and that file, or nothing. */
-export function deferredCaOptions(env: NodeJS.ProcessEnv): { ca?: string[] } {
-  const file = env.NODE_EXTRA_CA_CERTS ? undefined : env[DEFERRED_CA_VARIABLE];
+/** Options for https.request: Node's bundled roots and the deferred CA file, or nothing to add. Read once. */
+export function httpsOptions(): { ca?: string[] } {
+  const { NODE_EXTRA_CA_CERTS, SLIPWAY_DEFERRED_CA_CERTS } = process.env;
+  return (options ??= deferredCa(NODE_EXTRA_CA_CERTS ? undefined : SLIPWAY_DEFERRED_CA_CERTS));
+}
+
+function deferredCa(file: string | undefined): { ca?: string[] } {
   if (!file) return {};
   try {
     return { ca: [...tls.rootCertificates, fs.readFileSync(file, 'utf8')] };
@@ -20,11 +24,4 @@ export function deferredCaOptions(env: NodeJS.ProcessEnv): { ca?: string[] } {
     process.stderr.write(`Warning: Ignoring extra certs from \`${file}\`, load failed: ${(err as Error).message}\n`);
     return {};
   }
-}
-
-let options: { ca?: string[] } | undefined;
-
-/** deferredCaOptions for this process, read once. */
-export function httpsOptions(): { ca?: string[] } {
-  return (options ??= deferredCaOptions(process.env));
 }
