@@ -32,22 +32,28 @@ export async function bundleCli(outdir = path.join(ROOT, path.dirname(CLI_BUNDLE
     // CommonJS packages inside an ES module bundle still call require() for Node's own modules.
     banner: { js: "import { createRequire as __slipwayRequire } from 'node:module'; const require = __slipwayRequire(import.meta.url);" },
   });
-  const main = path.join(outdir, path.basename(CLI_BUNDLE));
-  const text = await fs.readFile(main, 'utf8');
-  const fitted = withHashbangFor(process.platform, text);
-  if (fitted !== text) await fs.writeFile(main, fitted);
+  if (process.platform !== 'win32') await addLauncher(path.join(outdir, path.basename(CLI_BUNDLE)));
   return result.metafile;
 }
 
 /**
- * The bundle's text with the first line its platform can run. main.ts's line sets variables through
- * `env -S`; npm's shims on Windows copy them into a Git Bash script as `exec NAME=value node`, which fails,
- * so a bundle built on Windows starts with the plain line (and Node loads NODE_EXTRA_CA_CERTS itself).
+ * The first two lines of the bundle on POSIX systems: sh moves NODE_EXTRA_CA_CERTS aside and starts Node,
+ * which loads that CA file only for an https connection (src/cli/extra-ca.ts says why); Node reads the
+ * second line as a string and a comment. `env -S` in a single line would spare the shell, but busybox's env
+ * (Alpine's) has no -S. On Windows the bundle keeps main.ts's `#!/usr/bin/env node`: npm's shims there read
+ * that line to choose the program, and Node loads the CA file itself.
  */
-export function withHashbangFor(platform: NodeJS.Platform, bundle: string): string {
-  if (platform !== 'win32' || !bundle.startsWith('#!')) return bundle;
-  const eol = bundle.indexOf('\n');
-  return `#!/usr/bin/env node${eol === -1 ? '' : bundle.slice(eol)}`;
+export const POSIX_LAUNCHER = `#!/bin/sh
+":" //; exec env SLIPWAY_DEFERRED_CA_CERTS="$NODE_EXTRA_CA_CERTS" NODE_EXTRA_CA_CERTS= node "$0" "$@"`;
+
+/** Puts POSIX_LAUNCHER in place of the bundle's first line; its source map moves down the one added line. */
+async function addLauncher(main: string): Promise<void> {
+  const text = await fs.readFile(main, 'utf8');
+  if (!text.startsWith('#!')) throw new Error(`${main} does not start with a #! line to replace`);
+  await fs.writeFile(main, POSIX_LAUNCHER + text.slice(text.indexOf('\n')));
+  const map = JSON.parse(await fs.readFile(`${main}.map`, 'utf8')) as { mappings: string };
+  map.mappings = `;${map.mappings}`;
+  await fs.writeFile(`${main}.map`, JSON.stringify(map));
 }
 
 /**

@@ -14,7 +14,7 @@ export type Side = 'raw' | 'legacy' | `slipway-${string}`;
 
 /**
  * The compiled CLI started as `node dist/cli/slipway.js`, timed where the machine sets NODE_EXTRA_CA_CERTS:
- * Node then loads that CA file at start, which the bin's first line defers (`compiled` is the bin).
+ * Node then loads that CA file at start, which the bin's launcher defers (`compiled` is the bin).
  */
 export const UNDER_NODE_VARIANT = 'compiled-node';
 export type Mode = 'uncached' | 'cached';

@@ -45,7 +45,7 @@ function buildSummary(b: BuildSection): string[] {
       ? 'CLI under `node --import tsx`'
       : v === UNDER_NODE_VARIANT
         ? 'compiled CLI under `node dist/cli/slipway.js` (Node 20 loads the CA file NODE_EXTRA_CA_CERTS names at every start)'
-        : `${v} CLI as installed (\`dist/cli/slipway.js\`, bundled; its first line defers NODE_EXTRA_CA_CERTS to the first https connection)`;
+        : `${v} CLI as installed (\`dist/cli/slipway.js\`, bundled; its launcher defers NODE_EXTRA_CA_CERTS to the first https connection)`;
   for (const v of variants) label[`slipway-${v}`] = `\`slipway build\`, ${variantLabel(v)}`;
   const lines = [
     `## End-to-end build + push (median of up to ${b.iterations} interleaved iterations, ms)`,

@@ -1,9 +1,6 @@
-#!/usr/bin/env -S SLIPWAY_DEFERRED_CA_CERTS=${NODE_EXTRA_CA_CERTS} NODE_EXTRA_CA_CERTS=${SLIPWAY_UNSET} node
+#!/usr/bin/env node
 // Entry point of the `slipway` command: runs the CLI on this process's arguments and exits with its code.
-// The first line moves NODE_EXTRA_CA_CERTS aside, so Node does not load that CA file at every start; the
-// CLI loads it for its first https connection (extra-ca.ts). SLIPWAY_UNSET is never set: it stands for the
-// empty value, which npm's Windows shims cannot parse written as `NAME=`. Each ${…} is expanded by env before
-// any assignment takes effect, and by npm's .cmd shim in this order.
+// Bundled for POSIX systems, the command starts through a line for sh instead (scripts/bundle-cli.ts).
 import { runCli } from './program.js';
 
 // `slipway runs logs X | head` closes stdout early; that is the reader's choice, not an error.

@@ -14,7 +14,7 @@ export function entryArgs(source: string): string[] {
   return [path.join(ROOT, source === CLI_ENTRY ? CLI_BUNDLE : path.join('dist', source.replace(/\.ts$/, '.js')))];
 }
 
-/** The `slipway` command and its first arguments: compiled, the bundle run by its own first line, as installed. */
+/** The `slipway` command and its first arguments: compiled, the bundle run by its own #! line, as installed. */
 export function cliCommand(): [string, ...string[]] {
   return compiled ? [path.join(ROOT, CLI_BUNDLE)] : [process.execPath, ...entryArgs(CLI_ENTRY)];
 }

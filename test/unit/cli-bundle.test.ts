@@ -11,7 +11,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { Metafile } from 'esbuild';
-import { bundleCliInto, withHashbangFor } from '../../scripts/bundle-cli.js';
+import { SourceMap } from 'node:module';
+import { bundleCliInto, POSIX_LAUNCHER } from '../../scripts/bundle-cli.js';
+import { BASE_IMAGE } from '../support/stack.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const exec = promisify(execFile);
@@ -72,8 +74,8 @@ describe('the bundled CLI', () => {
   });
 });
 
-// The bin's first line moves NODE_EXTRA_CA_CERTS aside (Node would load the file at every start); the CLI
-// must still trust that file when it speaks https, as `node slipway.js` does with Node loading it.
+// The bin's launcher (its first two lines) moves NODE_EXTRA_CA_CERTS aside, since Node would load the file at
+// every start; the CLI must still trust that file when it speaks https, as `node slipway.js` does.
 describe('the bundled CLI run as its bin, with NODE_EXTRA_CA_CERTS', () => {
   let dir: string;
   let main: string;
@@ -114,12 +116,27 @@ describe('the bundled CLI run as its bin, with NODE_EXTRA_CA_CERTS', () => {
     assert.match(viaNode.stderr, /Ignoring extra certs from `[^`]*missing\.pem`/, 'Node no longer loads the file at start: the bin line may be moot');
   });
 
-  it('starts with the plain first line where it is bundled on Windows, whose npm shims cannot set variables', async () => {
+  it('starts through busybox sh and env as well (Alpine), handing over the file and every argument', async () => {
+    // A stand-in for node that prints what it was given, one item per line.
+    const fake = path.join(dir, 'fake-bin');
+    await fs.mkdir(fake, { recursive: true });
+    await fs.writeFile(path.join(fake, 'node'), '#!/bin/sh\nprintf "%s\\n" "deferred=$SLIPWAY_DEFERRED_CA_CERTS" "node=$NODE_EXTRA_CA_CERTS" "$@"\n', { mode: 0o755 });
+    const { stdout } = await exec('docker', ['run', '--rm', '-e', 'PATH=/fake:/bin:/usr/bin', '-e', 'NODE_EXTRA_CA_CERTS=/etc/my ca.pem',
+      '-v', `${fake}:/fake:ro`, '-v', `${path.dirname(main)}:/cli:ro`, BASE_IMAGE, '/cli/slipway.js', 'build', 'a b', '--x=$HOME', '']);
+    assert.deepEqual(stdout.split('\n'), ['deferred=/etc/my ca.pem', 'node=', '/cli/slipway.js', 'build', 'a b', '--x=$HOME', '', '']);
+  });
+
+  it('keeps its source map in line with the launcher it starts with', async () => {
     const text = await fs.readFile(main, 'utf8');
-    const [first, ...rest] = text.split('\n');
-    assert.match(first!, /^#!\/usr\/bin\/env -S .*NODE_EXTRA_CA_CERTS=.* node$/);
-    assert.equal(withHashbangFor('linux', text), text);
-    assert.equal(withHashbangFor('win32', text), ['#!/usr/bin/env node', ...rest].join('\n'));
+    assert.ok(text.startsWith(`${POSIX_LAUNCHER}\n`), 'the bundle does not start with the launcher');
+    const map = new SourceMap(JSON.parse(await fs.readFile(`${main}.map`, 'utf8')));
+    const lines = text.split('\n');
+    const at = lines.findIndex((l) => l.startsWith('function needsTaskCommands('));
+    assert.notEqual(at, -1);
+    const entry = map.findEntry(at, 0) as { originalSource?: string; originalLine?: number };
+    const source = (await fs.readFile(path.join(ROOT, 'src/cli/program.ts'), 'utf8')).split('\n');
+    assert.ok(entry.originalSource?.endsWith('src/cli/program.ts'), `mapped to ${entry.originalSource}`);
+    assert.match(source[entry.originalLine!]!, /^export function needsTaskCommands\(/);
   });
 
   it('trusts the file at its first https connection', async () => {
