@@ -2,7 +2,7 @@
 # `npm run bench`: brings the stack up if needed, then runs the benchmarks against real Redis, Docker
 # Engine and registry, each on a Slipway API and worker of its own (test/support/stack.ts). Results go
 # to bench/results/<run id>.json and bench/results/latest.md. About 8 minutes on 2 cores.
-#   BENCH_ITERATIONS (5)      end-to-end build iterations (every side uncached, then cached)
+#   BENCH_ITERATIONS (9)      end-to-end build iterations (every side uncached, then cached)
 #   BENCH_LATENCY_RUNS (200)  submit-to-start runs
 #   BENCH_BUILD_BUDGET_S (200) no new build iteration is started past this
 #   BENCH_PLATFORMS_ITERATIONS (2), BENCH_QEMU_ITERATIONS (3), BENCH_PLATFORMS_BUDGET_S (150)
