@@ -167,6 +167,14 @@ export function loadCliConfig(env: NodeJS.ProcessEnv = process.env): Pick<Config
   return cliConfig(parseEnv((cliSchema ??= z.object(cliFields())), {}, env));
 }
 
+/**
+ * The CA file NODE_EXTRA_CA_CERTS named, when the `slipway` launcher set it aside as SLIPWAY_DEFERRED_CA_CERTS
+ * (scripts/bundle-cli.ts) for the CLI to load at its first https connection; none when Node loaded it itself.
+ */
+export function deferredCaFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.NODE_EXTRA_CA_CERTS ? undefined : env.SLIPWAY_DEFERRED_CA_CERTS || undefined;
+}
+
 function cliConfig(e: { SLIPWAY_SERVER: string; SLIPWAY_CACHE_DIR?: string | undefined; XDG_CACHE_HOME?: string | undefined }): Pick<Config, 'server' | 'cli'> {
   return { server: e.SLIPWAY_SERVER.replace(/\/+$/, ''), cli: { cacheDir: cliCacheDir(e.SLIPWAY_CACHE_DIR, e.XDG_CACHE_HOME) } };
 }

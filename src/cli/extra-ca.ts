@@ -7,13 +7,13 @@
 // Started as `node slipway.js`, the CLI leaves NODE_EXTRA_CA_CERTS to Node and adds nothing.
 import fs from 'node:fs';
 import tls from 'node:tls';
+import { deferredCaFile } from '../config.js';
 
 let options: { ca?: string[] } | undefined;
 
 /** Options for https.request: Node's bundled roots and the deferred CA file, or nothing to add. Read once. */
 export function httpsOptions(): { ca?: string[] } {
-  const { NODE_EXTRA_CA_CERTS, SLIPWAY_DEFERRED_CA_CERTS } = process.env;
-  return (options ??= deferredCa(NODE_EXTRA_CA_CERTS ? undefined : SLIPWAY_DEFERRED_CA_CERTS));
+  return (options ??= deferredCa(deferredCaFile()));
 }
 
 function deferredCa(file: string | undefined): { ca?: string[] } {
