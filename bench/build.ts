@@ -63,7 +63,7 @@ try {
     cliStartup[name] = summarize(times);
     say(`${name} ${args.join(' ') || variant.command.slice(1).join(' ')}: median ${Math.round(cliStartup[name]!.p50)} ms`);
   };
-  for (const v of variants) await timeStartup(v.name, v, ['--version'], v.env);
+  for (const v of variants) await timeStartup(v.name, v, ['--version']);
   // What any Node program pays here before the CLI's own code: `node -e 0`, with and without the CA bundle.
   const bareNode: CliVariant = { name: 'node', command: [process.execPath, '-e', '0'] };
   await timeStartup('node', bareNode, []);

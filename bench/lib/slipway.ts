@@ -10,8 +10,6 @@ export interface CliVariant {
   name: string;
   /** The program and its arguments before the CLI's own, e.g. [node, '--import', 'tsx', 'src/cli/main.ts']. */
   command: string[];
-  /** The environment the CLI runs in, when not the bench's own. */
-  env?: NodeJS.ProcessEnv;
 }
 
 export interface StampedLine {
@@ -121,7 +119,7 @@ export interface SlipwayMeasurement {
 }
 
 export async function measureSlipwayBuild(variant: CliVariant, server: string, contextDir: string, image: string, cwd: string, env?: NodeJS.ProcessEnv): Promise<SlipwayMeasurement> {
-  const cli = await runCli(variant, ['build', contextDir, '-t', image, '--server', server], { cwd, env: variant.env ?? env });
+  const cli = await runCli(variant, ['build', contextDir, '-t', image, '--server', server], { cwd, env });
   const find = (re: RegExp, stream?: 'out' | 'err') => cli.lines.find((l) => (!stream || l.stream === stream) && re.test(l.text));
   const runId = find(/^Run ID: /)?.text.slice('Run ID: '.length).trim();
   const uploaded = find(/^(Uploaded|Uploading)/) !== undefined;
