@@ -48,7 +48,7 @@ export function runPlatformBuild(ctx: ChildContext, spec: DockerfileJob, worker:
  * The platform's own result in the run; the run itself is ended by the index assembly, or by the first
  * platform that fails.
  */
-function onePlatform(runs: RunProgress, id: string, platform: string, worker: string): RunScope<PlatformPush> {
+export function onePlatform(runs: RunProgress, id: string, platform: string, worker: string): RunScope<PlatformPush> {
   const now = () => new Date().toISOString();
   let startedAt: string | undefined;
   return {
