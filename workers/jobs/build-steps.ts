@@ -32,7 +32,6 @@ export function contextFolder(ws: Workspace): string {
   return ws.contextDir;
 }
 
-
 /** Runs `body` in a fresh workspace holding the build context; the workspace is always removed. */
 export async function withWorkspace<T>(ctx: ChildContext, spec: BuildJob, io: { out: RunLogWriter; signal: AbortSignal }, body: (ws: Workspace) => Promise<T>): Promise<T> {
   const { config } = ctx;
