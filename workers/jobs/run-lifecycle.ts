@@ -126,22 +126,22 @@ export interface RunEnding {
  * A job that is the whole run: it moves the run from queued to running, and ends it. A run found still
  * running belonged to a worker that died mid-build: it ends as `error`.
  */
-export function wholeRun(runs: RunProgress, spec: { runId: string; worker: string; masker: SecretMasker; noun: 'build' | 'run' }): RunScope<RunEnding> {
-  const id = spec.runId;
+export function wholeRun(runs: RunProgress, opts: { runId: string; worker: string; masker: SecretMasker; noun: 'build' | 'run' }): RunScope<RunEnding> {
+  const id = opts.runId;
   const fail = async (status: RunStatus, message: string, patch: RunPatch = {}) => {
     await runs.finish(id, ['running'], status, { ...patch, error: message }, [`slipway: run ${status}: ${message}`]);
     return status;
   };
   return {
     async claim() {
-      if (await runs.start(id, spec.worker)) return { run: await runs.get(id) };
+      if (await runs.start(id, opts.worker)) return { run: await runs.get(id) };
       // Canceled while queued: nothing to do. Still running: the worker that had it died mid-build.
       const run = await runs.get(id);
-      if (run?.status === 'running') await runs.finish(id, ['running'], 'error', { error: `the worker running this ${spec.noun} stopped before it finished` });
+      if (run?.status === 'running') await runs.finish(id, ['running'], 'error', { error: `the worker running this ${opts.noun} stopped before it finished` });
       return { skipped: run?.status ?? 'error' };
     },
     async record({ patch, failure }) {
-      if (failure) return fail(failure.status, spec.masker.mask(failure.message), patch);
+      if (failure) return fail(failure.status, opts.masker.mask(failure.message), patch);
       await runs.finish(id, ['running'], 'succeeded', patch, ['slipway: run succeeded']);
       return 'succeeded';
     },
