@@ -1,7 +1,6 @@
 // Base-image extraction from a Dockerfile, for the base-image dependency graph: which images a build of the
 // target stage pulls, and which of them end up under the built image (runtime) rather than only helping to
 // build it (buildtime). Pure: no I/O. Follows BuildKit's semantics (see the modules this composes).
-import { DockerfileParser } from 'dockerfile-ast';
 import { BadInputError } from '../errors.js';
 import { parseImageReference } from '../registry/reference.js';
 import { DockerfileError, quote } from './errors.js';
@@ -64,9 +63,7 @@ export function extractBases(dockerfile: string, opts: ExtractBasesOptions = {})
   const standard = isStandardSyntax(prepared.syntax);
   if (!standard) warnings.push(`# syntax=${prepared.syntax} selects another frontend; base images were read with standard Dockerfile rules`);
 
-  const ast = DockerfileParser.parse(prepared.text);
-  if (ast.getEscapeCharacter() !== prepared.escape) throw new Error('dockerfile-ast read a different escape token');
-  const text = readStages(ast, prepared, standard);
+  const text = readStages(prepared, standard);
   warnings.push(...text.warnings);
 
   const target = findTarget(text.stages, opts.target);
