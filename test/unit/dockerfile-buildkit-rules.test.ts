@@ -127,7 +127,7 @@ const cases: Case[] = [
     bases: [row(hub('busybox:latest'), 'runtime', 3)],
   },
   {
-    rule: 'three backslashes at the end: still no continuation',
+    rule: 'three backslashes at the end: still no continuation (Engine)',
     dockerfile: df('FROM alpine', 'ENV C trailing\\\\\\', 'FROM busybox'),
     bases: [row(hub('busybox:latest'), 'runtime', 3)],
   },
@@ -264,9 +264,9 @@ const cases: Case[] = [
 
   // --- image names (distribution/reference: a domain keeps its case)
   {
-    rule: 'the registry host keeps its case',
-    dockerfile: df('FROM Registry.Example.com:5000/team/app:1'),
-    bases: [row('Registry.Example.com:5000/team/app:1', 'runtime', 1)],
+    rule: 'the registry host keeps its case (Engine: it pulled LOCALHOST:5000/…)',
+    dockerfile: df('FROM LOCALHOST:5000/base/busybox', 'COPY --from=Registry.Example.com/team/app:1 / /'),
+    bases: [row('LOCALHOST:5000/base/busybox:latest', 'runtime', 1), row('Registry.Example.com/team/app:1', 'buildtime', 2)],
   },
   {
     rule: 'Docker Hub names are still normalised',
