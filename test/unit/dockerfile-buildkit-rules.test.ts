@@ -79,6 +79,16 @@ const cases: Case[] = [
     bases: [row(hub('busybox:latest'), 'runtime', 5)],
   },
   {
+    rule: 'ADD takes heredocs too (heredocDirectives: ADD, COPY, RUN)',
+    dockerfile: df('FROM alpine', 'add <<EOF /x', 'FROM evil', 'EOF', 'FROM busybox'),
+    bases: [row(hub('busybox:latest'), 'runtime', 5)],
+  },
+  {
+    rule: 'an ONBUILD trigger in exec form takes no heredoc',
+    dockerfile: df('FROM alpine AS a', 'ONBUILD RUN ["cat", "<<EOF"]', 'FROM busybox'),
+    bases: [row(hub('busybox:latest'), 'runtime', 3)],
+  },
+  {
     rule: 'no heredocs in the exec (JSON) form of RUN',
     dockerfile: df('FROM alpine AS a', 'RUN ["sh", "-c", "cat <<EOF"]', 'FROM busybox'),
     bases: [row(hub('busybox:latest'), 'runtime', 3)],
