@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseJsonForm, splitBlanks, splitFlags, splitPairs, splitQuotedWords } from '../../src/dockerfile/windows/instruction-args.js';
-import { ShellWordError, escapeSwallowsSeparator, expandWord } from '../../workers/engine/windows/shell-words.js';
-import { WindowsPathError, formatWindowsPath, layerEntryName, namesDirectory, resolveWindowsPath } from '../../workers/engine/windows/windows-paths.js';
+import { ShellWordError, escapeSwallowsSeparator, expandWord } from '../../workers/builder/windows/shell-words.js';
+import { WindowsPathError, formatWindowsPath, layerEntryName, namesDirectory, resolveWindowsPath } from '../../workers/builder/windows/windows-paths.js';
 
 const vars: Record<string, string> = { APP: 'C:\\app', NAME: 'svc', EMPTY: '', FILE: 'archive.tar.gz', PATHS: 'a/b/c' };
 const lookup = (name: string) => vars[name];

@@ -6,8 +6,7 @@ import path from 'node:path';
 import { BadInputError, isSlipwayError } from '../../src/errors.js';
 import type { BuildJob } from '../../src/queue/jobs.js';
 import type { RunStatus } from '../../src/runs/model.js';
-import { BuildProgress } from '../engine/buildkit-progress.js';
-import { EngineError } from '../engine/docker-engine.js';
+import { BuildStepError, EngineError } from '../builder/image-builder.js';
 import type { RunLogWriter } from '../log-writer.js';
 import { unpackContext } from '../source/context.js';
 import type { ChildContext } from '../child-context.js';
@@ -85,7 +84,7 @@ function missingFile(file: string, what: 'Dockerfile' | 'task file'): BadInputEr
 }
 
 /** Builds the workspace's context with BuildKit; resolves with the image id. */
-export async function buildImage(ctx: ChildContext, spec: BuildJob, ws: Workspace, tags: string[], progress: BuildProgress, out: RunLogWriter, signal: AbortSignal): Promise<string> {
+export async function buildImage(ctx: ChildContext, spec: BuildJob, ws: Workspace, tags: string[], out: RunLogWriter, signal: AbortSignal): Promise<string> {
   signal.throwIfAborted();
   const building = ctx.engine.build({
     ...(ws.archive ? { contextArchive: ws.archive() } : { contextDir: contextFolder(ws) }),
@@ -97,7 +96,7 @@ export async function buildImage(ctx: ChildContext, spec: BuildJob, ws: Workspac
     platform: spec.platform,
     target: spec.target,
     signal,
-    onMessage: (m) => progress.write(m),
+    log: (line) => out.line(line),
   });
   // The base images are resolved while the Engine builds (12-17 ms of registry and Redis round trips
   // here, and the Dockerfile parsed): the build does not need them, so its request goes out first.
@@ -109,18 +108,13 @@ export async function buildImage(ctx: ChildContext, spec: BuildJob, ws: Workspac
   return built.value;
 }
 
-export function newProgress(out: RunLogWriter): BuildProgress {
-  return new BuildProgress((line) => out.line(line));
-}
-
 /** Decides the final status: canceled and timeout win over the error they caused; the user's mistakes are `failed`. */
-export function outcome(err: unknown, signal: AbortSignal, progress: BuildProgress, timeoutSeconds: number): { status: RunStatus; message: string } {
+export function outcome(err: unknown, signal: AbortSignal, timeoutSeconds: number): { status: RunStatus; message: string } {
   if (signal.aborted && signal.reason === 'canceled') return { status: 'canceled', message: 'canceled while running' };
   if (signal.aborted && signal.reason === 'timeout') return { status: 'timeout', message: `timed out after ${timeoutSeconds} s` };
-  const failure = progress.failure();
-  if (failure) {
-    const output = failure.output.length ? `\n${failure.output.join('\n')}` : '';
-    return { status: 'failed', message: `${failure.step ? failure.step + ': ' : ''}${failure.error}${output}` };
+  if (err instanceof BuildStepError) {
+    const { output } = err.failure;
+    return { status: 'failed', message: `${err.message}${output.length ? `\n${output.join('\n')}` : ''}` };
   }
   const message = err instanceof Error ? err.message : String(err);
   if (err instanceof EngineError || isSlipwayError(err)) return { status: 'failed', message };

@@ -3,10 +3,9 @@
 import { cancelChannel, type BuildJob } from '../../src/queue/jobs.js';
 import { isTerminal, type RunStatus } from '../../src/runs/model.js';
 import { trackBuild, type ChildContext } from '../child-context.js';
-import { pushImageByDigest } from '../engine/image-export.js';
 import { RunLogWriter } from '../log-writer.js';
 import { recordBaseImages } from './base-images.js';
-import { buildImage, contextFolder, newProgress, outcome, withWorkspace } from './build-steps.js';
+import { buildImage, contextFolder, outcome, withWorkspace } from './build-steps.js';
 import { secretsMasker } from './single-build.js';
 import { assembleWindows, distinctRepositories } from './windows-steps.js';
 
@@ -28,7 +27,6 @@ export async function runPlatformBuild(ctx: ChildContext, spec: BuildJob, worker
   const out = new RunLogWriter(runs.log, id, masker, `[${platform}] `);
   const { abort, release } = trackBuild(ctx, id);
   const timer = setTimeout(() => abort.abort('timeout'), spec.timeoutSeconds * 1000);
-  const progress = newProgress(out);
   try {
     out.line(`slipway: building ${platform} on ${worker}`);
     const pushed = await withWorkspace(ctx, spec, { out, signal: abort.signal }, async (ws) => {
@@ -37,11 +35,10 @@ export async function runPlatformBuild(ctx: ChildContext, spec: BuildJob, worker
         const assembled = await assembleWindows(ctx, spec, contextFolder(ws), out, abort.signal);
         return spec.noPush ? undefined : { digest: assembled.manifestDigest, osVersion: assembled.platform['os.version'] };
       }
-      const imageId = await buildImage(ctx, spec, ws, [], progress, out, abort.signal);
-      progress.finish();
+      const imageId = await buildImage(ctx, spec, ws, [], out, abort.signal);
       try {
         if (spec.noPush) return undefined;
-        const pushed = await pushImageByDigest(ctx.engine, ctx.registry, imageId, distinctRepositories(spec.images), ws.dir);
+        const pushed = await ctx.engine.pushByDigest(imageId, distinctRepositories(spec.images), ws.dir);
         out.line(`slipway: pushed ${platform} manifest ${pushed.digest}`);
         return { digest: pushed.digest, osVersion: pushed.platform['os.version'] };
       } finally {
@@ -52,8 +49,7 @@ export async function runPlatformBuild(ctx: ChildContext, spec: BuildJob, worker
     await runs.store.setPlatformResult(id, { platform, status: 'succeeded', startedAt, finishedAt: now(), ...pushed });
     return 'succeeded';
   } catch (err) {
-    progress.finish();
-    const { status, message } = outcome(err, abort.signal, progress, spec.timeoutSeconds);
+    const { status, message } = outcome(err, abort.signal, spec.timeoutSeconds);
     const masked = masker.mask(message);
     await out.flush().catch(() => undefined);
     await runs.store.setPlatformResult(id, { platform, status, error: masked, startedAt, finishedAt: now() });

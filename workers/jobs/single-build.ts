@@ -6,7 +6,7 @@ import type { OutputImage, RunStatus } from '../../src/runs/model.js';
 import { trackBuild, type ChildContext } from '../child-context.js';
 import { RunLogWriter } from '../log-writer.js';
 import { recordBaseImages } from './base-images.js';
-import { buildImage, contextFolder, newProgress, outcome, withWorkspace } from './build-steps.js';
+import { buildImage, contextFolder, outcome, withWorkspace } from './build-steps.js';
 import { assembleWindows, tagManifest } from './windows-steps.js';
 
 export async function runSingleBuild(ctx: ChildContext, spec: BuildJob, worker: string): Promise<RunStatus> {
@@ -23,7 +23,6 @@ export async function runSingleBuild(ctx: ChildContext, spec: BuildJob, worker: 
   const { abort, release } = trackBuild(ctx, id);
   const timer = setTimeout(() => abort.abort('timeout'), spec.timeoutSeconds * 1000);
   if ((await runs.store.get(id))?.cancelRequested) abort.abort('canceled');
-  const progress = newProgress(out);
   try {
     out.line(`slipway: run ${id} on ${worker}, platform ${spec.platform}`);
     const outputImages = await withWorkspace(ctx, spec, { out, signal: abort.signal }, async (ws) => {
@@ -39,15 +38,12 @@ export async function runSingleBuild(ctx: ChildContext, spec: BuildJob, worker: 
         }
         return pushed;
       }
-      await buildImage(ctx, spec, ws, spec.images, progress, out, abort.signal);
-      progress.finish();
+      await buildImage(ctx, spec, ws, spec.images, out, abort.signal);
       const pushed: OutputImage[] = [];
       for (const image of spec.noPush ? [] : spec.images) {
         const ref = parseImageReference(image);
         out.line(`slipway: pushing ${image}`);
-        const digest = await ctx.engine.push(image, ref.registry, abort.signal, (m) => {
-          if (m.status && !m.id) out.line(`slipway: ${m.status}`);
-        });
+        const digest = await ctx.engine.push(image, ref.registry, abort.signal, (status) => out.line(`slipway: ${status}`));
         pushed.push({ registry: ref.registry, repository: ref.repository, tag: ref.tag ?? 'latest', digest });
         out.line(`slipway: pushed ${image}@${digest}`);
       }
@@ -57,8 +53,7 @@ export async function runSingleBuild(ctx: ChildContext, spec: BuildJob, worker: 
     await runs.finish(id, ['running'], 'succeeded', { outputImages }, ['slipway: run succeeded']);
     return 'succeeded';
   } catch (err) {
-    progress.finish();
-    const { status, message } = outcome(err, abort.signal, progress, spec.timeoutSeconds);
+    const { status, message } = outcome(err, abort.signal, spec.timeoutSeconds);
     await out.flush().catch(() => undefined);
     await runs.finish(id, ['running'], status, { error: masker.mask(message) }, [masker.mask(`slipway: run ${status}: ${message}`)]);
     return status;

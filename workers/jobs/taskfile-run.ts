@@ -13,7 +13,7 @@ import { RunLogWriter } from '../log-writer.js';
 import { runTaskSteps } from '../steps/executor.js';
 import type { StepRecord } from '../steps/model.js';
 import { recordTaskFileBases } from './base-images.js';
-import { contextFolder, outcome, newProgress, withWorkspace } from './build-steps.js';
+import { contextFolder, outcome, withWorkspace } from './build-steps.js';
 
 export async function runTaskFile(ctx: ChildContext, spec: BuildJob, worker: string): Promise<RunStatus> {
   const { runs, config } = ctx;
@@ -58,6 +58,7 @@ export async function runTaskFile(ctx: ChildContext, spec: BuildJob, worker: str
         workspace: ws.contextDir,
         scratchDir: path.join(ws.dir, 'secret-volumes'),
         engine: ctx.engine,
+        containers: ctx.containers,
         log: (line) => out.line(line),
         masker: loaded.masker,
         signal: abort.signal,
@@ -77,7 +78,7 @@ export async function runTaskFile(ctx: ChildContext, spec: BuildJob, worker: str
     return result.status;
   } catch (err) {
     // The file itself was wrong (its errors carry line and column), or the source could not be had.
-    const { status, message } = outcome(err, abort.signal, newProgress(out), spec.timeoutSeconds);
+    const { status, message } = outcome(err, abort.signal, spec.timeoutSeconds);
     await out.flush().catch(() => undefined);
     await runs.finish(id, ['running'], status, { error: masker.mask(message), ...(steps.length ? { steps } : {}) }, [masker.mask(`slipway: run ${status}: ${message}`)]);
     return status;
