@@ -3,11 +3,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseJsonForm, splitBlanks, splitFlags, splitPairs, splitQuotedWords } from '../../src/dockerfile/windows/instruction-args.js';
-import { ShellWordError, escapeSwallowsSeparator, expandWord } from '../../workers/builder/windows/shell-words.js';
+import { MatchBudget } from '../../src/dockerfile/glob.js';
+import { ExpansionError, expandWord as expandDockerfileWord } from '../../src/dockerfile/word.js';
+import { escapeSwallowsSeparator } from '../../workers/builder/windows/escape-warning.js';
 import { WindowsPathError, formatWindowsPath, layerEntryName, namesDirectory, resolveWindowsPath } from '../../workers/builder/windows/windows-paths.js';
 
 const vars: Record<string, string> = { APP: 'C:\\app', NAME: 'svc', EMPTY: '', FILE: 'archive.tar.gz', PATHS: 'a/b/c' };
-const lookup = (name: string) => vars[name];
+/** As Windows assembly expands a word: a variable without a value is unset, and reads as ''. */
+const expandWord = (word: string, escape: string) =>
+  expandDockerfileWord(word, escape, { lookup: (name) => (vars[name] === undefined ? 'unset' : { value: vars[name]! }) }, new MatchBudget(1_000_000)).value;
 
 describe('expandWord', () => {
   const cases: [word: string, escape: string, expected: string][] = [
@@ -49,7 +53,7 @@ describe('expandWord', () => {
   ];
   for (const [word, escape, expected] of cases) {
     it(`${JSON.stringify(word)} with escape ${escape} → ${JSON.stringify(expected)}`, () => {
-      assert.equal(expandWord(word, lookup, escape), expected);
+      assert.equal(expandWord(word, escape), expected);
     });
   }
 
@@ -64,7 +68,7 @@ describe('expandWord', () => {
   ];
   for (const [word, message] of errors) {
     it(`rejects ${JSON.stringify(word)}`, () => {
-      assert.throws(() => expandWord(word, lookup, '\\'), (err: unknown) => err instanceof ShellWordError && message.test(err.message));
+      assert.throws(() => expandWord(word, '\\'), (err: unknown) => err instanceof ExpansionError && message.test(err.message));
     });
   }
 });
