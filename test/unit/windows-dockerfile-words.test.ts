@@ -2,8 +2,10 @@
 // (BuildKit's lexer semantics, both escape characters), argument splitting, and Windows path resolution.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseJsonForm, splitBlanks, splitFlags, splitPairs, splitQuotedWords } from '../../src/dockerfile/windows/instruction-args.js';
 import { MatchBudget } from '../../src/dockerfile/glob.js';
+import { parseWords } from '../../src/dockerfile/logical-line.js';
+import { parseJsonForm, splitBlanks, splitPairs } from '../../src/dockerfile/windows/instruction-args.js';
+import { leadingFlags } from '../../src/dockerfile/windows/plan.js';
 import { ExpansionError, expandWord as expandDockerfileWord } from '../../src/dockerfile/word.js';
 import { escapeSwallowsSeparator } from '../../workers/builder/windows/escape-warning.js';
 import { WindowsPathError, formatWindowsPath, layerEntryName, namesDirectory, resolveWindowsPath } from '../../workers/builder/windows/windows-paths.js';
@@ -91,14 +93,14 @@ describe('escapeSwallowsSeparator', () => {
 
 describe('argument splitting', () => {
   it('splits leading flags and keeps the rest', () => {
-    assert.deepEqual(splitFlags('--link --chown=a:b  src dst'), {
+    assert.deepEqual(leadingFlags('--link --chown=a:b  src dst', '\\', 1), {
       flags: [
-        { name: 'link', value: undefined },
-        { name: 'chown', value: 'a:b' },
+        { name: 'link', line: 1 },
+        { name: 'chown', value: 'a:b', line: 1 },
       ],
       rest: 'src dst',
     });
-    assert.deepEqual(splitFlags('src --link'), { flags: [], rest: 'src --link' });
+    assert.deepEqual(leadingFlags('src --link', '\\', 1), { flags: [], rest: 'src --link' });
   });
 
   it('tells the JSON form from the shell form', () => {
@@ -114,9 +116,9 @@ describe('argument splitting', () => {
   });
 
   it('keeps quotes and escapes in quote-aware words', () => {
-    assert.deepEqual(splitQuotedWords('A="x y" B=z\\ w C=\'q r\'', '\\'), ['A="x y"', 'B=z\\ w', "C='q r'"]);
-    assert.deepEqual(splitQuotedWords('P="C:\\Program Files" Q=`"', '`'), ['P="C:\\Program Files"', 'Q=`"']);
-    assert.deepEqual(splitQuotedWords('E=""', '\\'), ['E=""']);
+    assert.deepEqual(parseWords('A="x y" B=z\\ w C=\'q r\'', '\\'), ['A="x y"', 'B=z\\ w', "C='q r'"]);
+    assert.deepEqual(parseWords('P="C:\\Program Files" Q=`"', '`'), ['P="C:\\Program Files"', 'Q=`"']);
+    assert.deepEqual(parseWords('E=""', '\\'), ['E=""']);
   });
 
   it('reads ENV pairs in both forms', () => {
