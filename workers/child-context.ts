@@ -1,5 +1,6 @@
 // What every job in a sandboxed child process shares: configuration, the run records, the context store,
-// Docker Engine, the registry client, and the abort switches of the builds it runs.
+// the image builder and container runtime (Docker Engine), the registry client, and the abort switches of
+// the builds it runs.
 import { loadConfig, type Config } from '../src/config.js';
 import { ContextStore } from '../src/contexts/store.js';
 import { cancelChannel } from '../src/queue/jobs.js';
@@ -7,7 +8,10 @@ import { createRedis } from '../src/redis.js';
 import { RegistryClient } from '../src/registry/client.js';
 import type { RunProgress } from '../src/runs/progress.js';
 import { workerRunProgress } from '../src/runs/stored-progress.js';
-import { DockerEngine } from './engine/docker-engine.js';
+import type { ContainerRuntime } from './builder/container-runtime.js';
+import { DockerContainers } from './builder/docker/docker-containers.js';
+import { DockerEngine } from './builder/docker/docker-engine.js';
+import type { ImageBuilder } from './builder/image-builder.js';
 import { GitMirrorCache } from './source/git-mirror.js';
 import { TaskStore } from '../src/tasks/store.js';
 import { SecretMasker } from '../src/log.js';
@@ -17,7 +21,9 @@ export interface ChildContext {
   config: Config;
   runs: RunProgress;
   contexts: ContextStore;
-  engine: DockerEngine;
+  engine: ImageBuilder;
+  /** Runs the containers of task-file cmd steps. */
+  containers: ContainerRuntime;
   registry: RegistryClient;
   /** Task definitions, for the git tokens of task runs. */
   tasks: TaskStore;
@@ -49,6 +55,9 @@ export function childContext(): Promise<ChildContext> {
       policy: config.git,
       env: { PATH: config.searchPath },
     });
-    return { config, runs, contexts, engine: new DockerEngine(config.dockerSocket), registry: new RegistryClient(), tasks: new TaskStore(redis, config.prefix), git, active };
+    const registry = new RegistryClient();
+    const engine = new DockerEngine(config.dockerSocket, registry);
+    const containers = new DockerContainers(config.dockerSocket);
+    return { config, runs, contexts, engine, containers, registry, tasks: new TaskStore(redis, config.prefix), git, active };
   })());
 }

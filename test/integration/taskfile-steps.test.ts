@@ -7,14 +7,20 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Docker from 'dockerode';
+import { RegistryClient } from '../../src/registry/client.js';
 import { loadTaskFile, type LoadOptions } from '../../src/taskfile/load.js';
-import { DockerEngine } from '../../workers/engine/docker-engine.js';
+import { DockerContainers } from '../../workers/builder/docker/docker-containers.js';
+import { DockerEngine } from '../../workers/builder/docker/docker-engine.js';
 import { runTaskSteps } from '../../workers/steps/executor.js';
 import type { StepRecord, TaskRunResult } from '../../workers/steps/model.js';
 import { RUN_LABEL } from '../../workers/steps/run-resources.js';
 import { REGISTRY } from '../support/stack.js';
 
-const engine = new DockerEngine('/var/run/docker.sock');
+const engine = new DockerEngine('/var/run/docker.sock', new RegistryClient());
+const containers = new DockerContainers('/var/run/docker.sock');
+// What the run left behind is read straight from the daemon, not through the adapter under test.
+const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 const BUSYBOX = `${REGISTRY}/base/busybox:latest`;
 const EXAMPLES = new URL('../../task-schemas/examples/', import.meta.url);
 
@@ -46,6 +52,7 @@ async function execute(text: string, opts: { files?: Record<string, string>; cop
     workspace,
     scratchDir: path.join(root, runId, 'scratch'),
     engine,
+    containers,
     log: (l) => log.push(l),
     masker,
     signal: opts.signal ?? new AbortController().signal,
@@ -57,8 +64,8 @@ async function execute(text: string, opts: { files?: Record<string, string>; cop
 
 /** Containers and networks the run left in Docker. */
 async function leftovers(runId: string): Promise<{ containers: number; networks: number }> {
-  const containers = await engine.docker.listContainers({ all: true, filters: { label: [`slipway.task-run=${runId}`] } });
-  const networks = await engine.docker.listNetworks({ filters: { label: [`${RUN_LABEL}=${runId}`] } });
+  const containers = await docker.listContainers({ all: true, filters: { label: [`slipway.task-run=${runId}`] } });
+  const networks = await docker.listNetworks({ filters: { label: [`${RUN_LABEL}=${runId}`] } });
   return { containers: containers.length, networks: networks.length };
 }
 
@@ -147,10 +154,10 @@ describe('task steps on the real Docker Engine', { timeout: 600_000 }, () => {
     );
     assert.equal(r.status, 'succeeded', `${r.error}\n${r.log.join('\n')}`);
     assert.ok(r.log.includes('[probe] ok'));
-    const kept = await engine.docker.listContainers({ all: true, filters: { label: [`slipway.task-run=${r.runId}`] } });
+    const kept = await docker.listContainers({ all: true, filters: { label: [`slipway.task-run=${r.runId}`] } });
     assert.deepEqual(kept.map((c) => [c.Names[0], c.State]), [[`/slipway-${r.runId}-db`, 'exited']]);
     assert.equal((await leftovers(r.runId)).networks, 0);
-    await engine.docker.getContainer(kept[0]!.Id).remove({ force: true });
+    await docker.getContainer(kept[0]!.Id).remove({ force: true });
   });
 
   it('a build step runs BuildKit on the source and reports a failing RUN', async () => {

@@ -6,7 +6,7 @@ import { parsePlatform } from '../../src/platforms.js';
 import { parseImageReference } from '../../src/registry/reference.js';
 import type { OutputImage, RunStatus } from '../../src/runs/model.js';
 import type { ChildContext } from '../child-context.js';
-import { pushIndex, type IndexEntry } from '../engine/image-index.js';
+import { pushIndex, type IndexEntry } from '../builder/image-index.js';
 
 export async function runAssemble(ctx: ChildContext, job: AssembleJob): Promise<RunStatus> {
   const { runs } = ctx;

@@ -6,7 +6,6 @@ import path from 'node:path';
 import { BadInputError } from '../../src/errors.js';
 import { SecretMasker } from '../../src/log.js';
 import type { BuildJob, DockerfileJob } from '../../src/queue/jobs.js';
-import type { BuildProgress } from '../engine/buildkit-progress.js';
 import type { RunLogWriter } from '../log-writer.js';
 import { unpackContext } from '../source/context.js';
 import type { ChildContext } from '../child-context.js';
@@ -80,7 +79,7 @@ function missingFile(file: string, what: 'Dockerfile' | 'task file'): BadInputEr
 }
 
 /** Builds the workspace's context with BuildKit; resolves with the image id. */
-export async function buildImage(ctx: ChildContext, spec: DockerfileJob, ws: Workspace, tags: string[], progress: BuildProgress, out: RunLogWriter, signal: AbortSignal): Promise<string> {
+export async function buildImage(ctx: ChildContext, spec: DockerfileJob, ws: Workspace, tags: string[], out: RunLogWriter, signal: AbortSignal): Promise<string> {
   signal.throwIfAborted();
   const building = ctx.engine.build({
     ...(ws.archive ? { contextArchive: ws.archive() } : { contextDir: contextFolder(ws) }),
@@ -92,7 +91,7 @@ export async function buildImage(ctx: ChildContext, spec: DockerfileJob, ws: Wor
     platform: spec.platform,
     target: spec.target,
     signal,
-    onMessage: (m) => progress.write(m),
+    log: (line) => out.line(line),
   });
   // The base images are resolved while the Engine builds (12-17 ms of registry and Redis round trips
   // here, and the Dockerfile parsed): the build does not need them, so its request goes out first.

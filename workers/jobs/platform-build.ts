@@ -4,7 +4,6 @@ import type { DockerfileJob } from '../../src/queue/jobs.js';
 import { isTerminal, type PlatformResult, type RunStatus } from '../../src/runs/model.js';
 import type { RunProgress } from '../../src/runs/progress.js';
 import type { ChildContext } from '../child-context.js';
-import { pushImageByDigest } from '../engine/image-export.js';
 import { recordBaseImages } from './base-images.js';
 import { buildArgsMasker, buildImage, contextFolder, withWorkspace } from './build-steps.js';
 import { runLifecycle, type RunScope } from './run-lifecycle.js';
@@ -24,17 +23,16 @@ export function runPlatformBuild(ctx: ChildContext, spec: DockerfileJob, worker:
     scope: onePlatform(ctx.runs, spec.runId, platform, worker),
     body: (io) =>
       withWorkspace(ctx, spec, io, async (ws): Promise<PlatformPush> => {
-        const { out, progress, signal } = io;
+        const { out, signal } = io;
         if (spec.daemonless) {
           await recordBaseImages(ctx, spec, ws, out);
           const assembled = await assembleWindows(ctx, spec, contextFolder(ws), out, signal);
           return spec.noPush ? undefined : { digest: assembled.manifestDigest, osVersion: assembled.platform['os.version'] };
         }
-        const imageId = await buildImage(ctx, spec, ws, [], progress, out, signal);
-        progress.finish();
+        const imageId = await buildImage(ctx, spec, ws, [], out, signal);
         try {
           if (spec.noPush) return undefined;
-          const pushed = await pushImageByDigest(ctx.engine, ctx.registry, imageId, distinctRepositories(spec.images), ws.dir);
+          const pushed = await ctx.engine.pushByDigest(imageId, distinctRepositories(spec.images), ws.dir);
           out.line(`slipway: pushed ${platform} manifest ${pushed.digest}`);
           return { digest: pushed.digest, osVersion: pushed.platform['os.version'] };
         } finally {

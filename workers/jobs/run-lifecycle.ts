@@ -6,8 +6,7 @@ import type { SecretMasker } from '../../src/log.js';
 import type { Run, RunStatus } from '../../src/runs/model.js';
 import type { RunProgress } from '../../src/runs/progress.js';
 import type { RunPatch } from '../../src/runs/store.js';
-import { BuildProgress } from '../engine/buildkit-progress.js';
-import { EngineError } from '../engine/docker-engine.js';
+import { BuildStepError, EngineError } from '../builder/image-builder.js';
 import { RunLogWriter } from '../log-writer.js';
 
 /** Abort switches of the builds a process runs, by run id; a cancel announcement trips every one of a run. */
@@ -18,8 +17,6 @@ export interface JobIO {
   out: RunLogWriter;
   /** Aborted with reason 'canceled' or 'timeout'. */
   signal: AbortSignal;
-  /** BuildKit's progress printed to the log; a failed step recorded in it names the run's failure. */
-  progress: BuildProgress;
   /** The run as it was when this job claimed it. */
   run: Run | undefined;
 }
@@ -70,15 +67,13 @@ export async function runLifecycle<T>(deps: LifecycleDeps, job: RunJob<T>): Prom
 async function runClaimed<T>(runs: RunProgress, job: RunJob<T>, run: Run | undefined, abort: AbortController): Promise<RunStatus> {
   const out = new RunLogWriter(runs, job.runId, job.masker, job.logPrefix);
   const timer = setTimeout(() => abort.abort('timeout'), job.timeoutSeconds * 1000);
-  const progress = new BuildProgress((line) => out.line(line));
   try {
     out.line(job.greeting);
-    const result = await job.body({ out, signal: abort.signal, progress, run });
+    const result = await job.body({ out, signal: abort.signal, run });
     await out.flush();
     return await job.scope.record(result);
   } catch (err) {
-    progress.finish();
-    const { status, message } = outcome(err, abort.signal, progress, job.timeoutSeconds);
+    const { status, message } = outcome(err, abort.signal, job.timeoutSeconds);
     await out.flush().catch(() => undefined);
     return await job.scope.fail(status, job.masker.mask(message));
   } finally {
@@ -102,13 +97,12 @@ function trackBuild(active: AbortSwitches, runId: string): { abort: AbortControl
 }
 
 /** Decides the final status: canceled and timeout win over the error they caused; the user's mistakes are `failed`. */
-export function outcome(err: unknown, signal: AbortSignal, progress: BuildProgress, timeoutSeconds: number): { status: RunStatus; message: string } {
+export function outcome(err: unknown, signal: AbortSignal, timeoutSeconds: number): { status: RunStatus; message: string } {
   if (signal.aborted && signal.reason === 'canceled') return { status: 'canceled', message: 'canceled while running' };
   if (signal.aborted && signal.reason === 'timeout') return { status: 'timeout', message: `timed out after ${timeoutSeconds} s` };
-  const failure = progress.failure();
-  if (failure) {
-    const output = failure.output.length ? `\n${failure.output.join('\n')}` : '';
-    return { status: 'failed', message: `${failure.step ? failure.step + ': ' : ''}${failure.error}${output}` };
+  if (err instanceof BuildStepError) {
+    const { output } = err.failure;
+    return { status: 'failed', message: `${err.message}${output.length ? `\n${output.join('\n')}` : ''}` };
   }
   const message = err instanceof Error ? err.message : String(err);
   if (err instanceof EngineError || isSlipwayError(err)) return { status: 'failed', message };

@@ -24,16 +24,13 @@ export function runSingleBuild(ctx: ChildContext, spec: DockerfileJob, worker: s
 }
 
 async function buildAndPush(ctx: ChildContext, spec: DockerfileJob, ws: Workspace, io: JobIO): Promise<OutputImage[]> {
-  const { out, progress, signal } = io;
-  await buildImage(ctx, spec, ws, spec.images, progress, out, signal);
-  progress.finish();
+  const { out, signal } = io;
+  await buildImage(ctx, spec, ws, spec.images, out, signal);
   const pushed: OutputImage[] = [];
   for (const image of spec.noPush ? [] : spec.images) {
     const ref = parseImageReference(image);
     out.line(`slipway: pushing ${image}`);
-    const digest = await ctx.engine.push(image, ref.registry, signal, (m) => {
-      if (m.status && !m.id) out.line(`slipway: ${m.status}`);
-    });
+    const digest = await ctx.engine.push(image, ref.registry, signal, (status) => out.line(`slipway: ${status}`));
     pushed.push({ registry: ref.registry, repository: ref.repository, tag: ref.tag ?? 'latest', digest });
     out.line(`slipway: pushed ${image}@${digest}`);
   }

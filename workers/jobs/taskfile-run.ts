@@ -56,6 +56,7 @@ async function runSteps(ctx: ChildContext, spec: TaskFileJob, io: JobIO): Promis
       workspace: ws.contextDir,
       scratchDir: path.join(ws.dir, 'secret-volumes'),
       engine: ctx.engine,
+      containers: ctx.containers,
       log: (line) => out.line(line),
       masker: loaded.masker,
       signal,

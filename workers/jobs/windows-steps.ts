@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { DockerfileJob } from '../../src/queue/jobs.js';
 import { parseImageReference, type ImageReference } from '../../src/registry/reference.js';
 import type { ChildContext } from '../child-context.js';
-import { assembleWindowsImage, type AssembleResult } from '../engine/windows/assemble.js';
+import { assembleWindowsImage, type AssembleResult } from '../builder/windows/assemble.js';
 import type { RunLogWriter } from '../log-writer.js';
 
 export async function assembleWindows(ctx: ChildContext, spec: DockerfileJob, contextDir: string, out: RunLogWriter, signal: AbortSignal): Promise<AssembleResult> {

@@ -2,7 +2,8 @@
 // never a value of the task (env, args) that could hold a secret.
 import type { SecretMasker } from '../../src/log.js';
 import type { ResolvedTask, StepKind } from '../../src/taskfile/model.js';
-import type { DockerEngine } from '../engine/docker-engine.js';
+import type { ContainerRuntime } from '../builder/container-runtime.js';
+import type { ImageBuilder } from '../builder/image-builder.js';
 
 export type StepStatus = 'succeeded' | 'failed' | 'timeout' | 'canceled' | 'skipped';
 export type TaskRunStatus = 'succeeded' | 'failed' | 'timeout' | 'canceled';
@@ -39,7 +40,10 @@ export interface StepExecutorOptions {
   workspace: string;
   /** Host directory for the secret volumes' files; made and removed by the executor. */
   scratchDir: string;
-  engine: DockerEngine;
+  /** Runs build and push steps. */
+  engine: ImageBuilder;
+  /** Runs cmd steps. */
+  containers: ContainerRuntime;
   /** Receives each log line, already masked. */
   log: (line: string) => void;
   masker: SecretMasker;

@@ -1,15 +1,9 @@
 // Turns the JSON message stream of Docker's BuildKit build API into the lines
 // `docker build --progress=plain` prints, and remembers what a failed build's error message needs.
 // The layout follows buildkit's util/progress/progressui plain printer.
+import type { BuildFailure } from '../image-builder.js';
 import { decodeStatusResponse, type StatusResponse, type Vertex, type VertexStatus } from './buildkit-status.js';
 
-export interface BuildFailure {
-  /** The failed vertex's name, e.g. `[3/3] RUN make`; '' when the build failed before any step did. */
-  step: string;
-  error: string;
-  /** The failed step's last output lines, without the `#N 0.123` prefix. */
-  output: string[];
-}
 
 const FAILURE_OUTPUT_LINES = 20;
 // buildx prints a still-running status only when it moved 5% or 5 s since it was last printed.

@@ -7,24 +7,18 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
+import type Docker from 'dockerode';
 import tar from 'tar-stream';
 import * as z from 'zod';
-import { DigestMeter } from '../../src/digest-meter.js';
-import type { RegistryClient } from '../../src/registry/client.js';
-import { digestOf } from '../../src/registry/digest.js';
-import { MediaTypes } from '../../src/registry/manifests.js';
-import type { ImageReference } from '../../src/registry/reference.js';
-import type { DockerEngine } from './docker-engine.js';
+import { DigestMeter } from '../../../src/digest-meter.js';
+import type { RegistryClient } from '../../../src/registry/client.js';
+import { digestOf } from '../../../src/registry/digest.js';
+import { MediaTypes } from '../../../src/registry/manifests.js';
+import type { ImageReference } from '../../../src/registry/reference.js';
+import type { PushedManifest } from '../image-builder.js';
 
 const SaveManifest = z.array(z.object({ Config: z.string(), Layers: z.array(z.string()) })).min(1);
 const ImageConfig = z.object({ os: z.string(), architecture: z.string(), variant: z.string().optional(), 'os.version': z.string().optional() }).passthrough();
-
-export interface PushedManifest {
-  digest: string;
-  mediaType: string;
-  size: number;
-  platform: { os: string; architecture: string; variant?: string; 'os.version'?: string };
-}
 
 interface Layer {
   file: string;
@@ -32,10 +26,10 @@ interface Layer {
   size: number;
 }
 
-export async function pushImageByDigest(engine: DockerEngine, registry: RegistryClient, imageId: string, targets: ImageReference[], workdir: string): Promise<PushedManifest> {
+export async function pushImageByDigest(docker: Docker, registry: RegistryClient, imageId: string, targets: ImageReference[], workdir: string): Promise<PushedManifest> {
   const dir = await fs.mkdtemp(path.join(workdir, 'export-'));
   try {
-    const { config, layers } = await saveImage(engine, imageId, dir);
+    const { config, layers } = await saveImage(docker, imageId, dir);
     const platform = ImageConfig.parse(JSON.parse(config.toString('utf8')));
     const configDigest = digestOf(config);
     const manifest = Buffer.from(
@@ -67,8 +61,8 @@ export async function pushImageByDigest(engine: DockerEngine, registry: Registry
 }
 
 /** Reads `docker save` of one image: its config bytes and its layers, gzipped to files, in order. */
-async function saveImage(engine: DockerEngine, imageId: string, dir: string): Promise<{ config: Buffer; layers: Layer[] }> {
-  const archive = (await engine.docker.getImage(imageId).get()) as unknown as Readable;
+async function saveImage(docker: Docker, imageId: string, dir: string): Promise<{ config: Buffer; layers: Layer[] }> {
+  const archive = (await docker.getImage(imageId).get()) as unknown as Readable;
   const small = new Map<string, Buffer>();
   const layerFiles = new Map<string, Layer>();
   const extract = tar.extract();

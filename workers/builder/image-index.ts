@@ -5,13 +5,10 @@ import type { RegistryClient } from '../../src/registry/client.js';
 import { isRegistryError } from '../../src/registry/errors.js';
 import { MediaTypes } from '../../src/registry/manifests.js';
 import type { ImageReference } from '../../src/registry/reference.js';
+import type { PushedManifest } from './image-builder.js';
 
-export interface IndexEntry {
-  digest: string;
-  mediaType: string;
-  size: number;
-  platform: { os: string; architecture: string; variant?: string; 'os.version'?: string };
-}
+/** A platform manifest the index names: what ImageBuilder.pushByDigest reports. */
+export type IndexEntry = PushedManifest;
 
 /** An index of `mediaType`; entries keep the order of the requested platforms, so equal runs give equal digests. */
 export function imageIndex(entries: IndexEntry[], mediaType: string = MediaTypes.ociIndex): Buffer {

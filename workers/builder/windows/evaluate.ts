@@ -2,13 +2,18 @@
 // instruction to the container config, and lists the layers to write. Pure — the context and the registry are
 // touched later. Semantics follow Docker's classic builder on Windows (the builder Windows images come from):
 // shell-form CMD/ENTRYPOINT become one pre-escaped command line, WorkingDir is `C:\…`.
+import { MatchBudget } from '../../../src/dockerfile/glob.js';
 import { WindowsAssemblyError } from '../../../src/dockerfile/windows/errors.js';
+import { ExpansionError, expandWord, type Binding } from '../../../src/dockerfile/word.js';
 import { BuildVariables, foldName, platformArgs, type Expand } from './build-variables.js';
 import { ConfigValueError, checkStopSignal, exposedPortKeys } from './config-values.js';
 import { isRemoteSource, type PlanStep, type WindowsDockerfilePlan } from '../../../src/dockerfile/windows/plan.js';
 import type { ContainerConfig, StepHistory } from './image-config.js';
-import { ShellWordError, escapeSwallowsSeparator, expandWord } from './shell-words.js';
+import { escapeSwallowsSeparator } from './escape-warning.js';
 import { WindowsPathError, formatWindowsPath, namesDirectory, resolveWindowsPath, type WindowsPath } from './windows-paths.js';
+
+/** Pattern-matching work (`${x#pattern}` and the like) allowed in one Dockerfile: a hostile pattern must not stall the worker. */
+const MATCH_BUDGET = 5_000_000;
 
 export const DEFAULT_WINDOWS_SHELL: readonly string[] = ['cmd', '/S', '/C'];
 
@@ -37,8 +42,9 @@ export interface EvaluateOptions {
 
 /** The FROM image with the global ARGs substituted, e.g. `mcr.microsoft.com/windows/nanoserver:ltsc2022`. */
 export function resolveFromImage(plan: WindowsDockerfilePlan, opts: EvaluateOptions): { image: string; platform: string | undefined } {
-  const variables = globalVariables(plan, opts);
-  const expand = expander(plan.escape, plan.from.line);
+  const budget = new MatchBudget(MATCH_BUDGET);
+  const variables = globalVariables(plan, opts, budget);
+  const expand = expander(plan.escape, plan.from.line, budget);
   const image = expand(plan.from.image, variables.globalLookup);
   if (image === '') throw new WindowsAssemblyError(`FROM ${plan.from.image} names no image once its variables are substituted`, plan.from.line);
   if (image.toLowerCase() === 'scratch') throw new WindowsAssemblyError('FROM scratch: a Windows image needs a Windows base image', plan.from.line);
@@ -51,7 +57,8 @@ export function resolveFromImage(plan: WindowsDockerfilePlan, opts: EvaluateOpti
 
 /** Applies the steps after FROM to a copy of the base's container config. */
 export function evaluateDockerfile(plan: WindowsDockerfilePlan, baseConfig: ContainerConfig | null | undefined, opts: EvaluateOptions): EvaluatedDockerfile {
-  const variables = globalVariables(plan, opts);
+  const budget = new MatchBudget(MATCH_BUDGET);
+  const variables = globalVariables(plan, opts, budget);
   const config: ContainerConfig = structuredClone(baseConfig ?? {});
   for (const entry of config.Env ?? []) {
     const eq = entry.indexOf('=');
@@ -62,7 +69,7 @@ export function evaluateDockerfile(plan: WindowsDockerfilePlan, baseConfig: Cont
   const out: EvaluatedDockerfile = { config, history: [], layers: [], baseWorkdir, unusedBuildArgs: [], warnings: [] };
 
   for (const step of plan.steps) {
-    const expand = expander(plan.escape, step.line);
+    const expand = expander(plan.escape, step.line, budget);
     const word = (raw: string) => expand(raw, variables.lookup);
     const record = (createdBy: string, layer?: LayerPlan) => {
       if (layer) out.layers.push(layer);
@@ -194,18 +201,25 @@ export function setEnv(env: readonly string[], key: string, value: string): stri
   return out;
 }
 
-function globalVariables(plan: WindowsDockerfilePlan, opts: EvaluateOptions): BuildVariables {
+function globalVariables(plan: WindowsDockerfilePlan, opts: EvaluateOptions, budget: MatchBudget): BuildVariables {
   const variables = new BuildVariables(opts.buildArgs, platformArgs(opts.buildPlatform ?? { os: 'linux', architecture: 'amd64' }));
   for (const step of plan.globalArgs) {
-    for (const arg of step.args) variables.declareGlobal(arg.name, arg.value, expander(plan.escape, step.line));
+    for (const arg of step.args) variables.declareGlobal(arg.name, arg.value, expander(plan.escape, step.line, budget));
   }
   return variables;
 }
 
-function expander(escape: string, line: number): Expand {
+function expander(escape: string, line: number, budget: MatchBudget): Expand {
   return (raw, lookup) => {
+    // Docker substitutes '' for a variable without a value, so the lexer's list of them is not needed here.
+    const env = {
+      lookup: (name: string): Binding => {
+        const value = lookup(name);
+        return value === undefined ? 'unset' : { value };
+      },
+    };
     try {
-      return expandWord(raw, lookup, escape);
+      return expandWord(raw, escape, env, budget).value;
     } catch (err) {
       throw atLine(err, line);
     }
@@ -213,6 +227,6 @@ function expander(escape: string, line: number): Expand {
 }
 
 function atLine(err: unknown, line: number): unknown {
-  if (err instanceof ShellWordError || err instanceof WindowsPathError || err instanceof ConfigValueError) return new WindowsAssemblyError(err.message, line);
+  if (err instanceof ExpansionError || err instanceof WindowsPathError || err instanceof ConfigValueError) return new WindowsAssemblyError(err.message, line);
   return err;
 }

@@ -1,42 +1,24 @@
-// Docker Engine through dockerode: a BuildKit build from a context directory or archive, and pushes of the result.
+// The ImageBuilder on Docker Engine through dockerode: a BuildKit build from a context folder or archive,
+// pushes by tag through the daemon, and pushes by digest through the registry client.
 import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import tar from 'tar-fs';
-import { engineMessages, messageError, type EngineMessage } from './json-messages.js';
+import type { RegistryClient } from '../../../src/registry/client.js';
+import type { ImageReference } from '../../../src/registry/reference.js';
+import { BuildStepError, EngineError, type BuildOptions, type ImageBuilder, type PushedManifest } from '../image-builder.js';
+import { BuildProgress } from './buildkit-progress.js';
 import { dockerignoreFilter } from './dockerignore-filter.js';
+import { pushImageByDigest } from './image-export.js';
+import { engineMessages, messageError } from './json-messages.js';
 
-export interface BuildOptions {
-  /** The context as a folder, packed here; or as a tar (gzipped or not) sent as it is. */
-  contextDir?: string;
-  contextArchive?: NodeJS.ReadableStream;
-  dockerfile: string;
-  tags: string[];
-  buildArgs: Record<string, string>;
-  platform: string;
-  target?: string;
-  /** docker build --no-cache: every step runs again. */
-  noCache?: boolean;
-  /** docker build --cache-from: images whose layers may serve as cache (BuildKit reads their inline cache). */
-  cacheFrom?: string[];
-  /** Leave out what the context's .dockerignore excludes (contexts the CLI did not already filter). */
-  applyDockerignore?: boolean;
-  signal: AbortSignal;
-  onMessage: (message: EngineMessage) => void;
-}
+export class DockerEngine implements ImageBuilder {
+  private readonly docker: Docker;
 
-export interface PushResult {
-  tag: string;
-  digest: string;
-}
-
-export class EngineError extends Error {
-  override name = 'EngineError';
-}
-
-export class DockerEngine {
-  readonly docker: Docker;
-
-  constructor(socketPath: string) {
+  constructor(
+    socketPath: string,
+    private readonly registry: RegistryClient,
+  ) {
     this.docker = new Docker({ socketPath });
   }
 
@@ -46,8 +28,10 @@ export class DockerEngine {
     return tar.pack(opts.contextDir, ignore ? { ignore } : {}) as unknown as NodeJS.ReadableStream;
   }
 
-  /** Runs the build; resolves with the image id, rejects with EngineError carrying the build's error. */
   async build(opts: BuildOptions): Promise<string> {
+    // The Engine API's build without a client session cannot hand secrets over; building without them
+    // would fail later, inside the step, with a worse message.
+    if (opts.session && Object.keys(opts.session.secrets).length > 0) throw new EngineError('build secrets are not supported by the Docker Engine builder yet');
     const context = opts.contextArchive ?? (await this.packFolder(opts));
     // Aborting the request stops the build once the daemon notices the closed connection; cancelling
     // its build id as well, as `docker build` does on Ctrl-C, stops it without depending on that.
@@ -67,18 +51,27 @@ export class DockerEngine {
     if (opts.noCache) options.nocache = true;
     // The Engine API takes cachefrom as a JSON array in the query string.
     if (opts.cacheFrom?.length) options.cachefrom = JSON.stringify(opts.cacheFrom);
-    const body = (await this.docker.buildImage(context, options as Docker.ImageBuildOptions)) as NodeJS.ReadableStream;
+    const progress = new BuildProgress(opts.log);
     let imageId: string | undefined;
     let error: string | undefined;
+    let broken: { err: unknown } | undefined;
     try {
-      for await (const message of engineMessages(body as unknown as import('node:stream').Readable)) {
-        opts.onMessage(message);
+      const body = (await this.docker.buildImage(context, options as Docker.ImageBuildOptions)) as unknown as Readable;
+      for await (const message of engineMessages(body)) {
+        progress.write(message);
         error ??= messageError(message);
         if (message.id === 'moby.image.id') imageId = (message.aux as { ID?: string } | undefined)?.ID;
       }
+    } catch (err) {
+      broken = { err };
     } finally {
       opts.signal.removeEventListener('abort', cancel);
     }
+    progress.finish();
+    const failure = progress.failure();
+    // A step that failed says more than the connection the daemon closed after it; a cancel says it all.
+    if (broken) throw failure && !opts.signal.aborted ? new BuildStepError(failure) : broken.err;
+    if (failure) throw new BuildStepError(failure);
     if (error) throw new EngineError(error);
     if (!imageId) throw new EngineError('the build ended without producing an image');
     return imageId;
@@ -90,19 +83,19 @@ export class DockerEngine {
     );
   }
 
-  /** Pushes one fully qualified tag (`registry/repo:tag`) and returns the manifest digest the registry stored. */
-  async push(reference: string, registry: string, signal: AbortSignal, onMessage: (m: EngineMessage) => void): Promise<string> {
+  async push(reference: string, registry: string, signal: AbortSignal, onStatus: (status: string) => void): Promise<string> {
     const { name, tag } = nameAndTag(reference);
     const body = (await this.docker.getImage(name).push({
       tag,
       // The daemon refuses a push without X-Registry-Auth, even to an open registry.
       authconfig: { serveraddress: registry },
       abortSignal: signal,
-    } as Record<string, unknown>)) as unknown as import('node:stream').Readable;
+    } as Record<string, unknown>)) as unknown as Readable;
     let digest: string | undefined;
     let error: string | undefined;
     for await (const message of engineMessages(body)) {
-      onMessage(message);
+      // Per-layer messages carry an id; only the push's own status lines are worth a log line.
+      if (message.status && !message.id) onStatus(message.status);
       error ??= messageError(message);
       const aux = message.aux as { Digest?: string } | undefined;
       if (aux?.Digest) digest = aux.Digest;
@@ -110,6 +103,10 @@ export class DockerEngine {
     if (error) throw new EngineError(`push of ${reference} failed: ${error}`);
     if (!digest) throw new EngineError(`push of ${reference} ended without a digest`);
     return digest;
+  }
+
+  pushByDigest(imageId: string, targets: ImageReference[], workdir: string): Promise<PushedManifest> {
+    return pushImageByDigest(this.docker, this.registry, imageId, targets, workdir);
   }
 
   async removeImage(reference: string): Promise<void> {
