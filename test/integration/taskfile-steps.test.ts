@@ -28,6 +28,8 @@ interface Outcome extends TaskRunResult {
   log: string[];
   byId: Record<string, StepRecord>;
   runId: string;
+  /** What names and labels the run's containers and networks. */
+  scope: string;
   workspace: string;
 }
 
@@ -48,7 +50,7 @@ async function execute(text: string, opts: { files?: Record<string, string>; cop
   const log: string[] = [];
   const result = await runTaskSteps({
     task,
-    runId,
+    scope: `slipway-${runId}`,
     workspace,
     scratchDir: path.join(root, runId, 'scratch'),
     engine,
@@ -59,7 +61,7 @@ async function execute(text: string, opts: { files?: Record<string, string>; cop
     platform: 'linux/amd64',
     allowPrivileged: false,
   });
-  return { ...result, log, byId: Object.fromEntries(result.steps.map((s) => [s.id, s])), runId, workspace };
+  return { ...result, log, byId: Object.fromEntries(result.steps.map((s) => [s.id, s])), runId, scope: `slipway-${runId}`, workspace };
 }
 
 /** Containers and networks the run left in Docker. */
@@ -87,7 +89,7 @@ describe('task steps on the real Docker Engine', { timeout: 600_000 }, () => {
     assert.ok(t(c!.startedAt) >= Math.max(t(a!.finishedAt), t(b!.finishedAt)));
     assert.ok(t(d!.startedAt) >= t(c!.finishedAt));
     assert.ok(r.log.includes('[d] a') && r.log.includes('[d] b'), r.log.join('\n'));
-    assert.deepEqual(await leftovers(r.runId), { containers: 0, networks: 0 });
+    assert.deepEqual(await leftovers(r.scope), { containers: 0, networks: 0 });
   });
 
   it('a failing cmd step fails the run and skips what follows; ignoreErrors lets it go on', async () => {
@@ -133,7 +135,7 @@ describe('task steps on the real Docker Engine', { timeout: 600_000 }, () => {
     assert.equal(r.status, 'failed');
     assert.equal(r.byId.slow!.status, 'timeout');
     assert.match(r.error ?? '', /step slow timed out: timed out after 2 s/);
-    assert.deepEqual(await leftovers(r.runId), { containers: 0, networks: 0 });
+    assert.deepEqual(await leftovers(r.scope), { containers: 0, networks: 0 });
   });
 
   it('cancel stops running steps and cleans up', async () => {
@@ -143,7 +145,7 @@ describe('task steps on the real Docker Engine', { timeout: 600_000 }, () => {
     const r = await pending;
     assert.equal(r.status, 'canceled');
     assert.deepEqual([r.byId.long!.status, r.byId.never!.status], ['canceled', 'skipped']);
-    assert.deepEqual(await leftovers(r.runId), { containers: 0, networks: 0 });
+    assert.deepEqual(await leftovers(r.scope), { containers: 0, networks: 0 });
   });
 
   it('a declared network joins the steps that name it; keep leaves a container, stopped, after the run', async () => {
@@ -154,9 +156,9 @@ describe('task steps on the real Docker Engine', { timeout: 600_000 }, () => {
     );
     assert.equal(r.status, 'succeeded', `${r.error}\n${r.log.join('\n')}`);
     assert.ok(r.log.includes('[probe] ok'));
-    const kept = await docker.listContainers({ all: true, filters: { label: [`slipway.task-run=${r.runId}`] } });
-    assert.deepEqual(kept.map((c) => [c.Names[0], c.State]), [[`/slipway-${r.runId}-db`, 'exited']]);
-    assert.equal((await leftovers(r.runId)).networks, 0);
+    const kept = await docker.listContainers({ all: true, filters: { label: [`slipway.task-run=${r.scope}`] } });
+    assert.deepEqual(kept.map((c) => [c.Names[0], c.State]), [[`/${r.scope}-db`, 'exited']]);
+    assert.equal((await leftovers(r.scope)).networks, 0);
     await docker.getContainer(kept[0]!.Id).remove({ force: true });
   });
 
@@ -199,7 +201,7 @@ describe('task steps on the real Docker Engine', { timeout: 600_000 }, () => {
         assert.ok(r.log.includes('[acb_step_0] ***'), log);
         assert.ok(!log.includes(secret));
       }
-      assert.deepEqual(await leftovers(r.runId), { containers: 0, networks: 0 });
+      assert.deepEqual(await leftovers(r.scope), { containers: 0, networks: 0 });
     });
   }
 });

@@ -52,7 +52,7 @@ async function runSteps(ctx: ChildContext, spec: TaskFileJob, io: JobIO): Promis
     await recordTaskFileBases(ctx, spec, loaded.task, ws.contextDir, loaded.masker, out);
     return runTaskSteps({
       task: loaded.task,
-      runId: spec.runId.toLowerCase(),
+      scope: `${config.prefix}-${spec.runId}`.toLowerCase(),
       workspace: ws.contextDir,
       scratchDir: path.join(ws.dir, 'secret-volumes'),
       engine: ctx.engine,

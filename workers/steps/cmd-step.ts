@@ -19,7 +19,7 @@ export class StepFailedError extends Error {
 
 export interface CmdContext {
   containers: ContainerRuntime;
-  runId: string;
+  scope: string;
   workspace: string;
   resources: RunResources;
   volumes: Map<string, string>;
@@ -37,7 +37,7 @@ export async function runCmdStep(step: ResolvedStep, ctx: CmdContext, attempt = 
   const network = ctx.resources.networkFor(step.network);
   const container = await containers.createContainer({
     // A name of its own per run; the step id is the host name other steps use (the network alias).
-    name: `slipway-${ctx.runId}-${step.id}${attempt > 1 ? `-${attempt}` : ''}`,
+    name: `${ctx.scope}-${step.id}${attempt > 1 ? `-${attempt}` : ''}`,
     image,
     args: step.cmd!.args,
     ...(step.entryPoint !== undefined ? { entrypoint: step.entryPoint } : {}),
@@ -50,7 +50,7 @@ export async function runCmdStep(step: ResolvedStep, ctx: CmdContext, attempt = 
     ports: step.ports,
     expose: step.expose,
     privileged: step.privileged,
-    labels: { [RUN_LABEL]: ctx.runId, 'slipway.step': step.id },
+    labels: { [RUN_LABEL]: ctx.scope, 'slipway.step': step.id },
   });
   ctx.resources.track(container.id, step.keep);
   await container.start(ctx.log);

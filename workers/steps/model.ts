@@ -34,8 +34,12 @@ export interface TaskRunResult {
 
 export interface StepExecutorOptions {
   task: ResolvedTask;
-  /** Names the run's containers (`slipway-<runId>-<step>`) and networks; letters, digits and -. */
-  runId: string;
+  /**
+   * Names the run's containers (`<scope>-<step>`) and networks, and labels them: the deployment's key prefix
+   * and the run id, so two deployments (or two test stacks) sharing one Engine never take each other's names.
+   * Letters, digits and -.
+   */
+  scope: string;
   /** Host directory with the source, mounted into cmd steps at /workspace and read by build steps. */
   workspace: string;
   /** Host directory for the secret volumes' files; made and removed by the executor. */

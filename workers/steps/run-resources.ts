@@ -17,27 +17,27 @@ export class RunResources {
 
   constructor(
     private readonly containers: ContainerRuntime,
-    private readonly runId: string,
+    private readonly scope: string,
   ) {}
 
   /** Creates the run's default network and the task's networks; step ids resolve as host names on them. */
   async createNetworks(task: ResolvedTask): Promise<void> {
     const def = task.networks.find((n) => n.isDefault);
     for (const n of task.networks) {
-      const name = n.skipCreation ? n.name : `slipway-${this.runId}-${n.name}`;
+      const name = n.skipCreation ? n.name : `${this.scope}-${n.name}`;
       if (!n.skipCreation) await this.createNetwork(name, n.ipv6);
       this.networks.set(n.name, name);
     }
     if (def) this.networks.set('', this.networks.get(def.name)!);
     else {
-      const name = `slipway-${this.runId}`;
+      const name = this.scope;
       await this.createNetwork(name, false);
       this.networks.set('', name);
     }
   }
 
   private async createNetwork(name: string, ipv6: boolean): Promise<void> {
-    await this.containers.createNetwork(name, { ipv6, labels: { [RUN_LABEL]: this.runId } });
+    await this.containers.createNetwork(name, { ipv6, labels: { [RUN_LABEL]: this.scope } });
     this.created.push(name);
   }
 
@@ -52,7 +52,7 @@ export class RunResources {
     const dirs = new Map<string, string>();
     if (task.volumes.length === 0) return dirs;
     await fs.mkdir(scratchDir, { recursive: true, mode: 0o700 });
-    this.volumeDir = await fs.mkdtemp(path.join(scratchDir, `volumes-${this.runId}-`));
+    this.volumeDir = await fs.mkdtemp(path.join(scratchDir, `volumes-${this.scope}-`));
     for (const v of task.volumes) {
       const dir = path.join(this.volumeDir, v.name);
       await fs.mkdir(dir, { mode: 0o700 });
