@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { SecretMasker } from '../../src/log.js';
-import { GitCli } from '../../workers/source/git-command.js';
+import { GitCli } from '../../src/git/command.js';
 
 const SECRET = 'tok-0123456789abcdef';
 
