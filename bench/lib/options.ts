@@ -1,5 +1,5 @@
 // The benchmarks' knobs, read from the environment in this one place (scripts/bench.sh sets BENCH_RUN_ID
-// so that both benches of one `npm run bench` write into the same result file).
+// so that the history lines of one `npm run bench` share a run id).
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
