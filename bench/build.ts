@@ -51,7 +51,7 @@ try {
   compiled = await compileCli();
   const variants: CliVariant[] = [{ name: 'tsx', command: [process.execPath, '--import', 'tsx', path.join(ROOT, 'src/cli/main.ts')] }];
   // `slipway` as installed is the bundle run by its own #! line (sh, then Node). Node 20 loads the CA file
-  // NODE_EXTRA_CA_CERTS names at every start, before any code of ours runs (~40 ms here); that launcher defers it.
+  // NODE_EXTRA_CA_CERTS names at every start, before any code of ours runs; that launcher defers it.
   // Where the machine sets it, `node dist/cli/slipway.js`, which cannot defer it, is timed as well.
   const { NODE_EXTRA_CA_CERTS, ...withoutCerts } = process.env;
   if ('main' in compiled) {
