@@ -22,12 +22,14 @@ const LS_REMOTE_TIMEOUT_MS = 20_000;
 export interface GitToolsOptions {
   /** How host names are resolved for the private-network check. */
   lookup?: Lookup;
+  /** git's HOME, an empty directory (made if missing); by default a temporary one of this process's own. */
+  home?: string;
 }
 
 export function gitTools(policy: GitUrlPolicy, searchPath: string, opts: GitToolsOptions = {}): GitTools {
   let home: Promise<string> | undefined;
-  // git's HOME: an empty directory of this process's own, made once.
-  const gitHome = () => (home ??= fs.mkdtemp(path.join(os.tmpdir(), 'slipway-git-home-')));
+  const gitHome = () =>
+    (home ??= opts.home === undefined ? fs.mkdtemp(path.join(os.tmpdir(), 'slipway-git-home-')) : fs.mkdir(opts.home, { recursive: true, mode: 0o700 }).then(() => opts.home!));
   return {
     parseContext: (context) => parseGitContext(context, policy),
     normaliseUrl: (url) => repositoryKey(url),

@@ -1,4 +1,4 @@
-// GitCli, the one process wrapper of the git source: masked and throttled stderr lines, and a kill on the
+// GitCli, the one process wrapper of every git Slipway runs: masked and throttled stderr lines, and a kill on the
 // deadline or the signal that reaches the whole process group (git's helpers too). Node scripts stand in
 // for git so the tests can print secrets and leave grandchildren behind on purpose.
 import assert from 'node:assert/strict';
