@@ -1,15 +1,15 @@
-// The environment every git of the mirror cache runs with: no system, global or user configuration, no
+// The environment every git Slipway runs has: no system, global or user configuration, no
 // prompts, only the transports the URL policy allows, and the token as an HTTP header scoped to the
 // repository's origin. Configuration travels in GIT_CONFIG_COUNT/KEY/VALUE variables: never on a command
 // line (other users can read those in ps) and never on disk.
-import type { GitRemote, GitUrlPolicy } from '../../src/git/url.js';
-import type { SecretMasker } from '../../src/log.js';
+import type { GitRemote, GitUrlPolicy } from './url.js';
+import type { SecretMasker } from '../log.js';
 
 export interface GitEnvOptions {
   /** An empty directory used as HOME (and XDG_CONFIG_HOME), so no user configuration is read. */
   home: string;
   policy: GitUrlPolicy;
-  /** Extra variables from the worker's configuration (PATH, proxies, GIT_SSH_COMMAND); they cannot override the isolation. */
+  /** Extra variables from Slipway's configuration (PATH, proxies, GIT_SSH_COMMAND); they cannot override the isolation. */
   base?: Readonly<Record<string, string>>;
   /** Authorization header for one origin (see tokenHeader). */
   auth?: { origin: string; header: string };
@@ -27,8 +27,9 @@ export function gitEnvironment(opts: GitEnvOptions): Record<string, string> {
     ['protocol.http.allow', policy.allowInsecure ? 'always' : 'never'],
     ['protocol.git.allow', policy.allowInsecure ? 'always' : 'never'],
     ['protocol.file.allow', policy.allowFile ? 'always' : 'never'],
-    // A public host must not send git on to a private one.
-    ['http.followRedirects', policy.allowPrivateHosts ? 'initial' : 'false'],
+    // Never: a redirect could send git to a private host, and git keeps the origin's token header for the
+    // redirected base URL (another host). A moved repository fails with git_redirect, naming the move.
+    ['http.followRedirects', 'false'],
     ['credential.helper', ''],
     ['core.hooksPath', '/dev/null'],
     ['core.fsmonitor', 'false'],

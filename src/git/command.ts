@@ -1,9 +1,11 @@
-// The one way the worker runs git: an argument array (never a shell string), a prepared environment, every
-// stderr line masked before anyone sees it, and the whole process group killed on a deadline or an abort
-// (git starts helpers such as git-remote-https and index-pack that a kill of git alone would orphan).
+// The one way Slipway runs git (the worker's mirror cache and the API's ls-remote): an argument array (never
+// a shell string), a prepared environment (./environment.ts), stdout capped, every stderr line masked before
+// anyone sees it, and the whole process group killed on a deadline or an abort (git starts helpers such as
+// git-remote-https and index-pack that a kill of git alone would orphan).
+// It spawns git itself rather than through simple-git: see the README's "Git" section for what that costs.
 import { spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
-import type { SecretMasker } from '../../src/log.js';
+import type { SecretMasker } from '../log.js';
 
 export interface GitRunOptions {
   /** Epoch ms after which the process group is killed. */

@@ -3,9 +3,9 @@
 // against DNS rebinding between this lookup and git's own, but it stops every static trick.
 import dns from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { classifyHost, describeHostClass } from '../../src/git/hosts.js';
-import { BadInputError } from '../../src/errors.js';
-import { GitError } from '../../src/git/errors.js';
+import { classifyHost, describeHostClass } from './hosts.js';
+import { BadInputError } from '../errors.js';
+import { GitError } from './errors.js';
 
 export type Lookup = (host: string) => Promise<string[]>;
 
