@@ -1,10 +1,10 @@
 // The run service as worker processes use it: they start and finish runs and announce every finish on the
 // finished channel (task follow-ups and base-image rebuilds wait for it); they never submit runs.
 import type { Config } from '../src/config.js';
-import { finishedChannel } from '../src/queue/jobs.js';
 import { PlatformQueues } from '../src/queue/platform-queues.js';
 import type { Redis } from '../src/redis.js';
 import { RunLog } from '../src/runs/logs.js';
+import { finishPublisher } from '../src/runs/finish-events.js';
 import { RunService } from '../src/runs/service.js';
 import { RunStore } from '../src/runs/store.js';
 
@@ -14,8 +14,6 @@ export function workerRunService(config: Config, redis: Redis): RunService {
     defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds,
     maxTimeoutSeconds: config.limits.maxTimeoutSeconds,
     contextExists: async () => true,
-    announceFinished: async (id) => {
-      await redis.publish(finishedChannel(config.prefix), id);
-    },
+    announceFinished: finishPublisher(redis, config.prefix),
   });
 }

@@ -6,14 +6,18 @@
 // all waves; when one ends, its children learn what it pushed, and those whose parents are all settled
 // become ready — each task rebuilt once per wave, after all of its updated ancestors.
 import type { Logger } from '../log.js';
-import { isTerminal, type RebuildCause, type Run, type Trigger } from '../runs/model.js';
-import type { RedisMutex } from './lock.js';
+import { type RebuildCause, type Run, type Trigger } from '../runs/model.js';
+import type { Lease } from '../store/lock.js';
 import type { ImageChange } from './model.js';
 import { nodeFromRun, pushedPlatforms } from './run-records.js';
 import { planRebuilds, type GraphView, type Plan, type PlanEntry } from './plan.js';
-import type { GraphStore, KnownDigest, PolicyReader } from './store.js';
+import type { GraphRecords, KnownDigest, PolicyReader, ReadyRef, WaveRecords } from './records.js';
 import { isSettled, type Wave, type WaveEntry, type WaveSource } from './wave-model.js';
-import type { ReadyRef, WaveStore } from './wave-store.js';
+
+/** The rebuild lock: waves are planned and advanced one at a time, whichever API instance hears of a change. */
+export interface RebuildLock {
+  with<T>(body: (lease: Lease) => Promise<T>): Promise<T>;
+}
 
 export interface RebuildOptions {
   /** Base-image rebuild runs queued or running at once, across all waves. */
@@ -36,14 +40,19 @@ const LOST_DISPATCH_MS = 5 * 60_000;
 
 export class BaseImageRebuilds {
   constructor(
-    private readonly graph: GraphStore,
-    private readonly waves: WaveStore,
-    private readonly mutex: RedisMutex,
+    private readonly graph: GraphRecords,
+    private readonly waves: WaveRecords,
+    private readonly lock: RebuildLock,
     private readonly policies: PolicyReader,
     private readonly startRun: (task: string, trigger: Trigger) => Promise<Run>,
     private readonly opts: RebuildOptions,
     private readonly log: Logger,
   ) {}
+
+  /** Runs `body` under the rebuild lock, with the wave records writing through its lease. */
+  private locked<T>(body: (waves: WaveRecords) => Promise<T>): Promise<T> {
+    return this.lock.with((lease) => body(this.waves.fenced(lease)));
+  }
 
   /** The impact preview: every task a change of `image` would rebuild, in order, whatever digest it gets. */
   async preview(image: string, transitive: boolean): Promise<Plan> {
@@ -73,7 +82,7 @@ export class BaseImageRebuilds {
     if (lost.size) plan = planRebuilds(this.without(view, change.image, new Set([...looped, ...lost])), change, { maxTasks: this.opts.maxPlanTasks });
     for (const task of looped) if (view.dependents(change.image).includes(task)) plan.skipped.push({ task, reason: `its own rebuild pushed ${change.image} (a cycle)` });
 
-    const outcome = await this.mutex.with(() => this.writeWave(plan, change, source, upstream));
+    const outcome = await this.locked((waves) => this.writeWave(waves, plan, change, source, upstream));
     if (outcome.wave) this.log.info({ wave: outcome.wave.id, image: change.image, source, tasks: outcome.wave.total, joined: outcome.joined.length }, 'base image changed: rebuild wave planned');
     // Every rebuild is queued once the wave is written; starting the first runs (each asks git for its
     // commit) goes on after the answer.
@@ -86,10 +95,10 @@ export class BaseImageRebuilds {
     return { ...view, dependents: (i) => (i === image ? view.dependents(i).filter((t) => !tasks.has(t)) : view.dependents(i)) };
   }
 
-  private async writeWave(plan: Plan, change: ImageChange, source: WaveSource, upstream: RebuildCause[]): Promise<ChangeOutcome> {
-    const pointers = await this.waves.wavesOf(plan.entries.map((e) => e.task));
+  private async writeWave(waves: WaveRecords, plan: Plan, change: ImageChange, source: WaveSource, upstream: RebuildCause[]): Promise<ChangeOutcome> {
+    const pointers = await waves.wavesOf(plan.entries.map((e) => e.task));
     const waiting = plan.entries.filter((e) => pointers.has(e.task));
-    const existing = await this.waves.entriesAt(waiting.map((e) => ({ wave: pointers.get(e.task)!, task: e.task })));
+    const existing = await waves.entriesAt(waiting.map((e) => ({ wave: pointers.get(e.task)!, task: e.task })));
     const joined: string[] = [];
     const updated = new Map<string, WaveEntry[]>();
     for (const [i, e] of waiting.entries()) {
@@ -104,11 +113,11 @@ export class BaseImageRebuilds {
         joined.push(e.task);
       }
     }
-    for (const [wave, entries] of updated) await this.waves.putEntries(wave, entries);
+    for (const [wave, entries] of updated) await waves.putEntries(wave, entries);
     const entries = toEntries(plan, new Set(joined), upstream, change.image);
     if (entries.length === 0) return { plan, joined };
     const wave: Wave = {
-      id: await this.waves.nextId(),
+      id: await waves.nextId(),
       image: change.image,
       platforms: change.platforms,
       source,
@@ -117,11 +126,11 @@ export class BaseImageRebuilds {
       cycles: plan.cycles,
       skipped: plan.skipped.slice(0, MAX_SKIPPED_KEPT),
     };
-    await this.waves.create(wave, entries);
+    await waves.create(wave, entries);
     return { plan, wave, joined };
   }
 
-  /** Starts dispatching in the background; a failure is logged, and the sweep tries again. */
+  /** Starts dispatching in the background; a failure is logged, and the periodic recovery tries again. */
   kick(): void {
     this.dispatch().catch((err: unknown) => this.log.error({ err }, 'base-image rebuild dispatch failed'));
   }
@@ -129,9 +138,9 @@ export class BaseImageRebuilds {
   /** Starts ready rebuilds while the cap allows. */
   async dispatch(): Promise<void> {
     for (;;) {
-      const refs = await this.mutex.with(async () => {
-        const taken = await this.waves.popReady(this.opts.concurrency - (await this.waves.activeCount()));
-        for (const ref of taken) await this.waves.addActive(this.waves.placeholder(ref));
+      const refs = await this.locked(async (waves) => {
+        const taken = await waves.popReady(this.opts.concurrency - (await waves.activeCount()));
+        for (const ref of taken) await waves.addActive(waves.placeholder(ref));
         return taken;
       });
       if (refs.length === 0) return;
@@ -155,18 +164,18 @@ export class BaseImageRebuilds {
     };
     try {
       const run = await this.startRun(ref.task, trigger);
-      await this.mutex.with(async () => {
-        await this.waves.linkRun(run.id, ref);
-        await this.waves.addActive(run.id);
-        await this.waves.removeActive(this.waves.placeholder(ref));
-        await this.waves.putEntries(ref.wave, [{ ...entry, state: 'dispatched', runId: run.id }]);
+      await this.locked(async (waves) => {
+        await waves.linkRun(run.id, ref);
+        await waves.addActive(run.id);
+        await waves.removeActive(waves.placeholder(ref));
+        await waves.putEntries(ref.wave, [{ ...entry, state: 'dispatched', runId: run.id }]);
       });
       this.log.info({ wave: ref.wave, task: ref.task, runId: run.id }, 'base-image rebuild queued');
     } catch (err) {
       this.log.warn({ wave: ref.wave, task: ref.task, err }, 'base-image rebuild could not start');
-      await this.mutex.with(async () => {
-        await this.waves.removeActive(this.waves.placeholder(ref));
-        await this.settle(ref, { state: 'failed', reason: `could not start: ${(err as Error).message}` });
+      await this.locked(async (waves) => {
+        await waves.removeActive(waves.placeholder(ref));
+        await this.settle(waves, ref, { state: 'failed', reason: `could not start: ${(err as Error).message}` });
       });
     }
   }
@@ -183,12 +192,12 @@ export class BaseImageRebuilds {
     if (ref) {
       const entry = await this.waves.entry(ref.wave, ref.task);
       chain = entry?.causes[0] ?? [];
-      await this.mutex.with(async () => {
+      await this.locked(async (waves) => {
         // Read again under the lock: another API instance may have settled it meanwhile.
-        if (!(await this.waves.runRef(run.id))) return;
-        await this.settle(ref, run.status === 'succeeded' ? { state: 'succeeded', run } : { state: 'failed', reason: `run ${run.id} ${run.status}${run.error ? `: ${run.error.split('\n')[0]}` : ''}` });
-        await this.waves.removeActive(run.id);
-        await this.waves.unlinkRun(run.id, ref.task);
+        if (!(await waves.runRef(run.id))) return;
+        await this.settle(waves, ref, run.status === 'succeeded' ? { state: 'succeeded', run } : { state: 'failed', reason: `run ${run.id} ${run.status}${run.error ? `: ${run.error.split('\n')[0]}` : ''}` });
+        await waves.removeActive(run.id);
+        await waves.unlinkRun(run.id, ref.task);
       });
     }
     if (run.task && run.status === 'succeeded') {
@@ -201,15 +210,15 @@ export class BaseImageRebuilds {
   }
 
   /** Settles an entry and moves its children on; a child with no rebuilt parent and no change of its own is skipped. */
-  private async settle(ref: ReadyRef, result: { state: 'succeeded'; run: Run } | { state: 'failed' | 'skipped'; reason: string }): Promise<void> {
-    const entry = await this.waves.entry(ref.wave, ref.task);
+  private async settle(waves: WaveRecords, ref: ReadyRef, result: { state: 'succeeded'; run: Run } | { state: 'failed' | 'skipped'; reason: string }): Promise<void> {
+    const entry = await waves.entry(ref.wave, ref.task);
     if (!entry || isSettled(entry.state)) return;
     const settled: WaveEntry = { ...entry, state: result.state, ...('reason' in result ? { reason: result.reason } : {}) };
-    await this.waves.putEntries(ref.wave, [settled]);
-    await this.waves.releaseTask(ref.task, ref.wave);
+    await waves.putEntries(ref.wave, [settled]);
+    await waves.releaseTask(ref.task, ref.wave);
     const pushed = result.state === 'succeeded' ? pushedPlatforms(result.run) : new Map<string, Record<string, string>>();
     for (const childTask of entry.children) {
-      const child = await this.waves.entry(ref.wave, childTask);
+      const child = await waves.entry(ref.wave, childTask);
       if (!child || child.state !== 'held') continue;
       child.waiting = Math.max(0, child.waiting - 1);
       if (result.state === 'succeeded') {
@@ -218,13 +227,13 @@ export class BaseImageRebuilds {
         await this.claimForChild(childTask, pushed);
       }
       if (child.waiting > 0) {
-        await this.waves.putEntries(ref.wave, [child]);
+        await waves.putEntries(ref.wave, [child]);
       } else if (child.direct || child.causes.length) {
-        await this.waves.putEntries(ref.wave, [{ ...child, state: 'ready' }]);
-        await this.waves.markReady(ref.wave, [childTask]);
+        await waves.putEntries(ref.wave, [{ ...child, state: 'ready' }]);
+        await waves.markReady(ref.wave, [childTask]);
       } else {
-        await this.waves.putEntries(ref.wave, [child]);
-        await this.settle({ wave: ref.wave, task: childTask }, { state: 'skipped', reason: 'no image it builds on was rebuilt' });
+        await waves.putEntries(ref.wave, [child]);
+        await this.settle(waves, { wave: ref.wave, task: childTask }, { state: 'skipped', reason: 'no image it builds on was rebuilt' });
       }
     }
   }
@@ -241,22 +250,19 @@ export class BaseImageRebuilds {
     await this.graph.claim(claims);
   }
 
-  /** Catches what announcements missed: active rebuild runs that ended, and dispatches lost with their API instance. */
-  async sweep(getRun: (id: string) => Promise<Run | undefined>): Promise<void> {
+  /**
+   * Puts back rebuilds whose dispatch was lost with its API instance (taken from the ready set, but no run
+   * was ever linked), then dispatches what is ready: run periodically.
+   */
+  async recoverDispatches(now = Date.now()): Promise<void> {
     for (const { member, since } of await this.waves.activeMembers()) {
-      if (member.startsWith('dispatching')) {
-        if (Date.now() - since < LOST_DISPATCH_MS) continue;
-        const [, wave, task] = member.split('\t') as [string, string, string];
-        await this.mutex.with(async () => {
-          await this.waves.removeActive(member);
-          const entry = await this.waves.entry(wave, task);
-          if (entry?.state === 'ready') await this.waves.markReady(wave, [task]);
-        });
-        continue;
-      }
-      const run = await getRun(member);
-      if (!run) await this.waves.removeActive(member);
-      else if (isTerminal(run.status)) await this.runFinished(run);
+      if (!member.startsWith('dispatching') || now - since < LOST_DISPATCH_MS) continue;
+      const [, wave, task] = member.split('\t') as [string, string, string];
+      await this.locked(async (waves) => {
+        await waves.removeActive(member);
+        const entry = await waves.entry(wave, task);
+        if (entry?.state === 'ready') await waves.markReady(wave, [task]);
+      });
     }
     await this.dispatch();
   }

@@ -12,7 +12,7 @@ import type { RunLog } from './logs.js';
 import { isTerminal, type GitSource, type Run, type RunStatus, type Trigger } from './model.js';
 import type { RunRequest } from './request.js';
 import { loadTaskFile } from '../taskfile/load.js';
-import type { RunPatch, RunStore } from './store.js';
+import type { RunPatch, RunRecords } from './records.js';
 
 export interface RunServiceOptions {
   /** Told the id of every run that ends (published for the API's task follow-ups). */
@@ -52,7 +52,7 @@ export interface RunInput {
 
 export class RunService {
   constructor(
-    readonly store: RunStore,
+    readonly store: RunRecords,
     readonly log: RunLog,
     private readonly queues: PlatformQueues,
     private readonly opts: RunServiceOptions,
