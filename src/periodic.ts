@@ -12,6 +12,7 @@ export class PeriodicSweeps {
   private readonly queue: Queue;
   private readonly passes = new Map<string, () => Promise<unknown>>();
   private worker: Worker | undefined;
+  private workerConnection: Redis | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -30,6 +31,8 @@ export class PeriodicSweeps {
 
   /** Takes passes of the sweeps registered here. */
   start(): void {
+    // A worker blocks on its connection while it waits for a pass: one of its own.
+    this.workerConnection = this.connection.duplicate({ maxRetriesPerRequest: null });
     this.worker = new Worker(
       SWEEPS_QUEUE,
       async (job) => {
@@ -38,7 +41,7 @@ export class PeriodicSweeps {
         if (!pass) throw new Error(`no sweep ${job.name} in this instance`);
         await pass();
       },
-      { connection: this.connection.duplicate({ maxRetriesPerRequest: null }), prefix: this.prefix, concurrency: 8 },
+      { connection: this.workerConnection, prefix: this.prefix, concurrency: 8 },
     );
     this.worker.on('failed', (job, err) => this.log.error({ sweep: job?.name, err: err.message }, 'sweep failed'));
   }
@@ -47,6 +50,7 @@ export class PeriodicSweeps {
   close(): Promise<void> {
     return (this.closing ??= (async () => {
       await this.worker?.close();
+      this.workerConnection?.disconnect();
       await this.queue.close();
     })());
   }
