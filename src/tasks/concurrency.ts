@@ -2,6 +2,7 @@
 // that is creating one), and triggers that arrive meanwhile collapse into one pending follow-up, newest wins.
 import type { Redis } from 'ioredis';
 import { SlipwayKeys } from '../store/keys.js';
+import type { TaskSlotRecords } from './records.js';
 
 const CLAIM = `local cur = redis.call('GET', KEYS[1]) if cur then return cur end redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return false`;
 const REPLACE = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) end return 1`;
@@ -10,7 +11,8 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL',
 /** A trigger in the middle of creating its run holds the slot at most this long. */
 const CLAIM_SECONDS = 60;
 
-export class TaskSlots {
+/** The Redis adapter of TaskSlotRecords. */
+export class TaskSlots implements TaskSlotRecords {
   private readonly keys: SlipwayKeys;
 
   constructor(

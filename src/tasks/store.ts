@@ -3,8 +3,10 @@
 import type { Redis } from 'ioredis';
 import { SlipwayKeys } from '../store/keys.js';
 import { BASE_IMAGE_TRIGGERS, Task } from './model.js';
+import type { TaskRecords } from './records.js';
 
-export class TaskStore {
+/** The Redis adapter of TaskRecords. */
+export class TaskStore implements TaskRecords {
   private readonly keys: SlipwayKeys;
 
   constructor(
