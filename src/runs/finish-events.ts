@@ -41,6 +41,7 @@ export class FinishConsumer {
   private reader: Redis | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
+  private stopped: Promise<void> | undefined;
   private readonly stream: string;
   private readonly consumer: string;
 
@@ -125,9 +126,17 @@ export class FinishConsumer {
   }
 
   /** Stops reading; an entry being handled is finished first. Idempotent. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.reader?.disconnect();
-    await this.loop;
+  stop(): Promise<void> {
+    return (this.stopped ??= (async () => {
+      this.stopping = true;
+      this.reader?.disconnect();
+      await this.loop;
+      // Each process joins under a name of its own: leave the group unless entries wait on this name (they
+      // would go with it; left, another consumer claims them).
+      if (this.loop && !this.opts.consumer) {
+        const pending = (await this.redis.xpending(this.stream, this.opts.group, '-', '+', 1, this.consumer).catch(() => [1])) as unknown[];
+        if (pending.length === 0) await this.redis.xgroup('DELCONSUMER', this.stream, this.opts.group, this.consumer).catch(() => undefined);
+      }
+    })());
   }
 }
