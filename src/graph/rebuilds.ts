@@ -10,9 +10,10 @@ import { type RebuildCause, type Run, type Trigger } from '../runs/model.js';
 import type { Lease } from '../store/lock.js';
 import type { ImageChange } from './model.js';
 import { nodeFromRun, pushedPlatforms } from './run-records.js';
-import { planRebuilds, type GraphView, type Plan, type PlanEntry } from './plan.js';
+import { planRebuilds, type GraphView, type Plan } from './plan.js';
 import type { GraphRecords, KnownDigest, PolicyReader, ReadyRef, WaveRecords } from './records.js';
 import { isSettled, type Wave, type WaveEntry, type WaveSource } from './wave-model.js';
+import { afterParentSettled, causeChain, toEntries } from './wave-plan.js';
 
 /** The rebuild lock: waves are planned and advanced one at a time, whichever API instance hears of a change. */
 export interface RebuildLock {
@@ -217,24 +218,15 @@ export class BaseImageRebuilds {
     await waves.putEntries(ref.wave, [settled]);
     await waves.releaseTask(ref.task, ref.wave);
     const pushed = result.state === 'succeeded' ? pushedPlatforms(result.run) : new Map<string, Record<string, string>>();
+    const rebuilt = result.state === 'succeeded' ? [...pushed].map(([image, p]): RebuildCause => ({ image, newDigest: Object.values(p)[0]!, task: ref.task, runId: result.run.id })) : undefined;
     for (const childTask of entry.children) {
-      const child = await waves.entry(ref.wave, childTask);
-      if (!child || child.state !== 'held') continue;
-      child.waiting = Math.max(0, child.waiting - 1);
-      if (result.state === 'succeeded') {
-        const links = [...pushed].map(([image, p]): RebuildCause => ({ image, newDigest: Object.values(p)[0]!, task: ref.task, runId: result.run.id }));
-        child.causes.push([...(entry.causes[0] ?? []), ...links]);
-        await this.claimForChild(childTask, pushed);
-      }
-      if (child.waiting > 0) {
-        await waves.putEntries(ref.wave, [child]);
-      } else if (child.direct || child.causes.length) {
-        await waves.putEntries(ref.wave, [{ ...child, state: 'ready' }]);
-        await waves.markReady(ref.wave, [childTask]);
-      } else {
-        await waves.putEntries(ref.wave, [child]);
-        await this.settle(waves, { wave: ref.wave, task: childTask }, { state: 'skipped', reason: 'no image it builds on was rebuilt' });
-      }
+      const held = await waves.entry(ref.wave, childTask);
+      if (!held || held.state !== 'held') continue;
+      if (rebuilt) await this.claimForChild(childTask, pushed);
+      const { child, next } = afterParentSettled(held, entry, rebuilt);
+      await waves.putEntries(ref.wave, [child]);
+      if (next === 'ready') await waves.markReady(ref.wave, [childTask]);
+      if (next === 'skip') await this.settle(waves, { wave: ref.wave, task: childTask }, { state: 'skipped', reason: 'no image it builds on was rebuilt' });
     }
   }
 
@@ -266,31 +258,4 @@ export class BaseImageRebuilds {
     }
     await this.dispatch();
   }
-}
-
-function causeChain(upstream: RebuildCause[], image: string, e: PlanEntry): RebuildCause[] {
-  const links = (e.direct?.changes ?? []).map((c): RebuildCause => ({ image, platform: c.platform, newDigest: c.newDigest, ...(c.oldDigest ? { oldDigest: c.oldDigest } : {}) }));
-  return [...upstream, ...links];
-}
-
-/** Wave entries for a plan, without the tasks that joined earlier waves (and what was reachable only through them). */
-function toEntries(plan: Plan, joined: Set<string>, upstream: RebuildCause[], image: string): WaveEntry[] {
-  const kept = new Map<string, WaveEntry>();
-  for (const e of plan.entries) {
-    if (joined.has(e.task)) continue;
-    const parents = e.parents.filter((p) => kept.has(p));
-    if (!e.direct && parents.length === 0) continue;
-    kept.set(e.task, {
-      task: e.task,
-      level: e.level,
-      state: parents.length ? 'held' : 'ready',
-      parents,
-      children: [],
-      waiting: parents.length,
-      direct: e.direct !== undefined,
-      causes: e.direct ? [causeChain(upstream, image, e)] : [],
-    });
-    for (const p of parents) kept.get(p)!.children.push(e.task);
-  }
-  return [...kept.values()];
 }
