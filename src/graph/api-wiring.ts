@@ -27,7 +27,7 @@ export interface BaseImageGraph {
   stop(): Promise<void>;
 }
 
-/** Lost rebuild dispatches are recovered once they are LOST_DISPATCH_MS old: this often is soon enough. */
+/** Rebuilds that no event reports on are rare (see recoverDispatches): this often is soon enough. */
 const RECOVER_DISPATCHES_EVERY_MS = 30_000;
 
 export async function startBaseImageGraph(deps: { config: Config; redis: Redis; graph: GraphStore; tasks: TaskService; runs: RunService; sweeps: PeriodicSweeps; log: Logger }): Promise<BaseImageGraph> {
@@ -51,7 +51,7 @@ export async function startBaseImageGraph(deps: { config: Config; redis: Redis; 
     notifying: config.rebuilds.notifyingRegistries,
   }, log);
   await sweeps.every('registry-poll', POLL_TICK_MS, () => poller.tick());
-  await sweeps.every('rebuild-recovery', RECOVER_DISPATCHES_EVERY_MS, () => rebuilds.recoverDispatches());
+  await sweeps.every('rebuild-recovery', RECOVER_DISPATCHES_EVERY_MS, () => rebuilds.recoverDispatches((id) => runs.store.get(id)));
   const webhook = registryWebhookRouter({
     tokens: () => [config.registryNotifyToken],
     pushed: async (push) => {

@@ -6,7 +6,7 @@
 // all waves; when one ends, its children learn what it pushed, and those whose parents are all settled
 // become ready — each task rebuilt once per wave, after all of its updated ancestors.
 import type { Logger } from '../log.js';
-import { type RebuildCause, type Run, type Trigger } from '../runs/model.js';
+import { isTerminal, type RebuildCause, type Run, type Trigger } from '../runs/model.js';
 import type { Lease } from '../store/lock.js';
 import type { ImageChange } from './model.js';
 import { nodeFromRun, pushedPlatforms } from './run-records.js';
@@ -165,12 +165,7 @@ export class BaseImageRebuilds {
     };
     try {
       const run = await this.startRun(ref.task, trigger);
-      await this.locked(async (waves) => {
-        await waves.linkRun(run.id, ref);
-        await waves.addActive(run.id);
-        await waves.removeActive(waves.placeholder(ref));
-        await waves.putEntries(ref.wave, [{ ...entry, state: 'dispatched', runId: run.id }]);
-      });
+      await this.locked((waves) => waves.dispatched(ref, run.id, entry));
       this.log.info({ wave: ref.wave, task: ref.task, runId: run.id }, 'base-image rebuild queued');
     } catch (err) {
       this.log.warn({ wave: ref.wave, task: ref.task, err }, 'base-image rebuild could not start');
@@ -243,12 +238,20 @@ export class BaseImageRebuilds {
   }
 
   /**
-   * Puts back rebuilds whose dispatch was lost with its API instance (taken from the ready set, but no run
-   * was ever linked), then dispatches what is ready: run periodically.
+   * Repairs what no event reports, then dispatches what is ready; run periodically. A dispatch lost with its
+   * API instance (taken from the ready set, no run ever linked) is put back. A rebuild run that ended before
+   * its link to the wave was written (its finish was handled while there was nothing to settle) is settled.
+   * Both concern only the few active rebuilds the cap allows.
    */
-  async recoverDispatches(now = Date.now()): Promise<void> {
+  async recoverDispatches(getRun: (id: string) => Promise<Run | undefined>, now = Date.now()): Promise<void> {
     for (const { member, since } of await this.waves.activeMembers()) {
-      if (!member.startsWith('dispatching') || now - since < LOST_DISPATCH_MS) continue;
+      if (!member.startsWith('dispatching')) {
+        const run = await getRun(member);
+        if (!run) await this.waves.removeActive(member);
+        else if (isTerminal(run.status)) await this.runFinished(run);
+        continue;
+      }
+      if (now - since < LOST_DISPATCH_MS) continue;
       const [, wave, task] = member.split('\t') as [string, string, string];
       await this.locked(async (waves) => {
         await waves.removeActive(member);

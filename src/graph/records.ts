@@ -61,6 +61,8 @@ export interface WaveRecords {
   addActive(member: string): Promise<void>;
   removeActive(member: string): Promise<void>;
   linkRun(runId: string, ref: ReadyRef): Promise<void>;
+  /** A ready entry's run was created: linked, counted as active in place of its placeholder, marked dispatched; atomically. */
+  dispatched(ref: ReadyRef, runId: string, entry: WaveEntry): Promise<void>;
   runRef(runId: string): Promise<ReadyRef | undefined>;
   unlinkRun(runId: string, task: string): Promise<void>;
   inFlight(tasks: string[]): Promise<string[]>;

@@ -181,9 +181,23 @@ export class WaveStore implements WaveRecords {
 
   /** Links a dispatched run to its entry, and marks its task as having a rebuild in flight. */
   async linkRun(runId: string, ref: ReadyRef): Promise<void> {
-    await this.write([
+    await this.write(this.linkWrites(runId, ref));
+  }
+
+  private linkWrites(runId: string, ref: ReadyRef): FencedWrite[] {
+    return [
       ['set', this.runKey(runId), `${ref.wave}${SEP}${ref.task}`],
       ['set', this.inFlightKey(ref.task), runId],
+    ];
+  }
+
+  /** In one write: the entry's run is linked, counted as active in place of its placeholder, and the entry says so. */
+  async dispatched(ref: ReadyRef, runId: string, entry: WaveEntry): Promise<void> {
+    await this.write([
+      ...this.linkWrites(runId, ref),
+      ['zadd', this.activeKey, Date.now(), runId],
+      ['zrem', this.activeKey, this.placeholder(ref)],
+      ['hset', this.entriesKey(ref.wave), entry.task, JSON.stringify(WaveEntry.parse({ ...entry, state: 'dispatched', runId }))],
     ]);
   }
 
