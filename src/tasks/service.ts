@@ -120,6 +120,9 @@ export class TaskService {
     try {
       const run = await this.run(name, how);
       await this.slots.replace(name, claim, run.id);
+      // A run that ended before it held the slot found nothing to release when its finish was handled.
+      const now = await this.runs.store.get(run.id);
+      if (now && isTerminal(now.status)) await this.runFinished(now);
       return { run };
     } catch (err) {
       await this.slots.release(name, claim);
