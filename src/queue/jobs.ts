@@ -1,6 +1,7 @@
 // Queue names and job payloads. One BullMQ queue per target platform; a worker consumes the queues of the
 // platforms it can build. Job payloads are validated on both sides of the queue.
 import * as z from 'zod';
+import { SlipwayKeys } from '../store/keys.js';
 
 export function platformQueueName(platform: string): string {
   return `build-${platform.replaceAll('/', '-')}`;
@@ -80,8 +81,5 @@ export const AssembleJob = z.object({
 });
 export type AssembleJob = z.infer<typeof AssembleJob>;
 
-/** Redis pub/sub channel on which the ids of runs that just ended are announced (task follow-ups wait for it). */
-export const finishedChannel = (prefix: string): string => `${prefix}:runs:finished`;
-
 /** Redis pub/sub channel on which cancel requests for running runs are announced. */
-export const cancelChannel = (prefix: string): string => `${prefix}:cancel`;
+export const cancelChannel = (prefix: string): string => new SlipwayKeys(prefix).cancelChannel;

@@ -1,7 +1,7 @@
 // The port between the workers and the run records: everything a job does to its run, and nothing more.
 // Workers never see the store, the log stream or the queues behind it; StoredRunProgress is the adapter.
 import type { BaseImageUse, PlatformResult, Run, RunStatus } from './model.js';
-import type { RunPatch } from './store.js';
+import type { RunPatch } from './records.js';
 
 export interface RunProgress {
   /** The run as recorded now (its request, trigger, cancel flag); undefined once it is gone. */

@@ -12,7 +12,7 @@ import type { RunLog } from './logs.js';
 import { isTerminal, type GitSource, type Run, type RunStatus, type Trigger } from './model.js';
 import type { RunRequest } from './request.js';
 import { loadTaskFile } from '../taskfile/load.js';
-import type { RunPatch, RunStore } from './store.js';
+import type { RunPatch, RunRecords } from './records.js';
 import { StoredRunProgress } from './stored-progress.js';
 import { runVariables, type RunVariables } from './variables.js';
 
@@ -57,7 +57,7 @@ export class RunService {
   private readonly progress: StoredRunProgress;
 
   constructor(
-    readonly store: RunStore,
+    readonly store: RunRecords,
     readonly log: RunLog,
     private readonly queues: PlatformQueues,
     private readonly opts: RunServiceOptions,

@@ -1,12 +1,14 @@
 // RunProgress over the run store and the run log: the adapter workers use, and the one place a run's end
 // (record, last lines, closed log, announcement) is written, for the API's RunService as well.
 import type { Config } from '../config.js';
-import { cancelChannel, finishedChannel } from '../queue/jobs.js';
+import { cancelChannel } from '../queue/jobs.js';
+import { finishPublisher } from './finish-events.js';
 import type { Redis } from '../redis.js';
 import { RunLog } from './logs.js';
 import type { BaseImageUse, PlatformResult, Run, RunStatus } from './model.js';
 import type { RunProgress } from './progress.js';
-import { RunStore, type RunPatch } from './store.js';
+import type { RunPatch, RunRecords } from './records.js';
+import { RunStore } from './store.js';
 
 export interface RunAnnouncements {
   /** Told the id of every run that ends (task follow-ups and base-image rebuilds wait for it). */
@@ -17,7 +19,7 @@ export interface RunAnnouncements {
 
 export class StoredRunProgress implements RunProgress {
   constructor(
-    private readonly store: RunStore,
+    private readonly store: RunRecords,
     private readonly log: RunLog,
     private readonly announce: RunAnnouncements,
   ) {}
@@ -61,9 +63,7 @@ export class StoredRunProgress implements RunProgress {
 /** The run records as a worker process reaches them: finishes and stop requests announced over Redis. */
 export function workerRunProgress(config: Config, redis: Redis): RunProgress {
   return new StoredRunProgress(new RunStore(redis, config.prefix), new RunLog(redis, config.prefix, config.limits.logLines), {
-    finished: async (id) => {
-      await redis.publish(finishedChannel(config.prefix), id);
-    },
+    finished: finishPublisher(redis, config.prefix),
     stop: async (id) => {
       await redis.publish(cancelChannel(config.prefix), id);
     },

@@ -2,7 +2,7 @@
 // (a transition only from the statuses given, a finish once), the log as a plain list of lines.
 import type { BaseImageUse, PlatformResult, Run, RunStatus } from '../../src/runs/model.js';
 import type { RunProgress } from '../../src/runs/progress.js';
-import type { RunPatch } from '../../src/runs/store.js';
+import type { RunPatch } from '../../src/runs/records.js';
 
 export class MemoryRuns implements RunProgress {
   readonly runs = new Map<string, Run>();

@@ -5,7 +5,7 @@ import { isSlipwayError } from '../../src/errors.js';
 import type { SecretMasker } from '../../src/log.js';
 import type { Run, RunStatus } from '../../src/runs/model.js';
 import type { RunProgress } from '../../src/runs/progress.js';
-import type { RunPatch } from '../../src/runs/store.js';
+import type { RunPatch } from '../../src/runs/records.js';
 import { BuildStepError, EngineError } from '../builder/image-builder.js';
 import { RunLogWriter } from '../log-writer.js';
 
