@@ -1,0 +1,63 @@
+// Tasks over HTTP: the settable fields (POST /v1/tasks, PATCH /v1/tasks/:name) and the task every tasks
+// route answers with. A task's git token is write-only: sent in `gitToken`, answered as `hasGitToken`.
+import * as z from '../zod-mini.js';
+import { BASE_IMAGE_TRIGGERS, TASK_NAME } from '../tasks/names.js';
+import { BuildArgs } from './runs.js';
+
+export { BASE_IMAGE_TRIGGERS, TASK_NAME } from '../tasks/names.js';
+
+const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
+
+/** The settable fields of a task, with their defaults; PATCH takes any of them (TaskPatch). */
+export const TaskSpec = z.strictObject({
+  /** A git URL, `#ref` and `:subdir` optional. */
+  context: text(2048),
+  dockerfile: z._default(text(4096), 'Dockerfile'),
+  images: z._default(z.array(text(1024)).check(z.maxLength(50)), []),
+  platform: z._default(text(100), 'linux/amd64'),
+  buildArgs: z._default(BuildArgs, {}),
+  commitTrigger: z._default(z.boolean(), true),
+  prTrigger: z._default(z.boolean(), false),
+  baseImageTrigger: z._default(z.enum(BASE_IMAGE_TRIGGERS), 'runtime'),
+  /** 5-field cron expressions, in UTC. */
+  schedules: z._default(z.array(text(200)).check(z.maxLength(20)), []),
+  timeoutSeconds: z.optional(z.int().check(z.positive())),
+  noPush: z._default(z.boolean(), false),
+  /** Write-only: stored apart, never returned, masked in logs. */
+  gitToken: z.optional(text(4096)),
+});
+export type TaskSpec = z.output<typeof TaskSpec>;
+
+/** PATCH /v1/tasks/:name: only the fields given change. */
+export const TaskPatch = z.partial(TaskSpec);
+/** The fields as a client sends them: all optional, as in a PATCH. */
+export type TaskFields = z.input<typeof TaskPatch>;
+
+/** POST /v1/tasks: a name, a context, and any other settable field. */
+export const TaskCreate = z.strictObject({ name: z.string().check(z.regex(TASK_NAME)), ...TaskSpec.shape });
+export type TaskCreate = z.input<typeof TaskCreate>;
+
+export const Task = z.object({
+  name: z.string(),
+  context: z.string(),
+  dockerfile: z.string(),
+  images: z.array(z.string()),
+  platform: z.string(),
+  platforms: z.array(z.string()),
+  buildArgs: z.record(z.string(), z.string()),
+  commitTrigger: z.boolean(),
+  prTrigger: z.boolean(),
+  baseImageTrigger: z.enum(BASE_IMAGE_TRIGGERS),
+  schedules: z.array(z.string()),
+  timeoutSeconds: z.int().check(z.positive()),
+  noPush: z.boolean(),
+  /** The normalised repository URL webhooks are matched against. */
+  repository: z.string(),
+  hasGitToken: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Task = z.infer<typeof Task>;
+
+export const TaskList = z.object({ tasks: z.array(Task) });
+export type TaskList = z.infer<typeof TaskList>;
