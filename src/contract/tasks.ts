@@ -8,28 +8,42 @@ export { BASE_IMAGE_TRIGGERS, TASK_NAME } from '../tasks/names.js';
 
 const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 
-/** The settable fields of a task, with their defaults; PATCH takes any of them (TaskPatch). */
-export const TaskSpec = z.strictObject({
+/** The settable fields of a task. */
+const fields = {
   /** A git URL, `#ref` and `:subdir` optional. */
   context: text(2048),
-  dockerfile: z._default(text(4096), 'Dockerfile'),
-  images: z._default(z.array(text(1024)).check(z.maxLength(50)), []),
-  platform: z._default(text(100), 'linux/amd64'),
-  buildArgs: z._default(BuildArgs, {}),
-  commitTrigger: z._default(z.boolean(), true),
-  prTrigger: z._default(z.boolean(), false),
-  baseImageTrigger: z._default(z.enum(BASE_IMAGE_TRIGGERS), 'runtime'),
+  dockerfile: text(4096),
+  images: z.array(text(1024)).check(z.maxLength(50)),
+  platform: text(100),
+  buildArgs: BuildArgs,
+  commitTrigger: z.boolean(),
+  prTrigger: z.boolean(),
+  baseImageTrigger: z.enum(BASE_IMAGE_TRIGGERS),
   /** 5-field cron expressions, in UTC. */
-  schedules: z._default(z.array(text(200)).check(z.maxLength(20)), []),
+  schedules: z.array(text(200)).check(z.maxLength(20)),
   timeoutSeconds: z.optional(z.int().check(z.positive())),
-  noPush: z._default(z.boolean(), false),
+  noPush: z.boolean(),
   /** Write-only: stored apart, never returned, masked in logs. */
   gitToken: z.optional(text(4096)),
+};
+
+/** A new task's fields: a context, and defaults for the rest. */
+export const TaskSpec = z.strictObject({
+  ...fields,
+  dockerfile: z._default(fields.dockerfile, 'Dockerfile'),
+  images: z._default(fields.images, []),
+  platform: z._default(fields.platform, 'linux/amd64'),
+  buildArgs: z._default(fields.buildArgs, {}),
+  commitTrigger: z._default(fields.commitTrigger, true),
+  prTrigger: z._default(fields.prTrigger, false),
+  baseImageTrigger: z._default(fields.baseImageTrigger, 'runtime'),
+  schedules: z._default(fields.schedules, []),
+  noPush: z._default(fields.noPush, false),
 });
 export type TaskSpec = z.output<typeof TaskSpec>;
 
-/** PATCH /v1/tasks/:name: only the fields given change. */
-export const TaskPatch = z.partial(TaskSpec);
+/** PATCH /v1/tasks/:name: only the fields given change. No defaults here, or a field left out would be reset. */
+export const TaskPatch = z.partial(z.strictObject(fields));
 /** The fields as a client sends them: all optional, as in a PATCH. */
 export type TaskFields = z.input<typeof TaskPatch>;
 
