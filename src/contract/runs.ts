@@ -4,6 +4,7 @@
 import * as z from '../zod-mini.js';
 import { RUN_STATUSES } from '../runs/status.js';
 import { CONTEXT_DIGEST } from './contexts.js';
+import { ARG_NAME, MAX_ARG_NAME, MAX_ARG_VALUE, MAX_ARGS, MAX_IMAGE, MAX_IMAGES, MAX_PATH, MAX_PLATFORM, MAX_SECRET, MAX_SECRETS, MAX_VALUE_NAME, MAX_VALUES, SECRET_ID } from './limits.js';
 
 export { RUN_STATUSES, TERMINAL_STATUSES, isTerminal, type RunStatus } from '../runs/status.js';
 
@@ -164,11 +165,9 @@ export const RunListQuery = z.strictObject({
 });
 export type RunListQuery = z.infer<typeof RunListQuery>;
 
-const ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const SECRET_ID = /^[A-Za-z0-9_.-]{1,128}$/;
 export const BuildArgs = z
-  .record(z.string().check(z.regex(ARG_NAME, 'a build-arg name is letters, digits and _, not starting with a digit'), z.maxLength(256)), z.string().check(z.maxLength(65_536)))
-  .check(z.refine((r) => Object.keys(r).length <= 200, 'at most 200 build args'));
+  .record(z.string().check(z.regex(ARG_NAME, 'a build-arg name is letters, digits and _, not starting with a digit'), z.maxLength(MAX_ARG_NAME)), z.string().check(z.maxLength(MAX_ARG_VALUE)))
+  .check(z.refine((r) => Object.keys(r).length <= MAX_ARGS, `at most ${MAX_ARGS} build args`));
 
 /**
  * The body of POST /v1/runs: shapes and sizes here, meaning (image names, platform, context existence) in
@@ -176,24 +175,24 @@ export const BuildArgs = z
  */
 export const RunRequest = z.strictObject({
   context: z.string().check(z.regex(CONTEXT_DIGEST, 'context must be the sha256:<64 hex> digest of an uploaded context')),
-  dockerfile: z._default(text(4096), 'Dockerfile'),
-  images: z._default(z.array(text(1024)).check(z.maxLength(50)), []),
+  dockerfile: z._default(text(MAX_PATH), 'Dockerfile'),
+  images: z._default(z.array(text(MAX_IMAGE)).check(z.maxLength(MAX_IMAGES)), []),
   buildArgs: z._default(BuildArgs, {}),
   secretBuildArgs: z._default(BuildArgs, {}),
-  platform: z._default(text(100), 'linux/amd64'),
+  platform: z._default(text(MAX_PLATFORM), 'linux/amd64'),
   target: z.optional(z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'target must be a build stage name'))),
   noPush: z._default(z.boolean(), false),
   timeoutSeconds: z.optional(z.int().check(z.positive())),
   /** A multi-step task file (ACR task YAML) inside the context, run instead of one Dockerfile build. */
-  taskFile: z.optional(text(4096)),
+  taskFile: z.optional(text(MAX_PATH)),
   /** The task file's {{.Values.X}}: from --set and --values. */
-  values: z.optional(z.record(z.string().check(z.maxLength(256)), z.unknown()).check(z.refine((r) => Object.keys(r).length <= 500, 'at most 500 values'))),
+  values: z.optional(z.record(z.string().check(z.maxLength(MAX_VALUE_NAME)), z.unknown()).check(z.refine((r) => Object.keys(r).length <= MAX_VALUES, `at most ${MAX_VALUES} values`))),
   /** The task file's secrets (--set-secret): masked in the log, never stored; only their names are kept. */
   secretValues: z.optional(
-    z.record(z.string(), z.string().check(z.maxLength(65_536))).check(
+    z.record(z.string(), z.string().check(z.maxLength(MAX_SECRET))).check(
       z.superRefine((r, ctx) => {
         const keys = Object.keys(r);
-        if (keys.length > 100) ctx.addIssue({ code: 'custom', message: 'at most 100 secrets' });
+        if (keys.length > MAX_SECRETS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_SECRETS} secrets` });
         const bad = keys.find((k) => !SECRET_ID.test(k));
         if (bad !== undefined) ctx.addIssue({ code: 'custom', message: `secret id ${JSON.stringify(bad.slice(0, 60))} must be 1-128 letters, digits, _ . and -` });
       }),

@@ -2,6 +2,7 @@
 // route answers with. A task's git token is write-only: sent in `gitToken`, answered as `hasGitToken`.
 import * as z from '../zod-mini.js';
 import { BASE_IMAGE_TRIGGERS, TASK_NAME } from '../tasks/names.js';
+import { MAX_CONTEXT, MAX_IMAGE, MAX_IMAGES, MAX_PATH, MAX_PLATFORM, MAX_SCHEDULE, MAX_SCHEDULES, MAX_TOKEN } from './limits.js';
 import { BuildArgs } from './runs.js';
 
 export { BASE_IMAGE_TRIGGERS, TASK_NAME } from '../tasks/names.js';
@@ -11,20 +12,20 @@ const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max))
 /** The settable fields of a task. */
 const fields = {
   /** A git URL, `#ref` and `:subdir` optional. */
-  context: text(2048),
-  dockerfile: text(4096),
-  images: z.array(text(1024)).check(z.maxLength(50)),
-  platform: text(100),
+  context: text(MAX_CONTEXT),
+  dockerfile: text(MAX_PATH),
+  images: z.array(text(MAX_IMAGE)).check(z.maxLength(MAX_IMAGES)),
+  platform: text(MAX_PLATFORM),
   buildArgs: BuildArgs,
   commitTrigger: z.boolean(),
   prTrigger: z.boolean(),
   baseImageTrigger: z.enum(BASE_IMAGE_TRIGGERS),
   /** 5-field cron expressions, in UTC. */
-  schedules: z.array(text(200)).check(z.maxLength(20)),
+  schedules: z.array(text(MAX_SCHEDULE)).check(z.maxLength(MAX_SCHEDULES)),
   timeoutSeconds: z.optional(z.int().check(z.positive())),
   noPush: z.boolean(),
   /** Write-only: stored apart, never returned, masked in logs. */
-  gitToken: z.optional(text(4096)),
+  gitToken: z.optional(text(MAX_TOKEN)),
 };
 
 /** A new task's fields: a context, and defaults for the rest. */
