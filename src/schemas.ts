@@ -2,7 +2,7 @@
 // and other clients can check a request before sending it. `npm run schemas` writes them to task-schemas/;
 // the whole API is described by GET /v1/openapi.json (contract/openapi.ts).
 import * as z from './zod-mini.js';
-import { RunRequest } from './contract/runs.js';
+import { RunRequest } from './contract/requests.js';
 
 export const PUBLISHED_SCHEMAS: Record<string, z.core.$ZodType> = {
   'run-request.schema.json': RunRequest,

@@ -3,11 +3,11 @@
 import * as z from '../zod-mini.js';
 import { StoredContext } from '../contract/contexts.js';
 import { ErrorBody } from '../contract/errors.js';
-import { DependentsQuery, Graph, GraphNode, NotifyAnswer, NotifyRequest, Plan, PlanEntry, RebuildListQuery, Wave, WaveDetail, WaveEntry, WaveList } from '../contract/graph.js';
+import { Graph, GraphNode, NotifyAnswer, Plan, PlanEntry, Wave, WaveDetail, WaveEntry, WaveList } from '../contract/graph.js';
 import { Health } from '../contract/health.js';
-import { LogQuery } from '../contract/logs.js';
-import { BaseImageUse, BuildSpec, GitSource, OutputImage, PlatformResult, RebuildCause, Run, RunList, RunListQuery, RunRequest, StepResult, Trigger } from '../contract/runs.js';
-import { Task, TaskCreate, TaskList, TaskPatch } from '../contract/tasks.js';
+import { DependentsQuery, LogQuery, NotifyRequest, RebuildListQuery, RunListQuery, RunRequest, TaskCreate, TaskPatch } from '../contract/requests.js';
+import { BaseImageUse, BuildSpec, GitSource, OutputImage, PlatformResult, RebuildCause, Run, RunList, StepResult, Trigger } from '../contract/runs.js';
+import { Task, TaskList } from '../contract/tasks.js';
 import { DeliveryAnswer, RegistryNotificationAnswer } from '../contract/webhooks.js';
 import { GenericGitPush } from '../triggers/generic-git.js';
 

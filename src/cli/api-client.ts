@@ -7,8 +7,9 @@ import type * as z from '../zod-mini.js';
 import { StoredContext } from '../contract/contexts.js';
 import { ErrorBody } from '../contract/errors.js';
 import { Graph, NotifyAnswer, Plan, WaveDetail, WaveList, type Wave } from '../contract/graph.js';
-import { Run, RunList, type RunStatus, type RunSubmission } from '../contract/runs.js';
-import { Task, TaskList, type TaskCreate, type TaskFields } from '../contract/tasks.js';
+import type { RunSubmission, TaskCreate, TaskFields } from '../contract/requests.js';
+import { Run, RunList, type RunStatus } from '../contract/runs.js';
+import { Task, TaskList } from '../contract/tasks.js';
 import { ApiError, ApiUnreachableError, ProtocolError } from './errors.js';
 import { BodyWriterError, httpRequest, type BodyWriter, type HttpResponse } from './http.js';
 

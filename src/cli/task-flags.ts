@@ -3,7 +3,7 @@
 // variables, schedules and git tokens. Each throws a UsageError naming the flag; a token never appears in one.
 import path from 'node:path';
 import { BASE_IMAGE_TRIGGERS, TASK_NAME } from '../tasks/names.js';
-import type { TaskFields } from '../contract/tasks.js';
+import type { TaskFields } from '../contract/requests.js';
 import { MAX_CONTEXT, MAX_IMAGE, MAX_IMAGES, MAX_PATH, MAX_SCHEDULE, MAX_SCHEDULES, MAX_TOKEN } from '../contract/limits.js';
 import { UsageError } from './errors.js';
 import { parseChoice, parseKeyValues, parseOnOff, parsePlatformFlag, parseTimeout, quote } from './flags.js';

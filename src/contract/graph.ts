@@ -5,7 +5,6 @@ import * as z from '../zod-mini.js';
 import { RebuildCause } from './runs.js';
 
 const BASE_KINDS = ['runtime', 'buildtime'] as const;
-const image = z.string().check(z.minLength(1), z.maxLength(1024));
 
 export const BaseUseDigest = z.object({
   /** The platform the task builds. */
@@ -67,12 +66,6 @@ export const Plan = z.object({
 });
 export type Plan = z.infer<typeof Plan>;
 
-/** GET /v1/graph/dependents. */
-export const DependentsQuery = z.strictObject({ image, transitive: z.optional(z.enum(['0', '1', 'true', 'false'])) });
-
-/** POST /v1/graph/notify. */
-export const NotifyRequest = z.strictObject({ image });
-
 export const ENTRY_STATES = ['held', 'ready', 'dispatching', 'dispatched', 'succeeded', 'failed', 'skipped'] as const;
 export type EntryState = (typeof ENTRY_STATES)[number];
 
@@ -124,9 +117,6 @@ export const NotifyAnswer = z.object({
   ignored: z.optional(z.string()),
 });
 export type NotifyAnswer = z.infer<typeof NotifyAnswer>;
-
-/** GET /v1/rebuilds. */
-export const RebuildListQuery = z.strictObject({ top: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(1000)), 20) });
 
 export const WaveList = z.object({ rebuilds: z.array(Wave) });
 export type WaveList = z.infer<typeof WaveList>;

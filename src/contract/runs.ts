@@ -1,14 +1,9 @@
-// Runs over HTTP: the body of POST /v1/runs, the run every runs route answers with, and the list query.
-// The run is stored as it is answered (runs/store.ts parses with the same schema). Written with zod's small
-// build, as the CLI loads it at every start.
+// Runs over HTTP: the run every runs route answers with, as it is stored (runs/store.ts parses with the same
+// schema). What clients send is in requests.ts. Written with zod's small build: the CLI loads it at every start.
 import * as z from '../zod-mini.js';
 import { RUN_STATUSES } from '../runs/status.js';
-import { CONTEXT_DIGEST } from './contexts.js';
-import { ARG_NAME, MAX_ARG_NAME, MAX_ARG_VALUE, MAX_ARGS, MAX_IMAGE, MAX_IMAGES, MAX_PATH, MAX_PLATFORM, MAX_SECRET, MAX_SECRETS, MAX_VALUE_NAME, MAX_VALUES, SECRET_ID } from './limits.js';
 
 export { RUN_STATUSES, TERMINAL_STATUSES, isTerminal, type RunStatus } from '../runs/status.js';
-
-const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 
 /** A git source: the repository, the ref asked for, and the exact commit the run builds. */
 export const GitSource = z.object({
@@ -157,49 +152,3 @@ export type Run = z.infer<typeof Run>;
 
 export const RunList = z.object({ runs: z.array(Run) });
 export type RunList = z.infer<typeof RunList>;
-
-/** GET /v1/runs and GET /v1/tasks/:name/runs: newest first, optionally of one status. */
-export const RunListQuery = z.strictObject({
-  status: z.optional(z.enum(RUN_STATUSES)),
-  top: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(1000)), 20),
-});
-export type RunListQuery = z.infer<typeof RunListQuery>;
-
-export const BuildArgs = z
-  .record(z.string().check(z.regex(ARG_NAME, 'a build-arg name is letters, digits and _, not starting with a digit'), z.maxLength(MAX_ARG_NAME)), z.string().check(z.maxLength(MAX_ARG_VALUE)))
-  .check(z.refine((r) => Object.keys(r).length <= MAX_ARGS, `at most ${MAX_ARGS} build args`));
-
-/**
- * The body of POST /v1/runs: shapes and sizes here, meaning (image names, platform, context existence) in
- * RunService. Either a Dockerfile build, or `taskFile` with its values and secrets.
- */
-export const RunRequest = z.strictObject({
-  context: z.string().check(z.regex(CONTEXT_DIGEST, 'context must be the sha256:<64 hex> digest of an uploaded context')),
-  dockerfile: z._default(text(MAX_PATH), 'Dockerfile'),
-  images: z._default(z.array(text(MAX_IMAGE)).check(z.maxLength(MAX_IMAGES)), []),
-  buildArgs: z._default(BuildArgs, {}),
-  secretBuildArgs: z._default(BuildArgs, {}),
-  platform: z._default(text(MAX_PLATFORM), 'linux/amd64'),
-  target: z.optional(z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'target must be a build stage name'))),
-  noPush: z._default(z.boolean(), false),
-  timeoutSeconds: z.optional(z.int().check(z.positive())),
-  /** A multi-step task file (ACR task YAML) inside the context, run instead of one Dockerfile build. */
-  taskFile: z.optional(text(MAX_PATH)),
-  /** The task file's {{.Values.X}}: from --set and --values. */
-  values: z.optional(z.record(z.string().check(z.maxLength(MAX_VALUE_NAME)), z.unknown()).check(z.refine((r) => Object.keys(r).length <= MAX_VALUES, `at most ${MAX_VALUES} values`))),
-  /** The task file's secrets (--set-secret): masked in the log, never stored; only their names are kept. */
-  secretValues: z.optional(
-    z.record(z.string(), z.string().check(z.maxLength(MAX_SECRET))).check(
-      z.superRefine((r, ctx) => {
-        const keys = Object.keys(r);
-        if (keys.length > MAX_SECRETS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_SECRETS} secrets` });
-        const bad = keys.find((k) => !SECRET_ID.test(k));
-        if (bad !== undefined) ctx.addIssue({ code: 'custom', message: `secret id ${JSON.stringify(bad.slice(0, 60))} must be 1-128 letters, digits, _ . and -` });
-      }),
-    ),
-  ),
-});
-/** What the API makes of a body: defaults filled in. */
-export type RunRequest = z.output<typeof RunRequest>;
-/** What a client may send: every field but `context` may be left out. */
-export type RunSubmission = z.input<typeof RunRequest>;

@@ -7,7 +7,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import type { Express, Router } from 'express';
 import { createApp, type AppDeps } from '../../src/api/app.js';
 import { openApiDocument } from '../../src/api/openapi.js';
-import { TaskPatch, TaskSpec } from '../../src/contract/tasks.js';
+import { TaskPatch, TaskSpec } from '../../src/contract/requests.js';
 import { createLogger } from '../../src/log.js';
 import { genericGitWebhookRouter } from '../../src/triggers/generic-git.js';
 import { githubWebhookRouter } from '../../src/triggers/github.js';

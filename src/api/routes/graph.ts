@@ -1,7 +1,8 @@
 // /v1/graph and /v1/rebuilds: the base-image dependency graph, the impact preview of a change, a change
 // reported by hand, and the rebuild waves with the state of every entry.
 import express, { Router } from 'express';
-import { DependentsQuery, NotifyRequest, RebuildListQuery, WAVE_ID, type Graph, type NotifyAnswer, type Plan, type WaveDetail, type WaveList } from '../../contract/graph.js';
+import { WAVE_ID, type Graph, type NotifyAnswer, type Plan, type WaveDetail, type WaveList } from '../../contract/graph.js';
+import { DependentsQuery, NotifyRequest, RebuildListQuery } from '../../contract/requests.js';
 import { BadInputError, NotFoundError, SlipwayError } from '../../errors.js';
 import type { ImageChange } from '../../graph/model.js';
 import type { BaseImageRebuilds } from '../../graph/rebuilds.js';

@@ -1,7 +1,8 @@
 // /v1/runs: submit, read, list and cancel runs. HTTP in and out only; the rules live in RunService, the
 // shapes in the contract (contract/runs.ts).
 import { Router } from 'express';
-import { RunListQuery, RunRequest, type Run, type RunList } from '../../contract/runs.js';
+import { RunListQuery, RunRequest } from '../../contract/requests.js';
+import type { Run, RunList } from '../../contract/runs.js';
 import type { RunService } from '../../runs/service.js';
 
 export function runRoutes(runs: RunService, announceCancel: (id: string) => Promise<void>): Router {

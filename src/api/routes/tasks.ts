@@ -1,7 +1,8 @@
 // /v1/tasks: create, read, update, delete tasks, start a run of one, list its runs. The bodies are checked
 // by TaskService against the contract's TaskSpec (contract/tasks.ts).
 import { Router } from 'express';
-import { RunListQuery, type Run, type RunList } from '../../contract/runs.js';
+import { RunListQuery } from '../../contract/requests.js';
+import type { Run, RunList } from '../../contract/runs.js';
 import type { Task, TaskList } from '../../contract/tasks.js';
 import { BadInputError } from '../../errors.js';
 import type { TaskService } from '../../tasks/service.js';
