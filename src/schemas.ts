@@ -1,9 +1,10 @@
-// JSON Schemas of the API's payloads, made from the same zod schemas the API validates with, so editors
-// and other clients can check a request before sending it. `npm run schemas` writes them to task-schemas/.
-import * as z from 'zod';
-import { RunRequest } from './runs/request.js';
+// JSON Schemas of the API's payloads, made from the contract's zod schemas the API validates with, so editors
+// and other clients can check a request before sending it. `npm run schemas` writes them to task-schemas/;
+// the whole API is described by GET /v1/openapi.json (contract/openapi.ts).
+import * as z from './zod-mini.js';
+import { RunRequest } from './contract/requests.js';
 
-export const PUBLISHED_SCHEMAS: Record<string, z.ZodType> = {
+export const PUBLISHED_SCHEMAS: Record<string, z.core.$ZodType> = {
   'run-request.schema.json': RunRequest,
 };
 

@@ -5,7 +5,10 @@ import type { ContextStore } from '../contexts/store.js';
 import type { Logger } from '../log.js';
 import type { RunService } from '../runs/service.js';
 import type { TaskService } from '../tasks/service.js';
+import type { Health } from '../contract/health.js';
+import { packageVersion } from '../package-version.js';
 import { errorHandler, notFound, sendError } from './errors.js';
+import { openApiDocument } from './openapi.js';
 import { contextRoutes } from './routes/contexts.js';
 import { logRoutes } from './routes/logs.js';
 import { runRoutes } from './routes/runs.js';
@@ -32,7 +35,12 @@ export function createApp(deps: AppDeps): Express {
 
   app.get('/v1/health', async (_req, res) => {
     await deps.redis.ping();
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok' } satisfies Health);
+  });
+  // Made at the first request, not at start: nothing else needs it.
+  let openapi: object | undefined;
+  app.get('/v1/openapi.json', (_req, res) => {
+    res.json((openapi ??= openApiDocument(packageVersion(import.meta.url))));
   });
   app.use(contextRoutes(deps.contexts, deps.maxContextBytes));
   for (const router of deps.webhooks) app.use(router);

@@ -1,15 +1,16 @@
 // Turns any thrown error into the API's JSON error body with the right status; unknown errors are 500s
 // whose details go to the log, not to the client.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { ZodError } from 'zod';
+import type { ErrorBody } from '../contract/errors.js';
+import * as z from '../zod-mini.js';
 import { isSlipwayError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 export function sendError(res: Parameters<RequestHandler>[1], status: number, code: string, message: string): void {
-  res.status(status).json({ error: { code, message } });
+  res.status(status).json({ error: { code, message } } satisfies ErrorBody);
 }
 
-export function describeZodError(err: ZodError): string {
+export function describeZodError(err: z.core.$ZodError): string {
   return err.issues
     .slice(0, 5)
     .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
@@ -23,7 +24,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       return;
     }
     if (isSlipwayError(err)) return sendError(res, err.status, err.code, err.message);
-    if (err instanceof ZodError) return sendError(res, 400, 'invalid_body', describeZodError(err));
+    // The base class: the contract's schemas (zod's small build) and the full build's both throw one.
+    if (err instanceof z.core.$ZodError) return sendError(res, 400, 'invalid_body', describeZodError(err));
     // body-parser's own errors (bad JSON, too large) carry a status and a type.
     const status = typeof err?.status === 'number' ? err.status : 500;
     if (err?.type === 'entity.parse.failed') return sendError(res, 400, 'invalid_json', `request body is not valid JSON: ${err.message}`);

@@ -1,13 +1,17 @@
 // The one HTTP client of the Slipway API (node:http, see http.ts). Every call goes through request(): network
-// failures become ApiUnreachableError, error statuses ApiError, and JSON answers are checked against api-schemas.
+// failures become ApiUnreachableError, error statuses ApiError, and JSON answers are checked against the
+// API contract (src/contract), the same schemas the API answers with.
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import type * as z from '../zod-mini.js';
-import { Graph, NotifyAnswer, Plan, Wave, WaveDetail, WaveList } from './graph-schemas.js';
-import { ErrorBody, Run, RunList, StoredContext, Task, TaskList, type RunSubmission, type TaskFields } from './api-schemas.js';
+import { StoredContext } from '../contract/contexts.js';
+import { ErrorBody } from '../contract/errors.js';
+import { Graph, NotifyAnswer, Plan, WaveDetail, WaveList, type Wave } from '../contract/graph.js';
+import type { RunSubmission, TaskCreate, TaskFields } from '../contract/requests.js';
+import { Run, RunList, type RunStatus } from '../contract/runs.js';
+import { Task, TaskList } from '../contract/tasks.js';
 import { ApiError, ApiUnreachableError, ProtocolError } from './errors.js';
 import { BodyWriterError, httpRequest, type BodyWriter, type HttpResponse } from './http.js';
-import type { RunStatus } from '../runs/status.js';
 
 /** How long a plain JSON call may take; uploads and log streams are not bounded by it. */
 const CALL_TIMEOUT_MS = 30_000;
@@ -92,7 +96,7 @@ export class SlipwayApi {
     return this.json(res, Run, 'POST /v1/runs/:id/cancel');
   }
 
-  async createTask(body: TaskFields & { name: string; context: string }): Promise<Task> {
+  async createTask(body: TaskCreate): Promise<Task> {
     const res = await this.request('POST', '/v1/tasks', jsonBody(body));
     return this.json(res, Task, 'POST /v1/tasks');
   }
@@ -215,7 +219,9 @@ export class SlipwayApi {
       const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
       throw new ProtocolError(`unexpected answer to ${what} from ${this.server} (${where}${issue?.message}); are the CLI and API the same version?`);
     }
-    return parsed.data;
+    // The body as sent, not the parsed copy, which drops fields the schema does not name: what a newer server
+    // adds survives into --json output. The contract's answers have no defaults or transforms to miss.
+    return body as z.infer<T>;
   }
 
   private body(res: HttpResponse): AsyncIterable<Uint8Array> {

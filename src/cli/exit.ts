@@ -1,6 +1,6 @@
 // Exit codes and the one-line messages that go with them, in one place. Scripts rely on these codes:
 // 0 success, 1 the run did not succeed, 2 bad input (flags or an API 4xx), 3 the API is unreachable or broken, 130 Ctrl-C.
-import type { Run } from './api-schemas.js';
+import type { Run } from '../contract/runs.js';
 import { ApiError, ApiUnreachableError, InterruptedError, ProtocolError, UsageError } from './errors.js';
 
 export const ExitCode = {

@@ -3,14 +3,9 @@
 // appear in a message. The task-specific ones (names, git contexts, schedules, tokens) are in task-flags.ts.
 import { formatPlatform, parsePlatform } from '../platforms.js';
 import { RUN_STATUSES, type RunStatus } from '../runs/status.js';
+import { ARG_NAME, MAX_ARG_NAME, MAX_ARG_VALUE, MAX_ARGS, MAX_IMAGE } from '../contract/limits.js';
 import { UsageError } from './errors.js';
 
-// The API's own limits (src/runs/request.ts), checked here so the message can name the flag.
-const ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const MAX_ARG_NAME = 256;
-const MAX_ARG_VALUE = 65_536;
-const MAX_ARGS = 200;
-const MAX_IMAGE = 1024;
 /** No server accepts more: SLIPWAY_MAX_TIMEOUT_SECONDS is capped at a day. */
 export const MAX_TIMEOUT_SECONDS = 86_400;
 

@@ -1,5 +1,6 @@
 // How runs, tasks, images, sizes and times are shown to a person: pure functions from data to text.
-import type { OutputImage, Run, Task } from './api-schemas.js';
+import type { OutputImage, Run } from '../contract/runs.js';
+import type { Task } from '../contract/tasks.js';
 
 /** `<registry>/<repository>:<tag>@sha256:…`, the reference a deploy can pin. */
 export function formatImageRef(image: OutputImage): string {

@@ -3,9 +3,6 @@
 // Startup is part of every command's latency: this module loads only commander and the exit codes; each
 // action imports its command (and with it zod, the HTTP client, the packer) when it runs, and the task
 // commands are added only when the command line may need them (see needsTaskCommands).
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { SlipwayApi } from './api-client.js';
 import type { BuildFlags } from './commands/build.js';
@@ -13,6 +10,7 @@ import type { DepsFlags } from './commands/deps.js';
 import type { RunFileFlags } from './commands/run-file.js';
 import { ExitCode, exitFor } from './exit.js';
 import { processIo, type CliIo } from './io.js';
+import { packageVersion } from '../package-version.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -64,7 +62,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
 function createProgram(io: CliIo, setExit: (code: number) => void): { program: Command; serverOf: (cmd: Command) => SlipwayApi } {
   const program = new Command('slipway')
     .description('Build container images on a Slipway server, the self-hosted analogue of az acr build.')
-    .version(packageVersion(), '-V, --version', 'print the CLI version')
+    .version(packageVersion(import.meta.url), '-V, --version', 'print the CLI version')
     .option('--server <url>', 'Slipway API URL (default: $SLIPWAY_SERVER, else http://127.0.0.1:8080)')
     .exitOverride()
     .configureHelp({ showGlobalOptions: true })
@@ -212,19 +210,4 @@ function followOptions(command: Command): Command {
 /** A mistyped `--git-tokn=ghp_…` would be echoed whole by commander; its value is left out. */
 export function redactUnknownOption(text: string): string {
   return text.replace(/(unknown option '[^'=\s]*=).*'/, "$1…'");
-}
-
-/** The version in the package.json above this file, from src/cli or dist/src/cli alike. */
-function packageVersion(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const file = path.join(dir, 'package.json');
-    if (fs.existsSync(file)) {
-      const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'slipway' && typeof pkg.version === 'string') return pkg.version;
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return 'unknown';
-    dir = parent;
-  }
 }

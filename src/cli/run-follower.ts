@@ -3,7 +3,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { isTerminal } from '../runs/status.js';
 import { networkReason, type SlipwayApi } from './api-client.js';
-import { Run } from './api-schemas.js';
+import { END_EVENT, LOG_EVENT } from '../contract/logs.js';
+import { Run } from '../contract/runs.js';
 import { ApiError, ApiUnreachableError, ProtocolError } from './errors.js';
 import { BodyCutError } from './http.js';
 import { SseParser, readSseEvents } from './sse.js';
@@ -42,8 +43,8 @@ export async function followRunLog(api: SlipwayApi, runId: string, onLine: (line
       connected = true;
       idle.reset();
       for await (const event of readSseEvents(body, { parser, onBytes: () => idle.reset() })) {
-        if (event.type === 'log') onLine(event.data);
-        else if (event.type === 'end') return parseRun(event.data);
+        if (event.type === LOG_EVENT) onLine(event.data);
+        else if (event.type === END_EVENT) return parseRun(event.data);
       }
       throw new ApiUnreachableError(api.server, 'the log stream closed before the run ended');
     } catch (err) {

@@ -1,7 +1,7 @@
 // What `slipway build` and `slipway task run` do once the API has accepted a run: print its id, follow its log
 // (or wait quietly), cancel it on Ctrl-C, and report the outcome. Exits 0 only when the run succeeded.
 import type { SlipwayApi } from './api-client.js';
-import type { Run } from './api-schemas.js';
+import type { Run } from '../contract/runs.js';
 import { InterruptedError } from './errors.js';
 import { ExitCode, RunNotSucceededError } from './exit.js';
 import { formatImageRef, runDuration } from './format.js';

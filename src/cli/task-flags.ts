@@ -3,18 +3,10 @@
 // variables, schedules and git tokens. Each throws a UsageError naming the flag; a token never appears in one.
 import path from 'node:path';
 import { BASE_IMAGE_TRIGGERS, TASK_NAME } from '../tasks/names.js';
-import type { TaskFields } from './api-schemas.js';
+import type { TaskFields } from '../contract/requests.js';
+import { MAX_CONTEXT, MAX_IMAGE, MAX_IMAGES, MAX_PATH, MAX_SCHEDULE, MAX_SCHEDULES, MAX_TOKEN } from '../contract/limits.js';
 import { UsageError } from './errors.js';
 import { parseChoice, parseKeyValues, parseOnOff, parsePlatformFlag, parseTimeout, quote } from './flags.js';
-
-// The API's own limits (src/tasks/model.ts), checked here so the message can name the flag.
-const MAX_CONTEXT = 2048;
-const MAX_PATH = 4096;
-const MAX_IMAGE = 1024;
-const MAX_IMAGES = 50;
-const MAX_SCHEDULE = 200;
-const MAX_SCHEDULES = 20;
-const MAX_TOKEN = 4096;
 
 /** The options as commander hands them over (repeatable ones collected). */
 export interface TaskFlags {

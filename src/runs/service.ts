@@ -10,7 +10,7 @@ import { canAssembleWithoutDaemon } from '../dockerfile/windows/plan.js';
 import { formatReference, parseImageReference, withDefaultTag } from '../registry/reference.js';
 import type { RunLog } from './logs.js';
 import { isTerminal, type GitSource, type Run, type RunStatus, type Trigger } from './model.js';
-import type { RunRequest } from './request.js';
+import type { RunRequest } from '../contract/requests.js';
 import { loadTaskFile } from '../taskfile/load.js';
 import type { RunPatch, RunRecords } from './records.js';
 import { StoredRunProgress } from './stored-progress.js';

@@ -5,7 +5,7 @@ import { BadInputError, ConflictError, NotFoundError } from '../errors.js';
 import { parsePlatformList } from '../platforms.js';
 import type { Run, Trigger } from '../runs/model.js';
 import { normaliseDockerfilePath, type RunService } from '../runs/service.js';
-import { Task, TASK_NAME, TaskSpec } from './model.js';
+import { Task, TASK_NAME, TaskPatch, TaskSpec } from './model.js';
 import type { TaskRecords, TaskSlotRecords } from './records.js';
 import { randomUUID } from 'node:crypto';
 import { RUN_ID_PATTERN } from '../runs/ids.js';
@@ -64,7 +64,7 @@ export class TaskService {
 
   async update(name: string, body: unknown): Promise<Task> {
     const current = await this.get(name);
-    const patch = TaskSpec.partial().parse(body);
+    const patch = TaskPatch.parse(body);
     const merged = TaskSpec.parse({
       context: current.context,
       dockerfile: current.dockerfile,

@@ -16,7 +16,9 @@ const run = (status: string) => ({
   id: 'r0000001',
   status,
   platform: 'linux/amd64',
+  platforms: ['linux/amd64'],
   createdAt: '2024-01-01T00:00:00.000Z',
+  trigger: { type: 'manual' },
   request: { context: `sha256:${'a'.repeat(64)}`, dockerfile: 'Dockerfile', images: [], buildArgs: {}, secretBuildArgKeys: [], platform: 'linux/amd64', noPush: false, timeoutSeconds: 60 },
   outputImages: [],
 });

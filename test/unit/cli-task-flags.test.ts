@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UsageError } from '../../src/cli/errors.js';
 import { parseChoice, parseOnOff } from '../../src/cli/flags.js';
+import type { Task } from '../../src/contract/tasks.js';
 import { formatTaskTriggers, renderRun, renderTask, renderTaskTable } from '../../src/cli/format.js';
 import { redactUnknownOption } from '../../src/cli/program.js';
 import {
@@ -176,7 +177,7 @@ describe('redactUnknownOption', () => {
 });
 
 describe('task output', () => {
-  const task = {
+  const task: Task = {
     name: 'web',
     context: 'https://github.com/org/app.git#main',
     dockerfile: 'Dockerfile',
@@ -221,6 +222,7 @@ describe('task output', () => {
       id: 'r0000042',
       status: 'queued',
       platform: 'linux/amd64',
+      platforms: ['linux/amd64'],
       createdAt: '2024-01-01T00:00:00.000Z',
       task: 'web',
       trigger: { type: 'timer', schedule: '0 3 * * *' },

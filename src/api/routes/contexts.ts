@@ -1,5 +1,6 @@
 // POST /v1/contexts (upload a gzipped tar build context) and HEAD /v1/contexts/:digest.
 import { Router } from 'express';
+import type { StoredContext } from '../../contract/contexts.js';
 import { TooLargeError } from '../../errors.js';
 import type { ContextStore } from '../../contexts/store.js';
 
@@ -29,7 +30,7 @@ export function contextRoutes(store: ContextStore, maxBytes: number): Router {
     res
       .status(stored.created ? 201 : 200)
       .location(`/v1/contexts/${stored.digest}`)
-      .json({ digest: stored.digest, size: stored.size });
+      .json({ digest: stored.digest, size: stored.size } satisfies StoredContext);
   });
 
   return router;

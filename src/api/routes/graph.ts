@@ -1,7 +1,8 @@
 // /v1/graph and /v1/rebuilds: the base-image dependency graph, the impact preview of a change, a change
 // reported by hand, and the rebuild waves with the state of every entry.
 import express, { Router } from 'express';
-import * as z from 'zod';
+import { WAVE_ID, type Graph, type NotifyAnswer, type Plan, type WaveDetail, type WaveList } from '../../contract/graph.js';
+import { DependentsQuery, NotifyRequest, RebuildListQuery } from '../../contract/requests.js';
 import { BadInputError, NotFoundError, SlipwayError } from '../../errors.js';
 import type { ImageChange } from '../../graph/model.js';
 import type { BaseImageRebuilds } from '../../graph/rebuilds.js';
@@ -17,10 +18,6 @@ export interface GraphRouteDeps {
   resolve: (image: string) => Promise<ImageChange>;
 }
 
-const DependentsQuery = z.object({ image: z.string().min(1).max(1024), transitive: z.enum(['0', '1', 'true', 'false']).optional() }).strict();
-const NotifyBody = z.object({ image: z.string().min(1).max(1024) }).strict();
-const ListQuery = z.object({ top: z.coerce.number().int().min(1).max(1000).default(20) }).strict();
-
 /** A base image as FROM names it: no registry means Docker Hub, no tag means latest. */
 export function normaliseBaseImage(image: string): string {
   const ref = withDefaultTag(parseImageReference(image.trim()));
@@ -33,7 +30,7 @@ export function graphRoutes(deps: GraphRouteDeps): Router {
 
   router.get('/v1/graph', async (_req, res) => {
     const tasks = await deps.graph.nodes(await deps.graph.tasks());
-    const images = new Map<string, { task: string; kind: string }[]>();
+    const images = new Map<string, Graph['images'][number]['dependents']>();
     for (const node of tasks) {
       for (const b of node.bases) {
         const list = images.get(b.image) ?? [];
@@ -44,33 +41,33 @@ export function graphRoutes(deps: GraphRouteDeps): Router {
     res.json({
       images: [...images].sort(([a], [b]) => a.localeCompare(b)).map(([image, dependents]) => ({ image, dependents })),
       tasks,
-    });
+    } satisfies Graph);
   });
 
   router.get('/v1/graph/dependents', async (req, res) => {
     const query = DependentsQuery.parse(req.query);
     const transitive = query.transitive === '1' || query.transitive === 'true';
-    res.json(await deps.rebuilds.preview(normaliseBaseImage(query.image), transitive));
+    res.json((await deps.rebuilds.preview(normaliseBaseImage(query.image), transitive)) satisfies Plan);
   });
 
   router.post('/v1/graph/notify', express.json({ limit: '16kb' }), async (req, res) => {
     if (!req.is('application/json')) throw new SlipwayError(415, 'unsupported_media_type', 'send {"image": "<name:tag>"} as JSON (Content-Type: application/json)');
-    const { image } = NotifyBody.parse(req.body ?? {});
+    const { image } = NotifyRequest.parse(req.body ?? {});
     const change = await deps.resolve(normaliseBaseImage(image));
     const outcome = await deps.rebuilds.changed(change, 'manual');
-    res.status(202).json({ image: change.image, platforms: change.platforms, wave: outcome.wave, joined: outcome.joined, skipped: outcome.plan.skipped, cycles: outcome.plan.cycles, ...(outcome.ignored ? { ignored: outcome.ignored } : {}) });
+    res.status(202).json({ image: change.image, platforms: change.platforms, wave: outcome.wave, joined: outcome.joined, skipped: outcome.plan.skipped, cycles: outcome.plan.cycles, ...(outcome.ignored ? { ignored: outcome.ignored } : {}) } satisfies NotifyAnswer);
   });
 
   router.get('/v1/rebuilds', async (req, res) => {
-    const { top } = ListQuery.parse(req.query);
-    res.json({ rebuilds: await deps.waves.list(top) });
+    const { top } = RebuildListQuery.parse(req.query);
+    res.json({ rebuilds: await deps.waves.list(top) } satisfies WaveList);
   });
 
   router.get('/v1/rebuilds/:id', async (req, res) => {
-    const wave = /^w[0-9a-z]{1,20}$/.test(req.params.id) ? await deps.waves.get(req.params.id) : undefined;
+    const wave = WAVE_ID.test(req.params.id) ? await deps.waves.get(req.params.id) : undefined;
     if (!wave) throw new NotFoundError(`no rebuild wave ${JSON.stringify(req.params.id.slice(0, 40))}`, 'rebuild_not_found');
     const entries = (await deps.waves.entries(wave.id)).sort((a, b) => a.level - b.level || a.task.localeCompare(b.task));
-    res.json({ ...wave, entries });
+    res.json({ ...wave, entries } satisfies WaveDetail);
   });
 
   return router;

@@ -1,12 +1,13 @@
 // GET /v1/runs/:id/logs: the whole log as text, or with ?follow=1 a live Server-Sent Events stream that
-// resumes after Last-Event-ID and ends with an `end` event carrying the final run.
+// resumes after Last-Event-ID and ends with an `end` event carrying the final run (contract/logs.ts).
 import { Router, type Response } from 'express';
 import type { Redis } from 'ioredis';
+import { END_EVENT, EVENT_ID, LOG_EVENT } from '../../contract/logs.js';
+import type { Run } from '../../contract/runs.js';
 import { BadInputError } from '../../errors.js';
 import { isTerminal } from '../../runs/model.js';
 import type { RunService } from '../../runs/service.js';
 
-const EVENT_ID = /^\d{1,20}-\d{1,20}$/;
 const BLOCK_MS = 5000;
 
 export function logRoutes(runs: RunService, redis: Redis): Router {
@@ -64,10 +65,10 @@ async function streamEvents(runs: RunService, blocking: Redis, id: string, from:
     if (isClosed()) return;
     for (const e of entries) {
       if ('end' in e) {
-        res.write(`id: ${e.id}\nevent: end\ndata: ${JSON.stringify(await runs.get(id))}\n\n`);
+        res.write(`id: ${e.id}\nevent: ${END_EVENT}\ndata: ${JSON.stringify((await runs.get(id)) satisfies Run)}\n\n`);
         return;
       }
-      res.write(`id: ${e.id}\nevent: log\ndata: ${e.line.replace(/\r?\n/g, ' ')}\n\n`);
+      res.write(`id: ${e.id}\nevent: ${LOG_EVENT}\ndata: ${e.line.replace(/\r?\n/g, ' ')}\n\n`);
       after = e.id;
     }
     if (entries.length > 0) continue;
@@ -75,7 +76,7 @@ async function streamEvents(runs: RunService, blocking: Redis, id: string, from:
     // A run that ended without an end entry (its log was deleted) must not hold the follower forever.
     const run = await runs.get(id);
     if (isTerminal(run.status) && ++idleWhileTerminal >= 2) {
-      res.write(`event: end\ndata: ${JSON.stringify(run)}\n\n`);
+      res.write(`event: ${END_EVENT}\ndata: ${JSON.stringify(run satisfies Run)}\n\n`);
       return;
     }
   }

@@ -1,11 +1,11 @@
-// /v1/tasks: create, read, update, delete tasks, start a run of one, list its runs.
+// /v1/tasks: create, read, update, delete tasks, start a run of one, list its runs. The bodies are checked
+// by TaskService against the contract's TaskSpec (contract/tasks.ts).
 import { Router } from 'express';
-import * as z from 'zod';
+import { RunListQuery } from '../../contract/requests.js';
+import type { Run, RunList } from '../../contract/runs.js';
+import type { Task, TaskList } from '../../contract/tasks.js';
 import { BadInputError } from '../../errors.js';
-import { RUN_STATUSES } from '../../runs/model.js';
 import type { TaskService } from '../../tasks/service.js';
-
-const RunsQuery = z.object({ status: z.enum(RUN_STATUSES).optional(), top: z.coerce.number().int().min(1).max(1000).default(20) }).strict();
 
 export function taskRoutes(tasks: TaskService): Router {
   const router = Router();
@@ -14,19 +14,19 @@ export function taskRoutes(tasks: TaskService): Router {
     const { name, ...spec } = (req.body ?? {}) as { name?: unknown };
     if (typeof name !== 'string') throw new BadInputError('name: a task needs a name', 'invalid_body');
     const task = await tasks.create(name, spec);
-    res.status(201).location(`/v1/tasks/${task.name}`).json(task);
+    res.status(201).location(`/v1/tasks/${task.name}`).json(task satisfies Task);
   });
 
   router.get('/v1/tasks', async (_req, res) => {
-    res.json({ tasks: await tasks.store.list() });
+    res.json({ tasks: await tasks.store.list() } satisfies TaskList);
   });
 
   router.get('/v1/tasks/:name', async (req, res) => {
-    res.json(await tasks.get(req.params.name));
+    res.json((await tasks.get(req.params.name)) satisfies Task);
   });
 
   router.patch('/v1/tasks/:name', async (req, res) => {
-    res.json(await tasks.update(req.params.name, req.body ?? {}));
+    res.json((await tasks.update(req.params.name, req.body ?? {})) satisfies Task);
   });
 
   router.delete('/v1/tasks/:name', async (req, res) => {
@@ -36,13 +36,13 @@ export function taskRoutes(tasks: TaskService): Router {
 
   router.post('/v1/tasks/:name/runs', async (req, res) => {
     const run = await tasks.run(req.params.name, { trigger: { type: 'manual' } });
-    res.status(202).location(`/v1/runs/${run.id}`).json(run);
+    res.status(202).location(`/v1/runs/${run.id}`).json(run satisfies Run);
   });
 
   router.get('/v1/tasks/:name/runs', async (req, res) => {
     const task = await tasks.get(req.params.name);
-    const query = RunsQuery.parse(req.query);
-    res.json({ runs: await tasks.runs.store.list({ ...query, task: task.name }) });
+    const query = RunListQuery.parse(req.query);
+    res.json({ runs: await tasks.runs.store.list({ ...query, task: task.name }) } satisfies RunList);
   });
 
   return router;

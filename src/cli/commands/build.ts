@@ -2,7 +2,7 @@
 // Exits 0 only when the run succeeded; Ctrl-C cancels the run, like docker build.
 import { loadCliConfig } from '../../config.js';
 import type { SlipwayApi } from '../api-client.js';
-import type { RunSubmission } from '../api-schemas.js';
+import type { RunSubmission } from '../../contract/requests.js';
 import { uploadContext } from '../context-upload.js';
 import { UsageError } from '../errors.js';
 import type { ExitCode } from '../exit.js';

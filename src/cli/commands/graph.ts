@@ -3,7 +3,7 @@
 // hand, and the rebuild waves with the state of each task in them.
 import { ExitCode } from '../exit.js';
 import { formatAge, renderTable } from '../format.js';
-import type { Graph, NotifyAnswer, Plan, Wave, WaveDetail } from '../graph-schemas.js';
+import type { Graph, NotifyAnswer, Plan, Wave, WaveDetail } from '../../contract/graph.js';
 import type { CliIo } from '../io.js';
 
 export interface GraphApi {

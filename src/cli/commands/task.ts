@@ -1,7 +1,7 @@
 // `slipway task create|update|list|show|delete|run|runs`: stored build definitions on the server, the
 // `az acr task` analogue. `task run` starts a manual run and follows it exactly as `slipway build` does.
 import type { RunQuery, SlipwayApi } from '../api-client.js';
-import type { Task } from '../api-schemas.js';
+import type { Task } from '../../contract/tasks.js';
 import { UsageError } from '../errors.js';
 import { ExitCode } from '../exit.js';
 import { renderRunTable, renderTask, renderTaskTable } from '../format.js';

@@ -1,0 +1,259 @@
+// Every operation the API serves, with the contract's schemas it validates and answers with: the table the
+// OpenAPI document (openapi.ts) is made from. A route added to the app and not here fails test/unit/openapi.
+import * as z from '../zod-mini.js';
+import { StoredContext } from '../contract/contexts.js';
+import { ErrorBody } from '../contract/errors.js';
+import { Graph, GraphNode, NotifyAnswer, Plan, PlanEntry, Wave, WaveDetail, WaveEntry, WaveList } from '../contract/graph.js';
+import { Health } from '../contract/health.js';
+import { DependentsQuery, LogQuery, NotifyRequest, RebuildListQuery, RunListQuery, RunRequest, TaskCreate, TaskPatch } from '../contract/requests.js';
+import { BaseImageUse, BuildSpec, GitSource, OutputImage, PlatformResult, RebuildCause, Run, RunList, StepResult, Trigger } from '../contract/runs.js';
+import { Task, TaskList } from '../contract/tasks.js';
+import { DeliveryAnswer, RegistryNotificationAnswer } from '../contract/webhooks.js';
+import { GenericGitPush } from '../triggers/generic-git.js';
+
+type Schema = z.core.$ZodType;
+
+/** A body: a contract schema (JSON), or a JSON Schema as is for other systems' formats and raw bytes. */
+export type Content = { schema: Schema } | { contentType: string; jsonSchema: Record<string, unknown> };
+
+export interface Answer {
+  description: string;
+  content?: Content[];
+  headers?: Record<string, string>;
+}
+
+export interface Operation {
+  id: string;
+  method: 'get' | 'post' | 'patch' | 'delete' | 'head';
+  /** OpenAPI's form: /v1/runs/{id}. */
+  path: string;
+  summary: string;
+  query?: Schema;
+  headers?: { name: string; description: string; required?: boolean }[];
+  body?: Content;
+  /** Bearer token required (the webhooks of other forges and of the registry). */
+  bearer?: boolean;
+  responses: Record<number, Answer>;
+}
+
+/** Answers with a name in the document: each is a component, referred to wherever it is used. */
+export const ANSWER_SCHEMAS: Record<string, Schema> = {
+  ErrorBody,
+  Health,
+  StoredContext,
+  Run,
+  RunList,
+  BuildSpec,
+  GitSource,
+  Trigger,
+  RebuildCause,
+  OutputImage,
+  PlatformResult,
+  StepResult,
+  BaseImageUse,
+  Task,
+  TaskList,
+  Graph,
+  GraphNode,
+  Plan,
+  PlanEntry,
+  NotifyAnswer,
+  Wave,
+  WaveList,
+  WaveDetail,
+  WaveEntry,
+  DeliveryAnswer,
+  RegistryNotificationAnswer,
+};
+
+/** Request bodies with a name in the document (in their input form: defaults may be left out). */
+export const REQUEST_SCHEMAS: Record<string, Schema> = {
+  RunRequest,
+  TaskCreate,
+  TaskPatch,
+  NotifyRequest,
+  GitPushNotification: GenericGitPush,
+};
+
+const json = (schema: Schema): Content[] => [{ schema }];
+const error = (description: string): Answer => ({ description, content: json(ErrorBody) });
+const created = (what: string) => ({ Location: `the ${what}'s URL` });
+const anyJson = { type: 'object', description: 'the sender\'s own payload format' };
+
+export const OPERATIONS: Operation[] = [
+  { id: 'health', method: 'get', path: '/v1/health', summary: 'the API answers and reaches Redis', responses: { 200: { description: 'up', content: json(Health) } } },
+  {
+    id: 'openapi',
+    method: 'get',
+    path: '/v1/openapi.json',
+    summary: 'this document',
+    responses: { 200: { description: 'the OpenAPI 3.1 document of the API', content: [{ contentType: 'application/json', jsonSchema: { type: 'object' } }] } },
+  },
+
+  {
+    id: 'uploadContext',
+    method: 'post',
+    path: '/v1/contexts',
+    summary: 'upload a build context: a gzipped tar',
+    headers: [{ name: 'X-Slipway-Digest', description: 'the sha256:<hex> digest of the body, checked as it arrives' }],
+    body: { contentType: 'application/gzip', jsonSchema: { type: 'string', contentMediaType: 'application/gzip' } },
+    responses: {
+      201: { description: 'stored', content: json(StoredContext), headers: created('context') },
+      200: { description: 'already stored', content: json(StoredContext), headers: created('context') },
+      400: error('not a gzipped tar, an unsafe entry, or not the digest given'),
+      413: error('past the size limit'),
+    },
+  },
+  {
+    id: 'hasContext',
+    method: 'head',
+    path: '/v1/contexts/{digest}',
+    summary: 'whether a context is stored (and keeps it from the sweep)',
+    responses: { 200: { description: 'stored' }, 404: { description: 'not stored' } },
+  },
+
+  {
+    id: 'submitRun',
+    method: 'post',
+    path: '/v1/runs',
+    summary: 'build a stored context: a Dockerfile, or a task file with its values',
+    body: { schema: RunRequest },
+    responses: {
+      202: { description: 'queued', content: json(Run), headers: created('run') },
+      400: error('bad input, an unknown context, or a task file that does not load (file:line:col)'),
+      415: error('the body is not JSON'),
+    },
+  },
+  { id: 'listRuns', method: 'get', path: '/v1/runs', summary: 'runs, newest first', query: RunListQuery, responses: { 200: { description: 'runs', content: json(RunList) } } },
+  { id: 'getRun', method: 'get', path: '/v1/runs/{id}', summary: 'a run', responses: { 200: { description: 'the run', content: json(Run) }, 404: error('no such run') } },
+  {
+    id: 'cancelRun',
+    method: 'post',
+    path: '/v1/runs/{id}/cancel',
+    summary: 'cancel a queued or running run',
+    responses: { 202: { description: 'the run, canceled or asked to stop', content: json(Run) }, 404: error('no such run') },
+  },
+  {
+    id: 'runLog',
+    method: 'get',
+    path: '/v1/runs/{id}/logs',
+    summary: "a run's log",
+    query: LogQuery,
+    headers: [{ name: 'Last-Event-ID', description: 'with follow: the id of the last event seen, to resume after it' }],
+    responses: {
+      200: {
+        description:
+          'the log as text; with follow=1 a stream of Server-Sent Events: `log` (one line, the entry id as the event id), then one `end` whose data is the final run (Run) as JSON',
+        content: [
+          { contentType: 'text/plain', jsonSchema: { type: 'string' } },
+          { contentType: 'text/event-stream', jsonSchema: { type: 'string' } },
+        ],
+      },
+      400: error('Last-Event-ID is not an event id of this log'),
+      404: error('no such run'),
+    },
+  },
+
+  {
+    id: 'createTask',
+    method: 'post',
+    path: '/v1/tasks',
+    summary: 'define a task: a stored build of a git repository, with its triggers',
+    body: { schema: TaskCreate },
+    responses: { 201: { description: 'defined', content: json(Task), headers: created('task') }, 400: error('bad input'), 409: error('a task of that name exists') },
+  },
+  { id: 'listTasks', method: 'get', path: '/v1/tasks', summary: 'every task', responses: { 200: { description: 'tasks', content: json(TaskList) } } },
+  { id: 'getTask', method: 'get', path: '/v1/tasks/{name}', summary: 'a task', responses: { 200: { description: 'the task', content: json(Task) }, 404: error('no such task') } },
+  {
+    id: 'updateTask',
+    method: 'patch',
+    path: '/v1/tasks/{name}',
+    summary: 'change the fields given; a list given replaces the stored one',
+    body: { schema: TaskPatch },
+    responses: { 200: { description: 'the task as changed', content: json(Task) }, 400: error('bad input'), 404: error('no such task') },
+  },
+  { id: 'deleteTask', method: 'delete', path: '/v1/tasks/{name}', summary: 'delete a task', responses: { 204: { description: 'deleted' }, 404: error('no such task') } },
+  {
+    id: 'runTask',
+    method: 'post',
+    path: '/v1/tasks/{name}/runs',
+    summary: "run a task by hand at its ref's current commit",
+    responses: { 202: { description: 'queued', content: json(Run), headers: created('run') }, 404: error('no such task') },
+  },
+  {
+    id: 'listTaskRuns',
+    method: 'get',
+    path: '/v1/tasks/{name}/runs',
+    summary: "a task's runs, newest first",
+    query: RunListQuery,
+    responses: { 200: { description: 'runs', content: json(RunList) }, 404: error('no such task') },
+  },
+
+  {
+    id: 'githubWebhook',
+    method: 'post',
+    path: '/v1/webhooks/github',
+    summary: 'GitHub push, pull_request and ping deliveries',
+    headers: [
+      { name: 'X-GitHub-Event', description: 'the event', required: true },
+      { name: 'X-GitHub-Delivery', description: 'the delivery id; a redelivery starts nothing', required: true },
+      { name: 'X-Hub-Signature-256', description: 'sha256=<HMAC-SHA256 of the body with a configured secret>', required: true },
+    ],
+    body: { contentType: 'application/json', jsonSchema: anyJson },
+    responses: {
+      200: { description: 'handled', content: json(DeliveryAnswer) },
+      202: { description: 'still being handled', content: json(DeliveryAnswer) },
+      401: error('no signature, or one that matches no secret'),
+      503: error('GitHub webhooks are not configured'),
+    },
+  },
+  {
+    id: 'gitWebhook',
+    method: 'post',
+    path: '/v1/webhooks/git',
+    summary: "another forge's push",
+    bearer: true,
+    body: { schema: GenericGitPush },
+    responses: {
+      200: { description: 'handled', content: json(DeliveryAnswer) },
+      202: { description: 'still being handled', content: json(DeliveryAnswer) },
+      401: error('no token, or an unknown one'),
+      503: error('the generic git webhook is not configured'),
+    },
+  },
+  {
+    id: 'registryWebhook',
+    method: 'post',
+    path: '/v1/webhooks/registry',
+    summary: 'CNCF distribution registry notifications: a tag push is a base-image change',
+    bearer: true,
+    body: { contentType: 'application/vnd.docker.distribution.events.v1+json', jsonSchema: anyJson },
+    responses: { 202: { description: 'accepted', content: json(RegistryNotificationAnswer) }, 401: error('no token, or an unknown one') },
+  },
+
+  { id: 'getGraph', method: 'get', path: '/v1/graph', summary: 'the base-image graph', responses: { 200: { description: 'the graph', content: json(Graph) } } },
+  {
+    id: 'dependents',
+    method: 'get',
+    path: '/v1/graph/dependents',
+    summary: 'the impact preview: what a change of the image would rebuild, in order',
+    query: DependentsQuery,
+    responses: { 200: { description: 'the plan', content: json(Plan) }, 400: error('not an image reference with a tag') },
+  },
+  {
+    id: 'notifyChange',
+    method: 'post',
+    path: '/v1/graph/notify',
+    summary: "read the image's tag from its registry and treat it as changed",
+    body: { schema: NotifyRequest },
+    responses: { 202: { description: 'what the change started', content: json(NotifyAnswer) }, 400: error('bad input') },
+  },
+  { id: 'listRebuilds', method: 'get', path: '/v1/rebuilds', summary: 'rebuild waves, newest first', query: RebuildListQuery, responses: { 200: { description: 'waves', content: json(WaveList) } } },
+  {
+    id: 'getRebuild',
+    method: 'get',
+    path: '/v1/rebuilds/{id}',
+    summary: 'a rebuild wave, with the state and run of each task',
+    responses: { 200: { description: 'the wave', content: json(WaveDetail) }, 404: error('no such wave') },
+  },
+];
