@@ -58,7 +58,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     announceFinished: async (id) => {
       await redis.publish(finishedChannel(config.prefix), id);
     },
-    readContextFile: async (context, file) => (await contexts.readFile(context, file))?.toString('utf8'),
+    readContextFile: (context, file) => contexts.readFile(context, file),
     taskFiles: config.taskFiles,
   });
   const contextSweeper = new ContextSweeper(contexts, runs.store, redis, config.prefix, config.limits.contextTtlMs, log);

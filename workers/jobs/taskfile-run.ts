@@ -34,7 +34,7 @@ export async function runTaskFile(ctx: ChildContext, spec: BuildJob, worker: str
     out.line(`slipway: run ${id} on ${worker}, task file ${spec.taskFile}`);
     const result = await withWorkspace(ctx, spec, { out, signal: abort.signal }, async (workspace) => {
       const ws = { ...workspace, contextDir: contextFolder(workspace) };
-      const source = await fs.readFile(path.join(ws.contextDir, spec.taskFile!), 'utf8');
+      const source = await fs.readFile(path.join(ws.contextDir, spec.taskFile!));
       const ref = record?.request.git?.ref ?? record?.trigger.ref ?? '';
       const loaded = loadTaskFile(source, {
         file: spec.taskFile!,
