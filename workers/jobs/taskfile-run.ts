@@ -7,6 +7,7 @@ import type { BuildJob } from '../../src/queue/jobs.js';
 import { parseImageReference } from '../../src/registry/reference.js';
 import type { OutputImage, RunStatus } from '../../src/runs/model.js';
 import { loadTaskFile } from '../../src/taskfile/load.js';
+import { resolveInside } from '../../src/contexts/resolve-inside.js';
 import { secretMasker } from '../../src/taskfile/secrets.js';
 import { trackBuild, type ChildContext } from '../child-context.js';
 import { RunLogWriter } from '../log-writer.js';
@@ -34,7 +35,7 @@ export async function runTaskFile(ctx: ChildContext, spec: BuildJob, worker: str
     out.line(`slipway: run ${id} on ${worker}, task file ${spec.taskFile}`);
     const result = await withWorkspace(ctx, spec, { out, signal: abort.signal }, async (workspace) => {
       const ws = { ...workspace, contextDir: contextFolder(workspace) };
-      const source = await fs.readFile(path.join(ws.contextDir, spec.taskFile!));
+      const source = await fs.readFile(resolveInside(ws.contextDir, spec.taskFile!) ?? '');
       const ref = record?.request.git?.ref ?? record?.trigger.ref ?? '';
       const loaded = loadTaskFile(source, {
         file: spec.taskFile!,
