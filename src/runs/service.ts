@@ -12,6 +12,7 @@ import type { RunLog } from './logs.js';
 import { isTerminal, type GitSource, type Run, type RunStatus, type Trigger } from './model.js';
 import type { RunRequest } from './request.js';
 import { taskFileChecker } from '../taskfile/off-thread.js';
+import { secretTooShort } from '../log.js';
 import type { RunPatch, RunStore } from './store.js';
 
 export interface RunServiceOptions {
@@ -60,6 +61,8 @@ export class RunService {
 
   /** A run of an uploaded context (`slipway build`, or `slipway run` of a task file). */
   async submit(req: RunRequest): Promise<Run> {
+    const short = [...Object.entries(req.secretBuildArgs), ...Object.entries(req.secretValues ?? {})].map(([k, v]) => secretTooShort(`secret ${k}`, v)).find(Boolean);
+    if (short) throw new BadInputError(short, 'secret_too_short');
     const platforms = parsePlatformList(req.platform);
     const dockerfile = normaliseDockerfilePath(req.dockerfile);
     if (!(await this.opts.contextExists(req.context))) {
