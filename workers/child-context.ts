@@ -49,7 +49,7 @@ export function childContext(): Promise<ChildContext> {
       policy: config.git,
       env: { PATH: config.searchPath },
     });
-    return { config, redis, runs, contexts, engine: new DockerEngine(config.dockerSocket), registry: new RegistryClient(), tasks: new TaskStore(redis, config.prefix), git, active };
+    return { config, redis, runs, contexts, engine: new DockerEngine(config.dockerSocket), registry: new RegistryClient({ hostPolicy: config.registryHosts }), tasks: new TaskStore(redis, config.prefix), git, active };
   })());
 }
 
