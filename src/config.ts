@@ -3,6 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import * as z from './zod-mini.js';
+import type { RegistryHostPolicy } from './registry/host-policy.js';
 
 /** What the CLI reads: built alone, since building the whole schema costs every `slipway` start ~10 ms. */
 const cliFields = () => ({
@@ -67,6 +68,8 @@ const buildSchema = () => {
     SLIPWAY_GIT_ALLOW_INSECURE: z._default(bool, false),
     SLIPWAY_GIT_ALLOW_PRIVATE_HOSTS: z._default(bool, false),
     SLIPWAY_GIT_ALLOW_FILE: z._default(bool, false),
+    /** Registries on loopback, private and link-local addresses (other than SLIPWAY_REGISTRY), for notifications, polling and bases. */
+    SLIPWAY_REGISTRY_ALLOW_PRIVATE_HOSTS: z._default(bool, false),
     /** GitHub webhook secrets, comma-separated: the current one first, the previous one while rotating. */
     SLIPWAY_GITHUB_WEBHOOK_SECRETS: z._default(z.string(), ''),
     /** Bearer tokens accepted by the generic git webhook, comma-separated. */
@@ -123,6 +126,7 @@ export interface Config {
   rebuilds: { concurrency: number; priority: number; pollIntervalMs: number; pollIntervals: Record<string, number>; notifyingRegistries: string[] };
   logLevel: string;
   git: { allowInsecure: boolean; allowPrivateHosts: boolean; allowFile: boolean };
+  registryHosts: RegistryHostPolicy;
   githubWebhookSecrets: string[];
   gitWebhookTokens: string[];
   searchPath: string;
@@ -218,6 +222,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
     },
     logLevel: e.SLIPWAY_LOG_LEVEL,
     git: { allowInsecure: e.SLIPWAY_GIT_ALLOW_INSECURE, allowPrivateHosts: e.SLIPWAY_GIT_ALLOW_PRIVATE_HOSTS, allowFile: e.SLIPWAY_GIT_ALLOW_FILE },
+    registryHosts: { allowPrivateHosts: e.SLIPWAY_REGISTRY_ALLOW_PRIVATE_HOSTS, trusted: [e.SLIPWAY_REGISTRY] },
     githubWebhookSecrets: list(e.SLIPWAY_GITHUB_WEBHOOK_SECRETS),
     gitWebhookTokens: list(e.SLIPWAY_GIT_WEBHOOK_TOKENS),
     searchPath: e.PATH,

@@ -58,7 +58,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     },
     unserved: (platforms) => workers.unserved(platforms),
     announceFinished: finishPublisher(redis, config.prefix),
-    readContextFile: async (context, file) => (await contexts.readFile(context, file))?.toString('utf8'),
+    readContextFile: (context, file) => contexts.readFile(context, file),
     taskFiles: config.taskFiles,
   });
   const sweeps = new PeriodicSweeps(redis, config.prefix, log);

@@ -4,8 +4,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { isTerminal } from '../runs/status.js';
 import { networkReason, type SlipwayApi } from './api-client.js';
 import { END_EVENT, LOG_EVENT } from '../contract/logs.js';
-import { Run } from '../contract/runs.js';
-import { ApiError, ApiUnreachableError, ProtocolError } from './errors.js';
+import type { Run } from '../contract/runs.js';
+import { ApiError, ApiUnreachableError } from './errors.js';
 import { BodyCutError } from './http.js';
 import { SseParser, readSseEvents } from './sse.js';
 
@@ -28,13 +28,17 @@ function isTransient(err: unknown): boolean {
   return false;
 }
 
-/** Streams log lines to `onLine` until the `end` event, and returns the run it carries. */
+/**
+ * Streams log lines to `onLine` until the `end` event, then returns the run as GET /v1/runs/:id gives it. The
+ * event's own payload is not trusted: the stream carries build output, and the outcome must not be something
+ * a build could print.
+ */
 export async function followRunLog(api: SlipwayApi, runId: string, onLine: (line: string) => void, opts: WatchOptions = {}): Promise<Run> {
   const { retries, idleMs, backoffMs } = { ...defaults, ...opts };
   const parser = new SseParser();
   let connected = false;
   let failures = 0;
-  for (;;) {
+  for (let ended = false; !ended; ) {
     const resumedFrom = parser.lastEventId;
     const idle = new IdleTimer(idleMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, idle.signal]) : idle.signal;
@@ -44,9 +48,12 @@ export async function followRunLog(api: SlipwayApi, runId: string, onLine: (line
       idle.reset();
       for await (const event of readSseEvents(body, { parser, onBytes: () => idle.reset() })) {
         if (event.type === LOG_EVENT) onLine(event.data);
-        else if (event.type === END_EVENT) return parseRun(event.data);
+        else if (event.type === END_EVENT) {
+          ended = true;
+          break;
+        }
       }
-      throw new ApiUnreachableError(api.server, 'the log stream closed before the run ended');
+      if (!ended) throw new ApiUnreachableError(api.server, 'the log stream closed before the run ended');
     } catch (err) {
       if (opts.signal?.aborted) throw opts.signal.reason;
       const dropped = idle.signal.aborted
@@ -65,6 +72,7 @@ export async function followRunLog(api: SlipwayApi, runId: string, onLine: (line
       idle.stop();
     }
   }
+  return waitForRun(api, runId, opts);
 }
 
 /** Polls the run until it ends, riding out a few failed polls. */
@@ -84,18 +92,6 @@ export async function waitForRun(api: SlipwayApi, runId: string, opts: WatchOpti
       await delay(backoffMs(failures), undefined, { signal: opts.signal }).catch(() => undefined);
     }
   }
-}
-
-function parseRun(data: string): Run {
-  let json: unknown;
-  try {
-    json = JSON.parse(data);
-  } catch {
-    throw new ProtocolError('the log stream ended with an end event that is not JSON');
-  }
-  const parsed = Run.safeParse(json);
-  if (!parsed.success) throw new ProtocolError(`the log stream ended with an unexpected run: ${parsed.error.issues[0]?.message}`);
-  return parsed.data;
 }
 
 /** Aborts its signal when reset() has not been called for `ms`. */

@@ -4,6 +4,7 @@
 // No I/O and no tar library here: the CLI loads this with every build, and reading archives is archive.ts's.
 import path from 'node:path';
 import { BadInputError, TooLargeError } from '../errors.js';
+import { resolveLink } from './link-resolution.js';
 
 export interface ArchiveLimits {
   /** Sum of the entries' content sizes. */
@@ -21,8 +22,10 @@ export interface ArchiveState {
   readonly limits: ArchiveLimits;
   entries: number;
   bytes: number;
-  /** Paths of the symlinks seen so far: nothing may be written beneath one. */
-  readonly symlinks: Set<string>;
+  /** The symlinks seen so far, path → target: nothing may be written beneath one. */
+  readonly symlinks: Map<string, string>;
+  /** Directories an earlier link's target steps out of with `..`: a symlink there would redirect that link. */
+  readonly steppedOutOf: Set<string>;
 }
 
 /** The header fields the rules read. tar-stream gives `type: null` for a tar type it does not know. */
@@ -51,7 +54,7 @@ export interface CheckedEntry {
 const ALLOWED = 'only files, directories, symlinks and hardlinks may be in a build context; remove it or add it to .dockerignore';
 
 export function newArchiveState(limits: ArchiveLimits): ArchiveState {
-  return { limits, entries: 0, bytes: 0, symlinks: new Set() };
+  return { limits, entries: 0, bytes: 0, symlinks: new Map(), steppedOutOf: new Set() };
 }
 
 /** Quotes an entry name for a message: escaped and bounded, since it comes from outside. */
@@ -82,9 +85,9 @@ export function checkEntry(header: EntryHeader, state: ArchiveState): CheckedEnt
     throw invalid(`entry ${quote(name)} is beneath ${quote(parent)}, which is a symlink, and writing through a symlink is not allowed; make ${quote(parent)} a real directory`);
   }
   let linkname = '';
-  if (kind === 'symlink') linkname = checkSymlink(name, rel, header.linkname ?? '');
+  if (kind === 'symlink') linkname = checkSymlink(name, rel, header.linkname ?? '', state);
   if (kind === 'link') linkname = checkHardlink(name, header.linkname ?? '', state.symlinks);
-  if (kind === 'symlink') state.symlinks.add(rel);
+  if (kind === 'symlink') state.symlinks.set(rel, linkname);
   return { kind, path: rel, linkname, mode: header.mode ?? (kind === 'directory' ? 0o755 : 0o644), size, mtime: header.mtime };
 }
 
@@ -115,7 +118,7 @@ function relativePath(name: string, what: string): string {
 }
 
 /** The first ancestor of `rel` that is a known symlink. */
-function symlinkAbove(rel: string, symlinks: ReadonlySet<string>): string | undefined {
+function symlinkAbove(rel: string, symlinks: ReadonlyMap<string, string>): string | undefined {
   if (symlinks.size === 0) return undefined;
   for (let i = rel.indexOf('/'); i !== -1; i = rel.indexOf('/', i + 1)) {
     const ancestor = rel.slice(0, i);
@@ -124,16 +127,21 @@ function symlinkAbove(rel: string, symlinks: ReadonlySet<string>): string | unde
   return undefined;
 }
 
-function checkSymlink(name: string, rel: string, target: string): string {
+function checkSymlink(name: string, rel: string, target: string, state: ArchiveState): string {
   if (target === '' || target.includes('\0')) throw invalid(`symlink ${quote(name)} has an empty or malformed target; rebuild the archive`);
-  const resolved = target.startsWith('/') ? target : path.posix.join(path.posix.dirname(rel), target);
-  if (target.startsWith('/') || resolved === '..' || resolved.startsWith('../')) {
-    throw invalid(`symlink ${quote(name)} points to ${quote(target)}, outside the build context; make it a relative link inside the context, or add it to .dockerignore`);
+  if (state.steppedOutOf.has(rel)) {
+    throw invalid(`symlink ${quote(name)} is a directory an earlier symlink's target steps out of with "..", and would redirect that link; make ${quote(name)} a real directory`);
+  }
+  // Followed through the links before it, as a reader of the unpacked tree would follow it.
+  const resolved = resolveLink(path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel), target, (p) => state.symlinks.get(p), (p) => state.steppedOutOf.add(p));
+  if (!resolved.ok) {
+    const why = resolved.reason === 'loop' ? 'through a loop of symlinks' : `outside the build context${resolved.reason === 'escapes' && !target.startsWith('/') ? ' (following the symlinks before it)' : ''}`;
+    throw invalid(`symlink ${quote(name)} points to ${quote(target)}, ${why}; make it a relative link inside the context, or add it to .dockerignore`);
   }
   return target;
 }
 
-function checkHardlink(name: string, target: string, symlinks: ReadonlySet<string>): string {
+function checkHardlink(name: string, target: string, symlinks: ReadonlyMap<string, string>): string {
   if (target === '') throw invalid(`hardlink ${quote(name)} has no target; rebuild the archive`);
   const rel = relativePath(target, `target of hardlink ${quote(name)}`);
   if (rel === '') throw invalid(`hardlink ${quote(name)} points to the context root; rebuild the archive`);

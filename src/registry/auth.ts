@@ -97,6 +97,8 @@ export class RegistryAuth {
       throw this.http.error(req, 401, 'Bearer challenge without a usable realm', { retryable: false });
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw this.http.error(req, 401, `token realm has scheme ${url.protocol}`);
+    // The registry names the realm: it must not send us (with the registry's credentials) to a host we would not contact.
+    this.http.checkHost(req, url);
     const service = challenge.params['service'];
     if (service) url.searchParams.set('service', service);
     for (const scope of scopes) url.searchParams.append('scope', scope);

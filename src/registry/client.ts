@@ -7,6 +7,7 @@ import { SecretMasker, type Logger } from '../log.js';
 import { RegistryAuth, repositoryScope, type CredentialsProvider } from './auth.js';
 import { digestAlgorithm, digestOf } from './digest.js';
 import { isLoopbackRegistry } from './endpoint.js';
+import type { RegistryHostPolicy } from './host-policy.js';
 import { discard, RegistryHttp, type RegistryRequest } from './http.js';
 import { InvalidManifestError, MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, parseManifest, type ParsedManifest } from './manifests.js';
 import { checkImageReference, digestProblem, type ImageReference } from './reference.js';
@@ -24,6 +25,8 @@ export interface RegistryClientOptions {
   /** Per-request timeout, body included. Default 60 s. */
   timeoutMs?: number;
   logger?: Logger;
+  /** Hosts this client may contact (registries, token realms, redirects); every host when absent. */
+  hostPolicy?: RegistryHostPolicy;
 }
 
 export interface ManifestHead {
@@ -60,6 +63,7 @@ export class RegistryClient {
       insecure: opts.insecureRegistries ?? isLoopbackRegistry,
       masker,
       ...(opts.logger ? { logger: opts.logger } : {}),
+      ...(opts.hostPolicy ? { hostPolicy: opts.hostPolicy } : {}),
     });
     this.auth = new RegistryAuth(this.http, { masker, ...(opts.credentials ? { credentials: opts.credentials } : {}) });
   }

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger, SecretMasker } from '../log.js';
 import { registryBaseUrl } from './endpoint.js';
 import { RegistryError } from './errors.js';
+import { registryHostProblem, type RegistryHostPolicy } from './host-policy.js';
 import { retryDelayMs, type RetryPolicy } from './retry.js';
 
 export interface RegistryRequest {
@@ -38,7 +39,12 @@ export interface RegistryHttpOptions {
   insecure: (registry: string) => boolean;
   masker: SecretMasker;
   logger?: Logger;
+  /** Hosts this client may contact; every host when absent. */
+  hostPolicy?: RegistryHostPolicy;
 }
+
+/** Redirects followed for one request, each on the host it was sent to. */
+const MAX_REDIRECTS = 5;
 
 export class RegistryHttp {
   constructor(private readonly opts: RegistryHttpOptions) {}
@@ -53,7 +59,8 @@ export class RegistryHttp {
 
   /** Sends with retries; returns the final answer whatever its status. Throws only when no answer came. */
   async send(req: RegistryRequest, authorization?: string): Promise<Response> {
-    const url = this.resolve(req);
+    let url = this.resolve(req);
+    this.checkHost(req, url);
     const headers: Record<string, string> = { ...req.headers };
     if (authorization && (req.authorizeForeignOrigin || url.origin === new URL(this.baseUrl(req.registry)).origin)) {
       if (url.protocol === 'http:' && !this.opts.insecure(url.host)) {
@@ -61,7 +68,7 @@ export class RegistryHttp {
       }
       headers['authorization'] = authorization;
     }
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1, redirects = 0; ; attempt++) {
       let res: Response;
       try {
         const streamed = req.body !== undefined && !(req.body instanceof Uint8Array);
@@ -71,7 +78,8 @@ export class RegistryHttp {
           // Buffers may sit on a SharedArrayBuffer in the types; ours never do, and fetch copies the bytes anyway.
           body: streamed ? (Readable.toWeb((req.body as StreamBody).open()) as ReadableStream<Uint8Array>) : (req.body as Uint8Array<ArrayBuffer> | undefined),
           ...(streamed ? { duplex: 'half' } : {}),
-          redirect: 'follow',
+          // Followed here, and only on the same host: a registry must not send us to another one.
+          redirect: 'manual',
           signal: AbortSignal.timeout(req.timeoutMs ?? this.opts.timeoutMs),
         } as RequestInit);
       } catch (err) {
@@ -84,12 +92,30 @@ export class RegistryHttp {
         await sleep(delay);
         continue;
       }
+      const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
+      if (location !== null && (req.method === 'GET' || req.method === 'HEAD')) {
+        await discard(res);
+        const next = new URL(location, url);
+        if (next.host !== url.host || (url.protocol === 'https:' && next.protocol !== 'https:')) {
+          throw this.error(req, 502, `the registry redirected to ${next.protocol}//${next.host}, another host, which is not followed`, { code: 'registry_redirect_refused', retryable: false });
+        }
+        if (++redirects > MAX_REDIRECTS) throw this.error(req, 502, `more than ${MAX_REDIRECTS} redirects`, { code: 'registry_redirect_refused', retryable: false });
+        url = next;
+        attempt = 0;
+        continue;
+      }
       const delay = retryDelayMs({ status: res.status, retryAfter: res.headers.get('retry-after') }, attempt, this.opts.retry);
       if (delay === undefined) return res;
       await discard(res);
       this.opts.logger?.warn({ registry: req.registry, operation: req.operation, attempt, delayMs: delay, status: res.status }, 'registry request failed, retrying');
       await sleep(delay);
     }
+  }
+
+  /** Refuses a host the policy does not allow, before anything is sent to it. */
+  checkHost(req: RegistryRequest, url: URL): void {
+    const problem = registryHostProblem(url.host, this.opts.hostPolicy);
+    if (problem) throw this.error(req, 403, problem, { code: 'registry_host_refused', retryable: false });
   }
 
   /** The body, up to `limit` bytes; a larger answer is an error rather than memory we did not plan for. */
@@ -116,12 +142,16 @@ export class RegistryHttp {
     return Buffer.concat(chunks, total);
   }
 
-  /** The error for an answer the caller did not expect, with the registry's own error codes when it sent them. */
+  /**
+   * The error for an answer the caller did not expect, with the registry's own error codes when it sent them.
+   * Only codes of the spec's form are kept: the rest of a body is the remote's text, and it never reaches an
+   * error (a message could carry anything a hostile registry wants a log or an API client to show).
+   */
   async unexpected(res: Response, req: RegistryRequest): Promise<RegistryError> {
     let detail = '';
     if (req.method !== 'HEAD') {
       const body = await this.readBody(res, req, 64 * 1024).catch(() => Buffer.alloc(0));
-      detail = describeErrorBody(body.toString('utf8'));
+      detail = errorCodes(body.toString('utf8'));
     } else {
       await discard(res);
     }
@@ -150,16 +180,15 @@ export async function discard(res: Response): Promise<void> {
 }
 
 // https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md#error-codes
-function describeErrorBody(text: string): string {
+function errorCodes(text: string): string {
   try {
-    const parsed = JSON.parse(text) as { errors?: { code?: unknown; message?: unknown }[] };
+    const parsed = JSON.parse(text) as { errors?: { code?: unknown }[] };
     if (Array.isArray(parsed.errors)) {
       return parsed.errors
         .slice(0, 3)
-        .map((e) => [e.code, e.message].filter((v) => typeof v === 'string' && v).join(': '))
+        .map((e) => (typeof e?.code === 'string' && /^[A-Z][A-Z_]{0,39}$/.test(e.code) ? e.code : ''))
         .filter(Boolean)
-        .join('; ')
-        .slice(0, 300);
+        .join(', ');
     }
   } catch {
     // not the distribution error format

@@ -11,7 +11,8 @@ import { formatReference, parseImageReference, withDefaultTag } from '../registr
 import type { RunLog } from './logs.js';
 import { isTerminal, type GitSource, type Run, type RunStatus, type Trigger } from './model.js';
 import type { RunRequest } from '../contract/requests.js';
-import { loadTaskFile } from '../taskfile/load.js';
+import { taskFileChecker } from '../taskfile/off-thread.js';
+import { secretTooShort } from '../log.js';
 import type { RunPatch, RunRecords } from './records.js';
 import { StoredRunProgress } from './stored-progress.js';
 import { runVariables, type RunVariables } from './variables.js';
@@ -26,7 +27,7 @@ export interface RunServiceOptions {
   maxTimeoutSeconds: number;
   contextExists: (digest: string) => Promise<boolean>;
   /** A file's text from a stored context: the Dockerfile (to route windows/amd64 runs), a task file (to check it). */
-  readContextFile?: (context: string, file: string) => Promise<string | undefined>;
+  readContextFile?: (context: string, file: string) => Promise<Buffer | undefined>;
   /** How task files may run here (checked when a run is submitted, and again by the worker). */
   taskFiles?: { allowPrivileged: boolean; imageAliases: Record<string, string> };
 }
@@ -67,6 +68,8 @@ export class RunService {
 
   /** A run of an uploaded context (`slipway build`, or `slipway run` of a task file). */
   async submit(req: RunRequest): Promise<Run> {
+    const short = [...Object.entries(req.secretBuildArgs), ...Object.entries(req.secretValues ?? {})].map(([k, v]) => secretTooShort(`secret ${k}`, v)).find(Boolean);
+    if (short) throw new BadInputError(short, 'secret_too_short');
     const platforms = parsePlatformList(req.platform);
     const dockerfile = normaliseDockerfilePath(req.dockerfile);
     if (!(await this.opts.contextExists(req.context))) {
@@ -101,7 +104,7 @@ export class RunService {
     const values = req.values ?? {};
     const secretValues = req.secretValues ?? {};
     // Placeholder run variables: the worker renders the file again with the run's own.
-    loadTaskFile(text, {
+    await taskFileChecker.check(text, {
       file: path,
       run: { ...this.runVariables('r0000000', platforms[0]!), Commit: '', Branch: '', TaskName: '' },
       values,
@@ -199,7 +202,7 @@ export class RunService {
     if (text === undefined) {
       throw new BadInputError(`Dockerfile ${JSON.stringify(dockerfile)} not found in the build context; pass -f with its path relative to the context`, 'dockerfile_not_found');
     }
-    return canAssembleWithoutDaemon(text).ok;
+    return canAssembleWithoutDaemon(text.toString('utf8')).ok;
   }
 
   private normaliseImage(image: string): string {

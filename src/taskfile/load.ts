@@ -13,6 +13,7 @@ import { LinePositions } from './positions.js';
 import { resolveSteps } from './resolve-steps.js';
 import { DEFAULT_STEP_TIMEOUT, DEFAULT_WORKING_DIRECTORY, TaskFile } from './schema.js';
 import { checkSecrets, decodeVolumes, secretMasker, STAND_IN_SECRET } from './secrets.js';
+import { checkCharacters, decodeTaskFile } from './source-checks.js';
 import { RESERVED_CHARS, scanTemplates } from './template-scan.js';
 import { parseYaml, type PathKey, type YamlSource } from './yaml-source.js';
 
@@ -48,24 +49,25 @@ const UNSUPPORTED: Record<string, string> = {
   cpus: 'cpus is not supported',
 };
 
-export function loadTaskFile(source: string, opts: LoadOptions): LoadedTask {
+/** `input` as read from a file (bytes, checked to be UTF-8) or already decoded. */
+export function loadTaskFile(input: string | Uint8Array, opts: LoadOptions): LoadedTask {
   const issues = new IssueList(opts.file);
   const given = opts.secrets ?? {};
   const masker = secretMasker(given);
   const mask = (t: string) => masker.mask(t);
-  if (source.length > TASK_FILE_LIMITS.bytes) {
-    issues.add({ line: 1, column: 1 }, `the task file is larger than ${TASK_FILE_LIMITS.bytes} bytes`);
-    issues.throwIfAny();
-  }
-  const positions = new LinePositions(source);
-  const reserved = RESERVED_CHARS.exec(source);
+  const source = typeof input === 'string' ? input : decodeTaskFile(input, issues);
+  if (source !== undefined && source.length > TASK_FILE_LIMITS.bytes) issues.add({ line: 1, column: 1 }, `the task file is larger than ${TASK_FILE_LIMITS.bytes} bytes`);
+  issues.throwIfAny();
+  const positions = new LinePositions(source!);
+  checkCharacters(source!, issues, positions);
+  const reserved = RESERVED_CHARS.exec(source!);
   if (reserved) issues.add(positions.at(reserved.index), 'the file contains private-use characters U+E000–U+E01F');
   issues.throwIfAny();
 
   const values = { ...(opts.values ?? {}), ...given };
   // A secret without a value stands in for now; checkSecrets then says what is missing, at its declaration.
   const secret = (name: string) => (Object.hasOwn(given, name) ? given[name] : STAND_IN_SECRET);
-  const scan = scanTemplates(source, { run: opts.run, values, secret }, issues, positions);
+  const scan = scanTemplates(source!, { run: opts.run, values, secret }, issues, positions);
   issues.throwIfAny(mask);
   const yaml = parseYaml(scan.text, issues);
   issues.throwIfAny(mask);
@@ -121,11 +123,15 @@ export function loadTaskFile(source: string, opts: LoadOptions): LoadedTask {
   };
 }
 
+const MAX_REPORTED_KEYS = 100;
+
 function reportSchemaIssue(issue: z.core.$ZodIssue, doc: YamlSource, value: unknown, issues: IssueList): void {
   const path = issue.path as PathKey[];
   const where = path.length ? path.join('.') : 'the file';
   if (issue.code === 'unrecognized_keys') {
-    for (const key of issue.keys) {
+    // Each key is located by a search of its map: stop at what the issue list keeps, or a file of twenty
+    // thousand unknown keys costs seconds.
+    for (const key of issue.keys.slice(0, MAX_REPORTED_KEYS)) {
       const at = doc.locate([...path, key], { key: true });
       issues.add(at, (Object.hasOwn(UNSUPPORTED, key) ? UNSUPPORTED[key] : undefined) ?? `unknown property ${key}${path.length ? ` in ${where}` : ''}`);
     }

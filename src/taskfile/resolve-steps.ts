@@ -8,6 +8,7 @@ import { BuildFlagsError, parseBuildLine } from './build-flags.js';
 import type { IssueList } from './errors.js';
 import type { StepNode } from './graph.js';
 import type { ResolvedStep, StepKind } from './model.js';
+import { reservedNetworkReason } from './networks.js';
 import { DEFAULT_RETRY_DELAY, DEFAULT_STEP_TIMEOUT, DEFAULT_WORKING_DIRECTORY, type TaskFile } from './schema.js';
 import { splitWords, WordsError } from './words.js';
 import type { PathKey, Position } from './yaml-source.js';
@@ -109,9 +110,17 @@ export function resolveSteps(
     if (kind !== 'cmd') step.privileged = false;
     if (kind !== 'cmd') delete step.network;
     if (step.privileged && !policy.allowPrivileged) issues.add(at('privileged'), 'privileged containers are not allowed on this server (SLIPWAY_TASK_ALLOW_PRIVILEGED)');
-    if (step.network !== undefined && !networks.has(step.network)) {
-      if (step.network === 'host' && !policy.allowPrivileged) issues.add(at('network'), 'the host network is not allowed on this server (SLIPWAY_TASK_ALLOW_PRIVILEGED)');
-      else if (step.network !== 'host' && step.network !== 'none') issues.add(at('network'), `network ${step.network} is not declared under networks`);
+    if (step.network !== undefined) {
+      const reserved = reservedNetworkReason(step.network);
+      // The only exceptions: no network at all, and the host's with the operator's explicit opt-in (which
+      // already grants privileged containers, a superset of the host network).
+      if (step.network === 'none') {
+        /* a step cut off from every network reaches nothing */
+      } else if (step.network === 'host' && policy.allowPrivileged) {
+        /* allowed by SLIPWAY_TASK_ALLOW_PRIVILEGED */
+      } else if (step.network === 'host') issues.add(at('network'), 'the host network is not allowed on this server (SLIPWAY_TASK_ALLOW_PRIVILEGED)');
+      else if (reserved) issues.add(at('network'), reserved);
+      else if (!networks.has(step.network)) issues.add(at('network'), `network ${step.network} is not declared under networks`);
     }
     const paths = new Set<string>();
     step.volumeMounts.forEach((m, i) => {
@@ -122,6 +131,8 @@ export function resolveSteps(
     steps.push(step);
   });
   (task.networks ?? []).forEach((n, i) => {
+    const reserved = reservedNetworkReason(n.name);
+    if (reserved) issues.add(locate(['networks', i, 'name']), reserved);
     if (n.skipCreation && !policy.allowPrivileged) issues.add(locate(['networks', i, 'skipCreation']), 'joining a network the run did not create is not allowed on this server (SLIPWAY_TASK_ALLOW_PRIVILEGED)');
   });
   return steps;

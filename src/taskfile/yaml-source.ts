@@ -4,6 +4,8 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { IssueList } from './errors.js';
 import { TASK_FILE_LIMITS } from './limits.js';
+import { LinePositions } from './positions.js';
+import { findDeepNesting } from './source-checks.js';
 
 export type PathKey = string | number;
 export interface Position {
@@ -19,9 +21,15 @@ export interface YamlSource {
 
 export function parseYaml(text: string, issues: IssueList): YamlSource | undefined {
   const lines = new LineCounter();
+  // Before the parser: its cost grows with nesting far faster than with size.
+  const deepAt = findDeepNesting(text, TASK_FILE_LIMITS.depth);
+  if (deepAt !== -1) {
+    issues.add(new LinePositions(text).at(deepAt), `the YAML is nested more than ${TASK_FILE_LIMITS.depth} levels deep`);
+    return undefined;
+  }
   let doc: Document.Parsed;
   try {
-    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true, stringKeys: true });
+    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, strict: true, stringKeys: true });
   } catch (err) {
     // The parser recurses per nesting level: a file of ten thousand `[` overflows the stack.
     if (err instanceof RangeError) {
@@ -39,6 +47,13 @@ export function parseYaml(text: string, issues: IssueList): YamlSource | undefin
   const deep = tooDeep(doc.contents as Node | null, 0);
   if (deep) {
     issues.add(at(deep.range?.[0] ?? 0), `the YAML is nested more than ${TASK_FILE_LIMITS.depth} levels deep`);
+    return undefined;
+  }
+  // The parser's own uniqueKeys check compares each key with every earlier one: seconds for a file of
+  // twenty thousand keys. A set per map says the same in linear time.
+  const duplicate = duplicateKey(doc.contents as Node | null);
+  if (duplicate) {
+    issues.add(at(duplicate.range?.[0] ?? 0), 'YAML: Map keys must be unique');
     return undefined;
   }
   let value: unknown;
@@ -80,6 +95,24 @@ function tooDeep(node: Node | null, depth: number): Node | undefined {
       const found = tooDeep(child, depth + 1);
       if (found) return found;
     }
+  }
+  return undefined;
+}
+
+function duplicateKey(root: Node | null): Node | undefined {
+  const pending: (Node | null)[] = [root];
+  while (pending.length > 0) {
+    const node = pending.pop();
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        // stringKeys: every key is a scalar by now.
+        const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+        if (key !== undefined && seen.has(key)) return pair.key as Node;
+        if (key !== undefined) seen.add(key);
+        pending.push(pair.value as Node | null);
+      }
+    } else if (isSeq(node)) for (const item of node.items) pending.push(item as Node | null);
   }
   return undefined;
 }

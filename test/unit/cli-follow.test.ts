@@ -25,12 +25,17 @@ const run = (status: string) => ({
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>;
 let handler: Handler;
+/** What GET /v1/runs/:id answers while a log is followed; undefined hands that request to `handler`. */
+let stored: ReturnType<typeof run> | undefined;
 let server: http.Server;
 let api: SlipwayApi;
 const fast = { backoffMs: () => 10 };
 
 before(async () => {
-  server = http.createServer((req, res) => void handler(req, res));
+  server = http.createServer((req, res) => {
+    if (stored && /^\/v1\/runs\/[^/?]+$/.test(req.url!)) return void res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(stored));
+    void handler(req, res);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   api = new SlipwayApi(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
 });
@@ -43,6 +48,15 @@ after(() => {
 const event = (id: number, line: string) => `id: ${id}-0\nevent: log\ndata: ${line}\n\n`;
 
 describe('followRunLog', () => {
+  before(() => (stored = run('failed')));
+  after(() => (stored = undefined));
+
+  it('reports the run the API stores, not the one an end event claims', async () => {
+    handler = (_req, res) => void res.writeHead(200, { 'Content-Type': 'text/event-stream' }).end(`event: end\ndata: ${JSON.stringify(run('succeeded'))}\n\n`);
+    const final = await followRunLog(api, 'r0000001', () => {}, fast);
+    assert.equal(final.status, 'failed');
+  });
+
   it('resumes after a dropped connection from the last whole event', async () => {
     const seen: (string | undefined)[] = [];
     handler = (req, res) => {
@@ -85,7 +99,9 @@ describe('followRunLog', () => {
       res.end(`event: end\ndata: ${JSON.stringify(run('succeeded'))}\n\n`);
     };
     const lines: string[] = [];
+    stored = run('succeeded');
     const final = await followRunLog(api, 'r0000001', (l) => lines.push(l), { ...fast, idleMs: 200 });
+    stored = run('failed');
     assert.equal(final.status, 'succeeded');
     assert.deepEqual(lines, ['then silence']);
     assert.equal(connections, 2);

@@ -191,15 +191,20 @@ describe('answers and errors', () => {
 
 describe('task run', () => {
   it('starts a manual run, follows its log and prints the pushed image', async () => {
-    reply = (req) => (req.method === 'POST' ? { status: 202, json: run('queued') } : { status: 200, sse: sse(['#1 building', '#2 done'], run('succeeded')) });
+    // The outcome is the run fetched once the log ends, not the end event's copy of it.
+    const follow = (final: ReturnType<typeof run>) => (req: { method?: string; url?: string }) =>
+      req.method === 'POST' ? { status: 202, json: run('queued') } : req.url!.includes('/logs') ? { status: 200, sse: sse(['#1 building', '#2 done'], run('succeeded')) } : { status: 200, json: final };
+    reply = follow(run('succeeded'));
     const r = await slipway('task', 'run', 'web');
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(seen.map((s) => `${s.method} ${s.url}`), ['POST /v1/tasks/web/runs', 'GET /v1/runs/r0000042/logs?follow=1']);
+    assert.deepEqual(seen.map((s) => `${s.method} ${s.url}`), ['POST /v1/tasks/web/runs', 'GET /v1/runs/r0000042/logs?follow=1', 'GET /v1/runs/r0000042']);
     assert.equal(r.stdout, `Run ID: r0000042\n#1 building\n#2 done\nlocalhost:5000/app:r0000042@sha256:${'d'.repeat(64)}\n`);
   });
 
   it('exits 1 when the run fails', async () => {
-    reply = (req) => (req.method === 'POST' ? { status: 202, json: run('queued') } : { status: 200, sse: sse([], run('failed', { error: 'exit code 1' })) });
+    // The end event claims success; the run the API stores failed.
+    reply = (req) =>
+      req.method === 'POST' ? { status: 202, json: run('queued') } : req.url!.includes('/logs') ? { status: 200, sse: sse([], run('succeeded')) } : { status: 200, json: run('failed', { error: 'exit code 1' }) };
     const r = await slipway('task', 'run', 'web');
     assert.equal(r.code, 1);
     assert.equal(r.stderr, 'slipway: run r0000042 failed: exit code 1\n');

@@ -229,7 +229,8 @@ describe('retries', () => {
     assert.ok(err instanceof RegistryError);
     assert.equal(err.status, 500);
     assert.equal(err.retryable, true);
-    assert.match(err.message, /getManifest .*team\/app: HTTP 500 UNKNOWN: storage on fire/);
+    // The registry's error code, never its message: a remote's text does not reach an error.
+    assert.match(err.message, /getManifest .*team\/app: HTTP 500 UNKNOWN$/);
     assert.equal(server.seen.length, 3);
   });
 
@@ -278,7 +279,7 @@ describe('secrets', () => {
     assert.ok(err instanceof RegistryError);
     assert.equal(err.status, 400);
     assert.equal(issued.length, 1);
-    assert.match(err.message, /HTTP 400 BAD: you sent Bearer \*\*\*/);
+    assert.match(err.message, /HTTP 400 BAD$/);
     assert.ok(!err.message.includes(issued[0]!));
   });
 

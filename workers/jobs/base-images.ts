@@ -2,7 +2,7 @@
 // the dependency graph knows what every image was built on. Resolving before (not after) errs on the safe
 // side: a base pushed during the build is then seen as new and rebuilds the image once more.
 import fs from 'node:fs/promises';
-import path from 'node:path';
+import { resolveInside } from '../../src/contexts/resolve-inside.js';
 import { extractBases } from '../../src/dockerfile/bases.js';
 import { resolveForPlatform } from '../../src/graph/resolve.js';
 import { nativePlatform } from '../../src/platforms.js';
@@ -28,7 +28,7 @@ export async function recordTaskFileBases(ctx: ChildContext, spec: TaskFileJob, 
     if (!step.build) continue;
     try {
       const { contextDir, dockerfile } = await buildPaths(workspace, step.workingDirectory ?? WORKSPACE_MOUNT, step.build.context, step.build.dockerfile);
-      const text = await fs.readFile(path.join(contextDir, dockerfile), 'utf8');
+      const text = await fs.readFile(resolveInside(contextDir, dockerfile) ?? '', 'utf8');
       const found = await basesOfDockerfile(ctx, text, { platform: step.build.platform ?? spec.platform, buildArgs: step.build.buildArgs, ...(step.build.target ? { target: step.build.target } : {}) });
       uses.push(...found.filter((u) => masker.mask(u.image) === u.image && !uses.some((x) => x.image === u.image && x.platform === u.platform)));
     } catch {
@@ -53,7 +53,7 @@ export async function recordBaseImages(ctx: ChildContext, spec: DockerfileJob, w
 }
 
 async function resolveBaseImages(ctx: ChildContext, spec: DockerfileJob, ws: Workspace): Promise<BaseImageUse[]> {
-  const text = ws.dockerfileText ?? (await fs.readFile(path.join(contextFolder(ws), spec.dockerfile), 'utf8'));
+  const text = ws.dockerfileText ?? (await fs.readFile(resolveInside(contextFolder(ws), spec.dockerfile) ?? '', 'utf8'));
   // Secret build args stay out: an image name made from one would put the secret in the graph.
   return basesOfDockerfile(ctx, text, { platform: spec.platform, buildArgs: spec.buildArgs, ...(spec.target ? { target: spec.target } : {}) });
 }

@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import path from 'node:path';
 import { BadInputError } from '../../src/errors.js';
+import { resolveInside } from '../../src/contexts/resolve-inside.js';
 import { SecretMasker } from '../../src/log.js';
 import type { BuildJob, DockerfileJob } from '../../src/queue/jobs.js';
 import type { RunLogWriter } from '../log-writer.js';
@@ -70,7 +71,8 @@ export async function withWorkspace<T>(ctx: ChildContext, spec: BuildJob, io: { 
 }
 
 async function requireFile(contextDir: string, file: string, what: 'Dockerfile' | 'task file'): Promise<void> {
-  const stat = await fs.lstat(path.join(contextDir, file)).catch(() => undefined);
+  const real = resolveInside(contextDir, file);
+  const stat = real === undefined ? undefined : await fs.stat(real).catch(() => undefined);
   if (!stat?.isFile()) throw missingFile(file, what);
 }
 

@@ -8,6 +8,7 @@ import { parseImageReference } from '../../src/registry/reference.js';
 import type { OutputImage, RunStatus } from '../../src/runs/model.js';
 import { runVariables } from '../../src/runs/variables.js';
 import { loadTaskFile } from '../../src/taskfile/load.js';
+import { resolveInside } from '../../src/contexts/resolve-inside.js';
 import { secretMasker } from '../../src/taskfile/secrets.js';
 import type { ChildContext } from '../child-context.js';
 import { runTaskSteps } from '../steps/executor.js';
@@ -32,7 +33,7 @@ async function runSteps(ctx: ChildContext, spec: TaskFileJob, io: JobIO): Promis
   const { out, signal, run } = io;
   const result = await withWorkspace(ctx, spec, io, async (workspace) => {
     const ws = { ...workspace, contextDir: contextFolder(workspace) };
-    const source = await fs.readFile(path.join(ws.contextDir, spec.taskFile), 'utf8');
+    const source = await fs.readFile(resolveInside(ws.contextDir, spec.taskFile) ?? '');
     const ref = run?.request.git?.ref ?? run?.trigger.ref ?? '';
     const loaded = loadTaskFile(source, {
       file: spec.taskFile,

@@ -2,6 +2,7 @@
 // container: the context relative to the step's working directory (under /workspace, the source), -f relative
 // to that working directory too.
 import fs from 'node:fs/promises';
+import { resolveInside } from '../../src/contexts/resolve-inside.js';
 import path from 'node:path';
 import type { ResolvedStep } from '../../src/taskfile/model.js';
 import { EngineError, type ImageBuilder } from '../builder/image-builder.js';
@@ -56,7 +57,7 @@ export async function buildPaths(workspace: string, workingDirectory: string, co
   const dockerfilePath = file === undefined ? path.join(real, 'Dockerfile') : inWorkspace(file, 'the Dockerfile');
   const dockerfile = path.relative(file === undefined ? real : contextDir, dockerfilePath);
   if (dockerfile.startsWith('..') || path.isAbsolute(dockerfile)) throw new StepFailedError(`the Dockerfile ${file} must be inside the build context ${context}`);
-  const stat = await fs.stat(path.join(real, dockerfile)).catch(() => undefined);
+  const stat = await fs.stat(resolveInside(real, dockerfile) ?? '').catch(() => undefined);
   if (!stat?.isFile()) throw new StepFailedError(`Dockerfile ${dockerfile} not found in the build context ${context}`);
   return { contextDir: real, dockerfile };
 }

@@ -65,10 +65,10 @@ async function streamEvents(runs: RunService, blocking: Redis, id: string, from:
     if (isClosed()) return;
     for (const e of entries) {
       if ('end' in e) {
-        res.write(`id: ${e.id}\nevent: ${END_EVENT}\ndata: ${JSON.stringify((await runs.get(id)) satisfies Run)}\n\n`);
+        res.write(`id: ${sseValue(e.id)}\nevent: ${END_EVENT}\ndata: ${sseValue(JSON.stringify((await runs.get(id)) satisfies Run))}\n\n`);
         return;
       }
-      res.write(`id: ${e.id}\nevent: ${LOG_EVENT}\ndata: ${e.line.replace(/\r?\n/g, ' ')}\n\n`);
+      res.write(`id: ${sseValue(e.id)}\nevent: ${LOG_EVENT}\ndata: ${sseValue(e.line)}\n\n`);
       after = e.id;
     }
     if (entries.length > 0) continue;
@@ -76,8 +76,16 @@ async function streamEvents(runs: RunService, blocking: Redis, id: string, from:
     // A run that ended without an end entry (its log was deleted) must not hold the follower forever.
     const run = await runs.get(id);
     if (isTerminal(run.status) && ++idleWhileTerminal >= 2) {
-      res.write(`event: ${END_EVENT}\ndata: ${JSON.stringify(run satisfies Run)}\n\n`);
+      res.write(`event: ${END_EVENT}\ndata: ${sseValue(JSON.stringify(run satisfies Run))}\n\n`);
       return;
     }
   }
+}
+
+/**
+ * A value for one SSE field line. The stream's reader ends a line at CRLF, a lone LF and a lone CR alike, so
+ * any of them left in build output would start a new field: `\r\revent: end\rdata: …` would forge the end.
+ */
+export function sseValue(text: string): string {
+  return text.replace(/\r\n|[\r\n]/g, ' ');
 }

@@ -1,0 +1,17 @@
+// The worker thread of TaskFileChecker (off-thread.ts): loads each task file it is sent and answers with its
+// issues, so a file that is slow to parse costs this thread, not the API's event loop.
+import { parentPort } from 'node:worker_threads';
+import { TaskFileError } from './errors.js';
+import { loadTaskFile } from './load.js';
+import type { CheckReply, CheckRequest } from './off-thread.js';
+
+parentPort!.on('message', ({ id, input, opts }: CheckRequest) => {
+  let reply: CheckReply;
+  try {
+    loadTaskFile(input, opts);
+    reply = { id, ok: true };
+  } catch (err) {
+    reply = err instanceof TaskFileError ? { id, ok: false, file: err.file, issues: err.issues } : { id, ok: false, message: err instanceof Error ? err.message : String(err) };
+  }
+  parentPort!.postMessage(reply);
+});

@@ -1,0 +1,83 @@
+// Checks task files in a worker thread, one at a time. The YAML parser takes time in proportion to the text
+// (and more for some shapes); on the API's event loop twenty hostile files in a row would hold every other
+// request, health checks included. A file that takes too long ends its thread, and the next starts afresh.
+import { Worker } from 'node:worker_threads';
+import { TaskFileError, type TaskFileIssue } from './errors.js';
+import type { LoadOptions } from './load.js';
+
+export interface CheckRequest {
+  id: number;
+  input: string | Uint8Array;
+  opts: LoadOptions;
+}
+export type CheckReply = { id: number; ok: true } | { id: number; ok: false; file: string; issues: TaskFileIssue[] } | { id: number; ok: false; message: string };
+
+const TIME_LIMIT_MS = 10_000;
+
+export class TaskFileChecker {
+  private worker: Worker | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private nextId = 0;
+
+  /** Resolves when the file is a valid task file; rejects with its TaskFileError otherwise. */
+  check(input: string | Uint8Array, opts: LoadOptions): Promise<void> {
+    const result = this.queue.then(() => this.run({ id: ++this.nextId, input, opts }));
+    this.queue = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    await worker?.terminate();
+  }
+
+  private run(request: CheckRequest): Promise<void> {
+    const worker = (this.worker ??= startWorker());
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+      };
+      const onMessage = (reply: CheckReply) => {
+        if (reply.id !== request.id) return;
+        done();
+        if (reply.ok) resolve();
+        else if ('issues' in reply) reject(new TaskFileError(reply.file, reply.issues));
+        else reject(new Error(`checking the task file failed: ${reply.message}`));
+      };
+      const onError = (err: Error) => {
+        done();
+        this.worker = undefined;
+        reject(err);
+      };
+      const timer = setTimeout(() => {
+        done();
+        this.worker = undefined;
+        void worker.terminate();
+        reject(new TaskFileError(request.opts.file, [{ line: 1, column: 1, message: `reading the task file took longer than ${TIME_LIMIT_MS / 1000} s; simplify it` }]));
+      }, TIME_LIMIT_MS);
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.postMessage(request);
+    });
+  }
+}
+
+function startWorker(): Worker {
+  const url = new URL(import.meta.url.endsWith('.ts') ? './check-thread.ts' : './check-thread.js', import.meta.url);
+  // Run from sources (tests through tsx), the thread needs tsx's loader too: the parent's hooks do not reach it.
+  const worker = url.pathname.endsWith('.ts')
+    ? new Worker(`import('tsx/esm/api').then((m) => m.tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(url.href)}))`, { eval: true })
+    : new Worker(url);
+  // An idle checker must not keep the process alive.
+  worker.unref();
+  return worker;
+}
+
+/** The process's one checker. */
+export const taskFileChecker = new TaskFileChecker();

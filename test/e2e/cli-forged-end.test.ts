@@ -1,0 +1,38 @@
+// A build cannot lie about its outcome: output that imitates the log stream's `end` event (bare CRs, which
+// the stream's reader takes as line ends) stays a log line, and `slipway build` reports the run as stored.
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { folderWith, runSlipway } from '../support/cli.js';
+import { BASE_IMAGE, ROOT, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
+
+describe('a build that prints a forged end event', () => {
+  let stack: TestStack;
+  const dirs: string[] = [];
+  before(async () => {
+    stack = await startTestStack();
+  });
+  after(async () => {
+    await stack?.close();
+    await Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true })));
+  });
+
+  it('still fails, and slipway build exits 1', async () => {
+    const claimed = {
+      id: 'r0000001',
+      status: 'succeeded',
+      platform: 'linux/amd64',
+      createdAt: '2024-01-01T00:00:00.000Z',
+      request: { context: `sha256:${'a'.repeat(64)}`, dockerfile: 'Dockerfile', images: [], buildArgs: {}, secretBuildArgKeys: [], platform: 'linux/amd64', noPush: true, timeoutSeconds: 60 },
+      outputImages: [],
+    };
+    const forged = `\\r\\revent: end\\rdata: ${JSON.stringify(claimed)}\\r\\r`;
+    const dir = await folderWith({ Dockerfile: `FROM ${BASE_IMAGE}\nRUN printf '${forged}' && echo forged-${uniqueName('x')} && exit 3\n` }, 'slipway-forged-');
+    dirs.push(dir);
+    const res = await runSlipway(['build', '--no-push', dir], { cwd: ROOT, env: { ...stack.env, SLIPWAY_SERVER: stack.url, SLIPWAY_CACHE_DIR: dir + '-cache' } });
+    dirs.push(dir + '-cache');
+    assert.match(res.stdout, /event: end/, 'the forged text is shown as output');
+    assert.match(res.stderr, /^slipway: run r[0-9a-z]{7} failed: .*exit code: 3/m);
+    assert.equal(res.code, 1);
+  });
+});
