@@ -12,6 +12,10 @@ const cliFields = () => ({
   /** Where the CLI keeps what it remembers between builds (which context digest a folder's file stats stand for). Default $XDG_CACHE_HOME/slipway, else ~/.cache/slipway. */
   SLIPWAY_CACHE_DIR: z.optional(z.string()),
   XDG_CACHE_HOME: z.optional(z.string()),
+  /** The API token the CLI sends; overrides the one `slipway login` saved. */
+  SLIPWAY_TOKEN: z.optional(z.string()),
+  /** `slipway login` saves the server and token in $XDG_CONFIG_HOME/slipway/config.json, else ~/.config/slipway/config.json. */
+  XDG_CONFIG_HOME: z.optional(z.string()),
 });
 
 const buildSchema = () => {
@@ -53,6 +57,10 @@ const buildSchema = () => {
     SLIPWAY_RUN_RETENTION_DAYS: z._default(int(1, 3650), 30),
     /** Concurrent jobs per worker process. */
     SLIPWAY_WORKER_CONCURRENCY: z._default(int(1, 64), 1),
+    /** Where the API writes the first admin token when no token exists yet (mode 0600). Default DATA_DIR/admin-token. */
+    SLIPWAY_BOOTSTRAP_TOKEN_FILE: z.optional(z.string()),
+    /** Requests with a missing or bad token allowed per client address per minute, across API instances; past it, 429. */
+    SLIPWAY_AUTH_FAILURES_PER_MINUTE: z._default(int(1, 1_000_000), 30),
     /** Token the registry's notifications carry (Authorization: Bearer …). */
     SLIPWAY_REGISTRY_NOTIFY_TOKEN: z._default(z.string(), 'slipway-local-notify'),
     /** Base-image polling: seconds between checks of a registry's base images (with ±10% jitter), and per-registry overrides `host=seconds,…`. */
@@ -99,7 +107,15 @@ const list = (value: string): string[] => value.split(',').map((s) => s.trim()).
 export interface Config {
   api: { host: string; port: number };
   server: string;
-  cli: { cacheDir: string };
+  cli: {
+    cacheDir: string;
+    /** Where `slipway login` keeps the server and token. */
+    configFile: string;
+    /** SLIPWAY_TOKEN, when set. */
+    token?: string;
+    /** Whether SLIPWAY_SERVER was set (else the login's server, then the default, is used). */
+    serverFromEnv: boolean;
+  };
   redisUrl: string;
   prefix: string;
   dataDir: string;
@@ -123,6 +139,7 @@ export interface Config {
   };
   worker: { concurrency: number };
   registryNotifyToken: string;
+  auth: { bootstrapTokenFile: string; failuresPerMinute: number };
   rebuilds: { concurrency: number; priority: number; pollIntervalMs: number; pollIntervals: Record<string, number>; notifyingRegistries: string[] };
   logLevel: string;
   git: { allowInsecure: boolean; allowPrivateHosts: boolean; allowFile: boolean };
@@ -168,7 +185,7 @@ function parseEnv<S extends z.ZodMiniObject>(shape: S, overrides: Partial<Record
 
 /** What the CLI needs, read without the server's settings (an invalid one of those is not the CLI's concern). */
 export function loadCliConfig(env: NodeJS.ProcessEnv = process.env): Pick<Config, 'server' | 'cli'> {
-  return cliConfig(parseEnv((cliSchema ??= z.object(cliFields())), {}, env));
+  return cliConfig(parseEnv((cliSchema ??= z.object(cliFields())), {}, env), env);
 }
 
 /**
@@ -179,8 +196,19 @@ export function deferredCaFile(env: NodeJS.ProcessEnv = process.env): string | u
   return env.NODE_EXTRA_CA_CERTS ? undefined : env.SLIPWAY_DEFERRED_CA_CERTS || undefined;
 }
 
-function cliConfig(e: { SLIPWAY_SERVER: string; SLIPWAY_CACHE_DIR?: string | undefined; XDG_CACHE_HOME?: string | undefined }): Pick<Config, 'server' | 'cli'> {
-  return { server: e.SLIPWAY_SERVER.replace(/\/+$/, ''), cli: { cacheDir: cliCacheDir(e.SLIPWAY_CACHE_DIR, e.XDG_CACHE_HOME) } };
+type CliEnv = z.output<z.ZodMiniObject<ReturnType<typeof cliFields>>>;
+
+function cliConfig(e: CliEnv, env: NodeJS.ProcessEnv): Pick<Config, 'server' | 'cli'> {
+  const xdgConfig = e.XDG_CONFIG_HOME && path.isAbsolute(e.XDG_CONFIG_HOME) ? e.XDG_CONFIG_HOME : path.join(os.homedir(), '.config');
+  return {
+    server: e.SLIPWAY_SERVER.replace(/\/+$/, ''),
+    cli: {
+      cacheDir: cliCacheDir(e.SLIPWAY_CACHE_DIR, e.XDG_CACHE_HOME),
+      configFile: path.join(xdgConfig, 'slipway', 'config.json'),
+      ...(e.SLIPWAY_TOKEN ? { token: e.SLIPWAY_TOKEN } : {}),
+      serverFromEnv: Boolean(env.SLIPWAY_SERVER),
+    },
+  };
 }
 
 /** Reads and validates the environment; `overrides` lets tests and tools set values without touching it. */
@@ -189,7 +217,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
   const dataDir = path.resolve(e.SLIPWAY_DATA_DIR);
   return {
     api: { host: e.SLIPWAY_API_HOST, port: e.SLIPWAY_API_PORT },
-    ...cliConfig(e),
+    ...cliConfig(e, { ...env, ...overrides }),
     redisUrl: e.SLIPWAY_REDIS_URL,
     prefix: e.SLIPWAY_PREFIX,
     dataDir,
@@ -213,6 +241,10 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
     },
     worker: { concurrency: e.SLIPWAY_WORKER_CONCURRENCY },
     registryNotifyToken: e.SLIPWAY_REGISTRY_NOTIFY_TOKEN,
+    auth: {
+      bootstrapTokenFile: path.resolve(e.SLIPWAY_BOOTSTRAP_TOKEN_FILE ?? path.join(dataDir, 'admin-token')),
+      failuresPerMinute: e.SLIPWAY_AUTH_FAILURES_PER_MINUTE,
+    },
     rebuilds: {
       concurrency: e.SLIPWAY_REBUILD_CONCURRENCY,
       priority: e.SLIPWAY_REBUILD_PRIORITY,

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { RegistryClient } from '../../src/registry/client.js';
 import type { Run } from '../../src/runs/model.js';
 import type { GitServer } from '../../test/support/git-server.js';
+import { apiFetch } from '../../test/support/api.js';
 import { startRegistry } from '../../test/support/registry.js';
 import { BASE_IMAGE, startTestStack } from '../../test/support/stack.js';
 
@@ -19,7 +20,7 @@ const TOKEN = 'bench-notify-token';
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'timeout', 'error']);
 
 async function json<T>(url: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(url, init);
+  const res = await apiFetch(url, init);
   if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import { SseParser } from '../../src/cli/sse.js';
+import { apiFetch } from '../../test/support/api.js';
 
 export interface CliVariant {
   name: string;
@@ -49,7 +50,7 @@ export interface LogEntry {
 
 /** The whole log of a finished run with each entry's append time, replayed from the SSE endpoint. */
 export async function readStampedLog(server: string, runId: string): Promise<{ entries: LogEntry[]; endAt: number | undefined }> {
-  const res = await fetch(`${server}/v1/runs/${runId}/logs?follow=1`, { headers: { accept: 'text/event-stream' }, signal: AbortSignal.timeout(15_000) });
+  const res = await apiFetch(`${server}/v1/runs/${runId}/logs?follow=1`, { headers: { accept: 'text/event-stream' }, signal: AbortSignal.timeout(15_000) });
   if (!res.ok || !res.body) throw new Error(`GET logs of ${runId}: ${res.status}`);
   const parser = new SseParser();
   const decoder = new TextDecoder();
@@ -75,7 +76,7 @@ export interface RunRecord {
 }
 
 export async function readRun(server: string, runId: string): Promise<RunRecord> {
-  const res = await fetch(`${server}/v1/runs/${runId}`);
+  const res = await apiFetch(`${server}/v1/runs/${runId}`);
   if (!res.ok) throw new Error(`GET run ${runId}: ${res.status}`);
   return (await res.json()) as RunRecord;
 }

@@ -1,6 +1,8 @@
 // The express application: routes and error handling, given already-built services.
 import express, { type Express, type Router } from 'express';
 import type { Redis } from 'ioredis';
+import type { AuthFailures } from '../auth/failures.js';
+import type { TokenStore } from '../auth/store.js';
 import type { ContextStore } from '../contexts/store.js';
 import type { Logger } from '../log.js';
 import type { RunService } from '../runs/service.js';
@@ -14,6 +16,9 @@ import { logRoutes } from './routes/logs.js';
 import { runRoutes } from './routes/runs.js';
 import { taskRoutes } from './routes/tasks.js';
 import { graphRoutes, type GraphRouteDeps } from './routes/graph.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { authenticate } from './authenticate.js';
+import { OPERATIONS } from './operations.js';
 
 export interface AppDeps {
   runs: RunService;
@@ -26,12 +31,16 @@ export interface AppDeps {
   log: Logger;
   maxContextBytes: number;
   announceCancel: (id: string) => Promise<void>;
+  tokens: TokenStore;
+  authFailures: AuthFailures;
 }
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Before every route: the operation table says who may call what.
+  app.use(authenticate({ operations: OPERATIONS, tokens: deps.tokens, failures: deps.authFailures }));
 
   app.get('/v1/health', async (_req, res) => {
     await deps.redis.ping();
@@ -59,6 +68,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(taskRoutes(deps.tasks));
   app.use(logRoutes(deps.runs, deps.redis));
   app.use(graphRoutes(deps.graph));
+  app.use(tokenRoutes(deps.tokens));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

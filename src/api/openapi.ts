@@ -27,7 +27,7 @@ export function openApiDocument(version: string): JsonObject {
     (paths[op.path] ??= {})[op.method] = {
       operationId: op.id,
       summary: op.summary,
-      ...(op.bearer ? { security: [{ bearer: [] }] } : {}),
+      ...security(op),
       parameters: parameters(op),
       ...(op.body ? { requestBody: { required: true, content: contentOf([op.body], op.id) } } : {}),
       responses: {
@@ -43,9 +43,23 @@ export function openApiDocument(version: string): JsonObject {
       version,
       description: 'Builds container images with BuildKit from uploaded contexts, git tasks and base-image changes, and pushes them to a registry.',
     },
+    security: [{ apiToken: [] }],
     paths,
-    components: { schemas, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    components: {
+      schemas,
+      securitySchemes: {
+        apiToken: { type: 'http', scheme: 'bearer', description: 'an API token (`slipway token create`); the role each operation needs is in its description' },
+        bearer: { type: 'http', scheme: 'bearer', description: "a webhook's own token, configured on the server" },
+      },
+    },
   };
+}
+
+/** The document's default is an API token; public operations and webhooks say otherwise. */
+function security(op: Operation): JsonObject {
+  if (op.access === 'public' || (op.access === 'webhook' && !op.bearer)) return { security: [] };
+  if (op.access === 'webhook') return { security: [{ bearer: [] }] };
+  return { description: `Needs a token with the role ${op.access} or above.` };
 }
 
 /** Every named schema as a component; answers in their output form, request bodies in their input form (defaults optional). */

@@ -5,9 +5,10 @@ import { StoredContext } from '../contract/contexts.js';
 import { ErrorBody } from '../contract/errors.js';
 import { Graph, GraphNode, NotifyAnswer, Plan, PlanEntry, Wave, WaveDetail, WaveEntry, WaveList } from '../contract/graph.js';
 import { Health } from '../contract/health.js';
-import { DependentsQuery, LogQuery, NotifyRequest, RebuildListQuery, RunListQuery, RunRequest, TaskCreate, TaskPatch } from '../contract/requests.js';
+import { DependentsQuery, LogQuery, NotifyRequest, RebuildListQuery, RunListQuery, RunRequest, TaskCreate, TaskPatch, TokenCreate } from '../contract/requests.js';
 import { BaseImageUse, BuildSpec, GitSource, OutputImage, PlatformResult, RebuildCause, Run, RunList, StepResult, Trigger } from '../contract/runs.js';
 import { Task, TaskList } from '../contract/tasks.js';
+import { TokenCreated, TokenInfo, TokenList, type Role } from '../contract/tokens.js';
 import { DeliveryAnswer, RegistryNotificationAnswer } from '../contract/webhooks.js';
 import { GenericGitPush } from '../triggers/generic-git.js';
 
@@ -22,16 +23,23 @@ export interface Answer {
   headers?: Record<string, string>;
 }
 
+/**
+ * Who may call an operation: a token of at least this role (reader < builder < admin), anyone (`public`), or
+ * a sender with the webhook's own secret (`webhook`). The API's authentication reads it from here, and only here.
+ */
+export type Access = Role | 'public' | 'webhook';
+
 export interface Operation {
   id: string;
   method: 'get' | 'post' | 'patch' | 'delete' | 'head';
   /** OpenAPI's form: /v1/runs/{id}. */
   path: string;
   summary: string;
+  access: Access;
   query?: Schema;
   headers?: { name: string; description: string; required?: boolean }[];
   body?: Content;
-  /** Bearer token required (the webhooks of other forges and of the registry). */
+  /** The webhook's own bearer token (other forges, the registry); API tokens are declared by `access`. */
   bearer?: boolean;
   responses: Record<number, Answer>;
 }
@@ -64,6 +72,9 @@ export const ANSWER_SCHEMAS: Record<string, Schema> = {
   WaveEntry,
   DeliveryAnswer,
   RegistryNotificationAnswer,
+  TokenInfo,
+  TokenCreated,
+  TokenList,
 };
 
 /** Request bodies with a name in the document (in their input form: defaults may be left out). */
@@ -73,6 +84,7 @@ export const REQUEST_SCHEMAS: Record<string, Schema> = {
   TaskPatch,
   NotifyRequest,
   GitPushNotification: GenericGitPush,
+  TokenCreate,
 };
 
 const json = (schema: Schema): Content[] => [{ schema }];
@@ -81,12 +93,12 @@ const created = (what: string) => ({ Location: `the ${what}'s URL` });
 const anyJson = { type: 'object', description: 'the sender\'s own payload format' };
 
 export const OPERATIONS: Operation[] = [
-  { id: 'health', method: 'get', path: '/v1/health', summary: 'the API answers and reaches Redis', responses: { 200: { description: 'up', content: json(Health) } } },
+  { id: 'health', method: 'get', path: '/v1/health', summary: 'the API answers and reaches Redis', access: 'public', responses: { 200: { description: 'up', content: json(Health) } } },
   {
     id: 'openapi',
     method: 'get',
     path: '/v1/openapi.json',
-    summary: 'this document',
+    summary: 'this document', access: 'public',
     responses: { 200: { description: 'the OpenAPI 3.1 document of the API', content: [{ contentType: 'application/json', jsonSchema: { type: 'object' } }] } },
   },
 
@@ -94,7 +106,7 @@ export const OPERATIONS: Operation[] = [
     id: 'uploadContext',
     method: 'post',
     path: '/v1/contexts',
-    summary: 'upload a build context: a gzipped tar',
+    summary: 'upload a build context: a gzipped tar', access: 'builder',
     headers: [{ name: 'X-Slipway-Digest', description: 'the sha256:<hex> digest of the body, checked as it arrives' }],
     body: { contentType: 'application/gzip', jsonSchema: { type: 'string', contentMediaType: 'application/gzip' } },
     responses: {
@@ -108,7 +120,7 @@ export const OPERATIONS: Operation[] = [
     id: 'hasContext',
     method: 'head',
     path: '/v1/contexts/{digest}',
-    summary: 'whether a context is stored (and keeps it from the sweep)',
+    summary: 'whether a context is stored (and keeps it from the sweep)', access: 'builder',
     responses: { 200: { description: 'stored' }, 404: { description: 'not stored' } },
   },
 
@@ -116,7 +128,7 @@ export const OPERATIONS: Operation[] = [
     id: 'submitRun',
     method: 'post',
     path: '/v1/runs',
-    summary: 'build a stored context: a Dockerfile, or a task file with its values',
+    summary: 'build a stored context: a Dockerfile, or a task file with its values', access: 'builder',
     body: { schema: RunRequest },
     responses: {
       202: { description: 'queued', content: json(Run), headers: created('run') },
@@ -124,20 +136,20 @@ export const OPERATIONS: Operation[] = [
       415: error('the body is not JSON'),
     },
   },
-  { id: 'listRuns', method: 'get', path: '/v1/runs', summary: 'runs, newest first', query: RunListQuery, responses: { 200: { description: 'runs', content: json(RunList) } } },
-  { id: 'getRun', method: 'get', path: '/v1/runs/{id}', summary: 'a run', responses: { 200: { description: 'the run', content: json(Run) }, 404: error('no such run') } },
+  { id: 'listRuns', method: 'get', path: '/v1/runs', summary: 'runs, newest first', access: 'reader', query: RunListQuery, responses: { 200: { description: 'runs', content: json(RunList) } } },
+  { id: 'getRun', method: 'get', path: '/v1/runs/{id}', summary: 'a run', access: 'reader', responses: { 200: { description: 'the run', content: json(Run) }, 404: error('no such run') } },
   {
     id: 'cancelRun',
     method: 'post',
     path: '/v1/runs/{id}/cancel',
-    summary: 'cancel a queued or running run',
+    summary: 'cancel a queued or running run', access: 'builder',
     responses: { 202: { description: 'the run, canceled or asked to stop', content: json(Run) }, 404: error('no such run') },
   },
   {
     id: 'runLog',
     method: 'get',
     path: '/v1/runs/{id}/logs',
-    summary: "a run's log",
+    summary: "a run's log", access: 'reader',
     query: LogQuery,
     headers: [{ name: 'Last-Event-ID', description: 'with follow: the id of the last event seen, to resume after it' }],
     responses: {
@@ -158,33 +170,33 @@ export const OPERATIONS: Operation[] = [
     id: 'createTask',
     method: 'post',
     path: '/v1/tasks',
-    summary: 'define a task: a stored build of a git repository, with its triggers',
+    summary: 'define a task: a stored build of a git repository, with its triggers', access: 'admin',
     body: { schema: TaskCreate },
     responses: { 201: { description: 'defined', content: json(Task), headers: created('task') }, 400: error('bad input'), 409: error('a task of that name exists') },
   },
-  { id: 'listTasks', method: 'get', path: '/v1/tasks', summary: 'every task', responses: { 200: { description: 'tasks', content: json(TaskList) } } },
-  { id: 'getTask', method: 'get', path: '/v1/tasks/{name}', summary: 'a task', responses: { 200: { description: 'the task', content: json(Task) }, 404: error('no such task') } },
+  { id: 'listTasks', method: 'get', path: '/v1/tasks', summary: 'every task', access: 'reader', responses: { 200: { description: 'tasks', content: json(TaskList) } } },
+  { id: 'getTask', method: 'get', path: '/v1/tasks/{name}', summary: 'a task', access: 'reader', responses: { 200: { description: 'the task', content: json(Task) }, 404: error('no such task') } },
   {
     id: 'updateTask',
     method: 'patch',
     path: '/v1/tasks/{name}',
-    summary: 'change the fields given; a list given replaces the stored one',
+    summary: 'change the fields given; a list given replaces the stored one', access: 'admin',
     body: { schema: TaskPatch },
     responses: { 200: { description: 'the task as changed', content: json(Task) }, 400: error('bad input'), 404: error('no such task') },
   },
-  { id: 'deleteTask', method: 'delete', path: '/v1/tasks/{name}', summary: 'delete a task', responses: { 204: { description: 'deleted' }, 404: error('no such task') } },
+  { id: 'deleteTask', method: 'delete', path: '/v1/tasks/{name}', summary: 'delete a task', access: 'admin', responses: { 204: { description: 'deleted' }, 404: error('no such task') } },
   {
     id: 'runTask',
     method: 'post',
     path: '/v1/tasks/{name}/runs',
-    summary: "run a task by hand at its ref's current commit",
+    summary: "run a task by hand at its ref's current commit", access: 'builder',
     responses: { 202: { description: 'queued', content: json(Run), headers: created('run') }, 404: error('no such task') },
   },
   {
     id: 'listTaskRuns',
     method: 'get',
     path: '/v1/tasks/{name}/runs',
-    summary: "a task's runs, newest first",
+    summary: "a task's runs, newest first", access: 'reader',
     query: RunListQuery,
     responses: { 200: { description: 'runs', content: json(RunList) }, 404: error('no such task') },
   },
@@ -193,7 +205,7 @@ export const OPERATIONS: Operation[] = [
     id: 'githubWebhook',
     method: 'post',
     path: '/v1/webhooks/github',
-    summary: 'GitHub push, pull_request and ping deliveries',
+    summary: 'GitHub push, pull_request and ping deliveries', access: 'webhook',
     headers: [
       { name: 'X-GitHub-Event', description: 'the event', required: true },
       { name: 'X-GitHub-Delivery', description: 'the delivery id; a redelivery starts nothing', required: true },
@@ -211,7 +223,7 @@ export const OPERATIONS: Operation[] = [
     id: 'gitWebhook',
     method: 'post',
     path: '/v1/webhooks/git',
-    summary: "another forge's push",
+    summary: "another forge's push", access: 'webhook',
     bearer: true,
     body: { schema: GenericGitPush },
     responses: {
@@ -225,18 +237,18 @@ export const OPERATIONS: Operation[] = [
     id: 'registryWebhook',
     method: 'post',
     path: '/v1/webhooks/registry',
-    summary: 'CNCF distribution registry notifications: a tag push is a base-image change',
+    summary: 'CNCF distribution registry notifications: a tag push is a base-image change', access: 'webhook',
     bearer: true,
     body: { contentType: 'application/vnd.docker.distribution.events.v1+json', jsonSchema: anyJson },
     responses: { 202: { description: 'accepted', content: json(RegistryNotificationAnswer) }, 401: error('no token, or an unknown one') },
   },
 
-  { id: 'getGraph', method: 'get', path: '/v1/graph', summary: 'the base-image graph', responses: { 200: { description: 'the graph', content: json(Graph) } } },
+  { id: 'getGraph', method: 'get', path: '/v1/graph', summary: 'the base-image graph', access: 'reader', responses: { 200: { description: 'the graph', content: json(Graph) } } },
   {
     id: 'dependents',
     method: 'get',
     path: '/v1/graph/dependents',
-    summary: 'the impact preview: what a change of the image would rebuild, in order',
+    summary: 'the impact preview: what a change of the image would rebuild, in order', access: 'reader',
     query: DependentsQuery,
     responses: { 200: { description: 'the plan', content: json(Plan) }, 400: error('not an image reference with a tag') },
   },
@@ -244,16 +256,28 @@ export const OPERATIONS: Operation[] = [
     id: 'notifyChange',
     method: 'post',
     path: '/v1/graph/notify',
-    summary: "read the image's tag from its registry and treat it as changed",
+    summary: "read the image's tag from its registry and treat it as changed", access: 'admin',
     body: { schema: NotifyRequest },
     responses: { 202: { description: 'what the change started', content: json(NotifyAnswer) }, 400: error('bad input') },
   },
-  { id: 'listRebuilds', method: 'get', path: '/v1/rebuilds', summary: 'rebuild waves, newest first', query: RebuildListQuery, responses: { 200: { description: 'waves', content: json(WaveList) } } },
+  { id: 'listRebuilds', method: 'get', path: '/v1/rebuilds', summary: 'rebuild waves, newest first', access: 'reader', query: RebuildListQuery, responses: { 200: { description: 'waves', content: json(WaveList) } } },
   {
     id: 'getRebuild',
     method: 'get',
     path: '/v1/rebuilds/{id}',
-    summary: 'a rebuild wave, with the state and run of each task',
+    summary: 'a rebuild wave, with the state and run of each task', access: 'reader',
     responses: { 200: { description: 'the wave', content: json(WaveDetail) }, 404: error('no such wave') },
   },
+
+  {
+    id: 'createToken',
+    method: 'post',
+    path: '/v1/tokens',
+    summary: 'create an API token; the answer is the only place its secret appears',
+    access: 'admin',
+    body: { schema: TokenCreate },
+    responses: { 201: { description: 'created', content: json(TokenCreated) }, 400: error('bad input'), 409: error('a token of that name exists') },
+  },
+  { id: 'listTokens', method: 'get', path: '/v1/tokens', summary: 'every token: names, roles, scopes, never secrets', access: 'admin', responses: { 200: { description: 'tokens', content: json(TokenList) } } },
+  { id: 'revokeToken', method: 'delete', path: '/v1/tokens/{name}', summary: 'revoke a token: refused from the next request on', access: 'admin', responses: { 204: { description: 'revoked' }, 404: error('no such token') } },
 ];

@@ -29,6 +29,9 @@ import { genericGitWebhookRouter } from '../triggers/generic-git.js';
 import { githubWebhookRouter } from '../triggers/github.js';
 import { startBaseImageGraph } from '../graph/api-wiring.js';
 import { GraphStore } from '../graph/store.js';
+import { AuthFailures } from '../auth/failures.js';
+import { bootstrapAdminToken } from '../auth/bootstrap.js';
+import { TokenStore } from '../auth/store.js';
 import { createApp } from './app.js';
 import { sendError } from './errors.js';
 
@@ -109,7 +112,10 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       : notConfigured('/v1/webhooks/git', 'the generic git webhook is not configured: set SLIPWAY_GIT_WEBHOOK_TOKENS'),
     baseImages.webhook,
   ];
-  const app = createApp({ runs, tasks, webhooks, graph: baseImages.routes, contexts, redis, log, maxContextBytes: config.limits.contextBytes, announceCancel });
+  const tokens = new TokenStore(redis, config.prefix);
+  await bootstrapAdminToken(tokens, config.auth.bootstrapTokenFile, log);
+  const authFailures = new AuthFailures(redis, config.prefix, { attempts: config.auth.failuresPerMinute, windowSeconds: 60 });
+  const app = createApp({ runs, tasks, webhooks, graph: baseImages.routes, contexts, redis, log, maxContextBytes: config.limits.contextBytes, announceCancel, tokens, authFailures });
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.api.port, config.api.host, () => resolve(s));

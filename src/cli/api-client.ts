@@ -7,9 +7,10 @@ import type * as z from '../zod-mini.js';
 import { StoredContext } from '../contract/contexts.js';
 import { ErrorBody } from '../contract/errors.js';
 import { Graph, NotifyAnswer, Plan, WaveDetail, WaveList, type Wave } from '../contract/graph.js';
-import type { RunSubmission, TaskCreate, TaskFields } from '../contract/requests.js';
+import type { RunSubmission, TaskCreate, TaskFields, TokenCreate } from '../contract/requests.js';
 import { Run, RunList, type RunStatus } from '../contract/runs.js';
 import { Task, TaskList } from '../contract/tasks.js';
+import { TokenCreated, TokenList, type TokenInfo } from '../contract/tokens.js';
 import { ApiError, ApiUnreachableError, ProtocolError } from './errors.js';
 import { BodyWriterError, httpRequest, type BodyWriter, type HttpResponse } from './http.js';
 
@@ -34,6 +35,8 @@ export class SlipwayApi {
   constructor(
     readonly server: string,
     private readonly callTimeoutMs = CALL_TIMEOUT_MS,
+    /** Sent as `Authorization: Bearer` on every request. */
+    private readonly token?: string,
   ) {}
 
   async hasContext(digest: string): Promise<boolean> {
@@ -157,6 +160,18 @@ export class SlipwayApi {
     return this.json(await this.request('GET', `/v1/rebuilds/${encodeURIComponent(id)}`), WaveDetail, 'GET /v1/rebuilds/:id');
   }
 
+  async createToken(body: TokenCreate): Promise<TokenCreated> {
+    return this.json(await this.request('POST', '/v1/tokens', jsonBody(body)), TokenCreated, 'POST /v1/tokens');
+  }
+
+  async listTokens(): Promise<TokenInfo[]> {
+    return (await this.json(await this.request('GET', '/v1/tokens'), TokenList, 'GET /v1/tokens')).tokens;
+  }
+
+  async revokeToken(name: string): Promise<void> {
+    (await this.request('DELETE', `/v1/tokens/${encodeURIComponent(name)}`)).discard();
+  }
+
   /** The whole log so far, as a text stream. */
   async readLog(id: string): Promise<AsyncIterable<Uint8Array>> {
     const res = await this.request('GET', `/v1/runs/${encodeURIComponent(id)}/logs`, { timeoutMs: null });
@@ -179,7 +194,7 @@ export class SlipwayApi {
     try {
       res = await httpRequest(this.server + path, {
         method,
-        headers: opts.headers,
+        headers: this.token ? { Authorization: `Bearer ${this.token}`, ...opts.headers } : opts.headers,
         body: opts.body,
         signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
       });

@@ -44,8 +44,9 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   const setExit = (code: number) => (exitCode = code);
   const { program, serverOf } = createProgram(io, setExit);
   if (needsTaskCommands(argv.slice(2))) {
-    const { addTaskCommands } = await import('./program-task.js');
+    const [{ addTaskCommands }, { addAuthCommands }] = await Promise.all([import('./program-task.js'), import('./program-auth.js')]);
     addTaskCommands(program, { io, setExit, serverOf });
+    addAuthCommands(program, { io, setExit, serverOf });
   }
   try {
     await program.parseAsync(argv);

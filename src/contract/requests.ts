@@ -6,6 +6,7 @@ import { RUN_STATUSES } from '../runs/status.js';
 import { BASE_IMAGE_TRIGGERS, TASK_NAME } from '../tasks/names.js';
 import { CONTEXT_DIGEST } from './contexts.js';
 import { EVENT_ID } from './logs.js';
+import { ROLES, SCOPE_PATTERN, TOKEN_NAME } from './tokens.js';
 import {
   ARG_NAME,
   MAX_ARG_NAME,
@@ -128,3 +129,18 @@ export const NotifyRequest = z.strictObject({ image });
 
 /** GET /v1/rebuilds. */
 export const RebuildListQuery = z.strictObject({ top });
+
+const scopePatterns = z.array(z.string().check(z.regex(SCOPE_PATTERN, 'a pattern is a repository or task name, * for any characters, e.g. team-a/*'))).check(z.maxLength(50));
+
+/** POST /v1/tokens. */
+export const TokenCreate = z.strictObject({
+  name: z.string().check(z.regex(TOKEN_NAME, 'a token name is 1-64 letters, digits and _ . @ -')),
+  role: z.enum(ROLES),
+  /** Repositories it may push to (`team-a/*`); none means any. */
+  repositories: z._default(scopePatterns, []),
+  /** Tasks it may act on; none means any. */
+  tasks: z._default(scopePatterns, []),
+  /** Days until it stops working; none means it never expires. */
+  expiresInDays: z.optional(z.int().check(z.minimum(1), z.maximum(3650))),
+});
+export type TokenCreate = z.input<typeof TokenCreate>;

@@ -155,6 +155,23 @@ export class SlipwayKeys {
     return this.key('contexts', 'sweep-lock');
   }
 
+  /** Who uploaded a context: the token names that may use it (see contexts/owners.ts). */
+  contextOwners(digest: string): string {
+    return this.key('context', digest, 'owners');
+  }
+
+  // API tokens: each record under its secret's hash (one read per request), and name → hash for listing and revoking.
+  tokenByHash(hash: string): string {
+    return this.key('token', hash);
+  }
+  get tokenNames(): string {
+    return this.key('tokens');
+  }
+  /** Failed authentication attempts from one client address in the current window. */
+  authFailures(client: string): string {
+    return this.key('auth-failures', client);
+  }
+
   /** The fencing counter of a lock (see store/lock.ts). */
   static fence(lock: string): string {
     return `${lock}:fence`;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { postJson, uploadContext } from '../support/api.js';
+import { apiFetch, postJson, uploadContext } from '../support/api.js';
 import { contextArchive, storedTarGz, tarGz } from '../support/archives.js';
 import { STORED_GZIP_HEADER } from '../../src/contexts/stored-gzip-header.js';
 import { folderWith, runSlipway } from '../support/cli.js';
@@ -81,7 +81,7 @@ describe('bad input to the API', () => {
         c.close();
       },
     });
-    const res = await fetch(`${stack.url}/v1/contexts`, { method: 'POST', headers: { 'content-type': 'application/gzip' }, body, duplex: 'half' } as RequestInit);
+    const res = await apiFetch(`${stack.url}/v1/contexts`, { method: 'POST', headers: { 'content-type': 'application/gzip' }, body, duplex: 'half' } as RequestInit);
     assert.equal(res.status, 413);
     assert.deepEqual(await storedBlobs(), before);
   });
@@ -102,7 +102,7 @@ describe('bad input to the API', () => {
 
   it('refuses an upload whose digest does not match what the client said', async () => {
     const archive = await contextArchive('FROM scratch\n', { x: 'y' });
-    const res = await fetch(`${stack.url}/v1/contexts`, { method: 'POST', headers: { 'x-slipway-digest': `sha256:${'a'.repeat(64)}` }, body: new Uint8Array(archive) });
+    const res = await apiFetch(`${stack.url}/v1/contexts`, { method: 'POST', headers: { 'x-slipway-digest': `sha256:${'a'.repeat(64)}` }, body: new Uint8Array(archive) });
     assert.equal(res.status, 400);
     assert.equal((await res.json()).error.code, 'digest_mismatch');
   });
@@ -124,12 +124,12 @@ describe('bad input to the API', () => {
 
   for (const [what, body, status, code, message] of badRuns) {
     it(`answers ${status} ${code} to a run with ${what}, and queues nothing`, async () => {
-      const before = await (await fetch(`${stack.url}/v1/runs?top=1000`)).json();
+      const before = await (await apiFetch(`${stack.url}/v1/runs?top=1000`)).json();
       const res = await postJson(`${stack.url}/v1/runs`, { context: goodContext, ...body });
       assert.equal(res.status, status, JSON.stringify(res.body));
       assert.equal(res.body.error.code, code);
       assert.match(res.body.error.message, message);
-      const afterList = await (await fetch(`${stack.url}/v1/runs?top=1000`)).json();
+      const afterList = await (await apiFetch(`${stack.url}/v1/runs?top=1000`)).json();
       assert.equal(afterList.runs.length, before.runs.length);
     });
   }
@@ -141,10 +141,10 @@ describe('bad input to the API', () => {
   });
 
   it('answers 400 to a body that is not JSON and 415 to one that is not declared JSON', async () => {
-    const bad = await fetch(`${stack.url}/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"context":' });
+    const bad = await apiFetch(`${stack.url}/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"context":' });
     assert.equal(bad.status, 400);
     assert.equal((await bad.json()).error.code, 'invalid_json');
-    const plain = await fetch(`${stack.url}/v1/runs`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
+    const plain = await apiFetch(`${stack.url}/v1/runs`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
     assert.equal(plain.status, 415);
   });
 
@@ -154,17 +154,17 @@ describe('bad input to the API', () => {
   });
 
   it('answers 404 with a JSON error for unknown runs and routes', async () => {
-    const run = await fetch(`${stack.url}/v1/runs/r0000zzz`);
+    const run = await apiFetch(`${stack.url}/v1/runs/r0000zzz`);
     assert.equal(run.status, 404);
     assert.equal((await run.json()).error.code, 'run_not_found');
-    const route = await fetch(`${stack.url}/v2/whatever`);
+    const route = await apiFetch(`${stack.url}/v2/whatever`);
     assert.equal(route.status, 404);
     assert.equal((await route.json()).error.code, 'route_not_found');
   });
 
   it('refuses a malformed Last-Event-ID', async () => {
     const { body } = await postJson(`${stack.url}/v1/runs`, { context: goodContext, noPush: true });
-    const res = await fetch(`${stack.url}/v1/runs/${body.id}/logs?follow=1`, { headers: { 'last-event-id': 'DROP TABLE' } });
+    const res = await apiFetch(`${stack.url}/v1/runs/${body.id}/logs?follow=1`, { headers: { 'last-event-id': 'DROP TABLE' } });
     assert.equal(res.status, 400);
     assert.equal((await res.json()).error.code, 'invalid_event_id');
   });

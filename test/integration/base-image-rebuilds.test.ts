@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Run } from '../../src/runs/model.js';
 import { GraphStore } from '../../src/graph/store.js';
 import { createRedis } from '../../src/redis.js';
-import { registryDigest, submit, waitForRun } from '../support/api.js';
+import { apiFetch, registryDigest, submit, waitForRun } from '../support/api.js';
 import { contextArchive } from '../support/archives.js';
 import { GitServer } from '../support/git-server.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
@@ -48,7 +48,7 @@ async function layersOf(image: string): Promise<string[]> {
 }
 
 async function send(url: string, method: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await apiFetch(url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
@@ -300,7 +300,7 @@ describe('base-image rebuilds', () => {
     assert.equal(wave.entries.filter((e: any) => e.state === 'ready').length, 48, 'the rest wait for a slot');
 
     const queuedRebuilds = [];
-    for (const e of wave.entries.filter((x: any) => x.runId)) if ((await (await fetch(`${stack.url}/v1/runs/${e.runId}`)).json() as Run).status === 'queued') queuedRebuilds.push(e.runId as string);
+    for (const e of wave.entries.filter((x: any) => x.runId)) if ((await (await apiFetch(`${stack.url}/v1/runs/${e.runId}`)).json() as Run).status === 'queued') queuedRebuilds.push(e.runId as string);
     assert.ok(queuedRebuilds.length >= 1, 'a rebuild is still queued when the manual run is submitted');
     const manual = await submit(stack.url, await contextArchive(`FROM ${BASE_IMAGE}\nCOPY n /n\n`, { n: id }), { images: [], noPush: true });
     assert.equal(manual.status, 202, JSON.stringify(manual.body));

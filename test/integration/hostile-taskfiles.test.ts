@@ -2,7 +2,7 @@
 // pause: each is refused with a 4xx that says why, health keeps answering promptly, and the API stays up.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { postJson, uploadContext } from '../support/api.js';
+import { apiFetch, postJson, uploadContext } from '../support/api.js';
 import { tarGz } from '../support/archives.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
@@ -45,7 +45,7 @@ describe('hostile task files at the API', { timeout: 300_000 }, () => {
     const sampler = (async () => {
       while (attacking) {
         const start = performance.now();
-        const res = await fetch(`${stack.url}/v1/health`);
+        const res = await apiFetch(`${stack.url}/v1/health`);
         await res.arrayBuffer();
         assert.equal(res.status, 200);
         samples.push(performance.now() - start);
@@ -74,7 +74,7 @@ describe('hostile task files at the API', { timeout: 300_000 }, () => {
     // busy the machine is. Scheduling noise on a shared 2-core machine may push a rare sample past 100 ms.
     assert.ok(p(0.95) < 100, `health answered slowly while hostile files were read: ${summary}`);
     assert.ok(p(1) < 1000, `health stalled while hostile files were read: ${summary}`);
-    const after = await fetch(`${stack.url}/v1/health`);
+    const after = await apiFetch(`${stack.url}/v1/health`);
     assert.equal(after.status, 200, 'the API is still up');
   });
 });

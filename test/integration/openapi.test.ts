@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { uploadContext } from '../support/api.js';
+import { apiFetch, uploadContext } from '../support/api.js';
 import { contextArchive } from '../support/archives.js';
 import { startTestStack, uniqueName, type TestStack } from '../support/stack.js';
 
@@ -19,7 +19,7 @@ describe('the API against its OpenAPI document', () => {
   before(async () => {
     stack = await startTestStack({ worker: false });
     const validator = new Validator();
-    const res = await fetch(`${stack.url}/v1/openapi.json`);
+    const res = await apiFetch(`${stack.url}/v1/openapi.json`);
     assert.equal(res.status, 200);
     const result = await validator.validate(await res.json());
     assert.deepEqual(result.errors ?? [], [], 'the served document is not valid OpenAPI');
@@ -32,7 +32,7 @@ describe('the API against its OpenAPI document', () => {
 
   /** Calls the API and checks the answer against the schema documented for the operation and its status. */
   async function call(method: string, path: string, template: string, body?: unknown): Promise<{ status: number; body: any }> {
-    const res = await fetch(`${stack.url}${path}`, {
+    const res = await apiFetch(`${stack.url}${path}`, {
       method,
       ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
     });

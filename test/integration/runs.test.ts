@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { getRun, postJson, registryDigest, runLog, submit, uploadContext, waitForRun } from '../support/api.js';
+import { apiFetch, getRun, postJson, registryDigest, runLog, submit, uploadContext, waitForRun } from '../support/api.js';
 import { contextArchive } from '../support/archives.js';
 import { BASE_IMAGE, REGISTRY, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
 
@@ -112,13 +112,13 @@ describe('runs on a real stack', () => {
   });
 
   it('lists runs newest first and filters by status', async () => {
-    const list = await (await fetch(`${stack.url}/v1/runs?top=3`)).json();
+    const list = await (await apiFetch(`${stack.url}/v1/runs?top=3`)).json();
     assert.equal(list.runs.length, 3);
     assert.ok(list.runs[0].id > list.runs[1].id);
-    const failed = await (await fetch(`${stack.url}/v1/runs?status=failed`)).json();
+    const failed = await (await apiFetch(`${stack.url}/v1/runs?status=failed`)).json();
     assert.ok(failed.runs.length >= 1);
     assert.ok(failed.runs.every((r: { status: string }) => r.status === 'failed'));
-    const bad = await fetch(`${stack.url}/v1/runs?status=bogus`);
+    const bad = await apiFetch(`${stack.url}/v1/runs?status=bogus`);
     assert.equal(bad.status, 400);
   });
 
@@ -151,16 +151,16 @@ describe('runs on a real stack', () => {
     const archive = await contextArchive('FROM scratch\n', { unique: uniqueName('ctx') });
     const first = await uploadContext(stack.url, archive);
     assert.equal(first.status, 201);
-    assert.equal((await fetch(`${stack.url}/v1/contexts/${first.body.digest}`, { method: 'HEAD' })).status, 200);
+    assert.equal((await apiFetch(`${stack.url}/v1/contexts/${first.body.digest}`, { method: 'HEAD' })).status, 200);
     const second = await uploadContext(stack.url, archive);
     assert.equal(second.status, 200);
     assert.equal(second.body.digest, first.body.digest);
-    assert.equal((await fetch(`${stack.url}/v1/contexts/sha256:${'0'.repeat(64)}`, { method: 'HEAD' })).status, 404);
+    assert.equal((await apiFetch(`${stack.url}/v1/contexts/sha256:${'0'.repeat(64)}`, { method: 'HEAD' })).status, 404);
   });
 });
 
 async function readSse(url: string, lastEventId?: string): Promise<{ lines: string[]; ids: string[]; end?: { status: string } }> {
-  const res = await fetch(url, { headers: lastEventId ? { 'last-event-id': lastEventId } : {} });
+  const res = await apiFetch(url, { headers: lastEventId ? { 'last-event-id': lastEventId } : {} });
   assert.equal(res.headers.get('content-type'), 'text/event-stream');
   const text = await res.text();
   const lines: string[] = [];

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Run } from '../../src/runs/model.js';
-import { registryDigest, runLog, submit, waitForRun } from '../support/api.js';
+import { apiFetch, registryDigest, runLog, submit, waitForRun } from '../support/api.js';
 import { contextArchive } from '../support/archives.js';
 import { GitServer } from '../support/git-server.js';
 import { REGISTRY, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
@@ -156,15 +156,15 @@ steps:
     await git.createRepo('steps');
     const sha = await git.commit('steps', { 'ci/acb.yaml': `version: v1.1.0\nsteps:\n  - cmd: ${BUSYBOX} sh -c 'echo commit={{.Run.Commit}} task={{.Run.TaskName}}; cat marker'\n`, 'ci/marker': 'from-git\n' }, 'steps');
     const name = uniqueName('stepstask');
-    const created = await fetch(`${stack.url}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, context: `${git.httpUrl('steps')}#main:ci`, dockerfile: 'acb.yaml', commitTrigger: false }) });
+    const created = await apiFetch(`${stack.url}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, context: `${git.httpUrl('steps')}#main:ci`, dockerfile: 'acb.yaml', commitTrigger: false }) });
     assert.equal(created.status, 201, await created.text());
-    const started = await fetch(`${stack.url}/v1/tasks/${name}/runs`, { method: 'POST' });
+    const started = await apiFetch(`${stack.url}/v1/tasks/${name}/runs`, { method: 'POST' });
     const run = (await waitForRun(stack.url, ((await started.json()) as Run).id)) as unknown as Run;
     const log = await runLog(stack.url, run.id);
     assert.equal(run.status, 'succeeded', `${run.error}\n${log}`);
     assert.match(log, new RegExp(`commit=${sha} task=${name}`));
     assert.match(log, /from-git/);
-    const refused = await fetch(`${stack.url}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: uniqueName('t'), context: `${git.httpUrl('steps')}#main:ci`, dockerfile: 'acb.yaml', images: ['x:v1'] }) });
+    const refused = await apiFetch(`${stack.url}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: uniqueName('t'), context: `${git.httpUrl('steps')}#main:ci`, dockerfile: 'acb.yaml', images: ['x:v1'] }) });
     assert.equal(refused.status, 400);
     assert.match(((await refused.json()) as any).error.message, /push steps/);
   });

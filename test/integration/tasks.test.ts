@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
-import { registryDigest, runLog, waitForRun } from '../support/api.js';
+import { apiFetch, registryDigest, runLog, waitForRun } from '../support/api.js';
 import { GitServer } from '../support/git-server.js';
 import { BASE_IMAGE, REGISTRY, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
 
@@ -25,7 +25,7 @@ function signed(url: string, event: string, payload: Payload, delivery: string):
 }
 
 async function send(url: string, method: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await apiFetch(url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
@@ -104,7 +104,7 @@ describe('tasks from git', () => {
     const raw = JSON.stringify(payload);
     const delivery = uniqueName('delivery');
     const post = (signature: string) =>
-      fetch(`${stack.url}/v1/webhooks/github`, {
+      apiFetch(`${stack.url}/v1/webhooks/github`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': delivery, 'x-hub-signature-256': signature },
         body: raw,
@@ -170,7 +170,7 @@ describe('tasks from git', () => {
     const created = await send(`${stack.url}/v1/tasks`, 'POST', { name, context: `${git.httpUrl('busy')}#main`, noPush: true });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const push = async (sha: string) => {
-      const res = await fetch(`${stack.url}/v1/webhooks/git`, {
+      const res = await apiFetch(`${stack.url}/v1/webhooks/git`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${GIT_TOKEN}` },
         body: JSON.stringify({ repository: git.httpUrl('busy'), ref: 'refs/heads/main', sha }),
@@ -178,7 +178,7 @@ describe('tasks from git', () => {
       assert.equal(res.status, 200);
       return (await res.json()) as { status: string; runs?: string[]; deferred?: string[] };
     };
-    const unauthorized = await fetch(`${stack.url}/v1/webhooks/git`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer wrong' }, body: '{}' });
+    const unauthorized = await apiFetch(`${stack.url}/v1/webhooks/git`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer wrong' }, body: '{}' });
     assert.equal(unauthorized.status, 401);
 
     const a = await push(first);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { uploadContext } from '../support/api.js';
+import { apiFetch, uploadContext } from '../support/api.js';
 import { tarGz } from '../support/archives.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
@@ -27,7 +27,7 @@ describe('symlink chains in an upload', () => {
     const res = await uploadContext(stack.url, archive);
     assert.ok(res.status === 400 || res.status === 422, `${res.status} ${JSON.stringify(res.body)}`);
     assert.match(res.body.error.message, /symlink ".*\/d11\/s2" points to .*outside the build context/);
-    const stored = await fetch(`${stack.url}/v1/contexts/${digest}`, { method: 'HEAD' });
+    const stored = await apiFetch(`${stack.url}/v1/contexts/${digest}`, { method: 'HEAD' });
     assert.equal(stored.status, 404, 'the refused upload is not stored');
   });
 });

@@ -1,6 +1,24 @@
 // Small HTTP helpers for tests that talk to the API the way any client would.
 import { createHash } from 'node:crypto';
 
+/** The token each test API (by origin) is called with: startTestStack registers its admin token here. */
+const tokens = new Map<string, string>();
+
+export function useToken(apiUrl: string, token: string): void {
+  tokens.set(new URL(apiUrl).origin, token);
+}
+
+/** The Authorization header for a URL of a registered test API; none for any other URL. */
+export function authHeaders(url: string): Record<string, string> {
+  const token = tokens.get(new URL(url).origin);
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+/** fetch with the test API's token: what every test calls the API with, unless it tests refusals. */
+export function apiFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, headers: { ...authHeaders(url), ...(init.headers as Record<string, string> | undefined) } });
+}
+
 export interface RunBody {
   id: string;
   status: string;
@@ -11,17 +29,17 @@ export interface RunBody {
 
 export async function uploadContext(url: string, archive: Buffer): Promise<{ status: number; body: any }> {
   const digest = `sha256:${createHash('sha256').update(archive).digest('hex')}`;
-  const res = await fetch(`${url}/v1/contexts`, { method: 'POST', headers: { 'content-type': 'application/gzip', 'x-slipway-digest': digest }, body: new Uint8Array(archive) });
+  const res = await apiFetch(`${url}/v1/contexts`, { method: 'POST', headers: { 'content-type': 'application/gzip', 'x-slipway-digest': digest }, body: new Uint8Array(archive) });
   return { status: res.status, body: await res.json() };
 }
 
 export async function postJson(url: string, body: unknown): Promise<{ status: number; body: any; location: string | null }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await apiFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: res.status, body: await res.json(), location: res.headers.get('location') };
 }
 
 export async function getRun(url: string, id: string): Promise<RunBody> {
-  return (await (await fetch(`${url}/v1/runs/${id}`)).json()) as RunBody;
+  return (await (await apiFetch(`${url}/v1/runs/${id}`)).json()) as RunBody;
 }
 
 const TERMINAL = ['succeeded', 'failed', 'canceled', 'timeout', 'error'];
@@ -37,7 +55,7 @@ export async function waitForRun(url: string, id: string, until: (r: RunBody) =>
 }
 
 export async function runLog(url: string, id: string): Promise<string> {
-  return (await fetch(`${url}/v1/runs/${id}/logs`)).text();
+  return (await apiFetch(`${url}/v1/runs/${id}/logs`)).text();
 }
 
 /** Submits a context and a run in one go. */

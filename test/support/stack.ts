@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRedis } from '../../src/redis.js';
+import { useToken } from './api.js';
 import { entryArgs } from './entry.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -20,6 +21,10 @@ export interface TestStack {
   prefix: string;
   dataDir: string;
   env: NodeJS.ProcessEnv;
+  /** The admin token the API made at its first start; also SLIPWAY_TOKEN in `env`, for the CLI. */
+  token: string;
+  /** The Authorization header with that token. */
+  authHeaders(): Record<string, string>;
   startApi(): Promise<void>;
   stopApi(): Promise<void>;
   startWorker(): Promise<void>;
@@ -95,9 +100,15 @@ export async function startTestStack(opts: { worker?: boolean; platforms?: strin
     prefix,
     dataDir,
     env,
+    token: '',
+    authHeaders: () => ({ authorization: `Bearer ${stack.token}` }),
     async startApi() {
       api = startProcess('src/api/main.ts', [], env, logFile);
       await waitForHealth(url, api, logFile);
+      // Written before the API listens, the first time it starts with an empty token store.
+      stack.token ||= (await fs.readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
+      env.SLIPWAY_TOKEN = stack.token;
+      useToken(url, stack.token);
     },
     stopApi: () => stopProcess(api),
     async startWorker() {

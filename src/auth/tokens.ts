@@ -1,0 +1,50 @@
+// Issuing and checking tokens: the rules between the HTTP layer and the store.
+import type { Role, TokenCreated } from '../contract/tokens.js';
+import { TokenCreate as TokenCreateSchema, type TokenCreate } from '../contract/requests.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { UnauthenticatedError } from './errors.js';
+import { hashToken, looksLikeToken, newTokenSecret, sameHash } from './secret.js';
+import { info, type TokenRecord, type TokenRecords, type TokenStore } from './store.js';
+
+/** Who is asking: the token's name, role and scopes. */
+export interface Principal {
+  name: string;
+  role: Role;
+  repositories: string[];
+  tasks: string[];
+}
+
+export const LOGIN_HINT = 'run `slipway login` (or set SLIPWAY_TOKEN) with a token from `slipway token create`';
+
+/** The principal a bearer token stands for; throws UnauthenticatedError for an unknown, revoked or expired one. */
+export async function verifyToken(tokens: TokenRecords, token: string | undefined, now = Date.now()): Promise<Principal> {
+  if (!token) throw new UnauthenticatedError(`this API needs a token: ${LOGIN_HINT}`);
+  const hash = hashToken(token);
+  const record = looksLikeToken(token) ? await tokens.byHash(hash) : undefined;
+  if (!record || !sameHash(record.hash, hash)) throw new UnauthenticatedError(`the token is not valid (unknown or revoked): ${LOGIN_HINT}`);
+  if (record.expiresAt && Date.parse(record.expiresAt) <= now) throw new UnauthenticatedError(`the token ${record.name} expired at ${record.expiresAt}: ${LOGIN_HINT}`);
+  return { name: record.name, role: record.role, repositories: record.repositories, tasks: record.tasks };
+}
+
+/** Creates a token; its secret is in the answer and nowhere else. */
+export async function issueToken(store: TokenStore, body: unknown, now = new Date()): Promise<TokenCreated> {
+  const req = TokenCreateSchema.parse(body);
+  const token = newTokenSecret();
+  const record: TokenRecord = {
+    name: req.name,
+    role: req.role,
+    repositories: req.repositories,
+    tasks: req.tasks,
+    createdAt: now.toISOString(),
+    ...(req.expiresInDays ? { expiresAt: new Date(now.getTime() + req.expiresInDays * 86_400_000).toISOString() } : {}),
+    hash: hashToken(token),
+  };
+  if (!(await store.create(record))) throw new ConflictError(`a token named ${req.name} exists; revoke it first or choose another name`, 'token_exists');
+  return { ...info(record), token };
+}
+
+export async function revokeToken(store: TokenStore, name: string): Promise<void> {
+  if (!(await store.revoke(name))) throw new NotFoundError(`no token named ${JSON.stringify(name.slice(0, 64))}`, 'token_not_found');
+}
+
+export type { TokenCreate };
