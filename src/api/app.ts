@@ -3,6 +3,7 @@ import express, { type Express, type Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { AuthFailures } from '../auth/failures.js';
 import type { TokenStore } from '../auth/store.js';
+import type { ContextOwners } from '../contexts/owners.js';
 import type { ContextStore } from '../contexts/store.js';
 import type { Logger } from '../log.js';
 import type { RunService } from '../runs/service.js';
@@ -33,6 +34,9 @@ export interface AppDeps {
   announceCancel: (id: string) => Promise<void>;
   tokens: TokenStore;
   authFailures: AuthFailures;
+  contextOwners: ContextOwners;
+  /** Where image names without a registry go: repository scopes are read against it. */
+  defaultRegistry: string;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -51,7 +55,7 @@ export function createApp(deps: AppDeps): Express {
   app.get('/v1/openapi.json', (_req, res) => {
     res.json((openapi ??= openApiDocument(packageVersion(import.meta.url))));
   });
-  app.use(contextRoutes(deps.contexts, deps.maxContextBytes));
+  app.use(contextRoutes(deps.contexts, deps.maxContextBytes, deps.contextOwners));
   for (const router of deps.webhooks) app.use(router);
   for (const base of ['/v1/runs', '/v1/tasks']) {
     app.use(base, (req, res, next) => {
@@ -64,8 +68,8 @@ export function createApp(deps: AppDeps): Express {
     });
     app.use(base, express.json({ limit: '1mb' }));
   }
-  app.use(runRoutes(deps.runs, deps.announceCancel));
-  app.use(taskRoutes(deps.tasks));
+  app.use(runRoutes(deps.runs, deps.announceCancel, { owners: deps.contextOwners, defaultRegistry: deps.defaultRegistry }));
+  app.use(taskRoutes(deps.tasks, deps.defaultRegistry));
   app.use(logRoutes(deps.runs, deps.redis));
   app.use(graphRoutes(deps.graph));
   app.use(tokenRoutes(deps.tokens));

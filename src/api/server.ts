@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Router } from 'express';
 import type { Config } from '../config.js';
+import { ContextOwners } from '../contexts/owners.js';
 import { ContextStore } from '../contexts/store.js';
 import { CONTEXT_SWEEP_EVERY_MS, ContextSweeper } from '../contexts/sweeper.js';
 import { createLogger } from '../log.js';
@@ -115,7 +116,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const tokens = new TokenStore(redis, config.prefix);
   await bootstrapAdminToken(tokens, config.auth.bootstrapTokenFile, log);
   const authFailures = new AuthFailures(redis, config.prefix, { attempts: config.auth.failuresPerMinute, windowSeconds: 60 });
-  const app = createApp({ runs, tasks, webhooks, graph: baseImages.routes, contexts, redis, log, maxContextBytes: config.limits.contextBytes, announceCancel, tokens, authFailures });
+  const app = createApp({ runs, tasks, webhooks, graph: baseImages.routes, contexts, redis, log, maxContextBytes: config.limits.contextBytes, announceCancel, tokens, authFailures, contextOwners: new ContextOwners(redis, config.prefix, config.limits.contextTtlMs), defaultRegistry: config.defaultRegistry });
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.api.port, config.api.host, () => resolve(s));

@@ -132,6 +132,8 @@ export const Run = z.object({
   finishedAt: z.optional(z.string()),
   worker: z.optional(z.string()),
   trigger: Trigger,
+  /** Who asked for it: the API token's name, or `trigger:<type>` for a webhook, timer or base-image change. */
+  requestedBy: z.optional(z.string()),
   /** The task this run belongs to, if any. */
   task: z.optional(z.string()),
   request: BuildSpec,

@@ -16,6 +16,7 @@ import { secretTooShort } from '../log.js';
 import type { RunPatch, RunRecords } from './records.js';
 import { StoredRunProgress } from './stored-progress.js';
 import { runVariables, type RunVariables } from './variables.js';
+import type { Requester } from '../auth/scopes.js';
 
 export interface RunServiceOptions {
   /** Told the id of every run that ends (published for the API's task follow-ups). */
@@ -51,6 +52,8 @@ export interface RunInput {
   taskFile?: { path: string; values: Record<string, unknown>; secretValues: Record<string, string> };
   /** Queue priority: absent for commit and manual runs, which go first; base-image rebuilds set one. */
   priority?: number;
+  /** The token that asked, when one did: recorded, and its repository scope applied to the images before anything is queued. */
+  requester?: Requester;
 }
 
 export class RunService {
@@ -67,7 +70,7 @@ export class RunService {
   }
 
   /** A run of an uploaded context (`slipway build`, or `slipway run` of a task file). */
-  async submit(req: RunRequest): Promise<Run> {
+  async submit(req: RunRequest, requester?: Requester): Promise<Run> {
     const short = [...Object.entries(req.secretBuildArgs), ...Object.entries(req.secretValues ?? {})].map(([k, v]) => secretTooShort(`secret ${k}`, v)).find(Boolean);
     if (short) throw new BadInputError(short, 'secret_too_short');
     const platforms = parsePlatformList(req.platform);
@@ -75,7 +78,7 @@ export class RunService {
     if (!(await this.opts.contextExists(req.context))) {
       throw new BadInputError(`unknown context ${req.context}: upload it first with POST /v1/contexts`, 'unknown_context');
     }
-    if (req.taskFile !== undefined) return this.submitTaskFile(req, platforms);
+    if (req.taskFile !== undefined) return this.submitTaskFile(req, platforms, requester);
     if (req.values || req.secretValues) throw new BadInputError('values and secretValues are for task files: give taskFile too', 'invalid_body');
     const windowsDaemonless = platforms.includes('windows/amd64') ? await this.windowsRoute(req.context, dockerfile) : undefined;
     return this.enqueue({
@@ -90,11 +93,12 @@ export class RunService {
       timeoutSeconds: req.timeoutSeconds,
       trigger: { type: 'manual' },
       windowsDaemonless,
+      requester,
     });
   }
 
   /** A task file from the context, checked here (every error with its line and column) before it is queued. */
-  private async submitTaskFile(req: RunRequest, platforms: string[]): Promise<Run> {
+  private async submitTaskFile(req: RunRequest, platforms: string[], requester: Requester | undefined): Promise<Run> {
     const path = normaliseDockerfilePath(req.taskFile!);
     if (platforms.length > 1) throw new BadInputError('a task file run has one platform (its build steps may name others with --platform)', 'invalid_platform');
     const stray = [req.images.length && 'images', Object.keys(req.buildArgs).length && 'buildArgs', Object.keys(req.secretBuildArgs).length && 'secretBuildArgs', req.target && 'target'].filter(Boolean);
@@ -122,6 +126,7 @@ export class RunService {
       timeoutSeconds: req.timeoutSeconds,
       trigger: { type: 'manual' },
       taskFile: { path, values, secretValues },
+      requester,
     });
   }
 
@@ -145,6 +150,7 @@ export class RunService {
     if (images.length === 0 && !input.noPush && !input.taskFile) {
       throw new BadInputError('no image to push: give at least one image (-t NAME:TAG) or ask for noPush', 'no_images');
     }
+    if (!input.noPush) input.requester?.checkPush(images);
     const run: Run = {
       id,
       status: 'queued',
@@ -152,6 +158,7 @@ export class RunService {
       platforms,
       createdAt: new Date().toISOString(),
       trigger: input.trigger,
+      requestedBy: input.requester?.name ?? `trigger:${input.trigger.type}`,
       ...(input.task ? { task: input.task } : {}),
       request: {
         ...input.source,

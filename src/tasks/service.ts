@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { RUN_ID_PATTERN } from '../runs/ids.js';
 import { isTerminal } from '../runs/model.js';
 import { checkRunTemplate, renderRunTemplate } from './template.js';
+import type { Requester } from '../auth/scopes.js';
 
 export interface GitTools {
   /** `<url>[#ref[:subdir]]` → its parts, after the URL policy; throws BadInputError. */
@@ -52,17 +53,18 @@ export class TaskService {
     private readonly slots?: TaskSlotRecords,
   ) {}
 
-  async create(name: string, body: unknown): Promise<Task> {
+  async create(name: string, body: unknown, requester?: Requester): Promise<Task> {
     if (!TASK_NAME.test(name)) throw new BadInputError(`task name ${JSON.stringify(name.slice(0, 60))} must be letters, digits, - and _, at most 50`, 'invalid_task_name');
     const spec = TaskSpec.parse(body);
     const now = new Date().toISOString();
     const task = this.define(name, spec, now, now);
+    this.checkPush(task, requester);
     if (!(await this.store.put(task, { create: true, token: spec.gitToken }))) throw new ConflictError(`task ${name} already exists; update it or delete it first`, 'task_exists');
     await this.schedules?.sync(task);
     return task;
   }
 
-  async update(name: string, body: unknown): Promise<Task> {
+  async update(name: string, body: unknown, requester?: Requester): Promise<Task> {
     const current = await this.get(name);
     const patch = TaskPatch.parse(body);
     const merged = TaskSpec.parse({
@@ -79,8 +81,13 @@ export class TaskService {
       noPush: current.noPush,
       ...patch,
     });
-    const task = this.define(name, merged, current.createdAt, new Date().toISOString(), current.hasGitToken);
-    await this.store.put(task, { create: false, token: patch.gitToken, previousRepository: current.repository });
+    // A token is for the repository it was given with: sent to another one it would leak. Moving the task
+    // elsewhere drops it, unless the same request gives one for the new place.
+    const moved = this.git.normaliseUrl(this.git.parseContext(merged.context).url) !== current.repository;
+    const keepsToken = current.hasGitToken && !(moved && patch.gitToken === undefined);
+    const task = this.define(name, merged, current.createdAt, new Date().toISOString(), keepsToken);
+    this.checkPush(task, requester);
+    await this.store.put(task, { create: false, token: patch.gitToken ?? (keepsToken ? undefined : null), previousRepository: current.repository });
     await this.schedules?.sync(task);
     return task;
   }
@@ -140,7 +147,7 @@ export class TaskService {
   }
 
   /** Starts one run of the task at the trigger's commit (or the ref's current commit); manual runs take no slot. */
-  async run(name: string, how: TaskTrigger): Promise<Run> {
+  async run(name: string, how: TaskTrigger, requester?: Requester): Promise<Run> {
     const task = await this.get(name);
     const { url, ref, subdir } = this.git.parseContext(task.context);
     const token = await this.store.token(name);
@@ -160,7 +167,14 @@ export class TaskService {
       trigger: { ...how.trigger, commit: resolved.commit },
       task: name,
       ...(how.trigger.type === 'base-image' && this.opts.rebuildPriority ? { priority: this.opts.rebuildPriority } : {}),
+      ...(requester ? { requester } : {}),
     });
+  }
+
+  /** The requester's repository scope applied to what the task pushes, its run variables filled with placeholders. */
+  private checkPush(task: Task, requester: Requester | undefined): void {
+    if (!requester || task.noPush) return;
+    requester.checkPush(task.images.map((image) => renderRunTemplate(image, this.variables(task, 'r0000000', '0'.repeat(40), 'main'))));
   }
 
   private variables(task: Task, runId: string, commit: string, branch: string) {

@@ -90,7 +90,7 @@ describe('bad input to the API', () => {
     const before = await storedBlobs();
     const dir = await folderWith({ Dockerfile: 'FROM scratch\n', 'noise.bin': randomBytes(MAX_CONTEXT * 4).toString('latin1') });
     try {
-      const res = await runSlipway(['build', '-t', 'too/big:v1', '--no-wait', dir], { cwd: ROOT, env: { ...process.env, SLIPWAY_SERVER: stack.url, SLIPWAY_CACHE_DIR: path.join(dir, '.cache') } });
+      const res = await runSlipway(['build', '-t', 'too/big:v1', '--no-wait', dir], { cwd: ROOT, env: { ...process.env, SLIPWAY_SERVER: stack.url, SLIPWAY_TOKEN: stack.token, SLIPWAY_CACHE_DIR: path.join(dir, '.cache') } });
       assert.notEqual(res.code, 0);
       assert.match(res.stderr, new RegExp(`over the limit of ${MAX_CONTEXT}; shrink it with a \\.dockerignore`));
       assert.doesNotMatch(res.stderr, /Run ID/);

@@ -2,13 +2,16 @@
 import { Router } from 'express';
 import type { StoredContext } from '../../contract/contexts.js';
 import { TooLargeError } from '../../errors.js';
+import type { ContextOwners } from '../../contexts/owners.js';
 import type { ContextStore } from '../../contexts/store.js';
+import { principalOf } from '../authenticate.js';
 
-export function contextRoutes(store: ContextStore, maxBytes: number): Router {
+export function contextRoutes(store: ContextStore, maxBytes: number, owners: ContextOwners): Router {
   const router = Router();
 
   router.head('/v1/contexts/:digest', async (req, res) => {
-    const found = await store.has(req.params.digest);
+    // Another token's upload is answered as absent: the CLI then uploads its own copy.
+    const found = (await owners.owns(req.params.digest, principalOf(res).name)) && (await store.has(req.params.digest));
     // A client that finds it will submit a run of it next: keep it from the sweep for another TTL.
     if (found) await store.touch(req.params.digest);
     res.status(found ? 200 : 404).end();
@@ -26,6 +29,7 @@ export function contextRoutes(store: ContextStore, maxBytes: number): Router {
     }
     const digestHeader = req.headers['x-slipway-digest'];
     const stored = await store.put(req, typeof digestHeader === 'string' ? digestHeader : undefined);
+    await owners.add(stored.digest, principalOf(res).name);
     res.removeHeader('Connection');
     res
       .status(stored.created ? 201 : 200)

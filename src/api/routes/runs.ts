@@ -4,12 +4,18 @@ import { Router } from 'express';
 import { RunListQuery, RunRequest } from '../../contract/requests.js';
 import type { Run, RunList } from '../../contract/runs.js';
 import type { RunService } from '../../runs/service.js';
+import { checkCancel } from '../../auth/ownership.js';
+import { requesterOf } from '../../auth/scopes.js';
+import type { ContextOwners } from '../../contexts/owners.js';
+import { principalOf } from '../authenticate.js';
 
-export function runRoutes(runs: RunService, announceCancel: (id: string) => Promise<void>): Router {
+export function runRoutes(runs: RunService, announceCancel: (id: string) => Promise<void>, access: { owners: ContextOwners; defaultRegistry: string }): Router {
   const router = Router();
 
   router.post('/v1/runs', async (req, res) => {
-    const run = await runs.submit(RunRequest.parse(req.body ?? {}));
+    const body = RunRequest.parse(req.body ?? {});
+    await access.owners.check(body.context, principalOf(res).name);
+    const run = await runs.submit(body, requesterOf(principalOf(res), access.defaultRegistry));
     res.status(202).location(`/v1/runs/${run.id}`).json(run satisfies Run);
   });
 
@@ -23,6 +29,7 @@ export function runRoutes(runs: RunService, announceCancel: (id: string) => Prom
   });
 
   router.post('/v1/runs/:id/cancel', async (req, res) => {
+    checkCancel(await runs.get(req.params.id), principalOf(res));
     res.status(202).json((await runs.cancel(req.params.id, announceCancel)) satisfies Run);
   });
 
