@@ -1,7 +1,7 @@
 // The express application: routes and error handling, given already-built services.
 import express, { type Express, type Router } from 'express';
 import type { Redis } from 'ioredis';
-import type { ContextStore } from '../contexts/store.js';
+import type { ContextStore } from '../contexts/context-store.js';
 import type { Logger } from '../log.js';
 import type { RunService } from '../runs/service.js';
 import type { TaskService } from '../tasks/service.js';

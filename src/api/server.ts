@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Router } from 'express';
 import type { Config } from '../config.js';
-import { ContextStore } from '../contexts/store.js';
+import { LocalContextStore } from '../contexts/store.js';
 import { CONTEXT_SWEEP_EVERY_MS, ContextSweeper } from '../contexts/sweeper.js';
 import { createLogger } from '../log.js';
 import { PeriodicSweeps } from '../periodic.js';
@@ -42,7 +42,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const log = createLogger('slipway-api', config.logLevel);
   const redis = createRedis(config.redisUrl, 'slipway-api');
   const queues = new PlatformQueues(redis, config.prefix);
-  const contexts = new ContextStore(config.contextsDir, config.limits.contextBytes, {
+  const contexts = new LocalContextStore(config.contextsDir, config.limits.contextBytes, {
     unpackedBytes: config.limits.unpackedBytes,
     entries: config.limits.contextEntries,
   });

@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import type { StoredContext } from '../../contract/contexts.js';
 import { TooLargeError } from '../../errors.js';
-import type { ContextStore } from '../../contexts/store.js';
+import type { ContextStore } from '../../contexts/context-store.js';
 
 export function contextRoutes(store: ContextStore, maxBytes: number): Router {
   const router = Router();
