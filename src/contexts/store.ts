@@ -17,8 +17,8 @@ export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 
 /**
  * How far the file write and the archive check may each fall behind the socket. At Node's 16 KiB, every
- * 64 KiB the socket delivers waited for its disk write and its check to finish before the next was read:
- * a 4 MiB upload took ~30 ms longer here. Memory per upload stays bounded, now by a few MiB.
+ * 64 KiB the socket delivers waited for its disk write and its check before the next was read, so an upload
+ * went no faster than the slower of the two. Memory per upload stays bounded, now by a few MiB.
  */
 const UPLOAD_BUFFER = 1024 * 1024;
 
