@@ -1,5 +1,6 @@
 // Composition root of the API process: builds Redis connections, stores, queues and the express app,
 // listens, and shuts down in order (stop accepting, finish requests, close queues and Redis).
+import path from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Router } from 'express';
@@ -75,7 +76,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const tasks = new TaskService(
     new TaskStore(redis, config.prefix),
     runs,
-    gitTools(config.git, config.searchPath),
+    gitTools(config.git, config.searchPath, { home: path.join(config.gitCacheDir, 'api-home') }),
     {
       defaultRegistry: config.defaultRegistry,
       defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds,
