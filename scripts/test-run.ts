@@ -87,7 +87,7 @@ async function* events(groups: readonly Group[]): AsyncGenerator<TestEvent> {
     }
     numbered += topLevel;
     const inGroup = files.filter((f) => group.files.includes(path.join(ROOT, f.file)));
-    walls.push(`${group.name}: ${group.files.length} files, ${group.concurrency} at a time, in${seconds(performance.now() - groupStarted)} (files' own time added up:${seconds(inGroup.reduce((s, f) => s + f.ms, 0))})`);
+    walls.push(`${group.name}: ${group.files.length} file${group.files.length === 1 ? '' : 's'}, ${group.concurrency} at a time, in${seconds(performance.now() - groupStarted)} (files' own time added up:${seconds(inGroup.reduce((s, f) => s + f.ms, 0))})`);
   }
   for (const line of walls) yield diagnostic(line);
   yield diagnostic(`slowest files:`);
