@@ -13,10 +13,14 @@ import { measureComponents } from './lib/components.js';
 import { reapedChildrenCpuMs, startStackCpu } from './lib/cpu.js';
 import { APP_DOCKERFILE, writeAppContext } from './lib/contexts.js';
 import { legacyBuildAndPush, rawBuildAndPush, removeLocalImages } from './lib/docker.js';
+import { buildFigures } from './lib/figures.js';
+import { historyLine, recordRun } from './lib/history.js';
+import { machineInfo } from './lib/machine.js';
 import { benchOptions, ROOT } from './lib/options.js';
 import { deleteManifests } from './lib/registry.js';
-import { saveSection, UNDER_NODE_VARIANT, type BuildSample, type BuildSection, type Comparison, type Mode, type OverheadEstimate, type Side } from './lib/results.js';
+import { UNDER_NODE_VARIANT, type BuildSample, type BuildSection, type Comparison, type Mode, type OverheadEstimate, type Side } from './lib/results.js';
 import { measureSlipwayBuild, runCli, type CliVariant, type SlipwayPhases } from './lib/slipway.js';
+import { renderBuild } from './lib/summary.js';
 import { median, medianOfEach, summarize } from './lib/stats.js';
 
 const PLATFORM = 'linux/amd64';
@@ -30,6 +34,8 @@ const TSX_ITERATIONS = 2;
 const opts = benchOptions();
 const socket = loadConfig().dockerSocket;
 const began = performance.now();
+const startedAt = new Date().toISOString();
+const machine = await machineInfo();
 const say = (msg: string) => process.stderr.write(`bench build: ${msg}\n`);
 
 const work = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-bench-build-'));
@@ -45,7 +51,7 @@ try {
   compiled = await compileCli();
   const variants: CliVariant[] = [{ name: 'tsx', command: [process.execPath, '--import', 'tsx', path.join(ROOT, 'src/cli/main.ts')] }];
   // `slipway` as installed is the bundle run by its own #! line (sh, then Node). Node 20 loads the CA file
-  // NODE_EXTRA_CA_CERTS names at every start, before any code of ours runs (~40 ms here); that launcher defers it.
+  // NODE_EXTRA_CA_CERTS names at every start, before any code of ours runs; that launcher defers it.
   // Where the machine sets it, `node dist/cli/slipway.js`, which cannot defer it, is timed as well.
   const { NODE_EXTRA_CA_CERTS, ...withoutCerts } = process.env;
   if ('main' in compiled) {
@@ -202,8 +208,8 @@ try {
     loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100),
     elapsedMs: Math.round(performance.now() - began),
   };
-  const file = await saveSection(opts.runId, 'build', section);
-  say(`results in ${path.relative(ROOT, file)}`);
+  const file = await recordRun(historyLine('build', { id: opts.runId, startedAt }, machine, buildFigures(section)), renderBuild(opts.runId, machine, section));
+  say(`results in ${path.relative(ROOT, file)} and bench/results/history.jsonl`);
   for (const [name, c] of Object.entries(comparisons)) {
     say(`slipway (${name} CLI): uncached ${c.uncachedRatio}× raw (target ≤ ${UNCACHED_RATIO_TARGET}×), cached +${c.cachedDeltaMs} ms over raw (target ≤ ${CACHED_DELTA_TARGET_MS} ms)`);
   }

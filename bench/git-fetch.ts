@@ -14,16 +14,19 @@
 // of the whole history, what a builder without a cache does, and Slipway's own first clone, which is already
 // shallow (one commit's tree), so against it only the tree's size is saved and the fixed costs of a fetch
 // (git processes, two HTTP round trips to a CGI git server) weigh more the smaller the tree.
-// Writes bench/results/git-fetch.json and git-fetch.md and prints a summary. Standalone: node --import tsx
-// bench/git-fetch.ts (BENCH_GIT_ITERATIONS, default 5; past BENCH_GIT_BUDGET_S, default 75 s of measuring per
-// repository, no iteration after the first is started).
+// Rewrites bench/results/git-fetch.md, appends its figures to bench/results/history.jsonl and prints a
+// summary. Standalone: node --import tsx bench/git-fetch.ts (BENCH_GIT_ITERATIONS, default 5; past
+// BENCH_GIT_BUDGET_S, default 75 s of measuring per repository, no iteration after the first is started).
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SecretMasker } from '../src/log.js';
 import { git, GitServer } from '../test/support/git-server.js';
 import { GitMirrorCache } from '../workers/source/git-mirror.js';
-import { RESULTS_DIR } from './lib/options.js';
+import { gitFetchFigures } from './lib/figures.js';
+import { historyLine, recordRun } from './lib/history.js';
+import { machineInfo } from './lib/machine.js';
+import { benchOptions } from './lib/options.js';
 import { median, summarize, type Summary } from './lib/stats.js';
 
 const COMMITS = Number(process.env.BENCH_GIT_COMMITS ?? 20_000);
@@ -184,23 +187,16 @@ function markdown(repositories: RepositoryResult[], machine: string): string {
 
 async function main(): Promise<void> {
   const began = performance.now();
+  const startedAt = new Date().toISOString();
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-bench-git-'));
   const server = await GitServer.start({ daemon: false });
   try {
     const repositories: RepositoryResult[] = [];
     for (const files of FILE_COUNTS) repositories.push(await benchRepository(server, files, scratch));
     const gitVersion = (await git(['--version'])).trim();
-    const result = {
-      bench: 'git-fetch',
-      at: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, git: gitVersion, loadAverage: os.loadavg() },
-      repositories,
-      elapsedMs: Math.round(performance.now() - began),
-    };
-    await fs.mkdir(RESULTS_DIR, { recursive: true });
-    await fs.writeFile(path.join(RESULTS_DIR, 'git-fetch.json'), JSON.stringify(result, null, 2) + '\n');
-    const machine = `${result.at.slice(0, 10)} · ${result.machine.cpus} × ${result.machine.cpuModel} · ${gitVersion} · load average ${result.machine.loadAverage.map((l) => l.toFixed(2)).join(' / ')}`;
-    await fs.writeFile(path.join(RESULTS_DIR, 'git-fetch.md'), markdown(repositories, machine));
+    const info = await machineInfo();
+    const machine = `${startedAt.slice(0, 10)} · commit \`${info.commit}\` · ${info.cpus} × ${info.cpuModel} · ${gitVersion} · load average ${info.loadAverage.map((l) => l.toFixed(2)).join(' / ')}`;
+    await recordRun(historyLine('git-fetch', { id: benchOptions().runId, startedAt }, info, gitFetchFigures(repositories, gitVersion)), markdown(repositories, machine));
     for (const r of repositories) {
       const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
       console.log(`git-fetch: ${r.repository.files} files, ${r.iterations} iterations, medians (ms): ${SIDES.map((s) => `${s} ${r.medians[s]}`).join(', ')}`);
@@ -209,7 +205,7 @@ async function main(): Promise<void> {
           `${r.ratios.cachedCommitVsFresh} of Slipway's shallow first clone (${verdict(r.target.cachedCommitVsFreshMet)}); target ≤ ${TARGET_RATIO}`,
       );
     }
-    console.log(`git-fetch: results in bench/results/git-fetch.json and git-fetch.md (${(result.elapsedMs / 1000).toFixed(1)} s)`);
+    console.log(`git-fetch: results in bench/results/git-fetch.md and history.jsonl (${((performance.now() - began) / 1000).toFixed(1)} s)`);
   } finally {
     await server.stop();
     await fs.rm(scratch, { recursive: true, force: true });

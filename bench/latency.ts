@@ -4,7 +4,7 @@
 // worker is idle at every submit. The first run is reported apart: it may fork the sandboxed child.
 //
 // Every BuildKit build through Docker Engine 20.10 costs seconds before BuildKit even starts (it probes
-// each QEMU binfmt handler, see bench/results/latest.md), so 200 real builds do not fit in the time
+// each QEMU binfmt handler, see bench/results/build.md), so 200 real builds do not fit in the time
 // budget. The main series therefore names a Dockerfile the context does not have: the run starts exactly
 // as any other (startedAt is stamped before the workspace is touched) and fails right after, without
 // touching the Engine. A short series of real trivial builds checks that latency is the same after them.
@@ -14,9 +14,13 @@ import { contextArchive } from '../test/support/archives.js';
 import { getRun, postJson, uploadContext, type RunBody } from '../test/support/api.js';
 import { startTestStack } from '../test/support/stack.js';
 import { TRIVIAL_DOCKERFILE } from './lib/contexts.js';
+import { latencyFigures } from './lib/figures.js';
+import { historyLine, recordRun } from './lib/history.js';
+import { machineInfo } from './lib/machine.js';
 import { benchOptions } from './lib/options.js';
-import { saveSection, type LatencySection } from './lib/results.js';
+import type { LatencySection } from './lib/results.js';
 import { summarize } from './lib/stats.js';
+import { renderLatency } from './lib/summary.js';
 
 const TARGET_P99_MS = 50;
 /** Pause after a run ends, so the worker is back to waiting on Redis when the next one is submitted. */
@@ -31,6 +35,8 @@ const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'timeout', 'error']
 
 const opts = benchOptions();
 const began = performance.now();
+const startedAt = new Date().toISOString();
+const machine = await machineInfo();
 const say = (msg: string) => process.stderr.write(`bench latency: ${msg}\n`);
 const now = () => performance.timeOrigin + performance.now();
 
@@ -108,7 +114,7 @@ try {
     loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100),
     elapsedMs: Math.round(performance.now() - began),
   };
-  await saveSection(opts.runId, 'latency', section);
+  await recordRun(historyLine('latency', { id: opts.runId, startedAt }, machine, latencyFigures(section)), renderLatency(opts.runId, machine, section));
   say(`submit → start over ${samples.length} runs: p50 ${submitToStart.p50} ms, p99 ${submitToStart.p99} ms, max ${submitToStart.max} ms (target p99 ≤ ${TARGET_P99_MS} ms)`);
 } finally {
   await stack.close();

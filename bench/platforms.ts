@@ -4,10 +4,9 @@
 // Windows daemon), so Slipway's daemonless windows assembly is reported from the run's per-platform
 // timestamps and added to the raw sum. Uncached: a fresh context per build. (2) The QEMU slowdown: the
 // same CPU-bound RUN step built raw for linux/arm64 (emulated) and linux/amd64 (native), uncached (nonce
-// before the RUN). Writes bench/results/platforms-<run id>.json and bench/results/platforms.md, and
-// appends that section to bench/results/latest.md. Bounded: BENCH_PLATFORMS_BUDGET_S (150) stops new
+// before the RUN). Rewrites bench/results/platforms.md and appends its figures to bench/results/history.jsonl.
+// Bounded: BENCH_PLATFORMS_BUDGET_S (150) stops new
 // iterations from starting; BENCH_PLATFORMS_ITERATIONS (2) and BENCH_QEMU_ITERATIONS (3).
-import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,9 +16,11 @@ import { REGISTRY, startTestStack, uniqueName } from '../test/support/stack.js';
 import { compileCli } from './lib/compiled-cli.js';
 import { dockerPush, removeLocalImages } from './lib/docker.js';
 import { machineInfo, type MachineInfo } from './lib/machine.js';
-import { benchOptions, RESULTS_DIR, ROOT } from './lib/options.js';
+import { platformsFigures } from './lib/figures.js';
+import { historyLine, recordRun } from './lib/history.js';
+import { benchOptions, ROOT } from './lib/options.js';
 import { cpuDockerfile, engineBuildTraced, LOOP_COUNT, slipwayMultiBuild, threePlatformDockerfile, writeContext, type SlipwayMultiRun } from './lib/platforms.js';
-import { renderPlatforms, SECTION_HEADING, type PlatformsSection, type QemuSample, type RawPlatform, type ThreePlatformSample } from './lib/platforms-summary.js';
+import { renderPlatforms, type PlatformsSection, type QemuSample, type RawPlatform, type ThreePlatformSample } from './lib/platforms-summary.js';
 import { deleteManifests } from './lib/registry.js';
 import type { CliVariant } from './lib/slipway.js';
 import { median } from './lib/stats.js';
@@ -215,21 +216,12 @@ try {
 if (!section) process.exitCode = 1;
 
 async function save(s: PlatformsSection): Promise<void> {
-  await fs.mkdir(RESULTS_DIR, { recursive: true });
   const machine: MachineInfo = { ...(await machineInfo()), loadAverage: loadAtStart };
-  const file = path.join(RESULTS_DIR, `platforms-${opts.runId}.json`);
-  await fs.writeFile(file, `${JSON.stringify({ runId: opts.runId, startedAt: new Date(Date.now() - s.elapsedMs).toISOString(), machine, platforms: s }, null, 1)}\n`);
+  const startedAt = new Date(Date.now() - s.elapsedMs).toISOString();
   const md = renderPlatforms(opts.runId, machine, s);
-  await fs.writeFile(path.join(RESULTS_DIR, 'platforms.md'), `# Slipway benchmarks: platforms\n\n${md}`);
-  // latest.md is re-rendered by each other bench; this section is appended to it (replacing an older one).
-  const latest = path.join(RESULTS_DIR, 'latest.md');
-  const previous = existsSync(latest) ? await fs.readFile(latest, 'utf8') : '# Slipway benchmarks\n\n';
-  const at = previous.indexOf(SECTION_HEADING);
-  const kept = (at >= 0 ? previous.slice(0, at) : previous).replace(/\n*$/, '\n\n');
-  await fs.writeFile(latest, `${kept}${md}`);
-  say(`results in ${path.relative(ROOT, file)}, bench/results/platforms.md and bench/results/latest.md`);
+  const file = await recordRun(historyLine('platforms', { id: opts.runId, startedAt }, machine, platformsFigures(s)), `# Slipway benchmarks: platforms\n\n${md}`);
+  say(`results in ${path.relative(ROOT, file)} and bench/results/history.jsonl`);
 }
-
 
 function round2(v: number): number {
   return Math.round(v * 100) / 100;

@@ -1,12 +1,12 @@
 // Base-image rebuild bench (issue 5's figures): (1) a generated graph of BENCH_REBUILD_TASKS tasks (10,000):
 // the time from a base change to every rebuild planned and queued, target ≤ 2 s; (2) a registry push to the
-// first dependent rebuild started on a worker, target ≤ 1 s. Writes bench/results/rebuilds.json and
-// bench/results/rebuilds.md. Standalone: node --import tsx bench/rebuilds.ts
-import fs from 'node:fs/promises';
-import path from 'node:path';
+// first dependent rebuild started on a worker, target ≤ 1 s. Rewrites bench/results/rebuilds.md and appends
+// its figures to bench/results/history.jsonl. Standalone: node --import tsx bench/rebuilds.ts
 import { GitServer } from '../test/support/git-server.js';
 import { machineInfo } from './lib/machine.js';
-import { RESULTS_DIR } from './lib/options.js';
+import { rebuildsFigures } from './lib/figures.js';
+import { historyLine, recordRun } from './lib/history.js';
+import { benchOptions } from './lib/options.js';
 import { planAndEnqueue } from './lib/rebuild-plan.js';
 import { eventToStart } from './lib/rebuild-latency.js';
 import { median, summarize } from './lib/stats.js';
@@ -18,6 +18,7 @@ const PLAN_TARGET_MS = 2000;
 const LATENCY_TARGET_MS = 1000;
 const say = (msg: string) => process.stderr.write(`bench rebuilds: ${msg}\n`);
 
+const startedAt = new Date().toISOString();
 const git = await GitServer.start({ daemon: false });
 try {
   await git.createRepo('bench-rebuilds');
@@ -46,7 +47,6 @@ try {
     },
     eventToStart: { pushes: latency.samples.length, summaryMs: lat, targetMs: LATENCY_TARGET_MS, met: latency.failures.length === 0 && lat.max <= LATENCY_TARGET_MS, failures: latency.failures },
   };
-  await fs.writeFile(path.join(RESULTS_DIR, 'rebuilds.json'), `${JSON.stringify(result, null, 2)}\n`);
   const md = [
     '# Base-image rebuild benchmark',
     '',
@@ -63,7 +63,7 @@ try {
     'The push: `PUT` of the base tag to the other of two prepared manifests in a registry of the bench\'s own, whose notifications go to the API; the time runs to the rebuild run\'s startedAt (a worker took it), on the same clock.',
     '',
   ].join('\n');
-  await fs.writeFile(path.join(RESULTS_DIR, 'rebuilds.md'), md);
+  await recordRun(historyLine('rebuilds', { id: benchOptions().runId, startedAt }, result.machine, rebuildsFigures(result)), md);
   say(`plan median ${result.plan.medianMs} ms (target ${PLAN_TARGET_MS}); push → started p50 ${Math.round(lat.p50)} ms, max ${Math.round(lat.max)} ms (target ${LATENCY_TARGET_MS})`);
 } finally {
   await git.stop();

@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
 # `npm run bench`: brings the stack up if needed, then runs the benchmarks against real Redis, Docker
-# Engine and registry, each on a Slipway API and worker of its own (test/support/stack.ts). Results go
-# to bench/results/<run id>.json and bench/results/latest.md. About 8 minutes on 2 cores.
-#   BENCH_ITERATIONS (9)      end-to-end build iterations (every side uncached, then cached)
-#   BENCH_LATENCY_RUNS (200)  submit-to-start runs
-#   BENCH_BUILD_BUDGET_S (200) no new build iteration is started past this
-#   BENCH_PLATFORMS_ITERATIONS (2), BENCH_QEMU_ITERATIONS (3), BENCH_PLATFORMS_BUDGET_S (150)
-#                             the multi-platform bench (bench/platforms.ts, about 2 to 3 minutes); it
-#                             writes bench/results/platforms-<run id>.json and bench/results/platforms.md
-#                             and appends its section to latest.md, so it runs last
+# Engine and registry, each on a Slipway API and worker of its own (test/support/stack.ts). Each bench
+# rewrites its summary, bench/results/<bench>.md, and appends one line of key figures to
+# bench/results/history.jsonl (bench/lib/history.ts); the benches of one run share its id, BENCH_RUN_ID.
+# About 8 minutes on 2 cores.
+#   build: end-to-end build + push against the Engine's own (BENCH_ITERATIONS, 9; BENCH_BUILD_BUDGET_S, 200:
+#                             no new build iteration is started past it)
+#   latency: submit-to-start (BENCH_LATENCY_RUNS, 200)
+#   platforms: three platforms against the Engine's own, and the QEMU slowdown (bench/platforms.ts, two to
+#                             three minutes; BENCH_PLATFORMS_ITERATIONS 2, BENCH_QEMU_ITERATIONS 3, BENCH_PLATFORMS_BUDGET_S 150)
 #   git-fetch: a fresh clone against a mirror-cached fetch of two generated long histories (bench/git-fetch.ts,
-#                             two to three minutes), written to bench/results/git-fetch.json and git-fetch.md
+#                             two to three minutes)
 #   rebuilds: base-image rebuilds (bench/rebuilds.ts, about a minute): a generated graph of 10,000 tasks
-#                             planned and queued, and a registry push to the first dependent rebuild
-#                             started; written to bench/results/rebuilds.json and rebuilds.md
+#                             planned and queued, and a registry push to the first dependent rebuild started
 # Arguments pick benches: scripts/bench.sh build | latency | git-fetch | rebuilds | platforms (default: all five).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -28,4 +27,4 @@ for b in "${benches[@]}"; do
     *) echo "bench: unknown bench $b (build, latency, git-fetch, rebuilds, platforms)" >&2; exit 2 ;;
   esac
 done
-echo "bench: results in bench/results/$BENCH_RUN_ID.json and bench/results/latest.md" >&2
+echo "bench: summaries in bench/results/<bench>.md, figures of run $BENCH_RUN_ID appended to bench/results/history.jsonl" >&2

@@ -1,7 +1,7 @@
 // Buffers a run's log lines and writes them to its Redis Stream in batches, masking secrets first.
 // Lines reach followers within ~50 ms; a build that prints a flood costs one round trip per batch.
 import type { SecretMasker } from '../src/log.js';
-import type { RunLog } from '../src/runs/logs.js';
+import type { RunProgress } from '../src/runs/progress.js';
 
 const FLUSH_MS = 50;
 const BATCH = 500;
@@ -14,7 +14,7 @@ export class RunLogWriter {
   readonly tail: string[] = [];
 
   constructor(
-    private readonly log: RunLog,
+    private readonly runs: Pick<RunProgress, 'appendLog'>,
     private readonly runId: string,
     private readonly masker: SecretMasker,
     /** Marks each line, e.g. `[linux/arm64] ` when platforms build side by side. */
@@ -37,7 +37,7 @@ export class RunLogWriter {
     this.timer = undefined;
     const lines = this.buffer;
     this.buffer = [];
-    this.writing = this.writing.then(() => this.log.append(this.runId, lines));
+    this.writing = this.writing.then(() => this.runs.appendLog(this.runId, lines));
     return this.writing;
   }
 }

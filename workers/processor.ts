@@ -1,7 +1,7 @@
 // The sandboxed processor: BullMQ runs each job in a child process of the worker and calls this.
 import os from 'node:os';
 import type { SandboxedJob } from 'bullmq';
-import { AssembleJob, BuildJob, JobNames } from '../src/queue/jobs.js';
+import { AssembleJob, BuildJob, DockerfileJob, JobNames } from '../src/queue/jobs.js';
 import type { RunStatus } from '../src/runs/model.js';
 import { childContext } from './child-context.js';
 import { runAssemble } from './jobs/assemble.js';
@@ -19,10 +19,10 @@ export default async function processJob(job: SandboxedJob): Promise<RunStatus> 
   switch (job.name) {
     case JobNames.build: {
       const spec = BuildJob.parse(job.data);
-      return spec.taskFile ? runTaskFile(ctx, spec, worker) : runSingleBuild(ctx, spec, worker);
+      return spec.kind === 'task-file' ? runTaskFile(ctx, spec, worker) : runSingleBuild(ctx, spec, worker);
     }
     case JobNames.platform:
-      return runPlatformBuild(ctx, BuildJob.parse(job.data), worker);
+      return runPlatformBuild(ctx, DockerfileJob.parse(job.data), worker);
     case JobNames.assemble:
       return runAssemble(ctx, AssembleJob.parse(job.data));
     default:

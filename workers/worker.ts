@@ -8,7 +8,7 @@ import { createLogger } from '../src/log.js';
 import { ASSEMBLE_QUEUE, DAEMONLESS_WINDOWS, platformQueueName } from '../src/queue/jobs.js';
 import { createRedis } from '../src/redis.js';
 import { HEARTBEAT_MS, WorkerRegistry } from '../src/queue/worker-registry.js';
-import { workerRunService } from './run-service.js';
+import { workerRunProgress } from '../src/runs/stored-progress.js';
 
 export interface RunningWorker {
   name: string;
@@ -22,7 +22,7 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
   const log = createLogger('slipway-worker', config.logLevel);
   const name = `${os.hostname()}/${process.pid}`;
   const connection = createRedis(config.redisUrl, 'slipway-worker');
-  const runs = workerRunService(config, connection);
+  const runs = workerRunProgress(config, connection);
 
   // Every worker also assembles the indexes of multi-platform runs; that needs no particular platform.
   // So does daemonless windows/amd64 assembly, which needs only the registry.

@@ -16,7 +16,7 @@ export interface MachineInfo {
   loadAverage: number[];
   /**
    * What the Engine held when the run began. Nothing prunes it, and a full store slows the Engine's own
-   * work: after a day of builds here (1,632 images, 17 GB of build cache) `docker push` took ~100 ms more.
+   * work (`docker push` among it), which moves every ratio: runs are comparable only with it in view.
    */
   engineStore?: { images: number; buildCacheRecords: number; buildCacheSize: string };
 }

@@ -1,5 +1,5 @@
 // The benchmarks' knobs, read from the environment in this one place (scripts/bench.sh sets BENCH_RUN_ID
-// so that both benches of one `npm run bench` write into the same result file).
+// so that the history lines of one `npm run bench` share a run id).
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -27,8 +27,9 @@ function int(name: string, fallback: number): number {
 export function benchOptions(): BenchOptions {
   return {
     runId: process.env.BENCH_RUN_ID || new Date().toISOString().replace(/[:.]/g, '-'),
-    // Nine: here one build's time varies by ±8% from run to run, and the median of five moved a 1.07× ratio
-    // across the 1.10× target and back (35 pairs pooled: 1.07×). Nine take ~150 s, within the budget below.
+    // Nine: one build's time varies enough from run to run that the median of five could land on either
+    // side of the 1.10× target for the same code (the s12 and s13 build lines of bench/results/history.jsonl);
+    // nine still fit within the budget below.
     iterations: int('BENCH_ITERATIONS', 9),
     latencyRuns: int('BENCH_LATENCY_RUNS', 200),
     buildBudgetMs: int('BENCH_BUILD_BUDGET_S', 200) * 1000,

@@ -1,9 +1,8 @@
-// The multi-platform bench's result section and its markdown (bench/results/platforms.md, and the section
-// appended to latest.md).
+// The multi-platform bench's result section and its markdown (bench/results/platforms.md).
 import type { MachineInfo } from './machine.js';
 import type { SlipwayMultiRun } from './platforms.js';
 
-export const SECTION_HEADING = '## Multi-platform builds';
+const SECTION_HEADING = '## Multi-platform builds';
 const THREE = ['linux/amd64', 'linux/arm64', 'windows/amd64'] as const;
 
 export interface RawPlatform {

@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { decodeStatusResponse } from '../../workers/engine/buildkit-status.js';
+import { decodeStatusResponse } from '../../workers/builder/docker/buildkit-status.js';
 import { execOk } from './exec.js';
 import { readRun, runCli, type CliVariant } from './slipway.js';
 

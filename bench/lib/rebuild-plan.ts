@@ -4,7 +4,7 @@
 // git repository on loopback, which the first dispatched runs ask for their commit.
 import { randomBytes } from 'node:crypto';
 import { createLogger } from '../../src/log.js';
-import { RedisMutex } from '../../src/graph/lock.js';
+import { rebuildLock } from '../../src/graph/rebuild-lock.js';
 import { BaseImageRebuilds } from '../../src/graph/rebuilds.js';
 import { GraphStore } from '../../src/graph/store.js';
 import { WaveStore } from '../../src/graph/wave-store.js';
@@ -56,7 +56,7 @@ export async function planAndEnqueue(git: GitServer, tasks: number, redisUrl = '
     });
     const graph = new GraphStore(redis, prefix);
     const waves = new WaveStore(redis, prefix);
-    const rebuilds = new BaseImageRebuilds(graph, waves, new RedisMutex(redis, `${prefix}:rebuilds:lock`), (n) => taskStore.baseImageTriggers(n), (task, trigger) => service.run(task, { trigger }), { concurrency: 2, maxPlanTasks: 100_000 }, log);
+    const rebuilds = new BaseImageRebuilds(graph, waves, rebuildLock(redis, prefix), (n) => taskStore.baseImageTriggers(n), (task, trigger) => service.run(task, { trigger }), { concurrency: 2, maxPlanTasks: 100_000 }, log);
 
     const base = `${R}/bench-base:latest`;
     const firstLevel = Math.max(1, Math.round(tasks / 100));

@@ -1,14 +1,8 @@
-// The result file of one `npm run bench` (bench/results/<run id>.json): machine, then one section per
-// bench, each bench adding its own; bench/results/latest.md is re-rendered from it after every section.
-import { existsSync } from 'node:fs';
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { machineInfo, type MachineInfo } from './machine.js';
-import { RESULTS_DIR } from './options.js';
+// What the build and latency benches measure, section by section: summaries render them
+// (bench/lib/summary.ts), history lines keep their key figures (bench/lib/figures.ts).
 import type { ComponentTimings } from './components.js';
 import type { SlipwayPhases } from './slipway.js';
 import type { Summary } from './stats.js';
-import { renderSummary } from './summary.js';
 
 export type Side = 'raw' | 'legacy' | `slipway-${string}`;
 
@@ -116,24 +110,4 @@ export interface LatencySection {
   failures: string[];
   loadAverageAtEnd: number[];
   elapsedMs: number;
-}
-
-export interface BenchResults {
-  runId: string;
-  startedAt: string;
-  machine: MachineInfo;
-  build?: BuildSection;
-  latency?: LatencySection;
-}
-
-export async function saveSection<K extends 'build' | 'latency'>(runId: string, key: K, section: BenchResults[K]): Promise<string> {
-  await fs.mkdir(RESULTS_DIR, { recursive: true });
-  const file = path.join(RESULTS_DIR, `${runId}.json`);
-  const results: BenchResults = existsSync(file)
-    ? (JSON.parse(await fs.readFile(file, 'utf8')) as BenchResults)
-    : { runId, startedAt: new Date().toISOString(), machine: await machineInfo() };
-  results[key] = section;
-  await fs.writeFile(file, `${JSON.stringify(results, null, 1)}\n`);
-  await fs.writeFile(path.join(RESULTS_DIR, 'latest.md'), renderSummary(results));
-  return file;
 }

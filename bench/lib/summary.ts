@@ -1,5 +1,6 @@
-// bench/results/latest.md: the short, human summary of one result file.
-import { UNDER_NODE_VARIANT, type BenchResults, type BuildSection, type LatencySection, type Mode, type OverheadEstimate } from './results.js';
+// bench/results/build.md and latency.md: the short, human summary of the latest run of each.
+import type { MachineInfo } from './machine.js';
+import { UNDER_NODE_VARIANT, type BuildSection, type LatencySection, type Mode, type OverheadEstimate } from './results.js';
 import type { SlipwayPhases } from './slipway.js';
 
 const PHASES: [keyof SlipwayPhases, string][] = [
@@ -19,19 +20,23 @@ const ms = (x: number | null | undefined) => (x === null || x === undefined ? '�
 const mark = (ok: boolean) => (ok ? 'met' : '**not met**');
 const signed = (x: number) => `${x < 0 ? '−' : '+'}${Math.abs(Math.round(x))}`;
 
-export function renderSummary(r: BenchResults): string {
-  const m = r.machine;
-  const out = [
-    '# Slipway benchmarks',
+export function renderBuild(runId: string, m: MachineInfo, b: BuildSection): string {
+  return `${[...header('end-to-end build + push', runId, m), ...buildSummary(b)].join('\n')}\n`;
+}
+
+export function renderLatency(runId: string, m: MachineInfo, l: LatencySection): string {
+  return `${[...header('submit-to-start latency', runId, m), ...latencySummary(l)].join('\n')}\n`;
+}
+
+function header(title: string, runId: string, m: MachineInfo): string[] {
+  return [
+    `# Slipway benchmarks: ${title}`,
     '',
-    `Run \`${r.runId}\` · commit \`${m.commit}\`${m.dirty ? ' + uncommitted changes' : ''} · ${m.cpus} × ${m.cpuModel} · ${m.memoryGiB} GiB · ` +
+    `Run \`${runId}\` · commit \`${m.commit}\`${m.dirty ? ' + uncommitted changes' : ''} · ${m.cpus} × ${m.cpuModel} · ${m.memoryGiB} GiB · ` +
       `Docker Engine ${m.dockerEngine} · Node ${m.node} · load average at start ${m.loadAverage.join(' / ')}` +
       (m.engineStore ? ` · the Engine held ${m.engineStore.images} images and ${m.engineStore.buildCacheRecords} build-cache records (${m.engineStore.buildCacheSize}) at start` : ''),
     '',
   ];
-  if (r.build) out.push(...buildSummary(r.build));
-  if (r.latency) out.push(...latencySummary(r.latency));
-  return `${out.join('\n')}\n`;
 }
 
 function buildSummary(b: BuildSection): string[] {
@@ -118,7 +123,7 @@ function latencySummary(l: LatencySection): string[] {
   const lines = [
     `## Submit-to-start latency (idle worker, ${l.runs} sequential runs, ms)`,
     '',
-    'Each run is awaited before the next is posted. The main series names a Dockerfile the context lacks, so each run starts normally and fails before any Engine call (a real build costs seconds of Engine time before BuildKit starts, see above); real trivial builds are measured apart.',
+    'Each run is awaited before the next is posted. The main series names a Dockerfile the context lacks, so each run starts normally and fails before any Engine call (a real build costs seconds of Engine time before BuildKit starts, see build.md); real trivial builds are measured apart.',
     '',
     '| | p50 | p99 | max |',
     '|---|---:|---:|---:|',

@@ -5,15 +5,17 @@ import type { AddressInfo } from 'node:net';
 import { Router } from 'express';
 import type { Config } from '../config.js';
 import { ContextStore } from '../contexts/store.js';
-import { ContextSweeper } from '../contexts/sweeper.js';
+import { CONTEXT_SWEEP_EVERY_MS, ContextSweeper } from '../contexts/sweeper.js';
 import { createLogger } from '../log.js';
-import { cancelChannel, finishedChannel } from '../queue/jobs.js';
+import { PeriodicSweeps } from '../periodic.js';
+import { cancelChannel } from '../queue/jobs.js';
 import { PlatformQueues } from '../queue/platform-queues.js';
 import { WorkerRegistry } from '../queue/worker-registry.js';
 import { createRedis } from '../redis.js';
 import { RunLog } from '../runs/logs.js';
-import { QueueWatch } from '../runs/queue-watch.js';
-import { RunRetention } from '../runs/retention.js';
+import { finishPublisher } from '../runs/finish-events.js';
+import { QUEUE_WATCH_EVERY_MS, QueueWatch } from '../runs/queue-watch.js';
+import { RUN_RETENTION_EVERY_MS, RunRetention } from '../runs/retention.js';
 import { RunService } from '../runs/service.js';
 import { RunStore } from '../runs/store.js';
 import { TaskSlots } from '../tasks/concurrency.js';
@@ -55,16 +57,15 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       return found;
     },
     unserved: (platforms) => workers.unserved(platforms),
-    announceFinished: async (id) => {
-      await redis.publish(finishedChannel(config.prefix), id);
-    },
+    announceFinished: finishPublisher(redis, config.prefix),
     readContextFile: async (context, file) => (await contexts.readFile(context, file))?.toString('utf8'),
     taskFiles: config.taskFiles,
   });
+  const sweeps = new PeriodicSweeps(redis, config.prefix, log);
   const contextSweeper = new ContextSweeper(contexts, runs.store, redis, config.prefix, config.limits.contextTtlMs, log);
-  contextSweeper.start();
-  const queueWatch = new QueueWatch(runs, workers, config.limits.queueTimeoutSeconds * 1000, log);
-  queueWatch.start();
+  await sweeps.every('context-sweep', CONTEXT_SWEEP_EVERY_MS, () => contextSweeper.sweep());
+  const queueWatch = new QueueWatch(runs, workers, config.limits.queueTimeoutSeconds * 1000);
+  await sweeps.every('queue-watch', QUEUE_WATCH_EVERY_MS, () => queueWatch.sweep());
   const announceCancel = async (id: string) => {
     await redis.publish(cancelChannel(config.prefix), id);
   };
@@ -91,17 +92,13 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     },
     slots,
   );
-  const baseImages = await startBaseImageGraph({ config, redis, graph, tasks, runs, log });
+  const baseImages = await startBaseImageGraph({ config, redis, graph, tasks, runs, sweeps, log });
   timers.start(tasks);
-  const followUps = new TaskFollowUps(tasks, slots, log);
+  const followUps = new TaskFollowUps(tasks, log);
   await followUps.start(redis, config.prefix);
-  // A rebuild the graph has not settled keeps its run (settling reads it). A task slot the run still holds
-  // goes with it: a trigger takes over a finished run's slot, but would wait forever behind a deleted one.
-  const retention = new RunRetention(runs.store, runs.log, log, {
-    retentionMs: config.limits.runRetentionMs,
-    references: (run) => ({ keepWhile: [baseImages.routes.waves.runKey(run.id)], claims: run.task ? [slots.activeKey(run.task)] : [] }),
-  });
-  retention.start();
+  const retention = new RunRetention(runs.store, log, { retentionMs: config.limits.runRetentionMs });
+  await sweeps.every('run-retention', RUN_RETENTION_EVERY_MS, () => retention.sweep());
+  sweeps.start();
   const triggers = taskTriggers(tasks, redis, config.prefix);
   const webhooks = [
     config.githubWebhookSecrets.length
@@ -131,9 +128,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
         // Followers of live logs would hold the server open; they resume with Last-Event-ID elsewhere.
         setTimeout(() => server.closeAllConnections(), 2000).unref();
       });
-      await queueWatch.stop();
-      await contextSweeper.stop();
-      await retention.stop();
+      await sweeps.close();
       await timers.close();
       await baseImages.stop();
       await followUps.stop();

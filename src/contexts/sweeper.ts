@@ -1,35 +1,33 @@
 // Deletes uploaded contexts nobody has used for SLIPWAY_CONTEXT_TTL_HOURS, so the store does not grow
-// forever. Contexts of queued and running runs are always kept; one API instance sweeps at a time.
+// forever. Contexts of queued and running runs are always kept. A periodic sweep (periodic.ts); a lease on
+// the sweep lock, left to expire, keeps instances from sweeping again within a few minutes of each other.
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
-import { Periodic } from '../periodic.js';
-import type { RunStore } from '../runs/store.js';
+import type { RunRecords } from '../runs/records.js';
+import { SlipwayKeys } from '../store/keys.js';
+import { RedisLock } from '../store/lock.js';
 import type { ContextStore } from './store.js';
 
+export const CONTEXT_SWEEP_EVERY_MS = 15 * 60_000;
+
 export class ContextSweeper {
-  private periodic: Periodic | undefined;
+  private readonly lock: RedisLock;
 
   constructor(
     private readonly contexts: ContextStore,
-    private readonly runs: RunStore,
-    private readonly redis: Redis,
-    private readonly prefix: string,
+    private readonly runs: Pick<RunRecords, 'list'>,
+    redis: Redis,
+    prefix: string,
     private readonly maxAgeMs: number,
     private readonly log: Logger,
-  ) {}
-
-  start(everyMs = 15 * 60_000): void {
-    this.periodic = new Periodic(everyMs, () => this.sweep(), (err) => this.log.error({ err }, 'context sweep failed'));
-    this.periodic.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.periodic?.stop();
+  ) {
+    const keys = new SlipwayKeys(prefix);
+    this.lock = new RedisLock(redis, keys.contextsSweepLock, { leaseMs: 5 * 60_000 });
   }
 
   /** One sweep, unless another instance swept within the last few minutes. */
   async sweep(): Promise<{ removed: string[]; kept: number } | undefined> {
-    if ((await this.redis.set(`${this.prefix}:contexts:sweep-lock`, '1', 'PX', 5 * 60_000, 'NX')) !== 'OK') return undefined;
+    if (!(await this.lock.tryAcquire())) return undefined;
     const inUse = new Set<string>();
     for (const status of ['queued', 'running'] as const) {
       for (const run of await this.runs.list({ status, top: 10_000 })) if (run.request.context) inUse.add(run.request.context);

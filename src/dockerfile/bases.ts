@@ -1,12 +1,11 @@
 // Base-image extraction from a Dockerfile, for the base-image dependency graph: which images a build of the
 // target stage pulls, and which of them end up under the built image (runtime) rather than only helping to
 // build it (buildtime). Pure: no I/O. Follows BuildKit's semantics (see the modules this composes).
-import { DockerfileParser } from 'dockerfile-ast';
 import { BadInputError } from '../errors.js';
 import { parseImageReference } from '../registry/reference.js';
 import { DockerfileError, quote } from './errors.js';
 import { MatchBudget } from './glob.js';
-import { checkCycles, reachableStages, runtimeChain, sourcesOf } from './graph.js';
+import { checkCycles, checkSourceOrder, reachableStages, runtimeChain, sourcesOf } from './graph.js';
 import { buildMetaArgs } from './meta-args.js';
 import { type ResolvedStage, resolveStages } from './resolve.js';
 import { prepareDockerfile } from './source.js';
@@ -42,15 +41,25 @@ export interface DockerfileBases {
 
 export interface ExtractBasesOptions {
   /**
-   * Values for global ARGs (declared before the first FROM). TARGETPLATFORM / BUILDPLATFORM (`os/arch[/variant]`)
-   * also set TARGETOS, TARGETARCH, TARGETVARIANT (BUILD… likewise) unless those are given too.
+   * Values for global ARGs (declared before the first FROM), as `--build-arg` gives them: they win over ARG
+   * defaults. Without `platform` (or `buildPlatform`), a TARGETPLATFORM (BUILDPLATFORM) build arg stands for it.
    */
   buildArgs?: Record<string, string>;
+  /** The platform being built (`--platform`), `os/arch[/variant]`: TARGETPLATFORM and its parts, unless an ARG default replaces them. */
+  platform?: string;
+  /** The platform of the worker that builds: BUILDPLATFORM and its parts. */
+  buildPlatform?: string;
   /** Stage to build (`--target`); the last stage when absent. */
   target?: string;
   /** Registry for names without one; docker.io when absent. */
   defaultRegistry?: string;
 }
+
+/**
+ * BUILDPLATFORM of a Slipway build: the workers' Engines run on linux/amd64 and build other platforms under
+ * emulation, so a build stage FROM --platform=$BUILDPLATFORM pulls linux/amd64 whatever the target.
+ */
+export const WORKER_BUILD_PLATFORM = 'linux/amd64';
 
 /** Work allowed for ${var#pattern}-style matching in one Dockerfile; real files use a tiny fraction. */
 const MATCH_BUDGET = 5_000_000;
@@ -64,34 +73,40 @@ export function extractBases(dockerfile: string, opts: ExtractBasesOptions = {})
   const standard = isStandardSyntax(prepared.syntax);
   if (!standard) warnings.push(`# syntax=${prepared.syntax} selects another frontend; base images were read with standard Dockerfile rules`);
 
-  const ast = DockerfileParser.parse(prepared.text);
-  if (ast.getEscapeCharacter() !== prepared.escape) throw new Error('dockerfile-ast read a different escape token');
-  const text = readStages(ast, prepared, standard);
+  const text = readStages(prepared, standard);
   warnings.push(...text.warnings);
 
   const target = findTarget(text.stages, opts.target);
   const budget = new MatchBudget(MATCH_BUDGET);
   const targetStage = opts.target || (text.stages[text.stages.length - 1]!.name ?? 'default');
-  const env = buildMetaArgs(text.args, buildArgs, targetStage, prepared.escape, budget);
+  const platforms = { ...(opts.platform !== undefined ? { target: opts.platform } : {}), ...(opts.buildPlatform !== undefined ? { build: opts.buildPlatform } : {}) };
+  const env = buildMetaArgs(text.args, buildArgs, platforms, targetStage, prepared.escape, budget);
   const ctx = { env, escape: prepared.escape, budget, warnings, ...(opts.defaultRegistry !== undefined ? { defaultRegistry: opts.defaultRegistry } : {}) };
   const stages = resolveStages(text.stages, ctx);
   checkCycles(stages);
 
   return {
-    bases: collectBases(stages, target),
+    bases: collectBases(stages, target, opts.platform ?? buildArgs.TARGETPLATFORM),
     stages: stages.map((s) => (s.name !== undefined ? { name: s.name, index: s.index, from: s.from } : { index: s.index, from: s.from })),
     warnings: warnings.length > MAX_WARNINGS ? [...warnings.slice(0, MAX_WARNINGS), `… and ${warnings.length - MAX_WARNINGS} more warnings`] : warnings,
   };
 }
 
-function collectBases(stages: readonly ResolvedStage[], target: number): BaseImage[] {
+/**
+ * One entry per image and platform pulled: an image a build stage pulls for $BUILDPLATFORM and the target
+ * stage pulls for the target platform is two dependencies, as a new version of either must rebuild.
+ */
+function collectBases(stages: readonly ResolvedStage[], target: number, targetPlatform: string | undefined): BaseImage[] {
   const chain = runtimeChain(target, stages);
+  const reachable = reachableStages(target, stages);
+  checkSourceOrder(reachable, stages);
   const byImage = new Map<string, BaseImage>();
   const add = (base: BaseImage) => {
-    const seen = byImage.get(base.image);
-    if (!seen || (seen.kind === 'buildtime' && base.kind === 'runtime')) byImage.set(base.image, base);
+    const key = `${base.image} ${base.platform ?? targetPlatform ?? ''}`;
+    const seen = byImage.get(key);
+    if (!seen || (seen.kind === 'buildtime' && base.kind === 'runtime')) byImage.set(key, base);
   };
-  for (const i of [...reachableStages(target, stages)].sort((a, b) => a - b)) {
+  for (const i of [...reachable].sort((a, b) => a - b)) {
     const s = stages[i]!;
     const stage = s.name ?? String(i);
     if (s.base.kind === 'platform-image') throw platformDependent(s);

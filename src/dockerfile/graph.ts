@@ -71,3 +71,24 @@ export function checkCycles(stages: readonly ResolvedStage[]): void {
     }
   }
 }
+
+/**
+ * Throws for a stage the build runs that copies or mounts from a later stage: BuildKit builds stages in
+ * order and refuses the reference (since dockerfile 1.10; Docker 20.10's built-in frontend still allowed it).
+ */
+export function checkSourceOrder(reachable: Iterable<number>, stages: readonly ResolvedStage[]): void {
+  for (const i of [...reachable].sort((a, b) => a - b)) {
+    const stage = stages[i]!;
+    for (const src of sourcesOf(stage, stages)) {
+      if (src.target.kind !== 'stage' || src.target.index <= i) continue;
+      const name = (s: ResolvedStage) => JSON.stringify(s.name ?? `stage-${s.index}`);
+      const later = stages[src.target.index]!;
+      throw new DockerfileError(
+        src.via === 'copy-from'
+          ? `cannot copy from stage ${name(later)}, it needs to be defined before current stage ${name(stage)}`
+          : `cannot mount from stage ${name(later)}, stage needs to be defined before current command`,
+        src.line,
+      );
+    }
+  }
+}

@@ -1,7 +1,6 @@
 // Reads one instruction the way BuildKit's parser does (frontend/dockerfile/parser): joins continuation lines,
-// splits off the keyword and the leading `--flags`, and splits words. dockerfile-ast finds where instructions
-// start (heredocs included), but its argument and flag values drop escape characters and split quoted flag
-// values, and variable substitution needs them exactly as written.
+// splits off the keyword and the leading `--flags`, and splits words, keeping escapes and quotes exactly as
+// written where variable substitution needs them.
 import type { EscapeToken } from './source.js';
 
 export interface LogicalLine {
@@ -12,6 +11,8 @@ export interface LogicalLine {
   rest: string;
   /** 0-based line the instruction ends on (before any heredoc body). */
   endLine: number;
+  /** The joined line, continuation escapes removed: where BuildKit looks for heredocs. */
+  text: string;
 }
 
 /** Reads the instruction starting on 0-based line `start` of the prepared lines. */
@@ -38,7 +39,7 @@ export function readLogicalLine(lines: readonly string[], start: number, escape:
     }
     return segments[lo]!.line;
   };
-  return { ...splitCommand(text, escape, lineAt), endLine: line };
+  return { ...splitCommand(text, escape, lineAt), endLine: line, text };
 }
 
 /** A line ending in the escape token (not itself escaped) continues on the next line. */
@@ -51,7 +52,7 @@ function trimContinuation(line: string, escape: string): [string, boolean] {
 
 const WHITESPACE = /[\t\v\f\r ]+/;
 
-export function splitCommand(text: string, escape: string, lineAt: (offset: number) => number): Omit<LogicalLine, 'endLine'> {
+export function splitCommand(text: string, escape: string, lineAt: (offset: number) => number): Omit<LogicalLine, 'endLine' | 'text'> {
   const lead = text.length - text.trimStart().length;
   const trimmed = text.trim();
   const ws = WHITESPACE.exec(trimmed);

@@ -34,10 +34,11 @@ export class MetaArgs implements WordEnv {
     this.declared.add(name);
   }
 
-  taint(name: string, unresolved: Iterable<string>): void {
+  /** Gives `name` the value BuildKit computes, remembering the unset names it was built from. */
+  taint(name: string, value: string, unresolved: Iterable<string>): void {
     const roots = new Set<string>();
     for (const n of unresolved) for (const root of this.taintedBy.get(n) ?? [n]) roots.add(root);
-    this.bindings.set(name, 'tainted');
+    this.bindings.set(name, { value, tainted: true });
     this.taintedBy.set(name, [...roots].sort());
   }
 
@@ -48,7 +49,8 @@ export class MetaArgs implements WordEnv {
     const undeclared = new Set<string>();
     for (const name of [...names].sort()) {
       const roots = this.taintedBy.get(name);
-      if (this.bindings.get(name) === 'tainted' && roots) {
+      const binding = this.bindings.get(name);
+      if (typeof binding === 'object' && binding.tainted && roots) {
         reasons.push(`$${name} is built from ${roots.map((r) => `$${r}`).join(', ')}, which ${roots.length > 1 ? 'have' : 'has'} no value`);
         for (const r of roots) (this.declared.has(r) ? wanted : undeclared).add(r);
       } else if (this.declared.has(name)) {
@@ -67,17 +69,29 @@ export class MetaArgs implements WordEnv {
   }
 }
 
+/** The platforms of the build, as BuildKit's --platform and the worker give them (not build args). */
+export interface BuildPlatforms {
+  /** TARGETPLATFORM: the platform being built. */
+  target?: string;
+  /** BUILDPLATFORM: the platform of the worker that builds. */
+  build?: string;
+}
+
 export function buildMetaArgs(
   declarations: readonly ArgDeclaration[],
   buildArgs: Readonly<Record<string, string>>,
+  platforms: BuildPlatforms,
   targetStage: string,
   escape: string,
   budget: MatchBudget,
 ): MetaArgs {
   const env = new MetaArgs();
-  for (const prefix of ['BUILD', 'TARGET'] as const) addPlatformArgs(env, prefix, buildArgs);
+  addPlatformArgs(env, 'BUILD', platforms.build, buildArgs);
+  addPlatformArgs(env, 'TARGET', platforms.target, buildArgs);
   env.set('TARGETSTAGE', { value: Object.hasOwn(buildArgs, 'TARGETSTAGE') ? buildArgs.TARGETSTAGE! : targetStage });
 
+  // A global ARG's default replaces even an automatic value (ARG TARGETPLATFORM=linux/arm64 wins over the
+  // build's platform); only a build arg of that name wins over the default (BuildKit's buildMetaArgs).
   for (const decl of declarations) {
     env.declare(decl.name);
     if (Object.hasOwn(buildArgs, decl.name)) {
@@ -90,7 +104,7 @@ export function buildMetaArgs(
         if (err instanceof ExpansionError) throw new DockerfileError(`ARG ${decl.name}: ${err.message}`, decl.line);
         throw err;
       }
-      if (expansion.unresolved.size > 0) env.taint(decl.name, expansion.unresolved);
+      if (expansion.unresolved.size > 0) env.taint(decl.name, expansion.value, expansion.unresolved);
       else env.set(decl.name, { value: expansion.value });
     } else if (env.lookup(decl.name) === 'unset') {
       env.set(decl.name, 'unset');
@@ -100,25 +114,25 @@ export function buildMetaArgs(
 }
 
 /**
- * BUILDPLATFORM/TARGETPLATFORM and their parts. A given TARGETPLATFORM also gives TARGETOS, TARGETARCH and
- * TARGETVARIANT, as `docker build --platform` does; anything not given stays symbolic.
+ * BUILDPLATFORM/TARGETPLATFORM and their parts (BuildKit's defaultArgs): each from the platform, unless a
+ * build arg of that very name overrides it. Without the platform, a `…PLATFORM` build arg stands for it and
+ * gives the parts too (the way callers passed the platform before); anything still unknown stays symbolic.
  */
-function addPlatformArgs(env: MetaArgs, prefix: 'BUILD' | 'TARGET', buildArgs: Readonly<Record<string, string>>): void {
+function addPlatformArgs(env: MetaArgs, prefix: 'BUILD' | 'TARGET', platform: string | undefined, buildArgs: Readonly<Record<string, string>>): void {
   const platformName = `${prefix}PLATFORM`;
-  const given = Object.hasOwn(buildArgs, platformName) ? buildArgs[platformName] : undefined;
+  const given = platform ?? (Object.hasOwn(buildArgs, platformName) ? buildArgs[platformName] : undefined);
   let derived: Record<(typeof PLATFORM_PARTS)[number], string> | undefined;
   if (given !== undefined) {
     let p;
     try {
       p = parsePlatform(given);
     } catch {
-      throw new BadInputError(`build arg ${platformName}=${quote(given)} is not a platform (expected os/arch[/variant], e.g. linux/amd64)`, 'invalid_build_arg');
+      const what = platform !== undefined ? `${prefix === 'BUILD' ? 'build' : 'target'} platform ` : `build arg ${platformName}=`;
+      throw new BadInputError(`${what}${quote(given)} is not a platform (expected os/arch[/variant], e.g. linux/amd64)`, 'invalid_build_arg');
     }
     derived = { OS: p.os, OSVERSION: '', ARCH: p.architecture, VARIANT: p.variant ?? '' };
-    env.set(platformName, { value: given });
-  } else {
-    env.set(platformName, 'symbolic');
   }
+  env.set(platformName, Object.hasOwn(buildArgs, platformName) ? { value: buildArgs[platformName]! } : given !== undefined ? { value: given } : 'symbolic');
   for (const part of PLATFORM_PARTS) {
     const name = `${prefix}${part}`;
     if (Object.hasOwn(buildArgs, name)) env.set(name, { value: buildArgs[name]! });

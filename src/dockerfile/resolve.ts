@@ -1,8 +1,9 @@
 // Substitutes the global ARGs into each FROM and decides what every FROM, COPY --from and RUN --mount=from=
 // names: an earlier stage, scratch, or an image (normalised). Mirrors BuildKit's dockerfile2llb: FROM sees
-// only earlier stages, --from and from= see every stage, a number in --from is a stage index.
+// only earlier stages and matches their names exactly (stage names are lower-cased, so `FROM Build` is an
+// image), --from and from= see every stage and ignore case, a number in --from is a stage index.
 import { parsePlatform } from '../platforms.js';
-import { InvalidReferenceError, formatReference, parseImageReference, withDefaultTag } from '../registry/reference.js';
+import { DOCKER_HUB, InvalidReferenceError, formatReference, parseImageReference, withDefaultTag } from '../registry/reference.js';
 import { DockerfileError, quote } from './errors.js';
 import { type MatchBudget, literalPattern, matchesWhole } from './glob.js';
 import type { MetaArgs } from './meta-args.js';
@@ -90,7 +91,7 @@ function resolveBase(s: StageText, earlierByName: ReadonlyMap<string, number>, c
   if (value === '') throw new DockerfileError(`FROM ${quote(s.base)}: the base name is blank`, s.line);
   if (hasSymbol(value)) {
     const written = showSymbols(value);
-    const pattern = literalPattern(symbolParts(value).map((p) => ({ text: p.text.toLowerCase(), wild: p.wild })));
+    const pattern = literalPattern(symbolParts(value));
     const candidates = [...earlierByName].filter(([name]) => matchesWhole(pattern, name, ctx.budget));
     if (candidates.length === 0) return { base: { kind: 'platform-image' }, from: written };
     const names = candidates.map(([n]) => n);
@@ -101,8 +102,8 @@ function resolveBase(s: StageText, earlierByName: ReadonlyMap<string, number>, c
     );
     return { base: { kind: 'stages', indices: candidates.map(([, i]) => i).sort((a, b) => a - b) }, from: written };
   }
-  const stage = earlierByName.get(value.toLowerCase());
-  if (stage !== undefined) return { base: { kind: 'stages', indices: [stage] }, from: value.toLowerCase() };
+  const stage = earlierByName.get(value);
+  if (stage !== undefined) return { base: { kind: 'stages', indices: [stage] }, from: value };
   if (value === 'scratch') return { base: { kind: 'scratch' }, from: 'scratch' };
   const image = normaliseImage(value, 'FROM', s.line, ctx);
   return { base: { kind: 'image', image }, from: image };
@@ -149,7 +150,13 @@ function resolveSource(src: SourceText, stageCount: number, lastByName: Readonly
 function normaliseImage(ref: string, what: string, line: number, ctx: ResolveContext): string {
   try {
     const opts = ctx.defaultRegistry !== undefined ? { defaultRegistry: ctx.defaultRegistry } : {};
-    return formatReference(withDefaultTag(parseImageReference(ref, opts)));
+    const parsed = withDefaultTag(parseImageReference(ref, opts));
+    // BuildKit pulls from the host as written (distribution's reference keeps a domain's case); only Docker
+    // Hub's names are normalised.
+    const slash = ref.indexOf('/');
+    const host = slash === -1 ? '' : ref.slice(0, slash);
+    if (host !== parsed.registry && host.toLowerCase() === parsed.registry && parsed.registry !== DOCKER_HUB) parsed.registry = host;
+    return formatReference(parsed);
   } catch (err) {
     if (err instanceof InvalidReferenceError) throw new DockerfileError(`${what}: ${err.message}`, line);
     throw err;

@@ -1,7 +1,5 @@
 // Turns raw Dockerfile text into the lines Docker's parser sees (moby/buildkit frontend/dockerfile/parser):
 // size limits, BOM, line endings, parser directives, and comment lines blanked out. Line numbers are kept.
-// Blanking comments is also what keeps a million-line comment file fast: dockerfile-ast spends microseconds
-// on each comment it records, and comments never matter for base images.
 import { TooLargeError } from '../errors.js';
 import { DockerfileError, quote } from './errors.js';
 
@@ -9,7 +7,7 @@ import { DockerfileError, quote } from './errors.js';
 export const MAX_DOCKERFILE_BYTES = 2 * 1024 * 1024;
 /**
  * Instruction text (comments and blank lines aside) Slipway will parse. Docker has no such limit, but
- * dockerfile-ast needs about 1 s per 256 KiB of dense instructions, and parsing runs on the event loop.
+ * parsing runs on the API's event loop, and no real Dockerfile comes near it.
  */
 export const MAX_INSTRUCTION_CHARS = 256 * 1024;
 /** Docker reads lines with bufio.Scanner, whose default limit gives "dockerfile line greater than max allowed size of 65535". */
@@ -18,10 +16,10 @@ export const MAX_LINE_BYTES = 65535;
 export type EscapeToken = '\\' | '`';
 
 export interface PreparedDockerfile {
-  /** The text to hand to dockerfile-ast: `\n` line ends, comments blank, only the escape directive kept. */
-  text: string;
-  /** The same lines, for reading instructions the way BuildKit does. */
+  /** The lines as BuildKit reads instructions: directives and comments blank, trailing CRs gone. */
   lines: string[];
+  /** The lines as written, for heredoc bodies, which BuildKit reads raw. */
+  raw: string[];
   escape: EscapeToken;
   /** Value of a `# syntax=` directive, if any. */
   syntax?: string;
@@ -73,9 +71,7 @@ export function prepareDockerfile(input: string): PreparedDockerfile {
       throw new TooLargeError(`Dockerfile has more than ${MAX_INSTRUCTION_CHARS / 1024} KiB of instructions (comments aside)`, 'dockerfile_too_large');
     }
   }
-  // dockerfile-ast learns the escape token from a directive on the first line; the others are already read.
-  if (escape === '`') lines[0] = '# escape=`';
-  return { text: lines.join('\n'), lines, escape, ...(syntax !== undefined ? { syntax } : {}) };
+  return { lines, raw, escape, ...(syntax !== undefined ? { syntax } : {}) };
 }
 
 /** A line as BuildKit's parser treats it: trailing CRs gone, comment lines empty, odd whitespace made plain. */
@@ -87,7 +83,7 @@ function normaliseLine(line: string): string {
   if (start < end && line.charCodeAt(start) === 35 /* # */) return '';
   // Indentation stays (tabs matter to `<<-` heredocs); only other Unicode spaces become plain ones.
   let out = start === 0 ? line.slice(0, end) : line.slice(0, start).replace(/[^ \t]/g, ' ') + line.slice(start, end);
-  // dockerfile-ast ends a line at a lone CR and does not treat \v or \f as whitespace; Docker treats all three as spaces.
+  // Docker treats a lone CR, \v and \f inside a line as spaces.
   if (/[\r\v\f]/.test(out)) out = out.replace(/[\r\v\f]/g, ' ');
   return out;
 }

@@ -1,7 +1,6 @@
 // The build stages of a Dockerfile as written: the global ARGs, and per stage its FROM (image word, --platform,
 // AS name) and the other places it pulls from (COPY --from, RUN --mount=from=, and ONBUILD versions of those
 // that run in the stages built on it). Nothing is substituted or resolved yet.
-import type { Dockerfile } from 'dockerfile-ast';
 import { DockerfileError, quote } from './errors.js';
 import { type Flag, FlagError, mountSource, parseFlag, singleValue } from './flags.js';
 import { type InstructionText, KEYWORDS, instructionTexts } from './instructions.js';
@@ -38,9 +37,9 @@ export interface DockerfileText {
 const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
 const WHITESPACE = /[\t\v\f\r ]+/;
 
-export function readStages(dockerfile: Dockerfile, prepared: PreparedDockerfile, standardSyntax: boolean): DockerfileText {
+export function readStages(prepared: PreparedDockerfile, standardSyntax: boolean): DockerfileText {
   const out: DockerfileText = { args: [], stages: [], warnings: [] };
-  for (const ins of instructionTexts(dockerfile, prepared)) {
+  for (const ins of instructionTexts(prepared)) {
     try {
       readInstruction(ins, out, prepared.escape, standardSyntax);
     } catch (err) {

@@ -8,8 +8,12 @@ import { ExpansionError } from './word-errors.js';
 
 export { ExpansionError };
 
-/** What a name stands for: a value, nothing (`unset`), an unknown value (`tainted`), or a platform placeholder. */
-export type Binding = { value: string } | 'unset' | 'tainted' | 'symbolic';
+/**
+ * What a name stands for: a value, nothing (`unset`), or a platform placeholder. A `tainted` value is the one
+ * BuildKit computes from unset variables (as ''): it is used where only its being set or empty matters, and
+ * reported where its text ends up in the result.
+ */
+export type Binding = { value: string; tainted?: boolean } | 'unset' | 'symbolic';
 
 export interface WordEnv {
   lookup(name: string): Binding;
@@ -183,25 +187,27 @@ class WordLexer {
     }
     const set = typeof binding === 'object';
     const value = set ? binding.value : '';
-    if (binding === 'tainted') this.unresolved.add(name);
     const useWord = () => {
       for (const n of wordUnresolved) this.unresolved.add(n);
       return word;
     };
+    const useValue = () => {
+      if (set && binding.tainted) this.unresolved.add(name);
+      return value;
+    };
     switch (ch) {
       case '-':
-        if (binding === 'tainted') return useWord();
-        return !set || (nullIsUnset && value === '') ? useWord() : value;
+        return !set || (nullIsUnset && value === '') ? useWord() : useValue();
       case '+':
-        if (binding === 'tainted') return useWord();
         return !set || (nullIsUnset && value === '') ? '' : useWord();
       case '?':
         if (binding === 'unset') throw new ExpansionError(`${name}: ${word || 'is not allowed to be unset'}`);
         if (set && nullIsUnset && value === '') throw new ExpansionError(`${name}: ${word || 'is not allowed to be empty'}`);
-        return value;
+        return useValue();
       case '%':
       case '#': {
         if (binding === 'unset') this.unresolved.add(name);
+        useValue();
         useWord();
         const longest = word.startsWith(ch);
         const pattern = parsePattern(longest ? word.slice(1) : word);
@@ -222,7 +228,7 @@ class WordLexer {
     if (binding === 'symbolic' || (typeof binding === 'object' && binding.value.includes(SYMBOL_OPEN))) {
       return symbol(`\${${name}/${all ? '/' : ''}${showSymbols(pattern)}/${showSymbols(replacement)}}`);
     }
-    if (typeof binding !== 'object') this.unresolved.add(name);
+    if (typeof binding !== 'object' || binding.tainted) this.unresolved.add(name);
     for (const n of [...patternUnresolved, ...replacementUnresolved]) this.unresolved.add(n);
     const value = typeof binding === 'object' ? binding.value : '';
     return replace(parsePattern(pattern), value, replacement, all, this.budget);
@@ -253,7 +259,10 @@ class WordLexer {
 
   private plain(name: string, written: string): string {
     const binding = this.env.lookup(name);
-    if (typeof binding === 'object') return binding.value;
+    if (typeof binding === 'object') {
+      if (binding.tainted) this.unresolved.add(name);
+      return binding.value;
+    }
     if (binding === 'symbolic') return symbol(written);
     this.unresolved.add(name);
     return '';

@@ -1,5 +1,5 @@
 // Which network a git host is on: loopback, private, link-local or public. Pure; used on the host of a
-// repository URL (src/git/url.ts) and on the addresses its name resolves to (workers/source/git-host-check.ts).
+// repository URL (src/git/url.ts) and on the addresses its name resolves to (./host-check.ts).
 import { BlockList, isIP } from 'node:net';
 
 export type HostClass = 'public' | 'loopback' | 'private' | 'link-local' | 'unspecified' | 'multicast' | 'reserved';

@@ -11,9 +11,10 @@ import { parseImageReference } from '../registry/reference.js';
 import type { RunService } from '../runs/service.js';
 import type { TaskService } from '../tasks/service.js';
 import { registryWebhookRouter } from '../triggers/registry.js';
+import type { PeriodicSweeps } from '../periodic.js';
 import { RebuildListener } from './listener.js';
-import { RedisMutex } from './lock.js';
-import { RegistryPoller } from './poller.js';
+import { POLL_TICK_MS, RegistryPoller } from './poller.js';
+import { rebuildLock } from './rebuild-lock.js';
 import { BaseImageRebuilds } from './rebuilds.js';
 import { platformDigests } from './resolve.js';
 import type { GraphStore } from './store.js';
@@ -26,13 +27,16 @@ export interface BaseImageGraph {
   stop(): Promise<void>;
 }
 
-export async function startBaseImageGraph(deps: { config: Config; redis: Redis; graph: GraphStore; tasks: TaskService; runs: RunService; log: Logger }): Promise<BaseImageGraph> {
-  const { config, redis, graph, tasks, runs, log } = deps;
+/** Rebuilds that no event reports on are rare (see recoverDispatches): this often is soon enough. */
+const RECOVER_DISPATCHES_EVERY_MS = 30_000;
+
+export async function startBaseImageGraph(deps: { config: Config; redis: Redis; graph: GraphStore; tasks: TaskService; runs: RunService; sweeps: PeriodicSweeps; log: Logger }): Promise<BaseImageGraph> {
+  const { config, redis, graph, tasks, runs, sweeps, log } = deps;
   const waves = new WaveStore(redis, config.prefix);
   const rebuilds = new BaseImageRebuilds(
     graph,
     waves,
-    new RedisMutex(redis, `${config.prefix}:rebuilds:lock`),
+    rebuildLock(redis, config.prefix),
     (names) => tasks.store.baseImageTriggers(names),
     (task, trigger) => tasks.run(task, { trigger }),
     { concurrency: config.rebuilds.concurrency, maxPlanTasks: 100_000 },
@@ -46,7 +50,8 @@ export async function startBaseImageGraph(deps: { config: Config; redis: Redis; 
     intervals: config.rebuilds.pollIntervals,
     notifying: config.rebuilds.notifyingRegistries,
   }, log);
-  poller.start();
+  await sweeps.every('registry-poll', POLL_TICK_MS, () => poller.tick());
+  await sweeps.every('rebuild-recovery', RECOVER_DISPATCHES_EVERY_MS, () => rebuilds.recoverDispatches((id) => runs.store.get(id)));
   const webhook = registryWebhookRouter({
     tokens: () => [config.registryNotifyToken],
     pushed: async (push) => {
@@ -69,7 +74,6 @@ export async function startBaseImageGraph(deps: { config: Config; redis: Redis; 
     routes: { graph, waves, rebuilds, resolve: async (image) => ({ image, platforms: (await platformDigests(registry, parseImageReference(image))).platforms }) },
     webhook,
     async stop() {
-      await poller.stop();
       await listener.stop();
     },
   };

@@ -1,15 +1,16 @@
-// Hears of every run that ends (the finished channel) and hands it to the rebuild service, and sweeps
-// periodically for runs whose announcement no API instance heard.
+// Hands every run that ends to the rebuild service: finishes are read from the finished-run stream as one
+// consumer group across API instances, so each is handled once, including those that ended while no API
+// instance ran.
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
-import { Periodic } from '../periodic.js';
-import { finishedChannel } from '../queue/jobs.js';
+import { FinishConsumer } from '../runs/finish-events.js';
 import type { Run } from '../runs/model.js';
 import type { BaseImageRebuilds } from './rebuilds.js';
 
+export const REBUILDS_GROUP = 'base-image-graph';
+
 export class RebuildListener {
-  private subscriber: Redis | undefined;
-  private periodic: Periodic | undefined;
+  private consumer: FinishConsumer | undefined;
 
   constructor(
     private readonly rebuilds: BaseImageRebuilds,
@@ -17,25 +18,17 @@ export class RebuildListener {
     private readonly log: Logger,
   ) {}
 
-  async start(redis: Redis, prefix: string, sweepMs = 5_000): Promise<void> {
-    this.subscriber = redis.duplicate();
-    this.subscriber.on('message', (_channel: string, id: string) => void this.finished(id));
-    await this.subscriber.subscribe(finishedChannel(prefix));
-    this.periodic = new Periodic(sweepMs, () => this.rebuilds.sweep(this.getRun), (err) => this.log.error({ err }, 'rebuild sweep failed'));
-    this.periodic.start();
+  async start(redis: Redis, prefix: string): Promise<void> {
+    this.consumer = new FinishConsumer(redis, prefix, (id) => this.finished(id), this.log, { group: REBUILDS_GROUP });
+    await this.consumer.start();
   }
 
   private async finished(id: string): Promise<void> {
-    try {
-      const run = await this.getRun(id);
-      if (run) await this.rebuilds.runFinished(run);
-    } catch (err) {
-      this.log.error({ runId: id, err }, 'base-image graph update after a run failed');
-    }
+    const run = await this.getRun(id);
+    if (run) await this.rebuilds.runFinished(run);
   }
 
   async stop(): Promise<void> {
-    this.subscriber?.disconnect();
-    await this.periodic?.stop();
+    await this.consumer?.stop();
   }
 }

@@ -1,46 +1,42 @@
 // Polling for base images in registries that send no notifications (Docker Hub, MCR, GHCR …): each
 // registry on its own interval with jitter, one HEAD per image (Docker-Content-Digest), and a GET only
-// when that digest moved — to learn the platform manifests. One API instance polls a registry per tick
-// (a Redis lock); the registry client caches tokens and honours 429 Retry-After.
+// when that digest moved — to learn the platform manifests. Ticks are a periodic sweep (periodic.ts); one
+// API instance polls a registry per interval (a lease on the registry's lock, left to expire, and what it
+// saw written through the lease); the registry client caches tokens and honours 429 Retry-After.
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
-import { Periodic } from '../periodic.js';
 import type { RegistryClient } from '../registry/client.js';
+import { SlipwayKeys } from '../store/keys.js';
+import { RedisLock, type Lease } from '../store/lock.js';
 import { parseImageReference } from '../registry/reference.js';
 import type { ImageChange } from './model.js';
 import { platformDigests } from './resolve.js';
-import type { GraphStore } from './store.js';
+import type { GraphRecords } from './records.js';
 
 export interface PollerOptions {
   defaultIntervalMs: number;
   intervals: Record<string, number>;
   /** Registries that notify; never polled. */
   notifying: string[];
-  /** How often the poller looks for a registry that is due. */
-  tickMs?: number;
 }
+
+/** How often the poller looks for a registry that is due. */
+export const POLL_TICK_MS = 1000;
 
 export class RegistryPoller {
   private readonly due = new Map<string, number>();
-  private periodic: Periodic | undefined;
+  private readonly keys: SlipwayKeys;
 
   constructor(
-    private readonly graph: GraphStore,
+    private readonly graph: Pick<GraphRecords, 'images'>,
     private readonly client: RegistryClient,
     private readonly redis: Redis,
-    private readonly prefix: string,
+    prefix: string,
     private readonly changed: (change: ImageChange) => Promise<unknown>,
     private readonly opts: PollerOptions,
     private readonly log: Logger,
-  ) {}
-
-  start(): void {
-    this.periodic = new Periodic(this.opts.tickMs ?? 1000, () => this.tick(), (err) => this.log.error({ err }, 'base-image polling failed'));
-    this.periodic.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.periodic?.stop();
+  ) {
+    this.keys = new SlipwayKeys(prefix);
   }
 
   intervalOf(registry: string): number {
@@ -61,14 +57,16 @@ export class RegistryPoller {
       const interval = this.intervalOf(registry);
       if ((this.due.get(registry) ?? 0) > now) continue;
       this.due.set(registry, now + Math.round(interval * (0.9 + Math.random() * 0.2)));
-      // Whichever instance takes the registry's lock for this interval polls it.
-      if ((await this.redis.set(`${this.prefix}:graph:poll-lock:${registry}`, '1', 'PX', Math.max(500, interval - 250), 'NX')) !== 'OK') continue;
-      await this.pollRegistry(registry, images);
+      // Whichever instance takes the registry's lock for this interval polls it; the lease is not released,
+      // so no other instance polls the registry again before the interval is (nearly) over.
+      const lockKey = this.keys.graphPollLock(registry);
+      const lease = await new RedisLock(this.redis, lockKey, { leaseMs: Math.max(500, interval - 250) }).tryAcquire();
+      if (lease) await this.pollRegistry(registry, images, lease);
     }
   }
 
-  async pollRegistry(registry: string, images: string[]): Promise<void> {
-    const seenKey = `${this.prefix}:graph:polled`;
+  async pollRegistry(registry: string, images: string[], lease?: Lease): Promise<void> {
+    const seenKey = this.keys.graphPolled;
     for (const image of images) {
       try {
         const ref = parseImageReference(image);
@@ -78,7 +76,8 @@ export class RegistryPoller {
         if (last === head.digest) continue;
         const { platforms } = await platformDigests(this.client, { ...ref, digest: head.digest });
         await this.changed({ image, platforms });
-        await this.redis.hset(seenKey, image, head.digest);
+        if (lease) await lease.write([['hset', seenKey, image, head.digest]]);
+        else await this.redis.hset(seenKey, image, head.digest);
       } catch (err) {
         this.log.warn({ err, registry, image }, 'base image not polled');
       }

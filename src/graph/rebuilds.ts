@@ -7,13 +7,18 @@
 // become ready — each task rebuilt once per wave, after all of its updated ancestors.
 import type { Logger } from '../log.js';
 import { isTerminal, type RebuildCause, type Run, type Trigger } from '../runs/model.js';
-import type { RedisMutex } from './lock.js';
+import type { Lease } from '../store/lock.js';
 import type { ImageChange } from './model.js';
 import { nodeFromRun, pushedPlatforms } from './run-records.js';
-import { planRebuilds, type GraphView, type Plan, type PlanEntry } from './plan.js';
-import type { GraphStore, KnownDigest, PolicyReader } from './store.js';
+import { planRebuilds, type GraphView, type Plan } from './plan.js';
+import type { GraphRecords, KnownDigest, PolicyReader, ReadyRef, WaveRecords } from './records.js';
 import { isSettled, type Wave, type WaveEntry, type WaveSource } from './wave-model.js';
-import type { ReadyRef, WaveStore } from './wave-store.js';
+import { afterParentSettled, causeChain, toEntries } from './wave-plan.js';
+
+/** The rebuild lock: waves are planned and advanced one at a time, whichever API instance hears of a change. */
+export interface RebuildLock {
+  with<T>(body: (lease: Lease) => Promise<T>): Promise<T>;
+}
 
 export interface RebuildOptions {
   /** Base-image rebuild runs queued or running at once, across all waves. */
@@ -36,14 +41,19 @@ const LOST_DISPATCH_MS = 5 * 60_000;
 
 export class BaseImageRebuilds {
   constructor(
-    private readonly graph: GraphStore,
-    private readonly waves: WaveStore,
-    private readonly mutex: RedisMutex,
+    private readonly graph: GraphRecords,
+    private readonly waves: WaveRecords,
+    private readonly lock: RebuildLock,
     private readonly policies: PolicyReader,
     private readonly startRun: (task: string, trigger: Trigger) => Promise<Run>,
     private readonly opts: RebuildOptions,
     private readonly log: Logger,
   ) {}
+
+  /** Runs `body` under the rebuild lock, with the wave records writing through its lease. */
+  private locked<T>(body: (waves: WaveRecords) => Promise<T>): Promise<T> {
+    return this.lock.with((lease) => body(this.waves.fenced(lease)));
+  }
 
   /** The impact preview: every task a change of `image` would rebuild, in order, whatever digest it gets. */
   async preview(image: string, transitive: boolean): Promise<Plan> {
@@ -73,7 +83,7 @@ export class BaseImageRebuilds {
     if (lost.size) plan = planRebuilds(this.without(view, change.image, new Set([...looped, ...lost])), change, { maxTasks: this.opts.maxPlanTasks });
     for (const task of looped) if (view.dependents(change.image).includes(task)) plan.skipped.push({ task, reason: `its own rebuild pushed ${change.image} (a cycle)` });
 
-    const outcome = await this.mutex.with(() => this.writeWave(plan, change, source, upstream));
+    const outcome = await this.locked((waves) => this.writeWave(waves, plan, change, source, upstream));
     if (outcome.wave) this.log.info({ wave: outcome.wave.id, image: change.image, source, tasks: outcome.wave.total, joined: outcome.joined.length }, 'base image changed: rebuild wave planned');
     // Every rebuild is queued once the wave is written; starting the first runs (each asks git for its
     // commit) goes on after the answer.
@@ -86,10 +96,10 @@ export class BaseImageRebuilds {
     return { ...view, dependents: (i) => (i === image ? view.dependents(i).filter((t) => !tasks.has(t)) : view.dependents(i)) };
   }
 
-  private async writeWave(plan: Plan, change: ImageChange, source: WaveSource, upstream: RebuildCause[]): Promise<ChangeOutcome> {
-    const pointers = await this.waves.wavesOf(plan.entries.map((e) => e.task));
+  private async writeWave(waves: WaveRecords, plan: Plan, change: ImageChange, source: WaveSource, upstream: RebuildCause[]): Promise<ChangeOutcome> {
+    const pointers = await waves.wavesOf(plan.entries.map((e) => e.task));
     const waiting = plan.entries.filter((e) => pointers.has(e.task));
-    const existing = await this.waves.entriesAt(waiting.map((e) => ({ wave: pointers.get(e.task)!, task: e.task })));
+    const existing = await waves.entriesAt(waiting.map((e) => ({ wave: pointers.get(e.task)!, task: e.task })));
     const joined: string[] = [];
     const updated = new Map<string, WaveEntry[]>();
     for (const [i, e] of waiting.entries()) {
@@ -104,11 +114,11 @@ export class BaseImageRebuilds {
         joined.push(e.task);
       }
     }
-    for (const [wave, entries] of updated) await this.waves.putEntries(wave, entries);
+    for (const [wave, entries] of updated) await waves.putEntries(wave, entries);
     const entries = toEntries(plan, new Set(joined), upstream, change.image);
     if (entries.length === 0) return { plan, joined };
     const wave: Wave = {
-      id: await this.waves.nextId(),
+      id: await waves.nextId(),
       image: change.image,
       platforms: change.platforms,
       source,
@@ -117,11 +127,11 @@ export class BaseImageRebuilds {
       cycles: plan.cycles,
       skipped: plan.skipped.slice(0, MAX_SKIPPED_KEPT),
     };
-    await this.waves.create(wave, entries);
+    await waves.create(wave, entries);
     return { plan, wave, joined };
   }
 
-  /** Starts dispatching in the background; a failure is logged, and the sweep tries again. */
+  /** Starts dispatching in the background; a failure is logged, and the periodic recovery tries again. */
   kick(): void {
     this.dispatch().catch((err: unknown) => this.log.error({ err }, 'base-image rebuild dispatch failed'));
   }
@@ -129,9 +139,9 @@ export class BaseImageRebuilds {
   /** Starts ready rebuilds while the cap allows. */
   async dispatch(): Promise<void> {
     for (;;) {
-      const refs = await this.mutex.with(async () => {
-        const taken = await this.waves.popReady(this.opts.concurrency - (await this.waves.activeCount()));
-        for (const ref of taken) await this.waves.addActive(this.waves.placeholder(ref));
+      const refs = await this.locked(async (waves) => {
+        const taken = await waves.popReady(this.opts.concurrency - (await waves.activeCount()));
+        for (const ref of taken) await waves.addActive(waves.placeholder(ref));
         return taken;
       });
       if (refs.length === 0) return;
@@ -155,18 +165,13 @@ export class BaseImageRebuilds {
     };
     try {
       const run = await this.startRun(ref.task, trigger);
-      await this.mutex.with(async () => {
-        await this.waves.linkRun(run.id, ref);
-        await this.waves.addActive(run.id);
-        await this.waves.removeActive(this.waves.placeholder(ref));
-        await this.waves.putEntries(ref.wave, [{ ...entry, state: 'dispatched', runId: run.id }]);
-      });
+      await this.locked((waves) => waves.dispatched(ref, run.id, entry));
       this.log.info({ wave: ref.wave, task: ref.task, runId: run.id }, 'base-image rebuild queued');
     } catch (err) {
       this.log.warn({ wave: ref.wave, task: ref.task, err }, 'base-image rebuild could not start');
-      await this.mutex.with(async () => {
-        await this.waves.removeActive(this.waves.placeholder(ref));
-        await this.settle(ref, { state: 'failed', reason: `could not start: ${(err as Error).message}` });
+      await this.locked(async (waves) => {
+        await waves.removeActive(waves.placeholder(ref));
+        await this.settle(waves, ref, { state: 'failed', reason: `could not start: ${(err as Error).message}` });
       });
     }
   }
@@ -183,12 +188,12 @@ export class BaseImageRebuilds {
     if (ref) {
       const entry = await this.waves.entry(ref.wave, ref.task);
       chain = entry?.causes[0] ?? [];
-      await this.mutex.with(async () => {
+      await this.locked(async (waves) => {
         // Read again under the lock: another API instance may have settled it meanwhile.
-        if (!(await this.waves.runRef(run.id))) return;
-        await this.settle(ref, run.status === 'succeeded' ? { state: 'succeeded', run } : { state: 'failed', reason: `run ${run.id} ${run.status}${run.error ? `: ${run.error.split('\n')[0]}` : ''}` });
-        await this.waves.removeActive(run.id);
-        await this.waves.unlinkRun(run.id, ref.task);
+        if (!(await waves.runRef(run.id))) return;
+        await this.settle(waves, ref, run.status === 'succeeded' ? { state: 'succeeded', run } : { state: 'failed', reason: `run ${run.id} ${run.status}${run.error ? `: ${run.error.split('\n')[0]}` : ''}` });
+        await waves.removeActive(run.id);
+        await waves.unlinkRun(run.id, ref.task);
       });
     }
     if (run.task && run.status === 'succeeded') {
@@ -201,31 +206,22 @@ export class BaseImageRebuilds {
   }
 
   /** Settles an entry and moves its children on; a child with no rebuilt parent and no change of its own is skipped. */
-  private async settle(ref: ReadyRef, result: { state: 'succeeded'; run: Run } | { state: 'failed' | 'skipped'; reason: string }): Promise<void> {
-    const entry = await this.waves.entry(ref.wave, ref.task);
+  private async settle(waves: WaveRecords, ref: ReadyRef, result: { state: 'succeeded'; run: Run } | { state: 'failed' | 'skipped'; reason: string }): Promise<void> {
+    const entry = await waves.entry(ref.wave, ref.task);
     if (!entry || isSettled(entry.state)) return;
     const settled: WaveEntry = { ...entry, state: result.state, ...('reason' in result ? { reason: result.reason } : {}) };
-    await this.waves.putEntries(ref.wave, [settled]);
-    await this.waves.releaseTask(ref.task, ref.wave);
+    await waves.putEntries(ref.wave, [settled]);
+    await waves.releaseTask(ref.task, ref.wave);
     const pushed = result.state === 'succeeded' ? pushedPlatforms(result.run) : new Map<string, Record<string, string>>();
+    const rebuilt = result.state === 'succeeded' ? [...pushed].map(([image, p]): RebuildCause => ({ image, newDigest: Object.values(p)[0]!, task: ref.task, runId: result.run.id })) : undefined;
     for (const childTask of entry.children) {
-      const child = await this.waves.entry(ref.wave, childTask);
-      if (!child || child.state !== 'held') continue;
-      child.waiting = Math.max(0, child.waiting - 1);
-      if (result.state === 'succeeded') {
-        const links = [...pushed].map(([image, p]): RebuildCause => ({ image, newDigest: Object.values(p)[0]!, task: ref.task, runId: result.run.id }));
-        child.causes.push([...(entry.causes[0] ?? []), ...links]);
-        await this.claimForChild(childTask, pushed);
-      }
-      if (child.waiting > 0) {
-        await this.waves.putEntries(ref.wave, [child]);
-      } else if (child.direct || child.causes.length) {
-        await this.waves.putEntries(ref.wave, [{ ...child, state: 'ready' }]);
-        await this.waves.markReady(ref.wave, [childTask]);
-      } else {
-        await this.waves.putEntries(ref.wave, [child]);
-        await this.settle({ wave: ref.wave, task: childTask }, { state: 'skipped', reason: 'no image it builds on was rebuilt' });
-      }
+      const held = await waves.entry(ref.wave, childTask);
+      if (!held || held.state !== 'held') continue;
+      if (rebuilt) await this.claimForChild(childTask, pushed);
+      const { child, next } = afterParentSettled(held, entry, rebuilt);
+      await waves.putEntries(ref.wave, [child]);
+      if (next === 'ready') await waves.markReady(ref.wave, [childTask]);
+      if (next === 'skip') await this.settle(waves, { wave: ref.wave, task: childTask }, { state: 'skipped', reason: 'no image it builds on was rebuilt' });
     }
   }
 
@@ -241,50 +237,28 @@ export class BaseImageRebuilds {
     await this.graph.claim(claims);
   }
 
-  /** Catches what announcements missed: active rebuild runs that ended, and dispatches lost with their API instance. */
-  async sweep(getRun: (id: string) => Promise<Run | undefined>): Promise<void> {
+  /**
+   * Repairs what no event reports, then dispatches what is ready; run periodically. A dispatch lost with its
+   * API instance (taken from the ready set, no run ever linked) is put back. A rebuild run that ended before
+   * its link to the wave was written (its finish was handled while there was nothing to settle) is settled.
+   * Both concern only the few active rebuilds the cap allows.
+   */
+  async recoverDispatches(getRun: (id: string) => Promise<Run | undefined>, now = Date.now()): Promise<void> {
     for (const { member, since } of await this.waves.activeMembers()) {
-      if (member.startsWith('dispatching')) {
-        if (Date.now() - since < LOST_DISPATCH_MS) continue;
-        const [, wave, task] = member.split('\t') as [string, string, string];
-        await this.mutex.with(async () => {
-          await this.waves.removeActive(member);
-          const entry = await this.waves.entry(wave, task);
-          if (entry?.state === 'ready') await this.waves.markReady(wave, [task]);
-        });
+      if (!member.startsWith('dispatching')) {
+        const run = await getRun(member);
+        if (!run) await this.waves.removeActive(member);
+        else if (isTerminal(run.status)) await this.runFinished(run);
         continue;
       }
-      const run = await getRun(member);
-      if (!run) await this.waves.removeActive(member);
-      else if (isTerminal(run.status)) await this.runFinished(run);
+      if (now - since < LOST_DISPATCH_MS) continue;
+      const [, wave, task] = member.split('\t') as [string, string, string];
+      await this.locked(async (waves) => {
+        await waves.removeActive(member);
+        const entry = await waves.entry(wave, task);
+        if (entry?.state === 'ready') await waves.markReady(wave, [task]);
+      });
     }
     await this.dispatch();
   }
-}
-
-function causeChain(upstream: RebuildCause[], image: string, e: PlanEntry): RebuildCause[] {
-  const links = (e.direct?.changes ?? []).map((c): RebuildCause => ({ image, platform: c.platform, newDigest: c.newDigest, ...(c.oldDigest ? { oldDigest: c.oldDigest } : {}) }));
-  return [...upstream, ...links];
-}
-
-/** Wave entries for a plan, without the tasks that joined earlier waves (and what was reachable only through them). */
-function toEntries(plan: Plan, joined: Set<string>, upstream: RebuildCause[], image: string): WaveEntry[] {
-  const kept = new Map<string, WaveEntry>();
-  for (const e of plan.entries) {
-    if (joined.has(e.task)) continue;
-    const parents = e.parents.filter((p) => kept.has(p));
-    if (!e.direct && parents.length === 0) continue;
-    kept.set(e.task, {
-      task: e.task,
-      level: e.level,
-      state: parents.length ? 'held' : 'ready',
-      parents,
-      children: [],
-      waiting: parents.length,
-      direct: e.direct !== undefined,
-      causes: e.direct ? [causeChain(upstream, image, e)] : [],
-    });
-    for (const p of parents) kept.get(p)!.children.push(e.task);
-  }
-  return [...kept.values()];
 }

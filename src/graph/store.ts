@@ -3,45 +3,44 @@
 // rebuilt, on. Changing a known digest is a compare-and-set, so two detectors reporting the same push
 // (a registry notification and a finished rebuild, two API instances) queue one rebuild between them.
 import type { Redis } from 'ioredis';
+import { SlipwayKeys } from '../store/keys.js';
 import { GraphNode, type BaseImagePolicy } from './model.js';
+import type { GraphRecords, KnownDigest, PolicyReader } from './records.js';
 import type { GraphView } from './plan.js';
 
 // KEYS: known hash. ARGV: field, digest. 1 when the field changed, 0 when it already had the digest.
 const CLAIM = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return 0 end redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) return 1`;
 
-export interface KnownDigest {
-  task: string;
-  image: string;
-  platform: string;
-  digest: string;
-}
+export type { KnownDigest, PolicyReader } from './records.js';
 
-/** Reads task policies for the planner; the task store answers it. */
-export type PolicyReader = (tasks: string[]) => Promise<Map<string, BaseImagePolicy>>;
+/** The Redis adapter of GraphRecords. */
+export class GraphStore implements GraphRecords {
+  private readonly keys: SlipwayKeys;
 
-export class GraphStore {
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
-  ) {}
+    prefix: string,
+  ) {
+    this.keys = new SlipwayKeys(prefix);
+  }
 
   private nodeKey(task: string): string {
-    return `${this.prefix}:graph:node:${task}`;
+    return this.keys.graphNode(task);
   }
   private dependentsKey(image: string): string {
-    return `${this.prefix}:graph:dependents:${image}`;
+    return this.keys.graphDependents(image);
   }
   private producersKey(image: string): string {
-    return `${this.prefix}:graph:producers:${image}`;
+    return this.keys.graphProducers(image);
   }
   private knownKey(task: string): string {
-    return `${this.prefix}:graph:known:${task}`;
+    return this.keys.graphKnown(task);
   }
   private get tasksKey(): string {
-    return `${this.prefix}:graph:tasks`;
+    return this.keys.graphTasks;
   }
   private get imagesKey(): string {
-    return `${this.prefix}:graph:images`;
+    return this.keys.graphImages;
   }
 
   async node(task: string): Promise<GraphNode | undefined> {

@@ -1,34 +1,57 @@
 // Queue names and job payloads. One BullMQ queue per target platform; a worker consumes the queues of the
 // platforms it can build. Job payloads are validated on both sides of the queue.
 import * as z from 'zod';
+import { SlipwayKeys } from '../store/keys.js';
 
 export function platformQueueName(platform: string): string {
   return `build-${platform.replaceAll('/', '-')}`;
 }
 
-/** What a worker needs for one build. Secret build-arg values travel only here, never in the run record. */
-export const BuildJob = z.object({
+/** Where a job's build context comes from: an uploaded archive, or a commit of a git repository. */
+export const JobSource = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('context'), digest: z.string().regex(/^sha256:[a-f0-9]{64}$/) }),
+  z.object({ kind: z.literal('git'), url: z.string(), commit: z.string(), subdir: z.string().optional() }),
+]);
+export type JobSource = z.infer<typeof JobSource>;
+
+// What every job of a run needs, whatever it runs.
+const jobBase = {
   runId: z.string(),
-  context: z.string().regex(/^sha256:[a-f0-9]{64}$/).optional(),
-  git: z.object({ url: z.string(), commit: z.string(), subdir: z.string().optional() }).optional(),
-  /** The task a git run belongs to: its git token is read from the task store, never carried in the job. */
+  source: JobSource,
+  /** The task a run belongs to: a git source's token is read from the task store, never carried in the job. */
   task: z.string().optional(),
+  platform: z.string(),
+  timeoutSeconds: z.number().int().positive(),
+};
+
+/** A Dockerfile built for one platform. Secret build-arg values travel only here, never in the run record. */
+export const DockerfileJob = z.object({
+  ...jobBase,
+  kind: z.literal('dockerfile'),
   dockerfile: z.string().min(1),
   images: z.array(z.string()),
   buildArgs: z.record(z.string(), z.string()),
   secretBuildArgs: z.record(z.string(), z.string()),
-  platform: z.string(),
   target: z.string().optional(),
   noPush: z.boolean(),
-  timeoutSeconds: z.number().int().positive(),
   /** windows/amd64 from a Dockerfile without RUN: assembled by any worker, no Windows daemon needed. */
-  daemonless: z.boolean().default(false),
-  /** A task file inside the context to run instead of the Dockerfile, its values, and its secrets (only here, never in the run). */
-  taskFile: z.string().optional(),
-  values: z.record(z.string(), z.unknown()).optional(),
-  secretValues: z.record(z.string(), z.string()).optional(),
+  daemonless: z.boolean(),
 });
-export type BuildJob = z.input<typeof BuildJob>;
+export type DockerfileJob = z.infer<typeof DockerfileJob>;
+
+/** A task file inside the context, its values, and its secrets (only here, never in the run record). */
+export const TaskFileJob = z.object({
+  ...jobBase,
+  kind: z.literal('task-file'),
+  taskFile: z.string().min(1),
+  values: z.record(z.string(), z.unknown()),
+  secretValues: z.record(z.string(), z.string()),
+});
+export type TaskFileJob = z.infer<typeof TaskFileJob>;
+
+/** What a worker needs for one run (or one platform of it); a job without a source cannot be made. */
+export const BuildJob = z.discriminatedUnion('kind', [DockerfileJob, TaskFileJob]);
+export type BuildJob = z.infer<typeof BuildJob>;
 
 /** What a worker must serve to take a job: its platform, or daemonless Windows assembly. */
 export const DAEMONLESS_WINDOWS = 'windows/amd64-daemonless';
@@ -36,7 +59,15 @@ export function jobCapability(platform: string, daemonless: boolean | undefined)
   return daemonless ? DAEMONLESS_WINDOWS : platform;
 }
 
-/** Job names: a whole single-platform build, one platform of a multi-platform run, and the index assembly after them. */
+/** The capability whose queue a job goes to. */
+export function capabilityOf(job: BuildJob): string {
+  return jobCapability(job.platform, job.kind === 'dockerfile' && job.daemonless);
+}
+
+/**
+ * Job names: a whole single-platform run (a DockerfileJob or a TaskFileJob), one platform of a multi-platform
+ * run (a DockerfileJob), and the index assembly after them.
+ */
 export const JobNames = { build: 'build', platform: 'platform', assemble: 'assemble' } as const;
 
 /** Queue of index assemblies, served by every worker. */
@@ -50,8 +81,5 @@ export const AssembleJob = z.object({
 });
 export type AssembleJob = z.infer<typeof AssembleJob>;
 
-/** Redis pub/sub channel on which the ids of runs that just ended are announced (task follow-ups wait for it). */
-export const finishedChannel = (prefix: string): string => `${prefix}:runs:finished`;
-
 /** Redis pub/sub channel on which cancel requests for running runs are announced. */
-export const cancelChannel = (prefix: string): string => `${prefix}:cancel`;
+export const cancelChannel = (prefix: string): string => new SlipwayKeys(prefix).cancelChannel;

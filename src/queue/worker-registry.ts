@@ -1,18 +1,23 @@
 // Which platforms live workers serve. Each worker writes a heartbeat per platform into a sorted set
 // scored by time; a platform is served while some heartbeat is younger than the stale limit.
 import type { Redis } from 'ioredis';
+import { SlipwayKeys } from '../store/keys.js';
 
 export const HEARTBEAT_MS = 5_000;
 export const STALE_MS = 3 * HEARTBEAT_MS;
 
 export class WorkerRegistry {
+  private readonly keys: SlipwayKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
-  ) {}
+    prefix: string,
+  ) {
+    this.keys = new SlipwayKeys(prefix);
+  }
 
   private key(platform: string): string {
-    return `${this.prefix}:workers:${platform}`;
+    return this.keys.workers(platform);
   }
 
   async heartbeat(worker: string, platforms: readonly string[], now = Date.now()): Promise<void> {

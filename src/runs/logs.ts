@@ -1,18 +1,23 @@
 // A run's log: a Redis Stream of lines, capped per run, closed by an `end` entry carrying the final status.
 // Stream entry ids double as SSE event ids, so a follower resumes exactly where it stopped.
 import type { Redis } from 'ioredis';
+import { SlipwayKeys } from '../store/keys.js';
 
 export type LogEntry = { id: string; line: string } | { id: string; end: string };
 
 export class RunLog {
+  private readonly keys: SlipwayKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
+    prefix: string,
     private readonly maxLines: number,
-  ) {}
+  ) {
+    this.keys = new SlipwayKeys(prefix);
+  }
 
   key(runId: string): string {
-    return `${this.prefix}:run:${runId}:log`;
+    return this.keys.runLog(runId);
   }
 
   /** Appends lines in one round trip; the oldest lines are trimmed past the cap. */

@@ -1,31 +1,19 @@
 // Keeps queued runs honest: a run whose platform no live worker serves says so (`waiting`), and fails
 // with that reason once it has waited past the queue time limit, instead of waiting silently forever.
-// Every API instance may run one; the run store's atomic transitions keep them from doubling up.
-import type { Logger } from '../log.js';
-import { Periodic } from '../periodic.js';
-import { waitingReason, type WorkerRegistry } from '../queue/worker-registry.js';
+// A periodic sweep (periodic.ts); the run store's atomic transitions keep two passes from doubling up.
+import type { WorkerRegistry } from '../queue/worker-registry.js';
+import { waitingReason } from '../queue/worker-registry.js';
 import { capabilities, type RunService } from './service.js';
 
-export class QueueWatch {
-  private readonly periodic: Periodic;
+/** Often enough that a run says why it waits within moments of being queued. */
+export const QUEUE_WATCH_EVERY_MS = 2_000;
 
+export class QueueWatch {
   constructor(
     private readonly runs: RunService,
-    private readonly workers: WorkerRegistry,
+    private readonly workers: Pick<WorkerRegistry, 'unserved'>,
     private readonly queueTimeoutMs: number,
-    private readonly log: Logger,
-    intervalMs = 2_000,
-  ) {
-    this.periodic = new Periodic(intervalMs, () => this.sweep(), (err) => this.log.warn({ err }, 'queue watch failed'));
-  }
-
-  start(): void {
-    this.periodic.start();
-  }
-
-  stop(): Promise<void> {
-    return this.periodic.stop();
-  }
+  ) {}
 
   /** One pass over the queued runs. */
   async sweep(now = Date.now()): Promise<void> {

@@ -3,10 +3,9 @@
 // ended is never deleted, whatever its age. A pass deletes a bounded number of runs: a backlog goes over
 // several passes instead of holding Redis up in one.
 import type { Logger } from '../log.js';
-import { Periodic } from '../periodic.js';
-import type { RunLog } from './logs.js';
 import { isTerminal, TERMINAL_STATUSES } from './model.js';
-import type { RunKeys, RunStore, RunSummary } from './store.js';
+import type { RunSummary } from './records.js';
+import type { RunRecords } from './records.js';
 
 export const DEFAULT_RUN_RETENTION_MS = 30 * 24 * 3600_000;
 export const DEFAULT_RUNS_PER_PASS = 500;
@@ -25,33 +24,22 @@ export function isExpired(run: RunSummary, cutoffMs: number): boolean {
 export interface RunRetentionOptions {
   retentionMs?: number;
   perPass?: number;
-  /** Keys of other parts that name a run: what keeps it, what is released with it (see RunKeys). */
-  references?: (run: RunSummary) => Pick<RunKeys, 'keepWhile' | 'claims'>;
 }
 
+/** Every 10 minutes: at DEFAULT_RUNS_PER_PASS a pass, up to 72,000 runs a day, and a pass with nothing to delete costs a few reads. */
+export const RUN_RETENTION_EVERY_MS = 600_000;
+
 export class RunRetention {
-  private periodic: Periodic | undefined;
   private readonly retentionMs: number;
   private readonly perPass: number;
 
   constructor(
-    private readonly runs: RunStore,
-    private readonly logs: RunLog,
+    private readonly runs: Pick<RunRecords, 'oldest' | 'remove'>,
     private readonly log: Logger,
     private readonly opts: RunRetentionOptions = {},
   ) {
     this.retentionMs = opts.retentionMs ?? DEFAULT_RUN_RETENTION_MS;
     this.perPass = opts.perPass ?? DEFAULT_RUNS_PER_PASS;
-  }
-
-  /** Every 10 minutes: at DEFAULT_RUNS_PER_PASS a pass, up to 72,000 runs a day, and a pass with nothing to delete costs a few reads. */
-  start(everyMs = 600_000, firstAfterMs = 60_000): void {
-    this.periodic = new Periodic(everyMs, () => this.sweep(), (err) => this.log.error({ err }, 'run retention pass failed'));
-    this.periodic.start(firstAfterMs);
-  }
-
-  async stop(): Promise<void> {
-    await this.periodic?.stop();
   }
 
   /** One pass: the ids of the runs it deleted, oldest first per status. */
@@ -73,7 +61,7 @@ export class RunRetention {
             reachedNewer = true;
             break;
           }
-          if (isExpired(run, cutoff) && (await this.runs.remove(run, { also: [this.logs.key(run.id)], ...this.opts.references?.(run) }))) deleted.push(run.id);
+          if (isExpired(run, cutoff) && (await this.runs.remove(run))) deleted.push(run.id);
           else kept++;
         }
         if (batch.length < BATCH) break;

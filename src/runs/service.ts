@@ -5,14 +5,16 @@ import { BadInputError, ConflictError, NotFoundError } from '../errors.js';
 import { parsePlatformList } from '../platforms.js';
 import type { PlatformQueues } from '../queue/platform-queues.js';
 import { waitingReason } from '../queue/worker-registry.js';
-import { jobCapability } from '../queue/jobs.js';
+import { jobCapability, type DockerfileJob, type JobSource } from '../queue/jobs.js';
 import { canAssembleWithoutDaemon } from '../dockerfile/windows/plan.js';
 import { formatReference, parseImageReference, withDefaultTag } from '../registry/reference.js';
 import type { RunLog } from './logs.js';
 import { isTerminal, type GitSource, type Run, type RunStatus, type Trigger } from './model.js';
 import type { RunRequest } from './request.js';
 import { loadTaskFile } from '../taskfile/load.js';
-import type { RunPatch, RunStore } from './store.js';
+import type { RunPatch, RunRecords } from './records.js';
+import { StoredRunProgress } from './stored-progress.js';
+import { runVariables, type RunVariables } from './variables.js';
 
 export interface RunServiceOptions {
   /** Told the id of every run that ends (published for the API's task follow-ups). */
@@ -51,12 +53,17 @@ export interface RunInput {
 }
 
 export class RunService {
+  /** Where a run's end is written, the same way for the API as for the workers. */
+  private readonly progress: StoredRunProgress;
+
   constructor(
-    readonly store: RunStore,
+    readonly store: RunRecords,
     readonly log: RunLog,
     private readonly queues: PlatformQueues,
     private readonly opts: RunServiceOptions,
-  ) {}
+  ) {
+    this.progress = new StoredRunProgress(store, log, { finished: opts.announceFinished });
+  }
 
   /** A run of an uploaded context (`slipway build`, or `slipway run` of a task file). */
   async submit(req: RunRequest): Promise<Run> {
@@ -116,18 +123,8 @@ export class RunService {
   }
 
   /** `{{.Run.X}}` of a run, but Commit, Branch and TaskName, which depend on its source. */
-  runVariables(id: string, platform: string): { ID: string; Registry: string; RegistryName: string; Date: string; OS: string; Architecture: string } {
-    const d = new Date();
-    const pad = (n: number) => String(n).padStart(2, '0');
-    const [os, arch] = platform.split('/');
-    return {
-      ID: id,
-      Registry: this.opts.defaultRegistry,
-      RegistryName: this.opts.defaultRegistry.split(/[.:]/)[0]!,
-      Date: `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}-${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}z`,
-      OS: os ?? 'linux',
-      Architecture: arch ?? 'amd64',
-    };
+  runVariables(id: string, platform: string): RunVariables {
+    return runVariables(id, platform, this.opts.defaultRegistry);
   }
 
   /** Creates the run record and its jobs; image names are made once the run id is known (they may name it). */
@@ -170,20 +167,23 @@ export class RunService {
       ...(unserved.length ? { waiting: waitingReason(unserved) } : {}),
     };
     await this.store.create(run, seq);
-    const job = (p: string) => ({
-      runId: id,
-      ...input.source,
-      ...(input.task ? { task: input.task } : {}),
+    const common = { runId: id, source: jobSource(input.source), ...(input.task ? { task: input.task } : {}), timeoutSeconds };
+    if (input.taskFile) {
+      const { path, values, secretValues } = input.taskFile;
+      await this.queues.enqueue({ ...common, kind: 'task-file', platform, taskFile: path, values, secretValues }, input.priority);
+      return this.get(id);
+    }
+    const job = (p: string): DockerfileJob => ({
+      ...common,
+      kind: 'dockerfile',
+      platform: p,
       dockerfile: input.dockerfile,
       images,
       buildArgs: input.buildArgs,
       secretBuildArgs: input.secretBuildArgs,
-      platform: p,
       target: input.target,
       noPush: input.noPush,
-      timeoutSeconds,
       daemonless: p === 'windows/amd64' && windowsDaemonless === true,
-      ...(input.taskFile ? { taskFile: input.taskFile.path, values: input.taskFile.values, secretValues: input.taskFile.secretValues } : {}),
     });
     if (platforms.length === 1) await this.queues.enqueue(job(platform), input.priority);
     else await this.queues.enqueueFlow({ runId: id, platforms, images, noPush: input.noPush }, platforms.map(job), input.priority);
@@ -216,21 +216,9 @@ export class RunService {
     return run;
   }
 
-  /** Moves a queued run to running on behalf of a worker; false when it was canceled meanwhile. */
-  async start(id: string, worker: string): Promise<boolean> {
-    const res = await this.store.transition(id, ['queued'], { status: 'running', startedAt: new Date().toISOString(), worker, waiting: null });
-    return res.ok;
-  }
-
   /** Ends a run once; later calls (a cancel racing a failure) change nothing and return false. */
-  async finish(id: string, from: readonly RunStatus[], status: RunStatus, patch: RunPatch = {}, lastLines: string[] = []): Promise<boolean> {
-    const res = await this.store.transition(id, from, { ...patch, status, finishedAt: new Date().toISOString() });
-    if (res.ok) {
-      await this.log.append(id, lastLines);
-      await this.log.end(id, status);
-      await this.opts.announceFinished?.(id);
-    }
-    return res.ok;
+  finish(id: string, from: readonly RunStatus[], status: RunStatus, patch: RunPatch = {}, lastLines: string[] = []): Promise<boolean> {
+    return this.progress.finish(id, from, status, patch, lastLines);
   }
 
   /**
@@ -250,6 +238,13 @@ export class RunService {
     if (flagged.ok) await announce(id);
     return this.get(id);
   }
+}
+
+/** A run's source as its jobs carry it (the ref asked for stays in the run record). */
+function jobSource(source: RunInput['source']): JobSource {
+  if ('context' in source) return { kind: 'context', digest: source.context };
+  const { url, commit, subdir } = source.git;
+  return { kind: 'git', url, commit, ...(subdir !== undefined ? { subdir } : {}) };
 }
 
 /** What workers a run needs: its platforms, with windows/amd64 replaced by daemonless assembly where that applies. */

@@ -2,7 +2,10 @@
 // transition is one atomic script: check the current status, write the changed fields, move the run
 // between the per-status indexes. The status in Redis is the single source of truth for every process.
 import type { Redis } from 'ioredis';
+import { SlipwayKeys } from '../store/keys.js';
 import { formatRunId } from './ids.js';
+import { checkTransition } from './lifecycle.js';
+import type { RunPatch, RunRecords, RunSummary, TransitionResult } from './records.js';
 import { BaseImageUse, PlatformResult, Run, RUN_STATUSES, type RunStatus } from './model.js';
 import * as z from 'zod';
 
@@ -46,55 +49,34 @@ end
 return 1
 `;
 
-/** What deciding a run's fate needs; a run listed in an index whose record is gone has only id and status. */
-export interface RunSummary {
-  id: string;
-  status: RunStatus;
-  task?: string;
-  createdAt?: string;
-  finishedAt?: string;
-}
+export type { RunPatch, RunSummary, TransitionResult } from './records.js';
 
-/** Keys of other parts that name a run, given to RunStore.remove. */
-export interface RunKeys {
-  /** More keys of the run (its log), deleted with it. */
-  also?: string[];
-  /** While any of these exists, another part still has to act on the run: it is kept. */
-  keepWhile?: string[];
-  /** Claims holding the run's id (a task's slot): released with it. */
-  claims?: string[];
-}
+/** The Redis adapter of RunRecords. */
+export class RunStore implements RunRecords {
+  private readonly keys: SlipwayKeys;
 
-/** Fields a transition may change; `null` clears a field. */
-export type RunPatch = { [K in keyof Omit<Run, 'id' | 'createdAt' | 'request' | 'trigger' | 'platform' | 'platforms' | 'platformResults' | 'baseImages'>]?: Run[K] | null };
-
-export interface TransitionResult {
-  ok: boolean;
-  /** The status the run has now (after the change when ok, unchanged otherwise); undefined for an unknown run. */
-  status?: RunStatus;
-}
-
-export class RunStore {
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
-  ) {}
+    prefix: string,
+  ) {
+    this.keys = new SlipwayKeys(prefix);
+  }
 
   private key(id: string): string {
-    return `${this.prefix}:run:${id}`;
+    return this.keys.run(id);
   }
   private get indexKey(): string {
-    return `${this.prefix}:runs`;
+    return this.keys.runs;
   }
   private taskKey(task: string): string {
-    return `${this.prefix}:runs:task:${task}`;
+    return this.keys.runsOfTask(task);
   }
   private statusKey(status: string): string {
-    return `${this.prefix}:runs:status:${status}`;
+    return this.keys.runsInStatus(status);
   }
 
   async nextId(): Promise<{ id: string; seq: number }> {
-    const seq = await this.redis.incr(`${this.prefix}:run-seq`);
+    const seq = await this.redis.incr(this.keys.runSeq);
     return { id: formatRunId(seq), seq };
   }
 
@@ -107,7 +89,7 @@ export class RunStore {
 
   // Platforms of one run finish concurrently on different workers: each writes its own field.
   private platformsKey(id: string): string {
-    return `${this.prefix}:run:${id}:platforms`;
+    return this.keys.runPlatforms(id);
   }
 
   async setPlatformResult(id: string, result: PlatformResult): Promise<void> {
@@ -115,7 +97,7 @@ export class RunStore {
   }
 
   private basesKey(id: string): string {
-    return `${this.prefix}:run:${id}:bases`;
+    return this.keys.runBases(id);
   }
 
   /** The base images one platform's build pulled; each platform writes its own field. */
@@ -181,15 +163,16 @@ export class RunStore {
   }
 
   /**
-   * Deletes a run, atomically: its record, `keys.also`, and its entries in every index; `keys.claims` that
-   * hold its id are released. False, and nothing changes, while a `keys.keepWhile` key exists or when the
-   * run is no longer in `run.status`.
+   * Deletes a run, atomically: its record, its log, and its entries in every index; its task's slot is
+   * released if the run still holds it (a trigger would wait forever behind a deleted run). False, and
+   * nothing changes, while a rebuild wave still links the run (settling the wave reads it) or when the run
+   * is no longer in `run.status`.
    */
-  async remove(run: RunSummary, keys: RunKeys = {}): Promise<boolean> {
-    const own = [this.key(run.id), this.platformsKey(run.id), this.basesKey(run.id), ...(keys.also ?? [])];
+  async remove(run: RunSummary): Promise<boolean> {
+    const own = [this.key(run.id), this.platformsKey(run.id), this.basesKey(run.id), this.keys.runLog(run.id)];
     const indexes = [this.indexKey, this.statusKey(run.status), ...(run.task ? [this.taskKey(run.task)] : [])];
-    const keepWhile = keys.keepWhile ?? [];
-    const claims = keys.claims ?? [];
+    const keepWhile = [this.keys.waveOfRun(run.id)];
+    const claims = run.task ? [this.keys.taskActive(run.task)] : [];
     const keyList = [...own, ...indexes, ...keepWhile, ...claims];
     const args = [run.id, JSON.stringify(run.status), ...[own.length - 1, indexes.length, keepWhile.length, claims.length].map(String)];
     return (await this.redis.eval(REMOVE, keyList.length, ...keyList, ...args)) === 1;
@@ -197,6 +180,7 @@ export class RunStore {
 
   /** Applies patch only if the run is in one of `from`; atomic across processes. */
   async transition(id: string, from: readonly RunStatus[], patch: RunPatch): Promise<TransitionResult> {
+    checkTransition(from, patch.status ?? undefined);
     const args = Object.entries(patch)
       .filter(([, v]) => v !== undefined)
       .flatMap(([k, v]) => [k, JSON.stringify(v)]);
@@ -205,7 +189,7 @@ export class RunStore {
       3,
       this.key(id),
       this.indexKey,
-      `${this.prefix}:runs:status:`,
+      this.keys.runsInStatusPrefix,
       JSON.stringify(from),
       ...args,
     )) as [number, string];

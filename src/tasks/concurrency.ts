@@ -1,6 +1,8 @@
 // One running run per task: a task's "active" slot holds the run that has it (or, for a moment, the trigger
 // that is creating one), and triggers that arrive meanwhile collapse into one pending follow-up, newest wins.
 import type { Redis } from 'ioredis';
+import { SlipwayKeys } from '../store/keys.js';
+import type { TaskSlotRecords } from './records.js';
 
 const CLAIM = `local cur = redis.call('GET', KEYS[1]) if cur then return cur end redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return false`;
 const REPLACE = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) end return 1`;
@@ -9,18 +11,22 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL',
 /** A trigger in the middle of creating its run holds the slot at most this long. */
 const CLAIM_SECONDS = 60;
 
-export class TaskSlots {
+/** The Redis adapter of TaskSlotRecords. */
+export class TaskSlots implements TaskSlotRecords {
+  private readonly keys: SlipwayKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
-  ) {}
+    prefix: string,
+  ) {
+    this.keys = new SlipwayKeys(prefix);
+  }
 
-  /** The key of a task's slot; it holds the id of the run that has it. */
-  activeKey(task: string): string {
-    return `${this.prefix}:task:${task}:active`;
+  private activeKey(task: string): string {
+    return this.keys.taskActive(task);
   }
   private pending(task: string): string {
-    return `${this.prefix}:task:${task}:pending`;
+    return this.keys.taskPending(task);
   }
 
   /** Takes the free slot for `holder`; otherwise returns who holds it. */

@@ -6,8 +6,7 @@ import { parsePlatformList } from '../platforms.js';
 import type { Run, Trigger } from '../runs/model.js';
 import { normaliseDockerfilePath, type RunService } from '../runs/service.js';
 import { Task, TASK_NAME, TaskSpec } from './model.js';
-import type { TaskStore } from './store.js';
-import type { TaskSlots } from './concurrency.js';
+import type { TaskRecords, TaskSlotRecords } from './records.js';
 import { randomUUID } from 'node:crypto';
 import { RUN_ID_PATTERN } from '../runs/ids.js';
 import { isTerminal } from '../runs/model.js';
@@ -45,12 +44,12 @@ export interface TaskTrigger {
 
 export class TaskService {
   constructor(
-    readonly store: TaskStore,
+    readonly store: TaskRecords,
     readonly runs: RunService,
     private readonly git: GitTools,
     private readonly opts: TaskServiceOptions,
     private readonly schedules?: TaskSchedules,
-    private readonly slots?: TaskSlots,
+    private readonly slots?: TaskSlotRecords,
   ) {}
 
   async create(name: string, body: unknown): Promise<Task> {
@@ -121,6 +120,9 @@ export class TaskService {
     try {
       const run = await this.run(name, how);
       await this.slots.replace(name, claim, run.id);
+      // A run that ended before it held the slot found nothing to release when its finish was handled.
+      const now = await this.runs.store.get(run.id);
+      if (now && isTerminal(now.status)) await this.runFinished(now);
       return { run };
     } catch (err) {
       await this.slots.release(name, claim);

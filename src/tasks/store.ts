@@ -1,29 +1,36 @@
 // Task definitions in Redis: one JSON value per task, a set of names, an index from repository URL to the
 // tasks building it (for webhooks), and the git tokens apart from everything that is ever returned.
 import type { Redis } from 'ioredis';
+import { SlipwayKeys } from '../store/keys.js';
 import { BASE_IMAGE_TRIGGERS, Task } from './model.js';
+import type { TaskRecords } from './records.js';
 
-export class TaskStore {
+/** The Redis adapter of TaskRecords. */
+export class TaskStore implements TaskRecords {
+  private readonly keys: SlipwayKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
-  ) {}
+    prefix: string,
+  ) {
+    this.keys = new SlipwayKeys(prefix);
+  }
 
   private key(name: string): string {
-    return `${this.prefix}:task:${name}`;
+    return this.keys.task(name);
   }
   private tokenKey(name: string): string {
-    return `${this.prefix}:task:${name}:token`;
+    return this.keys.taskToken(name);
   }
   private repoKey(repository: string): string {
-    return `${this.prefix}:tasks:repo:${repository}`;
+    return this.keys.tasksOfRepository(repository);
   }
   private get namesKey(): string {
-    return `${this.prefix}:tasks`;
+    return this.keys.tasks;
   }
   /** Each task's base-image trigger apart, so planning a rebuild over thousands of tasks reads one hash. */
   private get triggersKey(): string {
-    return `${this.prefix}:tasks:base-image-trigger`;
+    return this.keys.taskBaseImageTriggers;
   }
 
   async get(name: string): Promise<Task | undefined> {

@@ -16,6 +16,7 @@ const schedulerId = (task: string, schedule: string) => `${task}|${schedule}`;
 export class TaskTimers {
   private readonly queue: Queue;
   private worker: Worker | undefined;
+  private workerConnection: Redis | undefined;
 
   constructor(
     private readonly connection: Redis,
@@ -46,6 +47,7 @@ export class TaskTimers {
 
   /** Runs the tasks whose schedules tick; one API instance takes each tick. */
   start(tasks: TaskService): void {
+    this.workerConnection = this.connection.duplicate({ maxRetriesPerRequest: null });
     this.worker = new Worker(
       TIMERS_QUEUE,
       async (job) => {
@@ -56,13 +58,15 @@ export class TaskTimers {
         else this.log.info({ task, schedule, behind: started.deferredBehind }, 'timer run deferred behind the running one');
         return 'run' in started ? started.run.id : `after ${started.deferredBehind}`;
       },
-      { connection: this.connection.duplicate({ maxRetriesPerRequest: null }), prefix: this.prefix, concurrency: 4 },
+      { connection: this.workerConnection, prefix: this.prefix, concurrency: 4 },
     );
     this.worker.on('failed', (job, err) => this.log.error({ job: job?.data, err: err.message }, 'timer run failed to start'));
   }
 
   async close(): Promise<void> {
     await this.worker?.close();
+    // BullMQ leaves a connection it was given open.
+    this.workerConnection?.disconnect();
     await this.queue.close();
   }
 }

@@ -2,6 +2,7 @@
 // a branch filter that fits, each get one run at the exact commit. A delivery is handled once.
 import type { Redis } from 'ioredis';
 import { repositoryKey } from '../git/url.js';
+import { SlipwayKeys } from '../store/keys.js';
 import type { GitTriggerEvent, TriggerOutcome } from '../triggers/events.js';
 import type { Task } from './model.js';
 import type { TaskService } from './service.js';
@@ -9,7 +10,8 @@ import type { TaskService } from './service.js';
 const DELIVERY_TTL_SECONDS = 7 * 24 * 3600;
 
 export function taskTriggers(tasks: TaskService, redis: Redis, prefix: string) {
-  const deliveryKey = (id: string) => `${prefix}:delivery:${id}`;
+  const keys = new SlipwayKeys(prefix);
+  const deliveryKey = (id: string) => keys.delivery(id);
 
   /** Records the delivery; true when it was seen before. */
   const seen = async (deliveryId: string): Promise<boolean> => (await redis.set(deliveryKey(deliveryId), '1', 'EX', DELIVERY_TTL_SECONDS, 'NX')) === null;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, beforeEach, describe, it } from 'node:test';
-import { RedisMutex } from '../../src/graph/lock.js';
+import { rebuildLock } from '../../src/graph/rebuild-lock.js';
 import type { BaseImagePolicy } from '../../src/graph/model.js';
 import { BaseImageRebuilds } from '../../src/graph/rebuilds.js';
 import { GraphStore } from '../../src/graph/store.js';
@@ -54,7 +54,7 @@ describe('BaseImageRebuilds', () => {
     return new BaseImageRebuilds(
       graph,
       waves,
-      new RedisMutex(redis, `${prefix}:rebuilds:lock`),
+      rebuildLock(redis, prefix),
       async (names) => new Map(names.flatMap((n) => (policies.has(n) ? [[n, policies.get(n)!] as const] : []))),
       async (task, trigger) => {
         if (!policies.has(task)) throw new Error(`no task ${task}`);

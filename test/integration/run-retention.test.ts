@@ -34,7 +34,7 @@ function setup(opts: RunRetentionOptions = {}) {
   prefixes.push(prefix);
   const runs = new RunStore(redis, prefix);
   const logs = new RunLog(redis, prefix, 1000);
-  const retention = new RunRetention(runs, logs, silent, { retentionMs: RETENTION, ...opts });
+  const retention = new RunRetention(runs, silent, { retentionMs: RETENTION, ...opts });
   /** Creates a run with a log; `ended` is how long ago it finished (it has not when its status is not terminal). */
   const add = async (status: RunStatus, created: number, ended?: number, extra: Partial<Run> = {}, now = NOW): Promise<string> => {
     const { id, seq } = await runs.nextId();
@@ -131,13 +131,9 @@ describe('run retention', () => {
   });
 
   it('keeps a run whose rebuild is not settled, and releases a task slot the run still holds', async () => {
-    const { prefix, runs, add, traces } = setup();
+    const { prefix, add, traces, retention } = setup();
     const slots = new TaskSlots(redis, prefix);
     const waves = new WaveStore(redis, prefix);
-    const retention = new RunRetention(runs, new RunLog(redis, prefix, 1000), silent, {
-      retentionMs: RETENTION,
-      references: (run: RunSummary) => ({ keepWhile: [waves.runKey(run.id)], claims: run.task ? [slots.activeKey(run.task)] : [] }),
-    });
     const holder = await add('succeeded', 40 * DAY, 40 * DAY, { task: 'web' });
     await slots.claim('web', 'trigger-1');
     await slots.replace('web', 'trigger-1', holder);
@@ -155,16 +151,6 @@ describe('run retention', () => {
     assert.equal((await traces(rebuild, 'succeeded', 'base')).length, 5, 'the unsettled rebuild keeps its run whole');
     await waves.unlinkRun(rebuild, 'base');
     assert.deepEqual(await retention.sweep(NOW), [rebuild]);
-  });
-
-  it('runs its first pass soon after start, not an interval later', async () => {
-    const { runs, retention, add } = setup();
-    // Dates from the real clock: a started retention passes at the time it runs.
-    const id = await add('succeeded', 40 * DAY, 40 * DAY, {}, Date.now());
-    retention.start(3600_000, 10);
-    for (let i = 0; i < 200 && (await runs.get(id)); i++) await new Promise((r) => setTimeout(r, 10));
-    await retention.stop();
-    assert.equal(await runs.get(id), undefined);
   });
 });
 

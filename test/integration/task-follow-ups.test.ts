@@ -1,5 +1,5 @@
-// Task follow-ups on real Redis: the periodic sweep starts the follow-up a task deferred when its run ended
-// without an announcement anyone heard, and stop() waits for a sweep under way.
+// Task follow-ups on real Redis: a run that ended while no API instance was reading finishes still starts
+// the follow-up its task deferred, once follow-ups start reading.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
@@ -8,6 +8,7 @@ import { createLogger } from '../../src/log.js';
 import { PlatformQueues } from '../../src/queue/platform-queues.js';
 import { createRedis } from '../../src/redis.js';
 import { RUN_ID_PATTERN } from '../../src/runs/ids.js';
+import { finishPublisher } from '../../src/runs/finish-events.js';
 import { RunLog } from '../../src/runs/logs.js';
 import { RunService } from '../../src/runs/service.js';
 import { RunStore } from '../../src/runs/store.js';
@@ -46,6 +47,7 @@ async function setup() {
     defaultTimeoutSeconds: 600,
     maxTimeoutSeconds: 3600,
     contextExists: async () => true,
+    announceFinished: finishPublisher(redis, prefix),
   });
   const slots = new TaskSlots(redis, prefix);
   const store = new TaskStore(redis, prefix);
@@ -55,48 +57,25 @@ async function setup() {
 }
 
 describe('task follow-ups', () => {
-  it('the sweep starts the deferred follow-up once the run holding the slot has ended unheard', async () => {
+  it('start the deferred follow-up of a run that ended while no API instance read finishes', async () => {
     const { prefix, runs, slots, tasks } = await setup();
     const first = await tasks.trigger('web', { trigger: { type: 'commit' }, commit: 'a'.repeat(40) });
     assert.ok('run' in first);
     const deferred = await tasks.trigger('web', { trigger: { type: 'commit' }, commit: 'b'.repeat(40) });
     assert.deepEqual(deferred, { deferredBehind: first.run.id });
-    // Ended, but not announced (as when the API that would have heard it was down).
-    await runs.store.transition(first.run.id, ['queued'], { status: 'failed', finishedAt: new Date().toISOString() });
+    // Ended while nothing read the finished runs (as when every API instance was down).
+    assert.equal(await runs.finish(first.run.id, ['queued'], 'failed'), true);
 
-    const followUps = new TaskFollowUps(tasks, slots, silent);
-    await followUps.start(redis, prefix, 10);
+    const followUps = new TaskFollowUps(tasks, silent);
+    closers.push(() => followUps.stop());
+    await followUps.start(redis, prefix);
     // The slot passes from the ended run to the follow-up (through the trigger's claim while it is created).
     const passedOn = (h: string | undefined): h is string => h !== undefined && RUN_ID_PATTERN.test(h) && h !== first.run.id;
     let holder: string | undefined;
-    for (let i = 0; i < 200 && !passedOn((holder = await slots.holder('web'))); i++) await sleep(10);
-    await followUps.stop();
+    for (let i = 0; i < 500 && !passedOn((holder = await slots.holder('web'))); i++) await sleep(10);
     assert.ok(passedOn(holder), `the slot still held by ${holder}`);
     const next = await runs.get(holder);
     assert.equal(next.request.git?.commit, 'b'.repeat(40));
     assert.equal(next.task, 'web');
-  });
-
-  it('stop() waits for the sweep under way', async () => {
-    const { prefix, slots, store, tasks } = await setup();
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let sweeps = 0;
-    const list = store.list.bind(store);
-    store.list = async () => {
-      sweeps++;
-      await gate;
-      return list();
-    };
-    const followUps = new TaskFollowUps(tasks, slots, silent);
-    await followUps.start(redis, prefix, 5);
-    for (let i = 0; i < 200 && sweeps === 0; i++) await sleep(10);
-    let stopped = false;
-    const stopping = followUps.stop().then(() => (stopped = true));
-    await sleep(50);
-    assert.equal(stopped, false, 'stop() returned while a sweep was still reading Redis');
-    assert.equal(sweeps, 1, 'no second sweep while the first is under way');
-    release();
-    await stopping;
   });
 });

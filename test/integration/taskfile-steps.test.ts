@@ -7,14 +7,20 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Docker from 'dockerode';
+import { RegistryClient } from '../../src/registry/client.js';
 import { loadTaskFile, type LoadOptions } from '../../src/taskfile/load.js';
-import { DockerEngine } from '../../workers/engine/docker-engine.js';
+import { DockerContainers } from '../../workers/builder/docker/docker-containers.js';
+import { DockerEngine } from '../../workers/builder/docker/docker-engine.js';
 import { runTaskSteps } from '../../workers/steps/executor.js';
 import type { StepRecord, TaskRunResult } from '../../workers/steps/model.js';
 import { RUN_LABEL } from '../../workers/steps/run-resources.js';
 import { REGISTRY } from '../support/stack.js';
 
-const engine = new DockerEngine('/var/run/docker.sock');
+const engine = new DockerEngine('/var/run/docker.sock', new RegistryClient());
+const containers = new DockerContainers('/var/run/docker.sock');
+// What the run left behind is read straight from the daemon, not through the adapter under test.
+const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 const BUSYBOX = `${REGISTRY}/base/busybox:latest`;
 const EXAMPLES = new URL('../../task-schemas/examples/', import.meta.url);
 
@@ -22,6 +28,8 @@ interface Outcome extends TaskRunResult {
   log: string[];
   byId: Record<string, StepRecord>;
   runId: string;
+  /** What names and labels the run's containers and networks. */
+  scope: string;
   workspace: string;
 }
 
@@ -42,23 +50,24 @@ async function execute(text: string, opts: { files?: Record<string, string>; cop
   const log: string[] = [];
   const result = await runTaskSteps({
     task,
-    runId,
+    scope: `slipway-${runId}`,
     workspace,
     scratchDir: path.join(root, runId, 'scratch'),
     engine,
+    containers,
     log: (l) => (log.push(l), opts.onLine?.(l)),
     masker,
     signal: opts.signal ?? new AbortController().signal,
     platform: 'linux/amd64',
     allowPrivileged: false,
   });
-  return { ...result, log, byId: Object.fromEntries(result.steps.map((s) => [s.id, s])), runId, workspace };
+  return { ...result, log, byId: Object.fromEntries(result.steps.map((s) => [s.id, s])), runId, scope: `slipway-${runId}`, workspace };
 }
 
 /** Containers and networks the run left in Docker. */
 async function leftovers(runId: string): Promise<{ containers: number; networks: number }> {
-  const containers = await engine.docker.listContainers({ all: true, filters: { label: [`slipway.task-run=${runId}`] } });
-  const networks = await engine.docker.listNetworks({ filters: { label: [`${RUN_LABEL}=${runId}`] } });
+  const containers = await docker.listContainers({ all: true, filters: { label: [`slipway.task-run=${runId}`] } });
+  const networks = await docker.listNetworks({ filters: { label: [`${RUN_LABEL}=${runId}`] } });
   return { containers: containers.length, networks: networks.length };
 }
 
@@ -80,7 +89,7 @@ describe('task steps on the real Docker Engine', { timeout: 600_000 }, () => {
     assert.ok(t(c!.startedAt) >= Math.max(t(a!.finishedAt), t(b!.finishedAt)));
     assert.ok(t(d!.startedAt) >= t(c!.finishedAt));
     assert.ok(r.log.includes('[d] a') && r.log.includes('[d] b'), r.log.join('\n'));
-    assert.deepEqual(await leftovers(r.runId), { containers: 0, networks: 0 });
+    assert.deepEqual(await leftovers(r.scope), { containers: 0, networks: 0 });
   });
 
   it('a failing cmd step fails the run and skips what follows; ignoreErrors lets it go on', async () => {
@@ -126,7 +135,7 @@ describe('task steps on the real Docker Engine', { timeout: 600_000 }, () => {
     assert.equal(r.status, 'failed');
     assert.equal(r.byId.slow!.status, 'timeout');
     assert.match(r.error ?? '', /step slow timed out: timed out after 2 s/);
-    assert.deepEqual(await leftovers(r.runId), { containers: 0, networks: 0 });
+    assert.deepEqual(await leftovers(r.scope), { containers: 0, networks: 0 });
   });
 
   it('cancel stops running steps and cleans up', async () => {
@@ -139,7 +148,7 @@ describe('task steps on the real Docker Engine', { timeout: 600_000 }, () => {
     assert.ok(r.log.some((l) => l.includes('[long] sleeping')), r.log.join('\n'));
     assert.equal(r.status, 'canceled');
     assert.deepEqual([r.byId.long!.status, r.byId.never!.status], ['canceled', 'skipped']);
-    assert.deepEqual(await leftovers(r.runId), { containers: 0, networks: 0 });
+    assert.deepEqual(await leftovers(r.scope), { containers: 0, networks: 0 });
   });
 
   it('a declared network joins the steps that name it; keep leaves a container, stopped, after the run', async () => {
@@ -150,10 +159,10 @@ describe('task steps on the real Docker Engine', { timeout: 600_000 }, () => {
     );
     assert.equal(r.status, 'succeeded', `${r.error}\n${r.log.join('\n')}`);
     assert.ok(r.log.includes('[probe] ok'));
-    const kept = await engine.docker.listContainers({ all: true, filters: { label: [`slipway.task-run=${r.runId}`] } });
-    assert.deepEqual(kept.map((c) => [c.Names[0], c.State]), [[`/slipway-${r.runId}-db`, 'exited']]);
-    assert.equal((await leftovers(r.runId)).networks, 0);
-    await engine.docker.getContainer(kept[0]!.Id).remove({ force: true });
+    const kept = await docker.listContainers({ all: true, filters: { label: [`slipway.task-run=${r.scope}`] } });
+    assert.deepEqual(kept.map((c) => [c.Names[0], c.State]), [[`/${r.scope}-db`, 'exited']]);
+    assert.equal((await leftovers(r.scope)).networks, 0);
+    await docker.getContainer(kept[0]!.Id).remove({ force: true });
   });
 
   it('a build step runs BuildKit on the source and reports a failing RUN', async () => {
@@ -195,7 +204,7 @@ describe('task steps on the real Docker Engine', { timeout: 600_000 }, () => {
         assert.ok(r.log.includes('[acb_step_0] ***'), log);
         assert.ok(!log.includes(secret));
       }
-      assert.deepEqual(await leftovers(r.runId), { containers: 0, networks: 0 });
+      assert.deepEqual(await leftovers(r.scope), { containers: 0, networks: 0 });
     });
   }
 });

@@ -14,8 +14,8 @@ import { RegistryClient } from '../../src/registry/client.js';
 import { digestOf } from '../../src/registry/digest.js';
 import { MediaTypes } from '../../src/registry/manifests.js';
 import type { ImageReference } from '../../src/registry/reference.js';
-import { assembleWindowsImage, canAssembleWithoutDaemon, isWindowsAssemblyError } from '../../workers/engine/windows/assemble.js';
-import { compressLayer, writeWindowsLayer } from '../../workers/engine/windows/layer-writer.js';
+import { assembleWindowsImage, canAssembleWithoutDaemon, isWindowsAssemblyError } from '../../workers/builder/windows/assemble.js';
+import { compressLayer, writeWindowsLayer } from '../../workers/builder/windows/layer-writer.js';
 
 const REGISTRY = '127.0.0.1:5000';
 const uniqueRepo = (suffix = '') => `slipway-test/win-${randomBytes(5).toString('hex')}${suffix}`;

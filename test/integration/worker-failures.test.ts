@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
-import { finishedChannel, JobNames, platformQueueName } from '../../src/queue/jobs.js';
+import { JobNames, platformQueueName } from '../../src/queue/jobs.js';
+import { FinishConsumer } from '../../src/runs/finish-events.js';
+import { createLogger } from '../../src/log.js';
 import { createRedis } from '../../src/redis.js';
 import { RunLog } from '../../src/runs/logs.js';
 import { RunStore } from '../../src/runs/store.js';
@@ -14,7 +16,6 @@ import { startTestStack, type TestStack } from '../support/stack.js';
 describe('a job that fails outside the build', () => {
   let stack: TestStack;
   const redis = createRedis('redis://127.0.0.1:6379', 'test-worker-failures');
-  const subscriber = redis.duplicate();
   before(async () => {
     stack = await startTestStack();
   });
@@ -22,7 +23,6 @@ describe('a job that fails outside the build', () => {
     await stack?.close();
     const keys = await redis.keys(`${stack.prefix}:*`);
     if (keys.length) await redis.del(...keys);
-    subscriber.disconnect();
     redis.disconnect();
   });
 
@@ -42,13 +42,16 @@ describe('a job that fails outside the build', () => {
       },
       seq,
     );
-    const announced = new Promise<string>((resolve) => subscriber.on('message', (_channel: string, runId: string) => runId === id && resolve(runId)));
-    await subscriber.subscribe(finishedChannel(stack.prefix));
+    let heardFinish!: (runId: string) => void;
+    const announced = new Promise<string>((resolve) => (heardFinish = resolve));
+    const finishes = new FinishConsumer(redis, stack.prefix, async (runId) => void (runId === id && heardFinish(runId)), createLogger('test', 'silent'), { group: 'test-worker-failures' });
+    await finishes.start();
     const queue = new Queue(platformQueueName('linux/amd64'), { connection: redis, prefix: stack.prefix });
     await queue.add(JobNames.build, { runId: id }, { jobId: id, removeOnFail: true });
     await queue.close();
 
     const heard = await Promise.race([announced, sleep(30_000, undefined, { ref: false })]);
+    await finishes.stop();
     assert.equal(heard, id, 'no finish announced for the failed job');
     const run = await runs.get(id);
     assert.equal(run?.status, 'error');

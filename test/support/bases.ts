@@ -3,7 +3,7 @@
 import { RegistryClient } from '../../src/registry/client.js';
 import { digestOf } from '../../src/registry/digest.js';
 import { MediaTypes } from '../../src/registry/manifests.js';
-import { compressLayer, writeWindowsLayer } from '../../workers/engine/windows/layer-writer.js';
+import { compressLayer, writeWindowsLayer } from '../../workers/builder/windows/layer-writer.js';
 import { REGISTRY } from './stack.js';
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));

@@ -12,8 +12,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, it } from 'node:test';
-import { BuildProgress, formatBytes } from '../../workers/engine/buildkit-progress.js';
-import { decodeStatusResponse } from '../../workers/engine/buildkit-status.js';
+import { BuildProgress, formatBytes } from '../../workers/builder/docker/buildkit-progress.js';
+import { decodeStatusResponse } from '../../workers/builder/docker/buildkit-status.js';
 
 function messages(fixture: string): unknown[] {
   const text = fs.readFileSync(new URL(`../fixtures/buildkit/${fixture}.jsonl`, import.meta.url), 'utf8');

@@ -6,9 +6,15 @@ import { describe, it } from 'node:test';
 import { MatchBudget } from '../../src/dockerfile/glob.js';
 import { type Binding, ExpansionError, type WordEnv, expandWord, showSymbols } from '../../src/dockerfile/word.js';
 
-const env = (vars: Record<string, string>, symbolic: string[] = [], tainted: string[] = []): WordEnv => ({
+const env = (vars: Record<string, string>, symbolic: string[] = [], tainted: Record<string, string> = {}): WordEnv => ({
   lookup: (name): Binding =>
-    Object.hasOwn(vars, name) ? { value: vars[name]! } : symbolic.includes(name) ? 'symbolic' : tainted.includes(name) ? 'tainted' : 'unset',
+    Object.hasOwn(vars, name)
+      ? { value: vars[name]! }
+      : Object.hasOwn(tainted, name)
+        ? { value: tainted[name]!, tainted: true }
+        : symbolic.includes(name)
+          ? 'symbolic'
+          : 'unset',
 });
 const expand = (word: string, e: WordEnv, escape = '\\') => expandWord(word, escape, e, new MatchBudget(1_000_000));
 
@@ -191,11 +197,25 @@ describe('expandWord: what Slipway adds', () => {
     assert.deepEqual([...expand('${U:-${V:-${W}}}', e).unresolved], ['W']);
   });
 
-  it('a tainted name is unresolved even with a default', () => {
-    const e = env({}, [], ['T']);
-    assert.deepEqual([...expand('${T:-x}', e).unresolved], ['T']);
-    assert.deepEqual([...expand('${T+x}', e).unresolved], ['T']);
-  });
+  // A tainted name has the value BuildKit gives it (built from unset names as ''); it is reported only
+  // where that text ends up in the result, not where only its being set or empty decides.
+  for (const [word, value, expected, unresolved] of [
+    ['${T:-x}', '', 'x', []],
+    ['${T-x}', '', '', ['T']],
+    ['${T+x}', '', 'x', []],
+    ['${T:+x}', '', '', []],
+    ['${T}', '', '', ['T']],
+    ['$T', 'v', 'v', ['T']],
+    ['${T:-x}', 'v', 'v', ['T']],
+    ['${T#v}', 'v1', '1', ['T']],
+    ['${T/v/w}', 'v1', 'w1', ['T']],
+  ] as const) {
+    it(`tainted T=${JSON.stringify(value)}: ${word} is ${JSON.stringify(expected)}${unresolved.length ? ', reported' : ''}`, () => {
+      const result = expand(word, env({}, [], { T: value }));
+      assert.equal(result.value, expected);
+      assert.deepEqual([...result.unresolved], unresolved);
+    });
+  }
 
   it('symbolic names stay as written', () => {
     const e = env({ OS: 'linux' }, ['TARGETARCH', 'TARGETPLATFORM']);

@@ -1,7 +1,8 @@
 // What the worker asks the Engine to push: a tag after the registry's port is a tag, a port is not.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EngineError, nameAndTag } from '../../workers/engine/docker-engine.js';
+import { nameAndTag } from '../../workers/builder/docker/docker-engine.js';
+import { EngineError } from '../../workers/builder/image-builder.js';
 
 describe('nameAndTag', () => {
   const cases: [string, { name: string; tag: string }][] = [

@@ -1,11 +1,11 @@
-// GitCli, the one process wrapper of the git source: masked and throttled stderr lines, and a kill on the
+// GitCli, the one process wrapper of every git Slipway runs: masked and throttled stderr lines, and a kill on the
 // deadline or the signal that reaches the whole process group (git's helpers too). Node scripts stand in
 // for git so the tests can print secrets and leave grandchildren behind on purpose.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { SecretMasker } from '../../src/log.js';
-import { GitCli } from '../../workers/source/git-command.js';
+import { GitCli } from '../../src/git/command.js';
 
 const SECRET = 'tok-0123456789abcdef';
 

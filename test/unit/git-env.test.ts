@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseGitUrl } from '../../src/git/url.js';
 import { SecretMasker } from '../../src/log.js';
-import { gitEnvironment, tokenHeader } from '../../workers/source/git-env.js';
+import { gitEnvironment, tokenHeader } from '../../src/git/environment.js';
 
 const policy = { allowInsecure: false, allowPrivateHosts: false, allowFile: false };
 
@@ -34,12 +34,12 @@ describe('gitEnvironment', () => {
     assert.equal(config.get('core.hookspath'), '/dev/null');
   });
 
-  it('opens http, git and file only when the policy allows them', () => {
+  it('opens http, git and file only when the policy allows them, and never follows redirects', () => {
     const config = gitConfig(gitEnvironment({ home, policy: { allowInsecure: true, allowPrivateHosts: true, allowFile: true } }));
     assert.equal(config.get('protocol.http.allow'), 'always');
     assert.equal(config.get('protocol.git.allow'), 'always');
     assert.equal(config.get('protocol.file.allow'), 'always');
-    assert.equal(config.get('http.followredirects'), 'initial');
+    assert.equal(config.get('http.followredirects'), 'false');
   });
 
   it('reads no system or user configuration, whatever the worker passes', () => {

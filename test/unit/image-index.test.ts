@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { RegistryClient } from '../../src/registry/client.js';
 import { MediaTypes } from '../../src/registry/manifests.js';
-import { pushIndex, type IndexEntry } from '../../workers/engine/image-index.js';
+import { pushIndex, type IndexEntry } from '../../workers/builder/image-index.js';
 
 const entry = (arch: string, mediaType: string = MediaTypes.dockerManifest): IndexEntry => ({
   digest: `sha256:${createHash('sha256').update(arch).digest('hex')}`,

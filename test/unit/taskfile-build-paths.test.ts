@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildPaths } from '../../workers/steps/build-step.js';
-import { ports } from '../../workers/steps/cmd-step.js';
+import { ports } from '../../workers/builder/docker/docker-containers.js';
 
 describe('build step paths', () => {
   let ws: string;

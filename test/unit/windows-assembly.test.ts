@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import tar from 'tar-stream';
-import { canAssembleWithoutDaemon } from '../../workers/engine/windows/assemble.js';
+import { canAssembleWithoutDaemon } from '../../workers/builder/windows/assemble.js';
 import { parseWindowsDockerfile } from '../../src/dockerfile/windows/plan.js';
 import { WindowsAssemblyError } from '../../src/dockerfile/windows/errors.js';
-import { evaluateDockerfile, resolveFromImage } from '../../workers/engine/windows/evaluate.js';
-import { HISTORY_COMMENT, deriveImageConfig, type ImageConfig } from '../../workers/engine/windows/image-config.js';
-import { LayerConflictError, builtinUsersSecurityDescriptor, writeWindowsLayer } from '../../workers/engine/windows/layer-writer.js';
+import { evaluateDockerfile, resolveFromImage } from '../../workers/builder/windows/evaluate.js';
+import { HISTORY_COMMENT, deriveImageConfig, type ImageConfig } from '../../workers/builder/windows/image-config.js';
+import { LayerConflictError, builtinUsersSecurityDescriptor, writeWindowsLayer } from '../../workers/builder/windows/layer-writer.js';
 
 describe('canAssembleWithoutDaemon', () => {
   const accepted: [name: string, dockerfile: string][] = [

@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { collectCopyEntries } from '../../workers/engine/windows/context-sources.js';
+import { collectCopyEntries } from '../../workers/builder/windows/context-sources.js';
 import { WindowsAssemblyError } from '../../src/dockerfile/windows/errors.js';
-import type { LayerPlan } from '../../workers/engine/windows/evaluate.js';
+import type { LayerPlan } from '../../workers/builder/windows/evaluate.js';
 
 type CopyPlan = Extract<LayerPlan, { kind: 'copy' }>;
 

@@ -2,12 +2,18 @@
 // (BuildKit's lexer semantics, both escape characters), argument splitting, and Windows path resolution.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseJsonForm, splitBlanks, splitFlags, splitPairs, splitQuotedWords } from '../../src/dockerfile/windows/instruction-args.js';
-import { ShellWordError, escapeSwallowsSeparator, expandWord } from '../../workers/engine/windows/shell-words.js';
-import { WindowsPathError, formatWindowsPath, layerEntryName, namesDirectory, resolveWindowsPath } from '../../workers/engine/windows/windows-paths.js';
+import { MatchBudget } from '../../src/dockerfile/glob.js';
+import { parseWords } from '../../src/dockerfile/logical-line.js';
+import { parseJsonForm, splitBlanks, splitPairs } from '../../src/dockerfile/windows/instruction-args.js';
+import { leadingFlags } from '../../src/dockerfile/windows/plan.js';
+import { ExpansionError, expandWord as expandDockerfileWord } from '../../src/dockerfile/word.js';
+import { escapeSwallowsSeparator } from '../../workers/builder/windows/escape-warning.js';
+import { WindowsPathError, formatWindowsPath, layerEntryName, namesDirectory, resolveWindowsPath } from '../../workers/builder/windows/windows-paths.js';
 
 const vars: Record<string, string> = { APP: 'C:\\app', NAME: 'svc', EMPTY: '', FILE: 'archive.tar.gz', PATHS: 'a/b/c' };
-const lookup = (name: string) => vars[name];
+/** As Windows assembly expands a word: a variable without a value is unset, and reads as ''. */
+const expandWord = (word: string, escape: string) =>
+  expandDockerfileWord(word, escape, { lookup: (name) => (vars[name] === undefined ? 'unset' : { value: vars[name]! }) }, new MatchBudget(1_000_000)).value;
 
 describe('expandWord', () => {
   const cases: [word: string, escape: string, expected: string][] = [
@@ -49,7 +55,7 @@ describe('expandWord', () => {
   ];
   for (const [word, escape, expected] of cases) {
     it(`${JSON.stringify(word)} with escape ${escape} → ${JSON.stringify(expected)}`, () => {
-      assert.equal(expandWord(word, lookup, escape), expected);
+      assert.equal(expandWord(word, escape), expected);
     });
   }
 
@@ -64,7 +70,7 @@ describe('expandWord', () => {
   ];
   for (const [word, message] of errors) {
     it(`rejects ${JSON.stringify(word)}`, () => {
-      assert.throws(() => expandWord(word, lookup, '\\'), (err: unknown) => err instanceof ShellWordError && message.test(err.message));
+      assert.throws(() => expandWord(word, '\\'), (err: unknown) => err instanceof ExpansionError && message.test(err.message));
     });
   }
 });
@@ -87,14 +93,14 @@ describe('escapeSwallowsSeparator', () => {
 
 describe('argument splitting', () => {
   it('splits leading flags and keeps the rest', () => {
-    assert.deepEqual(splitFlags('--link --chown=a:b  src dst'), {
+    assert.deepEqual(leadingFlags('--link --chown=a:b  src dst', '\\', 1), {
       flags: [
-        { name: 'link', value: undefined },
-        { name: 'chown', value: 'a:b' },
+        { name: 'link', line: 1 },
+        { name: 'chown', value: 'a:b', line: 1 },
       ],
       rest: 'src dst',
     });
-    assert.deepEqual(splitFlags('src --link'), { flags: [], rest: 'src --link' });
+    assert.deepEqual(leadingFlags('src --link', '\\', 1), { flags: [], rest: 'src --link' });
   });
 
   it('tells the JSON form from the shell form', () => {
@@ -110,9 +116,9 @@ describe('argument splitting', () => {
   });
 
   it('keeps quotes and escapes in quote-aware words', () => {
-    assert.deepEqual(splitQuotedWords('A="x y" B=z\\ w C=\'q r\'', '\\'), ['A="x y"', 'B=z\\ w', "C='q r'"]);
-    assert.deepEqual(splitQuotedWords('P="C:\\Program Files" Q=`"', '`'), ['P="C:\\Program Files"', 'Q=`"']);
-    assert.deepEqual(splitQuotedWords('E=""', '\\'), ['E=""']);
+    assert.deepEqual(parseWords('A="x y" B=z\\ w C=\'q r\'', '\\'), ['A="x y"', 'B=z\\ w', "C='q r'"]);
+    assert.deepEqual(parseWords('P="C:\\Program Files" Q=`"', '`'), ['P="C:\\Program Files"', 'Q=`"']);
+    assert.deepEqual(parseWords('E=""', '\\'), ['E=""']);
   });
 
   it('reads ENV pairs in both forms', () => {

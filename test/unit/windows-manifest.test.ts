@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MediaTypes, type Descriptor } from '../../src/registry/manifests.js';
-import { pickWindowsEntry, type WindowsBaseImage } from '../../workers/engine/windows/base-image.js';
-import { directoriesOf, workdirLayerNeeded } from '../../workers/engine/windows/build-layers.js';
-import { buildManifest, isForeignLayer } from '../../workers/engine/windows/push.js';
+import { pickWindowsEntry, type WindowsBaseImage } from '../../workers/builder/windows/base-image.js';
+import { directoriesOf, workdirLayerNeeded } from '../../workers/builder/windows/build-layers.js';
+import { buildManifest, isForeignLayer } from '../../workers/builder/windows/push.js';
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 

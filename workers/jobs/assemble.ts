@@ -1,15 +1,17 @@
 // After every platform of a run has finished: push one image index naming each platform manifest under
 // every requested tag, or do nothing when a platform failed or the run was canceled.
+import { NotFoundError } from '../../src/errors.js';
 import { AssembleJob } from '../../src/queue/jobs.js';
 import { parsePlatform } from '../../src/platforms.js';
 import { parseImageReference } from '../../src/registry/reference.js';
 import type { OutputImage, RunStatus } from '../../src/runs/model.js';
 import type { ChildContext } from '../child-context.js';
-import { pushIndex, type IndexEntry } from '../engine/image-index.js';
+import { pushIndex, type IndexEntry } from '../builder/image-index.js';
 
 export async function runAssemble(ctx: ChildContext, job: AssembleJob): Promise<RunStatus> {
   const { runs } = ctx;
   const run = await runs.get(job.runId);
+  if (!run) throw new NotFoundError(`no run ${JSON.stringify(job.runId)}`, 'run_not_found');
   if (run.status !== 'running') return run.status;
   const results = run.platformResults ?? [];
   const unfinished = results.filter((r) => r.status !== 'succeeded');
@@ -33,7 +35,7 @@ export async function runAssemble(ctx: ChildContext, job: AssembleJob): Promise<
   }
   const { digest: indexDigest } = await pushIndex(ctx.registry, tags, entries);
   const outputImages: OutputImage[] = tags.map((t) => ({ registry: t.registry, repository: t.repository, tag: t.tag ?? 'latest', digest: indexDigest }));
-  await runs.log.append(run.id, tags.map((t) => `slipway: pushed index ${t.registry}/${t.repository}:${t.tag}@${indexDigest}`));
+  await runs.appendLog(run.id, tags.map((t) => `slipway: pushed index ${t.registry}/${t.repository}:${t.tag}@${indexDigest}`));
   await runs.finish(run.id, ['running'], 'succeeded', { outputImages, indexDigest }, ['slipway: run succeeded']);
   return 'succeeded';
 }

@@ -7,7 +7,7 @@ import { extractBases } from '../../src/dockerfile/bases.js';
 import { resolveForPlatform } from '../../src/graph/resolve.js';
 import { nativePlatform } from '../../src/platforms.js';
 import { parseImageReference } from '../../src/registry/reference.js';
-import type { BuildJob } from '../../src/queue/jobs.js';
+import type { DockerfileJob, TaskFileJob } from '../../src/queue/jobs.js';
 import type { BaseImageUse } from '../../src/runs/model.js';
 import type { ChildContext } from '../child-context.js';
 import type { RunLogWriter } from '../log-writer.js';
@@ -22,7 +22,7 @@ import { contextFolder, type Workspace } from './build-steps.js';
  * file joins the graph too. A step whose Dockerfile cannot be read is left to fail when it runs; a base whose
  * name holds a secret (through a build arg) is left out of the graph.
  */
-export async function recordTaskFileBases(ctx: ChildContext, spec: BuildJob, task: ResolvedTask, workspace: string, masker: SecretMasker, out: RunLogWriter): Promise<void> {
+export async function recordTaskFileBases(ctx: ChildContext, spec: TaskFileJob, task: ResolvedTask, workspace: string, masker: SecretMasker, out: RunLogWriter): Promise<void> {
   const uses: BaseImageUse[] = [];
   for (const step of task.steps) {
     if (!step.build) continue;
@@ -36,11 +36,11 @@ export async function recordTaskFileBases(ctx: ChildContext, spec: BuildJob, tas
     }
   }
   for (const use of uses) if (use.error) out.line(`slipway: base image ${use.image}: digest not resolved: ${use.error}`);
-  await ctx.runs.store.setBaseImages(spec.runId, spec.platform, uses);
+  await ctx.runs.setBaseImages(spec.runId, spec.platform, uses);
 }
 
 /** Records the run's base images for its platform; never fails the build (the build reports a base it cannot pull). */
-export async function recordBaseImages(ctx: ChildContext, spec: BuildJob, ws: Workspace, out: RunLogWriter): Promise<void> {
+export async function recordBaseImages(ctx: ChildContext, spec: DockerfileJob, ws: Workspace, out: RunLogWriter): Promise<void> {
   let uses: BaseImageUse[];
   try {
     uses = await resolveBaseImages(ctx, spec, ws);
@@ -49,10 +49,10 @@ export async function recordBaseImages(ctx: ChildContext, spec: BuildJob, ws: Wo
     return;
   }
   for (const use of uses) if (use.error) out.line(`slipway: base image ${use.image}: digest not resolved: ${use.error}`);
-  await ctx.runs.store.setBaseImages(spec.runId, spec.platform, uses);
+  await ctx.runs.setBaseImages(spec.runId, spec.platform, uses);
 }
 
-async function resolveBaseImages(ctx: ChildContext, spec: BuildJob, ws: Workspace): Promise<BaseImageUse[]> {
+async function resolveBaseImages(ctx: ChildContext, spec: DockerfileJob, ws: Workspace): Promise<BaseImageUse[]> {
   const text = ws.dockerfileText ?? (await fs.readFile(path.join(contextFolder(ws), spec.dockerfile), 'utf8'));
   // Secret build args stay out: an image name made from one would put the secret in the graph.
   return basesOfDockerfile(ctx, text, { platform: spec.platform, buildArgs: spec.buildArgs, ...(spec.target ? { target: spec.target } : {}) });

@@ -1,13 +1,11 @@
-// The steps every build job shares: a fresh workspace with the context unpacked, the BuildKit build
-// with its progress in the run log, and the final status a failure maps to.
+// The steps every build job shares: a fresh workspace with the job's source in it, and the BuildKit build
+// with its progress in the run log.
 import fs from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import path from 'node:path';
-import { BadInputError, isSlipwayError } from '../../src/errors.js';
-import type { BuildJob } from '../../src/queue/jobs.js';
-import type { RunStatus } from '../../src/runs/model.js';
-import { BuildProgress } from '../engine/buildkit-progress.js';
-import { EngineError } from '../engine/docker-engine.js';
+import { BadInputError } from '../../src/errors.js';
+import { SecretMasker } from '../../src/log.js';
+import type { BuildJob, DockerfileJob } from '../../src/queue/jobs.js';
 import type { RunLogWriter } from '../log-writer.js';
 import { unpackContext } from '../source/context.js';
 import type { ChildContext } from '../child-context.js';
@@ -33,9 +31,6 @@ export function contextFolder(ws: Workspace): string {
   return ws.contextDir;
 }
 
-/** An upload needs unpacking only for what reads its files: Windows assembly without a daemon, and task files. */
-const needsFolder = (spec: BuildJob) => spec.daemonless || spec.taskFile !== undefined;
-
 /** Runs `body` in a fresh workspace holding the build context; the workspace is always removed. */
 export async function withWorkspace<T>(ctx: ChildContext, spec: BuildJob, io: { out: RunLogWriter; signal: AbortSignal }, body: (ws: Workspace) => Promise<T>): Promise<T> {
   const { config } = ctx;
@@ -43,31 +38,30 @@ export async function withWorkspace<T>(ctx: ChildContext, spec: BuildJob, io: { 
   const dir = await fs.mkdtemp(path.join(config.workspacesDir, `${spec.runId}-`));
   try {
     let contextDir = path.join(dir, 'context');
-    if (spec.context && !needsFolder(spec)) {
-      const digest = spec.context;
-      const dockerfile = await ctx.contexts.readFile(digest, spec.dockerfile);
+    const { source } = spec;
+    // An upload needs unpacking only for what reads its files: Windows assembly without a daemon, and task files.
+    if (source.kind === 'context' && spec.kind === 'dockerfile' && !spec.daemonless) {
+      const dockerfile = await ctx.contexts.readFile(source.digest, spec.dockerfile);
       if (!dockerfile) throw missingFile(spec.dockerfile, 'Dockerfile');
-      return await body({ dir, archive: () => ctx.contexts.open(digest), dockerfileText: dockerfile.toString('utf8') });
-    } else if (spec.context) {
+      return await body({ dir, archive: () => ctx.contexts.open(source.digest), dockerfileText: dockerfile.toString('utf8') });
+    } else if (source.kind === 'context') {
       await fs.mkdir(contextDir);
-      await unpackContext(ctx.contexts.open(spec.context), contextDir, { unpackedBytes: config.limits.unpackedBytes, entries: config.limits.contextEntries });
-    } else if (spec.git) {
+      await unpackContext(ctx.contexts.open(source.digest), contextDir, { unpackedBytes: config.limits.unpackedBytes, entries: config.limits.contextEntries });
+    } else {
       const token = spec.task ? await ctx.tasks.token(spec.task) : undefined;
       const checkout = await ctx.git.checkout({
-        url: spec.git.url,
-        commit: spec.git.commit,
+        url: source.url,
+        commit: source.commit,
         ...(token ? { token } : {}),
-        ...(spec.git.subdir ? { subdir: spec.git.subdir } : {}),
+        ...(source.subdir ? { subdir: source.subdir } : {}),
         dest: contextDir,
         signal: io.signal,
         onLine: (line) => io.out.line(`git: ${line}`),
       });
-      io.out.line(`slipway: checked out ${spec.git.url} at ${checkout.commit} (${checkout.fetched}, ${checkout.objects} new objects)`);
+      io.out.line(`slipway: checked out ${source.url} at ${checkout.commit} (${checkout.fetched}, ${checkout.objects} new objects)`);
       contextDir = checkout.contextDir;
-    } else {
-      throw new BadInputError('the job names neither an uploaded context nor a git source', 'invalid_job');
     }
-    if (spec.taskFile) await requireFile(contextDir, spec.taskFile, 'task file');
+    if (spec.kind === 'task-file') await requireFile(contextDir, spec.taskFile, 'task file');
     else await requireFile(contextDir, spec.dockerfile, 'Dockerfile');
     return await body({ dir, contextDir });
   } finally {
@@ -85,19 +79,19 @@ function missingFile(file: string, what: 'Dockerfile' | 'task file'): BadInputEr
 }
 
 /** Builds the workspace's context with BuildKit; resolves with the image id. */
-export async function buildImage(ctx: ChildContext, spec: BuildJob, ws: Workspace, tags: string[], progress: BuildProgress, out: RunLogWriter, signal: AbortSignal): Promise<string> {
+export async function buildImage(ctx: ChildContext, spec: DockerfileJob, ws: Workspace, tags: string[], out: RunLogWriter, signal: AbortSignal): Promise<string> {
   signal.throwIfAborted();
   const building = ctx.engine.build({
     ...(ws.archive ? { contextArchive: ws.archive() } : { contextDir: contextFolder(ws) }),
     // An upload was filtered by the CLI; a checkout still holds what its .dockerignore excludes.
-    applyDockerignore: spec.git !== undefined,
+    applyDockerignore: spec.source.kind === 'git',
     dockerfile: spec.dockerfile,
     tags,
     buildArgs: { ...spec.buildArgs, ...spec.secretBuildArgs },
     platform: spec.platform,
     target: spec.target,
     signal,
-    onMessage: (m) => progress.write(m),
+    log: (line) => out.line(line),
   });
   // The base images are resolved while the Engine builds (12-17 ms of registry and Redis round trips
   // here, and the Dockerfile parsed): the build does not need them, so its request goes out first.
@@ -109,20 +103,9 @@ export async function buildImage(ctx: ChildContext, spec: BuildJob, ws: Workspac
   return built.value;
 }
 
-export function newProgress(out: RunLogWriter): BuildProgress {
-  return new BuildProgress((line) => out.line(line));
-}
-
-/** Decides the final status: canceled and timeout win over the error they caused; the user's mistakes are `failed`. */
-export function outcome(err: unknown, signal: AbortSignal, progress: BuildProgress, timeoutSeconds: number): { status: RunStatus; message: string } {
-  if (signal.aborted && signal.reason === 'canceled') return { status: 'canceled', message: 'canceled while running' };
-  if (signal.aborted && signal.reason === 'timeout') return { status: 'timeout', message: `timed out after ${timeoutSeconds} s` };
-  const failure = progress.failure();
-  if (failure) {
-    const output = failure.output.length ? `\n${failure.output.join('\n')}` : '';
-    return { status: 'failed', message: `${failure.step ? failure.step + ': ' : ''}${failure.error}${output}` };
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof EngineError || isSlipwayError(err)) return { status: 'failed', message };
-  return { status: 'error', message };
+/** Masks the values of a build's secret build args. */
+export function buildArgsMasker(spec: DockerfileJob): SecretMasker {
+  const masker = new SecretMasker();
+  for (const value of Object.values(spec.secretBuildArgs)) masker.add(value);
+  return masker;
 }

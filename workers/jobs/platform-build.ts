@@ -1,69 +1,77 @@
 // One platform of a multi-platform run: build it, push its manifest by digest (no tag), record the digest.
 // The first platform to fail fails the whole run and stops its siblings; the index is then never pushed.
-import { cancelChannel, type BuildJob } from '../../src/queue/jobs.js';
-import { isTerminal, type RunStatus } from '../../src/runs/model.js';
-import { trackBuild, type ChildContext } from '../child-context.js';
-import { pushImageByDigest } from '../engine/image-export.js';
-import { RunLogWriter } from '../log-writer.js';
+import type { DockerfileJob } from '../../src/queue/jobs.js';
+import { isTerminal, type PlatformResult, type RunStatus } from '../../src/runs/model.js';
+import type { RunProgress } from '../../src/runs/progress.js';
+import type { ChildContext } from '../child-context.js';
 import { recordBaseImages } from './base-images.js';
-import { buildImage, contextFolder, newProgress, outcome, withWorkspace } from './build-steps.js';
-import { secretsMasker } from './single-build.js';
+import { buildArgsMasker, buildImage, contextFolder, withWorkspace } from './build-steps.js';
+import { runLifecycle, type RunScope } from './run-lifecycle.js';
 import { assembleWindows, distinctRepositories } from './windows-steps.js';
 
-export async function runPlatformBuild(ctx: ChildContext, spec: BuildJob, worker: string): Promise<RunStatus> {
-  const { runs } = ctx;
-  const { runId: id, platform } = spec;
-  const now = () => new Date().toISOString();
-  const run = await runs.store.get(id);
-  if (!run || isTerminal(run.status) || run.cancelRequested) {
-    await runs.store.setPlatformResult(id, { platform, status: 'canceled', error: `run ${run?.status ?? 'gone'} before this platform started`, finishedAt: now() });
-    return 'canceled';
-  }
-  // The first platform to start moves the run to running; the others find it there.
-  await runs.store.transition(id, ['queued'], { status: 'running', startedAt: now(), worker, waiting: null });
-  const startedAt = now();
-  await runs.store.setPlatformResult(id, { platform, status: 'running', startedAt });
+/** What a platform's build left in the registry: nothing when the run is not pushed. */
+type PlatformPush = Pick<PlatformResult, 'digest' | 'osVersion'> | undefined;
 
-  const masker = secretsMasker(spec);
-  const out = new RunLogWriter(runs.log, id, masker, `[${platform}] `);
-  const { abort, release } = trackBuild(ctx, id);
-  const timer = setTimeout(() => abort.abort('timeout'), spec.timeoutSeconds * 1000);
-  const progress = newProgress(out);
-  try {
-    out.line(`slipway: building ${platform} on ${worker}`);
-    const pushed = await withWorkspace(ctx, spec, { out, signal: abort.signal }, async (ws) => {
-      if (spec.daemonless) {
-        await recordBaseImages(ctx, spec, ws, out);
-        const assembled = await assembleWindows(ctx, spec, contextFolder(ws), out, abort.signal);
-        return spec.noPush ? undefined : { digest: assembled.manifestDigest, osVersion: assembled.platform['os.version'] };
+export function runPlatformBuild(ctx: ChildContext, spec: DockerfileJob, worker: string): Promise<RunStatus> {
+  const { platform } = spec;
+  return runLifecycle(ctx, {
+    runId: spec.runId,
+    timeoutSeconds: spec.timeoutSeconds,
+    masker: buildArgsMasker(spec),
+    logPrefix: `[${platform}] `,
+    greeting: `slipway: building ${platform} on ${worker}`,
+    scope: onePlatform(ctx.runs, spec.runId, platform, worker),
+    body: (io) =>
+      withWorkspace(ctx, spec, io, async (ws): Promise<PlatformPush> => {
+        const { out, signal } = io;
+        if (spec.daemonless) {
+          await recordBaseImages(ctx, spec, ws, out);
+          const assembled = await assembleWindows(ctx, spec, contextFolder(ws), out, signal);
+          return spec.noPush ? undefined : { digest: assembled.manifestDigest, osVersion: assembled.platform['os.version'] };
+        }
+        const imageId = await buildImage(ctx, spec, ws, [], out, signal);
+        try {
+          if (spec.noPush) return undefined;
+          const pushed = await ctx.engine.pushByDigest(imageId, distinctRepositories(spec.images), ws.dir);
+          out.line(`slipway: pushed ${platform} manifest ${pushed.digest}`);
+          return { digest: pushed.digest, osVersion: pushed.platform['os.version'] };
+        } finally {
+          await ctx.engine.removeImage(imageId);
+        }
+      }),
+  });
+}
+
+/**
+ * The platform's own result in the run; the run itself is ended by the index assembly, or by the first
+ * platform that fails.
+ */
+export function onePlatform(runs: RunProgress, id: string, platform: string, worker: string): RunScope<PlatformPush> {
+  const now = () => new Date().toISOString();
+  let startedAt: string | undefined;
+  return {
+    async claim() {
+      const run = await runs.get(id);
+      if (!run || isTerminal(run.status) || run.cancelRequested) {
+        await runs.setPlatformResult(id, { platform, status: 'canceled', error: `run ${run?.status ?? 'gone'} before this platform started`, finishedAt: now() });
+        return { skipped: 'canceled' };
       }
-      const imageId = await buildImage(ctx, spec, ws, [], progress, out, abort.signal);
-      progress.finish();
-      try {
-        if (spec.noPush) return undefined;
-        const pushed = await pushImageByDigest(ctx.engine, ctx.registry, imageId, distinctRepositories(spec.images), ws.dir);
-        out.line(`slipway: pushed ${platform} manifest ${pushed.digest}`);
-        return { digest: pushed.digest, osVersion: pushed.platform['os.version'] };
-      } finally {
-        await ctx.engine.removeImage(imageId);
-      }
-    });
-    await out.flush();
-    await runs.store.setPlatformResult(id, { platform, status: 'succeeded', startedAt, finishedAt: now(), ...pushed });
-    return 'succeeded';
-  } catch (err) {
-    progress.finish();
-    const { status, message } = outcome(err, abort.signal, progress, spec.timeoutSeconds);
-    const masked = masker.mask(message);
-    await out.flush().catch(() => undefined);
-    await runs.store.setPlatformResult(id, { platform, status, error: masked, startedAt, finishedAt: now() });
-    const runStatus = status === 'canceled' ? 'canceled' : status;
-    const first = await runs.finish(id, ['queued', 'running'], runStatus, { error: `${platform}: ${masked}` }, [`slipway: run ${runStatus}: ${platform}: ${masked}`]);
-    // This platform ended the run: stop the others.
-    if (first && runStatus !== 'canceled') await ctx.redis.publish(cancelChannel(ctx.config.prefix), id);
-    return status;
-  } finally {
-    clearTimeout(timer);
-    release();
-  }
+      // The first platform to start moves the run to running; the others find it there.
+      await runs.start(id, worker);
+      startedAt = now();
+      await runs.setPlatformResult(id, { platform, status: 'running', startedAt });
+      return { run };
+    },
+    async record(pushed) {
+      await runs.setPlatformResult(id, { platform, status: 'succeeded', startedAt, finishedAt: now(), ...pushed });
+      return 'succeeded';
+    },
+    async fail(status, message) {
+      await runs.setPlatformResult(id, { platform, status, error: message, startedAt, finishedAt: now() });
+      const first = await runs.finish(id, ['queued', 'running'], status, { error: `${platform}: ${message}` }, [`slipway: run ${status}: ${platform}: ${message}`]);
+      // This platform ended the run: stop the others.
+      if (first && status !== 'canceled') await runs.stopBuilds(id);
+      return status;
+    },
+  };
 }

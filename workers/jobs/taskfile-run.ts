@@ -3,88 +3,72 @@
 // step executor. Secret values are masked in every line and error, and only their names reach the record.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { BuildJob } from '../../src/queue/jobs.js';
+import type { TaskFileJob } from '../../src/queue/jobs.js';
 import { parseImageReference } from '../../src/registry/reference.js';
 import type { OutputImage, RunStatus } from '../../src/runs/model.js';
+import { runVariables } from '../../src/runs/variables.js';
 import { loadTaskFile } from '../../src/taskfile/load.js';
 import { secretMasker } from '../../src/taskfile/secrets.js';
-import { trackBuild, type ChildContext } from '../child-context.js';
-import { RunLogWriter } from '../log-writer.js';
+import type { ChildContext } from '../child-context.js';
 import { runTaskSteps } from '../steps/executor.js';
-import type { StepRecord } from '../steps/model.js';
 import { recordTaskFileBases } from './base-images.js';
-import { contextFolder, outcome, newProgress, withWorkspace } from './build-steps.js';
+import { contextFolder, withWorkspace } from './build-steps.js';
+import { runLifecycle, wholeRun, type JobIO, type RunEnding } from './run-lifecycle.js';
 
-export async function runTaskFile(ctx: ChildContext, spec: BuildJob, worker: string): Promise<RunStatus> {
-  const { runs, config } = ctx;
-  const id = spec.runId;
-  if (!(await runs.start(id, worker))) {
-    const run = await runs.store.get(id);
-    if (run?.status === 'running') await runs.finish(id, ['running'], 'error', { error: 'the worker running this run stopped before it finished' });
-    return run?.status ?? 'error';
-  }
-  const record = await runs.store.get(id);
-  const masker = secretMasker(spec.secretValues ?? {});
-  const out = new RunLogWriter(runs.log, id, masker);
-  const { abort, release } = trackBuild(ctx, id);
-  const timer = setTimeout(() => abort.abort('timeout'), spec.timeoutSeconds * 1000);
-  if (record?.cancelRequested) abort.abort('canceled');
-  let steps: StepRecord[] = [];
-  try {
-    out.line(`slipway: run ${id} on ${worker}, task file ${spec.taskFile}`);
-    const result = await withWorkspace(ctx, spec, { out, signal: abort.signal }, async (workspace) => {
-      const ws = { ...workspace, contextDir: contextFolder(workspace) };
-      const source = await fs.readFile(path.join(ws.contextDir, spec.taskFile!), 'utf8');
-      const ref = record?.request.git?.ref ?? record?.trigger.ref ?? '';
-      const loaded = loadTaskFile(source, {
-        file: spec.taskFile!,
-        run: {
-          ...runs.runVariables(id, spec.platform),
-          Commit: spec.git?.commit ?? '',
-          Branch: ref.replace(/^refs\/heads\//, ''),
-          TaskName: spec.task ?? '',
-          SharedVolume: ws.contextDir,
-        },
-        values: spec.values ?? {},
-        secrets: spec.secretValues ?? {},
-        imageAliases: config.taskFiles.imageAliases,
-        allowPrivileged: config.taskFiles.allowPrivileged,
-      });
-      for (const warning of loaded.warnings) out.line(`slipway: warning: ${warning}`);
-      await recordTaskFileBases(ctx, spec, loaded.task, ws.contextDir, loaded.masker, out);
-      return runTaskSteps({
-        task: loaded.task,
-        runId: id.toLowerCase(),
-        workspace: ws.contextDir,
-        scratchDir: path.join(ws.dir, 'secret-volumes'),
-        engine: ctx.engine,
-        log: (line) => out.line(line),
-        masker: loaded.masker,
-        signal: abort.signal,
-        platform: spec.platform,
-        allowPrivileged: config.taskFiles.allowPrivileged,
-      });
+export function runTaskFile(ctx: ChildContext, spec: TaskFileJob, worker: string): Promise<RunStatus> {
+  const masker = secretMasker(spec.secretValues);
+  return runLifecycle(ctx, {
+    runId: spec.runId,
+    timeoutSeconds: spec.timeoutSeconds,
+    masker,
+    greeting: `slipway: run ${spec.runId} on ${worker}, task file ${spec.taskFile}`,
+    scope: wholeRun(ctx.runs, { runId: spec.runId, worker, masker, noun: 'run' }),
+    body: (io) => runSteps(ctx, spec, io),
+  });
+}
+
+async function runSteps(ctx: ChildContext, spec: TaskFileJob, io: JobIO): Promise<RunEnding> {
+  const { config } = ctx;
+  const { out, signal, run } = io;
+  const result = await withWorkspace(ctx, spec, io, async (workspace) => {
+    const ws = { ...workspace, contextDir: contextFolder(workspace) };
+    const source = await fs.readFile(path.join(ws.contextDir, spec.taskFile), 'utf8');
+    const ref = run?.request.git?.ref ?? run?.trigger.ref ?? '';
+    const loaded = loadTaskFile(source, {
+      file: spec.taskFile,
+      run: {
+        ...runVariables(spec.runId, spec.platform, config.defaultRegistry),
+        Commit: spec.source.kind === 'git' ? spec.source.commit : '',
+        Branch: ref.replace(/^refs\/heads\//, ''),
+        TaskName: spec.task ?? '',
+        SharedVolume: ws.contextDir,
+      },
+      values: spec.values,
+      secrets: spec.secretValues,
+      imageAliases: config.taskFiles.imageAliases,
+      allowPrivileged: config.taskFiles.allowPrivileged,
     });
-    steps = result.steps;
-    const outputImages = steps.flatMap((s) => (s.pushed ?? []).map(toOutputImage));
-    await out.flush();
-    if (result.status === 'succeeded') {
-      await runs.finish(id, ['running'], 'succeeded', { outputImages, steps }, ['slipway: run succeeded']);
-      return 'succeeded';
-    }
-    const message = result.status === 'timeout' ? `timed out after ${spec.timeoutSeconds} s` : result.status === 'canceled' ? 'canceled while running' : (result.error ?? 'a step failed');
-    await runs.finish(id, ['running'], result.status, { outputImages, steps, error: masker.mask(message) }, [masker.mask(`slipway: run ${result.status}: ${message}`)]);
-    return result.status;
-  } catch (err) {
-    // The file itself was wrong (its errors carry line and column), or the source could not be had.
-    const { status, message } = outcome(err, abort.signal, newProgress(out), spec.timeoutSeconds);
-    await out.flush().catch(() => undefined);
-    await runs.finish(id, ['running'], status, { error: masker.mask(message), ...(steps.length ? { steps } : {}) }, [masker.mask(`slipway: run ${status}: ${message}`)]);
-    return status;
-  } finally {
-    clearTimeout(timer);
-    release();
-  }
+    for (const warning of loaded.warnings) out.line(`slipway: warning: ${warning}`);
+    await recordTaskFileBases(ctx, spec, loaded.task, ws.contextDir, loaded.masker, out);
+    return runTaskSteps({
+      task: loaded.task,
+      scope: `${config.prefix}-${spec.runId}`.toLowerCase(),
+      workspace: ws.contextDir,
+      scratchDir: path.join(ws.dir, 'secret-volumes'),
+      engine: ctx.engine,
+      containers: ctx.containers,
+      log: (line) => out.line(line),
+      masker: loaded.masker,
+      signal,
+      platform: spec.platform,
+      allowPrivileged: config.taskFiles.allowPrivileged,
+    });
+  });
+  const { steps } = result;
+  const patch = { outputImages: steps.flatMap((s) => (s.pushed ?? []).map(toOutputImage)), steps };
+  if (result.status === 'succeeded') return { patch };
+  const message = result.status === 'timeout' ? `timed out after ${spec.timeoutSeconds} s` : result.status === 'canceled' ? 'canceled while running' : (result.error ?? 'a step failed');
+  return { patch, failure: { status: result.status, message } };
 }
 
 function toOutputImage(pushed: { reference: string; digest: string }): OutputImage {

@@ -2,13 +2,13 @@
 // manifest is pushed by digest into every repository the run's tags live in.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { BuildJob } from '../../src/queue/jobs.js';
+import type { DockerfileJob } from '../../src/queue/jobs.js';
 import { parseImageReference, type ImageReference } from '../../src/registry/reference.js';
 import type { ChildContext } from '../child-context.js';
-import { assembleWindowsImage, type AssembleResult } from '../engine/windows/assemble.js';
+import { assembleWindowsImage, type AssembleResult } from '../builder/windows/assemble.js';
 import type { RunLogWriter } from '../log-writer.js';
 
-export async function assembleWindows(ctx: ChildContext, spec: BuildJob, contextDir: string, out: RunLogWriter, signal: AbortSignal): Promise<AssembleResult> {
+export async function assembleWindows(ctx: ChildContext, spec: DockerfileJob, contextDir: string, out: RunLogWriter, signal: AbortSignal): Promise<AssembleResult> {
   const dockerfile = await fs.readFile(path.join(contextDir, spec.dockerfile), 'utf8');
   const repos = spec.noPush ? [undefined] : distinctRepositories(spec.images);
   let result: AssembleResult | undefined;

@@ -2,6 +2,8 @@
 // (no polling between jobs of one process) is backed by a lock file created with O_EXCL. The holder
 // refreshes its mtime; a lock whose holder process is gone, or that has not been refreshed for `staleMs`,
 // is taken over (renamed away first, so two waiters cannot both take the same stale lock).
+// It guards a directory on this worker's own disk, so it is a file lock, not the Redis lock with fencing
+// tokens (src/store/lock.ts) that work shared between hosts takes.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';

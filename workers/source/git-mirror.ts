@@ -16,9 +16,8 @@ import { GitError, isGitError, type GitErrorCode } from '../../src/git/errors.js
 import { parseCommitSha, parseGitRef } from '../../src/git/refs.js';
 import { checkGitUrl, repositoryKey, type GitRemote, type GitUrlPolicy } from '../../src/git/url.js';
 import type { SecretMasker } from '../../src/log.js';
-import { GitCli } from './git-command.js';
-import { gitEnvironment, tokenHeader } from './git-env.js';
-import { assertPublicAddresses, type Lookup } from './git-host-check.js';
+import type { Lookup } from '../../src/git/host-check.js';
+import { openRemote } from '../../src/git/remote.js';
 import { MirrorLocks } from './git-lock.js';
 import { objectsAdded, packObjectCounts } from './git-packs.js';
 import { MirrorRepository } from './git-repository.js';
@@ -111,20 +110,24 @@ export class GitMirrorCache {
   }
 
   private async checkoutRepository(opts: GitCheckoutOptions, deadline: number, depth: number): Promise<GitCheckout> {
-    const remote = checkGitUrl(opts.url, this.opts.policy);
     const wanted: Wanted = { ref: parseGitRef(opts.ref), ...(opts.commit === undefined ? {} : { commit: parseCommitSha(opts.commit) }) };
-    if (!this.opts.policy.allowPrivateHosts && remote.transport !== 'file') await assertPublicAddresses(remote.host, this.opts.lookup);
-    const token = remote.transport === 'https' || remote.transport === 'http' ? opts.token : undefined;
-    const auth = token ? tokenHeader(remote, token, this.opts.masker) : undefined;
+    const { remote, git, tokenGiven } = await openRemote({
+      url: opts.url,
+      token: opts.token,
+      policy: this.opts.policy,
+      home: path.join(this.opts.dir, 'home'),
+      masker: this.opts.masker,
+      env: this.opts.env,
+      binary: this.opts.gitBinary,
+      lookup: this.opts.lookup,
+    });
     await prepareDestination(opts.dest);
-    const home = path.join(this.opts.dir, 'home');
     await Promise.all(['mirrors', 'home', 'tmp'].map((d) => fs.mkdir(path.join(this.opts.dir, d), { recursive: true })));
-    const git = new GitCli(gitEnvironment({ home, policy: this.opts.policy, base: this.opts.env, auth }), this.opts.masker, this.opts.gitBinary);
     const repo = new MirrorRepository({
       git,
-      dir: this.mirrorDir(remote.url, auth === undefined ? undefined : token),
+      dir: this.mirrorDir(remote.url, tokenGiven ? opts.token : undefined),
       url: remote.url,
-      tokenGiven: auth !== undefined,
+      tokenGiven,
       deadline,
       timeoutMs: this.opts.limits.cloneTimeoutMs,
       signal: opts.signal,

@@ -4,7 +4,7 @@
 import { GitError } from '../../src/git/errors.js';
 import { gitFailure } from '../../src/git/failure.js';
 import { parseGitlinks, parseLsRemote, parseSubmoduleConfig, type AdvertisedRef, type Gitlink, type SubmoduleConfig } from '../../src/git/output.js';
-import type { GitCli, GitRunResult } from './git-command.js';
+import type { GitCli, GitRunResult } from '../../src/git/command.js';
 
 export interface MirrorRepositoryInit {
   git: GitCli;

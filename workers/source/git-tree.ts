@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { BadInputError } from '../../src/errors.js';
-import type { GitCli, GitRunOptions, GitRunResult } from './git-command.js';
+import type { GitCli, GitRunOptions, GitRunResult } from '../../src/git/command.js';
 
 /** Makes `dest` if needed; it must be an empty directory (not a symlink to one). */
 export async function prepareDestination(dest: string): Promise<void> {

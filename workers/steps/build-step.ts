@@ -1,16 +1,15 @@
-// A build step through the engine's BuildKit build (workers/engine/docker-engine.ts), with paths read as
-// docker build reads them inside ACR's step container: the context relative to the step's working directory
-// (under /workspace, the source), -f relative to that working directory too.
+// A build step through the image builder, with paths read as docker build reads them inside ACR's step
+// container: the context relative to the step's working directory (under /workspace, the source), -f relative
+// to that working directory too.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedStep } from '../../src/taskfile/model.js';
-import { BuildProgress } from '../engine/buildkit-progress.js';
-import { EngineError, type DockerEngine } from '../engine/docker-engine.js';
+import { EngineError, type ImageBuilder } from '../builder/image-builder.js';
 import { StepFailedError } from './cmd-step.js';
 import { WORKSPACE_MOUNT } from './model.js';
 
 export interface BuildContext {
-  engine: DockerEngine;
+  engine: ImageBuilder;
   workspace: string;
   platform: string;
   log: (line: string) => void;
@@ -20,7 +19,6 @@ export interface BuildContext {
 export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promise<{ imageId: string }> {
   const spec = step.build!;
   const { contextDir, dockerfile } = await buildPaths(ctx.workspace, step.workingDirectory ?? WORKSPACE_MOUNT, spec.context, spec.dockerfile);
-  const progress = new BuildProgress(ctx.log);
   try {
     const imageId = await ctx.engine.build({
       contextDir,
@@ -34,14 +32,10 @@ export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promi
       // The source was not filtered by a CLI here: a .dockerignore in it must apply.
       applyDockerignore: true,
       signal: ctx.signal,
-      onMessage: (m) => progress.write(m),
+      log: ctx.log,
     });
-    progress.finish();
     return { imageId };
   } catch (err) {
-    progress.finish();
-    const failure = progress.failure();
-    if (failure) throw new StepFailedError(`${failure.step ? failure.step + ': ' : ''}${failure.error}`);
     if (err instanceof EngineError) throw new StepFailedError(err.message);
     throw err;
   }

@@ -12,8 +12,8 @@ import { RunResources } from './run-resources.js';
 export async function runTaskSteps(opts: StepExecutorOptions): Promise<TaskRunResult> {
   const { task, masker } = opts;
   const log = (line: string) => opts.log(masker.mask(line));
-  const docker = opts.engine.docker;
-  const resources = new RunResources(docker, opts.runId);
+  const { containers } = opts;
+  const resources = new RunResources(containers, opts.scope);
   // Trips on the run's own cancel or timeout, and on the first step failure that ends the task.
   const stop = new AbortController();
   const onRunAbort = () => stop.abort(opts.signal.reason);
@@ -57,7 +57,7 @@ export async function runTaskSteps(opts: StepExecutorOptions): Promise<TaskRunRe
           async (signal, attempt) => {
             record.attempts = attempt;
             if (step.kind === 'cmd') {
-              const { exitCode } = await runCmdStep(step, { docker, runId: opts.runId, workspace: opts.workspace, resources, volumes, log: stepLog, signal }, attempt);
+              const { exitCode } = await runCmdStep(step, { containers, scope: opts.scope, workspace: opts.workspace, resources, volumes, log: stepLog, signal }, attempt);
               record.exitCode = exitCode;
             } else if (step.kind === 'build') await runBuildStep(step, { engine: opts.engine, workspace: opts.workspace, platform: opts.platform, log: stepLog, signal });
             else record.pushed = await runPushStep(step, opts.engine, stepLog, signal);

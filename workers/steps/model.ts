@@ -2,7 +2,8 @@
 // never a value of the task (env, args) that could hold a secret.
 import type { SecretMasker } from '../../src/log.js';
 import type { ResolvedTask, StepKind } from '../../src/taskfile/model.js';
-import type { DockerEngine } from '../engine/docker-engine.js';
+import type { ContainerRuntime } from '../builder/container-runtime.js';
+import type { ImageBuilder } from '../builder/image-builder.js';
 
 export type StepStatus = 'succeeded' | 'failed' | 'timeout' | 'canceled' | 'skipped';
 export type TaskRunStatus = 'succeeded' | 'failed' | 'timeout' | 'canceled';
@@ -33,13 +34,20 @@ export interface TaskRunResult {
 
 export interface StepExecutorOptions {
   task: ResolvedTask;
-  /** Names the run's containers (`slipway-<runId>-<step>`) and networks; letters, digits and -. */
-  runId: string;
+  /**
+   * Names the run's containers (`<scope>-<step>`) and networks, and labels them: the deployment's key prefix
+   * and the run id, so two deployments (or two test stacks) sharing one Engine never take each other's names.
+   * Letters, digits and -.
+   */
+  scope: string;
   /** Host directory with the source, mounted into cmd steps at /workspace and read by build steps. */
   workspace: string;
   /** Host directory for the secret volumes' files; made and removed by the executor. */
   scratchDir: string;
-  engine: DockerEngine;
+  /** Runs build and push steps. */
+  engine: ImageBuilder;
+  /** Runs cmd steps. */
+  containers: ContainerRuntime;
   /** Receives each log line, already masked. */
   log: (line: string) => void;
   masker: SecretMasker;

@@ -3,9 +3,8 @@
 // or only uses it to build (buildtime), and where. The same reading the worker records for the graph.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { extractBases } from '../../dockerfile/bases.js';
+import { WORKER_BUILD_PLATFORM, extractBases } from '../../dockerfile/bases.js';
 import { isSlipwayError } from '../../errors.js';
-import { nativePlatform } from '../../platforms.js';
 import { UsageError } from '../errors.js';
 import { ExitCode } from '../exit.js';
 import { parseKeyValues, parsePlatformFlag } from '../flags.js';
@@ -28,10 +27,11 @@ export async function deps(context: string, flags: DepsFlags, io: CliIo): Promis
   const text = await readDockerfile(file);
   const platform = flags.platform ? parsePlatformFlag(flags.platform) : 'linux/amd64';
   if (platform.includes(',')) throw new UsageError('--platform takes one platform here: the bases of each platform may differ');
-  const buildArgs = { BUILDPLATFORM: nativePlatform(), TARGETPLATFORM: platform, ...parseKeyValues('--build-arg', flags.buildArg ?? []) };
+  // BUILDPLATFORM is the worker's, not this machine's: a Mac must get the worker's answer.
+  const buildArgs = parseKeyValues('--build-arg', flags.buildArg ?? []);
   let result: ReturnType<typeof extractBases>;
   try {
-    result = extractBases(text, { buildArgs, ...(flags.target ? { target: flags.target } : {}) });
+    result = extractBases(text, { buildArgs, platform, buildPlatform: WORKER_BUILD_PLATFORM, ...(flags.target ? { target: flags.target } : {}) });
   } catch (err) {
     // Dockerfile mistakes (a bad FROM, an unknown --target) are the user's to fix: exit 2 with the file named.
     if (isSlipwayError(err)) throw new UsageError(`${file}: ${err.message}`);

@@ -3,7 +3,9 @@
 // finds the instructions and the escape directive; the argument text is split here as BuildKit's parser does.
 import { DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { WindowsAssemblyError } from './errors.js';
-import { ArgumentError, parseJsonForm, splitBlanks, splitFlags, splitPairs, splitQuotedWords, type Flag, type RawPair } from './instruction-args.js';
+import { parseFlag, type Flag } from '../flags.js';
+import { extractFlags, parseWords } from '../logical-line.js';
+import { ArgumentError, parseJsonForm, splitBlanks, splitPairs, type RawPair } from './instruction-args.js';
 
 interface At {
   /** 1-based line of the instruction's keyword. */
@@ -62,7 +64,7 @@ export function parseWindowsDockerfile(dockerfile: string): WindowsDockerfilePla
     try {
       if (keyword === 'FROM') {
         if (from) throw new WindowsAssemblyError(`a second FROM (line ${from.line} was the first): multi-stage builds need a daemon`, line);
-        from = { ...at, ...parseFrom(text, line) };
+        from = { ...at, ...parseFrom(text, line, escape) };
       } else if (!from) {
         if (keyword !== 'ARG') throw new WindowsAssemblyError(`${keyword} before FROM: only ARG may come before FROM`, line);
         globalArgs.push(parseArg(at, text, escape));
@@ -93,7 +95,7 @@ function parseStep(at: At, keyword: string, text: string, escape: string): PlanS
       return { ...at, kind: keyword === 'ENV' ? 'env' : 'label', pairs: splitPairs(text, escape, keyword).pairs };
     case 'COPY':
     case 'ADD':
-      return parseCopy(at, keyword, text);
+      return parseCopy(at, keyword, text, escape);
     case 'WORKDIR':
     case 'USER':
     case 'STOPSIGNAL':
@@ -120,8 +122,14 @@ function parseStep(at: At, keyword: string, text: string, escape: string): PlanS
   }
 }
 
-function parseFrom(text: string, line: number): { image: string; platform: string | undefined } {
-  const { flags, rest } = splitFlags(text);
+/** The instruction's leading `--flags`, read as BuildKit reads them (quotes and escapes included), and the rest. */
+export function leadingFlags(text: string, escape: string, line: number): { flags: Flag[]; rest: string } {
+  const { flags, rest } = extractFlags(text, escape);
+  return { flags: flags.map((f) => parseFlag(f.text, line)), rest };
+}
+
+function parseFrom(text: string, line: number, escape: string): { image: string; platform: string | undefined } {
+  const { flags, rest } = leadingFlags(text, escape, line);
   let platform: string | undefined;
   for (const flag of flags) {
     if (flag.name !== 'platform' || !flag.value) throw new WindowsAssemblyError(`FROM --${flag.name} is not supported`, line);
@@ -133,7 +141,7 @@ function parseFrom(text: string, line: number): { image: string; platform: strin
 }
 
 function parseArg(at: At, text: string, escape: string): ArgStep {
-  const words = splitQuotedWords(text, escape);
+  const words = parseWords(text, escape);
   if (words.length === 0) throw new ArgumentError('needs a name');
   const args = words.map((word) => {
     const eq = word.indexOf('=');
@@ -144,8 +152,8 @@ function parseArg(at: At, text: string, escape: string): ArgStep {
   return { ...at, kind: 'arg', args };
 }
 
-function parseCopy(at: At, keyword: 'COPY' | 'ADD', text: string): CopyStep {
-  const { flags, rest } = splitFlags(text);
+function parseCopy(at: At, keyword: 'COPY' | 'ADD', text: string, escape: string): CopyStep {
+  const { flags, rest } = leadingFlags(text, escape, at.line);
   let unpack = keyword === 'ADD';
   for (const flag of flags) {
     const problem = flagProblem(keyword, flag);

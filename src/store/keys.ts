@@ -1,0 +1,162 @@
+// Every Redis key and pub/sub channel Slipway names, in one place (as BullMQ's QueueKeys does), so that a
+// reader sees the whole keyspace at once and no module builds another module's keys. The strings are the
+// stored format: changing one orphans the data already written under it. BullMQ's own keys (queues, job
+// schedulers) are BullMQ's, under the same prefix.
+
+export class SlipwayKeys {
+  constructor(readonly prefix: string) {}
+
+  private key(...parts: string[]): string {
+    return [this.prefix, ...parts].join(':');
+  }
+
+  // Runs: a hash per run, indexes by creation (all, per task, per status), and what workers add to it.
+  run(id: string): string {
+    return this.key('run', id);
+  }
+  /** One field per platform of a multi-platform run, each written by its own worker. */
+  runPlatforms(id: string): string {
+    return this.key('run', id, 'platforms');
+  }
+  /** The base images each platform's build pulled. */
+  runBases(id: string): string {
+    return this.key('run', id, 'bases');
+  }
+  /** The run's log (a stream). */
+  runLog(id: string): string {
+    return this.key('run', id, 'log');
+  }
+  get runs(): string {
+    return this.key('runs');
+  }
+  runsOfTask(task: string): string {
+    return this.key('runs', 'task', task);
+  }
+  runsInStatus(status: string): string {
+    return this.runsInStatusPrefix + status;
+  }
+  /** For scripts that pick the status index themselves. */
+  get runsInStatusPrefix(): string {
+    return this.key('runs', 'status', '');
+  }
+  get runSeq(): string {
+    return this.key('run-seq');
+  }
+  /** The stream of finished runs, read by consumer groups (see runs/finish-events.ts). */
+  get runsFinished(): string {
+    return this.key('runs', 'finished', 'stream');
+  }
+  /** Channel on which cancel requests for running runs are published. */
+  get cancelChannel(): string {
+    return this.key('cancel');
+  }
+
+  // Tasks: a JSON value per task, its git token apart, indexes, and its one-run-at-a-time slot.
+  task(name: string): string {
+    return this.key('task', name);
+  }
+  taskToken(name: string): string {
+    return this.key('task', name, 'token');
+  }
+  /** The run (or trigger) holding a task's slot. */
+  taskActive(name: string): string {
+    return this.key('task', name, 'active');
+  }
+  /** The newest trigger waiting for the slot. */
+  taskPending(name: string): string {
+    return this.key('task', name, 'pending');
+  }
+  get tasks(): string {
+    return this.key('tasks');
+  }
+  tasksOfRepository(repository: string): string {
+    return this.key('tasks', 'repo', repository);
+  }
+  get taskBaseImageTriggers(): string {
+    return this.key('tasks', 'base-image-trigger');
+  }
+  /** A webhook delivery already handled. */
+  delivery(id: string): string {
+    return this.key('delivery', id);
+  }
+
+  // The base-image graph.
+  graphNode(task: string): string {
+    return this.key('graph', 'node', task);
+  }
+  graphDependents(image: string): string {
+    return this.key('graph', 'dependents', image);
+  }
+  graphProducers(image: string): string {
+    return this.key('graph', 'producers', image);
+  }
+  graphKnown(task: string): string {
+    return this.key('graph', 'known', task);
+  }
+  get graphTasks(): string {
+    return this.key('graph', 'tasks');
+  }
+  get graphImages(): string {
+    return this.key('graph', 'images');
+  }
+  /** The digest polling last saw per image. */
+  get graphPolled(): string {
+    return this.key('graph', 'polled');
+  }
+  /** Lock: one API instance polls a registry per interval. */
+  graphPollLock(registry: string): string {
+    return this.key('graph', 'poll-lock', registry);
+  }
+
+  // Rebuild waves.
+  wave(id: string): string {
+    return this.key('rebuild', id);
+  }
+  waveEntries(id: string): string {
+    return this.key('rebuild', id, 'entries');
+  }
+  get waveSeq(): string {
+    return this.key('rebuild-seq');
+  }
+  get waves(): string {
+    return this.key('rebuilds');
+  }
+  /** The wave holding a task's unsettled entry. */
+  waveOfTask(task: string): string {
+    return this.key('rebuilds', 'task', task);
+  }
+  /** Links a dispatched rebuild run to its wave entry until the entry is settled. */
+  waveOfRun(runId: string): string {
+    return this.key('rebuilds', 'run', runId);
+  }
+  rebuildInFlight(task: string): string {
+    return this.key('rebuilds', 'in-flight', task);
+  }
+  get rebuildsReady(): string {
+    return this.key('rebuilds', 'ready');
+  }
+  get rebuildsReadySeq(): string {
+    return this.key('rebuilds', 'ready-seq');
+  }
+  get rebuildsActive(): string {
+    return this.key('rebuilds', 'active');
+  }
+  /** Lock: waves are planned and advanced one at a time. */
+  get rebuildsLock(): string {
+    return this.key('rebuilds', 'lock');
+  }
+
+  // Workers and contexts.
+  workers(platform: string): string {
+    return this.key('workers', platform);
+  }
+  /** Lock: one API instance sweeps unused contexts at a time. */
+  get contextsSweepLock(): string {
+    return this.key('contexts', 'sweep-lock');
+  }
+
+  /** The fencing counter of a lock (see store/lock.ts). */
+  static fence(lock: string): string {
+    return `${lock}:fence`;
+  }
+}

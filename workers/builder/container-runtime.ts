@@ -1,0 +1,50 @@
+// The port task-file cmd steps run their containers through: networks the run's steps share, and one
+// container per step attempt whose output goes to the run log. DockerContainers (docker/) is today's adapter.
+
+export interface StepContainerSpec {
+  /** Unique among the engine's containers. */
+  name: string;
+  image: string;
+  /** Replaces the image's command when not empty. */
+  args: string[];
+  entrypoint?: string;
+  /** `KEY=value` entries. */
+  env: string[];
+  workingDir?: string;
+  user?: string;
+  /** A network made by createNetwork, or `host` / `none`. */
+  network: string;
+  /** The host name the container has and is reached by on its (user-defined) network. */
+  hostname?: string;
+  mounts: { source: string; target: string; readOnly: boolean }[];
+  /** As `docker run -p`: `[IP:][HOST:]CONTAINER[/proto]`; published on the loopback unless an IP is given. */
+  ports: string[];
+  /** As `docker run --expose`: `PORT[/proto]`. */
+  expose: string[];
+  privileged: boolean;
+  labels: Record<string, string>;
+}
+
+export interface StepContainer {
+  readonly id: string;
+  /** Starts it; from then on its stdout and stderr go to `log`, line by line. */
+  start(log: (line: string) => void): Promise<void>;
+  /** Resolves with the exit code once it has exited and all its output has reached the log. */
+  wait(): Promise<number>;
+  /** Never fails: the container may already be gone. */
+  kill(): Promise<void>;
+}
+
+export interface ContainerRuntime {
+  /** Makes the image available: pulled when missing (as docker run does) or when `pull` is set. */
+  ensureImage(image: string, pull: boolean, log: (line: string) => void, signal: AbortSignal): Promise<void>;
+  createNetwork(name: string, opts: { ipv6: boolean; labels: Record<string, string> }): Promise<void>;
+  createContainer(spec: StepContainerSpec): Promise<StepContainer>;
+  /** Removes a container and its anonymous volumes, running or not; never fails. */
+  removeContainer(id: string): Promise<void>;
+  /** Stops a container and takes it off `networks`, leaving it for inspection; never fails. */
+  stopContainer(id: string, networks: string[]): Promise<void>;
+  /** Never fails. */
+  removeNetwork(name: string): Promise<void>;
+}
+

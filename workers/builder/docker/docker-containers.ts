@@ -1,0 +1,117 @@
+// The ContainerRuntime on Docker Engine through dockerode: the networks and containers of task-file cmd
+// steps, with each container's output read whole into the run log.
+import type { Readable } from 'node:stream';
+import Docker from 'dockerode';
+import type { ContainerRuntime, StepContainer, StepContainerSpec } from '../container-runtime.js';
+import { EngineError } from '../image-builder.js';
+import { followLog, missedOutput } from './container-logs.js';
+import { engineMessages, messageError } from './json-messages.js';
+
+export class DockerContainers implements ContainerRuntime {
+  private readonly docker: Docker;
+
+  constructor(socketPath: string) {
+    this.docker = new Docker({ socketPath });
+  }
+
+  async ensureImage(image: string, pull: boolean, log: (line: string) => void, signal: AbortSignal): Promise<void> {
+    if (!pull && (await this.docker.getImage(image).inspect().then(() => true, () => false))) return;
+    log(`slipway: pulling ${image}`);
+    const body = (await this.docker.pull(image, { abortSignal: signal } as Record<string, unknown>)) as unknown as Readable;
+    for await (const m of engineMessages(body)) {
+      const error = messageError(m);
+      if (error) throw new EngineError(`pull of ${image} failed: ${error}`);
+    }
+  }
+
+  async createNetwork(name: string, opts: { ipv6: boolean; labels: Record<string, string> }): Promise<void> {
+    await this.docker.createNetwork({ Name: name, Driver: 'bridge', EnableIPv6: opts.ipv6, CheckDuplicate: true, Labels: opts.labels });
+  }
+
+  async createContainer(spec: StepContainerSpec): Promise<StepContainer> {
+    const userNetwork = spec.network !== 'host' && spec.network !== 'none';
+    const { exposed, bindings } = ports(spec);
+    const container = await this.docker.createContainer({
+      name: spec.name,
+      Image: spec.image,
+      ...(spec.args.length ? { Cmd: spec.args } : {}),
+      ...(spec.entrypoint !== undefined ? { Entrypoint: [spec.entrypoint] } : {}),
+      Env: spec.env,
+      ...(spec.workingDir !== undefined ? { WorkingDir: spec.workingDir } : {}),
+      ...(spec.user !== undefined ? { User: spec.user } : {}),
+      ...(userNetwork && spec.hostname !== undefined ? { Hostname: spec.hostname } : {}),
+      ExposedPorts: exposed,
+      Labels: spec.labels,
+      HostConfig: {
+        Binds: spec.mounts.map((m) => `${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`),
+        NetworkMode: spec.network,
+        Privileged: spec.privileged,
+        PortBindings: bindings,
+      },
+      // The host name is also the alias other containers on the network reach it by.
+      ...(userNetwork && spec.hostname !== undefined ? { NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: [spec.hostname] } } } } : {}),
+    });
+    return new DockerStepContainer(container);
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    await this.docker.getContainer(id).remove({ force: true, v: true }).catch(() => undefined);
+  }
+
+  async stopContainer(id: string, networks: string[]): Promise<void> {
+    await this.docker.getContainer(id).stop({ t: 2 }).catch(() => undefined);
+    for (const n of networks) await this.docker.getNetwork(n).disconnect({ Container: id, Force: true }).catch(() => undefined);
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    await this.docker.getNetwork(name).remove().catch(() => undefined);
+  }
+}
+
+class DockerStepContainer implements StepContainer {
+  private following: Promise<number> | undefined;
+  private log: (line: string) => void = () => undefined;
+
+  constructor(private readonly container: Docker.Container) {}
+
+  get id(): string {
+    return this.container.id;
+  }
+
+  async start(log: (line: string) => void): Promise<void> {
+    this.log = log;
+    await this.container.start();
+    // The log of a container that already exited is still read whole, so a fast step loses no line.
+    this.following = followLog(this.container, log);
+  }
+
+  async wait(): Promise<number> {
+    const { StatusCode } = (await this.container.wait()) as { StatusCode: number };
+    const received = await (this.following ?? Promise.resolve(0));
+    await missedOutput(this.container, received, this.log);
+    return StatusCode;
+  }
+
+  async kill(): Promise<void> {
+    await this.container.kill().catch(() => undefined);
+  }
+}
+
+/** The Engine's ExposedPorts and PortBindings for `docker run -p` and `--expose` values. */
+export function ports(spec: Pick<StepContainerSpec, 'ports' | 'expose'>): { exposed: Record<string, object>; bindings: Record<string, { HostIp: string; HostPort: string }[]> } {
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of spec.expose) exposed[p.includes('/') ? p : `${p}/tcp`] = {};
+  for (const p of spec.ports) {
+    // [IP:]HOST:CONTAINER[/proto], or CONTAINER alone for a random host port, as docker run -p. Published on
+    // the loopback unless an address is given: a build host should not open ports to its network by default.
+    const parts = p.split(':');
+    const container = parts.pop()!;
+    const host = parts.pop() ?? '';
+    const ip = parts.length ? parts.join(':') : '127.0.0.1';
+    const key = container.includes('/') ? container : `${container}/tcp`;
+    exposed[key] = {};
+    (bindings[key] ??= []).push({ HostIp: ip, HostPort: host });
+  }
+  return { exposed, bindings };
+}

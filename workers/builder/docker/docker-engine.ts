@@ -1,0 +1,124 @@
+// The ImageBuilder on Docker Engine through dockerode: a BuildKit build from a context folder or archive,
+// pushes by tag through the daemon, and pushes by digest through the registry client.
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import Docker from 'dockerode';
+import tar from 'tar-fs';
+import type { RegistryClient } from '../../../src/registry/client.js';
+import type { ImageReference } from '../../../src/registry/reference.js';
+import { BuildStepError, EngineError, type BuildOptions, type ImageBuilder, type PushedManifest } from '../image-builder.js';
+import { BuildProgress } from './buildkit-progress.js';
+import { dockerignoreFilter } from './dockerignore-filter.js';
+import { pushImageByDigest } from './image-export.js';
+import { engineMessages, messageError } from './json-messages.js';
+
+export class DockerEngine implements ImageBuilder {
+  private readonly docker: Docker;
+
+  constructor(
+    socketPath: string,
+    private readonly registry: RegistryClient,
+  ) {
+    this.docker = new Docker({ socketPath });
+  }
+
+  private async packFolder(opts: BuildOptions): Promise<NodeJS.ReadableStream> {
+    if (opts.contextDir === undefined) throw new Error('a build needs a context folder or archive');
+    const ignore = opts.applyDockerignore ? await dockerignoreFilter(opts.contextDir, opts.dockerfile) : undefined;
+    return tar.pack(opts.contextDir, ignore ? { ignore } : {}) as unknown as NodeJS.ReadableStream;
+  }
+
+  async build(opts: BuildOptions): Promise<string> {
+    // The Engine API's build without a client session cannot hand secrets over; building without them
+    // would fail later, inside the step, with a worse message.
+    if (opts.session && Object.keys(opts.session.secrets).length > 0) throw new EngineError('build secrets are not supported by the Docker Engine builder yet');
+    const context = opts.contextArchive ?? (await this.packFolder(opts));
+    // Aborting the request stops the build once the daemon notices the closed connection; cancelling
+    // its build id as well, as `docker build` does on Ctrl-C, stops it without depending on that.
+    const buildId = randomUUID();
+    const cancel = () => void this.cancelBuild(buildId);
+    opts.signal.addEventListener('abort', cancel, { once: true });
+    const options: Record<string, unknown> = {
+      version: '2',
+      buildid: buildId,
+      dockerfile: opts.dockerfile,
+      t: opts.tags,
+      buildargs: opts.buildArgs,
+      platform: opts.platform,
+      abortSignal: opts.signal,
+    };
+    if (opts.target) options.target = opts.target;
+    if (opts.noCache) options.nocache = true;
+    // The Engine API takes cachefrom as a JSON array in the query string.
+    if (opts.cacheFrom?.length) options.cachefrom = JSON.stringify(opts.cacheFrom);
+    const progress = new BuildProgress(opts.log);
+    let imageId: string | undefined;
+    let error: string | undefined;
+    let broken: { err: unknown } | undefined;
+    try {
+      const body = (await this.docker.buildImage(context, options as Docker.ImageBuildOptions)) as unknown as Readable;
+      for await (const message of engineMessages(body)) {
+        progress.write(message);
+        error ??= messageError(message);
+        if (message.id === 'moby.image.id') imageId = (message.aux as { ID?: string } | undefined)?.ID;
+      }
+    } catch (err) {
+      broken = { err };
+    } finally {
+      opts.signal.removeEventListener('abort', cancel);
+    }
+    progress.finish();
+    const failure = progress.failure();
+    // A step that failed says more than the connection the daemon closed after it; a cancel says it all.
+    if (broken) throw failure && !opts.signal.aborted ? new BuildStepError(failure) : broken.err;
+    if (failure) throw new BuildStepError(failure);
+    if (error) throw new EngineError(error);
+    if (!imageId) throw new EngineError('the build ended without producing an image');
+    return imageId;
+  }
+
+  private async cancelBuild(buildId: string): Promise<void> {
+    await new Promise<void>((resolve) =>
+      this.docker.modem.dial({ path: '/build/cancel?', method: 'POST', options: { id: buildId }, statusCodes: { 200: true, 500: 'server error' } }, () => resolve()),
+    );
+  }
+
+  async push(reference: string, registry: string, signal: AbortSignal, onStatus: (status: string) => void): Promise<string> {
+    const { name, tag } = nameAndTag(reference);
+    const body = (await this.docker.getImage(name).push({
+      tag,
+      // The daemon refuses a push without X-Registry-Auth, even to an open registry.
+      authconfig: { serveraddress: registry },
+      abortSignal: signal,
+    } as Record<string, unknown>)) as unknown as Readable;
+    let digest: string | undefined;
+    let error: string | undefined;
+    for await (const message of engineMessages(body)) {
+      // Per-layer messages carry an id; only the push's own status lines are worth a log line.
+      if (message.status && !message.id) onStatus(message.status);
+      error ??= messageError(message);
+      const aux = message.aux as { Digest?: string } | undefined;
+      if (aux?.Digest) digest = aux.Digest;
+    }
+    if (error) throw new EngineError(`push of ${reference} failed: ${error}`);
+    if (!digest) throw new EngineError(`push of ${reference} ended without a digest`);
+    return digest;
+  }
+
+  pushByDigest(imageId: string, targets: ImageReference[], workdir: string): Promise<PushedManifest> {
+    return pushImageByDigest(this.docker, this.registry, imageId, targets, workdir);
+  }
+
+  async removeImage(reference: string): Promise<void> {
+    await this.docker.getImage(reference).remove({ noprune: false }).catch(() => undefined);
+  }
+}
+
+/** A local image reference as the Engine's push wants it: the name, and the tag (`latest` when none is given). */
+export function nameAndTag(reference: string): { name: string; tag: string } {
+  if (reference.includes('@')) throw new EngineError(`${reference} names a digest; only a tag can be pushed`);
+  const colon = reference.lastIndexOf(':');
+  // A colon before the last slash is a registry's port (127.0.0.1:5000/app), not a tag.
+  if (colon <= reference.lastIndexOf('/')) return { name: reference, tag: 'latest' };
+  return { name: reference.slice(0, colon), tag: reference.slice(colon + 1) };
+}
