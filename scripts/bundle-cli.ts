@@ -1,6 +1,6 @@
 // The `slipway` command as it ships: src/cli bundled by esbuild into dist/cli/slipway.js. Every start of a
 // command pays for the modules it loads; as ~60 separate files and packages Node resolves, reads and
-// compiles each one apart (~100 ms on this machine's cores). One bundle, split where the CLI imports lazily
+// compiles each one apart, at every start. One bundle, split where the CLI imports lazily
 // (each command, the task group), keeps the lazy loading and drops unused code: zod's full build, for one.
 //   node --import tsx scripts/bundle-cli.ts [OUTDIR]   (default dist/cli; `npm run build` runs it)
 import fs from 'node:fs/promises';

@@ -12,7 +12,8 @@ API_URL=${SLIPWAY_API_URL:-http://127.0.0.1:8080}
 NOTIFY_TOKEN=${SLIPWAY_REGISTRY_NOTIFY_TOKEN:-slipway-local-notify}
 DOCKER_SOCK=${SLIPWAY_DOCKER_SOCKET:-/var/run/docker.sock}
 # The emulators Slipway builds with. Docker 20.10's BuildKit starts every enabled qemu handler on each
-# build to probe what it can run (~30 handlers cost ~3 s a build), so the others are switched off.
+# build to probe what it can run (all of Debian's ~30 handlers add seconds to every build), so the others are
+# switched off.
 QEMU_HANDLERS=${SLIPWAY_QEMU_HANDLERS:-qemu-aarch64}
 # openssl: the tests make a TLS certificate with it.
 PACKAGES=(redis-server docker.io containerd runc iptables docker-registry qemu-user-static binfmt-support git curl openssl)

@@ -5,7 +5,7 @@ import path from 'node:path';
 import * as z from './zod-mini.js';
 import type { RegistryHostPolicy } from './registry/host-policy.js';
 
-/** What the CLI reads: built alone, since building the whole schema costs every `slipway` start ~10 ms. */
+/** What the CLI reads: built alone, so a `slipway` start does not build the whole server schema. */
 const cliFields = () => ({
   /** The API the CLI talks to. */
   SLIPWAY_SERVER: z._default(z.url(), 'http://127.0.0.1:8080'),

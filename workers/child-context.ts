@@ -2,7 +2,8 @@
 // the image builder and container runtime (Docker Engine), the registry client, and the abort switches of
 // the builds it runs.
 import { loadConfig, type Config } from '../src/config.js';
-import { ContextStore } from '../src/contexts/store.js';
+import type { ContextStore } from '../src/contexts/context-store.js';
+import { LocalContextStore } from '../src/contexts/store.js';
 import { cancelChannel } from '../src/queue/jobs.js';
 import { createRedis } from '../src/redis.js';
 import { RegistryClient } from '../src/registry/client.js';
@@ -40,7 +41,7 @@ export function childContext(): Promise<ChildContext> {
     const config = loadConfig();
     const redis = createRedis(config.redisUrl, 'slipway-build');
     const runs = workerRunProgress(config, redis);
-    const contexts = new ContextStore(config.contextsDir, config.limits.contextBytes, { unpackedBytes: config.limits.unpackedBytes, entries: config.limits.contextEntries });
+    const contexts: ContextStore = new LocalContextStore(config.contextsDir, config.limits.contextBytes, { unpackedBytes: config.limits.unpackedBytes, entries: config.limits.contextEntries });
     const active: AbortSwitches = new Map();
     const subscriber = createRedis(config.redisUrl, 'slipway-build-cancel');
     subscriber.on('message', (_channel: string, runId: string) => {

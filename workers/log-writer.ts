@@ -1,5 +1,6 @@
 // Buffers a run's log lines and writes them to its Redis Stream in batches, masking secrets first.
-// Lines reach followers within ~50 ms; a build that prints a flood costs one round trip per batch.
+// A batch waits a few tens of milliseconds at most, so followers see lines live, and a build that prints a
+// flood costs one round trip per batch, not per line.
 import type { SecretMasker } from '../src/log.js';
 import type { RunProgress } from '../src/runs/progress.js';
 

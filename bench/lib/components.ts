@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-fs';
 import { packContext } from '../../src/cli/context-pack.js';
 import { loadConfig } from '../../src/config.js';
-import { ContextStore } from '../../src/contexts/store.js';
+import { LocalContextStore } from '../../src/contexts/store.js';
 import { unpackContext } from '../../workers/source/context.js';
 import { median } from './stats.js';
 
@@ -40,7 +40,7 @@ export async function measureComponents(contextDir: string, scratch: string, sam
     pack.push(performance.now() - t);
     packedBytes = packed.size;
     try {
-      const contexts = new ContextStore(path.join(scratch, `store-${i}`), limits.contextBytes, archiveLimits);
+      const contexts = new LocalContextStore(path.join(scratch, `store-${i}`), limits.contextBytes, archiveLimits);
       t = performance.now();
       await contexts.put(createReadStream(packed.path), packed.digest);
       store.push(performance.now() - t);

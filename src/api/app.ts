@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { AuthFailures } from '../auth/failures.js';
 import type { TokenStore } from '../auth/store.js';
 import type { ContextOwners } from '../contexts/owners.js';
-import type { ContextStore } from '../contexts/store.js';
+import type { ContextStore } from '../contexts/context-store.js';
 import type { Logger } from '../log.js';
 import type { RunService } from '../runs/service.js';
 import type { TaskService } from '../tasks/service.js';

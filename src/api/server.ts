@@ -1,11 +1,12 @@
 // Composition root of the API process: builds Redis connections, stores, queues and the express app,
 // listens, and shuts down in order (stop accepting, finish requests, close queues and Redis).
+import path from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Router } from 'express';
 import type { Config } from '../config.js';
 import { ContextOwners } from '../contexts/owners.js';
-import { ContextStore } from '../contexts/store.js';
+import { LocalContextStore } from '../contexts/store.js';
 import { CONTEXT_SWEEP_EVERY_MS, ContextSweeper } from '../contexts/sweeper.js';
 import { createLogger } from '../log.js';
 import { PeriodicSweeps } from '../periodic.js';
@@ -46,7 +47,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const log = createLogger('slipway-api', config.logLevel);
   const redis = createRedis(config.redisUrl, 'slipway-api');
   const queues = new PlatformQueues(redis, config.prefix);
-  const contexts = new ContextStore(config.contextsDir, config.limits.contextBytes, {
+  const contexts = new LocalContextStore(config.contextsDir, config.limits.contextBytes, {
     unpackedBytes: config.limits.unpackedBytes,
     entries: config.limits.contextEntries,
   });
@@ -79,7 +80,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const tasks = new TaskService(
     new TaskStore(redis, config.prefix),
     runs,
-    gitTools(config.git, config.searchPath),
+    gitTools(config.git, config.searchPath, { home: path.join(config.gitCacheDir, 'api-home') }),
     {
       defaultRegistry: config.defaultRegistry,
       defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds,

@@ -1,6 +1,6 @@
-// A few large buffers, used again and again: on this machine (a Firecracker VM) the first touch of a page
-// of fresh memory costs ~16 µs, more when the host has not backed it yet, so reading 4 MiB of context into
-// new buffers spent 15-60 ms in page faults. A buffer comes back once the stream it was written to calls
+// A few large buffers, used again and again: the first touch of each page of fresh memory is a page fault
+// (dearer in a VM whose host has not backed it yet), and reading a context into new buffers paid that for
+// every page. A buffer comes back once the stream it was written to calls
 // back for that write, that is, once the stream has let go of it: a socket, a file or zlib, never a
 // PassThrough, which hands the same memory on.
 

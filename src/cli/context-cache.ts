@@ -7,8 +7,8 @@
 // One small JSON file per context and Dockerfile, written whole and renamed into place; holds paths, hashes
 // and a digest, never file contents or build args. A file that is unreadable, foreign, or not exactly what
 // this code writes is ignored: the cache can only skip work, never change what is built.
-// The files are small and read and written synchronously: through libuv's thread pool the lookup and the
-// write cost 1-5 ms each here, on the way from the walk to the upload and from the upload to the run.
+// The files are small and read and written synchronously: through libuv's thread pool each would add a
+// hand-off on the way from the walk to the upload and from the upload to the run.
 import { createHash, randomBytes } from 'node:crypto';
 import fs, { constants } from 'node:fs';
 import path from 'node:path';

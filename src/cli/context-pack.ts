@@ -60,11 +60,10 @@ export async function packListing(listing: ContextListing, onProgress?: PackOpti
 }
 
 /**
- * Level 1 by default: the default level cost ~150 ms more per build for a few percent of size (bench/results).
- * Level 0 (stored, still gzip) where bandwidth is free, a server on this machine: as `docker build` sends
- * its context uncompressed unless told --compress. On this machine's 2 cores, deflating the benchmark's 4 MiB
- * (half of it incompressible) cost ~110 ms of CPU for 8% of size; zlib's level 0 ~35 ms; stored blocks framed
- * in place, only the CRC (~2 ms).
+ * Level 1 by default: higher levels cost noticeably more CPU per build for a few percent of size
+ * (bench/results/build.md). Level 0 (stored, still gzip) where bandwidth is free, a server on the same
+ * machine: as `docker build` sends its context uncompressed unless told --compress. Deflating there spends
+ * the CPU the build needs for little size; stored blocks framed in place cost only the CRC.
  */
 export const GZIP_LEVEL = { network: 1, loopback: 0 } as const;
 

@@ -2,7 +2,7 @@
 // - unchanged since the last build (context-cache.ts) and still on the server: nothing is packed or sent;
 // - otherwise, up to STREAM_MAX_BYTES of content: packed straight into the upload, hashed on the way, so
 //   packing, sending and the server's checks overlap and no temporary file is written; stored gzip, for a
-//   server on this machine, has a length known before packing, so the upload says it up front;
+//   server on the same machine, has a length known before packing, so the upload says it up front;
 // - a larger context: packed to a temporary file first, so that the server, asked by digest, can spare
 //   the upload of a context it already has (a CI runner with an empty cache, say).
 import type { Writable } from 'node:stream';
@@ -96,7 +96,7 @@ async function packThenUpload(api: SlipwayApi, listing: ContextListing, { io, si
   }
 }
 
-/** Compressing for a server on this machine only spends CPU the build could use. */
+/** Compressing for a server on the same machine only spends CPU the build could use. */
 export function gzipLevelFor(server: string): number {
   const host = new URL(server).hostname;
   const loopback = host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);

@@ -3,8 +3,8 @@
 // rules, and every entry in sorted order (the Dockerfile first) with its tar header and the file stats the
 // context cache compares.
 // Nothing here reads file contents: packing (context-pack.ts) does, and a cache hit never needs to.
-// The file system is asked synchronously: through libuv's thread pool each stat cost 0.05-0.4 ms more here
-// (listing a 9-file context took 9-10 ms instead of 3.5). The walk yields to the event loop every
+// The file system is asked synchronously: each stat through libuv's thread pool pays a hand-off that
+// outweighs the stat itself on small contexts. The walk yields to the event loop every
 // YIELD_EVERY entries, so a Ctrl-C during a huge walk is still heard.
 import fs, { type BigIntStats } from 'node:fs';
 import path from 'node:path';

@@ -42,7 +42,7 @@ export class RunNotSucceededError extends Error {
 /** Decides the exit code and message for anything a command throws. */
 export function exitFor(err: unknown): Exit {
   if (err instanceof RunNotSucceededError) return { code: ExitCode.runNotSucceeded, message: err.message };
-  // ConfigError by name: importing config.ts (and zod with it) would cost every command's startup ~100 ms.
+  // ConfigError by name: importing config.ts (and zod with it) would add to every command's startup.
   if (err instanceof UsageError || (err instanceof Error && err.name === 'ConfigError')) return { code: ExitCode.usage, message: err.message };
   if (err instanceof ApiUnreachableError) return { code: ExitCode.apiUnavailable, message: messages.unreachable(err.server, err.reason) };
   if (err instanceof ApiError) {

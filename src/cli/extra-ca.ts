@@ -1,6 +1,6 @@
 // NODE_EXTRA_CA_CERTS, applied when the CLI first opens an https connection instead of at every start.
 // Node 20 builds its whole root store (its ~140 bundled roots, then the file) before any of our code runs
-// whenever that variable is set: ~40 ms on each `slipway` command here, though most never speak TLS. The
+// whenever that variable is set, on every `slipway` command, though most never speak TLS. The
 // bundle's first lines (POSIX_LAUNCHER in scripts/bundle-cli.ts) hand the file over as
 // SLIPWAY_DEFERRED_CA_CERTS and clear the variable Node reads; the file is put back here, on top of Node's
 // bundled roots, as Node itself would have.

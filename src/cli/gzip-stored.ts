@@ -1,7 +1,7 @@
 // A gzip stream whose deflate data is stored blocks only (RFC 1951 §3.2.4, RFC 1952): what zlib writes at
 // level 0, without zlib. For a server on the same machine, where bandwidth is free, compressing is wasted
-// CPU, yet the API stores and checks gzip. zlib's level 0 still copies every byte through its window and
-// costs ~35 ms per 4 MiB on this machine's 2 cores; framing blocks in place costs only the CRC.
+// CPU, yet the API stores and checks gzip. zlib's level 0 still copies every byte through its window on
+// every upload; framing blocks in place costs only the CRC.
 // The header marks the member as stored-only, so the API reads it without zlib (src/contexts/stored-gunzip.ts).
 //
 // The payload's length is known before it is written (context-tar.ts lays the archive out first), so the

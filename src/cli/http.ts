@@ -1,7 +1,7 @@
 // The CLI's HTTP transport: one request through node:http (node:https for https URLs, trusting the CA file
 // the bin deferred: extra-ca.ts), with just what the API client needs — a status, a body read once as text,
-// JSON or a stream of bytes. Global fetch would do, but loading undici costs every CLI process ~80M
-// instructions (~30 ms on an idle core) before its first request.
+// JSON or a stream of bytes. Global fetch would do, but loading undici is paid by every CLI process before
+// its first request.
 import http from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 

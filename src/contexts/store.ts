@@ -1,4 +1,4 @@
-// Content-addressed store of uploaded build contexts (gzipped tars), named by the sha256 of their bytes.
+// The ContextStore adapter for one host: uploaded contexts as files in a directory, named by their digest.
 // An upload is streamed to a temporary file while it is hashed, counted and checked entry by entry, so
 // memory stays constant whatever its size; only a complete, valid upload is renamed into place.
 import { randomUUID } from 'node:crypto';
@@ -11,24 +11,20 @@ import { DigestMeter } from '../digest-meter.js';
 import { BadInputError, TooLargeError } from '../errors.js';
 import type { ArchiveLimits } from './archive-rules.js';
 import { readContextArchive, STOP_READING, validateContextArchive } from './archive.js';
+import type { ContextStore, StoredContext } from './context-store.js';
 
 export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 
 /**
  * How far the file write and the archive check may each fall behind the socket. At Node's 16 KiB, every
- * 64 KiB the socket delivers waited for its disk write and its check to finish before the next was read:
- * a 4 MiB upload took ~30 ms longer here. Memory per upload stays bounded, now by a few MiB.
+ * 64 KiB the socket delivers waited for its disk write and its check before the next was read, so an upload
+ * went no faster than the slower of the two. Memory per upload stays bounded, now by a few MiB.
  */
 const UPLOAD_BUFFER = 1024 * 1024;
 
-export interface StoredContext {
-  digest: string;
-  size: number;
-  /** false when a context with the same digest was already stored */
-  created: boolean;
-}
+export type { StoredContext } from './context-store.js';
 
-export class ContextStore {
+export class LocalContextStore implements ContextStore {
   constructor(
     private readonly dir: string,
     private readonly maxBytes: number,
@@ -49,7 +45,7 @@ export class ContextStore {
     }
   }
 
-  /** Marks a context as just used (its file's mtime), so a sweep keeps it for another full TTL. */
+  /** Its file's mtime is when it was last used. */
   async touch(digest: string): Promise<void> {
     const now = new Date();
     await fs.utimes(this.pathOf(digest), now, now).catch((err: NodeJS.ErrnoException) => {
@@ -57,29 +53,26 @@ export class ContextStore {
     });
   }
 
-  /**
-   * Deletes contexts not used for `maxAgeMs` (uploaded, asked for, or submitted) unless `inUse` says a run
-   * still needs one, and temporary files of uploads that died. Returns what it removed.
-   */
-  async sweep(maxAgeMs: number, inUse: ReadonlySet<string>, now = Date.now()): Promise<{ removed: string[]; kept: number }> {
-    const removed: string[] = [];
-    let kept = 0;
-    const old = async (file: string) => (await fs.stat(file).catch(() => undefined))?.mtimeMs ?? now;
+  async delete(digest: string): Promise<void> {
+    await fs.rm(this.pathOf(digest), { force: true });
+  }
+
+  async *list(): AsyncIterable<{ digest: string; lastUsedMs: number }> {
     for (const name of await fs.readdir(path.join(this.dir, 'sha256')).catch(() => [] as string[])) {
       const digest = `sha256:${name.replace(/\.tar\.gz$/, '')}`;
-      const file = path.join(this.dir, 'sha256', name);
-      if (!DIGEST_PATTERN.test(digest) || inUse.has(digest) || now - (await old(file)) < maxAgeMs) {
-        kept++;
-        continue;
-      }
-      await fs.rm(file, { force: true });
-      removed.push(digest);
+      if (!DIGEST_PATTERN.test(digest)) continue;
+      // Gone since the directory was read (another instance swept it): not stored any more.
+      const stat = await fs.stat(path.join(this.dir, 'sha256', name)).catch(() => undefined);
+      if (stat) yield { digest, lastUsedMs: stat.mtimeMs };
     }
+  }
+
+  async removeAbandonedUploads(maxAgeMs: number, now = Date.now()): Promise<void> {
     for (const name of await fs.readdir(path.join(this.dir, 'tmp')).catch(() => [] as string[])) {
       const file = path.join(this.dir, 'tmp', name);
-      if (now - (await old(file)) >= maxAgeMs) await fs.rm(file, { force: true });
+      const stat = await fs.stat(file).catch(() => undefined);
+      if (stat && now - stat.mtimeMs >= maxAgeMs) await fs.rm(file, { force: true });
     }
-    return { removed, kept };
   }
 
   open(digest: string): Readable {
@@ -87,7 +80,6 @@ export class ContextStore {
   }
 
   /**
-   * One regular file of a stored context (e.g. its Dockerfile), or undefined when it has none by that path.
    * Reading stops at the file (the CLI packs the Dockerfile first), so the rest of a large archive is not
    * decompressed. Should an archive hold the path twice, this is the first copy where tar's extraction keeps
    * the last; the CLI never writes such archives, and what is read here only describes the run.
@@ -109,7 +101,6 @@ export class ContextStore {
     return found;
   }
 
-  /** Stores one upload. `expectedDigest`, when the client sent one, must match what arrived. */
   async put(body: Readable, expectedDigest?: string): Promise<StoredContext> {
     if (expectedDigest !== undefined && !DIGEST_PATTERN.test(expectedDigest)) {
       throw new BadInputError(`X-Slipway-Digest ${JSON.stringify(expectedDigest.slice(0, 80))} is not sha256:<64 hex>`, 'invalid_digest');

@@ -2,8 +2,8 @@
 //
 // That gzip holds stored deflate blocks only (RFC 1951 §3.2.4), so its content is already there, in the
 // upload's own buffers, between 5-byte block headers. zlib would copy all of it into fresh output buffers
-// through the thread pool: on this machine ~20 ms per 4 MiB, most of it faulting in new memory, and the
-// archive check that reads it lagged the socket by as much. Here a member marked as stored-only (the
+// through the thread pool (mostly the cost of faulting in new memory), and the archive check that reads it
+// would lag the socket by as much. Here a member marked as stored-only (the
 // extra field of STORED_GZIP_HEADER) is passed on as slices of the input, with its lengths, CRC and size
 // checked as zlib would. Any other member, from the first byte of its header, is left to zlib, so any gzip
 // reads as before; a marked member that holds a compressed block is refused, as its marker lied.

@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import type { RunRecords } from '../runs/records.js';
 import { SlipwayKeys } from '../store/keys.js';
 import { RedisLock } from '../store/lock.js';
-import type { ContextStore } from './store.js';
+import { sweepContexts, type ContextStore } from './context-store.js';
 
 export const CONTEXT_SWEEP_EVERY_MS = 15 * 60_000;
 
@@ -32,7 +32,7 @@ export class ContextSweeper {
     for (const status of ['queued', 'running'] as const) {
       for (const run of await this.runs.list({ status, top: 10_000 })) if (run.request.context) inUse.add(run.request.context);
     }
-    const result = await this.contexts.sweep(this.maxAgeMs, inUse);
+    const result = await sweepContexts(this.contexts, this.maxAgeMs, inUse);
     if (result.removed.length) this.log.info({ removed: result.removed.length, kept: result.kept }, 'unused build contexts removed');
     return result;
   }

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { getRun, registryDigest } from '../support/api.js';
+import { getRun, registryDigest, waitForRun } from '../support/api.js';
 import { BASE_IMAGE, REGISTRY, ROOT, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
 import { folderWith, runSlipway, type CliResult } from '../support/cli.js';
 
@@ -141,8 +141,7 @@ describe('slipway CLI against a real stack', () => {
     assert.ok(id);
     const cancel = await cli('runs', 'cancel', id);
     assert.equal(cancel.code, 0, cancel.stderr);
-    for (let i = 0; i < 200 && (await getRun(stack.url, id)).status !== 'canceled'; i++) await new Promise((r) => setTimeout(r, 100));
-    assert.equal((await getRun(stack.url, id)).status, 'canceled');
+    assert.equal((await waitForRun(stack.url, id, undefined, 20_000)).status, 'canceled');
   });
 
   it('gives a clear error for an invalid image reference and a missing Dockerfile', async () => {

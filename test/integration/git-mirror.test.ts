@@ -14,6 +14,7 @@ import type { GitUrlPolicy } from '../../src/git/url.js';
 import { SecretMasker } from '../../src/log.js';
 import { GitMirrorCache, type GitCheckoutOptions } from '../../workers/source/git-mirror.js';
 import { git, GitServer } from '../support/git-server.js';
+import { within } from '../support/wait.js';
 
 const LOOPBACK: GitUrlPolicy = { allowInsecure: true, allowPrivateHosts: true, allowFile: false };
 const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
@@ -275,13 +276,18 @@ describe('GitMirrorCache limits', () => {
   it('stops when the job is cancelled', async () => {
     const repo = await server.createRepo(unique('cancel'));
     const sha = await server.commit(repo, { 'a.txt': 'a' });
-    server.stall(repo);
+    const stalled = server.stall(repo);
     const { cache } = newCache();
     const abort = new AbortController();
-    setTimeout(() => abort.abort('canceled'), 300);
-    const started = Date.now();
+    // Cancelled while git waits on the server, running for real.
+    let reached = false;
+    let canceledAt = 0;
+    void within('git asking the server', 15_000, stalled)
+      .then(() => (reached = true), () => undefined)
+      .then(() => ((canceledAt = Date.now()), abort.abort('canceled')));
     await rejectsWith(checkout(cache, { url: server.httpUrl(repo), commit: sha, signal: abort.signal }), 'git_aborted');
-    assert.ok(Date.now() - started < 15_000, 'git was not stopped by the cancel');
+    assert.ok(reached, 'git never asked the server before the cancel');
+    assert.ok(Date.now() - canceledAt < 15_000, 'git was not stopped by the cancel');
     assert.deepEqual(await processesMentioning(`/${repo}.git`), []);
   });
 

@@ -2,6 +2,7 @@
 // sends them, read by tagPushes: a manifest pushed under a tag is a change of that tag; blob pushes,
 // pushes by digest and pulls are not. Then hostile envelopes: every one is refused or ignored with a reason.
 import assert from 'node:assert/strict';
+import { once, EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -10,14 +11,17 @@ import { RegistryClient } from '../../src/registry/client.js';
 import { MediaTypes } from '../../src/registry/manifests.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { REGISTRY } from '../support/stack.js';
+import { within } from '../support/wait.js';
 
 describe('registry notification envelopes', () => {
   const received: unknown[] = [];
+  const arrivals = new EventEmitter();
   const listener = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       received.push({ auth: req.headers.authorization, type: req.headers['content-type'], body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+      arrivals.emit('envelope');
       res.writeHead(200).end();
     });
   });
@@ -34,7 +38,7 @@ describe('registry notification envelopes', () => {
 
   const events = () => received.flatMap((r: any) => r.body.events);
   async function waitForEvents(n: number): Promise<void> {
-    for (let i = 0; i < 200 && events().length < n; i++) await new Promise((r) => setTimeout(r, 25));
+    while (events().length < n) await within(`${n} events (${events().length} so far)`, 10_000, once(arrivals, 'envelope'));
   }
 
   it('a tag push of a real image: one change of that tag; its blob pushes and a push by digest are ignored', async () => {

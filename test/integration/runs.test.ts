@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { apiFetch, getRun, postJson, registryDigest, runLog, submit, uploadContext, waitForRun } from '../support/api.js';
+import { apiFetch, getRun, postJson, registryDigest, runLog, submit, uploadContext, waitForLogLine, waitForRun } from '../support/api.js';
 import { contextArchive } from '../support/archives.js';
 import { BASE_IMAGE, REGISTRY, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
 
@@ -74,7 +74,7 @@ describe('runs on a real stack', () => {
     const res = await submit(stack.url, archive, { noPush: true });
     await waitForRun(stack.url, res.body.id, (r) => r.status === 'running');
     // Wait until the RUN step is really executing before canceling it.
-    for (let i = 0; i < 300 && !/#\d+ [\d.]+ started-sleeping/.test(await runLog(stack.url, res.body.id)); i++) await new Promise((r) => setTimeout(r, 100));
+    await waitForLogLine(stack.url, res.body.id, /#\d+ [\d.]+ started-sleeping/, 30_000);
     assert.ok(await processRuns(sleep), 'the RUN step should be running before the cancel');
     const started = Date.now();
     const cancel = await postJson(`${stack.url}/v1/runs/${res.body.id}/cancel`, {});

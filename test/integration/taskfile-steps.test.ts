@@ -39,7 +39,7 @@ before(async () => {
 });
 after(() => fs.rm(root, { recursive: true, force: true }));
 
-async function execute(text: string, opts: { files?: Record<string, string>; copyExamples?: boolean; load?: Partial<LoadOptions>; signal?: AbortSignal } = {}): Promise<Outcome> {
+async function execute(text: string, opts: { files?: Record<string, string>; copyExamples?: boolean; load?: Partial<LoadOptions>; signal?: AbortSignal; onLine?: (line: string) => void } = {}): Promise<Outcome> {
   const runId = `t${randomBytes(4).toString('hex')}`;
   const workspace = path.join(root, runId, 'src');
   await fs.mkdir(workspace, { recursive: true });
@@ -55,7 +55,7 @@ async function execute(text: string, opts: { files?: Record<string, string>; cop
     scratchDir: path.join(root, runId, 'scratch'),
     engine,
     containers,
-    log: (l) => log.push(l),
+    log: (l) => (log.push(l), opts.onLine?.(l)),
     masker,
     signal: opts.signal ?? new AbortController().signal,
     platform: 'linux/amd64',
@@ -140,9 +140,12 @@ describe('task steps on the real Docker Engine', { timeout: 600_000 }, () => {
 
   it('cancel stops running steps and cleans up', async () => {
     const abort = new AbortController();
-    const pending = execute(`steps:\n  - id: long\n    cmd: ${BUSYBOX} sleep 60\n  - id: never\n    cmd: ${BUSYBOX} true\n`, { signal: abort.signal });
-    setTimeout(() => abort.abort('canceled'), 3000);
-    const r = await pending;
+    // Cancelled once the step says it runs.
+    const r = await execute(`steps:\n  - id: long\n    cmd: ${BUSYBOX} sh -c 'echo sleeping; sleep 60'\n  - id: never\n    cmd: ${BUSYBOX} true\n`, {
+      signal: abort.signal,
+      onLine: (line) => line.includes('[long] sleeping') && abort.abort('canceled'),
+    });
+    assert.ok(r.log.some((l) => l.includes('[long] sleeping')), r.log.join('\n'));
     assert.equal(r.status, 'canceled');
     assert.deepEqual([r.byId.long!.status, r.byId.never!.status], ['canceled', 'skipped']);
     assert.deepEqual(await leftovers(r.scope), { containers: 0, networks: 0 });

@@ -147,22 +147,6 @@ describe('tasks from git', () => {
     assert.match(body.reason, /no task builds/);
   });
 
-  it('starts a run when a schedule ticks, once per tick', async () => {
-    const name = `${task}-timer`;
-    let runs: { id: string; status: string; trigger: { type: string; schedule?: string; commit?: string } }[] = [];
-    for (let i = 0; i < 150 && runs.length === 0; i++) {
-      runs = (await send(`${stack.url}/v1/tasks/${name}/runs`, 'GET')).body.runs;
-      if (runs.length === 0) await new Promise((r) => setTimeout(r, 500));
-    }
-    assert.ok(runs.length >= 1, 'no timer run within 75 s');
-    assert.deepEqual(runs[0]!.trigger, { type: 'timer', schedule: '* * * * *', commit: runs[0]!.trigger.commit });
-    const done = await waitForRun(stack.url, runs[0]!.id);
-    assert.equal(done.status, 'succeeded', done.error);
-    assert.equal((await send(`${stack.url}/v1/tasks/${name}`, 'DELETE')).status, 204);
-    const minutes = runs.map((r) => (r as unknown as { createdAt: string }).createdAt.slice(0, 16));
-    assert.equal(new Set(minutes).size, minutes.length, 'two runs in one minute: a tick was doubled');
-  });
-
   it('collapses pushes that arrive while a run is going into one follow-up at the newest commit', async () => {
     await git.createRepo('busy');
     const first = await git.commit('busy', { Dockerfile: `FROM ${BASE_IMAGE}\nCOPY version.txt /version.txt\nRUN cat /version.txt && sleep 6\n`, 'version.txt': `busy-1 ${task}\n` }, 'one');
@@ -237,5 +221,21 @@ describe('tasks from git', () => {
     const forkAnswer = (await forkRes.json()) as { status: string; reason: string };
     assert.equal(forkAnswer.status, 'ignored', JSON.stringify(forkAnswer));
     assert.match(forkAnswer.reason, new RegExp(`${withToken}: pull request #\\d+ comes from a fork .* git token`));
+  });
+
+  it('starts a run when a schedule ticks, once per tick', async () => {
+    const name = `${task}-timer`;
+    let runs: { id: string; status: string; trigger: { type: string; schedule?: string; commit?: string } }[] = [];
+    for (let i = 0; i < 150 && runs.length === 0; i++) {
+      runs = (await send(`${stack.url}/v1/tasks/${name}/runs`, 'GET')).body.runs;
+      if (runs.length === 0) await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.ok(runs.length >= 1, 'no timer run within 75 s');
+    assert.deepEqual(runs[0]!.trigger, { type: 'timer', schedule: '* * * * *', commit: runs[0]!.trigger.commit });
+    const done = await waitForRun(stack.url, runs[0]!.id);
+    assert.equal(done.status, 'succeeded', done.error);
+    assert.equal((await send(`${stack.url}/v1/tasks/${name}`, 'DELETE')).status, 204);
+    const minutes = runs.map((r) => (r as unknown as { createdAt: string }).createdAt.slice(0, 16));
+    assert.equal(new Set(minutes).size, minutes.length, 'two runs in one minute: a tick was doubled');
   });
 });

@@ -1,5 +1,6 @@
 // Small HTTP helpers for tests that talk to the API the way any client would.
 import { createHash } from 'node:crypto';
+import { sseBatches } from './sse.js';
 
 /** The token each test API (by origin) is called with: startTestStack registers its admin token here. */
 const tokens = new Map<string, string>();
@@ -43,14 +44,55 @@ export async function getRun(url: string, id: string): Promise<RunBody> {
 }
 
 const TERMINAL = ['succeeded', 'failed', 'canceled', 'timeout', 'error'];
+const finished = (r: RunBody) => TERMINAL.includes(r.status);
 
-export async function waitForRun(url: string, id: string, until: (r: RunBody) => boolean = (r) => TERMINAL.includes(r.status), timeoutMs = 180_000): Promise<RunBody> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const run = await getRun(url, id);
-    if (until(run)) return run;
-    if (Date.now() > deadline) throw new Error(`run ${id} still ${run.status} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
+/**
+ * The run once `until` holds (by default: once it has finished), following its log as any client would
+ * (GET /v1/runs/:id/logs?follow=1). The stream's `end` event says the run is over, and a GET then reads the
+ * final record; any other condition is checked again whenever the stream sends something (log lines, the
+ * API's keep-alives). A stream that closes early (an API restart) is followed again from its last event.
+ */
+export async function waitForRun(url: string, id: string, until: (r: RunBody) => boolean = finished, timeoutMs = 180_000): Promise<RunBody> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  let run = await getRun(url, id);
+  let lastEventId: string | undefined;
+  try {
+    while (!until(run)) {
+      if (finished(run)) throw new Error(`run ${id} ended ${run.status} without the state waited for${run.error ? ` (${run.error})` : ''}`);
+      const res = await apiFetch(`${url}/v1/runs/${id}/logs?follow=1`, { headers: lastEventId ? { 'last-event-id': lastEventId } : {}, signal });
+      if (!res.ok || !res.body) throw new Error(`following the log of run ${id}: HTTP ${res.status} ${await res.text()}`);
+      for await (const batch of sseBatches(res.body)) {
+        for (const event of batch) lastEventId = event.id ?? lastEventId;
+        const ended = batch.some((e) => e.type === 'end');
+        if (!ended && until === finished) continue;
+        run = await getRun(url, id);
+        if (ended || until(run)) break;
+      }
+      run = await getRun(url, id);
+    }
+    return run;
+  } catch (err) {
+    if (signal.aborted) throw new Error(`run ${id} still ${run.status} after ${timeoutMs} ms`);
+    throw err;
+  }
+}
+
+/** The first line of a run's log that matches `pattern`, as the live log (SSE) delivers it. */
+export async function waitForLogLine(url: string, id: string, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    const res = await apiFetch(`${url}/v1/runs/${id}/logs?follow=1`, { signal });
+    if (!res.ok || !res.body) throw new Error(`following the log of run ${id}: HTTP ${res.status} ${await res.text()}`);
+    for await (const batch of sseBatches(res.body)) {
+      for (const event of batch) {
+        if (event.type === 'log' && pattern.test(event.data)) return event.data;
+        if (event.type === 'end') throw new Error(`run ${id} ended ${(JSON.parse(event.data) as RunBody).status} with no log line matching ${pattern}`);
+      }
+    }
+    throw new Error(`the log of run ${id} closed with no line matching ${pattern}`);
+  } catch (err) {
+    if (signal.aborted) throw new Error(`no log line of run ${id} matched ${pattern} within ${timeoutMs} ms`);
+    throw err;
   }
 }
 

@@ -54,7 +54,8 @@ export class GitServer {
   /** Every HTTP request answered (or refused), in order. */
   readonly requests: RequestRecord[] = [];
   private readonly privateRepos = new Map<string, string>();
-  private readonly stalled = new Set<string>();
+  /** Repositories whose requests are left unanswered, each with what to call when one arrives. */
+  private readonly stalled = new Map<string, () => void>();
   private readonly redirects = new Map<string, string>();
   private readonly sockets = new Set<Socket>();
   private commitTime = 1_700_000_000;
@@ -183,9 +184,9 @@ export class GitServer {
     }
   }
 
-  /** Requests for `repo` are left unanswered from now on (to test timeouts). */
-  stall(repo: string): void {
-    this.stalled.add(repo);
+  /** Requests for `repo` are left unanswered from now on (to test timeouts); resolves when the first one arrives. */
+  stall(repo: string): Promise<void> {
+    return new Promise((resolve) => this.stalled.set(repo, resolve));
   }
 
   /** Requests for `repo` are answered with a 301 to the same path under `base` (a repository that moved). */
@@ -209,7 +210,8 @@ export class GitServer {
     const repo = /^\/([^/]+)\.git\//.exec(url.pathname)?.[1] ?? '';
     const record: RequestRecord = { method: req.method ?? 'GET', path: url.pathname + url.search, repo, authorization: req.headers.authorization, status: 0 };
     this.requests.push(record);
-    if (this.stalled.has(repo)) return; // never answered; the socket is destroyed at stop()
+    const stalled = this.stalled.get(repo);
+    if (stalled) return stalled(); // never answered; the socket is destroyed at stop()
     const moved = this.redirects.get(repo);
     if (moved !== undefined) {
       record.status = 301;

@@ -7,10 +7,12 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createRedis } from '../../src/redis.js';
 import { useToken } from './api.js';
 import { entryArgs } from './entry.js';
+import { within } from './wait.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const REGISTRY = '127.0.0.1:5000';
@@ -46,34 +48,55 @@ export function uniqueName(kind: string): string {
   return `t-${kind}-${randomBytes(4).toString('hex')}`;
 }
 
-function startProcess(script: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
-  const child = spawn(process.execPath, [...entryArgs(script), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = createWriteStream(logFile, { flags: 'a' });
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
-  return child;
-}
+/** Waits as long as a start can take on a busy machine; a process that cannot start exits and says why sooner. */
+const START_MS = 60_000;
 
-async function stopProcess(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
+/** One of the stack's processes: its output appended to the stack's log file, and watched line by line. */
+class StackProcess {
+  readonly child: ChildProcess;
+  private readonly lineWaiters = new Set<(line: string) => void>();
 
-async function waitForHealth(url: string, child: ChildProcess, logFile: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`API exited with ${child.exitCode}: ${await fs.readFile(logFile, 'utf8')}`);
-    try {
-      if ((await fetch(`${url}/v1/health`)).ok) return;
-    } catch {
-      /* not listening yet */
+  constructor(script: string, args: string[], env: NodeJS.ProcessEnv, private readonly logFile: string) {
+    this.child = spawn(process.execPath, [...entryArgs(script), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = createWriteStream(logFile, { flags: 'a' });
+    for (const stream of [this.child.stdout!, this.child.stderr!]) {
+      stream.pipe(out);
+      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+        for (const hear of this.lineWaiters) hear(line);
+      });
     }
-    await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`API did not answer at ${url}`);
+
+  /** Resolves at the first line of output from now on that contains `text`; fails if the process exits first. */
+  async lineWith(text: string, what: string): Promise<void> {
+    let hear!: (line: string) => void;
+    let onExit!: (code: number | null) => void;
+    const heard = new Promise<void>((resolve, reject) => {
+      hear = (line) => line.includes(text) && resolve();
+      onExit = (code) => reject(new Error(`${what} exited with ${code}`));
+      this.lineWaiters.add(hear);
+      if (this.child.exitCode !== null) onExit(this.child.exitCode);
+      else this.child.once('exit', onExit);
+    });
+    try {
+      await within(`${what}: no output line with ${JSON.stringify(text)}`, START_MS, heard);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; its log:\n${await fs.readFile(this.logFile, 'utf8').catch(() => '')}`);
+    } finally {
+      this.lineWaiters.delete(hear);
+      this.child.off('exit', onExit);
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
 }
 
 export async function startTestStack(opts: { worker?: boolean; platforms?: string; env?: Record<string, string> } = {}): Promise<TestStack> {
@@ -91,8 +114,8 @@ export async function startTestStack(opts: { worker?: boolean; platforms?: strin
     SLIPWAY_LOG_LEVEL: 'info',
     ...opts.env,
   };
-  let api: ChildProcess | undefined;
-  let worker: ChildProcess | undefined;
+  let api: StackProcess | undefined;
+  let worker: StackProcess | undefined;
   const logFile = path.join(dataDir, 'processes.log');
 
   const stack: TestStack = {
@@ -103,35 +126,35 @@ export async function startTestStack(opts: { worker?: boolean; platforms?: strin
     token: '',
     authHeaders: () => ({ authorization: `Bearer ${stack.token}` }),
     async startApi() {
-      api = startProcess('src/api/main.ts', [], env, logFile);
-      await waitForHealth(url, api, logFile);
+      // Started: it logs so once it listens; then it must answer as any client sees it.
+      api = new StackProcess('src/api/main.ts', [], env, logFile);
+      await api.lineWith('api listening', 'the API');
+      const health = await fetch(`${url}/v1/health`);
+      if (!health.ok) throw new Error(`the API at ${url} answers its health check with ${health.status}: ${await health.text()}`);
       // Written before the API listens, the first time it starts with an empty token store.
       stack.token ||= (await fs.readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
       env.SLIPWAY_TOKEN = stack.token;
       useToken(url, stack.token);
     },
-    stopApi: () => stopProcess(api),
+    stopApi: async () => api?.stop(),
     async startWorker() {
-      const readyLines = async () => (await fs.readFile(logFile, 'utf8').catch(() => '')).split('\n').filter((l) => l.includes('worker ready')).length;
-      const before = await readyLines();
-      worker = startProcess('workers/main.ts', ['--platforms', opts.platforms ?? 'linux/amd64'], env, logFile);
-      // Ready once it logs so; a worker that cannot start says why in the log.
-      for (let i = 0; i < 200; i++) {
-        const text = await fs.readFile(logFile, 'utf8').catch(() => '');
-        if ((await readyLines()) > before) return;
-        if (worker.exitCode !== null) throw new Error(`worker exited with ${worker.exitCode}: ${text}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error('worker did not become ready');
+      worker = new StackProcess('workers/main.ts', ['--platforms', opts.platforms ?? 'linux/amd64'], env, logFile);
+      await worker.lineWith('worker ready', 'the worker');
     },
-    stopWorker: () => stopProcess(worker),
+    stopWorker: async () => worker?.stop(),
     async close() {
-      await Promise.all([stopProcess(api), stopProcess(worker)]);
+      await Promise.all([api?.stop(), worker?.stop()]);
       await Promise.all([fs.rm(dataDir, { recursive: true, force: true }), deleteKeys(env.SLIPWAY_REDIS_URL ?? 'redis://127.0.0.1:6379', prefix)]);
     },
   };
-  await stack.startApi();
-  if (opts.worker !== false) await stack.startWorker();
+  try {
+    await stack.startApi();
+    if (opts.worker !== false) await stack.startWorker();
+  } catch (err) {
+    // The test never gets the stack to close: what did start must not outlive it.
+    await stack.close();
+    throw err;
+  }
   return stack;
 }
 

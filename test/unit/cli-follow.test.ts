@@ -100,7 +100,8 @@ describe('followRunLog', () => {
     };
     const lines: string[] = [];
     stored = run('succeeded');
-    const final = await followRunLog(api, 'r0000001', (l) => lines.push(l), { ...fast, idleMs: 200 });
+    // Long enough that an answer delayed by a busy machine is not taken for silence.
+    const final = await followRunLog(api, 'r0000001', (l) => lines.push(l), { ...fast, idleMs: 1000 });
     stored = run('failed');
     assert.equal(final.status, 'succeeded');
     assert.deepEqual(lines, ['then silence']);

@@ -15,6 +15,7 @@ import { gzipLevelFor, uploadContext } from '../../src/cli/context-upload.js';
 import { ApiError, ApiUnreachableError, ProtocolError } from '../../src/cli/errors.js';
 import { BadInputError } from '../../src/errors.js';
 import { readTar } from '../support/archives.js';
+import { deferred, within, type Deferred } from '../support/wait.js';
 import { STORED_GZIP_HEADER } from '../../src/contexts/stored-gzip-header.js';
 
 type Answer = (body: Buffer, digest: string) => { status: number; json: unknown };
@@ -35,6 +36,8 @@ let dropAfterFirstChunk: boolean;
 let gate: Promise<void> | undefined;
 let gateReached: () => void;
 let aborted: number;
+/** Resolves when the server sees an upload cut off. */
+let abortSeen: Deferred;
 let work: string;
 let ctx: string;
 const stderr = { text: '', write(t: string) { this.text += t; } };
@@ -67,7 +70,10 @@ before(async () => {
         setTimeout(() => req.resume(), 2);
       }
     });
-    req.on('aborted', () => (aborted += 1));
+    req.on('aborted', () => {
+      aborted += 1;
+      abortSeen.resolve();
+    });
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       uploads.push(body);
@@ -78,6 +84,9 @@ before(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   api = new SlipwayApi(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   work = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-cli-upload-'));
+  // The packer's temporary archives are looked for in TMPDIR: this file's own, since test files running
+  // beside this one pack contexts too.
+  process.env.TMPDIR = await fs.mkdtemp(path.join(work, 'tmp-'));
 });
 after(async () => {
   server.close();
@@ -92,6 +101,7 @@ beforeEach(async () => {
   dropAfterFirstChunk = false;
   gate = undefined;
   aborted = 0;
+  abortSeen = deferred();
   stderr.text = '';
   answer = (body, digest) => ({ status: 201, json: { digest, size: body.length } });
   ctx = await fs.mkdtemp(path.join(work, 'ctx-'));
@@ -161,7 +171,7 @@ describe('uploadContext', () => {
       assert.match(err.message, /z-last\.txt changed while the context was being packed; try again/);
       return true;
     });
-    await new Promise((r) => setTimeout(r, 50));
+    await within('the server seeing the upload cut off', 10_000, abortSeen.promise);
     assert.equal(uploads.length, 0, 'the server got no whole upload');
     assert.equal(aborted, 1, 'the upload was cut off');
   });

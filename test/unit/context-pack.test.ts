@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
-import { afterEach, beforeEach, describe, it, mock } from 'node:test';
+import { after, afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import tar, { type Header } from 'tar-stream';
 import { archiveLength, OUTSIDE_DOCKERFILE, packContext, packListing, type PackedContext } from '../../src/cli/context-pack.js';
@@ -24,6 +24,12 @@ type Spec = Record<string, string | { symlink: string } | { dir: true }>;
 
 let tmp: string;
 const packed: PackedContext[] = [];
+
+// The packer's temporary archives are counted in TMPDIR: this file's own, since test files running beside
+// this one pack contexts too.
+const ownTmpdir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-pack-tmpdir-'));
+process.env.TMPDIR = ownTmpdir;
+after(() => fs.rm(ownTmpdir, { recursive: true, force: true }));
 
 beforeEach(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-pack-test-'));

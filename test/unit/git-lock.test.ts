@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MirrorLocks } from '../../workers/source/git-lock.js';
+import { within } from '../support/wait.js';
 
 describe('MirrorLocks', async () => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-git-lock-'));
@@ -31,9 +32,14 @@ describe('MirrorLocks', async () => {
 
   it('different locks do not wait for each other', async () => {
     const locks = new MirrorLocks();
-    const r1 = await locks.acquire(path.join(dir, 'x.lock'));
-    const r2 = await locks.acquire(path.join(dir, 'y.lock'));
+    const [x, y] = [path.join(dir, 'x.lock'), path.join(dir, 'y.lock')];
+    const r1 = await locks.acquire(x);
+    const r2 = await within('a second lock while the first is held', 5_000, locks.acquire(y));
+    assert.equal((await holderOf(x)).pid, process.pid);
+    assert.equal((await holderOf(y)).pid, process.pid);
     await Promise.all([r1(), r2()]);
+    await assert.rejects(fs.access(x));
+    await assert.rejects(fs.access(y));
   });
 
   it('waits for a lock file held by another live process', async () => {
@@ -46,7 +52,7 @@ describe('MirrorLocks', async () => {
     await sleep(150);
     assert.equal(got, false);
     await release();
-    await (await waiting)();
+    await (await within('the lock once its holder released it', 5_000, waiting))();
     assert.equal(got, true);
   });
 
@@ -55,10 +61,12 @@ describe('MirrorLocks', async () => {
     const child = spawn(process.execPath, ['-e', '0']);
     await new Promise((resolve) => child.once('exit', resolve));
     await fs.writeFile(file, JSON.stringify({ pid: child.pid, host: os.hostname(), token: 'dead' }));
-    const started = Date.now();
-    const release = await new MirrorLocks().acquire(file, { pollMs: 20 });
-    assert.ok(Date.now() - started < 5000, 'waited for a lock whose holder is dead');
+    const release = await within('the lock of a dead process', 5_000, new MirrorLocks().acquire(file, { pollMs: 20 }));
+    const holder = await holderOf(file);
+    assert.deepEqual([holder.pid, holder.host], [process.pid, os.hostname()]);
+    assert.notEqual(holder.token, 'dead');
     await release();
+    await assert.rejects(fs.access(file));
   });
 
   it('takes over a lock nobody refreshed for staleMs', async () => {
@@ -66,8 +74,12 @@ describe('MirrorLocks', async () => {
     await fs.writeFile(file, JSON.stringify({ pid: process.pid, host: 'another-host', token: 'old' }));
     const old = new Date(Date.now() - 60_000);
     await fs.utimes(file, old, old);
-    const release = await new MirrorLocks().acquire(file, { staleMs: 5_000, pollMs: 20 });
+    const release = await within('a lock nobody refreshed', 5_000, new MirrorLocks().acquire(file, { staleMs: 5_000, pollMs: 20 }));
+    const holder = await holderOf(file);
+    assert.deepEqual([holder.pid, holder.host], [process.pid, os.hostname()]);
+    assert.notEqual(holder.token, 'old');
     await release();
+    await assert.rejects(fs.access(file));
   });
 
   it('a waiter stops waiting when its signal aborts, and the queue moves on', async () => {
@@ -78,8 +90,16 @@ describe('MirrorLocks', async () => {
     const waiting = locks.acquire(file, { signal: abort.signal });
     const third = locks.acquire(file);
     abort.abort(new Error('canceled'));
-    await assert.rejects(waiting, /canceled/);
+    await assert.rejects(within('the aborted waiter to give up', 5_000, waiting), /canceled/);
     await release();
-    await (await third)();
+    const releaseThird = await within('the next waiter to get the lock', 5_000, third);
+    assert.equal((await holderOf(file)).pid, process.pid);
+    await releaseThird();
+    await assert.rejects(fs.access(file));
   });
 });
+
+/** Who the lock file says holds it. */
+async function holderOf(file: string): Promise<{ pid: number; host: string; token: string }> {
+  return JSON.parse(await fs.readFile(file, 'utf8')) as { pid: number; host: string; token: string };
+}

@@ -95,8 +95,8 @@ export async function buildImage(ctx: ChildContext, spec: DockerfileJob, ws: Wor
     signal,
     log: (line) => out.line(line),
   });
-  // The base images are resolved while the Engine builds (12-17 ms of registry and Redis round trips
-  // here, and the Dockerfile parsed): the build does not need them, so its request goes out first.
+  // The base images are resolved while the Engine builds (registry and Redis round trips, and the
+  // Dockerfile parsed): the build does not need them, so its request goes out first.
   // They are recorded whether the build succeeds or not.
   const recording = recordBaseImages(ctx, spec, ws, out);
   const [recorded, built] = await Promise.allSettled([recording, building]);

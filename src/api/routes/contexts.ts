@@ -3,7 +3,7 @@ import { Router } from 'express';
 import type { StoredContext } from '../../contract/contexts.js';
 import { TooLargeError } from '../../errors.js';
 import type { ContextOwners } from '../../contexts/owners.js';
-import type { ContextStore } from '../../contexts/store.js';
+import type { ContextStore } from '../../contexts/context-store.js';
 import { principalOf } from '../authenticate.js';
 
 export function contextRoutes(store: ContextStore, maxBytes: number, owners: ContextOwners): Router {

@@ -24,8 +24,8 @@ export function logRoutes(runs: RunService, redis: Redis): Router {
     }
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
-    // Its own connection, for the blocking reads. The shared one has checked that Redis is ready; checking
-    // again (INFO, a large reply to parse) cost ~4 ms of the API's CPU per follower.
+    // Its own connection, for the blocking reads. The shared one has checked that Redis is ready; a ready check
+    // per follower would parse INFO's large reply on the API's CPU for each.
     const blocking = redis.duplicate({ enableReadyCheck: false });
     let closed = false;
     req.on('close', () => {

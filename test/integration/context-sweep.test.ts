@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { ContextStore } from '../../src/contexts/store.js';
+import { sweepContexts } from '../../src/contexts/context-store.js';
+import { LocalContextStore } from '../../src/contexts/store.js';
 import { ContextSweeper } from '../../src/contexts/sweeper.js';
 import { createLogger } from '../../src/log.js';
 import { createRedis } from '../../src/redis.js';
@@ -28,14 +29,14 @@ after(async () => {
   redis.disconnect();
 });
 
-async function store(): Promise<{ store: ContextStore; dir: string }> {
+async function store(): Promise<{ store: LocalContextStore; dir: string }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-sweep-'));
   dirs.push(dir);
-  return { store: new ContextStore(dir, 1 << 30, limits), dir };
+  return { store: new LocalContextStore(dir, 1 << 30, limits), dir };
 }
 
-const upload = async (s: ContextStore, text: string) => (await s.put(Readable.from(await contextArchive(`FROM scratch\n# ${text}\n`)))).digest;
-const age = async (s: ContextStore, digest: string, ms: number) => {
+const upload = async (s: LocalContextStore, text: string) => (await s.put(Readable.from(await contextArchive(`FROM scratch\n# ${text}\n`)))).digest;
+const age = async (s: LocalContextStore, digest: string, ms: number) => {
   const then = new Date(Date.now() - ms);
   await fs.utimes(s.pathOf(digest), then, then);
 };
@@ -46,7 +47,7 @@ describe('context sweep', () => {
     const [stale, fresh, needed] = [await upload(s, 'stale'), await upload(s, 'fresh'), await upload(s, 'needed')];
     await age(s, stale, 2 * DAY);
     await age(s, needed, 2 * DAY);
-    const result = await s.sweep(DAY, new Set([needed]));
+    const result = await sweepContexts(s, DAY, new Set([needed]));
     assert.deepEqual(result.removed, [stale]);
     assert.equal(result.kept, 2);
     assert.equal(await s.has(stale), false);
@@ -62,7 +63,7 @@ describe('context sweep', () => {
     await age(s, again, 2 * DAY);
     await s.touch(touched);
     assert.equal((await upload(s, 'again')) === again, true);
-    assert.deepEqual((await s.sweep(DAY, new Set())).removed, []);
+    assert.deepEqual((await sweepContexts(s, DAY, new Set())).removed, []);
     await s.touch(`sha256:${'0'.repeat(64)}`); // a context that is not there: nothing to do, no error
   });
 
@@ -73,7 +74,7 @@ describe('context sweep', () => {
     await fs.writeFile(leftover, 'partial');
     const then = new Date(Date.now() - 2 * DAY);
     await fs.utimes(leftover, then, then);
-    await s.sweep(DAY, new Set());
+    await sweepContexts(s, DAY, new Set());
     await assert.rejects(fs.stat(leftover));
   });
 

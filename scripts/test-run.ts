@@ -1,0 +1,106 @@
+// Runs test files as one node:test stream: unit tests (no outside system) several files at a time, then
+// integration and e2e tests (real Redis, Docker Engine, registry) one file at a time, since they share one
+// Docker daemon and their timing checks must not compete with each other. The report is what `node --test`
+// prints (TAP when piped, spec on a terminal) with one plan and one summary for both groups, so a reader
+// of `# pass N` / `# fail N` counts every test; before the summary, the slowest files and where the time went.
+//   node --import tsx scripts/test-run.ts [FILE|DIR...]   (default: test/unit, test/integration, test/e2e)
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { run } from 'node:test';
+import { spec, tap, type TestEvent } from 'node:test/reporters';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const UNIT_DIR = path.join(ROOT, 'test/unit');
+/** Per test; a build under emulation on a busy machine takes minutes. */
+const TIMEOUT_MS = 300_000;
+/** Unit test files mostly wait on their own child processes and sockets: more files than cores keeps both busy. */
+const UNIT_CONCURRENCY = Math.max(2, os.availableParallelism()) * 2;
+const SLOWEST = 10;
+const SUMMARY = /^(tests|suites|pass|fail|cancelled|skipped|todo) (\d+)$/;
+
+interface Group {
+  name: string;
+  files: string[];
+  concurrency: number;
+}
+
+/** Test files named by the arguments (files, or folders searched for *.test.ts), sorted. */
+async function testFiles(args: readonly string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const arg of args.length ? args : ['test/unit', 'test/integration', 'test/e2e']) {
+    const abs = path.resolve(arg);
+    if ((await fs.stat(abs)).isDirectory()) {
+      for (const entry of await fs.readdir(abs, { recursive: true })) if (entry.endsWith('.test.ts')) files.push(path.join(abs, entry));
+    } else files.push(abs);
+  }
+  return [...new Set(files)].sort();
+}
+
+function groupsOf(files: readonly string[]): Group[] {
+  const unit = files.filter((f) => f.startsWith(UNIT_DIR + path.sep));
+  const rest = files.filter((f) => !unit.includes(f));
+  return [
+    { name: 'unit', files: unit, concurrency: UNIT_CONCURRENCY },
+    { name: 'integration and e2e', files: rest, concurrency: 1 },
+  ].filter((g) => g.files.length > 0);
+}
+
+const diagnostic = (message: string): TestEvent => ({ type: 'test:diagnostic', data: { message, nesting: 0, file: undefined, line: undefined, column: undefined } as never });
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1).padStart(6)} s`;
+
+/** Every group's events in turn, top-level tests numbered on, each group's own summary held back for one at the end. */
+async function* events(groups: readonly Group[]): AsyncGenerator<TestEvent> {
+  const totals = new Map<string, number>();
+  const files: { file: string; ms: number }[] = [];
+  const walls: string[] = [];
+  let numbered = 0;
+  const started = performance.now();
+  for (const group of groups) {
+    const groupStarted = performance.now();
+    let topLevel = 0;
+    let summary = false;
+    for await (const event of run({ files: group.files, concurrency: group.concurrency, timeout: TIMEOUT_MS }) as AsyncIterable<TestEvent>) {
+      const data = event.data as { nesting?: number; file?: string; name?: string; testNumber?: number; message?: string; details?: { duration_ms?: number } } | undefined;
+      const root = data?.nesting === 0 && data.file === undefined;
+      // The runner ends each run with a plan and its counts: summed below, not printed per group.
+      if (event.type === 'test:plan' && root) {
+        summary = true;
+        continue;
+      }
+      if (summary && event.type === 'test:diagnostic' && root) {
+        const m = SUMMARY.exec(data.message ?? '');
+        if (m) totals.set(m[1]!, (totals.get(m[1]!) ?? 0) + Number(m[2]));
+        continue;
+      }
+      if (event.type === 'test:complete' && data?.nesting === 0 && data.name === data.file && data.file) {
+        files.push({ file: path.relative(ROOT, data.file), ms: data.details?.duration_ms ?? 0 });
+      }
+      if (data?.nesting === 0 && typeof data.testNumber === 'number') {
+        topLevel = Math.max(topLevel, data.testNumber);
+        data.testNumber += numbered;
+      }
+      yield event;
+    }
+    numbered += topLevel;
+    const inGroup = files.filter((f) => group.files.includes(path.join(ROOT, f.file)));
+    walls.push(`${group.name}: ${group.files.length} file${group.files.length === 1 ? '' : 's'}, ${group.concurrency} at a time, in${seconds(performance.now() - groupStarted)} (files' own time added up:${seconds(inGroup.reduce((s, f) => s + f.ms, 0))})`);
+  }
+  for (const line of walls) yield diagnostic(line);
+  yield diagnostic(`slowest files:`);
+  for (const f of [...files].sort((a, b) => b.ms - a.ms).slice(0, SLOWEST)) yield diagnostic(`${seconds(f.ms)}  ${f.file}`);
+  yield { type: 'test:plan', data: { nesting: 0, count: numbered } as never };
+  for (const key of ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo']) yield diagnostic(`${key} ${totals.get(key) ?? 0}`);
+  yield diagnostic(`duration_ms ${(performance.now() - started).toFixed(3)}`);
+  process.exitCode = (totals.get('fail') ?? 0) + (totals.get('cancelled') ?? 0) > 0 ? 1 : 0;
+}
+
+const files = await testFiles(process.argv.slice(2));
+if (files.length === 0) throw new Error('no test files found');
+const stream = events(groupsOf(files));
+// As `node --test` chooses: spec for a person at a terminal, TAP for anything reading the output.
+if (process.stdout.isTTY) await pipeline(Readable.from(stream), new spec(), process.stdout);
+else await pipeline(Readable.from(tap(stream)), process.stdout);
