@@ -9,7 +9,7 @@ DATA=${SLIPWAY_DATA_DIR:-$ROOT/.data}
 REDIS_PORT=${SLIPWAY_REDIS_PORT:-6379}
 REGISTRY_ADDR=${SLIPWAY_REGISTRY_ADDR:-127.0.0.1:5000}
 API_URL=${SLIPWAY_API_URL:-http://127.0.0.1:8080}
-NOTIFY_TOKEN=${SLIPWAY_REGISTRY_NOTIFY_TOKEN:-slipway-local-notify}
+NOTIFY_TOKEN_FILE=$DATA/registry-notify-token
 DOCKER_SOCK=${SLIPWAY_DOCKER_SOCKET:-/var/run/docker.sock}
 # The emulators Slipway builds with. Docker 20.10's BuildKit starts every enabled qemu handler on each
 # build to probe what it can run (all of Debian's ~30 handlers add seconds to every build), so the others are
@@ -90,7 +90,26 @@ start_docker() {
   wait_for dockerd docker_up 60
 }
 
+# The token the registry's notifications carry: SLIPWAY_REGISTRY_NOTIFY_TOKEN, else one made at random once and
+# kept in the data folder (0600), so that no two installations share a token anyone could read in this script.
+# A registry already configured by an older version keeps the token it was started with.
+notify_token() {
+  if [ -n "${SLIPWAY_REGISTRY_NOTIFY_TOKEN:-}" ]; then
+    echo "$SLIPWAY_REGISTRY_NOTIFY_TOKEN"
+    return
+  fi
+  if [ ! -s "$NOTIFY_TOKEN_FILE" ]; then
+    mkdir -p "$DATA"
+    local existing
+    existing=$(sed -n 's/^ *Authorization: \[Bearer \(.*\)\]$/\1/p' "$DATA/registry/config.yml" 2>/dev/null | head -1 || true)
+    (umask 077 && printf '%s\n' "${existing:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}" >"$NOTIFY_TOKEN_FILE")
+  fi
+  cat "$NOTIFY_TOKEN_FILE"
+}
+
 write_registry_config() {
+  local NOTIFY_TOKEN
+  NOTIFY_TOKEN=$(notify_token)
   mkdir -p "$DATA/registry/storage"
   cat >"$DATA/registry/config.yml" <<YAML
 version: 0.1
@@ -178,10 +197,11 @@ case "${1:-}" in
     status
     ;;
   status) status ;;
+  notify-token) notify_token ;;
   down)
     stop_pidfile "$DATA/registry.pid"
     redis_up && redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
     stop_pidfile "$DATA/dockerd.pid"
     ;;
-  *) die "usage: scripts/stack.sh up|down|status" ;;
+  *) die "usage: scripts/stack.sh up|down|status|notify-token" ;;
 esac

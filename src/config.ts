@@ -61,8 +61,8 @@ const buildSchema = () => {
     SLIPWAY_BOOTSTRAP_TOKEN_FILE: z.optional(z.string()),
     /** Requests with a missing or bad token allowed per client address per minute, across API instances; past it, 429. */
     SLIPWAY_AUTH_FAILURES_PER_MINUTE: z._default(int(1, 1_000_000), 30),
-    /** Token the registry's notifications carry (Authorization: Bearer …). */
-    SLIPWAY_REGISTRY_NOTIFY_TOKEN: z._default(z.string(), 'slipway-local-notify'),
+    /** Token the registry's notifications carry (Authorization: Bearer …); unset, notifications are refused. `npm run up` sets the one scripts/stack.sh made. */
+    SLIPWAY_REGISTRY_NOTIFY_TOKEN: z._default(z.string(), ''),
     /** Base-image polling: seconds between checks of a registry's base images (with ±10% jitter), and per-registry overrides `host=seconds,…`. */
     SLIPWAY_POLL_INTERVAL_SECONDS: z._default(int(1, 7 * 86_400), 300),
     SLIPWAY_POLL_INTERVALS: z._default(z.string(), ''),
