@@ -108,13 +108,15 @@ export class RunService {
     const values = req.values ?? {};
     const secretValues = req.secretValues ?? {};
     // Placeholder run variables: the worker renders the file again with the run's own.
-    await taskFileChecker.check(text, {
+    const { pushes } = await taskFileChecker.check(text, {
       file: path,
       run: { ...this.runVariables('r0000000', platforms[0]!), Commit: '', Branch: '', TaskName: '' },
       values,
       secrets: secretValues,
       ...(this.opts.taskFiles ? this.opts.taskFiles : {}),
     });
+    // What its push steps push, known now but for run variables (the repository rarely depends on them).
+    if (!req.noPush) requester?.checkPush(pushes);
     return this.enqueue({
       platforms,
       source: { context: req.context },

@@ -8,8 +8,8 @@ import type { CheckReply, CheckRequest } from './off-thread.js';
 parentPort!.on('message', ({ id, input, opts }: CheckRequest) => {
   let reply: CheckReply;
   try {
-    loadTaskFile(input, opts);
-    reply = { id, ok: true };
+    const { task } = loadTaskFile(input, opts);
+    reply = { id, ok: true, pushes: task.steps.flatMap((step) => step.push ?? []) };
   } catch (err) {
     reply = err instanceof TaskFileError ? { id, ok: false, file: err.file, issues: err.issues } : { id, ok: false, message: err instanceof Error ? err.message : String(err) };
   }

@@ -10,7 +10,12 @@ export interface CheckRequest {
   input: string | Uint8Array;
   opts: LoadOptions;
 }
-export type CheckReply = { id: number; ok: true } | { id: number; ok: false; file: string; issues: TaskFileIssue[] } | { id: number; ok: false; message: string };
+export type CheckReply = { id: number; ok: true; pushes: string[] } | { id: number; ok: false; file: string; issues: TaskFileIssue[] } | { id: number; ok: false; message: string };
+
+/** The references the file's push steps push, rendered with the variables given. */
+export interface CheckResult {
+  pushes: string[];
+}
 
 const TIME_LIMIT_MS = 10_000;
 
@@ -19,8 +24,8 @@ export class TaskFileChecker {
   private queue: Promise<void> = Promise.resolve();
   private nextId = 0;
 
-  /** Resolves when the file is a valid task file; rejects with its TaskFileError otherwise. */
-  check(input: string | Uint8Array, opts: LoadOptions): Promise<void> {
+  /** Resolves with what its push steps push when the file is a valid task file; rejects with its TaskFileError otherwise. */
+  check(input: string | Uint8Array, opts: LoadOptions): Promise<CheckResult> {
     const result = this.queue.then(() => this.run({ id: ++this.nextId, input, opts }));
     this.queue = result.then(
       () => undefined,
@@ -35,9 +40,9 @@ export class TaskFileChecker {
     await worker?.terminate();
   }
 
-  private run(request: CheckRequest): Promise<void> {
+  private run(request: CheckRequest): Promise<CheckResult> {
     const worker = (this.worker ??= startWorker());
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<CheckResult>((resolve, reject) => {
       const done = () => {
         clearTimeout(timer);
         worker.off('message', onMessage);
@@ -46,7 +51,7 @@ export class TaskFileChecker {
       const onMessage = (reply: CheckReply) => {
         if (reply.id !== request.id) return;
         done();
-        if (reply.ok) resolve();
+        if (reply.ok) resolve({ pushes: reply.pushes });
         else if ('issues' in reply) reject(new TaskFileError(reply.file, reply.issues));
         else reject(new Error(`checking the task file failed: ${reply.message}`));
       };

@@ -252,6 +252,13 @@ describe('who may do what', () => {
     assert.equal(refused.status, 403);
     assert.equal(refused.body.error.code, 'repository_forbidden');
     assert.match(refused.body.error.message, new RegExp(`${space}/team-b/web`));
+    // A task file's push steps are read at submit too.
+    const taskFile = `version: v1.1.0\nsteps:\n  - build: -t $Registry/${space}/team-b/tf:v1 .\n  - push:\n      - $Registry/${space}/team-b/tf:v1\n`;
+    const archive = await contextArchive('FROM scratch\n', { 'acb.yaml': taskFile });
+    const tfContext = (await call('scoped', 'POST', '/v1/contexts', archive, 'application/gzip')).body.digest;
+    const tfRefused = await call('scoped', 'POST', '/v1/runs', { context: tfContext, taskFile: 'acb.yaml' });
+    assert.equal(tfRefused.status, 403, JSON.stringify(tfRefused.body));
+    assert.match(tfRefused.body.error.message, new RegExp(`${space}/team-b/tf`));
     assert.equal(await runCount(), before);
 
     // The runs the matrix queued are not this test's to build.
