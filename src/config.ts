@@ -25,6 +25,9 @@ const buildSchema = () => {
     /** Where the API listens. */
     SLIPWAY_API_HOST: z._default(z.string(), '127.0.0.1'),
     SLIPWAY_API_PORT: z._default(int(0, 65535), 8080),
+    /** Serve HTTPS with this certificate chain and key (PEM files), both or neither; else plain HTTP (put a TLS proxy in front). */
+    SLIPWAY_TLS_CERT_FILE: z.optional(z.string()),
+    SLIPWAY_TLS_KEY_FILE: z.optional(z.string()),
     ...cliFields(),
     /** Redis holding queues, run records and logs. */
     SLIPWAY_REDIS_URL: z._default(z.string(), 'redis://127.0.0.1:6379'),
@@ -105,7 +108,7 @@ export type Env = z.input<ReturnType<typeof buildSchema>>;
 const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
 
 export interface Config {
-  api: { host: string; port: number };
+  api: { host: string; port: number; tls?: { certFile: string; keyFile: string } };
   server: string;
   cli: {
     cacheDir: string;
@@ -152,6 +155,12 @@ export interface Config {
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+function tls(certFile: string | undefined, keyFile: string | undefined): { tls?: { certFile: string; keyFile: string } } {
+  if (!certFile && !keyFile) return {};
+  if (!certFile || !keyFile) throw new ConfigError('invalid configuration: SLIPWAY_TLS_CERT_FILE and SLIPWAY_TLS_KEY_FILE go together: set both to serve HTTPS, or neither');
+  return { tls: { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) } };
 }
 
 /** `host=seconds,…` → host → milliseconds. */
@@ -216,7 +225,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
   const e = parseEnv((schema ??= buildSchema()), overrides, env);
   const dataDir = path.resolve(e.SLIPWAY_DATA_DIR);
   return {
-    api: { host: e.SLIPWAY_API_HOST, port: e.SLIPWAY_API_PORT },
+    api: { host: e.SLIPWAY_API_HOST, port: e.SLIPWAY_API_PORT, ...tls(e.SLIPWAY_TLS_CERT_FILE, e.SLIPWAY_TLS_KEY_FILE) },
     ...cliConfig(e, { ...env, ...overrides }),
     redisUrl: e.SLIPWAY_REDIS_URL,
     prefix: e.SLIPWAY_PREFIX,

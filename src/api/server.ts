@@ -1,7 +1,9 @@
 // Composition root of the API process: builds Redis connections, stores, queues and the express app,
 // listens, and shuts down in order (stop accepting, finish requests, close queues and Redis).
 import path from 'node:path';
-import type { Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import http, { type Server } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Router } from 'express';
 import type { Config } from '../config.js';
@@ -120,11 +122,15 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const app = createApp({ runs, tasks, webhooks, graph: baseImages.routes, contexts, redis, log, maxContextBytes: config.limits.contextBytes, announceCancel, tokens, authFailures, contextOwners: new ContextOwners(redis, config.prefix, config.limits.contextTtlMs), defaultRegistry: config.defaultRegistry });
 
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.api.port, config.api.host, () => resolve(s));
+    const s = (config.api.tls ? https.createServer({ cert: readFileSync(config.api.tls.certFile), key: readFileSync(config.api.tls.keyFile) }, app) : http.createServer(app)).listen(
+      config.api.port,
+      config.api.host,
+      () => resolve(s),
+    );
     s.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${config.api.host}:${port}`;
+  const url = `${config.api.tls ? 'https' : 'http'}://${config.api.host}:${port}`;
   log.info({ url }, 'api listening');
 
   let closing: Promise<void> | undefined;
