@@ -80,6 +80,7 @@ export function renderRun(run: Run, now = Date.now()): string {
     ['Images', req.images.join(', ') || undefined],
     ['Build args', Object.entries(req.buildArgs).map(([k, v]) => `${k}=${v}`).join(', ') || undefined],
     ['Secret args', req.secretBuildArgKeys.join(', ') || undefined],
+    ['Labels', formatLabels(req.labels, ', ')],
     ['Push', req.noPush ? 'no' : 'yes'],
     ['Timeout', `${req.timeoutSeconds}s`],
     ['Platforms', run.platformResults?.map((p) => `${p.platform} ${p.status}${p.digest ? ` ${p.digest}` : ''}${p.error ? `: ${p.error}` : ''}`).join(INDENT)],
@@ -87,6 +88,10 @@ export function renderRun(run: Run, now = Date.now()): string {
     ['Pushed', run.outputImages.map(formatImageRef).join(INDENT) || undefined],
   ];
   return renderFields(fields);
+}
+
+function formatLabels(labels: Record<string, string> | undefined, separator: string): string | undefined {
+  return Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`).join(separator) || undefined;
 }
 
 /** `Key:  value` lines, skipping the empty ones. */
@@ -136,6 +141,7 @@ export function renderTask(task: Task, now = Date.now()): string {
     ['Images', task.images.join(INDENT) || '-'],
     ['Platforms', task.platforms.join(', ')],
     ['Build args', Object.entries(task.buildArgs).map(([k, v]) => `${k}=${v}`).join(INDENT) || undefined],
+    ['Labels', formatLabels(task.labels, INDENT)],
     ['Triggers', `commit ${onOff(task.commitTrigger)}, pull request ${onOff(task.prTrigger)}, base image ${task.baseImageTrigger}`],
     ['Schedules', task.schedules.map((s) => `${s} (UTC)`).join(INDENT) || '-'],
     ['Push', task.noPush ? 'no' : 'yes'],

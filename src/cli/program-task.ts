@@ -95,6 +95,7 @@ function taskOptions(cmd: Command, mode: 'create' | 'update'): Command {
     .option('-t, --image <name>', `image to push, may use run variables, e.g. app:{{.Run.ID}} or app:$ID (repeatable${replaces})`, collect)
     .option('--platform <os/arch>', `target platform(s), comma-separated${byDefault('linux/amd64')}`)
     .option('--build-arg <key=value>', `build-time variable (repeatable${replaces})`, collect)
+    .option('--label <key=value>', `label on the image config (repeatable${replaces})`, collect)
     .option('--commit-trigger <on|off>', `run on pushes to the ref${byDefault('on')}`)
     .option('--pr-trigger <on|off>', `run on pull requests${byDefault('off')}`)
     .option('--base-image-trigger <runtime|all|off>', `run when a base image is updated: the runtime one, all, or none${byDefault('runtime')}`)

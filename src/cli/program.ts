@@ -90,6 +90,7 @@ function createProgram(io: CliIo, setExit: (code: number) => void): { program: C
     .option('--secret-build-arg <key=value>', 'build-time variable kept out of run records and logs (repeatable)', collect)
     .option('--platform <os/arch>', 'target platform, e.g. linux/arm64 (default: linux/amd64)')
     .option('--target <stage>', 'build stage to stop at')
+    .option('--label <key=value>', 'label on the image config (repeatable)', collect)
     .option('--no-push', 'build without pushing');
   followOptions(buildCommand).action(async (context: string, opts: BuildFlags, cmd: Command) => {
     const { build } = await import('./commands/build.js');

@@ -11,6 +11,7 @@ import { formatReference, parseImageReference, withDefaultTag } from '../registr
 import type { RunLog } from './logs.js';
 import { isTerminal, type GitSource, type Run, type RunStatus, type Trigger } from './model.js';
 import type { RunRequest } from '../contract/requests.js';
+import { buildOptionNames, buildOptionsOf, type BuildOptions } from '../contract/build-options.js';
 import { taskFileChecker } from '../taskfile/off-thread.js';
 import { secretTooShort } from '../log.js';
 import type { RunPatch, RunRecords } from './records.js';
@@ -42,6 +43,8 @@ export interface RunInput {
   buildArgs: Record<string, string>;
   secretBuildArgs: Record<string, string>;
   target?: string;
+  /** How the image is built (labels, --no-cache, --pull): stored in the run and handed to the builder as one object. */
+  options?: BuildOptions;
   noPush: boolean;
   timeoutSeconds?: number;
   trigger: Trigger;
@@ -86,6 +89,7 @@ export class RunService {
       buildArgs: req.buildArgs,
       secretBuildArgs: req.secretBuildArgs,
       target: req.target,
+      options: buildOptionsOf(req),
       noPush: req.noPush,
       timeoutSeconds: req.timeoutSeconds,
       trigger: { type: 'manual' },
@@ -97,7 +101,7 @@ export class RunService {
   private async submitTaskFile(req: RunRequest, platforms: string[]): Promise<Run> {
     const path = normaliseDockerfilePath(req.taskFile!);
     if (platforms.length > 1) throw new BadInputError('a task file run has one platform (its build steps may name others with --platform)', 'invalid_platform');
-    const stray = [req.images.length && 'images', Object.keys(req.buildArgs).length && 'buildArgs', Object.keys(req.secretBuildArgs).length && 'secretBuildArgs', req.target && 'target'].filter(Boolean);
+    const stray = [req.images.length && 'images', Object.keys(req.buildArgs).length && 'buildArgs', Object.keys(req.secretBuildArgs).length && 'secretBuildArgs', req.target && 'target', ...buildOptionNames(req)].filter(Boolean);
     if (stray.length) throw new BadInputError(`${stray.join(', ')} belong in the task file's build steps, not beside taskFile`, 'invalid_body');
     const text = await this.opts.readContextFile?.(req.context, path);
     if (text === undefined) throw new BadInputError(`task file ${JSON.stringify(path)} not found in the build context; its path is relative to the context`, 'task_file_not_found');
@@ -161,6 +165,7 @@ export class RunService {
         secretBuildArgKeys: Object.keys(input.secretBuildArgs),
         platform,
         target: input.target,
+        ...input.options,
         noPush: input.noPush,
         timeoutSeconds,
         ...(windowsDaemonless !== undefined ? { windowsDaemonless } : {}),
@@ -185,6 +190,7 @@ export class RunService {
       buildArgs: input.buildArgs,
       secretBuildArgs: input.secretBuildArgs,
       target: input.target,
+      ...(input.options ? { options: input.options } : {}),
       noPush: input.noPush,
       daemonless: p === 'windows/amd64' && windowsDaemonless === true,
     });

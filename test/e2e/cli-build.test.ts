@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { getRun, registryDigest } from '../support/api.js';
+import { getRun, registryDigest, registryImageConfig } from '../support/api.js';
 import { BASE_IMAGE, REGISTRY, ROOT, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
 import { folderWith, runSlipway, type CliResult } from '../support/cli.js';
 
@@ -45,6 +45,19 @@ describe('slipway CLI against a real stack', () => {
     const printed = res.stdout.match(new RegExp(`^${REGISTRY}/${repo}:v1@(sha256:[a-f0-9]{64})$`, 'm'));
     assert.ok(printed, res.stdout);
     assert.equal(await registryDigest(REGISTRY, repo, 'v1'), printed[1]);
+  });
+
+  it('puts --label on the image config the registry serves, and keeps it in the run record', async () => {
+    const repo = `slipway-test/${uniqueName('label')}`;
+    const dir = await contextDir({ Dockerfile: `FROM ${BASE_IMAGE}\nLABEL from.dockerfile=yes\n` });
+    const res = await cli('build', '-t', `${repo}:v1`, '--label', 'org.example.team=a', '--label', 'org.example.empty', dir);
+    assert.equal(res.code, 0, res.stderr);
+    const labels = (await registryImageConfig(REGISTRY, repo, 'v1')).config?.Labels ?? {};
+    assert.equal(labels['org.example.team'], 'a');
+    assert.equal(labels['org.example.empty'], '');
+    assert.equal(labels['from.dockerfile'], 'yes', "the Dockerfile's own labels stay");
+    const id = (res.stdout + res.stderr).match(/Run ID: (r[0-9a-z]{7})/)![1]!;
+    assert.deepEqual(((await getRun(stack.url, id)).request as { labels?: unknown }).labels, { 'org.example.team': 'a', 'org.example.empty': '' });
   });
 
   it('builds an unchanged folder again without packing or uploading it, and a folder edited in place anew', async () => {

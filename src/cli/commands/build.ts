@@ -6,7 +6,7 @@ import type { RunSubmission } from '../../contract/requests.js';
 import { uploadContext } from '../context-upload.js';
 import { UsageError } from '../errors.js';
 import type { ExitCode } from '../exit.js';
-import { parseImage, parseKeyValues, parsePlatformFlag, parseTimeout } from '../flags.js';
+import { parseImage, parseKeyValues, parseLabels, parsePlatformFlag, parseTimeout } from '../flags.js';
 import { interruptible } from '../interrupt.js';
 import type { CliIo } from '../io.js';
 import { watchSubmittedRun } from '../run-watch.js';
@@ -19,6 +19,7 @@ export interface BuildFlags {
   secretBuildArg?: string[];
   platform?: string;
   target?: string;
+  label?: string[];
   push: boolean;
   logs: boolean;
   wait: boolean;
@@ -40,6 +41,7 @@ export function parseBuildFlags(flags: BuildFlags): BuildRequest {
     secretBuildArgs,
     platform: flags.platform === undefined ? undefined : parsePlatformFlag(flags.platform),
     target: flags.target,
+    ...(flags.label?.length ? { labels: parseLabels(flags.label) } : {}),
     noPush: !flags.push,
     timeoutSeconds: flags.timeout === undefined ? undefined : parseTimeout(flags.timeout),
   };
