@@ -91,6 +91,8 @@ function createProgram(io: CliIo, setExit: (code: number) => void): { program: C
     .option('--platform <os/arch>', 'target platform, e.g. linux/arm64 (default: linux/amd64)')
     .option('--target <stage>', 'build stage to stop at')
     .option('--label <key=value>', 'label on the image config (repeatable)', collect)
+    .option('--no-cache', 'do not use the build cache: every step runs again')
+    .option('--pull', 'fetch the base images again even when the builder has them')
     .option('--no-push', 'build without pushing');
   followOptions(buildCommand).action(async (context: string, opts: BuildFlags, cmd: Command) => {
     const { build } = await import('./commands/build.js');

@@ -13,6 +13,10 @@ export const Labels = z
 export const BuildOptions = z.strictObject({
   /** docker build --label: labels on the image config. */
   labels: z.optional(Labels),
+  /** docker build --no-cache: every step runs again. */
+  noCache: z.optional(z.boolean()),
+  /** docker build --pull: base images are fetched again even when the builder has them. */
+  pull: z.optional(z.boolean()),
 });
 export type BuildOptions = z.infer<typeof BuildOptions>;
 

@@ -14,8 +14,6 @@ export interface BuildOptions extends RequestedOptions {
   buildArgs: Record<string, string>;
   platform: string;
   target?: string;
-  /** docker build --no-cache: every step runs again. */
-  noCache?: boolean;
   /** docker build --cache-from: images whose layers may serve as cache. */
   cacheFrom?: string[];
   /** Leave out what the context's .dockerignore excludes (contexts the CLI did not already filter). */

@@ -30,6 +30,7 @@ export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promi
       ...(spec.target !== undefined ? { target: spec.target } : {}),
       ...(spec.labels ? { labels: spec.labels } : {}),
       ...(spec.noCache ? { noCache: true } : {}),
+      ...(spec.pull ? { pull: true } : {}),
       ...(spec.cacheFrom.length ? { cacheFrom: spec.cacheFrom } : {}),
       // The source was not filtered by a CLI here: a .dockerignore in it must apply.
       applyDockerignore: true,

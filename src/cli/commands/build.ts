@@ -20,6 +20,9 @@ export interface BuildFlags {
   platform?: string;
   target?: string;
   label?: string[];
+  /** false after --no-cache. */
+  cache: boolean;
+  pull?: boolean;
   push: boolean;
   logs: boolean;
   wait: boolean;
@@ -42,6 +45,8 @@ export function parseBuildFlags(flags: BuildFlags): BuildRequest {
     platform: flags.platform === undefined ? undefined : parsePlatformFlag(flags.platform),
     target: flags.target,
     ...(flags.label?.length ? { labels: parseLabels(flags.label) } : {}),
+    ...(flags.cache === false ? { noCache: true } : {}),
+    ...(flags.pull ? { pull: true } : {}),
     noPush: !flags.push,
     timeoutSeconds: flags.timeout === undefined ? undefined : parseTimeout(flags.timeout),
   };
