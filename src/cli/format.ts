@@ -51,8 +51,14 @@ export function renderTable(header: string[], rows: string[][]): string {
 }
 
 export function renderRunTable(runs: Run[], now = Date.now()): string {
-  const rows = runs.map((r) => [r.id, r.status, r.platform, formatAge(r.createdAt, now), r.request.images.join(',') || '-']);
-  return renderTable(['RUN ID', 'STATUS', 'PLATFORM', 'CREATED', 'IMAGES'], rows);
+  const rows = runs.map((r) => [r.id, r.task ?? '-', r.status, r.trigger.type, r.platforms.join(','), formatAge(r.createdAt, now), runDuration(r, now) ?? '-', firstImage(r)]);
+  return renderTable(['RUN ID', 'TASK', 'STATUS', 'TRIGGER', 'PLATFORMS', 'CREATED', 'DURATION', 'IMAGE'], rows);
+}
+
+/** The run's first image, and how many more it has. */
+function firstImage(run: Run): string {
+  const [first, ...more] = run.request.images;
+  return first === undefined ? '-' : more.length ? `${first} (+${more.length})` : first;
 }
 
 const INDENT = '\n' + ' '.repeat(13);

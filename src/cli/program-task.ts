@@ -9,6 +9,7 @@ import type { ValidateFlags } from './commands/task-validate.js';
 import type { CliIo } from './io.js';
 import type { WatchFlags } from './run-watch.js';
 import { parseTaskName, type TaskFlags } from './task-flags.js';
+import { watchOptions } from './watch-options.js';
 
 const collect = (value: string, previous: unknown): string[] => (Array.isArray(previous) ? [...(previous as string[]), value] : [value]);
 
@@ -61,13 +62,8 @@ export function addTaskCommands(program: Command, { io, setExit, serverOf }: Pro
     .description('delete a task (its runs are kept)')
     .argument('<name>', 'task name')
     .action(async (name: string, _opts: unknown, cmd: Command) => setExit(await deleteTask(serverOf(cmd), parseTaskName(name), io)));
-  task
-    .command('run')
-    .description("run a task now, at the current commit of its ref, and follow the run's log")
-    .argument('<name>', 'task name')
-    .option('--no-logs', 'do not print the build log; just wait for the outcome')
-    .option('--no-wait', 'print the run id and exit without waiting')
-    .action(async (name: string, flags: WatchFlags, cmd: Command) => setExit(await runTask(serverOf(cmd), parseTaskName(name), flags, io)));
+  const run = task.command('run').description("run a task now, at the current commit of its ref, and follow the run's log").argument('<name>', 'task name');
+  watchOptions(run).action(async (name: string, flags: WatchFlags, cmd: Command) => setExit(await runTask(serverOf(cmd), parseTaskName(name), flags, io)));
   task
     .command('runs')
     .description("list a task's runs, newest first")

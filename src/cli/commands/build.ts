@@ -9,10 +9,10 @@ import type { ExitCode } from '../exit.js';
 import { parseImage, parseKeyValues, parseLabels, parsePlatformFlag, parseTimeout } from '../flags.js';
 import { interruptible } from '../interrupt.js';
 import type { CliIo } from '../io.js';
-import { watchSubmittedRun } from '../run-watch.js';
+import { watchSubmittedRun, type WatchFlags } from '../run-watch.js';
 
 /** The options as commander hands them over (repeatable ones collected, --no-x as x: false). */
-export interface BuildFlags {
+export interface BuildFlags extends WatchFlags {
   tag?: string[];
   file?: string;
   buildArg?: string[];
@@ -24,8 +24,6 @@ export interface BuildFlags {
   cache: boolean;
   pull?: boolean;
   push: boolean;
-  logs: boolean;
-  wait: boolean;
   timeout?: string;
 }
 
@@ -55,7 +53,9 @@ export function parseBuildFlags(flags: BuildFlags): BuildRequest {
 export async function build(api: SlipwayApi, contextDir: string, flags: BuildFlags, io: CliIo): Promise<ExitCode> {
   const request = parseBuildFlags(flags);
   return interruptible(async (signal) => {
-    const context = await uploadContext(api, contextDir, { dockerfile: flags.file, io, signal, cacheDir: cacheDir(io) });
+    // -q: nothing but the result, as buildx; the upload's progress is left out with the log.
+    const uploadIo: CliIo = flags.quiet ? { stdout: io.stdout, stderr: { write: () => true } } : io;
+    const context = await uploadContext(api, contextDir, { dockerfile: flags.file, io: uploadIo, signal, cacheDir: cacheDir(io) });
     const run = await api.submitRun({ ...request, context: context.digest, dockerfile: context.dockerfile });
     return watchSubmittedRun(api, run, flags, io, signal);
   });

@@ -9,15 +9,13 @@ import type { ExitCode } from '../exit.js';
 import { parsePlatformFlag, parseTimeout, quote } from '../flags.js';
 import { interruptible } from '../interrupt.js';
 import type { CliIo } from '../io.js';
-import { watchSubmittedRun } from '../run-watch.js';
+import { watchSubmittedRun, type WatchFlags } from '../run-watch.js';
 import { cacheDir } from './build.js';
 import { taskFileInputs, validateTaskFile, type ValidateFlags } from './task-validate.js';
 
-export interface RunFileFlags extends Omit<ValidateFlags, 'registry'> {
+export interface RunFileFlags extends Omit<ValidateFlags, 'registry'>, WatchFlags {
   file?: string;
   platform?: string;
-  logs: boolean;
-  wait: boolean;
   timeout?: string;
 }
 
