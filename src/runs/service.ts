@@ -19,6 +19,8 @@ import { StoredRunProgress } from './stored-progress.js';
 import { runVariables, type RunVariables } from './variables.js';
 
 export interface RunServiceOptions {
+  /** Told of every run queued (the API's metrics). */
+  queued?: (run: Run) => void;
   /** Told the id of every run that ends (published for the API's task follow-ups). */
   announceFinished?: (id: string) => Promise<void>;
   /** Platforms among those given that no live worker serves (they are queued, but the run says why it waits). */
@@ -175,6 +177,7 @@ export class RunService {
       ...(unserved.length ? { waiting: waitingReason(unserved) } : {}),
     };
     await this.store.create(run, seq);
+    this.opts.queued?.(run);
     const common = { runId: id, source: jobSource(input.source), ...(input.task ? { task: input.task } : {}), timeoutSeconds };
     if (input.taskFile) {
       const { path, values, secretValues } = input.taskFile;
