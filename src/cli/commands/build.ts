@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import type { ExitCode } from '../exit.js';
 import { parseImage, parseKeyValues, parseLabels, parsePlatformFlag, parseTimeout } from '../flags.js';
 import { interruptible } from '../interrupt.js';
-import type { CliIo } from '../io.js';
+import { resultOnly, type CliIo } from '../io.js';
 import { watchSubmittedRun, type WatchFlags } from '../run-watch.js';
 
 /** The options as commander hands them over (repeatable ones collected, --no-x as x: false). */
@@ -54,8 +54,7 @@ export async function build(api: SlipwayApi, contextDir: string, flags: BuildFla
   const request = parseBuildFlags(flags);
   return interruptible(async (signal) => {
     // -q: nothing but the result, as buildx; the upload's progress is left out with the log.
-    const uploadIo: CliIo = flags.quiet ? { stdout: io.stdout, stderr: { write: () => true } } : io;
-    const context = await uploadContext(api, contextDir, { dockerfile: flags.file, io: uploadIo, signal, cacheDir: cacheDir(io) });
+    const context = await uploadContext(api, contextDir, { dockerfile: flags.file, io: flags.quiet ? resultOnly(io) : io, signal, cacheDir: cacheDir(io) });
     const run = await api.submitRun({ ...request, context: context.digest, dockerfile: context.dockerfile });
     return watchSubmittedRun(api, run, flags, io, signal);
   });
