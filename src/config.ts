@@ -21,6 +21,8 @@ const buildSchema = () => {
     /** Where the API listens. */
     SLIPWAY_API_HOST: z._default(z.string(), '127.0.0.1'),
     SLIPWAY_API_PORT: z._default(int(0, 65535), 8080),
+    /** The platforms GET /v1/ready requires a live worker for. */
+    SLIPWAY_READY_PLATFORMS: z._default(z.string(), 'linux/amd64'),
     ...cliFields(),
     /** Redis holding queues, run records and logs. */
     SLIPWAY_REDIS_URL: z._default(z.string(), 'redis://127.0.0.1:6379'),
@@ -97,7 +99,7 @@ export type Env = z.input<ReturnType<typeof buildSchema>>;
 const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
 
 export interface Config {
-  api: { host: string; port: number };
+  api: { host: string; port: number; readyPlatforms: string[] };
   server: string;
   cli: { cacheDir: string };
   redisUrl: string;
@@ -188,7 +190,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
   const e = parseEnv((schema ??= buildSchema()), overrides, env);
   const dataDir = path.resolve(e.SLIPWAY_DATA_DIR);
   return {
-    api: { host: e.SLIPWAY_API_HOST, port: e.SLIPWAY_API_PORT },
+    api: { host: e.SLIPWAY_API_HOST, port: e.SLIPWAY_API_PORT, readyPlatforms: list(e.SLIPWAY_READY_PLATFORMS) },
     ...cliConfig(e),
     redisUrl: e.SLIPWAY_REDIS_URL,
     prefix: e.SLIPWAY_PREFIX,

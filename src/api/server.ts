@@ -30,6 +30,7 @@ import { genericGitWebhookRouter } from '../triggers/generic-git.js';
 import { githubWebhookRouter } from '../triggers/github.js';
 import { startBaseImageGraph } from '../graph/api-wiring.js';
 import { GraphStore } from '../graph/store.js';
+import { ApiMetrics } from '../metrics/api-metrics.js';
 import { createApp } from './app.js';
 import { sendError } from './errors.js';
 
@@ -48,6 +49,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     entries: config.limits.contextEntries,
   });
   const workers = new WorkerRegistry(redis, config.prefix);
+  const metrics = new ApiMetrics({ queues, workers, platforms: config.api.readyPlatforms });
   const runs = new RunService(new RunStore(redis, config.prefix), new RunLog(redis, config.prefix, config.limits.logLines), queues, {
     defaultRegistry: config.defaultRegistry,
     defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds,
@@ -58,6 +60,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       return found;
     },
     unserved: (platforms) => workers.unserved(platforms),
+    queued: (run) => metrics.runQueued(run),
     announceFinished: finishPublisher(redis, config.prefix),
     readContextFile: (context, file) => contexts.readFile(context, file),
     taskFiles: config.taskFiles,
@@ -110,7 +113,9 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       : notConfigured('/v1/webhooks/git', 'the generic git webhook is not configured: set SLIPWAY_GIT_WEBHOOK_TOKENS'),
     baseImages.webhook,
   ];
-  const app = createApp({ runs, tasks, webhooks, graph: baseImages.routes, contexts, redis, log, maxContextBytes: config.limits.contextBytes, announceCancel });
+  await metrics.start(redis, config.prefix, runs.store, log);
+  const unservedPlatforms = () => workers.unserved(config.api.readyPlatforms);
+  const app = createApp({ runs, tasks, webhooks, graph: baseImages.routes, contexts, redis, log, maxContextBytes: config.limits.contextBytes, announceCancel, metrics, unservedPlatforms });
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.api.port, config.api.host, () => resolve(s));
@@ -133,6 +138,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       await timers.close();
       await baseImages.stop();
       await followUps.stop();
+      await metrics.stop();
       await queues.close();
       redis.disconnect();
       log.info('api stopped');
