@@ -11,10 +11,10 @@ REGISTRY_ADDR=${SLIPWAY_REGISTRY_ADDR:-127.0.0.1:5000}
 API_URL=${SLIPWAY_API_URL:-http://127.0.0.1:8080}
 NOTIFY_TOKEN_FILE=$DATA/registry-notify-token
 DOCKER_SOCK=${SLIPWAY_DOCKER_SOCKET:-/var/run/docker.sock}
-# The emulators Slipway builds with. Docker 20.10's BuildKit starts every enabled qemu handler on each
-# build to probe what it can run (all of Debian's ~30 handlers add seconds to every build), so the others are
-# switched off.
-QEMU_HANDLERS=${SLIPWAY_QEMU_HANDLERS:-qemu-aarch64}
+# The emulators Slipway builds with: qemu-aarch64 for linux/arm64, qemu-arm for linux/arm/v7. Docker
+# 20.10's BuildKit starts every enabled qemu handler on each build to probe what it can run, so each
+# handler costs every build (all ~30 of Debian's cost seconds); the others are switched off.
+QEMU_HANDLERS=${SLIPWAY_QEMU_HANDLERS:-qemu-aarch64 qemu-arm}
 # openssl: the tests make a TLS certificate with it.
 PACKAGES=(redis-server docker.io containerd runc iptables docker-registry qemu-user-static binfmt-support git curl openssl)
 
@@ -161,13 +161,17 @@ start_binfmt() {
   fi
   log "enabling QEMU binfmt handlers: $QEMU_HANDLERS (others off)"
   local f name
-  for name in $QEMU_HANDLERS; do update-binfmts --enable "$name" >/dev/null 2>&1 || true; done
+  for name in $QEMU_HANDLERS; do
+    # A handler registered but switched off (echo 0) is one update-binfmts calls enabled already.
+    if [ -e "/proc/sys/fs/binfmt_misc/$name" ]; then echo 1 >"/proc/sys/fs/binfmt_misc/$name"
+    else update-binfmts --enable "$name" >/dev/null 2>&1 || true; fi
+  done
   for f in /proc/sys/fs/binfmt_misc/qemu-*; do
     [ -e "$f" ] || continue
     name=$(basename "$f")
     wanted_handler "$name" || echo 0 >"$f"
   done
-  binfmt_up || die "binfmt handlers not as wanted ($QEMU_HANDLERS); try: update-binfmts --enable qemu-aarch64"
+  binfmt_up || die "binfmt handlers not as wanted ($QEMU_HANDLERS); try: update-binfmts --enable <handler> for each of them"
 }
 
 status() {

@@ -28,6 +28,8 @@ const buildSchema = () => {
     /** Serve HTTPS with this certificate chain and key (PEM files), both or neither; else plain HTTP (put a TLS proxy in front). */
     SLIPWAY_TLS_CERT_FILE: z.optional(z.string()),
     SLIPWAY_TLS_KEY_FILE: z.optional(z.string()),
+    /** The platforms GET /v1/ready requires a live worker for. */
+    SLIPWAY_READY_PLATFORMS: z._default(z.string(), 'linux/amd64'),
     ...cliFields(),
     /** Redis holding queues, run records and logs. */
     SLIPWAY_REDIS_URL: z._default(z.string(), 'redis://127.0.0.1:6379'),
@@ -108,7 +110,7 @@ export type Env = z.input<ReturnType<typeof buildSchema>>;
 const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
 
 export interface Config {
-  api: { host: string; port: number; tls?: { certFile: string; keyFile: string } };
+  api: { host: string; port: number; readyPlatforms: string[]; tls?: { certFile: string; keyFile: string } };
   server: string;
   cli: {
     cacheDir: string;
@@ -225,7 +227,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
   const e = parseEnv((schema ??= buildSchema()), overrides, env);
   const dataDir = path.resolve(e.SLIPWAY_DATA_DIR);
   return {
-    api: { host: e.SLIPWAY_API_HOST, port: e.SLIPWAY_API_PORT, ...tls(e.SLIPWAY_TLS_CERT_FILE, e.SLIPWAY_TLS_KEY_FILE) },
+    api: { host: e.SLIPWAY_API_HOST, port: e.SLIPWAY_API_PORT, readyPlatforms: list(e.SLIPWAY_READY_PLATFORMS), ...tls(e.SLIPWAY_TLS_CERT_FILE, e.SLIPWAY_TLS_KEY_FILE) },
     ...cliConfig(e, { ...env, ...overrides }),
     redisUrl: e.SLIPWAY_REDIS_URL,
     prefix: e.SLIPWAY_PREFIX,

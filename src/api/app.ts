@@ -8,7 +8,9 @@ import type { ContextStore } from '../contexts/context-store.js';
 import type { Logger } from '../log.js';
 import type { RunService } from '../runs/service.js';
 import type { TaskService } from '../tasks/service.js';
-import type { Health } from '../contract/health.js';
+import type { Health, Ready } from '../contract/health.js';
+import type { ApiMetrics } from '../metrics/api-metrics.js';
+import { requestLog } from '../metrics/request-log.js';
 import { packageVersion } from '../package-version.js';
 import { errorHandler, notFound, sendError } from './errors.js';
 import { openApiDocument } from './openapi.js';
@@ -37,15 +39,28 @@ export interface AppDeps {
   contextOwners: ContextOwners;
   /** Where image names without a registry go: repository scopes are read against it. */
   defaultRegistry: string;
+  metrics: ApiMetrics;
+  /** The promised platforms no live worker serves (GET /v1/ready). */
+  unservedPlatforms: () => Promise<string[]>;
 }
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(requestLog(deps.log, (...args) => deps.metrics?.request(...args)));
   // Before every route: the operation table says who may call what.
   app.use(authenticate({ operations: OPERATIONS, tokens: deps.tokens, failures: deps.authFailures }));
 
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.text());
+  });
+  app.get('/v1/ready', async (_req, res) => {
+    const redis = await deps.redis.ping().then(() => true, () => false);
+    const unserved = redis ? await deps.unservedPlatforms() : [];
+    const ready = redis && unserved.length === 0;
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', redis, unserved } satisfies Ready);
+  });
   app.get('/v1/health', async (_req, res) => {
     await deps.redis.ping();
     res.json({ status: 'ok' } satisfies Health);

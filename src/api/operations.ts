@@ -4,7 +4,7 @@ import * as z from '../zod-mini.js';
 import { StoredContext } from '../contract/contexts.js';
 import { ErrorBody } from '../contract/errors.js';
 import { Graph, GraphNode, NotifyAnswer, Plan, PlanEntry, Wave, WaveDetail, WaveEntry, WaveList } from '../contract/graph.js';
-import { Health } from '../contract/health.js';
+import { Health, Ready } from '../contract/health.js';
 import { DependentsQuery, LogQuery, NotifyRequest, RebuildListQuery, RunListQuery, RunRequest, TaskCreate, TaskPatch, TokenCreate } from '../contract/requests.js';
 import { BaseImageUse, BuildSpec, GitSource, OutputImage, PlatformResult, RebuildCause, Run, RunList, StepResult, Trigger } from '../contract/runs.js';
 import { Task, TaskList } from '../contract/tasks.js';
@@ -48,6 +48,7 @@ export interface Operation {
 export const ANSWER_SCHEMAS: Record<string, Schema> = {
   ErrorBody,
   Health,
+  Ready,
   StoredContext,
   Run,
   RunList,
@@ -94,6 +95,23 @@ const anyJson = { type: 'object', description: 'the sender\'s own payload format
 
 export const OPERATIONS: Operation[] = [
   { id: 'health', method: 'get', path: '/v1/health', summary: 'the API answers and reaches Redis', access: 'public', responses: { 200: { description: 'up', content: json(Health) } } },
+  {
+    id: 'ready',
+    method: 'get',
+    path: '/v1/ready',
+    summary: 'Redis answers and a live worker serves every platform the server promises',
+    access: 'public',
+    responses: { 200: { description: 'ready', content: json(Ready) }, 503: { description: 'not ready, with what is missing', content: json(Ready) } },
+  },
+  {
+    id: 'metrics',
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics: runs by status, trigger and platform, run and queue-wait histograms, queue depth and workers per platform, requests',
+    // Counts only (no run ids, images or names in labels): a scraper needs no token.
+    access: 'public',
+    responses: { 200: { description: 'the Prometheus text format', content: [{ contentType: 'text/plain', jsonSchema: { type: 'string' } }] } },
+  },
   {
     id: 'openapi',
     method: 'get',

@@ -36,6 +36,7 @@ import { GraphStore } from '../graph/store.js';
 import { AuthFailures } from '../auth/failures.js';
 import { bootstrapAdminToken } from '../auth/bootstrap.js';
 import { TokenStore } from '../auth/store.js';
+import { ApiMetrics } from '../metrics/api-metrics.js';
 import { createApp } from './app.js';
 import { sendError } from './errors.js';
 
@@ -54,6 +55,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     entries: config.limits.contextEntries,
   });
   const workers = new WorkerRegistry(redis, config.prefix);
+  const metrics = new ApiMetrics({ queues, workers, platforms: config.api.readyPlatforms });
   const runs = new RunService(new RunStore(redis, config.prefix), new RunLog(redis, config.prefix, config.limits.logLines), queues, {
     defaultRegistry: config.defaultRegistry,
     defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds,
@@ -64,6 +66,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       return found;
     },
     unserved: (platforms) => workers.unserved(platforms),
+    queued: (run) => metrics.runQueued(run),
     announceFinished: finishPublisher(redis, config.prefix),
     readContextFile: (context, file) => contexts.readFile(context, file),
     taskFiles: config.taskFiles,
@@ -116,10 +119,28 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       : notConfigured('/v1/webhooks/git', 'the generic git webhook is not configured: set SLIPWAY_GIT_WEBHOOK_TOKENS'),
     baseImages.webhook,
   ];
+  await metrics.start(redis, config.prefix, runs.store, log);
+  const unservedPlatforms = () => workers.unserved(config.api.readyPlatforms);
   const tokens = new TokenStore(redis, config.prefix);
   await bootstrapAdminToken(tokens, config.auth.bootstrapTokenFile, log);
   const authFailures = new AuthFailures(redis, config.prefix, { attempts: config.auth.failuresPerMinute, windowSeconds: 60 });
-  const app = createApp({ runs, tasks, webhooks, graph: baseImages.routes, contexts, redis, log, maxContextBytes: config.limits.contextBytes, announceCancel, tokens, authFailures, contextOwners: new ContextOwners(redis, config.prefix, config.limits.contextTtlMs), defaultRegistry: config.defaultRegistry });
+  const app = createApp({
+    runs,
+    tasks,
+    webhooks,
+    graph: baseImages.routes,
+    contexts,
+    redis,
+    log,
+    maxContextBytes: config.limits.contextBytes,
+    announceCancel,
+    metrics,
+    unservedPlatforms,
+    tokens,
+    authFailures,
+    contextOwners: new ContextOwners(redis, config.prefix, config.limits.contextTtlMs),
+    defaultRegistry: config.defaultRegistry,
+  });
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = (config.api.tls ? https.createServer({ cert: readFileSync(config.api.tls.certFile), key: readFileSync(config.api.tls.keyFile) }, app) : http.createServer(app)).listen(
@@ -146,6 +167,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       await timers.close();
       await baseImages.stop();
       await followUps.stop();
+      await metrics.stop();
       await queues.close();
       redis.disconnect();
       log.info('api stopped');

@@ -3,7 +3,7 @@
 // appear in a message. The task-specific ones (names, git contexts, schedules, tokens) are in task-flags.ts.
 import { formatPlatform, parsePlatform } from '../platforms.js';
 import { RUN_STATUSES, type RunStatus } from '../runs/status.js';
-import { ARG_NAME, MAX_ARG_NAME, MAX_ARG_VALUE, MAX_ARGS, MAX_IMAGE } from '../contract/limits.js';
+import { ARG_NAME, LABEL_KEY, MAX_ARG_NAME, MAX_ARG_VALUE, MAX_ARGS, MAX_IMAGE, MAX_LABEL_KEY, MAX_LABEL_VALUE, MAX_LABELS } from '../contract/limits.js';
 import { UsageError } from './errors.js';
 
 /** No server accepts more: SLIPWAY_MAX_TIMEOUT_SECONDS is capped at a day. */
@@ -40,6 +40,23 @@ export function parseKeyValue(flag: string, input: string, opts: { secret?: bool
   }
   if (value.length > MAX_ARG_VALUE) throw new UsageError(`${flag} ${key}: the value is longer than ${MAX_ARG_VALUE} characters`);
   return [key, value];
+}
+
+/** Repeated `--label KEY=VALUE` (or `KEY`, an empty value, as docker build takes it); the last one of a key wins. */
+export function parseLabels(inputs: readonly string[], flag = '--label'): Record<string, string> {
+  if (inputs.length > MAX_LABELS) throw new UsageError(`${flag}: at most ${MAX_LABELS} are accepted, got ${inputs.length}`);
+  const labels = new Map<string, string>();
+  for (const input of inputs) {
+    const eq = input.indexOf('=');
+    const key = eq === -1 ? input : input.slice(0, eq);
+    const value = eq === -1 ? '' : input.slice(eq + 1);
+    if (key === '') throw new UsageError(`${flag} ${quote(input)}: the key before = is empty`);
+    if (key.length > MAX_LABEL_KEY) throw new UsageError(`${flag}: the key is longer than ${MAX_LABEL_KEY} characters`);
+    if (!LABEL_KEY.test(key)) throw new UsageError(`${flag} ${quote(key)}: a label key has no spaces or control characters`);
+    if (value.length > MAX_LABEL_VALUE) throw new UsageError(`${flag} ${key}: the value is longer than ${MAX_LABEL_VALUE} characters`);
+    labels.set(key, value);
+  }
+  return Object.fromEntries(labels);
 }
 
 /** A positive whole number of seconds, at most a day. */

@@ -51,8 +51,14 @@ export function renderTable(header: string[], rows: string[][]): string {
 }
 
 export function renderRunTable(runs: Run[], now = Date.now()): string {
-  const rows = runs.map((r) => [r.id, r.status, r.platform, formatAge(r.createdAt, now), r.request.images.join(',') || '-']);
-  return renderTable(['RUN ID', 'STATUS', 'PLATFORM', 'CREATED', 'IMAGES'], rows);
+  const rows = runs.map((r) => [r.id, r.task ?? '-', r.status, r.trigger.type, r.platforms.join(','), formatAge(r.createdAt, now), runDuration(r, now) ?? '-', firstImage(r)]);
+  return renderTable(['RUN ID', 'TASK', 'STATUS', 'TRIGGER', 'PLATFORMS', 'CREATED', 'DURATION', 'IMAGE'], rows);
+}
+
+/** The run's first image, and how many more it has. */
+function firstImage(run: Run): string {
+  const [first, ...more] = run.request.images;
+  return first === undefined ? '-' : more.length ? `${first} (+${more.length})` : first;
 }
 
 const INDENT = '\n' + ' '.repeat(13);
@@ -80,6 +86,7 @@ export function renderRun(run: Run, now = Date.now()): string {
     ['Images', req.images.join(', ') || undefined],
     ['Build args', Object.entries(req.buildArgs).map(([k, v]) => `${k}=${v}`).join(', ') || undefined],
     ['Secret args', req.secretBuildArgKeys.join(', ') || undefined],
+    ['Labels', formatLabels(req.labels, ', ')],
     ['Push', req.noPush ? 'no' : 'yes'],
     ['Timeout', `${req.timeoutSeconds}s`],
     ['Platforms', run.platformResults?.map((p) => `${p.platform} ${p.status}${p.digest ? ` ${p.digest}` : ''}${p.error ? `: ${p.error}` : ''}`).join(INDENT)],
@@ -87,6 +94,10 @@ export function renderRun(run: Run, now = Date.now()): string {
     ['Pushed', run.outputImages.map(formatImageRef).join(INDENT) || undefined],
   ];
   return renderFields(fields);
+}
+
+function formatLabels(labels: Record<string, string> | undefined, separator: string): string | undefined {
+  return Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`).join(separator) || undefined;
 }
 
 /** `Key:  value` lines, skipping the empty ones. */
@@ -136,6 +147,7 @@ export function renderTask(task: Task, now = Date.now()): string {
     ['Images', task.images.join(INDENT) || '-'],
     ['Platforms', task.platforms.join(', ')],
     ['Build args', Object.entries(task.buildArgs).map(([k, v]) => `${k}=${v}`).join(INDENT) || undefined],
+    ['Labels', formatLabels(task.labels, INDENT)],
     ['Triggers', `commit ${onOff(task.commitTrigger)}, pull request ${onOff(task.prTrigger)}, base image ${task.baseImageTrigger}`],
     ['Schedules', task.schedules.map((s) => `${s} (UTC)`).join(INDENT) || '-'],
     ['Push', task.noPush ? 'no' : 'yes'],

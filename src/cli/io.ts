@@ -7,3 +7,8 @@ export interface CliIo {
 }
 
 export const processIo: CliIo = { stdout: process.stdout, stderr: process.stderr };
+
+/** The same io with progress silenced: what -q leaves of a command's output is its result. */
+export function resultOnly(io: CliIo): CliIo {
+  return { stdout: io.stdout, stderr: { write: () => true } };
+}

@@ -9,6 +9,7 @@ import type { ValidateFlags } from './commands/task-validate.js';
 import type { CliIo } from './io.js';
 import type { WatchFlags } from './run-watch.js';
 import { parseTaskName, type TaskFlags } from './task-flags.js';
+import { watchOptions } from './watch-options.js';
 
 const collect = (value: string, previous: unknown): string[] => (Array.isArray(previous) ? [...(previous as string[]), value] : [value]);
 
@@ -61,13 +62,8 @@ export function addTaskCommands(program: Command, { io, setExit, serverOf }: Pro
     .description('delete a task (its runs are kept)')
     .argument('<name>', 'task name')
     .action(async (name: string, _opts: unknown, cmd: Command) => setExit(await deleteTask(serverOf(cmd), parseTaskName(name), io)));
-  task
-    .command('run')
-    .description("run a task now, at the current commit of its ref, and follow the run's log")
-    .argument('<name>', 'task name')
-    .option('--no-logs', 'do not print the build log; just wait for the outcome')
-    .option('--no-wait', 'print the run id and exit without waiting')
-    .action(async (name: string, flags: WatchFlags, cmd: Command) => setExit(await runTask(serverOf(cmd), parseTaskName(name), flags, io)));
+  const run = task.command('run').description("run a task now, at the current commit of its ref, and follow the run's log").argument('<name>', 'task name');
+  watchOptions(run).action(async (name: string, flags: WatchFlags, cmd: Command) => setExit(await runTask(serverOf(cmd), parseTaskName(name), flags, io)));
   task
     .command('runs')
     .description("list a task's runs, newest first")
@@ -95,6 +91,7 @@ function taskOptions(cmd: Command, mode: 'create' | 'update'): Command {
     .option('-t, --image <name>', `image to push, may use run variables, e.g. app:{{.Run.ID}} or app:$ID (repeatable${replaces})`, collect)
     .option('--platform <os/arch>', `target platform(s), comma-separated${byDefault('linux/amd64')}`)
     .option('--build-arg <key=value>', `build-time variable (repeatable${replaces})`, collect)
+    .option('--label <key=value>', `label on the image config (repeatable${replaces})`, collect)
     .option('--commit-trigger <on|off>', `run on pushes to the ref${byDefault('on')}`)
     .option('--pr-trigger <on|off>', `run on pull requests${byDefault('off')}`)
     .option('--base-image-trigger <runtime|all|off>', `run when a base image is updated: the runtime one, all, or none${byDefault('runtime')}`)

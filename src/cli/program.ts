@@ -10,6 +10,7 @@ import type { DepsFlags } from './commands/deps.js';
 import type { RunFileFlags } from './commands/run-file.js';
 import { ExitCode, exitFor } from './exit.js';
 import { processIo, type CliIo } from './io.js';
+import { addOutputOptions, applyOutputOption, watchOptions } from './watch-options.js';
 import { packageVersion } from '../package-version.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -48,6 +49,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     addTaskCommands(program, { io, setExit, serverOf });
     addAuthCommands(program, { io, setExit, serverOf });
   }
+  addOutputOptions(program);
   try {
     await program.parseAsync(argv);
     return exitCode;
@@ -74,7 +76,8 @@ function createProgram(io: CliIo, setExit: (code: number) => void): { program: C
     });
   // Loaded before any action runs, so that serverOf (which the task commands call synchronously) can use it.
   let connect: typeof import('./connect.js') | undefined;
-  program.hook('preAction', async () => {
+  program.hook('preAction', async (_program, action) => {
+    applyOutputOption(action);
     connect ??= await import('./connect.js');
   });
   const serverOf = (cmd: Command) => connect!.apiFor(cmd.optsWithGlobals<{ server?: string }>().server);
@@ -91,7 +94,12 @@ function createProgram(io: CliIo, setExit: (code: number) => void): { program: C
     .option('--secret-build-arg <key=value>', 'build-time variable kept out of run records and logs (repeatable)', collect)
     .option('--platform <os/arch>', 'target platform, e.g. linux/arm64 (default: linux/amd64)')
     .option('--target <stage>', 'build stage to stop at')
-    .option('--no-push', 'build without pushing');
+    .option('--label <key=value>', 'label on the image config (repeatable)', collect)
+    .option('--no-cache', 'do not use the build cache: every step runs again')
+    .option('--pull', 'fetch the base images again even when the builder has them')
+    .option('--no-push', 'build without pushing')
+    .option('--metadata-file <file>', "write buildx's build metadata (containerimage.digest, image.name) to this JSON file")
+    .option('--iidfile <file>', 'write the pushed digest to this file');
   followOptions(buildCommand).action(async (context: string, opts: BuildFlags, cmd: Command) => {
     const { build } = await import('./commands/build.js');
     setExit(await build(serverOf(cmd), context, opts, io));
@@ -102,14 +110,17 @@ function createProgram(io: CliIo, setExit: (code: number) => void): { program: C
     .command('list')
     .description('list runs, newest first')
     .option('--status <status>', 'only runs in this status')
+    .option('--task <name>', "only this task's runs")
+    .option('--trigger <type>', 'only runs started this way: manual, commit, pull_request, timer, base-image')
+    .option('--since <when>', 'only runs created since then: 90m, 2h, 7d, or a date such as 2024-05-01')
     .option('--top <n>', 'at most this many runs (default: 20)')
     .option('--json', 'print JSON')
-    .action(async (opts: { status?: string; top?: string; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { status?: string; top?: string; json?: boolean; task?: string; since?: string; trigger?: string }, cmd: Command) => {
       const [{ parseStatus, parseTop }, { listRuns }] = await Promise.all([flags(), runsCommands()]);
       const query = {
+        ...opts,
         status: opts.status === undefined ? undefined : parseStatus(opts.status),
         top: opts.top === undefined ? undefined : parseTop(opts.top),
-        json: opts.json,
       };
       setExit(await listRuns(serverOf(cmd), query, io));
     });
@@ -126,7 +137,7 @@ function createProgram(io: CliIo, setExit: (code: number) => void): { program: C
     .command('logs')
     .description("print a run's log")
     .argument('<id>', 'run id')
-    .option('--follow', 'keep printing until the run ends')
+    .option('--follow', "keep printing until the run ends, then exit with its outcome (0 only when it succeeded)")
     .action(async (id: string, opts: { follow?: boolean }, cmd: Command) => {
       const [{ parseRunId }, { printLog }] = await Promise.all([flags(), runsCommands()]);
       setExit(await printLog(serverOf(cmd), parseRunId(id), opts, io));
@@ -202,10 +213,7 @@ function createProgram(io: CliIo, setExit: (code: number) => void): { program: C
 
 /** How a command that submits a run follows it: the options `build` and `run` share. */
 function followOptions(command: Command): Command {
-  return command
-    .option('--no-logs', 'do not print the log; just wait for the outcome')
-    .option('--no-wait', 'print the run id and exit without waiting')
-    .option('--timeout <seconds>', 'give up on the run after this long');
+  return watchOptions(command).option('--timeout <seconds>', 'give up on the run after this long');
 }
 
 /** A mistyped `--git-tokn=ghp_…` would be echoed whole by commander; its value is left out. */

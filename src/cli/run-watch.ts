@@ -1,37 +1,57 @@
-// What `slipway build` and `slipway task run` do once the API has accepted a run: print its id, follow its log
-// (or wait quietly), cancel it on Ctrl-C, and report the outcome. Exits 0 only when the run succeeded.
+// What `slipway build`, `slipway run` and `slipway task run` do once the API has accepted a run: say its id,
+// follow its log (or wait quietly), cancel it on Ctrl-C, and report the outcome. As `docker buildx build`
+// does, the log and progress go to stderr and the result to stdout: the pushed `image@digest` lines, or the
+// run as JSON with -o json. Exits 0 only when the run succeeded.
+import fs from 'node:fs/promises';
 import type { SlipwayApi } from './api-client.js';
 import type { Run } from '../contract/runs.js';
 import { InterruptedError } from './errors.js';
 import { ExitCode, RunNotSucceededError } from './exit.js';
-import { formatImageRef, runDuration } from './format.js';
+import { runDuration } from './format.js';
 import type { CliIo } from './io.js';
 import { followRunLog, waitForRun } from './run-follower.js';
+import { buildMetadata, logLineWriter, parseProgress, pushedDigest, pushedReferences } from './run-output.js';
 
 export interface WatchFlags {
   /** false: wait for the outcome without printing the log. */
   logs: boolean;
   /** false: print the run id and return. */
   wait: boolean;
+  /** -q: print nothing but the pushed references. */
+  quiet?: boolean;
+  /** --progress auto|plain|quiet|rawjson. */
+  progress?: string;
+  /** -o json (or --json): the run as JSON on stdout. */
+  json?: boolean;
+  /** --metadata-file: buildx's JSON keys about what was pushed. */
+  metadataFile?: string;
+  /** --iidfile: the pushed digest. */
+  iidfile?: string;
 }
 
 /** `signal` is the command's Ctrl-C (interrupt.ts): once it fires, the run is canceled. */
 export async function watchSubmittedRun(api: SlipwayApi, run: Run, flags: WatchFlags, io: CliIo, signal: AbortSignal): Promise<ExitCode> {
-  io.stdout.write(`Run ID: ${run.id}\n`);
-  if (run.waiting) io.stderr.write(`Waiting: ${run.waiting}\n`);
+  const mode = flags.quiet ? 'quiet' : parseProgress(flags.progress ?? 'auto');
+  if (!flags.wait) {
+    // The run id is this command's result.
+    io.stdout.write(flags.json ? `${JSON.stringify(run, null, 2)}\n` : flags.quiet ? `${run.id}\n` : `Run ID: ${run.id}\n`);
+    if (run.waiting && !flags.quiet) io.stderr.write(`Waiting: ${run.waiting}\n`);
+    return ExitCode.ok;
+  }
+  if (!flags.quiet) io.stderr.write(`Run ID: ${run.id}\n`);
+  if (run.waiting && !flags.quiet) io.stderr.write(`Waiting: ${run.waiting}\n`);
   if (signal.aborted) throw await cancelOnInterrupt(api, run.id);
-  if (!flags.wait) return ExitCode.ok;
 
+  const write = flags.logs ? logLineWriter(mode, run.id) : undefined;
   let final: Run;
   try {
-    final = flags.logs
-      ? await followRunLog(api, run.id, (line) => io.stdout.write(`${line}\n`), { signal })
-      : await waitForRun(api, run.id, { signal });
+    // Quiet still follows the stream: it ends the moment the run does, where polling would lag.
+    final = flags.logs ? await followRunLog(api, run.id, write ? (line) => io.stderr.write(write(line)) : () => undefined, { signal }) : await waitForRun(api, run.id, { signal });
   } catch (err) {
     if (signal.aborted) throw await cancelOnInterrupt(api, run.id);
     throw err;
   }
-  return report(final, io);
+  return report(final, flags, io);
 }
 
 async function cancelOnInterrupt(api: SlipwayApi, runId: string): Promise<InterruptedError> {
@@ -43,10 +63,17 @@ async function cancelOnInterrupt(api: SlipwayApi, runId: string): Promise<Interr
   }
 }
 
-function report(run: Run, io: CliIo): ExitCode {
+async function report(run: Run, flags: WatchFlags, io: CliIo): Promise<ExitCode> {
+  if (flags.json) io.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
   if (run.status !== 'succeeded') throw new RunNotSucceededError(run);
-  const took = runDuration(run);
-  io.stderr.write(`Run ${run.id} succeeded${took ? ` after ${took}` : ''}\n`);
-  for (const image of run.outputImages) io.stdout.write(`${formatImageRef(image)}\n`);
+  if (flags.metadataFile) await fs.writeFile(flags.metadataFile, `${JSON.stringify(buildMetadata(run), null, 2)}\n`);
+  const digest = pushedDigest(run);
+  if (flags.iidfile && digest) await fs.writeFile(flags.iidfile, digest);
+  if (flags.json) return ExitCode.ok;
+  if (!flags.quiet) {
+    const took = runDuration(run);
+    io.stderr.write(`Run ${run.id} succeeded${took ? ` after ${took}` : ''}\n`);
+  }
+  for (const reference of pushedReferences(run)) io.stdout.write(`${reference}\n`);
   return ExitCode.ok;
 }

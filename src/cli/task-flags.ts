@@ -6,7 +6,7 @@ import { BASE_IMAGE_TRIGGERS, TASK_NAME } from '../tasks/names.js';
 import type { TaskFields } from '../contract/requests.js';
 import { MAX_CONTEXT, MAX_IMAGE, MAX_IMAGES, MAX_PATH, MAX_SCHEDULE, MAX_SCHEDULES, MAX_TOKEN } from '../contract/limits.js';
 import { UsageError } from './errors.js';
-import { parseChoice, parseKeyValues, parseOnOff, parsePlatformFlag, parseTimeout, quote } from './flags.js';
+import { parseChoice, parseKeyValues, parseLabels, parseOnOff, parsePlatformFlag, parseTimeout, quote } from './flags.js';
 
 /** The options as commander hands them over (repeatable ones collected). */
 export interface TaskFlags {
@@ -15,6 +15,7 @@ export interface TaskFlags {
   image?: string[];
   platform?: string;
   buildArg?: string[];
+  label?: string[];
   commitTrigger?: string;
   prTrigger?: string;
   baseImageTrigger?: string;
@@ -36,6 +37,7 @@ export function parseTaskFlags(flags: TaskFlags): TaskFields {
     images: images?.map((image) => parseTaskImage(image, '--image')),
     platform: flags.platform === undefined ? undefined : parsePlatformFlag(flags.platform),
     buildArgs: flags.buildArg === undefined ? undefined : parseKeyValues('--build-arg', flags.buildArg),
+    labels: flags.label === undefined ? undefined : parseLabels(flags.label),
     commitTrigger: flags.commitTrigger === undefined ? undefined : parseOnOff(flags.commitTrigger, '--commit-trigger'),
     prTrigger: flags.prTrigger === undefined ? undefined : parseOnOff(flags.prTrigger, '--pr-trigger'),
     baseImageTrigger: flags.baseImageTrigger === undefined ? undefined : parseChoice(flags.baseImageTrigger, BASE_IMAGE_TRIGGERS, '--base-image-trigger'),

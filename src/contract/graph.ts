@@ -11,6 +11,8 @@ export const BaseUseDigest = z.object({
   platform: z.string(),
   /** The base's platform it pulled for it (differs under FROM --platform=$BUILDPLATFORM). */
   basePlatform: z.string(),
+  /** Whether this use ends up under the image; absent in records written before uses had their own kind (then the base's kind). */
+  kind: z.optional(z.enum(BASE_KINDS)),
   digest: z.optional(z.string()),
 });
 export type BaseUseDigest = z.infer<typeof BaseUseDigest>;
@@ -18,6 +20,7 @@ export type BaseUseDigest = z.infer<typeof BaseUseDigest>;
 export const GraphBase = z.object({
   /** Normalised `registry/repository:tag`. */
   image: z.string(),
+  /** runtime when any use is: the image is under the task's image on some platform. */
   kind: z.enum(BASE_KINDS),
   uses: z.array(BaseUseDigest),
 });

@@ -19,3 +19,9 @@ export const MAX_VALUE_NAME = 256;
 export const SECRET_ID = /^[A-Za-z0-9_.-]{1,128}$/;
 export const MAX_SECRETS = 100;
 export const MAX_SECRET = 65_536;
+/** Image labels (--label K=V): Docker sets no limit; these keep a run record small. */
+export const MAX_LABELS = 100;
+export const MAX_LABEL_KEY = 256;
+export const MAX_LABEL_VALUE = 4096;
+/** A label key: no whitespace or control characters (and no `=`, which ends the key in K=V). */
+export const LABEL_KEY = /^[^\s=\x00-\x1f\x7f-\x9f]+$/;

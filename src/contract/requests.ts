@@ -4,6 +4,7 @@
 import * as z from '../zod-mini.js';
 import { RUN_STATUSES } from '../runs/status.js';
 import { BASE_IMAGE_TRIGGERS, TASK_NAME } from '../tasks/names.js';
+import { BuildOptions } from './build-options.js';
 import { CONTEXT_DIGEST } from './contexts.js';
 import { EVENT_ID } from './logs.js';
 import { ROLES, SCOPE_PATTERN, TOKEN_NAME } from './tokens.js';
@@ -54,6 +55,7 @@ export const RunRequest = z.strictObject({
   target: z.optional(z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'target must be a build stage name'))),
   noPush: z._default(z.boolean(), false),
   timeoutSeconds: z.optional(z.int().check(z.positive())),
+  ...BuildOptions.shape,
   /** A multi-step task file (ACR task YAML) inside the context, run instead of one Dockerfile build. */
   taskFile: z.optional(text(MAX_PATH)),
   /** The task file's {{.Values.X}}: from --set and --values. */
@@ -93,6 +95,7 @@ const fields = {
   schedules: z.array(text(MAX_SCHEDULE)).check(z.maxLength(MAX_SCHEDULES)),
   timeoutSeconds: z.optional(z.int().check(z.positive())),
   noPush: z.boolean(),
+  ...BuildOptions.shape,
   /** Write-only: stored apart, never returned, masked in logs. */
   gitToken: z.optional(text(MAX_TOKEN)),
 };

@@ -2,6 +2,7 @@
 // schema). What clients send is in requests.ts. Written with zod's small build: the CLI loads it at every start.
 import * as z from '../zod-mini.js';
 import { RUN_STATUSES } from '../runs/status.js';
+import { BuildOptions } from './build-options.js';
 
 export { RUN_STATUSES, TERMINAL_STATUSES, isTerminal, type RunStatus } from '../runs/status.js';
 
@@ -27,6 +28,7 @@ export const BuildSpec = z.object({
   target: z.optional(z.string()),
   noPush: z.boolean(),
   timeoutSeconds: z.int().check(z.positive()),
+  ...BuildOptions.shape,
   /** windows/amd64 is assembled without a daemon (the Dockerfile has no RUN). */
   windowsDaemonless: z.optional(z.boolean()),
   /** A multi-step task file run instead of the Dockerfile, with its values; of its secrets only the names. */

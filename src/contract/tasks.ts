@@ -2,6 +2,7 @@
 // PATCH bodies) are in requests.ts. A task's git token is write-only: sent as `gitToken`, answered as `hasGitToken`.
 import * as z from '../zod-mini.js';
 import { BASE_IMAGE_TRIGGERS } from '../tasks/names.js';
+import { BuildOptions } from './build-options.js';
 
 export { BASE_IMAGE_TRIGGERS, TASK_NAME } from '../tasks/names.js';
 
@@ -19,6 +20,7 @@ export const Task = z.object({
   schedules: z.array(z.string()),
   timeoutSeconds: z.int().check(z.positive()),
   noPush: z.boolean(),
+  ...BuildOptions.shape,
   /** The normalised repository URL webhooks are matched against. */
   repository: z.string(),
   hasGitToken: z.boolean(),

@@ -3,15 +3,15 @@
 // checked against the digests they were built on; tasks further down rebuild when an image they build
 // on is rebuilt. A task reached through several paths appears once, after all of its parents. Cycles
 // (a task that builds, through others, on its own image) are reported and cut, so nothing loops.
-import { type BaseImagePolicy, type GraphNode, type ImageChange, policyCovers } from './model.js';
+import { type BaseImagePolicy, type BaseUseDigest, type GraphBase, type GraphNode, type ImageChange, policyCovers } from './model.js';
 
 export interface GraphView {
   dependents(image: string): readonly string[];
   node(task: string): GraphNode | undefined;
   /** The task's base-image trigger; undefined when the task no longer exists. */
   policy(task: string): BaseImagePolicy | undefined;
-  /** The digest the task is known to be built (or being rebuilt) on, for one base and platform. */
-  known(task: string, image: string, platform: string): string | undefined;
+  /** The digest the task is known to be built (or being rebuilt) on, for one base, platform and base platform. */
+  known(task: string, image: string, platform: string, basePlatform: string): string | undefined;
 }
 
 export interface DigestChange {
@@ -82,20 +82,24 @@ function directChanges(view: GraphView, task: string, change: ImageChange, skipp
   const policy = view.policy(task);
   const base = view.node(task)?.bases.find((b) => b.image === change.image);
   if (!policy || !base) return undefined;
-  if (!policyCovers(policy, base.kind)) {
+  // Under the runtime policy only the uses that end up under the image count: a buildtime pull of the
+  // build platform's manifest does not, even when the target platform's use of the same image does.
+  const uses = base.uses.filter((u) => policyCovers(policy, kindOf(base, u)));
+  if (uses.length === 0) {
     skipped.push({ task, reason: policy === 'off' ? 'base-image trigger is off' : `builds on ${change.image} only at build time (trigger: runtime)` });
     return undefined;
   }
   const changes: DigestChange[] = [];
-  for (const use of base.uses) {
+  for (const use of uses) {
     const newDigest = change.platforms[use.basePlatform];
     if (!newDigest) continue;
-    const oldDigest = view.known(task, change.image, use.platform) ?? use.digest;
+    const oldDigest = view.known(task, change.image, use.platform, use.basePlatform) ?? use.digest;
     if (oldDigest !== newDigest) changes.push({ platform: use.platform, basePlatform: use.basePlatform, ...(oldDigest ? { oldDigest } : {}), newDigest });
   }
   if (changes.length === 0) {
-    const platforms = base.uses.map((u) => u.basePlatform).filter((p) => change.platforms[p]);
-    skipped.push({ task, reason: platforms.length ? `already built on these digests (${platforms.join(', ')})` : `no changed platform is one it builds (${base.uses.map((u) => u.basePlatform).join(', ')})` });
+    const platforms = uses.map((u) => u.basePlatform).filter((p) => change.platforms[p]);
+    const only = uses.length < base.uses.length ? ' at run time' : '';
+    skipped.push({ task, reason: platforms.length ? `already built on these digests (${platforms.join(', ')})` : `no changed platform is one it builds on${only} (${uses.map((u) => u.basePlatform).join(', ')})` });
     return undefined;
   }
   return changes;
@@ -110,10 +114,15 @@ function childrenOf(view: GraphView, task: string): string[] {
     for (const child of view.dependents(image)) {
       const policy = view.policy(child);
       const base = view.node(child)?.bases.find((b) => b.image === image);
-      if (policy && base && policyCovers(policy, base.kind) && base.uses.some((u) => node.platforms.includes(u.basePlatform))) out.add(child);
+      if (policy && base && base.uses.some((u) => policyCovers(policy, kindOf(base, u)) && node.platforms.includes(u.basePlatform))) out.add(child);
     }
   }
   return [...out];
+}
+
+/** A use's own kind; records written before uses had one carry only the base's. */
+function kindOf(base: GraphBase, use: BaseUseDigest): GraphBase['kind'] {
+  return use.kind ?? base.kind;
 }
 
 function topological(parents: Map<string, Set<string>>, direct: Map<string, PlanEntry['direct']>): PlanEntry[] {

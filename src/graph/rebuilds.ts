@@ -77,7 +77,7 @@ export class BaseImageRebuilds {
     // A task that pushed one of the causes must not rebuild for its own push: that would loop.
     const looped = new Set(upstream.flatMap((c) => (c.task ? [c.task] : [])));
     let plan = planRebuilds(this.without(view, change.image, looped), change, { maxTasks: this.opts.maxPlanTasks });
-    const claims = plan.entries.flatMap((e) => (e.direct ? e.direct.changes.map((c): KnownDigest => ({ task: e.task, image: change.image, platform: c.platform, digest: c.newDigest })) : []));
+    const claims = plan.entries.flatMap((e) => (e.direct ? e.direct.changes.map((c): KnownDigest => ({ task: e.task, image: change.image, platform: c.platform, basePlatform: c.basePlatform, digest: c.newDigest })) : []));
     const won = new Set((await this.graph.claim(claims)).map((c) => c.task));
     const lost = new Set(plan.entries.filter((e) => e.direct && !won.has(e.task)).map((e) => e.task));
     if (lost.size) plan = planRebuilds(this.without(view, change.image, new Set([...looped, ...lost])), change, { maxTasks: this.opts.maxPlanTasks });
@@ -231,7 +231,7 @@ export class BaseImageRebuilds {
     const claims = (node?.bases ?? []).flatMap((b) =>
       b.uses.flatMap((u): KnownDigest[] => {
         const digest = pushed.get(b.image)?.[u.basePlatform];
-        return digest ? [{ task, image: b.image, platform: u.platform, digest }] : [];
+        return digest ? [{ task, image: b.image, platform: u.platform, basePlatform: u.basePlatform, digest }] : [];
       }),
     );
     await this.graph.claim(claims);

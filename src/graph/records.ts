@@ -9,6 +9,8 @@ export interface KnownDigest {
   task: string;
   image: string;
   platform: string;
+  /** The base's platform (differs from `platform` for a stage FROM --platform=$BUILDPLATFORM). */
+  basePlatform: string;
   digest: string;
 }
 

@@ -78,7 +78,7 @@ export class GraphStore implements GraphRecords {
 
   private writeKnown(multi: ReturnType<Redis['multi']>, node: GraphNode): void {
     multi.del(this.knownKey(node.task));
-    const known = node.bases.flatMap((b) => b.uses.flatMap((u) => (u.digest ? [knownField(b.image, u.platform), u.digest] : [])));
+    const known = node.bases.flatMap((b) => b.uses.flatMap((u) => (u.digest ? [knownField(b.image, u.platform, u.basePlatform), u.digest] : [])));
     if (known.length) multi.hset(this.knownKey(node.task), ...known);
   }
 
@@ -132,7 +132,7 @@ export class GraphStore implements GraphRecords {
   async claim(digests: KnownDigest[]): Promise<KnownDigest[]> {
     if (digests.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const d of digests) pipeline.eval(CLAIM, 1, this.knownKey(d.task), knownField(d.image, d.platform), d.digest);
+    for (const d of digests) pipeline.eval(CLAIM, 1, this.knownKey(d.task), knownField(d.image, d.platform, d.basePlatform), d.digest);
     const replies = (await pipeline.exec()) ?? [];
     return digests.filter((_, i) => replies[i]?.[1] === 1);
   }
@@ -169,9 +169,13 @@ export class GraphStore implements GraphRecords {
       dependents: (i) => dependents.get(i) ?? [],
       node: (t) => nodes.get(t),
       policy: (t) => policy.get(t),
-      known: (t, i, p) => known.get(t)?.[knownField(i, p)],
+      known: (t, i, p, bp) => known.get(t)?.[knownField(i, p, bp)],
     };
   }
 }
 
-const knownField = (image: string, platform: string) => `${image}|${platform}`;
+/**
+ * One field per use: an image pulled for two platforms of one build (the target's, and BUILDPLATFORM's for
+ * a build stage) has two digests. A use whose base platform is the target's keeps the older, shorter field.
+ */
+const knownField = (image: string, platform: string, basePlatform: string) => (basePlatform === platform ? `${image}|${platform}` : `${image}|${platform}|${basePlatform}`);

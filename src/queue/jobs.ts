@@ -1,6 +1,7 @@
 // Queue names and job payloads. One BullMQ queue per target platform; a worker consumes the queues of the
 // platforms it can build. Job payloads are validated on both sides of the queue.
 import * as z from 'zod';
+import { BuildOptions } from '../contract/build-options.js';
 import { SlipwayKeys } from '../store/keys.js';
 
 export function platformQueueName(platform: string): string {
@@ -34,6 +35,8 @@ export const DockerfileJob = z.object({
   secretBuildArgs: z.record(z.string(), z.string()),
   target: z.string().optional(),
   noPush: z.boolean(),
+  /** Labels, --no-cache, --pull: handed to the builder as they are (absent in jobs queued before they existed). */
+  options: z.optional(BuildOptions),
   /** windows/amd64 from a Dockerfile without RUN: assembled by any worker, no Windows daemon needed. */
   daemonless: z.boolean(),
 });

@@ -34,10 +34,15 @@ export class WorkerRegistry {
 
   /** The platforms among `platforms` that no live worker serves. */
   async unserved(platforms: readonly string[], now = Date.now()): Promise<string[]> {
+    const counts = await this.live(platforms, now);
+    return platforms.filter((_, i) => counts[i] === 0);
+  }
+
+  /** How many live workers serve each of `platforms`. */
+  async live(platforms: readonly string[], now = Date.now()): Promise<number[]> {
     const multi = this.redis.multi();
     for (const p of platforms) multi.zcount(this.key(p), now - STALE_MS, '+inf');
-    const counts = ((await multi.exec()) ?? []).map(([, n]) => Number(n));
-    return platforms.filter((_, i) => counts[i] === 0);
+    return ((await multi.exec()) ?? []).map(([, n]) => Number(n));
   }
 }
 

@@ -125,6 +125,21 @@ export function formatReference(ref: ImageReference): string {
   return `${ref.registry}/${ref.repository}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;
 }
 
+/**
+ * The name an image goes by wherever names are compared (the base-image graph keys images by it): the
+ * canonical string, registry host in lowercase. Hosts are case-insensitive and registries' notifications
+ * name them in lowercase, while a Dockerfile's FROM keeps the host as written; repository paths and tags
+ * are case-sensitive and stay as they are. Text that is no reference is returned unchanged.
+ */
+export function canonicalImageName(image: string): string {
+  try {
+    return formatReference(parseImageReference(image));
+  } catch (err) {
+    if (err instanceof InvalidReferenceError) return image;
+    throw err;
+  }
+}
+
 /** The reference with tag `latest` when it has neither tag nor digest (what `docker pull` does). */
 export function withDefaultTag(ref: ImageReference): ImageReference {
   return ref.tag === undefined && ref.digest === undefined ? { ...ref, tag: 'latest' } : ref;

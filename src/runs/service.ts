@@ -11,6 +11,7 @@ import { formatReference, parseImageReference, withDefaultTag } from '../registr
 import type { RunLog } from './logs.js';
 import { isTerminal, type GitSource, type Run, type RunStatus, type Trigger } from './model.js';
 import type { RunRequest } from '../contract/requests.js';
+import { buildOptionNames, buildOptionsOf, type BuildOptions } from '../contract/build-options.js';
 import { taskFileChecker } from '../taskfile/off-thread.js';
 import { secretTooShort } from '../log.js';
 import type { RunPatch, RunRecords } from './records.js';
@@ -19,6 +20,8 @@ import { runVariables, type RunVariables } from './variables.js';
 import type { Requester } from '../auth/scopes.js';
 
 export interface RunServiceOptions {
+  /** Told of every run queued (the API's metrics). */
+  queued?: (run: Run) => void;
   /** Told the id of every run that ends (published for the API's task follow-ups). */
   announceFinished?: (id: string) => Promise<void>;
   /** Platforms among those given that no live worker serves (they are queued, but the run says why it waits). */
@@ -43,6 +46,8 @@ export interface RunInput {
   buildArgs: Record<string, string>;
   secretBuildArgs: Record<string, string>;
   target?: string;
+  /** How the image is built (labels, --no-cache, --pull): stored in the run and handed to the builder as one object. */
+  options?: BuildOptions;
   noPush: boolean;
   timeoutSeconds?: number;
   trigger: Trigger;
@@ -89,6 +94,7 @@ export class RunService {
       buildArgs: req.buildArgs,
       secretBuildArgs: req.secretBuildArgs,
       target: req.target,
+      options: buildOptionsOf(req),
       noPush: req.noPush,
       timeoutSeconds: req.timeoutSeconds,
       trigger: { type: 'manual' },
@@ -101,7 +107,7 @@ export class RunService {
   private async submitTaskFile(req: RunRequest, platforms: string[], requester: Requester | undefined): Promise<Run> {
     const path = normaliseDockerfilePath(req.taskFile!);
     if (platforms.length > 1) throw new BadInputError('a task file run has one platform (its build steps may name others with --platform)', 'invalid_platform');
-    const stray = [req.images.length && 'images', Object.keys(req.buildArgs).length && 'buildArgs', Object.keys(req.secretBuildArgs).length && 'secretBuildArgs', req.target && 'target'].filter(Boolean);
+    const stray = [req.images.length && 'images', Object.keys(req.buildArgs).length && 'buildArgs', Object.keys(req.secretBuildArgs).length && 'secretBuildArgs', req.target && 'target', ...buildOptionNames(req)].filter(Boolean);
     if (stray.length) throw new BadInputError(`${stray.join(', ')} belong in the task file's build steps, not beside taskFile`, 'invalid_body');
     const text = await this.opts.readContextFile?.(req.context, path);
     if (text === undefined) throw new BadInputError(`task file ${JSON.stringify(path)} not found in the build context; its path is relative to the context`, 'task_file_not_found');
@@ -170,6 +176,7 @@ export class RunService {
         secretBuildArgKeys: Object.keys(input.secretBuildArgs),
         platform,
         target: input.target,
+        ...input.options,
         noPush: input.noPush,
         timeoutSeconds,
         ...(windowsDaemonless !== undefined ? { windowsDaemonless } : {}),
@@ -179,6 +186,7 @@ export class RunService {
       ...(unserved.length ? { waiting: waitingReason(unserved) } : {}),
     };
     await this.store.create(run, seq);
+    this.opts.queued?.(run);
     const common = { runId: id, source: jobSource(input.source), ...(input.task ? { task: input.task } : {}), timeoutSeconds };
     if (input.taskFile) {
       const { path, values, secretValues } = input.taskFile;
@@ -194,6 +202,7 @@ export class RunService {
       buildArgs: input.buildArgs,
       secretBuildArgs: input.secretBuildArgs,
       target: input.target,
+      ...(input.options ? { options: input.options } : {}),
       noPush: input.noPush,
       daemonless: p === 'windows/amd64' && windowsDaemonless === true,
     });

@@ -10,6 +10,8 @@ export interface BuildSpec {
   target?: string;
   platform?: string;
   cacheFrom: string[];
+  /** --label KEY=VALUE: labels on the image config; absent when none is given. */
+  labels?: Record<string, string>;
   noCache: boolean;
   pull: boolean;
   /** The context path, relative to the task's working directory. */
@@ -29,9 +31,10 @@ const WITH_VALUE: Record<string, string> = {
   '--target': 'target',
   '--platform': 'platform',
   '--cache-from': 'cache-from',
+  '--label': 'label',
 };
 const SWITCHES = new Set(['--no-cache', '--pull']);
-const SUPPORTED = '-t, -f, --build-arg, --target, --platform, --cache-from, --no-cache, --pull';
+const SUPPORTED = '-t, -f, --build-arg, --label, --target, --platform, --cache-from, --no-cache, --pull';
 
 export function parseBuildLine(line: string): BuildSpec {
   const words = splitWords(line);
@@ -80,6 +83,13 @@ export function parseBuildLine(line: string): BuildSpec {
       case 'cache-from':
         spec.cacheFrom.push(value);
         break;
+      case 'label': {
+        // As docker build: KEY alone is an empty value.
+        const at = value.indexOf('=');
+        if (at === 0) throw new BuildFlagsError(`--label ${JSON.stringify(value)}: the key before = is empty`);
+        spec.labels = { ...spec.labels, [at === -1 ? value : value.slice(0, at)]: at === -1 ? '' : value.slice(at + 1) };
+        break;
+      }
     }
   }
   if (contexts.length !== 1) {

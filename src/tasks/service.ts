@@ -5,6 +5,7 @@ import { BadInputError, ConflictError, NotFoundError } from '../errors.js';
 import { parsePlatformList } from '../platforms.js';
 import type { Run, Trigger } from '../runs/model.js';
 import { normaliseDockerfilePath, type RunService } from '../runs/service.js';
+import { buildOptionsOf } from '../contract/build-options.js';
 import { Task, TASK_NAME, TaskPatch, TaskSpec } from './model.js';
 import type { TaskRecords, TaskSlotRecords } from './records.js';
 import { randomUUID } from 'node:crypto';
@@ -67,20 +68,9 @@ export class TaskService {
   async update(name: string, body: unknown, requester?: Requester): Promise<Task> {
     const current = await this.get(name);
     const patch = TaskPatch.parse(body);
-    const merged = TaskSpec.parse({
-      context: current.context,
-      dockerfile: current.dockerfile,
-      images: current.images,
-      platform: current.platform,
-      buildArgs: current.buildArgs,
-      commitTrigger: current.commitTrigger,
-      prTrigger: current.prTrigger,
-      baseImageTrigger: current.baseImageTrigger,
-      schedules: current.schedules,
-      timeoutSeconds: current.timeoutSeconds,
-      noPush: current.noPush,
-      ...patch,
-    });
+    // Every settable field the task has now, then those given: the list follows the schema, so a new field needs no line here.
+    const stored = Object.fromEntries(Object.keys(TaskSpec.shape).flatMap((key) => (Object.hasOwn(current, key) ? [[key, current[key as keyof Task]]] : [])));
+    const merged = TaskSpec.parse({ ...stored, ...patch });
     // A token is for the repository it was given with: sent to another one it would leak. Moving the task
     // elsewhere drops it, unless the same request gives one for the new place.
     const moved = this.git.normaliseUrl(this.git.parseContext(merged.context).url) !== current.repository;
@@ -162,6 +152,7 @@ export class TaskService {
       images: (runId) => task.images.map((image) => renderRunTemplate(image, this.variables(task, runId, resolved.commit, branch))),
       buildArgs: task.buildArgs,
       secretBuildArgs: {},
+      options: buildOptionsOf(task),
       noPush: task.noPush,
       timeoutSeconds: task.timeoutSeconds,
       trigger: { ...how.trigger, commit: resolved.commit },
@@ -205,6 +196,7 @@ export class TaskService {
       schedules: spec.schedules,
       timeoutSeconds,
       noPush: spec.noPush,
+      ...buildOptionsOf(spec),
       repository: this.git.normaliseUrl(url),
       hasGitToken: spec.gitToken !== undefined || hadToken,
       createdAt,

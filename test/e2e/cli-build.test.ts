@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { getRun, registryDigest, waitForRun } from '../support/api.js';
+import { getRun, registryDigest, registryImageConfig, waitForRun } from '../support/api.js';
 import { BASE_IMAGE, REGISTRY, ROOT, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
 import { folderWith, runSlipway, type CliResult } from '../support/cli.js';
 
@@ -35,16 +35,57 @@ describe('slipway CLI against a real stack', () => {
     return dir;
   }
 
-  it('builds a folder, streams the log, and prints the digest the registry serves', async () => {
+  it('builds a folder, streams the log on stderr, and prints only the digest the registry serves on stdout', async () => {
     const repo = `slipway-test/${uniqueName('cli')}`;
     const dir = await contextDir({ Dockerfile: `FROM ${BASE_IMAGE}\nCOPY msg.txt /msg.txt\nRUN cat /msg.txt\n`, 'msg.txt': `hello ${repo}\n` });
     const res = await cli('build', '-t', `${repo}:v1`, dir);
     assert.equal(res.code, 0, res.stderr);
-    assert.match(res.stdout, /^Run ID: r[0-9a-z]{7}$/m);
-    assert.ok(res.stdout.includes(`hello ${repo}`), 'the RUN output is streamed');
-    const printed = res.stdout.match(new RegExp(`^${REGISTRY}/${repo}:v1@(sha256:[a-f0-9]{64})$`, 'm'));
+    assert.match(res.stderr, /^Run ID: r[0-9a-z]{7}$/m);
+    assert.ok(res.stderr.includes(`hello ${repo}`), 'the RUN output is streamed');
+    const printed = res.stdout.match(new RegExp(`^${REGISTRY}/${repo}:v1@(sha256:[a-f0-9]{64})\n$`));
     assert.ok(printed, res.stdout);
     assert.equal(await registryDigest(REGISTRY, repo, 'v1'), printed[1]);
+
+    // What a script does: digest=$(slipway build -q -t app:1 .)
+    const quiet = await cli('build', '-q', '-t', `${repo}:v2`, dir);
+    assert.deepEqual([quiet.code, quiet.stderr], [0, '']);
+    assert.equal(quiet.stdout, `${REGISTRY}/${repo}:v2@${await registryDigest(REGISTRY, repo, 'v2')}\n`);
+  });
+
+  it('--no-cache --pull --progress plain --metadata-file --iidfile: every step runs again, and the files say what was pushed as buildx writes them', async () => {
+    const repo = `slipway-test/${uniqueName('nocache')}`;
+    const marker = uniqueName('ran');
+    const dir = await contextDir({ Dockerfile: `FROM ${BASE_IMAGE}\nRUN echo ${marker}\n` });
+    const first = await cli('build', '-t', `${repo}:v1`, dir);
+    assert.equal(first.code, 0, first.stderr);
+    const cached = await cli('build', '-t', `${repo}:v1`, dir);
+    assert.doesNotMatch(cached.stderr, new RegExp(`^#\\d+ [\\d.]+ ${marker}$`, 'm'), 'a cached RUN prints nothing');
+    const meta = path.join(await contextDir({}), 'm.json');
+    const iid = path.join(path.dirname(meta), 'iid');
+    const res = await cli('build', '--no-cache', '--pull', '--progress', 'plain', '--metadata-file', meta, '--iidfile', iid, '-t', `${repo}:v2`, dir);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, new RegExp(`^#\\d+ [\\d.]+ ${marker}$`, 'm'), 'the RUN step ran again');
+    const digest = await registryDigest(REGISTRY, repo, 'v2');
+    const metadata = JSON.parse(await fs.readFile(meta, 'utf8'));
+    assert.equal(metadata['containerimage.digest'], digest);
+    assert.equal(metadata['image.name'], `${REGISTRY}/${repo}:v2`);
+    assert.equal(await fs.readFile(iid, 'utf8'), digest);
+    const id = metadata['slipway.run.id'] as string;
+    const { noCache, pull } = (await getRun(stack.url, id)).request as { noCache?: boolean; pull?: boolean };
+    assert.deepEqual([noCache, pull], [true, true], 'the run record keeps the options');
+  });
+
+  it('puts --label on the image config the registry serves, and keeps it in the run record', async () => {
+    const repo = `slipway-test/${uniqueName('label')}`;
+    const dir = await contextDir({ Dockerfile: `FROM ${BASE_IMAGE}\nLABEL from.dockerfile=yes\n` });
+    const res = await cli('build', '-t', `${repo}:v1`, '--label', 'org.example.team=a', '--label', 'org.example.empty', dir);
+    assert.equal(res.code, 0, res.stderr);
+    const labels = (await registryImageConfig(REGISTRY, repo, 'v1')).config?.Labels ?? {};
+    assert.equal(labels['org.example.team'], 'a');
+    assert.equal(labels['org.example.empty'], '');
+    assert.equal(labels['from.dockerfile'], 'yes', "the Dockerfile's own labels stay");
+    const id = (res.stdout + res.stderr).match(/Run ID: (r[0-9a-z]{7})/)![1]!;
+    assert.deepEqual(((await getRun(stack.url, id)).request as { labels?: unknown }).labels, { 'org.example.team': 'a', 'org.example.empty': '' });
   });
 
   it('builds an unchanged folder again without packing or uploading it, and a folder edited in place anew', async () => {
@@ -61,7 +102,7 @@ describe('slipway CLI against a real stack', () => {
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stderr, /unchanged since the last build/);
     assert.doesNotMatch(second.stderr, /^Upload/m, 'nothing is uploaded');
-    const contextOf = async (res: CliResult) => ((await getRun(stack.url, res.stdout.match(/Run ID: (r[0-9a-z]{7})/)![1]!)).request as { context: string }).context;
+    const contextOf = async (res: CliResult) => ((await getRun(stack.url, res.stderr.match(/Run ID: (r[0-9a-z]{7})/)![1]!)).request as { context: string }).context;
     assert.equal(await contextOf(second), await contextOf(first));
     assert.equal(second.stdout.match(/@(sha256:[a-f0-9]{64})$/m)?.[1], firstDigest, 'the same image');
 
@@ -77,7 +118,7 @@ describe('slipway CLI against a real stack', () => {
     const third = await cli('build', '-t', `${repo}:v3`, dir);
     assert.equal(third.code, 0, third.stderr);
     assert.match(third.stderr, /^Uploaded /m);
-    assert.ok(third.stdout.includes(`FIRST ${repo}`), 'the edited content is built');
+    assert.ok(third.stderr.includes(`FIRST ${repo}`), 'the edited content is built');
     assert.notEqual(await contextOf(third), await contextOf(first));
   });
 
@@ -92,7 +133,7 @@ describe('slipway CLI against a real stack', () => {
     const dir = await contextDir({ Dockerfile: `FROM ${BASE_IMAGE}\nRUN echo this-step-breaks && exit 42\n` });
     const res = await cli('build', '-t', `slipway-test/${uniqueName('clifail')}:v1`, dir);
     assert.equal(res.code, 1);
-    assert.match(res.stdout, /this-step-breaks/);
+    assert.match(res.stderr, /this-step-breaks/);
     assert.match(res.stderr, /^slipway: run r[0-9a-z]{7} failed: .*exit code: 42/m);
   });
 
@@ -110,8 +151,8 @@ describe('slipway CLI against a real stack', () => {
     const res = await cli('build', '--no-push', dir);
     assert.equal(res.code, 0, res.stderr);
     // The listing printed by `find`, one `#N 0.123 /ctx/…` line per path in the image.
-    const listed = [...res.stdout.matchAll(/^#\d+ [\d.]+ (\/ctx\S*)$/gm)].map((m) => m[1]!);
-    assert.ok(listed.includes('/ctx/kept.txt'), res.stdout);
+    const listed = [...res.stderr.matchAll(/^#\d+ [\d.]+ (\/ctx\S*)$/gm)].map((m) => m[1]!);
+    assert.ok(listed.includes('/ctx/kept.txt'), res.stderr);
     assert.ok(listed.includes('/ctx/build/keep.me'), 'an exception inside an ignored directory is sent');
     assert.ok(!listed.includes('/ctx/secret.env'));
     assert.ok(!listed.includes('/ctx/build/junk.o'));

@@ -89,6 +89,7 @@ describe('base-image rebuilds', () => {
       env: {
         SLIPWAY_GIT_ALLOW_INSECURE: '1',
         SLIPWAY_GIT_ALLOW_PRIVATE_HOSTS: '1',
+        // The test's registries listen on loopback ports of their own, not on the trusted SLIPWAY_REGISTRY.
         SLIPWAY_REGISTRY_ALLOW_PRIVATE_HOSTS: '1',
         SLIPWAY_REGISTRY_NOTIFY_TOKEN: TOKEN,
         SLIPWAY_POLL_INTERVALS: `${quiet.host}=1`,

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
-import { apiFetch, registryDigest, runLog, waitForRun } from '../support/api.js';
+import { apiFetch, registryDigest, registryImageConfig, runLog, waitForRun } from '../support/api.js';
 import { GitServer } from '../support/git-server.js';
 import { BASE_IMAGE, REGISTRY, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
 
@@ -90,6 +90,27 @@ describe('tasks from git', () => {
     assert.equal(await registryDigest(REGISTRY, repo, run.id), run.outputImages[0]?.digest);
     const runs = await send(`${stack.url}/v1/tasks/${task}/runs`, 'GET');
     assert.deepEqual(runs.body.runs.map((r: { id: string }) => r.id), [run.id]);
+  });
+
+  it("keeps a task's labels through an update of other fields, and puts them on the images it pushes", async () => {
+    const name = `${task}-labels`;
+    const created = await send(`${stack.url}/v1/tasks`, 'POST', { name, context: `${repoUrl}#main`, images: [`${repo}-labels:{{.Run.ID}}`], commitTrigger: false, labels: { 'org.example.team': 'a' } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const updated = await send(`${stack.url}/v1/tasks/${name}`, 'PATCH', { timeoutSeconds: 900 });
+    assert.deepEqual([updated.body.labels, updated.body.timeoutSeconds], [{ 'org.example.team': 'a' }, 900]);
+    const relabelled = await send(`${stack.url}/v1/tasks/${name}`, 'PATCH', { labels: { 'org.example.team': 'b', tier: 'web' } });
+    assert.deepEqual(relabelled.body.labels, { 'org.example.team': 'b', tier: 'web' }, 'labels given replace the stored ones');
+    const bad = await send(`${stack.url}/v1/tasks/${name}`, 'PATCH', { labels: { 'has space': 'x' } });
+    assert.equal(bad.status, 400, JSON.stringify(bad.body));
+
+    const started = await send(`${stack.url}/v1/tasks/${name}/runs`, 'POST');
+    const run = await waitForRun(stack.url, started.body.id);
+    assert.equal(run.status, 'succeeded', run.error);
+    assert.deepEqual((run.request as { labels?: unknown }).labels, { 'org.example.team': 'b', tier: 'web' });
+    const config = await registryImageConfig(REGISTRY, `${repo}-labels`, run.id);
+    assert.equal(config.config?.Labels?.['org.example.team'], 'b');
+    assert.equal(config.config?.Labels?.tier, 'web');
+    await send(`${stack.url}/v1/tasks/${name}`, 'DELETE');
   });
 
   it('builds the exact pushed commit from a signed GitHub push, once per delivery', async () => {

@@ -115,3 +115,15 @@ export async function registryDigest(registry: string, repository: string, tag: 
   });
   return res.ok ? res.headers.get('docker-content-digest') : null;
 }
+
+/** The image config a tag's manifest points at, read from the registry (manifest → config blob) as a pulling client would. */
+export async function registryImageConfig(registry: string, repository: string, tag: string): Promise<{ config?: { Labels?: Record<string, string> | null } }> {
+  const manifest = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, {
+    headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' },
+  });
+  if (!manifest.ok) throw new Error(`manifest ${repository}:${tag}: HTTP ${manifest.status}`);
+  const { config } = (await manifest.json()) as { config: { digest: string } };
+  const blob = await fetch(`http://${registry}/v2/${repository}/blobs/${config.digest}`);
+  if (!blob.ok) throw new Error(`config blob ${config.digest}: HTTP ${blob.status}`);
+  return (await blob.json()) as { config?: { Labels?: Record<string, string> | null } };
+}

@@ -6,6 +6,7 @@ import {
   parseImage,
   parseKeyValue,
   parseKeyValues,
+  parseLabels,
   parsePlatformFlag,
   parseRunId,
   parseServerUrl,
@@ -89,6 +90,26 @@ describe('parseKeyValues', () => {
   });
 
   it('is empty for no flags', () => assert.deepEqual(parseKeyValues('--build-arg', []), {}));
+});
+
+describe('parseLabels', () => {
+  it('takes KEY=VALUE and KEY, the last of a key winning, values verbatim', () =>
+    assert.deepEqual(parseLabels(['org.opencontainers.image.title=My App', 'a=1', 'a=2', 'k', 'e=', 'eq=x=y']), {
+      'org.opencontainers.image.title': 'My App',
+      a: '2',
+      k: '',
+      e: '',
+      eq: 'x=y',
+    }));
+  it('refuses an empty key', () => refuses(() => parseLabels(['=v']), /^--label "=v": the key before = is empty$/));
+  it('refuses a key with a space or a control character', () => {
+    refuses(() => parseLabels(['my key=v']), /^--label "my key": a label key has no spaces/);
+    refuses(() => parseLabels(['k\u0007=v']), /a label key has no spaces or control characters/);
+  });
+  it('refuses too many, and a value too long', () => {
+    refuses(() => parseLabels(Array.from({ length: 101 }, (_, i) => `k${i}=v`)), /^--label: at most 100 are accepted, got 101$/);
+    refuses(() => parseLabels([`k=${'v'.repeat(4097)}`]), /^--label k: the value is longer than 4096 characters$/);
+  });
 });
 
 describe('parseTimeout', () => {

@@ -185,12 +185,12 @@ describe('answers and errors', () => {
     const r = await slipway('task', 'runs', 'web', '--status', 'failed', '--top', '5');
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(seen.map((s) => s.url), ['/v1/tasks/web/runs?status=failed&top=5']);
-    assert.match(r.stdout, /^r0000042 +failed +linux\/amd64 +.+ago +app:r0000042$/m);
+    assert.match(r.stdout, /^r0000042 +web +failed +manual +linux\/amd64 +.+ago +- +app:r0000042$/m);
   });
 });
 
 describe('task run', () => {
-  it('starts a manual run, follows its log and prints the pushed image', async () => {
+  it('starts a manual run, follows its log on stderr and prints the pushed image on stdout', async () => {
     // The outcome is the run fetched once the log ends, not the end event's copy of it.
     const follow = (final: ReturnType<typeof run>) => (req: { method?: string; url?: string }) =>
       req.method === 'POST' ? { status: 202, json: run('queued') } : req.url!.includes('/logs') ? { status: 200, sse: sse(['#1 building', '#2 done'], run('succeeded')) } : { status: 200, json: final };
@@ -198,7 +198,8 @@ describe('task run', () => {
     const r = await slipway('task', 'run', 'web');
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(seen.map((s) => `${s.method} ${s.url}`), ['POST /v1/tasks/web/runs', 'GET /v1/runs/r0000042/logs?follow=1', 'GET /v1/runs/r0000042']);
-    assert.equal(r.stdout, `Run ID: r0000042\n#1 building\n#2 done\nlocalhost:5000/app:r0000042@sha256:${'d'.repeat(64)}\n`);
+    assert.equal(r.stdout, `localhost:5000/app:r0000042@sha256:${'d'.repeat(64)}\n`);
+    assert.equal(r.stderr, 'Run ID: r0000042\n#1 building\n#2 done\nRun r0000042 succeeded\n');
   });
 
   it('exits 1 when the run fails', async () => {
@@ -207,7 +208,7 @@ describe('task run', () => {
       req.method === 'POST' ? { status: 202, json: run('queued') } : req.url!.includes('/logs') ? { status: 200, sse: sse([], run('succeeded')) } : { status: 200, json: run('failed', { error: 'exit code 1' }) };
     const r = await slipway('task', 'run', 'web');
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, 'slipway: run r0000042 failed: exit code 1\n');
+    assert.equal(r.stderr, 'Run ID: r0000042\nslipway: run r0000042 failed: exit code 1\n');
   });
 
   it('--no-logs polls the run quietly', async () => {

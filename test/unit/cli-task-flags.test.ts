@@ -47,6 +47,7 @@ describe('parseTaskFlags', () => {
       { images: ['app:{{.Run.ID}}', 'app:{{ .Run.ID }}', '$Registry/app:$ID', '${Registry}/app:latest', 'app:$$literal'] },
     ],
     ['a Dockerfile path and a timeout', { file: 'docker/Dockerfile.prod', timeout: '900' }, { dockerfile: 'docker/Dockerfile.prod', timeoutSeconds: 900 }],
+    ['labels, a key alone meaning an empty value', { label: ['org.example.team=a', 'x=1=2', 'flag'] }, { labels: { 'org.example.team': 'a', x: '1=2', flag: '' } }],
     ['a git token', { gitToken: 'ghp_abcDEF123' }, { gitToken: 'ghp_abcDEF123' }],
     ['a context with ref and subdir', { context: 'git@github.com:o/r.git#refs/heads/main:svc/api' }, { context: 'git@github.com:o/r.git#refs/heads/main:svc/api' }],
   ];

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BaseImagePolicy, GraphNode } from '../../src/graph/model.js';
+import { tagPushes } from '../../src/graph/notifications.js';
 import { planRebuilds, type GraphView } from '../../src/graph/plan.js';
+import { nodeFromRun } from '../../src/graph/run-records.js';
+import { canonicalImageName } from '../../src/registry/reference.js';
+import type { BaseImageUse, Run } from '../../src/runs/model.js';
 
 const AMD = 'linux/amd64';
 const ARM = 'linux/arm64';
@@ -143,5 +147,82 @@ describe('planRebuilds', () => {
     const specs: Record<string, Spec> = { t0: { bases: [[img('base'), 'o']] } };
     for (let i = 1; i < 50; i++) specs[`t${i}`] = { bases: [[img(`t${i - 1}`), 'x']] };
     assert.throws(() => planRebuilds(view(specs), change('base', 'n'), { maxTasks: 10 }), /passes 10 tasks/);
+  });
+});
+
+describe('runs into the graph: one image for two platforms, registry host case', () => {
+  const GOLANG = 'docker.io/library/golang:1.22';
+  /** A succeeded run of `task` for `platforms` with these base uses, pushing `images`. */
+  const runOf = (task: string, platforms: string[], baseImages: BaseImageUse[], images = [img(task)]): Run => ({
+    id: `r-${task}`,
+    status: 'succeeded',
+    platform: platforms.join(','),
+    platforms,
+    createdAt: '2026-01-01T00:00:00Z',
+    finishedAt: '2026-01-01T00:01:00Z',
+    trigger: { type: 'manual' },
+    task,
+    request: { context: `sha256:${'a'.repeat(64)}`, dockerfile: 'Dockerfile', images, buildArgs: {}, secretBuildArgKeys: [], platform: platforms.join(','), noPush: false, timeoutSeconds: 60 },
+    outputImages: [],
+    baseImages,
+  });
+  const use = (image: string, kind: BaseImageUse['kind'], platform: string, basePlatform: string, digest: string): BaseImageUse => ({ image, kind, platform, basePlatform, digest });
+  /** The view the graph store gives over these runs' nodes, every task under `policy`. */
+  const graphOf = (runs: Run[], policy: BaseImagePolicy = 'runtime'): GraphView => {
+    const nodes = new Map(runs.map((r) => [r.task!, nodeFromRun(r)]));
+    return {
+      dependents: (i) => [...nodes.values()].filter((n) => n.bases.some((b) => b.image === i)).map((n) => n.task),
+      node: (t) => nodes.get(t),
+      policy: (t) => (nodes.has(t) ? policy : undefined),
+      known: () => undefined,
+    };
+  };
+  // Built for arm64: the final stage FROM golang (runtime, arm64), a build stage FROM --platform=$BUILDPLATFORM golang (amd64).
+  const cross = runOf('cross', [ARM], [use(GOLANG, 'runtime', ARM, ARM, 'g-arm'), use(GOLANG, 'buildtime', ARM, AMD, 'g-amd')]);
+
+  it('keeps the two uses apart, each with its kind', () => {
+    assert.deepEqual(nodeFromRun(cross).bases, [
+      { image: GOLANG, kind: 'runtime', uses: [{ platform: ARM, basePlatform: ARM, kind: 'runtime', digest: 'g-arm' }, { platform: ARM, basePlatform: AMD, kind: 'buildtime', digest: 'g-amd' }] },
+    ]);
+  });
+
+  it('runtime policy: a new build-platform manifest alone rebuilds nothing', () => {
+    const plan = planRebuilds(graphOf([cross]), { image: GOLANG, platforms: { [AMD]: 'g-amd2', [ARM]: 'g-arm' } });
+    assert.deepEqual(plan.entries, []);
+    assert.deepEqual(plan.skipped, [{ task: 'cross', reason: `already built on these digests (${ARM})` }]);
+  });
+
+  it('runtime policy: a new target-platform manifest rebuilds, naming that use', () => {
+    const plan = planRebuilds(graphOf([cross]), { image: GOLANG, platforms: { [AMD]: 'g-amd', [ARM]: 'g-arm2' } });
+    assert.deepEqual(plan.entries[0]?.direct?.changes, [{ platform: ARM, basePlatform: ARM, oldDigest: 'g-arm', newDigest: 'g-arm2' }]);
+  });
+
+  it('all policy: the build-platform manifest counts too', () => {
+    const plan = planRebuilds(graphOf([cross], 'all'), { image: GOLANG, platforms: { [AMD]: 'g-amd2', [ARM]: 'g-arm' } });
+    assert.deepEqual(plan.entries[0]?.direct?.changes, [{ platform: ARM, basePlatform: AMD, oldDigest: 'g-amd', newDigest: 'g-amd2' }]);
+  });
+
+  it('a task built only for amd64 rebuilds no child that runs on its image only for arm64', () => {
+    const tools = runOf('tools', [AMD], [use(img('base'), 'runtime', AMD, AMD, 'b-amd')]);
+    const app = runOf('app', [ARM], [use(img('tools'), 'buildtime', ARM, AMD, 't-amd'), use(img('tools'), 'runtime', ARM, ARM, 't-arm')]);
+    const change = { image: img('base'), platforms: { [AMD]: 'b-amd2' } };
+    assert.deepEqual(order(planRebuilds(graphOf([tools, app]), change)), ['tools@0<']);
+    assert.deepEqual(order(planRebuilds(graphOf([tools, app], 'all'), change)), ['tools@0<', 'app@1<tools']);
+  });
+
+  it('a notification names the registry host in lowercase; the FROM wrote it otherwise: the same image', () => {
+    const run = runOf('app', [AMD], [use('Registry.Example.COM:5000/team/base:1', 'runtime', AMD, AMD, 'old')], ['Registry.Example.COM:5000/team/app:1']);
+    const { pushes } = tagPushes({
+      events: [{ action: 'push', target: { mediaType: 'application/vnd.oci.image.index.v1+json', digest: `sha256:${'c'.repeat(64)}`, repository: 'team/base', tag: '1' }, request: { host: 'registry.example.com:5000' } }],
+    });
+    assert.equal(pushes[0]?.image, 'registry.example.com:5000/team/base:1');
+    const plan = planRebuilds(graphOf([run]), { image: pushes[0]!.image, platforms: { [AMD]: 'new' } });
+    assert.deepEqual(order(plan), ['app@0<']);
+    assert.deepEqual(nodeFromRun(run).outputs, ['registry.example.com:5000/team/app:1']);
+  });
+
+  it('repository paths and tags keep their case: another image', () => {
+    assert.equal(canonicalImageName('Registry.Example.COM/team/base:V1'), 'registry.example.com/team/base:V1');
+    assert.notEqual(canonicalImageName('registry.example.com/team/base:V1'), canonicalImageName('registry.example.com/team/base:v1'));
   });
 });

@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { RegistryClient } from '../../src/registry/client.js';
 import { MediaTypes } from '../../src/registry/manifests.js';
-import { pushIndex, type IndexEntry } from '../../workers/builder/image-index.js';
+import { parsePlatform } from '../../src/platforms.js';
+import { imageIndex, pushIndex, type IndexEntry } from '../../workers/builder/image-index.js';
 
 const entry = (arch: string, mediaType: string = MediaTypes.dockerManifest): IndexEntry => ({
   digest: `sha256:${createHash('sha256').update(arch).digest('hex')}`,
@@ -58,5 +59,16 @@ describe('pushIndex on a registry without OCI index support', () => {
   it('does not fall back when an entry is an OCI manifest, which a Docker list cannot name', async () => {
     const client = new RegistryClient({ retry: { attempts: 1 } });
     await assert.rejects(pushIndex(client, [{ registry, repository: 'app', tag: 'oci' }], [entry('amd64', MediaTypes.ociManifest)]), { status: 400 });
+  });
+});
+
+describe('imageIndex', () => {
+  it('names each platform as the image spec does, the arm variant included', () => {
+    const entries = ['linux/amd64', 'linux/arm64/v8', 'linux/arm/v7'].map((p, i): IndexEntry => ({ ...entry(String(i)), platform: { ...parsePlatform(p) } }));
+    const index = JSON.parse(imageIndex(entries).toString());
+    assert.deepEqual(
+      index.manifests.map((m: { platform: unknown }) => m.platform),
+      [{ architecture: 'amd64', os: 'linux' }, { architecture: 'arm64', os: 'linux' }, { architecture: 'arm', os: 'linux', variant: 'v7' }],
+    );
   });
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isSlipwayError } from '../../src/errors.js';
 import {
+  canonicalImageName,
   checkImageReference,
   formatReference,
   InvalidReferenceError,
@@ -277,4 +278,17 @@ describe('checkImageReference (references built by hand)', () => {
   for (const [ref, reason] of bad) {
     it(`refuses ${JSON.stringify(ref).slice(0, 70)}`, () => assert.throws(() => checkImageReference(ref), (e: unknown) => e instanceof InvalidReferenceError && reason.test(e.message)));
   }
+});
+
+describe('canonicalImageName (how the base-image graph compares names)', () => {
+  const cases: [string, string][] = [
+    ['Registry.Example.COM:5000/team/app:1', 'registry.example.com:5000/team/app:1'],
+    ['registry.example.com:5000/team/app:1', 'registry.example.com:5000/team/app:1'],
+    ['GHCR.io/acme/tool:V2', 'ghcr.io/acme/tool:V2'],
+    ['alpine:3.19', 'docker.io/library/alpine:3.19'],
+    ['Index.Docker.IO/library/alpine:3.19', 'docker.io/library/alpine:3.19'],
+    // Not a reference (a repository path in capitals): left as it is, so it never matches a real one.
+    ['registry.example.com/Team/app:1', 'registry.example.com/Team/app:1'],
+  ];
+  for (const [input, want] of cases) it(`${input} → ${want}`, () => assert.equal(canonicalImageName(input), want));
 });

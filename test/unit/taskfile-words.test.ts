@@ -34,6 +34,8 @@ describe('build lines', () => {
       context: 'sub',
     });
   });
+  it('--label KEY=VALUE and KEY, as docker build', () =>
+    assert.deepEqual(parseBuildLine('--label a=1 --label=b=x=y --label c .').labels, { a: '1', b: 'x=y', c: '' }));
   it('--no-cache=false', () => assert.equal(parseBuildLine('--no-cache=false .').noCache, false));
   const bad: [string, RegExp][] = [
     ['-t app', /context is missing/],

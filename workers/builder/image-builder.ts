@@ -1,9 +1,11 @@
 // The port every job builds and pushes images through. DockerEngine (docker/) is today's adapter: BuildKit
 // inside Docker Engine. A second builder (buildkitd, buildx) is another class implementing this interface,
 // chosen in the worker's composition root (child-context.ts); the jobs only ever see ImageBuilder.
+import type { BuildOptions as RequestedOptions } from '../../src/contract/build-options.js';
 import type { ImageReference } from '../../src/registry/reference.js';
 
-export interface BuildOptions {
+/** A build: its inputs, and the options its run asked for (labels, --no-cache, --pull), each given its meaning by the adapter. */
+export interface BuildOptions extends RequestedOptions {
   /** The context as a folder, packed by the builder; or as a tar (gzipped or not) sent as it is. */
   contextDir?: string;
   contextArchive?: NodeJS.ReadableStream;
@@ -12,8 +14,6 @@ export interface BuildOptions {
   buildArgs: Record<string, string>;
   platform: string;
   target?: string;
-  /** docker build --no-cache: every step runs again. */
-  noCache?: boolean;
   /** docker build --cache-from: images whose layers may serve as cache. */
   cacheFrom?: string[];
   /** Leave out what the context's .dockerignore excludes (contexts the CLI did not already filter). */

@@ -16,9 +16,17 @@ export function imageIndex(entries: IndexEntry[], mediaType: string = MediaTypes
     JSON.stringify({
       schemaVersion: 2,
       mediaType,
-      manifests: entries.map((e) => ({ mediaType: e.mediaType, size: e.size, digest: e.digest, platform: e.platform })),
+      manifests: entries.map((e) => ({ mediaType: e.mediaType, size: e.size, digest: e.digest, platform: indexPlatform(e.platform) })),
     }),
   );
+}
+
+/**
+ * An entry's platform as the image spec names its fields. The variant is what tells a linux/arm/v7 image
+ * from a v6 one (a pull for arm/v7 matches it), so it is kept whenever the platform has one.
+ */
+function indexPlatform(p: IndexEntry['platform']): IndexEntry['platform'] {
+  return { architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}), ...(p['os.version'] ? { 'os.version': p['os.version'] } : {}) };
 }
 
 /** Pushes the index under each tag; returns the index digest and the media type the registry took. */

@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import { resolveInside } from '../../src/contexts/resolve-inside.js';
 import { extractBases } from '../../src/dockerfile/bases.js';
 import { resolveForPlatform } from '../../src/graph/resolve.js';
-import { nativePlatform } from '../../src/platforms.js';
+import { formatPlatform, nativePlatform, parsePlatform } from '../../src/platforms.js';
 import { parseImageReference } from '../../src/registry/reference.js';
 import type { DockerfileJob, TaskFileJob } from '../../src/queue/jobs.js';
 import type { BaseImageUse } from '../../src/runs/model.js';
@@ -30,7 +30,7 @@ export async function recordTaskFileBases(ctx: ChildContext, spec: TaskFileJob, 
       const { contextDir, dockerfile } = await buildPaths(workspace, step.workingDirectory ?? WORKSPACE_MOUNT, step.build.context, step.build.dockerfile);
       const text = await fs.readFile(resolveInside(contextDir, dockerfile) ?? '', 'utf8');
       const found = await basesOfDockerfile(ctx, text, { platform: step.build.platform ?? spec.platform, buildArgs: step.build.buildArgs, ...(step.build.target ? { target: step.build.target } : {}) });
-      uses.push(...found.filter((u) => masker.mask(u.image) === u.image && !uses.some((x) => x.image === u.image && x.platform === u.platform)));
+      for (const use of found) if (masker.mask(use.image) === use.image) addUse(uses, use);
     } catch {
       continue;
     }
@@ -58,23 +58,63 @@ async function resolveBaseImages(ctx: ChildContext, spec: DockerfileJob, ws: Wor
   return basesOfDockerfile(ctx, text, { platform: spec.platform, buildArgs: spec.buildArgs, ...(spec.target ? { target: spec.target } : {}) });
 }
 
-/** The bases one Dockerfile pulls for one platform, each resolved to the platform manifest it gets now. */
-export async function basesOfDockerfile(ctx: ChildContext, text: string, spec: { platform: string; buildArgs: Record<string, string>; target?: string }): Promise<BaseImageUse[]> {
+/** What one Dockerfile build asks of the graph: the target platform, its build args and target stage. */
+export interface BaseImageSpec {
+  platform: string;
+  buildArgs: Record<string, string>;
+  target?: string;
+}
+
+/**
+ * The bases one Dockerfile pulls for one platform, each resolved to the platform manifest it gets now.
+ * BUILDPLATFORM is this worker's own platform: BuildKit runs build stages on the Engine that builds.
+ */
+export async function basesOfDockerfile(ctx: ChildContext, text: string, spec: BaseImageSpec, buildPlatform: string = nativePlatform()): Promise<BaseImageUse[]> {
+  return Promise.all(
+    baseUses(text, spec, buildPlatform).map(async (use): Promise<BaseImageUse> => {
+      try {
+        return { ...use, ...(await resolveForPlatform(ctx.registry, parseImageReference(use.image), use.basePlatform)) };
+      } catch (err) {
+        return { ...use, error: (err as Error).message.slice(0, 300) };
+      }
+    }),
+  );
+}
+
+/**
+ * The bases a build pulls, before their digests are known: one per image and base platform. The platforms
+ * go to the reader as BuildKit gets them (not as build args), so a global `ARG TARGETPLATFORM=…` default
+ * wins over the build's platform as it does in BuildKit, and only a build arg of that name beats it.
+ */
+export function baseUses(text: string, spec: BaseImageSpec, buildPlatform: string): BaseImageUse[] {
   const { bases } = extractBases(text, {
-    buildArgs: { BUILDPLATFORM: nativePlatform(), TARGETPLATFORM: spec.platform, ...spec.buildArgs },
+    buildArgs: spec.buildArgs,
+    platform: spec.platform,
+    buildPlatform,
     ...(spec.target ? { target: spec.target } : {}),
   });
-  return Promise.all(
-    bases
-      .filter((b) => !parseImageReference(b.image).digest)
-      .map(async (b): Promise<BaseImageUse> => {
-        const basePlatform = b.platform && !b.platform.includes('$') ? b.platform : spec.platform;
-        const use = { image: b.image, kind: b.kind, platform: spec.platform, basePlatform };
-        try {
-          return { ...use, ...(await resolveForPlatform(ctx.registry, parseImageReference(b.image), basePlatform)) };
-        } catch (err) {
-          return { ...use, error: (err as Error).message.slice(0, 300) };
-        }
-      }),
-  );
+  return bases
+    .filter((b) => !parseImageReference(b.image).digest)
+    .map((b) => ({ image: b.image, kind: b.kind, platform: spec.platform, basePlatform: basePlatformOf(b.platform, spec.platform) }));
+}
+
+/** The platform a FROM --platform pulls, named as registries' indexes name it (linux/arm64/v8 is linux/arm64). */
+function basePlatformOf(written: string | undefined, target: string): string {
+  if (written === undefined || written.includes('$')) return target;
+  try {
+    return formatPlatform(parsePlatform(written));
+  } catch {
+    return target;
+  }
+}
+
+/**
+ * Adds a use unless the list has it: the same image for the same platform and base platform. An image a
+ * build stage pulls for BUILDPLATFORM and the target pulls for the target platform stays two uses; of two
+ * equal uses, a runtime one wins over a buildtime one.
+ */
+export function addUse(uses: BaseImageUse[], use: BaseImageUse): void {
+  const i = uses.findIndex((x) => x.image === use.image && x.platform === use.platform && x.basePlatform === use.basePlatform);
+  if (i === -1) uses.push(use);
+  else if (uses[i]!.kind === 'buildtime' && use.kind === 'runtime') uses[i] = { ...uses[i]!, kind: 'runtime' };
 }

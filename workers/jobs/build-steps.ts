@@ -84,6 +84,7 @@ function missingFile(file: string, what: 'Dockerfile' | 'task file'): BadInputEr
 export async function buildImage(ctx: ChildContext, spec: DockerfileJob, ws: Workspace, tags: string[], out: RunLogWriter, signal: AbortSignal): Promise<string> {
   signal.throwIfAborted();
   const building = ctx.engine.build({
+    ...spec.options,
     ...(ws.archive ? { contextArchive: ws.archive() } : { contextDir: contextFolder(ws) }),
     // An upload was filtered by the CLI; a checkout still holds what its .dockerignore excludes.
     applyDockerignore: spec.source.kind === 'git',

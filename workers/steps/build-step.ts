@@ -28,7 +28,9 @@ export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promi
       buildArgs: spec.buildArgs,
       platform: spec.platform ?? ctx.platform,
       ...(spec.target !== undefined ? { target: spec.target } : {}),
+      ...(spec.labels ? { labels: spec.labels } : {}),
       ...(spec.noCache ? { noCache: true } : {}),
+      ...(spec.pull ? { pull: true } : {}),
       ...(spec.cacheFrom.length ? { cacheFrom: spec.cacheFrom } : {}),
       // The source was not filtered by a CLI here: a .dockerignore in it must apply.
       applyDockerignore: true,

@@ -6,22 +6,24 @@ import type { RunSubmission } from '../../contract/requests.js';
 import { uploadContext } from '../context-upload.js';
 import { UsageError } from '../errors.js';
 import type { ExitCode } from '../exit.js';
-import { parseImage, parseKeyValues, parsePlatformFlag, parseTimeout } from '../flags.js';
+import { parseImage, parseKeyValues, parseLabels, parsePlatformFlag, parseTimeout } from '../flags.js';
 import { interruptible } from '../interrupt.js';
-import type { CliIo } from '../io.js';
-import { watchSubmittedRun } from '../run-watch.js';
+import { resultOnly, type CliIo } from '../io.js';
+import { watchSubmittedRun, type WatchFlags } from '../run-watch.js';
 
 /** The options as commander hands them over (repeatable ones collected, --no-x as x: false). */
-export interface BuildFlags {
+export interface BuildFlags extends WatchFlags {
   tag?: string[];
   file?: string;
   buildArg?: string[];
   secretBuildArg?: string[];
   platform?: string;
   target?: string;
+  label?: string[];
+  /** false after --no-cache. */
+  cache: boolean;
+  pull?: boolean;
   push: boolean;
-  logs: boolean;
-  wait: boolean;
   timeout?: string;
 }
 
@@ -40,6 +42,9 @@ export function parseBuildFlags(flags: BuildFlags): BuildRequest {
     secretBuildArgs,
     platform: flags.platform === undefined ? undefined : parsePlatformFlag(flags.platform),
     target: flags.target,
+    ...(flags.label?.length ? { labels: parseLabels(flags.label) } : {}),
+    ...(flags.cache === false ? { noCache: true } : {}),
+    ...(flags.pull ? { pull: true } : {}),
     noPush: !flags.push,
     timeoutSeconds: flags.timeout === undefined ? undefined : parseTimeout(flags.timeout),
   };
@@ -48,7 +53,8 @@ export function parseBuildFlags(flags: BuildFlags): BuildRequest {
 export async function build(api: SlipwayApi, contextDir: string, flags: BuildFlags, io: CliIo): Promise<ExitCode> {
   const request = parseBuildFlags(flags);
   return interruptible(async (signal) => {
-    const context = await uploadContext(api, contextDir, { dockerfile: flags.file, io, signal, cacheDir: cacheDir(io) });
+    // -q: nothing but the result, as buildx; the upload's progress is left out with the log.
+    const context = await uploadContext(api, contextDir, { dockerfile: flags.file, io: flags.quiet ? resultOnly(io) : io, signal, cacheDir: cacheDir(io) });
     const run = await api.submitRun({ ...request, context: context.digest, dockerfile: context.dockerfile });
     return watchSubmittedRun(api, run, flags, io, signal);
   });

@@ -8,16 +8,14 @@ import { UsageError } from '../errors.js';
 import type { ExitCode } from '../exit.js';
 import { parsePlatformFlag, parseTimeout, quote } from '../flags.js';
 import { interruptible } from '../interrupt.js';
-import type { CliIo } from '../io.js';
-import { watchSubmittedRun } from '../run-watch.js';
+import { resultOnly, type CliIo } from '../io.js';
+import { watchSubmittedRun, type WatchFlags } from '../run-watch.js';
 import { cacheDir } from './build.js';
 import { taskFileInputs, validateTaskFile, type ValidateFlags } from './task-validate.js';
 
-export interface RunFileFlags extends Omit<ValidateFlags, 'registry'> {
+export interface RunFileFlags extends Omit<ValidateFlags, 'registry'>, WatchFlags {
   file?: string;
   platform?: string;
-  logs: boolean;
-  wait: boolean;
   timeout?: string;
 }
 
@@ -35,7 +33,7 @@ export async function runFile(api: SlipwayApi, contextDir: string, flags: RunFil
   if (checked !== 0) return checked;
   const { values, secrets } = await taskFileInputs(flags);
   return interruptible(async (signal) => {
-    const context = await uploadContext(api, contextDir, { dockerfile: file, io, signal, cacheDir: cacheDir(io) });
+    const context = await uploadContext(api, contextDir, { dockerfile: file, io: flags.quiet ? resultOnly(io) : io, signal, cacheDir: cacheDir(io) });
     const run = await api.submitRun({
       context: context.digest,
       taskFile: context.dockerfile,

@@ -49,6 +49,9 @@ export class DockerEngine implements ImageBuilder {
     };
     if (opts.target) options.target = opts.target;
     if (opts.noCache) options.nocache = true;
+    if (opts.pull) options.pull = true;
+    // docker-modem sends an object parameter as JSON, the form the Engine API takes labels in.
+    if (opts.labels && Object.keys(opts.labels).length > 0) options.labels = opts.labels;
     // The Engine API takes cachefrom as a JSON array in the query string.
     if (opts.cacheFrom?.length) options.cachefrom = JSON.stringify(opts.cacheFrom);
     const progress = new BuildProgress(opts.log);

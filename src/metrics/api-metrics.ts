@@ -1,0 +1,112 @@
+// The API's Prometheus metrics (GET /metrics). Counted where the API sees them happen: runs as they are
+// queued (every API instance counts its own; Prometheus sums them), runs as they finish (read from the
+// finished-run stream in a group of its own, so across instances each finish is counted once), and requests
+// as they are answered. Read at scrape time: queue depth and live workers per platform. Every label has a few
+// values only (status, trigger, platform, method, route): never a run id, a task or an image.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../log.js';
+import type { PlatformQueues } from '../queue/platform-queues.js';
+import type { WorkerRegistry } from '../queue/worker-registry.js';
+import type { Run } from '../runs/model.js';
+import type { RunRecords } from '../runs/records.js';
+import { FinishConsumer } from '../runs/finish-events.js';
+
+const METRICS_GROUP = 'metrics';
+/** Builds take seconds to an hour; waits for a worker, milliseconds to an hour. */
+const RUN_SECONDS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600];
+const WAIT_SECONDS = [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 3600];
+
+export interface MetricsSources {
+  queues: PlatformQueues;
+  workers: WorkerRegistry;
+  /** The platforms reported on at every scrape, whether or not a run asked for them yet. */
+  platforms: readonly string[];
+}
+
+export class ApiMetrics {
+  readonly registry = new Registry();
+  private readonly seenPlatforms = new Set<string>();
+  private readonly queued: Counter<'trigger' | 'platform'>;
+  private readonly finished: Counter<'status' | 'trigger' | 'platform'>;
+  private readonly duration: Histogram<'status' | 'platform'>;
+  private readonly wait: Histogram<'platform'>;
+  private readonly requests: Histogram<'method' | 'route' | 'status'>;
+  private consumer: FinishConsumer | undefined;
+
+  constructor(sources: MetricsSources) {
+    for (const p of sources.platforms) this.seenPlatforms.add(p);
+    const registers = [this.registry];
+    this.queued = new Counter({ name: 'slipway_runs_queued_total', help: 'Runs queued, by trigger and platform (comma-joined for multi-platform runs).', labelNames: ['trigger', 'platform'], registers });
+    this.finished = new Counter({ name: 'slipway_runs_finished_total', help: 'Runs finished, by final status, trigger and platform.', labelNames: ['status', 'trigger', 'platform'], registers });
+    this.duration = new Histogram({ name: 'slipway_run_duration_seconds', help: 'From a run starting on a worker to its end.', labelNames: ['status', 'platform'], buckets: RUN_SECONDS, registers });
+    this.wait = new Histogram({ name: 'slipway_run_queue_wait_seconds', help: 'From a run being submitted to a worker starting it.', labelNames: ['platform'], buckets: WAIT_SECONDS, registers });
+    this.requests = new Histogram({ name: 'slipway_http_request_duration_seconds', help: 'API requests, by method, route pattern and status.', labelNames: ['method', 'route', 'status'], buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers });
+    const platforms = () => [...this.seenPlatforms];
+    new Gauge({
+      name: 'slipway_queue_waiting_jobs',
+      help: 'Jobs waiting for a worker, per platform queue.',
+      labelNames: ['platform'],
+      registers,
+      async collect() {
+        const counts = await Promise.all(platforms().map((p) => sources.queues.queue(p).getJobCountByTypes('waiting', 'prioritized')));
+        this.reset();
+        platforms().forEach((p, i) => this.set({ platform: p }, counts[i]!));
+      },
+    });
+    new Gauge({
+      name: 'slipway_workers',
+      help: 'Live workers (a heartbeat within the stale limit), per platform they serve.',
+      labelNames: ['platform'],
+      registers,
+      async collect() {
+        const counts = await sources.workers.live(platforms());
+        this.reset();
+        platforms().forEach((p, i) => this.set({ platform: p }, counts[i]!));
+      },
+    });
+  }
+
+  /** A run was queued by this API instance. */
+  runQueued(run: Pick<Run, 'trigger' | 'platform' | 'platforms'>): void {
+    for (const p of run.platforms) this.seenPlatforms.add(p);
+    this.queued.inc({ trigger: run.trigger.type, platform: run.platform });
+  }
+
+  runFinished(run: Run): void {
+    const labels = { status: run.status, trigger: run.trigger.type, platform: run.platform };
+    this.finished.inc(labels);
+    const seconds = (from: string | undefined, to: string | undefined) => (from && to ? (Date.parse(to) - Date.parse(from)) / 1000 : undefined);
+    const ran = seconds(run.startedAt, run.finishedAt);
+    if (ran !== undefined) this.duration.observe({ status: run.status, platform: run.platform }, ran);
+    const waited = seconds(run.createdAt, run.startedAt);
+    if (waited !== undefined) this.wait.observe({ platform: run.platform }, waited);
+  }
+
+  request(method: string, route: string, status: number, seconds: number): void {
+    this.requests.observe({ method, route, status: String(status) }, seconds);
+  }
+
+  /** Reads finishes from the stream until stop(). */
+  async start(redis: Redis, prefix: string, runs: Pick<RunRecords, 'get'>, log: Logger): Promise<void> {
+    this.consumer = new FinishConsumer(
+      redis,
+      prefix,
+      async (id) => {
+        const run = await runs.get(id);
+        if (run) this.runFinished(run);
+      },
+      log,
+      { group: METRICS_GROUP },
+    );
+    await this.consumer.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.stop();
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
