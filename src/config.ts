@@ -239,3 +239,8 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
     },
   };
 }
+
+/** A variable the user named on the command line (`slipway build --secret id=X,env=NAME`), not a setting. */
+export function namedVariable(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env[name];
+}

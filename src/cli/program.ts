@@ -87,7 +87,8 @@ function createProgram(io: CliIo, setExit: (code: number) => void): { program: C
     .option('-t, --tag <image>', 'image to build and push, e.g. app:1.0 (repeatable)', collect)
     .option('-f, --file <path>', 'Dockerfile, relative to the working directory (default: CONTEXT/Dockerfile)')
     .option('--build-arg <key=value>', 'build-time variable (repeatable)', collect)
-    .option('--secret-build-arg <key=value>', 'build-time variable kept out of run records and logs (repeatable)', collect)
+    .option('--secret <id=ID,src=FILE|env=VAR>', 'secret for RUN --mount=type=secret,id=ID: read here, never stored, never in the image (repeatable)', collect)
+    .option('--secret-build-arg <key=value>', 'build arg kept out of run records and logs, but a RUN that uses it records it in the image history: prefer --secret (repeatable)', collect)
     .option('--platform <os/arch>', 'target platform, e.g. linux/arm64 (default: linux/amd64)')
     .option('--target <stage>', 'build stage to stop at')
     .option('--no-push', 'build without pushing');

@@ -10,6 +10,8 @@ export interface BuildSpec {
   target?: string;
   platform?: string;
   cacheFrom: string[];
+  /** `--secret id=ID`: the task's secrets the build reads with RUN --mount=type=secret,id=ID. */
+  secrets: string[];
   noCache: boolean;
   pull: boolean;
   /** The context path, relative to the task's working directory. */
@@ -29,13 +31,21 @@ const WITH_VALUE: Record<string, string> = {
   '--target': 'target',
   '--platform': 'platform',
   '--cache-from': 'cache-from',
+  '--secret': 'secret',
 };
 const SWITCHES = new Set(['--no-cache', '--pull']);
-const SUPPORTED = '-t, -f, --build-arg, --target, --platform, --cache-from, --no-cache, --pull';
+const SUPPORTED = '-t, -f, --build-arg, --target, --platform, --cache-from, --secret, --no-cache, --pull';
+
+/** `id=ID` (docker's syntax): in a task file the value is the task's secret of that id, never a file or variable of the host. */
+function secretId(value: string): string {
+  const m = /^id=([A-Za-z0-9_.-]{1,128})$/.exec(value);
+  if (!m) throw new BuildFlagsError(`--secret ${JSON.stringify(value.slice(0, 60))}: expected id=ID, naming a secret declared under secrets (src= and env= would read the worker's files and variables)`);
+  return m[1]!;
+}
 
 export function parseBuildLine(line: string): BuildSpec {
   const words = splitWords(line);
-  const spec: BuildSpec = { tags: [], buildArgs: {}, cacheFrom: [], noCache: false, pull: false, context: '' };
+  const spec: BuildSpec = { tags: [], buildArgs: {}, cacheFrom: [], secrets: [], noCache: false, pull: false, context: '' };
   const contexts: string[] = [];
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
@@ -79,6 +89,9 @@ export function parseBuildLine(line: string): BuildSpec {
         break;
       case 'cache-from':
         spec.cacheFrom.push(value);
+        break;
+      case 'secret':
+        spec.secrets.push(secretId(value));
         break;
     }
   }
