@@ -62,8 +62,12 @@ export async function openBuildSession(modem: Docker['modem'], session: BuildSes
     close() {
       if (closed) return;
       closed = true;
-      server.forceShutdown();
-      socket.destroy();
+      // Not in this tick: HTTP/2 hands the bytes that came with the upgrade to the new session on the next
+      // tick, and throws (uncaught) if the session is gone by then.
+      setImmediate(() => {
+        server.forceShutdown();
+        socket.destroy();
+      });
     },
   };
 }
