@@ -3,17 +3,21 @@
 // (config blob, history, every layer), holds neither value, and neither does the run record, the log, or
 // anything the stack keeps in Redis (the queued job's secrets are sealed).
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import tar from 'tar-stream';
 import { createRedis } from '../../src/redis.js';
-import { getRun, runLog, waitForRun } from '../support/api.js';
+import { getRun, runLog, submit, waitForRun } from '../support/api.js';
+import { contextArchive } from '../support/archives.js';
 import { folderWith, runSlipway } from '../support/cli.js';
 import { BASE_IMAGE, REGISTRY, ROOT, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
 
+const exec = promisify(execFile);
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const MANIFEST_TYPES = 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json';
 
@@ -155,6 +159,29 @@ RUN --mount=type=secret,id=npmrc --mount=type=secret,id=tok sha256sum /run/secre
     assert.deepEqual(Object.fromEntries(hashes), { 'npmrc.sha': sha256(fileSecret), 'tok.sha': sha256(envSecret) }, 'the RUN read exactly the values given');
 
     assertAbsent('Redis, after the run', await redisDump(redisUrl, stack.prefix), secrets);
+  });
+
+  it("serves a task file's secret to a build step that asks with --secret id=…, not as a build arg", async () => {
+    const secret = `tf-${uniqueName('s')}`;
+    const repo = `slipway-test/${uniqueName('tf-secret')}`;
+    const taskFile = `version: v1.1.0
+secrets:
+  - id: token
+steps:
+  - build: -t $Registry/${repo}:$ID --secret id=token .
+`;
+    const dockerfile = `FROM ${BASE_IMAGE}\nRUN --mount=type=secret,id=token echo "${repo} saw $(cat /run/secrets/token)" && sha256sum /run/secrets/token | cut -c1-64 > /token.sha\n`;
+    const res = await submit(stack.url, await contextArchive(dockerfile, { 'acb.yaml': taskFile }), { taskFile: 'acb.yaml', secretValues: { token: secret } });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const run = await waitForRun(stack.url, res.body.id);
+    const log = await runLog(stack.url, run.id);
+    assert.equal(run.status, 'succeeded', `${run.error}\n${log}`);
+    assert.ok(log.includes(`${repo} saw ***`), log);
+    assertAbsent('the log', log, [secret]);
+    const history = await exec('docker', ['history', '--no-trunc', `${REGISTRY}/${repo}:${run.id}`]);
+    assertAbsent('the image history', history.stdout, [secret]);
+    const { stdout } = await exec('docker', ['run', '--rm', `${REGISTRY}/${repo}:${run.id}`, 'cat', '/token.sha']);
+    assert.equal(stdout.trim(), sha256(secret));
   });
 
   it('fails a build whose RUN asks for a secret it was not given, naming the id', async () => {
