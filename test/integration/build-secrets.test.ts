@@ -86,6 +86,12 @@ async function registryJson(url: string, accept = 'application/json'): Promise<{
 describe('build secrets (--secret) on the real stack', () => {
   let stack: TestStack;
   let dir: string;
+  let workerStarted = false;
+  /** The first test queues its job before a worker runs; the others need one however that test ended. */
+  const worker = async () => {
+    if (!workerStarted) await stack.startWorker();
+    workerStarted = true;
+  };
   before(async () => {
     // No worker at first: the queued job is read from Redis before anyone opens it.
     stack = await startTestStack({ worker: false });
@@ -126,7 +132,7 @@ RUN --mount=type=secret,id=npmrc --mount=type=secret,id=tok sha256sum /run/secre
     assert.match(queued, /sealed/);
     assertAbsent('Redis, with the job queued', queued, secrets);
 
-    await stack.startWorker();
+    await worker();
     const run = await waitForRun(stack.url, runId);
     const log = await runLog(stack.url, runId);
     assert.equal(run.status, 'succeeded', `${run.error}\n${log}`);
@@ -162,6 +168,7 @@ RUN --mount=type=secret,id=npmrc --mount=type=secret,id=tok sha256sum /run/secre
   });
 
   it("serves a task file's secret to a build step that asks with --secret id=…, not as a build arg", async () => {
+    await worker();
     const secret = `tf-${uniqueName('s')}`;
     const repo = `slipway-test/${uniqueName('tf-secret')}`;
     const taskFile = `version: v1.1.0
@@ -185,6 +192,7 @@ steps:
   });
 
   it('fails a build whose RUN asks for a secret it was not given, naming the id', async () => {
+    await worker();
     const ctx = await folderWith({ Dockerfile: `FROM ${BASE_IMAGE}\nRUN --mount=type=secret,id=absent,required=true cat /run/secrets/absent\n` });
     try {
       const res = await runSlipway(['build', '--no-push', '--secret', 'id=other,env=SLIPWAY_TEST_TOKEN', ctx], {
