@@ -31,6 +31,7 @@ import { githubWebhookRouter } from '../triggers/github.js';
 import { startBaseImageGraph } from '../graph/api-wiring.js';
 import { GraphStore } from '../graph/store.js';
 import { ApiMetrics } from '../metrics/api-metrics.js';
+import { loadKeyring } from '../secrets/key-file.js';
 import { createApp } from './app.js';
 import { sendError } from './errors.js';
 
@@ -50,6 +51,8 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   });
   const workers = new WorkerRegistry(redis, config.prefix);
   const metrics = new ApiMetrics({ queues, workers, platforms: config.api.readyPlatforms });
+  // The API makes the key file on first start; the workers read the same file.
+  const keyring = await loadKeyring(config.secretKey, { create: true });
   const runs = new RunService(new RunStore(redis, config.prefix), new RunLog(redis, config.prefix, config.limits.logLines), queues, {
     defaultRegistry: config.defaultRegistry,
     defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds,
@@ -64,6 +67,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     announceFinished: finishPublisher(redis, config.prefix),
     readContextFile: (context, file) => contexts.readFile(context, file),
     taskFiles: config.taskFiles,
+    keyring,
   });
   const sweeps = new PeriodicSweeps(redis, config.prefix, log);
   const contextSweeper = new ContextSweeper(contexts, runs.store, redis, config.prefix, config.limits.contextTtlMs, log);

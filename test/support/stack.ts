@@ -103,6 +103,8 @@ export async function startTestStack(opts: { worker?: boolean; platforms?: strin
     ...process.env,
     SLIPWAY_PREFIX: prefix,
     SLIPWAY_DATA_DIR: dataDir,
+    // One key file for the stack's API (which creates it) and workers (which open the jobs it sealed).
+    SLIPWAY_SECRET_KEY_FILE: path.join(dataDir, 'secret.key'),
     SLIPWAY_API_PORT: String(port),
     SLIPWAY_SERVER: url,
     SLIPWAY_REGISTRY: REGISTRY,
