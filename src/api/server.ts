@@ -18,6 +18,7 @@ import { QUEUE_WATCH_EVERY_MS, QueueWatch } from '../runs/queue-watch.js';
 import { RUN_RETENTION_EVERY_MS, RunRetention } from '../runs/retention.js';
 import { RunService } from '../runs/service.js';
 import { RunStore } from '../runs/store.js';
+import { RunWatchdog, WATCHDOG_EVERY_MS } from '../runs/watchdog.js';
 import { TaskSlots } from '../tasks/concurrency.js';
 import { TaskFollowUps } from '../tasks/follow-ups.js';
 import { gitTools } from '../tasks/git-tools.js';
@@ -66,6 +67,8 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   await sweeps.every('context-sweep', CONTEXT_SWEEP_EVERY_MS, () => contextSweeper.sweep());
   const queueWatch = new QueueWatch(runs, workers, config.limits.queueTimeoutSeconds * 1000);
   await sweeps.every('queue-watch', QUEUE_WATCH_EVERY_MS, () => queueWatch.sweep());
+  const watchdog = new RunWatchdog(runs, workers);
+  await sweeps.every('run-watchdog', WATCHDOG_EVERY_MS, () => watchdog.sweep());
   const announceCancel = async (id: string) => {
     await redis.publish(cancelChannel(config.prefix), id);
   };
