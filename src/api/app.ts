@@ -7,7 +7,7 @@ import type { RunService } from '../runs/service.js';
 import type { TaskService } from '../tasks/service.js';
 import type { Health } from '../contract/health.js';
 import { packageVersion } from '../package-version.js';
-import { errorHandler, notFound, sendError } from './errors.js';
+import { errorHandler, notFound, redisGuard, sendError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { contextRoutes } from './routes/contexts.js';
 import { logRoutes } from './routes/logs.js';
@@ -26,12 +26,15 @@ export interface AppDeps {
   log: Logger;
   maxContextBytes: number;
   announceCancel: (id: string) => Promise<void>;
+  /** Whether Redis answers now; without it, whether the connection is up. */
+  redisAvailable?: () => boolean;
 }
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(redisGuard(deps.redisAvailable ?? (() => deps.redis.status === 'ready')));
 
   app.get('/v1/health', async (_req, res) => {
     await deps.redis.ping();

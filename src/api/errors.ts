@@ -5,6 +5,18 @@ import type { ErrorBody } from '../contract/errors.js';
 import * as z from '../zod-mini.js';
 import { isSlipwayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { isRedisUnavailableError } from '../redis.js';
+
+const REDIS_DOWN = 'the run store (Redis) is not answering; try again in a few seconds';
+
+/** Answers 503 at once while Redis is away, instead of letting the request wait for it. */
+export function redisGuard(available: () => boolean): RequestHandler {
+  return (_req, res, next) => {
+    if (available()) return next();
+    res.setHeader('retry-after', '2');
+    sendError(res, 503, 'redis_unavailable', REDIS_DOWN);
+  };
+}
 
 export function sendError(res: Parameters<RequestHandler>[1], status: number, code: string, message: string): void {
   res.status(status).json({ error: { code, message } } satisfies ErrorBody);
@@ -24,6 +36,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       return;
     }
     if (isSlipwayError(err)) return sendError(res, err.status, err.code, err.message);
+    if (isRedisUnavailableError(err)) return sendError(res, 503, 'redis_unavailable', REDIS_DOWN);
     // The base class: the contract's schemas (zod's small build) and the full build's both throw one.
     if (err instanceof z.core.$ZodError) return sendError(res, 400, 'invalid_body', describeZodError(err));
     // body-parser's own errors (bad JSON, too large) carry a status and a type.

@@ -11,7 +11,7 @@ import { PeriodicSweeps } from '../periodic.js';
 import { cancelChannel } from '../queue/jobs.js';
 import { PlatformQueues } from '../queue/platform-queues.js';
 import { WorkerRegistry } from '../queue/worker-registry.js';
-import { createRedis } from '../redis.js';
+import { createRedis, RedisAvailability } from '../redis.js';
 import { RunLog } from '../runs/logs.js';
 import { finishPublisher } from '../runs/finish-events.js';
 import { QUEUE_WATCH_EVERY_MS, QueueWatch } from '../runs/queue-watch.js';
@@ -112,7 +112,8 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       : notConfigured('/v1/webhooks/git', 'the generic git webhook is not configured: set SLIPWAY_GIT_WEBHOOK_TOKENS'),
     baseImages.webhook,
   ];
-  const app = createApp({ runs, tasks, webhooks, graph: baseImages.routes, contexts, redis, log, maxContextBytes: config.limits.contextBytes, announceCancel });
+  const redisAvailability = new RedisAvailability(redis);
+  const app = createApp({ runs, tasks, webhooks, graph: baseImages.routes, contexts, redis, log, maxContextBytes: config.limits.contextBytes, announceCancel, redisAvailable: () => redisAvailability.available });
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.api.port, config.api.host, () => resolve(s));
@@ -136,6 +137,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       await baseImages.stop();
       await followUps.stop();
       await queues.close();
+      redisAvailability.close();
       redis.disconnect();
       log.info('api stopped');
     })());
