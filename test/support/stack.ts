@@ -24,6 +24,8 @@ export interface TestStack {
   stopApi(): Promise<void>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
+  /** The worker process's id, for tests that kill it. */
+  workerPid(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -50,7 +52,7 @@ function startProcess(script: string, args: string[], env: NodeJS.ProcessEnv, lo
 }
 
 async function stopProcess(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null) return;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
@@ -114,6 +116,7 @@ export async function startTestStack(opts: { worker?: boolean; platforms?: strin
       throw new Error('worker did not become ready');
     },
     stopWorker: () => stopProcess(worker),
+    workerPid: () => worker?.pid,
     async close() {
       await Promise.all([stopProcess(api), stopProcess(worker)]);
       await Promise.all([fs.rm(dataDir, { recursive: true, force: true }), deleteKeys(env.SLIPWAY_REDIS_URL ?? 'redis://127.0.0.1:6379', prefix)]);
