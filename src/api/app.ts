@@ -3,6 +3,7 @@ import express, { type Express, type Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { ContextStore } from '../contexts/store.js';
 import type { Logger } from '../log.js';
+import type { IdempotencyKeys } from '../runs/idempotency.js';
 import type { RunService } from '../runs/service.js';
 import type { TaskService } from '../tasks/service.js';
 import type { Health } from '../contract/health.js';
@@ -28,6 +29,8 @@ export interface AppDeps {
   announceCancel: (id: string) => Promise<void>;
   /** Whether Redis answers now; without it, whether the connection is up. */
   redisAvailable?: () => boolean;
+  /** Idempotency-Key of POST /v1/runs; without it, the header is ignored. */
+  idempotency?: IdempotencyKeys;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -58,7 +61,7 @@ export function createApp(deps: AppDeps): Express {
     });
     app.use(base, express.json({ limit: '1mb' }));
   }
-  app.use(runRoutes(deps.runs, deps.announceCancel));
+  app.use(runRoutes(deps.runs, deps.announceCancel, deps.idempotency));
   app.use(taskRoutes(deps.tasks));
   app.use(logRoutes(deps.runs, deps.redis));
   app.use(graphRoutes(deps.graph));

@@ -12,6 +12,7 @@ import { cancelChannel } from '../queue/jobs.js';
 import { PlatformQueues } from '../queue/platform-queues.js';
 import { WorkerRegistry } from '../queue/worker-registry.js';
 import { createRedis, RedisAvailability } from '../redis.js';
+import { IdempotencyKeys } from '../runs/idempotency.js';
 import { RunLog } from '../runs/logs.js';
 import { finishPublisher } from '../runs/finish-events.js';
 import { QUEUE_WATCH_EVERY_MS, QueueWatch } from '../runs/queue-watch.js';
@@ -113,7 +114,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     baseImages.webhook,
   ];
   const redisAvailability = new RedisAvailability(redis);
-  const app = createApp({ runs, tasks, webhooks, graph: baseImages.routes, contexts, redis, log, maxContextBytes: config.limits.contextBytes, announceCancel, redisAvailable: () => redisAvailability.available });
+  const app = createApp({ runs, tasks, webhooks, graph: baseImages.routes, contexts, redis, log, maxContextBytes: config.limits.contextBytes, announceCancel, redisAvailable: () => redisAvailability.available, idempotency: new IdempotencyKeys(redis, config.prefix) });
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.api.port, config.api.host, () => resolve(s));
