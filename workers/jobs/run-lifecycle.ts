@@ -19,6 +19,8 @@ export interface JobIO {
   signal: AbortSignal;
   /** The run as it was when this job claimed it. */
   run: Run | undefined;
+  /** When the run's time limit passes (ms since the epoch). */
+  deadline: number;
 }
 
 /** The run taken for this job, or the status to answer when there is nothing to run. */
@@ -66,11 +68,12 @@ export async function runLifecycle<T>(deps: LifecycleDeps, job: RunJob<T>): Prom
 
 async function runClaimed<T>(runs: RunProgress, job: RunJob<T>, run: Run | undefined, abort: AbortController): Promise<RunStatus> {
   const out = new RunLogWriter(runs, job.runId, job.masker, job.logPrefix);
-  const timer = setTimeout(() => abort.abort('timeout'), job.timeoutSeconds * 1000);
+  const deadline = Date.now() + job.timeoutSeconds * 1000;
+  const timer = setTimeout(() => abort.abort('timeout'), deadline - Date.now());
   const watch = watchCancel(runs, job.runId, abort);
   try {
     out.line(job.greeting);
-    const result = await job.body({ out, signal: abort.signal, run });
+    const result = await job.body({ out, signal: abort.signal, run, deadline });
     await out.flush();
     return await job.scope.record(result);
   } catch (err) {
