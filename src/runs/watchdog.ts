@@ -20,10 +20,10 @@ export class RunWatchdog {
   async sweep(now = Date.now()): Promise<string[]> {
     const running = await this.runs.store.list({ status: 'running', top: 1000 });
     const leases = await this.workers.leases(running.map((r) => r.id));
-    const lost = running.filter((run, i) => this.isLost(run, leases[i], now));
     const ended: string[] = [];
-    for (const run of lost) {
-      const message = lostMessage(run, leases[running.indexOf(run)], now);
+    for (const [i, run] of running.entries()) {
+      if (!this.isLost(run, leases[i], now)) continue;
+      const message = lostMessage(run, leases[i], now);
       if (await this.runs.finish(run.id, ['running'], 'error', { error: message }, [`slipway: run error: ${message}`])) ended.push(run.id);
     }
     await this.workers.dropLeases(ended, now);
@@ -32,6 +32,9 @@ export class RunWatchdog {
 
   /** Lost: no lease renewed within the stale limit, and started long enough ago for one to be. */
   private isLost(run: Run, lease: number | undefined, now: number): boolean {
+    // A multi-platform run between jobs (a platform still queued, the index not yet assembling) has no
+    // job to hold a lease; only one with a platform building can have lost its worker.
+    if (run.platforms.length > 1 && !run.platformResults?.some((p) => p.status === 'running')) return false;
     const since = Math.max(lease ?? 0, Date.parse(run.startedAt ?? run.createdAt));
     return now - since > this.staleMs;
   }

@@ -1,5 +1,5 @@
 // Redis killed (SIGKILL) under a queue of 20 runs and a running build, down for 5 s, started again from its
-// append-only file: the API answers 503 within a second while it is down instead of hanging, a cancel sent
+// append-only file: the API answers 503 within a second while it is down (or frozen) instead of hanging, a cancel sent
 // as the workers reconnect still stops the running build, and every accepted run is there afterwards and
 // ends. (appendfsync everysec: Redis writes each command to the file before it answers, so killing the
 // process loses nothing acknowledged; only a crash of the machine loses up to the last second.)
@@ -51,6 +51,20 @@ describe('a Redis restart', () => {
     await waitForRun(stack.url, sleeper, (r) => r.status === 'running', 60_000);
     const accepted: string[] = [];
     for (let i = 0; i < 20; i++) accepted.push(await submitRun(up.body.digest, `Quick${i}.Dockerfile`));
+
+    // Frozen (there, but not answering: a stalled disk, a partition): 503 within a second, not a hang.
+    const frozenAt = Date.now();
+    process.kill(redis.pid()!, 'SIGSTOP');
+    try {
+      const frozen = await eventually('503 while Redis is frozen', 5_000, async () => {
+        const answer = await timed(`${stack.url}/v1/runs/${accepted[0]}`);
+        return answer.status === 503 ? answer : undefined;
+      }, 50);
+      assert.ok(frozen.ms < 1000 && Date.now() - frozenAt < 2000, `answered 503 in ${frozen.ms} ms, ${Date.now() - frozenAt} ms after the freeze`);
+    } finally {
+      process.kill(redis.pid()!, 'SIGCONT');
+    }
+    await eventually('the API back after the freeze', 5_000, async () => ((await fetch(`${stack.url}/v1/health`)).ok ? true : undefined), 50);
 
     await redis.kill('SIGKILL');
     const read = await timed(`${stack.url}/v1/runs/${accepted[0]}`);
