@@ -6,7 +6,7 @@ export function createRedis(url: string, name: string): Redis {
 }
 
 /** How long Redis may fail to answer before the API calls it unavailable. */
-export const REDIS_PROBE_TIMEOUT_MS = 700;
+export const REDIS_PROBE_TIMEOUT_MS = 800;
 
 /**
  * Whether Redis answers, for the API's request path. Its connection queues commands while Redis is away
@@ -19,7 +19,7 @@ export class RedisAvailability {
   private answering = true;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly redis: Redis, everyMs = 300) {
+  constructor(private readonly redis: Redis, everyMs = 250) {
     this.probe = redis.duplicate({ connectionName: 'slipway-api-probe', maxRetriesPerRequest: 0, enableOfflineQueue: false, commandTimeout: REDIS_PROBE_TIMEOUT_MS });
     // Its errors are the point of it: they are read through `available`, not logged.
     this.probe.on('error', () => undefined);

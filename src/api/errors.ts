@@ -9,12 +9,31 @@ import { isRedisUnavailableError } from '../redis.js';
 
 const REDIS_DOWN = 'the run store (Redis) is not answering; try again in a few seconds';
 
-/** Answers 503 at once while Redis is away, instead of letting the request wait for it. */
-export function redisGuard(available: () => boolean): RequestHandler {
+/** Set on a response the guard answered 503 while its handler still waited on Redis. */
+const ANSWERED_UNAVAILABLE = 'slipwayAnsweredUnavailable';
+
+function unavailable(res: Parameters<RequestHandler>[1]): void {
+  res.setHeader('retry-after', '2');
+  sendError(res, 503, 'redis_unavailable', REDIS_DOWN);
+}
+
+/**
+ * Answers 503 at once while Redis is away, instead of letting the request wait for it; and answers 503 to a
+ * request already waiting on Redis when it went away, which would otherwise wait for it to come back.
+ */
+export function redisGuard(available: () => boolean, checkEveryMs = 250): RequestHandler {
   return (_req, res, next) => {
-    if (available()) return next();
-    res.setHeader('retry-after', '2');
-    sendError(res, 503, 'redis_unavailable', REDIS_DOWN);
+    if (!available()) return unavailable(res);
+    const timer = setInterval(() => {
+      if (res.headersSent) return clearInterval(timer);
+      if (available()) return;
+      clearInterval(timer);
+      res.locals[ANSWERED_UNAVAILABLE] = true;
+      unavailable(res);
+    }, checkEveryMs);
+    timer.unref();
+    res.once('close', () => clearInterval(timer));
+    next();
   };
 }
 
@@ -32,6 +51,8 @@ export function describeZodError(err: z.core.$ZodError): string {
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (res.headersSent) {
+      // The handler finished after the guard answered for it: that answer stands.
+      if (res.locals[ANSWERED_UNAVAILABLE]) return;
       res.destroy();
       return;
     }
