@@ -41,6 +41,15 @@ export class WorkerRegistry {
     return scores.map((s) => (s === null ? undefined : Number(s)));
   }
 
+  /** When `worker` last beat for any of `platforms` (undefined: not within the last while). */
+  async lastSeen(worker: string, platforms: readonly string[]): Promise<number | undefined> {
+    if (!platforms.length) return undefined;
+    const multi = this.redis.multi();
+    for (const p of platforms) multi.zscore(this.key(p), worker);
+    const seen = ((await multi.exec()) ?? []).map(([, s]) => (s === null || s === undefined ? 0 : Number(s)));
+    return Math.max(...seen) || undefined;
+  }
+
   /** Forgets leases of ended runs, and any not renewed for a long while. */
   async dropLeases(runIds: readonly string[], now = Date.now()): Promise<void> {
     const multi = this.redis.multi().zremrangebyscore(this.keys.runLeases, 0, now - 10 * STALE_MS);

@@ -4,7 +4,7 @@
 // per deployment) ends such a run as `error`, naming the worker, so nothing stays stuck in Running.
 import { STALE_MS, type WorkerRegistry } from '../queue/worker-registry.js';
 import type { Run } from './model.js';
-import type { RunService } from './service.js';
+import { capabilities, type RunService } from './service.js';
 
 /** With the heartbeat every 5 s and the lease stale after 15 s, a lost run ends within ~20 s. */
 export const WATCHDOG_EVERY_MS = 5_000;
@@ -12,7 +12,7 @@ export const WATCHDOG_EVERY_MS = 5_000;
 export class RunWatchdog {
   constructor(
     private readonly runs: RunService,
-    private readonly workers: Pick<WorkerRegistry, 'leases' | 'dropLeases'>,
+    private readonly workers: Pick<WorkerRegistry, 'leases' | 'dropLeases' | 'lastSeen'>,
     private readonly staleMs = STALE_MS,
   ) {}
 
@@ -23,6 +23,9 @@ export class RunWatchdog {
     const ended: string[] = [];
     for (const [i, run] of running.entries()) {
       if (!this.isLost(run, leases[i], now)) continue;
+      // A worker still beating holds its runs (one from before leases, in a rolling upgrade, renews none).
+      const seen = run.worker ? await this.workers.lastSeen(run.worker, capabilities(run.platforms, run.request.windowsDaemonless)) : undefined;
+      if (seen !== undefined && now - seen <= this.staleMs) continue;
       const message = lostMessage(run, leases[i], now);
       if (await this.runs.finish(run.id, ['running'], 'error', { error: message }, [`slipway: run error: ${message}`])) ended.push(run.id);
     }
