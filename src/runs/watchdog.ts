@@ -11,7 +11,7 @@ export const WATCHDOG_EVERY_MS = 5_000;
 
 export class RunWatchdog {
   constructor(
-    private readonly runs: RunService,
+    private readonly runs: Pick<RunService, 'finish'> & { store: Pick<RunService['store'], 'list'> },
     private readonly workers: Pick<WorkerRegistry, 'leases' | 'dropLeases' | 'lastSeen'>,
     private readonly staleMs = STALE_MS,
   ) {}
