@@ -12,13 +12,15 @@ import { PeriodicSweeps } from '../periodic.js';
 import { cancelChannel } from '../queue/jobs.js';
 import { PlatformQueues } from '../queue/platform-queues.js';
 import { WorkerRegistry } from '../queue/worker-registry.js';
-import { createRedis } from '../redis.js';
+import { createRedis, RedisAvailability } from '../redis.js';
+import { IdempotencyKeys } from '../runs/idempotency.js';
 import { RunLog } from '../runs/logs.js';
 import { finishPublisher } from '../runs/finish-events.js';
 import { QUEUE_WATCH_EVERY_MS, QueueWatch } from '../runs/queue-watch.js';
 import { RUN_RETENTION_EVERY_MS, RunRetention } from '../runs/retention.js';
 import { RunService } from '../runs/service.js';
 import { RunStore } from '../runs/store.js';
+import { RunWatchdog, WATCHDOG_EVERY_MS } from '../runs/watchdog.js';
 import { TaskSlots } from '../tasks/concurrency.js';
 import { TaskFollowUps } from '../tasks/follow-ups.js';
 import { gitTools } from '../tasks/git-tools.js';
@@ -74,6 +76,8 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   await sweeps.every('context-sweep', CONTEXT_SWEEP_EVERY_MS, () => contextSweeper.sweep());
   const queueWatch = new QueueWatch(runs, workers, config.limits.queueTimeoutSeconds * 1000);
   await sweeps.every('queue-watch', QUEUE_WATCH_EVERY_MS, () => queueWatch.sweep());
+  const watchdog = new RunWatchdog(runs, workers);
+  await sweeps.every('run-watchdog', WATCHDOG_EVERY_MS, () => watchdog.sweep());
   const announceCancel = async (id: string) => {
     await redis.publish(cancelChannel(config.prefix), id);
   };
@@ -119,7 +123,22 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   ];
   await metrics.start(redis, config.prefix, runs.store, log);
   const unservedPlatforms = () => workers.unserved(config.api.readyPlatforms);
-  const app = createApp({ runs, tasks, webhooks, graph: baseImages.routes, contexts, redis, log, maxContextBytes: config.limits.contextBytes, announceCancel, metrics, unservedPlatforms });
+  const redisAvailability = new RedisAvailability(redis);
+  const app = createApp({
+    runs,
+    tasks,
+    webhooks,
+    graph: baseImages.routes,
+    contexts,
+    redis,
+    log,
+    maxContextBytes: config.limits.contextBytes,
+    announceCancel,
+    metrics,
+    unservedPlatforms,
+    redisAvailable: () => redisAvailability.available,
+    idempotency: new IdempotencyKeys(redis, config.prefix),
+  });
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.api.port, config.api.host, () => resolve(s));
@@ -144,6 +163,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       await followUps.stop();
       await metrics.stop();
       await queues.close();
+      redisAvailability.close();
       redis.disconnect();
       log.info('api stopped');
     })());

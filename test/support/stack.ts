@@ -26,6 +26,8 @@ export interface TestStack {
   stopApi(): Promise<void>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
+  /** The worker process's id, for tests that kill it. */
+  workerPid(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -133,6 +135,7 @@ export async function startTestStack(opts: { worker?: boolean; platforms?: strin
       await worker.lineWith('worker ready', 'the worker');
     },
     stopWorker: async () => worker?.stop(),
+    workerPid: () => worker?.child.pid,
     async close() {
       await Promise.all([api?.stop(), worker?.stop()]);
       await Promise.all([fs.rm(dataDir, { recursive: true, force: true }), deleteKeys(env.SLIPWAY_REDIS_URL ?? 'redis://127.0.0.1:6379', prefix)]);

@@ -86,6 +86,20 @@ export class EngineError extends Error {
   override name = 'EngineError';
 }
 
+/**
+ * A registry that could not be reached or answered with a server error (refused, timed out, 5xx): the
+ * system's fault, not the user's, and worth trying again; the run ends `error` when retries run out.
+ */
+export class RegistryUnreachableError extends Error {
+  override name = 'RegistryUnreachableError';
+  constructor(
+    readonly registry: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** What a failed build step reports: its name, its error and its last output lines. */
 export interface BuildFailure {
   /** The failed step's name, e.g. `[3/3] RUN make`; '' when the build failed before any step did. */

@@ -11,6 +11,7 @@ import { BuildProgress } from './buildkit-progress.js';
 import { openBuildSession, type OpenSession } from './buildkit-session.js';
 import { dockerignoreFilter } from './dockerignore-filter.js';
 import { pushImageByDigest } from './image-export.js';
+import { pushError } from './push-errors.js';
 import { engineMessages, messageError } from './json-messages.js';
 
 export class DockerEngine implements ImageBuilder {
@@ -110,12 +111,17 @@ export class DockerEngine implements ImageBuilder {
 
   async push(reference: string, registry: string, signal: AbortSignal, onStatus: (status: string) => void): Promise<string> {
     const { name, tag } = nameAndTag(reference);
-    const body = (await this.docker.getImage(name).push({
-      tag,
-      // The daemon refuses a push without X-Registry-Auth, even to an open registry.
-      authconfig: { serveraddress: registry },
-      abortSignal: signal,
-    } as Record<string, unknown>)) as unknown as Readable;
+    const body = (await this.docker
+      .getImage(name)
+      .push({
+        tag,
+        // The daemon refuses a push without X-Registry-Auth, even to an open registry.
+        authconfig: { serveraddress: registry },
+        abortSignal: signal,
+      } as Record<string, unknown>)
+      .catch((err: unknown) => {
+        throw signal.aborted ? err : pushError(reference, registry, err instanceof Error ? err.message : String(err));
+      })) as unknown as Readable;
     let digest: string | undefined;
     let error: string | undefined;
     for await (const message of engineMessages(body)) {
@@ -125,7 +131,7 @@ export class DockerEngine implements ImageBuilder {
       const aux = message.aux as { Digest?: string } | undefined;
       if (aux?.Digest) digest = aux.Digest;
     }
-    if (error) throw new EngineError(`push of ${reference} failed: ${error}`);
+    if (error) throw pushError(reference, registry, error);
     if (!digest) throw new EngineError(`push of ${reference} ended without a digest`);
     return digest;
   }
