@@ -192,7 +192,7 @@ describe('slipway CLI against a real stack', () => {
     const dir = await contextDir({ Dockerfile: `FROM ${BASE_IMAGE}\nRUN --mount=type=secret,id=tok echo "${repo} saw $(cat /run/secrets/tok)" && sha256sum /run/secrets/tok | cut -c1-64 > /tok.sha\n` });
     const res = await runSlipway(['build', '-t', `${repo}:v1`, '--secret', 'id=tok,env=TOK', dir], { cwd: ROOT, env: { ...stack.env, SLIPWAY_SERVER: stack.url, SLIPWAY_CACHE_DIR: cacheDir, TOK: secret } });
     assert.equal(res.code, 0, res.stderr);
-    assert.ok(res.stdout.includes(`${repo} saw ***`), res.stdout);
+    assert.ok(res.stderr.includes(`${repo} saw ***`), res.stderr);
     assert.ok(!`${res.stdout}${res.stderr}`.includes(secret), 'the CLI printed the secret');
     const { stdout } = await exec('docker', ['run', '--rm', `${REGISTRY}/${repo}:v1`, 'cat', '/tok.sha']);
     assert.equal(stdout.trim(), createHash('sha256').update(secret).digest('hex'));
