@@ -37,6 +37,10 @@ const buildSchema = () => {
     SLIPWAY_PREFIX: z._default(z.string().check(z.regex(/^[a-z0-9-]+$/)), 'slipway'),
     /** Project data: context blobs, workspaces. */
     SLIPWAY_DATA_DIR: z._default(z.string(), path.resolve('.data')),
+    /** The key that seals secret values in queued jobs (base64, 32 bytes); when unset, the key file below is used. */
+    SLIPWAY_SECRET_KEY: z.optional(z.string().check(z.regex(/^[A-Za-z0-9+/]{43}=$/, 'expected a base64 key of 32 bytes (head -c 32 /dev/urandom | base64)'))),
+    /** The key file (one base64 key a line: the first seals, all open); the API creates it, mode 0600, when missing. Default $SLIPWAY_DATA_DIR/secret.key. */
+    SLIPWAY_SECRET_KEY_FILE: z.optional(z.string()),
     /** Registry that image names without a registry go to (ACR's $Registry). */
     SLIPWAY_REGISTRY: z._default(z.string(), '127.0.0.1:5000'),
     /** Docker Engine socket the worker builds through. */
@@ -127,6 +131,8 @@ export interface Config {
   contextsDir: string;
   workspacesDir: string;
   gitCacheDir: string;
+  /** Where the key that seals secret values in queued jobs comes from (src/secrets/key-file.ts). */
+  secretKey: { key?: string; keyFile: string };
   defaultRegistry: string;
   dockerSocket: string;
   limits: {
@@ -235,6 +241,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
     contextsDir: path.join(dataDir, 'contexts'),
     workspacesDir: path.join(dataDir, 'workspaces'),
     gitCacheDir: path.join(dataDir, 'git'),
+    secretKey: { ...(e.SLIPWAY_SECRET_KEY ? { key: e.SLIPWAY_SECRET_KEY } : {}), keyFile: path.resolve(e.SLIPWAY_SECRET_KEY_FILE ?? path.join(dataDir, 'secret.key')) },
     defaultRegistry: e.SLIPWAY_REGISTRY,
     dockerSocket: e.SLIPWAY_DOCKER_SOCKET,
     limits: {
@@ -274,4 +281,9 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
       imageAliases: Object.fromEntries(list(e.SLIPWAY_TASK_IMAGE_ALIASES).map((pair) => [pair.slice(0, pair.indexOf('=')).trim(), pair.slice(pair.indexOf('=') + 1).trim()])),
     },
   };
+}
+
+/** A variable the user named on the command line (`slipway build --secret id=X,env=NAME`), not a setting. */
+export function namedVariable(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env[name];
 }

@@ -16,6 +16,8 @@ import type { ImageBuilder } from './builder/image-builder.js';
 import { GitMirrorCache } from './source/git-mirror.js';
 import { TaskStore } from '../src/tasks/store.js';
 import { SecretMasker } from '../src/log.js';
+import { loadKeyring } from '../src/secrets/key-file.js';
+import type { Keyring } from '../src/secrets/sealed.js';
 import type { AbortSwitches } from './jobs/run-lifecycle.js';
 
 export interface ChildContext {
@@ -32,6 +34,8 @@ export interface ChildContext {
   git: GitMirrorCache;
   /** Abort switches of the builds this child runs, by run id; a cancel announcement trips them all. */
   active: AbortSwitches;
+  /** Opens the secrets sealed in jobs (the API's key file, or SLIPWAY_SECRET_KEY). */
+  keyring: Keyring;
 }
 
 let shared: Promise<ChildContext> | undefined;
@@ -39,6 +43,7 @@ let shared: Promise<ChildContext> | undefined;
 export function childContext(): Promise<ChildContext> {
   return (shared ??= (async () => {
     const config = loadConfig();
+    const keyring = await loadKeyring(config.secretKey, { create: false });
     const redis = createRedis(config.redisUrl, 'slipway-build');
     const runs = workerRunProgress(config, redis);
     const contexts: ContextStore = new LocalContextStore(config.contextsDir, config.limits.contextBytes, { unpackedBytes: config.limits.unpackedBytes, entries: config.limits.contextEntries });
@@ -59,6 +64,6 @@ export function childContext(): Promise<ChildContext> {
     const registry = new RegistryClient({ hostPolicy: config.registryHosts });
     const engine = new DockerEngine(config.dockerSocket, registry);
     const containers = new DockerContainers(config.dockerSocket);
-    return { config, runs, contexts, engine, containers, registry, tasks: new TaskStore(redis, config.prefix), git, active };
+    return { config, runs, contexts, engine, containers, registry, tasks: new TaskStore(redis, config.prefix), git, active, keyring };
   })());
 }

@@ -1,7 +1,8 @@
 // The sandboxed processor: BullMQ runs each job in a child process of the worker and calls this.
 import os from 'node:os';
 import type { SandboxedJob } from 'bullmq';
-import { AssembleJob, BuildJob, DockerfileJob, JobNames } from '../src/queue/jobs.js';
+import { AssembleJob, JobNames } from '../src/queue/jobs.js';
+import { openDockerfileJob, openJob } from '../src/secrets/sealed-jobs.js';
 import type { RunStatus } from '../src/runs/model.js';
 import { childContext } from './child-context.js';
 import { runAssemble } from './jobs/assemble.js';
@@ -18,11 +19,11 @@ export default async function processJob(job: SandboxedJob): Promise<RunStatus> 
   const worker = `${os.hostname()}/${process.ppid}`;
   switch (job.name) {
     case JobNames.build: {
-      const spec = BuildJob.parse(job.data);
+      const spec = openJob(job.data, ctx.keyring);
       return spec.kind === 'task-file' ? runTaskFile(ctx, spec, worker) : runSingleBuild(ctx, spec, worker);
     }
     case JobNames.platform:
-      return runPlatformBuild(ctx, DockerfileJob.parse(job.data), worker);
+      return runPlatformBuild(ctx, openDockerfileJob(job.data, ctx.keyring), worker);
     case JobNames.assemble:
       return runAssemble(ctx, AssembleJob.parse(job.data));
     default:

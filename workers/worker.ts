@@ -9,6 +9,8 @@ import { ASSEMBLE_QUEUE, DAEMONLESS_WINDOWS, platformQueueName } from '../src/qu
 import { createRedis } from '../src/redis.js';
 import { HEARTBEAT_MS, WorkerRegistry } from '../src/queue/worker-registry.js';
 import { workerRunProgress } from '../src/runs/stored-progress.js';
+import { DockerContainers } from './builder/docker/docker-containers.js';
+import { removeLeftovers } from './leftovers.js';
 
 export interface RunningWorker {
   name: string;
@@ -23,11 +25,18 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
   const name = `${os.hostname()}/${process.pid}`;
   const connection = createRedis(config.redisUrl, 'slipway-worker');
   const runs = workerRunProgress(config, connection);
+  // Before taking work: clear what a worker killed here mid-build left behind.
+  const removed = await removeLeftovers({ runs, containers: new DockerContainers(config.dockerSocket), prefix: config.prefix, workspacesDir: config.workspacesDir, hostname: os.hostname() }).catch(
+    (err: unknown) => log.warn({ err }, 'could not remove what earlier workers left'),
+  );
+  if (removed && removed.containers + removed.networks + removed.workspaces > 0) log.info(removed, 'removed what earlier workers left');
 
   // Every worker also assembles the indexes of multi-platform runs; that needs no particular platform.
   // So does daemonless windows/amd64 assembly, which needs only the registry.
   const capabilities = [...platforms, DAEMONLESS_WINDOWS];
   const queueNames = [...capabilities.map(platformQueueName), ASSEMBLE_QUEUE];
+  // The runs this worker's jobs build, by job: their leases are renewed with each heartbeat.
+  const building = new Map<string, string>();
   const workers = queueNames.map((queueName) => {
     const worker = new Worker(queueName, processorFile, {
       connection,
@@ -37,7 +46,13 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
       maxStalledCount: 0,
       name,
     });
+    worker.on('active', (job) => {
+      const runId = (job.data as { runId?: unknown }).runId;
+      if (typeof runId === 'string' && job.id) building.set(`${queueName}/${job.id}`, runId);
+    });
+    worker.on('completed', (job) => void building.delete(`${queueName}/${job.id}`));
     worker.on('failed', (job, err) => {
+      if (job) building.delete(`${queueName}/${job.id}`);
       const runId = (job?.data as { runId?: unknown } | undefined)?.runId;
       if (typeof runId !== 'string') return;
       log.error({ runId, job: job?.name, err: err.message }, 'job failed outside the build');
@@ -52,7 +67,8 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   // Announce what this worker serves, so runs for a platform nobody serves can say so.
   const registry = new WorkerRegistry(connection, config.prefix);
-  const beat = () => registry.heartbeat(name, capabilities).catch((err: unknown) => log.warn({ err }, 'heartbeat failed'));
+  const beat = () =>
+    Promise.all([registry.heartbeat(name, capabilities), registry.renewLeases(building.values())]).catch((err: unknown) => log.warn({ err }, 'heartbeat failed'));
   await beat();
   const heartbeat = setInterval(beat, HEARTBEAT_MS);
   heartbeat.unref();

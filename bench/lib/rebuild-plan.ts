@@ -16,6 +16,7 @@ import { RunStore } from '../../src/runs/store.js';
 import { gitTools } from '../../src/tasks/git-tools.js';
 import { TaskService } from '../../src/tasks/service.js';
 import { TaskStore } from '../../src/tasks/store.js';
+import { Keyring } from '../../src/secrets/sealed.js';
 import type { GitServer } from '../../test/support/git-server.js';
 
 const R = '127.0.0.1:5000';
@@ -46,6 +47,7 @@ export async function planAndEnqueue(git: GitServer, tasks: number, redisUrl = '
       defaultTimeoutSeconds: 600,
       maxTimeoutSeconds: 3600,
       contextExists: async () => true,
+      keyring: new Keyring([Keyring.generateKey()]),
     });
     const taskStore = new TaskStore(redis, prefix);
     const service = new TaskService(taskStore, runs, gitTools({ allowInsecure: true, allowPrivateHosts: true, allowFile: false }, process.env.PATH ?? '/usr/bin:/bin'), {

@@ -6,13 +6,14 @@ import type { TokenStore } from '../auth/store.js';
 import type { ContextOwners } from '../contexts/owners.js';
 import type { ContextStore } from '../contexts/context-store.js';
 import type { Logger } from '../log.js';
+import type { IdempotencyKeys } from '../runs/idempotency.js';
 import type { RunService } from '../runs/service.js';
 import type { TaskService } from '../tasks/service.js';
 import type { Health, Ready } from '../contract/health.js';
 import type { ApiMetrics } from '../metrics/api-metrics.js';
 import { requestLog } from '../metrics/request-log.js';
 import { packageVersion } from '../package-version.js';
-import { errorHandler, notFound, sendError } from './errors.js';
+import { errorHandler, notFound, redisGuard, sendError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { contextRoutes } from './routes/contexts.js';
 import { logRoutes } from './routes/logs.js';
@@ -42,6 +43,10 @@ export interface AppDeps {
   metrics: ApiMetrics;
   /** The promised platforms no live worker serves (GET /v1/ready). */
   unservedPlatforms: () => Promise<string[]>;
+  /** Whether Redis answers now; without it, whether the connection is up. */
+  redisAvailable?: () => boolean;
+  /** Idempotency-Key of POST /v1/runs; without it, the header is ignored. */
+  idempotency?: IdempotencyKeys;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -49,9 +54,11 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestLog(deps.log, (...args) => deps.metrics?.request(...args)));
+  app.use(redisGuard(deps.redisAvailable ?? (() => deps.redis.status === 'ready')));
   // Before every route: the operation table says who may call what.
   app.use(authenticate({ operations: OPERATIONS, tokens: deps.tokens, failures: deps.authFailures }));
 
+  // Behind the guard: the queue-depth and worker gauges are read from Redis at each scrape.
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.text());
   });
@@ -83,7 +90,7 @@ export function createApp(deps: AppDeps): Express {
     });
     app.use(base, express.json({ limit: '1mb' }));
   }
-  app.use(runRoutes(deps.runs, deps.announceCancel, { owners: deps.contextOwners, defaultRegistry: deps.defaultRegistry }));
+  app.use(runRoutes(deps.runs, deps.announceCancel, { owners: deps.contextOwners, defaultRegistry: deps.defaultRegistry }, deps.idempotency));
   app.use(taskRoutes(deps.tasks, deps.defaultRegistry));
   app.use(logRoutes(deps.runs, deps.redis));
   app.use(graphRoutes(deps.graph));

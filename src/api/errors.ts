@@ -5,6 +5,37 @@ import type { ErrorBody } from '../contract/errors.js';
 import * as z from '../zod-mini.js';
 import { isSlipwayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { isRedisUnavailableError } from '../redis.js';
+
+const REDIS_DOWN = 'the run store (Redis) is not answering; try again in a few seconds';
+
+/** Set on a response the guard answered 503 while its handler still waited on Redis. */
+const ANSWERED_UNAVAILABLE = 'slipwayAnsweredUnavailable';
+
+function unavailable(res: Parameters<RequestHandler>[1]): void {
+  res.setHeader('retry-after', '2');
+  sendError(res, 503, 'redis_unavailable', REDIS_DOWN);
+}
+
+/**
+ * Answers 503 at once while Redis is away, instead of letting the request wait for it; and answers 503 to a
+ * request already waiting on Redis when it went away, which would otherwise wait for it to come back.
+ */
+export function redisGuard(available: () => boolean, checkEveryMs = 250): RequestHandler {
+  return (_req, res, next) => {
+    if (!available()) return unavailable(res);
+    const timer = setInterval(() => {
+      if (res.headersSent) return clearInterval(timer);
+      if (available()) return;
+      clearInterval(timer);
+      res.locals[ANSWERED_UNAVAILABLE] = true;
+      unavailable(res);
+    }, checkEveryMs);
+    timer.unref();
+    res.once('close', () => clearInterval(timer));
+    next();
+  };
+}
 
 export function sendError(res: Parameters<RequestHandler>[1], status: number, code: string, message: string): void {
   res.status(status).json({ error: { code, message } } satisfies ErrorBody);
@@ -20,10 +51,13 @@ export function describeZodError(err: z.core.$ZodError): string {
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (res.headersSent) {
+      // The handler finished after the guard answered for it: that answer stands.
+      if (res.locals[ANSWERED_UNAVAILABLE]) return;
       res.destroy();
       return;
     }
     if (isSlipwayError(err)) return sendError(res, err.status, err.code, err.message);
+    if (isRedisUnavailableError(err)) return sendError(res, 503, 'redis_unavailable', REDIS_DOWN);
     // The base class: the contract's schemas (zod's small build) and the full build's both throw one.
     if (err instanceof z.core.$ZodError) return sendError(res, 400, 'invalid_body', describeZodError(err));
     // body-parser's own errors (bad JSON, too large) carry a status and a type.

@@ -5,6 +5,7 @@ import { StoredContext } from '../contract/contexts.js';
 import { ErrorBody } from '../contract/errors.js';
 import { Graph, GraphNode, NotifyAnswer, Plan, PlanEntry, Wave, WaveDetail, WaveEntry, WaveList } from '../contract/graph.js';
 import { Health, Ready } from '../contract/health.js';
+import { IDEMPOTENCY_KEY_DOC, IDEMPOTENCY_KEY_HEADER } from '../contract/idempotency.js';
 import { DependentsQuery, LogQuery, NotifyRequest, RebuildListQuery, RunListQuery, RunRequest, TaskCreate, TaskPatch, TokenCreate } from '../contract/requests.js';
 import { BaseImageUse, BuildSpec, GitSource, OutputImage, PlatformResult, RebuildCause, Run, RunList, StepResult, Trigger } from '../contract/runs.js';
 import { Task, TaskList } from '../contract/tasks.js';
@@ -146,11 +147,15 @@ export const OPERATIONS: Operation[] = [
     id: 'submitRun',
     method: 'post',
     path: '/v1/runs',
-    summary: 'build a stored context: a Dockerfile, or a task file with its values', access: 'builder',
+    summary: 'build a stored context: a Dockerfile, or a task file with its values',
+    access: 'builder',
+    headers: [{ name: IDEMPOTENCY_KEY_HEADER, description: IDEMPOTENCY_KEY_DOC }],
     body: { schema: RunRequest },
     responses: {
       202: { description: 'queued', content: json(Run), headers: created('run') },
+      200: { description: `the run an earlier request with the same ${IDEMPOTENCY_KEY_HEADER} and body created`, content: json(Run), headers: created('run') },
       400: error('bad input, an unknown context, or a task file that does not load (file:line:col)'),
+      409: error(`the ${IDEMPOTENCY_KEY_HEADER} was used with another body, or its first request is still under way`),
       415: error('the body is not JSON'),
     },
   },

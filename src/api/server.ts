@@ -15,13 +15,15 @@ import { PeriodicSweeps } from '../periodic.js';
 import { cancelChannel } from '../queue/jobs.js';
 import { PlatformQueues } from '../queue/platform-queues.js';
 import { WorkerRegistry } from '../queue/worker-registry.js';
-import { createRedis } from '../redis.js';
+import { createRedis, RedisAvailability } from '../redis.js';
+import { IdempotencyKeys } from '../runs/idempotency.js';
 import { RunLog } from '../runs/logs.js';
 import { finishPublisher } from '../runs/finish-events.js';
 import { QUEUE_WATCH_EVERY_MS, QueueWatch } from '../runs/queue-watch.js';
 import { RUN_RETENTION_EVERY_MS, RunRetention } from '../runs/retention.js';
 import { RunService } from '../runs/service.js';
 import { RunStore } from '../runs/store.js';
+import { RunWatchdog, WATCHDOG_EVERY_MS } from '../runs/watchdog.js';
 import { TaskSlots } from '../tasks/concurrency.js';
 import { TaskFollowUps } from '../tasks/follow-ups.js';
 import { gitTools } from '../tasks/git-tools.js';
@@ -37,6 +39,7 @@ import { AuthFailures } from '../auth/failures.js';
 import { bootstrapAdminToken } from '../auth/bootstrap.js';
 import { TokenStore } from '../auth/store.js';
 import { ApiMetrics } from '../metrics/api-metrics.js';
+import { loadKeyring } from '../secrets/key-file.js';
 import { createApp } from './app.js';
 import { sendError } from './errors.js';
 
@@ -56,6 +59,8 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   });
   const workers = new WorkerRegistry(redis, config.prefix);
   const metrics = new ApiMetrics({ queues, workers, platforms: config.api.readyPlatforms });
+  // The API makes the key file on first start; the workers read the same file.
+  const keyring = await loadKeyring(config.secretKey, { create: true });
   const runs = new RunService(new RunStore(redis, config.prefix), new RunLog(redis, config.prefix, config.limits.logLines), queues, {
     defaultRegistry: config.defaultRegistry,
     defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds,
@@ -70,12 +75,15 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     announceFinished: finishPublisher(redis, config.prefix),
     readContextFile: (context, file) => contexts.readFile(context, file),
     taskFiles: config.taskFiles,
+    keyring,
   });
   const sweeps = new PeriodicSweeps(redis, config.prefix, log);
   const contextSweeper = new ContextSweeper(contexts, runs.store, redis, config.prefix, config.limits.contextTtlMs, log);
   await sweeps.every('context-sweep', CONTEXT_SWEEP_EVERY_MS, () => contextSweeper.sweep());
   const queueWatch = new QueueWatch(runs, workers, config.limits.queueTimeoutSeconds * 1000);
   await sweeps.every('queue-watch', QUEUE_WATCH_EVERY_MS, () => queueWatch.sweep());
+  const watchdog = new RunWatchdog(runs, workers);
+  await sweeps.every('run-watchdog', WATCHDOG_EVERY_MS, () => watchdog.sweep());
   const announceCancel = async (id: string) => {
     await redis.publish(cancelChannel(config.prefix), id);
   };
@@ -124,6 +132,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const tokens = new TokenStore(redis, config.prefix);
   await bootstrapAdminToken(tokens, config.auth.bootstrapTokenFile, log);
   const authFailures = new AuthFailures(redis, config.prefix, { attempts: config.auth.failuresPerMinute, windowSeconds: 60 });
+  const redisAvailability = new RedisAvailability(redis);
   const app = createApp({
     runs,
     tasks,
@@ -140,6 +149,8 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     authFailures,
     contextOwners: new ContextOwners(redis, config.prefix, config.limits.contextTtlMs),
     defaultRegistry: config.defaultRegistry,
+    redisAvailable: () => redisAvailability.available,
+    idempotency: new IdempotencyKeys(redis, config.prefix),
   });
 
   const server: Server = await new Promise((resolve, reject) => {
@@ -169,6 +180,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       await followUps.stop();
       await metrics.stop();
       await queues.close();
+      redisAvailability.close();
       redis.disconnect();
       log.info('api stopped');
     })());

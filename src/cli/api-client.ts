@@ -1,11 +1,13 @@
 // The one HTTP client of the Slipway API (node:http, see http.ts). Every call goes through request(): network
 // failures become ApiUnreachableError, error statuses ApiError, and JSON answers are checked against the
 // API contract (src/contract), the same schemas the API answers with.
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import type * as z from '../zod-mini.js';
 import { StoredContext } from '../contract/contexts.js';
 import { ErrorBody } from '../contract/errors.js';
+import { IDEMPOTENCY_KEY_HEADER } from '../contract/idempotency.js';
 import { Graph, NotifyAnswer, Plan, WaveDetail, WaveList, type Wave } from '../contract/graph.js';
 import type { RunSubmission, TaskCreate, TaskFields, TokenCreate } from '../contract/requests.js';
 import { Run, RunList, type RunStatus } from '../contract/runs.js';
@@ -79,9 +81,24 @@ export class SlipwayApi {
     return this.json(res, StoredContext, 'POST /v1/contexts');
   }
 
-  async submitRun(body: RunSubmission): Promise<Run> {
-    const res = await this.request('POST', '/v1/runs', jsonBody(body));
-    return this.json(res, Run, 'POST /v1/runs');
+  /**
+   * Submits a run under an Idempotency-Key made for this submission, and sends it again, with the same key
+   * and body, when the answer was lost (a dropped connection, a restarting API, Redis away): the API
+   * answers the run the first attempt made instead of queueing the build twice.
+   */
+  async submitRun(body: RunSubmission, opts: { idempotencyKey?: string; retryDelaysMs?: readonly number[] } = {}): Promise<Run> {
+    const req = jsonBody(body);
+    req.headers = { ...req.headers, [IDEMPOTENCY_KEY_HEADER]: opts.idempotencyKey ?? randomUUID() };
+    for (const delay of [...(opts.retryDelaysMs ?? SUBMIT_RETRY_DELAYS_MS), undefined]) {
+      try {
+        const res = await this.request('POST', '/v1/runs', req);
+        return await this.json(res, Run, 'POST /v1/runs');
+      } catch (err) {
+        if (delay === undefined || !worthRetrying(err)) throw err;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+    throw new Error('unreachable');
   }
 
   async getRun(id: string, signal?: AbortSignal): Promise<Run> {
@@ -242,6 +259,15 @@ export class SlipwayApi {
   private body(res: HttpResponse): AsyncIterable<Uint8Array> {
     return res.body;
   }
+}
+
+/** Waits between the attempts of a submission: about 7 s in all, past a restart of the API or of Redis. */
+const SUBMIT_RETRY_DELAYS_MS = [250, 750, 2_000, 4_000];
+
+/** An answer that may have been lost, or a service that may be back in a moment. */
+function worthRetrying(err: unknown): boolean {
+  if (err instanceof ApiUnreachableError) return true;
+  return err instanceof ApiError && (err.status === 502 || err.status === 503 || err.status === 504 || err.code === 'idempotency_key_in_use');
 }
 
 function jsonBody(body: object): RequestOptions {

@@ -41,6 +41,16 @@ export const BuildArgs = z
   .record(z.string().check(z.regex(ARG_NAME, 'a build-arg name is letters, digits and _, not starting with a digit'), z.maxLength(MAX_ARG_NAME)), z.string().check(z.maxLength(MAX_ARG_VALUE)))
   .check(z.refine((r) => Object.keys(r).length <= MAX_ARGS, `at most ${MAX_ARGS} build args`));
 
+/** Secret id → value: ids as Docker and ACR name secrets, values of bounded size. */
+const SecretValues = z.record(z.string(), z.string().check(z.maxLength(MAX_SECRET))).check(
+  z.superRefine((r, ctx) => {
+    const keys = Object.keys(r);
+    if (keys.length > MAX_SECRETS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_SECRETS} secrets` });
+    const bad = keys.find((k) => !SECRET_ID.test(k));
+    if (bad !== undefined) ctx.addIssue({ code: 'custom', message: `secret id ${JSON.stringify(bad.slice(0, 60))} must be 1-128 letters, digits, _ . and -` });
+  }),
+);
+
 /**
  * The body of POST /v1/runs: shapes and sizes here, meaning (image names, platform, context existence) in
  * RunService. Either a Dockerfile build, or `taskFile` with its values and secrets.
@@ -56,21 +66,17 @@ export const RunRequest = z.strictObject({
   noPush: z._default(z.boolean(), false),
   timeoutSeconds: z.optional(z.int().check(z.positive())),
   ...BuildOptions.shape,
+  /**
+   * BuildKit secrets (`docker build --secret`), id → value, for `RUN --mount=type=secret,id=…`: served to the
+   * build from the worker's memory, sealed while queued, masked in the log, never stored; only the ids are kept.
+   */
+  buildSecrets: z._default(SecretValues, {}),
   /** A multi-step task file (ACR task YAML) inside the context, run instead of one Dockerfile build. */
   taskFile: z.optional(text(MAX_PATH)),
   /** The task file's {{.Values.X}}: from --set and --values. */
   values: z.optional(z.record(z.string().check(z.maxLength(MAX_VALUE_NAME)), z.unknown()).check(z.refine((r) => Object.keys(r).length <= MAX_VALUES, `at most ${MAX_VALUES} values`))),
   /** The task file's secrets (--set-secret): masked in the log, never stored; only their names are kept. */
-  secretValues: z.optional(
-    z.record(z.string(), z.string().check(z.maxLength(MAX_SECRET))).check(
-      z.superRefine((r, ctx) => {
-        const keys = Object.keys(r);
-        if (keys.length > MAX_SECRETS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_SECRETS} secrets` });
-        const bad = keys.find((k) => !SECRET_ID.test(k));
-        if (bad !== undefined) ctx.addIssue({ code: 'custom', message: `secret id ${JSON.stringify(bad.slice(0, 60))} must be 1-128 letters, digits, _ . and -` });
-      }),
-    ),
-  ),
+  secretValues: z.optional(SecretValues),
 });
 /** What the API makes of a body: defaults filled in. */
 export type RunRequest = z.output<typeof RunRequest>;

@@ -24,6 +24,8 @@ export const BuildSpec = z.object({
   images: z.array(z.string()),
   buildArgs: z.record(z.string(), z.string()),
   secretBuildArgKeys: z.array(z.string()),
+  /** The ids of the BuildKit secrets the build was given (`--secret`); never their values. */
+  buildSecretIds: z.optional(z.array(z.string())),
   platform: z.string(),
   target: z.optional(z.string()),
   noPush: z.boolean(),

@@ -1,7 +1,9 @@
 // Queue names and job payloads. One BullMQ queue per target platform; a worker consumes the queues of the
-// platforms it can build. Job payloads are validated on both sides of the queue.
+// platforms it can build. Job payloads are validated on both sides of the queue. Secret values travel
+// sealed (src/secrets/sealed-jobs.ts): the Queued* shapes are what Redis holds, the others what code uses.
 import * as z from 'zod';
 import { BuildOptions } from '../contract/build-options.js';
+import { Sealed } from '../secrets/sealed.js';
 import { SlipwayKeys } from '../store/keys.js';
 
 export function platformQueueName(platform: string): string {
@@ -25,7 +27,7 @@ const jobBase = {
   timeoutSeconds: z.number().int().positive(),
 };
 
-/** A Dockerfile built for one platform. Secret build-arg values travel only here, never in the run record. */
+/** A Dockerfile built for one platform. Secret values travel only here, never in the run record. */
 export const DockerfileJob = z.object({
   ...jobBase,
   kind: z.literal('dockerfile'),
@@ -33,6 +35,8 @@ export const DockerfileJob = z.object({
   images: z.array(z.string()),
   buildArgs: z.record(z.string(), z.string()),
   secretBuildArgs: z.record(z.string(), z.string()),
+  /** BuildKit secrets (`RUN --mount=type=secret,id=…`), id → value, served by the build's session. */
+  buildSecrets: z.record(z.string(), z.string()),
   target: z.string().optional(),
   noPush: z.boolean(),
   /** Labels, --no-cache, --pull: handed to the builder as they are (absent in jobs queued before they existed). */
@@ -56,6 +60,16 @@ export type TaskFileJob = z.infer<typeof TaskFileJob>;
 export const BuildJob = z.discriminatedUnion('kind', [DockerfileJob, TaskFileJob]);
 export type BuildJob = z.infer<typeof BuildJob>;
 
+/** The fields of each job kind that hold secret values: in the queue they exist only inside `sealed`. */
+export const SECRET_FIELDS = { dockerfile: ['secretBuildArgs', 'buildSecrets'], 'task-file': ['secretValues'] } as const;
+
+/** A job as queued: its secret fields sealed together under the server key, bound to the run id. */
+export const QueuedDockerfileJob = DockerfileJob.omit({ secretBuildArgs: true, buildSecrets: true }).extend({ sealed: Sealed });
+export type QueuedDockerfileJob = z.infer<typeof QueuedDockerfileJob>;
+export const QueuedTaskFileJob = TaskFileJob.omit({ secretValues: true }).extend({ sealed: Sealed });
+export const QueuedBuildJob = z.discriminatedUnion('kind', [QueuedDockerfileJob, QueuedTaskFileJob]);
+export type QueuedBuildJob = z.infer<typeof QueuedBuildJob>;
+
 /** What a worker must serve to take a job: its platform, or daemonless Windows assembly. */
 export const DAEMONLESS_WINDOWS = 'windows/amd64-daemonless';
 export function jobCapability(platform: string, daemonless: boolean | undefined): string {
@@ -63,7 +77,7 @@ export function jobCapability(platform: string, daemonless: boolean | undefined)
 }
 
 /** The capability whose queue a job goes to. */
-export function capabilityOf(job: BuildJob): string {
+export function capabilityOf(job: BuildJob | QueuedBuildJob): string {
   return jobCapability(job.platform, job.kind === 'dockerfile' && job.daemonless);
 }
 

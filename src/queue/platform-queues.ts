@@ -1,9 +1,9 @@
 // Producer side of the platform queues: one BullMQ Queue per platform, created on first use.
 import { FlowProducer, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ASSEMBLE_QUEUE, AssembleJob, BuildJob, capabilityOf, DockerfileJob, JobNames, platformQueueName } from './jobs.js';
+import { ASSEMBLE_QUEUE, AssembleJob, capabilityOf, JobNames, platformQueueName, QueuedBuildJob, QueuedDockerfileJob } from './jobs.js';
 
-// Finished jobs are removed at once: their payload holds secret build args, and the run record tells the outcome.
+// Finished jobs are removed at once: their payload holds sealed secrets, and the run record tells the outcome.
 const JOB_OPTIONS = { attempts: 1, removeOnComplete: true, removeOnFail: true } as const;
 
 export class PlatformQueues {
@@ -25,13 +25,13 @@ export class PlatformQueues {
   }
 
   /** `priority` 1 (highest) to 2^21; jobs without one go before every job with one (BullMQ's rule). */
-  async enqueue(job: BuildJob, priority?: number): Promise<void> {
+  async enqueue(job: QueuedBuildJob, priority?: number): Promise<void> {
     // The job id is the run id, so a retried submit cannot queue a build twice.
-    await this.queue(capabilityOf(job)).add(JobNames.build, BuildJob.parse(job), { jobId: job.runId, ...JOB_OPTIONS, ...(priority ? { priority } : {}) });
+    await this.queue(capabilityOf(job)).add(JobNames.build, QueuedBuildJob.parse(job), { jobId: job.runId, ...JOB_OPTIONS, ...(priority ? { priority } : {}) });
   }
 
   /** A multi-platform run: one child job per platform, and the index assembly once every child is done. */
-  async enqueueFlow(assemble: AssembleJob, children: DockerfileJob[], priority?: number): Promise<void> {
+  async enqueueFlow(assemble: AssembleJob, children: QueuedDockerfileJob[], priority?: number): Promise<void> {
     this.flows ??= new FlowProducer({ connection: this.connection, prefix: this.prefix });
     await this.flows.add({
       name: JobNames.assemble,
@@ -41,7 +41,7 @@ export class PlatformQueues {
       children: children.map((child) => ({
         name: JobNames.platform,
         queueName: platformQueueName(capabilityOf(child)),
-        data: DockerfileJob.parse(child),
+        data: QueuedDockerfileJob.parse(child),
         // A child that dies must still let the parent run, which then finds the run ended.
         opts: { jobId: `${child.runId}-${child.platform.replaceAll('/', '-')}`, ...JOB_OPTIONS, ignoreDependencyOnFailure: true, ...(priority ? { priority } : {}) },
       })),

@@ -1,5 +1,7 @@
 // Which platforms live workers serve. Each worker writes a heartbeat per platform into a sorted set
-// scored by time; a platform is served while some heartbeat is younger than the stale limit.
+// scored by time; a platform is served while some heartbeat is younger than the stale limit. With the same
+// beat it renews a lease on each run it is building, so a run whose worker died (kill -9, a lost host) is
+// noticed by the API's watchdog (runs/watchdog.ts) even though no process is left to say so.
 import type { Redis } from 'ioredis';
 import { SlipwayKeys } from '../store/keys.js';
 
@@ -23,6 +25,35 @@ export class WorkerRegistry {
   async heartbeat(worker: string, platforms: readonly string[], now = Date.now()): Promise<void> {
     const multi = this.redis.multi();
     for (const p of platforms) multi.zadd(this.key(p), now, worker).zremrangebyscore(this.key(p), 0, now - 10 * STALE_MS);
+    await multi.exec();
+  }
+
+  /** Renews the leases of the runs a worker is building. */
+  async renewLeases(runIds: Iterable<string>, now = Date.now()): Promise<void> {
+    const ids = [...new Set(runIds)];
+    if (ids.length) await this.redis.zadd(this.keys.runLeases, ...ids.flatMap((id) => [now, id]));
+  }
+
+  /** When each run's lease was last renewed (undefined: never, or dropped). */
+  async leases(runIds: readonly string[]): Promise<(number | undefined)[]> {
+    if (!runIds.length) return [];
+    const scores = await this.redis.zmscore(this.keys.runLeases, ...runIds);
+    return scores.map((s) => (s === null ? undefined : Number(s)));
+  }
+
+  /** When `worker` last beat for any of `platforms` (undefined: not within the last while). */
+  async lastSeen(worker: string, platforms: readonly string[]): Promise<number | undefined> {
+    if (!platforms.length) return undefined;
+    const multi = this.redis.multi();
+    for (const p of platforms) multi.zscore(this.key(p), worker);
+    const seen = ((await multi.exec()) ?? []).map(([, s]) => (s === null || s === undefined ? 0 : Number(s)));
+    return Math.max(...seen) || undefined;
+  }
+
+  /** Forgets leases of ended runs, and any not renewed for a long while. */
+  async dropLeases(runIds: readonly string[], now = Date.now()): Promise<void> {
+    const multi = this.redis.multi().zremrangebyscore(this.keys.runLeases, 0, now - 10 * STALE_MS);
+    if (runIds.length) multi.zrem(this.keys.runLeases, ...runIds);
     await multi.exec();
   }
 

@@ -5,7 +5,7 @@ import { BadInputError, ConflictError, NotFoundError } from '../errors.js';
 import { parsePlatformList } from '../platforms.js';
 import type { PlatformQueues } from '../queue/platform-queues.js';
 import { waitingReason } from '../queue/worker-registry.js';
-import { jobCapability, type DockerfileJob, type JobSource } from '../queue/jobs.js';
+import { jobCapability, type DockerfileJob, type JobSource, type QueuedDockerfileJob } from '../queue/jobs.js';
 import { canAssembleWithoutDaemon } from '../dockerfile/windows/plan.js';
 import { formatReference, parseImageReference, withDefaultTag } from '../registry/reference.js';
 import type { RunLog } from './logs.js';
@@ -13,6 +13,8 @@ import { isTerminal, type GitSource, type Run, type RunStatus, type Trigger } fr
 import type { RunRequest } from '../contract/requests.js';
 import { buildOptionNames, buildOptionsOf, type BuildOptions } from '../contract/build-options.js';
 import { taskFileChecker } from '../taskfile/off-thread.js';
+import type { Keyring } from '../secrets/sealed.js';
+import { sealJob } from '../secrets/sealed-jobs.js';
 import { secretTooShort } from '../log.js';
 import type { RunPatch, RunRecords } from './records.js';
 import { StoredRunProgress } from './stored-progress.js';
@@ -34,6 +36,8 @@ export interface RunServiceOptions {
   readContextFile?: (context: string, file: string) => Promise<Buffer | undefined>;
   /** How task files may run here (checked when a run is submitted, and again by the worker). */
   taskFiles?: { allowPrivileged: boolean; imageAliases: Record<string, string> };
+  /** Seals the secret values of every job before it is queued (Redis keeps job data on disk). */
+  keyring: Keyring;
 }
 
 /** What a run is made from, whoever asks for it: an upload, a task's trigger. */
@@ -45,6 +49,8 @@ export interface RunInput {
   images: (runId: string) => string[];
   buildArgs: Record<string, string>;
   secretBuildArgs: Record<string, string>;
+  /** BuildKit secrets, id → value; only the ids reach the run record. */
+  buildSecrets?: Record<string, string>;
   target?: string;
   /** How the image is built (labels, --no-cache, --pull): stored in the run and handed to the builder as one object. */
   options?: BuildOptions;
@@ -76,7 +82,7 @@ export class RunService {
 
   /** A run of an uploaded context (`slipway build`, or `slipway run` of a task file). */
   async submit(req: RunRequest, requester?: Requester): Promise<Run> {
-    const short = [...Object.entries(req.secretBuildArgs), ...Object.entries(req.secretValues ?? {})].map(([k, v]) => secretTooShort(`secret ${k}`, v)).find(Boolean);
+    const short = [...Object.entries(req.secretBuildArgs), ...Object.entries(req.buildSecrets), ...Object.entries(req.secretValues ?? {})].map(([k, v]) => secretTooShort(`secret ${k}`, v)).find(Boolean);
     if (short) throw new BadInputError(short, 'secret_too_short');
     const platforms = parsePlatformList(req.platform);
     const dockerfile = normaliseDockerfilePath(req.dockerfile);
@@ -93,6 +99,7 @@ export class RunService {
       images: () => req.images,
       buildArgs: req.buildArgs,
       secretBuildArgs: req.secretBuildArgs,
+      buildSecrets: req.buildSecrets,
       target: req.target,
       options: buildOptionsOf(req),
       noPush: req.noPush,
@@ -107,7 +114,7 @@ export class RunService {
   private async submitTaskFile(req: RunRequest, platforms: string[], requester: Requester | undefined): Promise<Run> {
     const path = normaliseDockerfilePath(req.taskFile!);
     if (platforms.length > 1) throw new BadInputError('a task file run has one platform (its build steps may name others with --platform)', 'invalid_platform');
-    const stray = [req.images.length && 'images', Object.keys(req.buildArgs).length && 'buildArgs', Object.keys(req.secretBuildArgs).length && 'secretBuildArgs', req.target && 'target', ...buildOptionNames(req)].filter(Boolean);
+    const stray = [req.images.length && 'images', Object.keys(req.buildArgs).length && 'buildArgs', Object.keys(req.secretBuildArgs).length && 'secretBuildArgs', Object.keys(req.buildSecrets).length && 'buildSecrets', req.target && 'target', ...buildOptionNames(req)].filter(Boolean);
     if (stray.length) throw new BadInputError(`${stray.join(', ')} belong in the task file's build steps, not beside taskFile`, 'invalid_body');
     const text = await this.opts.readContextFile?.(req.context, path);
     if (text === undefined) throw new BadInputError(`task file ${JSON.stringify(path)} not found in the build context; its path is relative to the context`, 'task_file_not_found');
@@ -174,6 +181,7 @@ export class RunService {
         images,
         buildArgs: input.buildArgs,
         secretBuildArgKeys: Object.keys(input.secretBuildArgs),
+        ...(input.buildSecrets && Object.keys(input.buildSecrets).length ? { buildSecretIds: Object.keys(input.buildSecrets) } : {}),
         platform,
         target: input.target,
         ...input.options,
@@ -190,10 +198,11 @@ export class RunService {
     const common = { runId: id, source: jobSource(input.source), ...(input.task ? { task: input.task } : {}), timeoutSeconds };
     if (input.taskFile) {
       const { path, values, secretValues } = input.taskFile;
-      await this.queues.enqueue({ ...common, kind: 'task-file', platform, taskFile: path, values, secretValues }, input.priority);
+      await this.queues.enqueue(sealJob({ ...common, kind: 'task-file', platform, taskFile: path, values, secretValues }, this.opts.keyring), input.priority);
       return this.get(id);
     }
-    const job = (p: string): DockerfileJob => ({
+    const job = (p: string): QueuedDockerfileJob => sealJob(dockerfileJob(p), this.opts.keyring);
+    const dockerfileJob = (p: string): DockerfileJob => ({
       ...common,
       kind: 'dockerfile',
       platform: p,
@@ -201,6 +210,7 @@ export class RunService {
       images,
       buildArgs: input.buildArgs,
       secretBuildArgs: input.secretBuildArgs,
+      buildSecrets: input.buildSecrets ?? {},
       target: input.target,
       ...(input.options ? { options: input.options } : {}),
       noPush: input.noPush,

@@ -150,6 +150,14 @@ export class SlipwayKeys {
   workers(platform: string): string {
     return this.key('workers', platform);
   }
+  /** Run id → when a live worker last said it is building it (see runs/watchdog.ts). */
+  get runLeases(): string {
+    return this.key('runs', 'leases');
+  }
+  /** An Idempotency-Key of POST /v1/runs → the run it created and the hash of the request. */
+  idempotencyKey(key: string): string {
+    return this.key('idempotency', key);
+  }
   /** Lock: one API instance sweeps unused contexts at a time. */
   get contextsSweepLock(): string {
     return this.key('contexts', 'sweep-lock');

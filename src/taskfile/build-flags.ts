@@ -12,6 +12,8 @@ export interface BuildSpec {
   cacheFrom: string[];
   /** --label KEY=VALUE: labels on the image config; absent when none is given. */
   labels?: Record<string, string>;
+  /** `--secret id=ID`: the task's secrets the build reads with RUN --mount=type=secret,id=ID. */
+  secrets: string[];
   noCache: boolean;
   pull: boolean;
   /** The context path, relative to the task's working directory. */
@@ -32,13 +34,21 @@ const WITH_VALUE: Record<string, string> = {
   '--platform': 'platform',
   '--cache-from': 'cache-from',
   '--label': 'label',
+  '--secret': 'secret',
 };
 const SWITCHES = new Set(['--no-cache', '--pull']);
-const SUPPORTED = '-t, -f, --build-arg, --label, --target, --platform, --cache-from, --no-cache, --pull';
+const SUPPORTED = '-t, -f, --build-arg, --label, --target, --platform, --cache-from, --secret, --no-cache, --pull';
+
+/** `id=ID` (docker's syntax): in a task file the value is the task's secret of that id, never a file or variable of the host. */
+function secretId(value: string): string {
+  const m = /^id=([A-Za-z0-9_.-]{1,128})$/.exec(value);
+  if (!m) throw new BuildFlagsError(`--secret ${JSON.stringify(value.slice(0, 60))}: expected id=ID, naming a secret declared under secrets (src= and env= would read the worker's files and variables)`);
+  return m[1]!;
+}
 
 export function parseBuildLine(line: string): BuildSpec {
   const words = splitWords(line);
-  const spec: BuildSpec = { tags: [], buildArgs: {}, cacheFrom: [], noCache: false, pull: false, context: '' };
+  const spec: BuildSpec = { tags: [], buildArgs: {}, cacheFrom: [], secrets: [], noCache: false, pull: false, context: '' };
   const contexts: string[] = [];
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
@@ -90,6 +100,9 @@ export function parseBuildLine(line: string): BuildSpec {
         spec.labels = { ...spec.labels, [at === -1 ? value : value.slice(0, at)]: at === -1 ? '' : value.slice(at + 1) };
         break;
       }
+      case 'secret':
+        spec.secrets.push(secretId(value));
+        break;
     }
   }
   if (contexts.length !== 1) {

@@ -95,7 +95,9 @@ export function loadTaskFile(input: string | Uint8Array, opts: LoadOptions): Loa
   for (const g of graph.issues) {
     issues.add(locate(g.field === 'id' ? ['steps', g.index, 'id'] : ['steps', g.index, 'when', ...(g.whenIndex !== undefined ? [g.whenIndex] : [])]), g.message);
   }
-  const steps = resolveSteps(file, graph.nodes, { registry: opts.run.Registry, aliases: aliases!, allowPrivileged: opts.allowPrivileged ?? false }, issues, warnings, locate);
+  // A build's --secret id: the given value, a stand-in for one declared without (checkSecrets reports it), else none.
+  const declaredSecret = (id: string) => (Object.hasOwn(given, id) ? given[id] : (file.secrets ?? []).some((s) => s.id === id) ? STAND_IN_SECRET : undefined);
+  const steps = resolveSteps(file, graph.nodes, { registry: opts.run.Registry, aliases: aliases!, allowPrivileged: opts.allowPrivileged ?? false, secret: declaredSecret }, issues, warnings, locate);
   checkSecrets(file, scan.secretRefs, given, opts.dryRun ?? false, issues, warnings, locate);
   const volumes = decodeVolumes(file, issues, locate);
   const networkNames = new Set<string>();

@@ -14,6 +14,8 @@ export interface ResolvedStep {
   after: string[];
   level: number;
   build?: BuildSpec;
+  /** The values of the secrets a build step asks for with --secret, id → value. */
+  buildSecrets?: Record<string, string>;
   /** Fully qualified references (a name without a registry goes to the run's registry, as in ACR). */
   push?: string[];
   cmd?: { image: string; args: string[] };

@@ -18,11 +18,24 @@ export interface StepPolicy {
   aliases: AliasTable;
   /** SLIPWAY_TASK_ALLOW_PRIVILEGED: privileged containers, the host network, networks not made by the run. */
   allowPrivileged: boolean;
+  /** A secret's value by id (a stand-in while only validating); undefined when the file does not declare it. */
+  secret?: (id: string) => string | undefined;
 }
 
 const CMD_ONLY = ['entryPoint', 'user', 'detach', 'keep', 'privileged', 'network', 'ports', 'expose', 'volumeMounts', 'workingDirectory', 'disableWorkingDirectoryOverride'] as const;
 // A build step's working directory is where its context path is read from.
 const BUILD_OK = new Set(['workingDirectory', 'disableWorkingDirectoryOverride']);
+
+/** The values of a build step's --secret ids; an id the task neither declares nor is given is an issue. */
+function buildSecrets(ids: string[], policy: StepPolicy, issue: (message: string) => void): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const id of ids) {
+    const value = policy.secret?.(id);
+    if (value === undefined) issue(`build: --secret id=${id}: secret ${id} is not declared; add it under secrets (id: ${id}) and give its value with --set-secret ${id}=VALUE`);
+    else values[id] = value;
+  }
+  return values;
+}
 
 export function resolveSteps(
   task: TaskFile,
@@ -86,6 +99,7 @@ export function resolveSteps(
       if (kind === 'build') {
         step.build = parseBuildLine(s.build!);
         for (const tag of step.build.tags) checkImage(tag);
+        if (step.build.secrets.length) step.buildSecrets = buildSecrets(step.build.secrets, policy, (message) => issues.add(at('build'), message));
       } else if (kind === 'push') {
         step.push = s.push!.map((image, i) => {
           try {

@@ -1,6 +1,7 @@
 // The CLI as a user runs it, against a real API, worker, Docker Engine and registry.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -183,6 +184,20 @@ describe('slipway CLI against a real stack', () => {
     const cancel = await cli('runs', 'cancel', id);
     assert.equal(cancel.code, 0, cancel.stderr);
     assert.equal((await waitForRun(stack.url, id, undefined, 20_000)).status, 'canceled');
+  });
+
+  it('builds with --secret id=tok,env=TOK: the RUN reads it, the output masks it, the image never holds it', async () => {
+    const repo = `slipway-test/${uniqueName('secret')}`;
+    const secret = `tok-${uniqueName('v')}`;
+    const dir = await contextDir({ Dockerfile: `FROM ${BASE_IMAGE}\nRUN --mount=type=secret,id=tok echo "${repo} saw $(cat /run/secrets/tok)" && sha256sum /run/secrets/tok | cut -c1-64 > /tok.sha\n` });
+    const res = await runSlipway(['build', '-t', `${repo}:v1`, '--secret', 'id=tok,env=TOK', dir], { cwd: ROOT, env: { ...stack.env, SLIPWAY_SERVER: stack.url, SLIPWAY_CACHE_DIR: cacheDir, TOK: secret } });
+    assert.equal(res.code, 0, res.stderr);
+    assert.ok(res.stderr.includes(`${repo} saw ***`), res.stderr);
+    assert.ok(!`${res.stdout}${res.stderr}`.includes(secret), 'the CLI printed the secret');
+    const { stdout } = await exec('docker', ['run', '--rm', `${REGISTRY}/${repo}:v1`, 'cat', '/tok.sha']);
+    assert.equal(stdout.trim(), createHash('sha256').update(secret).digest('hex'));
+    const history = await exec('docker', ['history', '--no-trunc', `${REGISTRY}/${repo}:v1`]);
+    assert.ok(!history.stdout.includes(secret), 'the image history holds the secret');
   });
 
   it('gives a clear error for an invalid image reference and a missing Dockerfile', async () => {

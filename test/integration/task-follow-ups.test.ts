@@ -16,6 +16,7 @@ import { TaskSlots } from '../../src/tasks/concurrency.js';
 import { TaskFollowUps } from '../../src/tasks/follow-ups.js';
 import { TaskService, type GitTools } from '../../src/tasks/service.js';
 import { TaskStore } from '../../src/tasks/store.js';
+import { Keyring } from '../../src/secrets/sealed.js';
 
 const silent = createLogger('test', 'silent');
 const redis = createRedis('redis://127.0.0.1:6379', 'test-follow-ups');
@@ -47,6 +48,7 @@ async function setup() {
     defaultTimeoutSeconds: 600,
     maxTimeoutSeconds: 3600,
     contextExists: async () => true,
+    keyring: new Keyring([Keyring.generateKey()]),
     announceFinished: finishPublisher(redis, prefix),
   });
   const slots = new TaskSlots(redis, prefix);

@@ -12,9 +12,9 @@ export interface TestRegistry {
   stop(): Promise<void>;
 }
 
-export async function startRegistry(opts: { notify?: { url: string; token: string } } = {}): Promise<TestRegistry> {
+export async function startRegistry(opts: { notify?: { url: string; token: string }; port?: number } = {}): Promise<TestRegistry> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-registry-'));
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const host = `127.0.0.1:${port}`;
   const notifications = opts.notify
     ? `notifications:

@@ -31,6 +31,8 @@ export interface TestStack {
   stopApi(): Promise<void>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
+  /** The worker process's id, for tests that kill it. */
+  workerPid(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -108,6 +110,8 @@ export async function startTestStack(opts: { worker?: boolean; platforms?: strin
     ...process.env,
     SLIPWAY_PREFIX: prefix,
     SLIPWAY_DATA_DIR: dataDir,
+    // One key file for the stack's API (which creates it) and workers (which open the jobs it sealed).
+    SLIPWAY_SECRET_KEY_FILE: path.join(dataDir, 'secret.key'),
     SLIPWAY_API_PORT: String(port),
     SLIPWAY_SERVER: url,
     SLIPWAY_REGISTRY: REGISTRY,
@@ -142,6 +146,7 @@ export async function startTestStack(opts: { worker?: boolean; platforms?: strin
       await worker.lineWith('worker ready', 'the worker');
     },
     stopWorker: async () => worker?.stop(),
+    workerPid: () => worker?.child.pid,
     async close() {
       await Promise.all([api?.stop(), worker?.stop()]);
       await Promise.all([fs.rm(dataDir, { recursive: true, force: true }), deleteKeys(env.SLIPWAY_REDIS_URL ?? 'redis://127.0.0.1:6379', prefix)]);

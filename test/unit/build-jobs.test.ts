@@ -15,6 +15,7 @@ const dockerfile = {
   images: ['127.0.0.1:5000/app:v1'],
   buildArgs: {},
   secretBuildArgs: {},
+  buildSecrets: {},
   noPush: false,
   daemonless: false,
 };

@@ -20,6 +20,21 @@ function errorOf(text: string, opts: Partial<LoadOptions> = {}): string {
   return assert.fail('expected a TaskFileError');
 }
 
+describe('build steps with --secret', () => {
+  const text = 'secrets:\n  - id: npmrc\nsteps:\n  - build: -t app --secret id=npmrc .\n';
+  it('hand the declared secret to the build, not as a build arg', () => {
+    const { task } = load(text, { secrets: { npmrc: 'token=abc123' } });
+    assert.deepEqual(task.steps[0]!.buildSecrets, { npmrc: 'token=abc123' });
+    assert.deepEqual(task.steps[0]!.build!.buildArgs, {});
+  });
+  it('refuse an id the file neither declares nor is given', () => {
+    assert.match(errorOf('steps:\n  - build: -t app --secret id=other .\n'), /2:12: build: --secret id=other: secret other is not declared/);
+  });
+  it('validate without the value (task validate)', () => {
+    assert.ok(load(text, { dryRun: true }).task.steps[0]!.buildSecrets!.npmrc);
+  });
+});
+
 describe('real ACR task files', () => {
   it('when-parallel-dependent: two builds at once, then a chain', async () => {
     const { task } = load(await fixture('when-parallel-dependent.yaml'));
@@ -30,7 +45,7 @@ describe('real ACR task files', () => {
       ['func-tests', ['hello-world'], 2],
       ['acb_step_4', ['func-tests'], 3],
     ]);
-    assert.deepEqual(task.steps[0]!.build, { tags: ['127.0.0.1:5000/hello-world:cb7'], dockerfile: 'hello-world.dockerfile', buildArgs: {}, cacheFrom: [], noCache: false, pull: false, context: '.' });
+    assert.deepEqual(task.steps[0]!.build, { tags: ['127.0.0.1:5000/hello-world:cb7'], dockerfile: 'hello-world.dockerfile', buildArgs: {}, cacheFrom: [], secrets: [], noCache: false, pull: false, context: '.' });
     assert.deepEqual(task.steps[3]!.env, ['TEST_TARGET_URL=hello-world']);
   });
   it('build-test-update: steps without when follow the one before; a folded cmd splits into words', async () => {

@@ -22,13 +22,14 @@ describe('words', () => {
 
 describe('build lines', () => {
   it('every supported flag', () => {
-    assert.deepEqual(parseBuildLine('-t a:1 --tag=b:2 -f dir/Dockerfile --build-arg X=1 --build-arg=Y=a=b --target t --platform linux/arm64 --cache-from c:1 --no-cache --pull sub'), {
+    assert.deepEqual(parseBuildLine('-t a:1 --tag=b:2 -f dir/Dockerfile --build-arg X=1 --build-arg=Y=a=b --target t --platform linux/arm64 --cache-from c:1 --secret id=npmrc --secret=id=tok --no-cache --pull sub'), {
       tags: ['a:1', 'b:2'],
       dockerfile: 'dir/Dockerfile',
       buildArgs: { X: '1', Y: 'a=b' },
       target: 't',
       platform: 'linux/arm64',
       cacheFrom: ['c:1'],
+      secrets: ['npmrc', 'tok'],
       noCache: true,
       pull: true,
       context: 'sub',
@@ -44,6 +45,8 @@ describe('build lines', () => {
     ['--squash .', /--squash is not supported/],
     ['--build-arg X .', /expected KEY=VALUE/],
     ['--no-cache=maybe .', /expected true or false/],
+    ['--secret id=npmrc,src=/root/.npmrc .', /expected id=ID/],
+    ['--secret env=HOME .', /expected id=ID/],
     ['-', /stdin/],
     ['git@github.com:x/y.git', /remote build context/],
   ];

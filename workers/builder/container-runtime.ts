@@ -46,5 +46,14 @@ export interface ContainerRuntime {
   stopContainer(id: string, networks: string[]): Promise<void>;
   /** Never fails. */
   removeNetwork(name: string): Promise<void>;
+  /** The containers (running or not) and networks carrying `label`, with its value: what a crashed worker left. */
+  listLabelled(label: string): Promise<LabelledResource[]>;
+}
+
+/** A container (by id) or network (by name) and the value of the label it was found by. */
+export interface LabelledResource {
+  kind: 'container' | 'network';
+  id: string;
+  value: string;
 }
 

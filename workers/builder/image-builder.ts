@@ -30,10 +30,33 @@ export interface BuildOptions extends RequestedOptions {
   log: (line: string) => void;
 }
 
-/** Registry credentials join the session here when the registry-auth work lands. */
+/** What a build may ask its client for while it runs. */
 export interface BuildSession {
   /** Secret id → its value, for `RUN --mount=type=secret,id=…`. */
   secrets: Record<string, string>;
+  /**
+   * The login for each registry host the build pulls from, asked host by host. Absent when this build has no
+   * credentials at all: it then needs no session for them, and pulls anonymously.
+   */
+  credentials?: RegistryCredentials;
+}
+
+/** A registry login as BuildKit's session hands it over. */
+export interface RegistryCredential {
+  username: string;
+  /** A password or token; never logged. */
+  secret: string;
+}
+
+/**
+ * The credentials for a registry host as BuildKit names it (`127.0.0.1:5000`, `registry-1.docker.io`), or
+ * undefined when there are none for it (that pull is anonymous).
+ */
+export type RegistryCredentials = (host: string) => Promise<RegistryCredential | undefined>;
+
+/** Whether a build has anything to ask its session for; one that has not is built without one. */
+export function needsSession(session: BuildSession | undefined): session is BuildSession {
+  return session !== undefined && (Object.keys(session.secrets).length > 0 || session.credentials !== undefined);
 }
 
 /** A manifest pushed by digest, described as an image index entry names it. */
@@ -61,6 +84,20 @@ export interface ImageBuilder {
 /** What the engine refused or failed (a build, a push, a pull): the user's input, not Slipway, is at fault. */
 export class EngineError extends Error {
   override name = 'EngineError';
+}
+
+/**
+ * A registry that could not be reached or answered with a server error (refused, timed out, 5xx): the
+ * system's fault, not the user's, and worth trying again; the run ends `error` when retries run out.
+ */
+export class RegistryUnreachableError extends Error {
+  override name = 'RegistryUnreachableError';
+  constructor(
+    readonly registry: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** What a failed build step reports: its name, its error and its last output lines. */

@@ -83,6 +83,10 @@ function missingFile(file: string, what: 'Dockerfile' | 'task file'): BadInputEr
 /** Builds the workspace's context with BuildKit; resolves with the image id. */
 export async function buildImage(ctx: ChildContext, spec: DockerfileJob, ws: Workspace, tags: string[], out: RunLogWriter, signal: AbortSignal): Promise<string> {
   signal.throwIfAborted();
+  const secretArgs = Object.keys(spec.secretBuildArgs);
+  if (secretArgs.length) {
+    out.line(`slipway: warning: secret build args (${secretArgs.join(', ')}) are build args: a RUN that uses one records its value in the image history; pass secrets with --secret id=…,src=FILE and read them with RUN --mount=type=secret,id=…`);
+  }
   const building = ctx.engine.build({
     ...spec.options,
     ...(ws.archive ? { contextArchive: ws.archive() } : { contextDir: contextFolder(ws) }),
@@ -93,6 +97,8 @@ export async function buildImage(ctx: ChildContext, spec: DockerfileJob, ws: Wor
     buildArgs: { ...spec.buildArgs, ...spec.secretBuildArgs },
     platform: spec.platform,
     target: spec.target,
+    // Served from this process's memory by the build's session; never a build arg, never in the image.
+    session: { secrets: spec.buildSecrets },
     signal,
     log: (line) => out.line(line),
   });
@@ -106,9 +112,9 @@ export async function buildImage(ctx: ChildContext, spec: DockerfileJob, ws: Wor
   return built.value;
 }
 
-/** Masks the values of a build's secret build args. */
+/** Masks the values of a build's secret build args and BuildKit secrets. */
 export function buildArgsMasker(spec: DockerfileJob): SecretMasker {
   const masker = new SecretMasker();
-  for (const value of Object.values(spec.secretBuildArgs)) masker.add(value);
+  for (const value of [...Object.values(spec.secretBuildArgs), ...Object.values(spec.buildSecrets)]) masker.add(value);
   return masker;
 }

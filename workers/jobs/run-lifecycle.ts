@@ -3,7 +3,7 @@
 // body and its scope: where its outcome is recorded (the whole run here, or one platform of it).
 import { isSlipwayError } from '../../src/errors.js';
 import type { SecretMasker } from '../../src/log.js';
-import type { Run, RunStatus } from '../../src/runs/model.js';
+import { isTerminal, type Run, type RunStatus } from '../../src/runs/model.js';
 import type { RunProgress } from '../../src/runs/progress.js';
 import type { RunPatch } from '../../src/runs/records.js';
 import { BuildStepError, EngineError } from '../builder/image-builder.js';
@@ -19,6 +19,8 @@ export interface JobIO {
   signal: AbortSignal;
   /** The run as it was when this job claimed it. */
   run: Run | undefined;
+  /** When the run's time limit passes (ms since the epoch). */
+  deadline: number;
 }
 
 /** The run taken for this job, or the status to answer when there is nothing to run. */
@@ -66,10 +68,12 @@ export async function runLifecycle<T>(deps: LifecycleDeps, job: RunJob<T>): Prom
 
 async function runClaimed<T>(runs: RunProgress, job: RunJob<T>, run: Run | undefined, abort: AbortController): Promise<RunStatus> {
   const out = new RunLogWriter(runs, job.runId, job.masker, job.logPrefix);
-  const timer = setTimeout(() => abort.abort('timeout'), job.timeoutSeconds * 1000);
+  const deadline = Date.now() + job.timeoutSeconds * 1000;
+  const timer = setTimeout(() => abort.abort('timeout'), deadline - Date.now());
+  const watch = watchCancel(runs, job.runId, abort);
   try {
     out.line(job.greeting);
-    const result = await job.body({ out, signal: abort.signal, run });
+    const result = await job.body({ out, signal: abort.signal, run, deadline });
     await out.flush();
     return await job.scope.record(result);
   } catch (err) {
@@ -78,7 +82,33 @@ async function runClaimed<T>(runs: RunProgress, job: RunJob<T>, run: Run | undef
     return await job.scope.fail(status, job.masker.mask(message));
   } finally {
     clearTimeout(timer);
+    clearInterval(watch);
   }
+}
+
+/** How often a build re-reads its run: the bound on how late a cancel whose announcement was missed is seen. */
+export const CANCEL_POLL_MS = 3_000;
+
+/**
+ * The cancel announcement is pub/sub: a worker reconnecting to Redis at that moment never hears it. So the
+ * build also re-reads its run, and stops once a cancel is recorded (or the run was ended by someone else).
+ */
+function watchCancel(runs: RunProgress, runId: string, abort: AbortController): NodeJS.Timeout {
+  let reading = false;
+  const timer = setInterval(() => {
+    if (reading || abort.signal.aborted) return;
+    reading = true;
+    runs
+      .get(runId)
+      .then((run) => {
+        if (run?.cancelRequested || (run && isTerminal(run.status))) abort.abort('canceled');
+      })
+      // Redis away: the next tick asks again.
+      .catch(() => undefined)
+      .finally(() => (reading = false));
+  }, CANCEL_POLL_MS);
+  timer.unref();
+  return timer;
 }
 
 /** Registers an abort switch for a run's build until `release` is called. */

@@ -6,6 +6,7 @@ import type { ChildContext } from '../child-context.js';
 import { recordBaseImages } from './base-images.js';
 import { buildArgsMasker, buildImage, contextFolder, withWorkspace, type Workspace } from './build-steps.js';
 import { runLifecycle, wholeRun, type JobIO } from './run-lifecycle.js';
+import { pushWithRetry } from './push-retry.js';
 import { assembleWindows, tagManifest } from './windows-steps.js';
 
 export function runSingleBuild(ctx: ChildContext, spec: DockerfileJob, worker: string): Promise<RunStatus> {
@@ -30,7 +31,7 @@ async function buildAndPush(ctx: ChildContext, spec: DockerfileJob, ws: Workspac
   for (const image of spec.noPush ? [] : spec.images) {
     const ref = parseImageReference(image);
     out.line(`slipway: pushing ${image}`);
-    const digest = await ctx.engine.push(image, ref.registry, signal, (status) => out.line(`slipway: ${status}`));
+    const digest = await pushWithRetry(() => ctx.engine.push(image, ref.registry, signal, (status) => out.line(`slipway: ${status}`)), { deadline: io.deadline, signal, log: (l) => out.line(l) });
     pushed.push({ registry: ref.registry, repository: ref.repository, tag: ref.tag ?? 'latest', digest });
     out.line(`slipway: pushed ${image}@${digest}`);
   }

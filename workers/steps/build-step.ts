@@ -32,6 +32,8 @@ export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promi
       ...(spec.noCache ? { noCache: true } : {}),
       ...(spec.pull ? { pull: true } : {}),
       ...(spec.cacheFrom.length ? { cacheFrom: spec.cacheFrom } : {}),
+      // The task's secrets this step names with --secret, served by the build's session.
+      ...(step.buildSecrets ? { session: { secrets: step.buildSecrets } } : {}),
       // The source was not filtered by a CLI here: a .dockerignore in it must apply.
       applyDockerignore: true,
       signal: ctx.signal,

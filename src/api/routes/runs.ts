@@ -1,21 +1,51 @@
 // /v1/runs: submit, read, list and cancel runs. HTTP in and out only; the rules live in RunService, the
 // shapes in the contract (contract/runs.ts).
-import { Router } from 'express';
+import { Router, type Request } from 'express';
+import { IDEMPOTENCY_KEY_HEADER, IdempotencyKey } from '../../contract/idempotency.js';
 import { RunListQuery, RunRequest } from '../../contract/requests.js';
 import type { Run, RunList } from '../../contract/runs.js';
+import { BadInputError, ConflictError } from '../../errors.js';
+import type { IdempotencyKeys } from '../../runs/idempotency.js';
 import type { RunService } from '../../runs/service.js';
 import { checkCancel } from '../../auth/ownership.js';
 import { requesterOf } from '../../auth/scopes.js';
 import type { ContextOwners } from '../../contexts/owners.js';
 import { principalOf } from '../authenticate.js';
 
-export function runRoutes(runs: RunService, announceCancel: (id: string) => Promise<void>, access: { owners: ContextOwners; defaultRegistry: string }): Router {
+export function runRoutes(
+  runs: RunService,
+  announceCancel: (id: string) => Promise<void>,
+  access: { owners: ContextOwners; defaultRegistry: string },
+  idempotency?: IdempotencyKeys,
+): Router {
   const router = Router();
 
   router.post('/v1/runs', async (req, res) => {
-    const body = RunRequest.parse(req.body ?? {});
-    await access.owners.check(body.context, principalOf(res).name);
-    const run = await runs.submit(body, requesterOf(principalOf(res), access.defaultRegistry));
+    const request = RunRequest.parse(req.body ?? {});
+    await access.owners.check(request.context, principalOf(res).name);
+    const submit = () => runs.submit(request, requesterOf(principalOf(res), access.defaultRegistry));
+    const key = idempotencyKey(req);
+    if (!key || !idempotency) {
+      const run = await submit();
+      res.status(202).location(`/v1/runs/${run.id}`).json(run satisfies Run);
+      return;
+    }
+    const hash = idempotency.hash(req.body);
+    const earlier = await idempotency.reserve(key, hash);
+    if (earlier) {
+      if (earlier.hash !== hash) throw new ConflictError(`${IDEMPOTENCY_KEY_HEADER} ${key} was used with another request; send a new key for a new run`, 'idempotency_key_reused');
+      if (!earlier.runId) throw new ConflictError(`a request with ${IDEMPOTENCY_KEY_HEADER} ${key} is still under way; retry in a moment`, 'idempotency_key_in_use');
+      res.status(200).location(`/v1/runs/${earlier.runId}`).json((await runs.get(earlier.runId)) satisfies Run);
+      return;
+    }
+    let run: Run;
+    try {
+      run = await submit();
+    } catch (err) {
+      await idempotency.release(key);
+      throw err;
+    }
+    await idempotency.complete(key, hash, run.id);
     res.status(202).location(`/v1/runs/${run.id}`).json(run satisfies Run);
   });
 
@@ -34,4 +64,12 @@ export function runRoutes(runs: RunService, announceCancel: (id: string) => Prom
   });
 
   return router;
+}
+
+function idempotencyKey(req: Request): string | undefined {
+  const value = req.get(IDEMPOTENCY_KEY_HEADER);
+  if (value === undefined) return undefined;
+  const parsed = IdempotencyKey.safeParse(value);
+  if (!parsed.success) throw new BadInputError(parsed.error.issues[0]?.message ?? 'bad Idempotency-Key', 'invalid_idempotency_key');
+  return parsed.data;
 }

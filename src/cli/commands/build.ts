@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import type { ExitCode } from '../exit.js';
 import { parseImage, parseKeyValues, parseLabels, parsePlatformFlag, parseTimeout } from '../flags.js';
 import { interruptible } from '../interrupt.js';
+import { readSecretFlags } from '../secret-flags.js';
 import { resultOnly, type CliIo } from '../io.js';
 import { watchSubmittedRun, type WatchFlags } from '../run-watch.js';
 
@@ -17,6 +18,8 @@ export interface BuildFlags extends WatchFlags {
   file?: string;
   buildArg?: string[];
   secretBuildArg?: string[];
+  /** `id=ID,src=FILE` or `id=ID,env=VARIABLE`: BuildKit secrets, read here and never stored. */
+  secret?: string[];
   platform?: string;
   target?: string;
   label?: string[];
@@ -52,6 +55,8 @@ export function parseBuildFlags(flags: BuildFlags): BuildRequest {
 
 export async function build(api: SlipwayApi, contextDir: string, flags: BuildFlags, io: CliIo): Promise<ExitCode> {
   const request = parseBuildFlags(flags);
+  const buildSecrets = await readSecretFlags(flags.secret ?? []);
+  if (Object.keys(buildSecrets).length) request.buildSecrets = buildSecrets;
   return interruptible(async (signal) => {
     // -q: nothing but the result, as buildx; the upload's progress is left out with the log.
     const context = await uploadContext(api, contextDir, { dockerfile: flags.file, io: flags.quiet ? resultOnly(io) : io, signal, cacheDir: cacheDir(io) });

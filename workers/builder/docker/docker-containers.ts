@@ -2,7 +2,7 @@
 // steps, with each container's output read whole into the run log.
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
-import type { ContainerRuntime, StepContainer, StepContainerSpec } from '../container-runtime.js';
+import type { ContainerRuntime, LabelledResource, StepContainer, StepContainerSpec } from '../container-runtime.js';
 import { EngineError } from '../image-builder.js';
 import { followLog, missedOutput } from './container-logs.js';
 import { engineMessages, messageError } from './json-messages.js';
@@ -65,6 +65,15 @@ export class DockerContainers implements ContainerRuntime {
 
   async removeNetwork(name: string): Promise<void> {
     await this.docker.getNetwork(name).remove().catch(() => undefined);
+  }
+
+  async listLabelled(label: string): Promise<LabelledResource[]> {
+    const filters = JSON.stringify({ label: [label] });
+    const [containers, networks] = await Promise.all([this.docker.listContainers({ all: true, filters }), this.docker.listNetworks({ filters })]);
+    return [
+      ...containers.map((c) => ({ kind: 'container' as const, id: c.Id, value: c.Labels[label] ?? '' })),
+      ...networks.map((n) => ({ kind: 'network' as const, id: n.Name, value: n.Labels?.[label] ?? '' })),
+    ];
   }
 }
 

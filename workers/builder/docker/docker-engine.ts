@@ -6,10 +6,12 @@ import Docker from 'dockerode';
 import tar from 'tar-fs';
 import type { RegistryClient } from '../../../src/registry/client.js';
 import type { ImageReference } from '../../../src/registry/reference.js';
-import { BuildStepError, EngineError, type BuildOptions, type ImageBuilder, type PushedManifest } from '../image-builder.js';
+import { BuildStepError, EngineError, needsSession, type BuildOptions, type ImageBuilder, type PushedManifest } from '../image-builder.js';
 import { BuildProgress } from './buildkit-progress.js';
+import { openBuildSession, type OpenSession } from './buildkit-session.js';
 import { dockerignoreFilter } from './dockerignore-filter.js';
 import { pushImageByDigest } from './image-export.js';
+import { pushError } from './push-errors.js';
 import { engineMessages, messageError } from './json-messages.js';
 
 export class DockerEngine implements ImageBuilder {
@@ -29,9 +31,17 @@ export class DockerEngine implements ImageBuilder {
   }
 
   async build(opts: BuildOptions): Promise<string> {
-    // The Engine API's build without a client session cannot hand secrets over; building without them
-    // would fail later, inside the step, with a worse message.
-    if (opts.session && Object.keys(opts.session.secrets).length > 0) throw new EngineError('build secrets are not supported by the Docker Engine builder yet');
+    // A session only for a build that asks for something: one without secrets or credentials is built
+    // from its tar body alone, with no session round trips.
+    const session = needsSession(opts.session) ? await openBuildSession(this.docker.modem, opts.session) : undefined;
+    try {
+      return await this.buildWith(opts, session);
+    } finally {
+      session?.close();
+    }
+  }
+
+  private async buildWith(opts: BuildOptions, session: OpenSession | undefined): Promise<string> {
     const context = opts.contextArchive ?? (await this.packFolder(opts));
     // Aborting the request stops the build once the daemon notices the closed connection; cancelling
     // its build id as well, as `docker build` does on Ctrl-C, stops it without depending on that.
@@ -45,8 +55,8 @@ export class DockerEngine implements ImageBuilder {
       t: opts.tags,
       buildargs: opts.buildArgs,
       platform: opts.platform,
-      abortSignal: opts.signal,
     };
+    if (session) options.session = session.id;
     if (opts.target) options.target = opts.target;
     if (opts.noCache) options.nocache = true;
     if (opts.pull) options.pull = true;
@@ -59,7 +69,7 @@ export class DockerEngine implements ImageBuilder {
     let error: string | undefined;
     let broken: { err: unknown } | undefined;
     try {
-      const body = (await this.docker.buildImage(context, options as Docker.ImageBuildOptions)) as unknown as Readable;
+      const body = await this.dialBuild(context, options, opts.signal);
       for await (const message of engineMessages(body)) {
         progress.write(message);
         error ??= messageError(message);
@@ -80,6 +90,19 @@ export class DockerEngine implements ImageBuilder {
     return imageId;
   }
 
+  /**
+   * POST /build, dialled here rather than through dockerode's buildImage, which opens a session of its own for
+   * every BuildKit build (one credential for every host, and no health answers, so the daemon drops it).
+   */
+  private dialBuild(context: NodeJS.ReadableStream, query: Record<string, unknown>, signal: AbortSignal): Promise<Readable> {
+    return new Promise((resolve, reject) =>
+      this.docker.modem.dial(
+        { path: '/build?', method: 'POST', file: context, options: query, abortSignal: signal, isStream: true, statusCodes: { 200: true, 500: 'server error' } } as unknown as Parameters<Docker['modem']['dial']>[0],
+        (err: unknown, body: unknown) => (err ? reject(err) : resolve(body as Readable)),
+      ),
+    );
+  }
+
   private async cancelBuild(buildId: string): Promise<void> {
     await new Promise<void>((resolve) =>
       this.docker.modem.dial({ path: '/build/cancel?', method: 'POST', options: { id: buildId }, statusCodes: { 200: true, 500: 'server error' } }, () => resolve()),
@@ -88,12 +111,17 @@ export class DockerEngine implements ImageBuilder {
 
   async push(reference: string, registry: string, signal: AbortSignal, onStatus: (status: string) => void): Promise<string> {
     const { name, tag } = nameAndTag(reference);
-    const body = (await this.docker.getImage(name).push({
-      tag,
-      // The daemon refuses a push without X-Registry-Auth, even to an open registry.
-      authconfig: { serveraddress: registry },
-      abortSignal: signal,
-    } as Record<string, unknown>)) as unknown as Readable;
+    const body = (await this.docker
+      .getImage(name)
+      .push({
+        tag,
+        // The daemon refuses a push without X-Registry-Auth, even to an open registry.
+        authconfig: { serveraddress: registry },
+        abortSignal: signal,
+      } as Record<string, unknown>)
+      .catch((err: unknown) => {
+        throw signal.aborted ? err : pushError(reference, registry, err instanceof Error ? err.message : String(err));
+      })) as unknown as Readable;
     let digest: string | undefined;
     let error: string | undefined;
     for await (const message of engineMessages(body)) {
@@ -103,7 +131,7 @@ export class DockerEngine implements ImageBuilder {
       const aux = message.aux as { Digest?: string } | undefined;
       if (aux?.Digest) digest = aux.Digest;
     }
-    if (error) throw new EngineError(`push of ${reference} failed: ${error}`);
+    if (error) throw pushError(reference, registry, error);
     if (!digest) throw new EngineError(`push of ${reference} ended without a digest`);
     return digest;
   }

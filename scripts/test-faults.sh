@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# `npm run test:faults`: the fault tests (test/faults), which break real processes — a worker killed with
+# SIGKILL mid-run, a Redis of their own killed and restarted, a registry away at push time, answers cut by
+# a proxy — and check what a user sees. Apart from `npm test` because each waits out a fault (2–3 min in all).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/test-prepare.sh
+export SLIPWAY_TEST_COMPILED=1
+if [ "$#" -gt 0 ]; then exec node --import tsx scripts/test-run.ts "$@"; fi
+exec node --import tsx scripts/test-run.ts test/faults

@@ -1,0 +1,49 @@
+// A registry away at push time: the push is tried again with growing waits, so a registry back within the
+// run's time limit costs the run nothing; one that stays away ends the run `error` (the system's fault, not
+// `failed`, which blames the user) naming the registry, before the run's time limit turns it into `timeout`.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { registryDigest, runLog, submit, waitForRun } from '../support/api.js';
+import { contextArchive } from '../support/archives.js';
+import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { BASE_IMAGE, freePort, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
+import { eventually } from './processes.js';
+
+describe('a registry down at push time', () => {
+  let stack: TestStack;
+  let registry: TestRegistry | undefined;
+  before(async () => {
+    stack = await startTestStack({ env: { SLIPWAY_WORKER_CONCURRENCY: '2' } });
+  });
+  after(async () => {
+    await registry?.stop();
+    await stack?.close();
+  });
+
+  const build = async (host: string, timeoutSeconds: number) => {
+    const repository = `faults/${uniqueName('push')}`;
+    const archive = await contextArchive(`FROM ${BASE_IMAGE}\nLABEL n="${repository}"\n`);
+    const res = await submit(stack.url, archive, { images: [`${host}/${repository}:v1`], timeoutSeconds });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    return { id: res.body.id as string, repository };
+  };
+
+  it('pushes once the registry is back, and ends error naming it when it stays away', async () => {
+    const [backPort, awayPort] = [await freePort(), await freePort()];
+    const back = await build(`127.0.0.1:${backPort}`, 120);
+    const away = await build(`127.0.0.1:${awayPort}`, 25);
+
+    // The registry comes up only after the first push to it failed.
+    await eventually('a retried push', 60_000, async () => ((await runLog(stack.url, back.id)).includes(`registry 127.0.0.1:${backPort} unreachable; pushing again`) ? true : undefined));
+    registry = await startRegistry({ port: backPort });
+    const pushed = await waitForRun(stack.url, back.id, undefined, 60_000);
+    assert.equal(pushed.status, 'succeeded', `${pushed.error}\n${await runLog(stack.url, back.id)}`);
+    assert.equal(await registryDigest(registry.host, back.repository, 'v1'), pushed.outputImages[0]?.digest);
+
+    const lost = await waitForRun(stack.url, away.id, undefined, 60_000);
+    const log = await runLog(stack.url, away.id);
+    assert.equal(lost.status, 'error', log);
+    assert.match(lost.error ?? '', new RegExp(`^registry 127\\.0\\.0\\.1:${awayPort} unreachable while pushing .* \\(gave up after \\d+ attempts`));
+    assert.ok((log.match(/pushing again in/g) ?? []).length >= 2, log);
+  });
+});

@@ -1,0 +1,76 @@
+// A worker killed with SIGKILL (it and its sandboxed build child) in the middle of a run: nothing is left
+// to end the run, yet it must not stay `running`. The API's watchdog ends it as `error` naming the lost
+// worker, its log kept and saying so; the next worker started on the host removes the step container,
+// the run's network and its workspace (with the secret volume's files) that the dead one left.
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import os from 'node:os';
+import { after, before, describe, it } from 'node:test';
+import Docker from 'dockerode';
+import { runLog, submit, waitForRun } from '../support/api.js';
+import { contextArchive } from '../support/archives.js';
+import { REGISTRY, startTestStack, type TestStack } from '../support/stack.js';
+import { eventually, killTree } from './processes.js';
+
+const BUSYBOX = `${REGISTRY}/base/busybox:latest`;
+const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+
+describe('a worker killed mid-run', () => {
+  let stack: TestStack;
+  before(async () => {
+    stack = await startTestStack();
+  });
+  after(async () => {
+    await stack?.close();
+  });
+
+  it('ends the run as error naming the worker, and the next worker clears what it left', async () => {
+    const taskFile = `version: v1.1.0
+volumes:
+  - name: creds
+    secret:
+      token: c2VjcmV0LXRva2Vu
+steps:
+  - id: wait
+    cmd: ${BUSYBOX} sleep 300
+    volumeMounts:
+      - name: creds
+        mountPath: /run/creds
+`;
+    const res = await submit(stack.url, await contextArchive(`FROM ${BUSYBOX}\n`, { 'acb.yaml': taskFile }), { taskFile: 'acb.yaml', timeoutSeconds: 600 });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const id: string = res.body.id;
+    const label = `slipway.task-run=${`${stack.prefix}-${id}`.toLowerCase()}`;
+    const leftovers = async () => ({
+      containers: await docker.listContainers({ all: true, filters: JSON.stringify({ label: [label] }) }),
+      networks: await docker.listNetworks({ filters: JSON.stringify({ label: [label] }) }),
+      workspaces: await fs.readdir(path.join(stack.dataDir, 'workspaces')).catch(() => [] as string[]),
+    });
+    // The step's container is up: the run is in the middle of its work.
+    await eventually('the step container running', 60_000, async () => ((await leftovers()).containers.some((c) => c.State === 'running') ? true : undefined));
+
+    const running = await waitForRun(stack.url, id, (r) => r.status === 'running', 5_000);
+    const pid = stack.workerPid()!;
+    assert.equal(running.worker, `${os.hostname()}/${pid}`);
+    assert.ok(killTree(pid) >= 2, 'the worker had a build child to kill');
+    const killedAt = Date.now();
+
+    const ended = await waitForRun(stack.url, id, undefined, 60_000);
+    const log = await runLog(stack.url, id);
+    assert.ok(Date.now() - killedAt < 60_000);
+    assert.equal(ended.status, 'error', log);
+    assert.match(ended.error ?? '', new RegExp(`worker ${os.hostname()}/${pid} running this run stopped responding`));
+    assert.match(log, /slipway: run .* on /, 'the log written before the kill is kept');
+    assert.match(log, /slipway: run error: the worker .* stopped responding/);
+
+    // What the dead worker left is still there, until a worker starts on the host.
+    const before = await leftovers();
+    assert.equal(before.containers.length, 1, 'the step container outlived its worker');
+    assert.equal(before.networks.length, 1);
+    assert.equal(before.workspaces.length, 1);
+    await stack.startWorker();
+    const afterStart = await leftovers();
+    assert.deepEqual({ containers: afterStart.containers.length, networks: afterStart.networks.length, workspaces: afterStart.workspaces }, { containers: 0, networks: 0, workspaces: [] });
+  });
+});

@@ -1,0 +1,29 @@
+// Which of the Engine's push errors mean the registry is away rather than the push is wrong: the daemon
+// reports both as a message in its stream, and only the text tells them apart.
+import { EngineError, RegistryUnreachableError } from '../image-builder.js';
+
+const UNREACHABLE = [
+  /connection refused/i,
+  /connection reset/i,
+  /no such host/i,
+  /i\/o timeout/i,
+  /timeout exceeded/i,
+  /TLS handshake timeout/i,
+  /\bEOF\b/,
+  /no route to host/i,
+  /network is unreachable/i,
+  /received unexpected HTTP status: 5\d\d/i,
+  /\b50[0234] (Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout)\b/i,
+];
+
+/** A registry being away from a push error's message. */
+export function isRegistryUnreachable(message: string): boolean {
+  return UNREACHABLE.some((re) => re.test(message));
+}
+
+/** The error a failed push of `reference` to `registry` raises. */
+export function pushError(reference: string, registry: string, message: string): Error {
+  return isRegistryUnreachable(message)
+    ? new RegistryUnreachableError(registry, `registry ${registry} unreachable while pushing ${reference}: ${message}`)
+    : new EngineError(`push of ${reference} failed: ${message}`);
+}
