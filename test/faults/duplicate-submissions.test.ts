@@ -8,7 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { uploadContext } from '../support/api.js';
+import { apiFetch, uploadContext } from '../support/api.js';
 import { contextArchive } from '../support/archives.js';
 import { folderWith, runSlipway } from '../support/cli.js';
 import { BASE_IMAGE, ROOT, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
@@ -24,10 +24,10 @@ describe('duplicate submissions', () => {
   });
 
   const post = async (body: unknown, key?: string) => {
-    const res = await fetch(`${stack.url}/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) }, body: JSON.stringify(body) });
+    const res = await apiFetch(`${stack.url}/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) }, body: JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as any };
   };
-  const runCount = async () => ((await (await fetch(`${stack.url}/v1/runs?top=1000`)).json()) as { runs: unknown[] }).runs.length;
+  const runCount = async () => ((await (await apiFetch(`${stack.url}/v1/runs?top=1000`)).json()) as { runs: unknown[] }).runs.length;
 
   it('answers the same run for the same key and body, and 409 for another body', async () => {
     const up = await uploadContext(stack.url, await contextArchive(`FROM ${BASE_IMAGE}\n`));

@@ -5,7 +5,7 @@
 // process loses nothing acknowledged; only a crash of the machine loses up to the last second.)
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { getRun, uploadContext, waitForRun, type RunBody } from '../support/api.js';
+import { apiFetch, getRun, uploadContext, waitForRun, type RunBody } from '../support/api.js';
 import { contextArchive } from '../support/archives.js';
 import { BASE_IMAGE, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
 import { eventually } from './processes.js';
@@ -26,7 +26,7 @@ describe('a Redis restart', () => {
   });
 
   const submitRun = async (context: string, dockerfile: string) => {
-    const res = await fetch(`${stack.url}/v1/runs`, {
+    const res = await apiFetch(`${stack.url}/v1/runs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': uniqueName('k') },
       body: JSON.stringify({ context, dockerfile, noPush: true }),
@@ -38,7 +38,7 @@ describe('a Redis restart', () => {
   /** Time to an answer, and the answer. */
   const timed = async (url: string, init?: RequestInit) => {
     const start = Date.now();
-    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+    const res = await apiFetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
     return { ms: Date.now() - start, status: res.status, body: (await res.json()) as any };
   };
 
@@ -83,7 +83,7 @@ describe('a Redis restart', () => {
 
     // The cancel goes in as soon as the API answers again, while the workers may still be reconnecting.
     const canceled = await eventually('the API back', 10_000, async () => {
-      const res = await fetch(`${stack.url}/v1/runs/${sleeper}/cancel`, { method: 'POST' });
+      const res = await apiFetch(`${stack.url}/v1/runs/${sleeper}/cancel`, { method: 'POST' });
       return res.status === 503 ? undefined : res.status;
     }, 50);
     assert.equal(canceled, 202);
