@@ -21,7 +21,9 @@ interface Rule {
 export function accessRules(operations: readonly Pick<Operation, 'method' | 'path' | 'access'>[]): Rule[] {
   return operations.map((op) => ({
     method: op.method.toUpperCase(),
-    pattern: new RegExp(`^${op.path.replace(/[.]/g, '\\.').replace(/\{\w+\}/g, '[^/]+')}$`),
+    // As express matches a route: any case, and a trailing slash or none. A stricter reading here would let
+    // `POST /V1/TOKENS/` reach the admin route while being judged as an unknown path.
+    pattern: new RegExp(`^${op.path.replace(/[.]/g, '\\.').replace(/\{\w+\}/g, '[^/]+')}/?$`, 'i'),
     access: op.access,
   }));
 }
@@ -36,7 +38,8 @@ export function accessFor(rules: Rule[], method: string, path: string): Access |
 export function authenticate(deps: { operations: readonly Operation[]; tokens: TokenRecords; failures: AuthFailures }): RequestHandler {
   const rules = accessRules(deps.operations);
   return (req, res, next) => {
-    if (!req.path.startsWith('/v1/') && req.path !== '/v1') return next();
+    const path = req.path.toLowerCase();
+    if (!path.startsWith('/v1/') && path !== '/v1') return next();
     const access = accessFor(rules, req.method, req.path);
     if (access === 'public' || access === 'webhook') return next();
     const need = access ?? 'reader';

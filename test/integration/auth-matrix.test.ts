@@ -246,6 +246,17 @@ describe('who may do what', () => {
     assert.deepEqual(wrong, []);
   });
 
+  it('judges a path spelled in another case, or with a trailing slash, as the route express serves for it', async () => {
+    // Express routes case-insensitively and ignores a trailing slash; the gate must read the path the same way.
+    for (const path of ['/V1/TOKENS', '/v1/Tokens', '/v1/tokens/', '/V1/tokens/']) {
+      const name = uniqueName('sneak');
+      const answer = await call('reader', 'POST', path, { name, role: 'admin' });
+      assert.equal(answer.status, 403, `${path}: ${JSON.stringify(answer.body)}`);
+      assert.ok(!(await admin('GET', '/v1/tokens')).body.tokens.some((t: { name: string }) => t.name === name), `${path} created a token`);
+    }
+    for (const path of ['/V1/RUNS', '/v1/Runs/', '/V1/runs']) assert.equal((await call('none', 'GET', path)).status, 401, path);
+  });
+
   it('lets a builder scoped to team-a/* push team-a/app, and refuses team-b/app naming it, with nothing queued', async () => {
     const teamA = await mint(uniqueName('team-a'), 'builder', [`${space}/team-a/*`]);
     tokens.scoped = teamA;
