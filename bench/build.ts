@@ -39,13 +39,14 @@ const machine = await machineInfo();
 const say = (msg: string) => process.stderr.write(`bench build: ${msg}\n`);
 
 const work = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-bench-build-'));
-// The CLI's context cache (an unchanged folder is not packed again) starts empty and stays out of the user's.
-const cliEnv: NodeJS.ProcessEnv = { ...process.env, SLIPWAY_CACHE_DIR: path.join(work, 'cli-cache') };
 const tag = `b${Date.now().toString(36)}`;
 const pushed = new Set<string>();
 const failures: string[] = [];
 let contextSize = 0;
 const stack = await startTestStack();
+// The CLI's context cache (an unchanged folder is not packed again) starts empty and stays out of the user's;
+// the stack's admin token is sent as a logged-in user's CLI sends it.
+const cliEnv: NodeJS.ProcessEnv = { ...process.env, SLIPWAY_CACHE_DIR: path.join(work, 'cli-cache'), SLIPWAY_TOKEN: stack.token };
 let compiled: Awaited<ReturnType<typeof compileCli>> | undefined;
 try {
   compiled = await compileCli();
