@@ -39,7 +39,7 @@ async function dockerPush(image: string, nonce: string): Promise<void> {
 }
 
 export async function eventToStart(git: GitServer, iterations: number): Promise<{ samples: number[]; failures: string[] }> {
-  const stack = await startTestStack({ env: { SLIPWAY_GIT_ALLOW_INSECURE: '1', SLIPWAY_GIT_ALLOW_PRIVATE_HOSTS: '1', SLIPWAY_REGISTRY_NOTIFY_TOKEN: TOKEN } });
+  const stack = await startTestStack({ env: { SLIPWAY_GIT_ALLOW_INSECURE: '1', SLIPWAY_GIT_ALLOW_PRIVATE_HOSTS: '1', SLIPWAY_REGISTRY_ALLOW_PRIVATE_HOSTS: '1', SLIPWAY_REGISTRY_NOTIFY_TOKEN: TOKEN } });
   const registry = await startRegistry({ notify: { url: stack.url, token: TOKEN } });
   const failures: string[] = [];
   const samples: number[] = [];
