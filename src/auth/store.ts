@@ -3,17 +3,12 @@
 // every request reads the record, so a revoked token stops working at once on every API instance.
 import type { Redis } from 'ioredis';
 import * as z from '../zod-mini.js';
-import { ROLES, type TokenInfo } from '../contract/tokens.js';
+import { TokenInfo } from '../contract/tokens.js';
 import { SlipwayKeys } from '../store/keys.js';
 
 /** A token as stored: its info and the hash of its secret, never the secret. */
 export const TokenRecord = z.object({
-  name: z.string(),
-  role: z.enum(ROLES),
-  repositories: z.array(z.string()),
-  tasks: z.array(z.string()),
-  createdAt: z.string(),
-  expiresAt: z.optional(z.string()),
+  ...TokenInfo.shape,
   hash: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
 });
 export type TokenRecord = z.infer<typeof TokenRecord>;
