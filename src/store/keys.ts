@@ -161,6 +161,10 @@ export class SlipwayKeys {
   idempotencyKey(owner: string, key: string): string {
     return this.key('idempotency', owner, key);
   }
+  /** Sorted set: context digest → when it was last used (ms), for contexts kept in the registry. */
+  get contextsLastUsed(): string {
+    return this.key('contexts', 'last-used');
+  }
   /** Lock: one API instance sweeps unused contexts at a time. */
   get contextsSweepLock(): string {
     return this.key('contexts', 'sweep-lock');
