@@ -50,6 +50,8 @@ const buildSchema = () => {
     SLIPWAY_CONTEXT_STORE: z._default(z.enum(['local', 'registry']), 'local'),
     /** The repository context blobs go to with SLIPWAY_CONTEXT_STORE=registry; without a host, on SLIPWAY_REGISTRY. */
     SLIPWAY_CONTEXT_REPOSITORY: z._default(z.string(), 'slipway/contexts'),
+    /** Where the worker finds the kernel's binfmt handlers (QEMU), e.g. the host's mounted into its container. */
+    SLIPWAY_BINFMT_DIR: z._default(z.string(), '/proc/sys/fs/binfmt_misc'),
     /** Docker Engine socket the worker builds through. */
     SLIPWAY_DOCKER_SOCKET: z._default(z.string(), '/var/run/docker.sock'),
     /** Largest accepted build context (gzipped bytes). */
@@ -143,6 +145,7 @@ export interface Config {
   secretKey: { key?: string; keyFile: string };
   defaultRegistry: string;
   dockerSocket: string;
+  binfmtDir: string;
   limits: {
     contextBytes: number;
     unpackedBytes: number;
@@ -253,6 +256,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
     secretKey: { ...(e.SLIPWAY_SECRET_KEY ? { key: e.SLIPWAY_SECRET_KEY } : {}), keyFile: path.resolve(e.SLIPWAY_SECRET_KEY_FILE ?? path.join(dataDir, 'secret.key')) },
     defaultRegistry: e.SLIPWAY_REGISTRY,
     dockerSocket: e.SLIPWAY_DOCKER_SOCKET,
+    binfmtDir: e.SLIPWAY_BINFMT_DIR,
     limits: {
       contextBytes: e.SLIPWAY_MAX_CONTEXT_BYTES,
       unpackedBytes: e.SLIPWAY_MAX_UNPACKED_BYTES,
