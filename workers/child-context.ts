@@ -61,7 +61,7 @@ export function childContext(): Promise<ChildContext> {
       policy: config.git,
       env: { PATH: config.searchPath },
     });
-    const registry = new RegistryClient({ hostPolicy: config.registryHosts });
+    const registry = new RegistryClient({ hostPolicy: config.registryHosts, tls: config.registryTls });
     const engine = new DockerEngine(config.dockerSocket, registry);
     const containers = new DockerContainers(config.dockerSocket);
     return { config, runs, contexts, engine, containers, registry, tasks: new TaskStore(redis, config.prefix), git, active, keyring };

@@ -8,6 +8,7 @@ import { registryBaseUrl } from './endpoint.js';
 import { RegistryError } from './errors.js';
 import { registryHostProblem, type RegistryHostPolicy } from './host-policy.js';
 import { retryDelayMs, type RetryPolicy } from './retry.js';
+import { tlsFailure } from './tls.js';
 
 export interface RegistryRequest {
   registry: string;
@@ -41,6 +42,8 @@ export interface RegistryHttpOptions {
   logger?: Logger;
   /** Hosts this client may contact; every host when absent. */
   hostPolicy?: RegistryHostPolicy;
+  /** Where a CA for a host would go (Docker's certs.d), for the message of a TLS failure. */
+  caPathFor?: (host: string) => string | undefined;
 }
 
 /** Redirects followed for one request, each on the host it was sent to. */
@@ -83,6 +86,8 @@ export class RegistryHttp {
           signal: AbortSignal.timeout(req.timeoutMs ?? this.opts.timeoutMs),
         } as RequestInit);
       } catch (err) {
+        const tls = tlsFailure(err, url.host, this.opts.caPathFor?.(url.host));
+        if (tls) throw this.error(req, 502, tls, { code: 'registry_tls', retryable: false });
         const delay = retryDelayMs({ networkError: true }, attempt, this.opts.retry);
         const reason = describeNetworkError(err, this.opts.timeoutMs);
         if (delay === undefined) {
