@@ -14,8 +14,10 @@ NOTIFY_TOKEN_FILE=$DATA/registry-notify-token
 # The registries that need a login. Their CA, certificates, users and configs live in $AUTH and are kept
 # across restarts; credentials.json (0600) names the hosts, users and password for tests and the bench.
 AUTH=$DATA/auth-registries
-TLS_REGISTRY_ADDR=${SLIPWAY_TLS_REGISTRY_ADDR:-127.0.0.1:5443}
-TOKEN_REGISTRY_ADDR=${SLIPWAY_TOKEN_REGISTRY_ADDR:-127.0.0.1:5444}
+# Docker 20.10's BuildKit reaches every loopback registry over plain HTTP, whatever certs.d says, so the TLS
+# registries listen on the Docker bridge's address (set once the Engine runs; see auth_addrs). The realm stays on
+# loopback: the Engine fetches tokens with the registry's TLS settings, and the tests need a realm on a private
+# address to refuse.
 TOKEN_REALM_ADDR=${SLIPWAY_TOKEN_REALM_ADDR:-127.0.0.1:5445}
 # Where the Engine reads a registry's CA per connection (no restart needed).
 DOCKER_CERTS_DIR=${SLIPWAY_DOCKER_CERTS_DIR:-/etc/docker/certs.d}
@@ -61,6 +63,17 @@ install_packages() {
 redis_up() { redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
 docker_up() { curl -sf --unix-socket "$DOCKER_SOCK" http://localhost/_ping >/dev/null 2>&1; }
 registry_up() { curl -sf "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1; }
+# The Docker bridge's address (docker0), else Docker's default one: the CA must be in certs.d before the Engine
+# starts, which may be before docker0 exists.
+auth_addrs() {
+  [ -n "${TLS_REGISTRY_ADDR:-}" ] && [ -n "${TOKEN_REGISTRY_ADDR:-}" ] && return 0
+  local ip
+  ip=${SLIPWAY_AUTH_REGISTRY_IP:-$(ip -4 -o addr show docker0 2>/dev/null | awk '{ sub(/\/.*/, "", $4); print $4; exit }')}
+  ip=${ip:-172.17.0.1}
+  TLS_REGISTRY_ADDR=${SLIPWAY_TLS_REGISTRY_ADDR:-$ip:5443}
+  TOKEN_REGISTRY_ADDR=${SLIPWAY_TOKEN_REGISTRY_ADDR:-$ip:5444}
+}
+
 # Up means answering 401 over TLS with the stack's CA: serving, and asking for the login it was configured with.
 tls_answers_401() { [ -f "$AUTH/ca.crt" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$AUTH/ca.crt" "https://$1$2" 2>/dev/null)" = 401 ]; }
 tls_registry_up() { tls_answers_401 "$TLS_REGISTRY_ADDR" /v2/; }
@@ -70,7 +83,15 @@ engine_trusts_ca() {
   local addr
   for addr in "$TLS_REGISTRY_ADDR" "$TOKEN_REGISTRY_ADDR"; do cmp -s "$AUTH/ca.crt" "$DOCKER_CERTS_DIR/$addr/ca.crt" || return 1; done
 }
-auth_registries_up() { tls_registry_up && token_registry_up && token_realm_up && engine_trusts_ca; }
+auth_registries_up() { auth_addrs; tls_registry_up && token_registry_up && token_realm_up && engine_trusts_ca; }
+# Docker 20.10's BuildKit lists certs.d once, when the Engine starts (the Engine's own pulls and pushes read it
+# per connection): an Engine started before the CA was there cannot build FROM these registries until restarted.
+buildkit_trusts_ca() {
+  local pid
+  pid=$(cat /var/run/docker.pid 2>/dev/null) || return 0
+  [ -d "/proc/$pid" ] || return 0
+  [ "$(stat -c %Y "/proc/$pid")" -ge "$(stat -c %Y "$DOCKER_CERTS_DIR/$TOKEN_REGISTRY_ADDR/ca.crt" 2>/dev/null || echo 0)" ]
+}
 wanted_handler() { case " $QEMU_HANDLERS " in *" $1 "*) return 0 ;; esac; return 1; }
 binfmt_up() {
   local f name
@@ -186,8 +207,16 @@ make_auth_certs() {
     chmod 644 "$AUTH/ca.crt"
     rm -f "$AUTH/server.crt" "$AUTH/token-signing.crt"
   fi
-  issue_cert server 'subjectAltName=IP:127.0.0.1,DNS:localhost
-extendedKeyUsage=serverAuth'
+  local ip san=IP:127.0.0.1,DNS:localhost
+  for ip in "${TLS_REGISTRY_ADDR%:*}" "${TOKEN_REGISTRY_ADDR%:*}"; do
+    [[ $san == *"$ip"* ]] || san="$san,$(if [[ $ip =~ ^[0-9.]+$ ]]; then echo IP; else echo DNS; fi):$ip"
+  done
+  # Issued again when the bridge's address changed.
+  openssl x509 -in "$AUTH/server.crt" -noout -checkip "${TLS_REGISTRY_ADDR%:*}" 2>/dev/null | grep -q 'does match' \
+    || openssl x509 -in "$AUTH/server.crt" -noout -checkhost "${TLS_REGISTRY_ADDR%:*}" 2>/dev/null | grep -q 'does match' \
+    || rm -f "$AUTH/server.crt"
+  issue_cert server "subjectAltName=$san
+extendedKeyUsage=serverAuth"
   issue_cert token-signing 'keyUsage=critical,digitalSignature'
   if [ ! -s "$AUTH/untrusted-signing.crt" ]; then
     (umask 077 && openssl req -x509 "${ec[@]}" -keyout "$AUTH/untrusted-signing.key" -out "$AUTH/untrusted-signing.crt" \
@@ -208,12 +237,12 @@ issue_cert() { # name extensions
 # server's `slipway-expired` and `slipway-untrusted`), hashed with bcrypt, the only hash docker-registry takes.
 write_auth_users() {
   local creds=$AUTH/credentials.json
-  if [ ! -s "$creds" ]; then
-    local password
-    password=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
-    (umask 077 && cat >"$creds" <<JSON
+  if [ ! -s "$AUTH/password" ]; then
+    (umask 077 && head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$AUTH/password")
+  fi
+  (umask 077 && cat >"$creds" <<JSON
 {
-  "password": "$password",
+  "password": "$(cat "$AUTH/password")",
   "tls": { "registry": "$TLS_REGISTRY_ADDR", "username": "slipway" },
   "token": {
     "registry": "$TOKEN_REGISTRY_ADDR",
@@ -224,8 +253,7 @@ write_auth_users() {
   }
 }
 JSON
-    )
-  fi
+  )
   # bcryptjs from the project's dependencies: Debian's htpasswd (apache2-utils) is not otherwise needed.
   (cd "$ROOT" && umask 077 && node --input-type=module -e '
     import bcrypt from "bcryptjs";
@@ -280,10 +308,25 @@ start_auth_process() { # name check-fn command...
   wait_for "$name" "$check" 30
 }
 
+# The CA and certificates, and the Engine's trust in the CA: before the Engine starts (see buildkit_trusts_ca).
+trust_auth_ca() {
+  auth_addrs
+  make_auth_certs
+  engine_trusts_ca && return 0
+  if is_root; then
+    local addr
+    for addr in "$TLS_REGISTRY_ADDR" "$TOKEN_REGISTRY_ADDR"; do
+      mkdir -p "$DOCKER_CERTS_DIR/$addr" && cp "$AUTH/ca.crt" "$DOCKER_CERTS_DIR/$addr/ca.crt"
+    done
+  else
+    log "warning: the Engine does not trust $AUTH/ca.crt; as root: copy it to $DOCKER_CERTS_DIR/<host:port>/ca.crt for $TLS_REGISTRY_ADDR and $TOKEN_REGISTRY_ADDR"
+  fi
+}
+
 start_auth_registries() {
   auth_registries_up && return 0
   mkdir -p "$DATA/logs"
-  make_auth_certs
+  trust_auth_ca
   write_auth_users
   write_auth_registry_config tls-registry "$TLS_REGISTRY_ADDR" "  htpasswd:
     realm: slipway-stack
@@ -296,16 +339,6 @@ start_auth_registries() {
   start_auth_process token-server token_realm_up node --import tsx test/support/token-server.ts "$AUTH/token-server.json"
   start_auth_process tls-registry tls_registry_up docker-registry serve "$AUTH/tls-registry/config.yml"
   start_auth_process token-registry token_registry_up docker-registry serve "$AUTH/token-registry/config.yml"
-  if ! engine_trusts_ca; then
-    if is_root; then
-      local addr
-      for addr in "$TLS_REGISTRY_ADDR" "$TOKEN_REGISTRY_ADDR"; do
-        mkdir -p "$DOCKER_CERTS_DIR/$addr" && cp "$AUTH/ca.crt" "$DOCKER_CERTS_DIR/$addr/ca.crt"
-      done
-    else
-      log "warning: the Engine does not trust $AUTH/ca.crt; as root: copy it to $DOCKER_CERTS_DIR/<host:port>/ca.crt for $TLS_REGISTRY_ADDR and $TOKEN_REGISTRY_ADDR"
-    fi
-  fi
 }
 
 start_binfmt() {
@@ -337,6 +370,7 @@ status() {
   tls_registry_up && log "tls registry: up (https://$TLS_REGISTRY_ADDR, htpasswd)" || { log "tls registry: down"; ok=1; }
   token_registry_up && token_realm_up && log "token registry: up (https://$TOKEN_REGISTRY_ADDR, realm https://$TOKEN_REALM_ADDR/token)" || { log "token registry: down"; ok=1; }
   engine_trusts_ca && log "engine: trusts $AUTH/ca.crt" || { log "engine: does not trust $AUTH/ca.crt ($DOCKER_CERTS_DIR)"; ok=1; }
+  buildkit_trusts_ca || log "warning: the Engine started before its certs.d had the CA: its BuildKit cannot pull from $TOKEN_REGISTRY_ADDR until the Engine restarts"
   binfmt_up && log "binfmt: $QEMU_HANDLERS enabled, other emulators off" || { log "binfmt: want $QEMU_HANDLERS enabled and other emulators off"; ok=1; }
   return $ok
 }
@@ -353,13 +387,14 @@ case "${1:-}" in
     if redis_up && docker_up && registry_up && auth_registries_up && binfmt_up; then exit 0; fi
     install_packages
     start_redis
+    docker_up || trust_auth_ca
     start_docker
     start_registry
     start_auth_registries
     start_binfmt
     status
     ;;
-  status) status ;;
+  status) auth_addrs; status ;;
   notify-token) notify_token ;;
   down)
     stop_pidfile "$DATA/registry.pid"

@@ -31,6 +31,8 @@ export interface RegistryClientOptions {
   logger?: Logger;
   /** Hosts this client may contact (registries, token realms, redirects); every host when absent. */
   hostPolicy?: RegistryHostPolicy;
+  /** The clock cached tokens expire by. */
+  now?: () => number;
 }
 
 export interface ManifestHead {
@@ -71,7 +73,7 @@ export class RegistryClient {
       ...(opts.logger ? { logger: opts.logger } : {}),
       ...(opts.hostPolicy ? { hostPolicy: opts.hostPolicy } : {}),
     });
-    this.auth = new RegistryAuth(this.http, { masker, ...(opts.credentials ? { credentials: opts.credentials } : {}) });
+    this.auth = new RegistryAuth(this.http, { masker, ...(opts.credentials ? { credentials: opts.credentials } : {}), ...(opts.now ? { now: opts.now } : {}) });
   }
 
   /** Digest, media type and size of a manifest without its body; undefined when the registry does not have it. */
