@@ -158,11 +158,13 @@ describe('the token flow', () => {
   it('an expired token: refused with 401, naming the registry, no token shown', async () => {
     const err = await refusal(client({ credentials: regs.login(registry, regs.token.expiredUser) }).headManifest(ref), registry);
     assert.equal(err.status, 401);
+    assert.match(err.message, new RegExp(`refused the token from ${realmHost.replace(/[.]/g, '\\.')}`));
   });
 
   it('a token the registry does not trust (it answers 401 to what the realm gave)', async () => {
     const err = await refusal(client({ credentials: regs.login(registry, regs.token.untrustedUser) }).headManifest(ref), registry);
     assert.equal(err.status, 401);
+    assert.match(err.message, /refused the token/);
   });
 
   it('a credential for another host: the realm is asked anonymously and refuses', async () => {
