@@ -233,8 +233,9 @@ issue_cert() { # name extensions
   rm -f "$AUTH/$1.csr"
 }
 
-# The users: one password made at random once (kept in credentials.json, 0600) for `slipway` (and the token
-# server's `slipway-expired` and `slipway-untrusted`), hashed with bcrypt, the only hash docker-registry takes.
+# The users: one password made at random once (kept in `password`, 0600, and written to credentials.json) for
+# `slipway` and the token server's `slipway-expired`, `slipway-untrusted` and `slipway-reader` (see its modes),
+# hashed with bcrypt, the only hash docker-registry takes.
 write_auth_users() {
   local creds=$AUTH/credentials.json
   if [ ! -s "$AUTH/password" ]; then
@@ -249,7 +250,8 @@ write_auth_users() {
     "realm": "https://$TOKEN_REALM_ADDR/token",
     "username": "slipway",
     "expiredUser": "slipway-expired",
-    "untrustedUser": "slipway-untrusted"
+    "untrustedUser": "slipway-untrusted",
+    "readerUser": "slipway-reader"
   }
 }
 JSON
@@ -263,7 +265,7 @@ JSON
     const hash = bcrypt.hashSync(c.password, 10);
     fs.writeFileSync(`${dir}/htpasswd`, `${c.tls.username}:${hash}
 `);
-    const users = { [c.token.username]: "ok", [c.token.expiredUser]: "expired", [c.token.untrustedUser]: "untrusted" };
+    const users = { [c.token.username]: "ok", [c.token.expiredUser]: "expired", [c.token.untrustedUser]: "untrusted", [c.token.readerUser]: "reader" };
     fs.writeFileSync(`${dir}/token-server.json`, JSON.stringify({
       host, port: Number(port), certFile: `${dir}/server.crt`, keyFile: `${dir}/server.key`,
       issuer: "slipway-token-server", service,

@@ -167,6 +167,14 @@ describe('the token flow', () => {
     assert.match(err.message, /refused the token/);
   });
 
+  it('a token without the scope a push needs: refused, saying which scope is missing', async () => {
+    const reader = client({ credentials: regs.login(registry, regs.token.readerUser) });
+    assert.equal((await reader.headManifest(ref))?.digest, digest);
+    const err = await refusal(reader.pushBlob(ref, randomBytes(64)), registry);
+    assert.equal(err.status, 401);
+    assert.match(err.message, new RegExp(`does not grant repository:${ref.repository}:pull,push`));
+  });
+
   it('a credential for another host: the realm is asked anonymously and refuses', async () => {
     const err = await refusal(client({ credentials: regs.login(regs.tls.registry) }).headManifest(ref), registry);
     assert.equal(err.status, 401);

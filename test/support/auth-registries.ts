@@ -12,7 +12,7 @@ import { ROOT } from './stack.js';
 const credentialsSchema = z.object({
   password: z.string().min(8),
   tls: z.object({ registry: z.string(), username: z.string() }),
-  token: z.object({ registry: z.string(), realm: z.url(), username: z.string(), expiredUser: z.string(), untrustedUser: z.string() }),
+  token: z.object({ registry: z.string(), realm: z.url(), username: z.string(), expiredUser: z.string(), untrustedUser: z.string(), readerUser: z.string() }),
 });
 
 export type AuthRegistries = z.infer<typeof credentialsSchema> & {

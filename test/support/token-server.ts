@@ -7,7 +7,8 @@
 // Each user has a mode, so tests can reach the registry's failures through the real flow:
 //   ok        a valid token for every scope asked;
 //   expired   a well-signed token that expired an hour ago (the answer still claims five minutes);
-//   untrusted a token signed by a key the registry does not trust.
+//   untrusted a token signed by a key the registry does not trust;
+//   reader    a valid token that grants `pull` alone, whatever else was asked.
 // Anonymous requests and wrong passwords get 401, as Docker Hub's and ACR's realms answer.
 //
 // Usage: node --import tsx test/support/token-server.ts CONFIG.json
@@ -30,7 +31,7 @@ const configSchema = z.object({
   signing: z.object({ keyFile: z.string(), certFile: z.string() }),
   /** For `untrusted` users: a key and certificate the registry does not know. */
   untrustedSigning: z.object({ keyFile: z.string(), certFile: z.string() }),
-  users: z.record(z.string(), z.object({ bcrypt: z.string(), mode: z.enum(['ok', 'expired', 'untrusted']) })),
+  users: z.record(z.string(), z.object({ bcrypt: z.string(), mode: z.enum(['ok', 'expired', 'untrusted', 'reader']) })),
   tokenSeconds: z.number().int().positive().default(300),
 });
 type TokenServerConfig = z.infer<typeof configSchema>;
@@ -113,7 +114,12 @@ export function tokenServer(config: TokenServerConfig) {
     }
     if (params.get('service') !== config.service) return reply(res, 400, { error: 'invalid_service' });
 
-    const access = params.getAll('scope').flatMap((s) => s.split(' ')).map(parseScope).filter((s) => s !== undefined);
+    const access = params
+      .getAll('scope')
+      .flatMap((s) => s.split(' '))
+      .map(parseScope)
+      .filter((s) => s !== undefined)
+      .map((s) => (user.mode === 'reader' ? { ...s, actions: s.actions.filter((a) => a === 'pull') } : s));
     const now = Math.floor(Date.now() / 1000);
     const issuedAt = user.mode === 'expired' ? now - 7200 : now;
     const claims = {
