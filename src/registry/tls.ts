@@ -5,7 +5,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { rootCertificates } from 'node:tls';
 import { isLoopbackRegistry, registryHost } from './endpoint.js';
 
 export interface RegistryTlsSettings {
@@ -36,14 +35,9 @@ export class RegistryTls {
     return isLoopbackRegistry(name) && !this.hasCertsDir(name);
   }
 
-  /**
-   * The CAs an HTTPS connection to `registry` trusts: undefined for the system's roots alone, else those roots
-   * plus the CA file and the registry's certs.d certificates (Node's `ca` option replaces the roots, so they are
-   * listed too).
-   */
-  async trustedCas(registry: string): Promise<string[] | undefined> {
-    const extra = [...(this.caFileText ? [this.caFileText] : []), ...(await this.certsDirCas(registry))];
-    return extra.length ? [...rootCertificates, ...extra] : undefined;
+  /** The CAs an HTTPS connection to `registry` trusts beside the system's roots: the CA file's and its certs.d ones. */
+  async extraCas(registry: string): Promise<string[]> {
+    return [...(this.caFileText ? [this.caFileText] : []), ...(await this.certsDirCas(registry))];
   }
 
   /** Where a CA for `registry` would go, for error messages. */

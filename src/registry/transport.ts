@@ -6,6 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
+import { rootCertificates } from 'node:tls';
 import type { RegistryTls } from './tls.js';
 
 /** Answers that carry no body whatever their headers say. */
@@ -15,11 +16,12 @@ export function registryFetch(tls: RegistryTls): typeof fetch {
   const plain = new http.Agent({ keepAlive: true });
   // One agent per set of trusted CAs, so connections are reused but never across trust decisions.
   const secure = new Map<string, https.Agent>();
-  const agentFor = (ca: string[] | undefined): https.Agent => {
-    const key = ca ? createHash('sha256').update(ca.join('\n')).digest('hex') : '';
+  const agentFor = (extra: string[]): https.Agent => {
+    const key = extra.length ? createHash('sha256').update(extra.join('\n')).digest('hex') : '';
     let agent = secure.get(key);
     if (!agent) {
-      agent = new https.Agent({ keepAlive: true, ...(ca ? { ca } : {}) });
+      // Node's `ca` replaces the system's roots, so they are listed with the extra CAs.
+      agent = new https.Agent({ keepAlive: true, ...(extra.length ? { ca: [...rootCertificates, ...extra] } : {}) });
       secure.set(key, agent);
     }
     return agent;
@@ -32,7 +34,7 @@ export function registryFetch(tls: RegistryTls): typeof fetch {
     const headers = Object.fromEntries(new Headers(init.headers));
     const body = init.body;
     if (body instanceof Uint8Array && headers['content-length'] === undefined) headers['content-length'] = String(body.byteLength);
-    const agent = url.protocol === 'https:' ? agentFor(await tls.trustedCas(url.host)) : plain;
+    const agent = url.protocol === 'https:' ? agentFor(await tls.extraCas(url.host)) : plain;
     const signal = init.signal ?? undefined;
     signal?.throwIfAborted();
 
