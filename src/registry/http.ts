@@ -9,6 +9,7 @@ import { RegistryError } from './errors.js';
 import { registryHostProblem, type RegistryHostPolicy } from './host-policy.js';
 import { retryDelayMs, type RetryPolicy } from './retry.js';
 import { tlsFailure } from './tls.js';
+import type { RegistryRequestInit } from './transport.js';
 
 export interface RegistryRequest {
   registry: string;
@@ -84,7 +85,8 @@ export class RegistryHttp {
           // Followed here, and only on the same host: a registry must not send us to another one.
           redirect: 'manual',
           signal: AbortSignal.timeout(req.timeoutMs ?? this.opts.timeoutMs),
-        } as RequestInit);
+          registry: req.registry,
+        } as RegistryRequestInit);
       } catch (err) {
         const tls = tlsFailure(err, url.host, this.opts.caPathFor?.(url.host));
         if (tls) throw this.error(req, 502, tls, { code: 'registry_tls', retryable: false });

@@ -35,9 +35,14 @@ export class RegistryTls {
     return isLoopbackRegistry(name) && !this.hasCertsDir(name);
   }
 
-  /** The CAs an HTTPS connection to `registry` trusts beside the system's roots: the CA file's and its certs.d ones. */
-  async extraCas(registry: string): Promise<string[]> {
-    return [...(this.caFileText ? [this.caFileText] : []), ...(await this.certsDirCas(registry))];
+  /**
+   * The CAs an HTTPS connection trusts beside the system's roots: the CA file's, and the certs.d ones of each
+   * host given. A token realm is checked with its registry's CAs as well as its own, as Docker does (the realm
+   * of a private registry usually has a certificate from the same private CA).
+   */
+  async extraCas(...hosts: string[]): Promise<string[]> {
+    const own = await Promise.all([...new Set(hosts.map((h) => h.toLowerCase()))].map((h) => this.certsDirCas(h)));
+    return [...new Set([...(this.caFileText ? [this.caFileText] : []), ...own.flat()])];
   }
 
   /** Where a CA for `registry` would go, for error messages. */

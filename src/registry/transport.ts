@@ -12,6 +12,11 @@ import type { RegistryTls } from './tls.js';
 /** Answers that carry no body whatever their headers say. */
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
+/** What RegistryHttp passes besides fetch's own options: the registry a request is for (see RegistryTls.extraCas). */
+export interface RegistryRequestInit extends RequestInit {
+  registry?: string;
+}
+
 export function registryFetch(tls: RegistryTls): typeof fetch {
   const plain = new http.Agent({ keepAlive: true });
   // One agent per set of trusted CAs, so connections are reused but never across trust decisions.
@@ -27,14 +32,14 @@ export function registryFetch(tls: RegistryTls): typeof fetch {
     return agent;
   };
 
-  return (async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+  return (async (input: string | URL | Request, init: RegistryRequestInit = {}): Promise<Response> => {
     if (input instanceof Request) throw new TypeError('registryFetch takes a URL');
     const url = new URL(input);
     const method = init.method ?? 'GET';
     const headers = Object.fromEntries(new Headers(init.headers));
     const body = init.body;
     if (body instanceof Uint8Array && headers['content-length'] === undefined) headers['content-length'] = String(body.byteLength);
-    const agent = url.protocol === 'https:' ? agentFor(await tls.extraCas(url.host)) : plain;
+    const agent = url.protocol === 'https:' ? agentFor(await tls.extraCas(url.host, ...(init.registry ? [init.registry] : []))) : plain;
     const signal = init.signal ?? undefined;
     signal?.throwIfAborted();
 

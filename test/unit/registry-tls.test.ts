@@ -48,10 +48,17 @@ describe('RegistryTls', () => {
 
   it('adds the CA file for every host', async () => {
     const caFile = path.join(dir, 'bundle.pem');
-    await fs.writeFile(caFile, PEM);
+    const bundle = PEM.replace('MIIB', 'MIIC');
+    await fs.writeFile(caFile, bundle);
     const tls = new RegistryTls({ certsDir: dir, caFile, insecure: [] });
-    assert.deepEqual(await tls.extraCas('ghcr.io'), [PEM]);
-    assert.equal((await tls.extraCas('registry.example:443')).length, 2);
+    assert.deepEqual(await tls.extraCas('ghcr.io'), [bundle]);
+    assert.deepEqual(await tls.extraCas('registry.example:443'), [bundle, PEM]);
+  });
+
+  it("a token realm is checked with its own CAs and its registry's, each once", async () => {
+    const tls = new RegistryTls({ certsDir: dir, insecure: [] });
+    assert.deepEqual(await tls.extraCas('auth.example:443', 'registry.example:443'), [PEM]);
+    assert.deepEqual(await tls.extraCas('127.0.0.1:5443', 'registry.example:443'), [PEM], 'the same CA twice is listed once');
   });
 
   it('never reads outside certs.d for a hostile registry name', async () => {
