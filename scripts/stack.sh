@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The local stack Slipway needs: Redis, Docker Engine (with BuildKit), a CNCF distribution registry
 # and QEMU binfmt handlers, plus two registries that need a login (for tests and the bench): one with
-# htpasswd over TLS and one with token auth, whose realm is test/support/token-server.ts. `up` installs (Debian, as root) and starts whatever is missing and is a
-# no-op when everything already runs; `status` only checks; `down` stops what `up` started.
+# htpasswd over TLS and one with token auth, whose realm is test/support/token-server.ts. `up` installs
+# (Debian, as root) and starts whatever is missing and is a no-op when everything already runs; `status`
+# only checks; `down` stops what `up` started.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,11 +16,11 @@ NOTIFY_TOKEN_FILE=$DATA/registry-notify-token
 # across restarts; credentials.json (0600) names the hosts, users and password for tests and the bench.
 AUTH=$DATA/auth-registries
 # Docker 20.10's BuildKit reaches every loopback registry over plain HTTP, whatever certs.d says, so the TLS
-# registries listen on the Docker bridge's address (set once the Engine runs; see auth_addrs). The realm stays on
+# registries listen on the Docker bridge's address (see auth_addrs). The realm stays on
 # loopback: the Engine fetches tokens with the registry's TLS settings, and the tests need a realm on a private
 # address to refuse.
 TOKEN_REALM_ADDR=${SLIPWAY_TOKEN_REALM_ADDR:-127.0.0.1:5445}
-# Where the Engine reads a registry's CA per connection (no restart needed).
+# Where the Engine reads a registry's CA: its pulls and pushes on every connection, its BuildKit at start only.
 DOCKER_CERTS_DIR=${SLIPWAY_DOCKER_CERTS_DIR:-/etc/docker/certs.d}
 DOCKER_SOCK=${SLIPWAY_DOCKER_SOCKET:-/var/run/docker.sock}
 # The emulators Slipway builds with: qemu-aarch64 for linux/arm64, qemu-arm for linux/arm/v7. Docker
@@ -193,7 +194,7 @@ start_registry() {
   wait_for registry registry_up 20
 }
 
-# The CA (once, kept: the Engine and clients trust it), a server certificate for 127.0.0.1 and localhost, the
+# The CA (once, kept: the Engine and clients trust it), a server certificate for loopback and the registries, the
 # certificate the token server signs tokens with (the registry checks the token's x5c chain against the CA), and
 # a self-signed one the registry does not trust (for the tests' `untrusted` user).
 make_auth_certs() {
@@ -263,8 +264,7 @@ JSON
     const [creds, dir, host, port, service] = process.argv.slice(1);
     const c = JSON.parse(fs.readFileSync(creds, "utf8"));
     const hash = bcrypt.hashSync(c.password, 10);
-    fs.writeFileSync(`${dir}/htpasswd`, `${c.tls.username}:${hash}
-`);
+    fs.writeFileSync(`${dir}/htpasswd`, `${c.tls.username}:${hash}\n`);
     const users = { [c.token.username]: "ok", [c.token.expiredUser]: "expired", [c.token.untrustedUser]: "untrusted", [c.token.readerUser]: "reader" };
     fs.writeFileSync(`${dir}/token-server.json`, JSON.stringify({
       host, port: Number(port), certFile: `${dir}/server.crt`, keyFile: `${dir}/server.key`,
