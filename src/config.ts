@@ -44,6 +44,13 @@ const buildSchema = () => {
     SLIPWAY_SECRET_KEY_FILE: z.optional(z.string()),
     /** Registry that image names without a registry go to (ACR's $Registry). */
     SLIPWAY_REGISTRY: z._default(z.string(), '127.0.0.1:5000'),
+    /**
+     * Where uploaded build contexts are kept: `local`, a directory of the API's host (workers on that host read
+     * it); or `registry`, blobs in SLIPWAY_CONTEXT_REPOSITORY, which every API instance and worker reaches.
+     */
+    SLIPWAY_CONTEXT_STORE: z._default(z.enum(['local', 'registry']), 'local'),
+    /** The repository context blobs go to with SLIPWAY_CONTEXT_STORE=registry; without a host, on SLIPWAY_REGISTRY. */
+    SLIPWAY_CONTEXT_REPOSITORY: z._default(z.string(), 'slipway/contexts'),
     /** Docker Engine socket the worker builds through. */
     SLIPWAY_DOCKER_SOCKET: z._default(z.string(), '/var/run/docker.sock'),
     /** Largest accepted build context (gzipped bytes). */
@@ -136,6 +143,7 @@ export interface Config {
   prefix: string;
   dataDir: string;
   contextsDir: string;
+  contextStore: { kind: 'local' | 'registry'; repository: string };
   workspacesDir: string;
   gitCacheDir: string;
   /** Where the key that seals secret values in queued jobs comes from (src/secrets/key-file.ts). */
@@ -247,6 +255,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
     prefix: e.SLIPWAY_PREFIX,
     dataDir,
     contextsDir: path.join(dataDir, 'contexts'),
+    contextStore: { kind: e.SLIPWAY_CONTEXT_STORE, repository: e.SLIPWAY_CONTEXT_REPOSITORY },
     workspacesDir: path.join(dataDir, 'workspaces'),
     gitCacheDir: path.join(dataDir, 'git'),
     secretKey: { ...(e.SLIPWAY_SECRET_KEY ? { key: e.SLIPWAY_SECRET_KEY } : {}), keyFile: path.resolve(e.SLIPWAY_SECRET_KEY_FILE ?? path.join(dataDir, 'secret.key')) },

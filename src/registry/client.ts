@@ -1,7 +1,9 @@
 // RegistryClient: the one client of the OCI distribution API in Slipway — manifests, blobs, tags.
 // https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md
 // Every call goes through RegistryAuth (401 → credentials/token) and RegistryHttp (retries, timeouts, errors).
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { Readable, Transform } from 'node:stream';
 import * as z from 'zod';
 import { SecretMasker, type Logger } from '../log.js';
 import { RegistryAuth, repositoryScope, type CredentialsProvider } from './auth.js';
@@ -149,6 +151,46 @@ export class RegistryClient {
     const actual = digestOf(data, digestAlgorithm(digest));
     if (actual !== digest) throw this.http.invalidResponse(req, `blob bytes digest to ${actual}, not ${digest}`);
     return data;
+  }
+
+  /**
+   * A blob of any size as a stream, checked against its digest as it goes: the stream fails at its end when the
+   * bytes were not what the digest names, so a reader never takes a damaged blob for a whole one.
+   */
+  async openBlob(ref: ImageReference, digest: string, timeoutMs = 60 * 60_000): Promise<Readable> {
+    const req = this.request({ ...ref, digest }, 'openBlob', 'GET', `blobs/${digest}`);
+    req.timeoutMs = timeoutMs;
+    const res = await this.auth.send(req, [repositoryScope(ref.repository, PULL)]);
+    if (res.status !== 200 || !res.body) throw await this.http.unexpected(res, req);
+    const algorithm = digestAlgorithm(digest);
+    const hash = createHash(algorithm);
+    const invalid = () => this.http.invalidResponse(req, `blob bytes digest to something other than ${digest}`);
+    const check = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        done(null, chunk);
+      },
+      flush(done) {
+        done(`${algorithm}:${hash.digest('hex')}` === digest ? null : invalid());
+      },
+    });
+    const source = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    // pipe() would leave the reader waiting for ever when the connection drops mid-blob.
+    source.once('error', (err) => check.destroy(err));
+    return source.pipe(check);
+  }
+
+  /** Deletes a blob from the repository; false when it was not there. The registry must allow deletes. */
+  async deleteBlob(ref: ImageReference, digest: string): Promise<boolean> {
+    const req = this.request({ ...ref, digest }, 'deleteBlob', 'DELETE', `blobs/${digest}`);
+    const res = await this.auth.send(req, [repositoryScope(ref.repository, ['delete'])]);
+    if (res.status === 404) {
+      await discard(res);
+      return false;
+    }
+    if (res.status !== 202 && res.status !== 200) throw await this.http.unexpected(res, req);
+    await discard(res);
+    return true;
   }
 
   /** Uploads a blob in one piece (POST, then PUT with the digest) unless the repository has it; returns its digest. */

@@ -7,6 +7,7 @@ import { recordBaseImages } from './base-images.js';
 import { buildArgsMasker, buildImage, contextFolder, withWorkspace, type Workspace } from './build-steps.js';
 import { runLifecycle, wholeRun, type JobIO } from './run-lifecycle.js';
 import { pushWithRetry } from './push-retry.js';
+import { checkPushScope } from './push-scope.js';
 import { assembleWindows, tagManifest } from './windows-steps.js';
 
 export function runSingleBuild(ctx: ChildContext, spec: DockerfileJob, worker: string): Promise<RunStatus> {
@@ -18,6 +19,7 @@ export function runSingleBuild(ctx: ChildContext, spec: DockerfileJob, worker: s
     greeting: `slipway: run ${spec.runId} on ${worker}, platform ${spec.platform}`,
     scope: wholeRun(ctx.runs, { runId: spec.runId, worker, masker, noun: 'build' }),
     body: async (io) => {
+      if (!spec.noPush) checkPushScope(spec, spec.images, ctx.config.defaultRegistry);
       const outputImages = await withWorkspace(ctx, spec, io, (ws) => (spec.daemonless ? assembleAndTag(ctx, spec, ws, io) : buildAndPush(ctx, spec, ws, io)));
       return { patch: { outputImages } };
     },
