@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as z from './zod-mini.js';
 import type { RegistryHostPolicy } from './registry/host-policy.js';
+import type { RegistryTlsSettings } from './registry/tls.js';
 
 /** What the CLI reads: built alone, so a `slipway` start does not build the whole server schema. */
 const cliFields = () => ({
@@ -96,6 +97,12 @@ const buildSchema = () => {
     SLIPWAY_GIT_ALLOW_FILE: z._default(bool, false),
     /** Registries on loopback, private and link-local addresses (other than SLIPWAY_REGISTRY), for notifications, polling and bases. */
     SLIPWAY_REGISTRY_ALLOW_PRIVATE_HOSTS: z._default(bool, false),
+    /** Registry TLS: a PEM bundle of CAs trusted for every registry, beside the system's roots. */
+    SLIPWAY_REGISTRY_CA_FILE: z.optional(z.string()),
+    /** Docker's per-registry CAs, DIR/<host[:port]>/*.crt (read per request); a registry with one is reached over HTTPS, loopback included. */
+    SLIPWAY_REGISTRY_CERTS_DIR: z._default(z.string(), '/etc/docker/certs.d'),
+    /** Registries reached over plain HTTP besides loopback, comma-separated host[:port] (a bare host: every port). */
+    SLIPWAY_INSECURE_REGISTRIES: z._default(z.string(), ''),
     /** GitHub webhook secrets, comma-separated: the current one first, the previous one while rotating. */
     SLIPWAY_GITHUB_WEBHOOK_SECRETS: z._default(z.string(), ''),
     /** Bearer tokens accepted by the generic git webhook, comma-separated. */
@@ -166,6 +173,7 @@ export interface Config {
   logLevel: string;
   git: { allowInsecure: boolean; allowPrivateHosts: boolean; allowFile: boolean };
   registryHosts: RegistryHostPolicy;
+  registryTls: RegistryTlsSettings;
   githubWebhookSecrets: string[];
   gitWebhookTokens: string[];
   searchPath: string;
@@ -286,6 +294,11 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
     logLevel: e.SLIPWAY_LOG_LEVEL,
     git: { allowInsecure: e.SLIPWAY_GIT_ALLOW_INSECURE, allowPrivateHosts: e.SLIPWAY_GIT_ALLOW_PRIVATE_HOSTS, allowFile: e.SLIPWAY_GIT_ALLOW_FILE },
     registryHosts: { allowPrivateHosts: e.SLIPWAY_REGISTRY_ALLOW_PRIVATE_HOSTS, trusted: [e.SLIPWAY_REGISTRY] },
+    registryTls: {
+      ...(e.SLIPWAY_REGISTRY_CA_FILE ? { caFile: path.resolve(e.SLIPWAY_REGISTRY_CA_FILE) } : {}),
+      certsDir: path.resolve(e.SLIPWAY_REGISTRY_CERTS_DIR),
+      insecure: list(e.SLIPWAY_INSECURE_REGISTRIES),
+    },
     githubWebhookSecrets: list(e.SLIPWAY_GITHUB_WEBHOOK_SECRETS),
     gitWebhookTokens: list(e.SLIPWAY_GIT_WEBHOOK_TOKENS),
     searchPath: e.PATH,

@@ -60,7 +60,7 @@ export function childContext(): Promise<ChildContext> {
       policy: config.git,
       env: { PATH: config.searchPath },
     });
-    const registry = new RegistryClient({ hostPolicy: config.registryHosts });
+    const registry = new RegistryClient({ hostPolicy: config.registryHosts, tls: config.registryTls });
     const contexts = openContextStore(config, { redis, registry });
     const engine = new DockerEngine(config.dockerSocket, registry);
     const containers = new DockerContainers(config.dockerSocket);

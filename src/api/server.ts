@@ -54,7 +54,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const log = createLogger('slipway-api', config.logLevel);
   const redis = createRedis(config.redisUrl, 'slipway-api');
   const queues = new PlatformQueues(redis, config.prefix);
-  const contexts = openContextStore(config, { redis, registry: new RegistryClient({ logger: log, hostPolicy: config.registryHosts }) });
+  const contexts = openContextStore(config, { redis, registry: new RegistryClient({ logger: log, hostPolicy: config.registryHosts, tls: config.registryTls }) });
   const workers = new WorkerRegistry(redis, config.prefix);
   const metrics = new ApiMetrics({ queues, workers, platforms: config.api.readyPlatforms });
   // The API makes the key file on first start; the workers read the same file.

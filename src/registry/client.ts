@@ -14,12 +14,16 @@ import { discard, RegistryHttp, type RegistryRequest } from './http.js';
 import { InvalidManifestError, MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, parseManifest, type ParsedManifest } from './manifests.js';
 import { checkImageReference, digestProblem, type ImageReference } from './reference.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+import { RegistryTls, type RegistryTlsSettings } from './tls.js';
+import { registryFetch } from './transport.js';
 
 export interface RegistryClientOptions {
   /** Credentials for a registry (`127.0.0.1:5000`, `ghcr.io`); undefined for anonymous access. */
   credentials?: CredentialsProvider;
-  /** Registries reached over plain HTTP. Default: localhost, 127.0.0.0/8 and ::1. */
+  /** Registries reached over plain HTTP. Default: what `tls` says, else localhost, 127.0.0.0/8 and ::1. */
   insecureRegistries?: (registry: string) => boolean;
+  /** CAs and plain-HTTP registries (tls.ts); the system's roots only, and HTTP on loopback, when absent. */
+  tls?: RegistryTlsSettings;
   /** Where tokens and passwords are registered for redaction; a private one when absent. */
   masker?: SecretMasker;
   fetch?: typeof fetch;
@@ -29,6 +33,8 @@ export interface RegistryClientOptions {
   logger?: Logger;
   /** Hosts this client may contact (registries, token realms, redirects); every host when absent. */
   hostPolicy?: RegistryHostPolicy;
+  /** The clock cached tokens expire by. */
+  now?: () => number;
 }
 
 export interface ManifestHead {
@@ -58,16 +64,18 @@ export class RegistryClient {
   constructor(opts: RegistryClientOptions = {}) {
     const masker = opts.masker ?? new SecretMasker();
     this.timeoutMs = opts.timeoutMs ?? 60_000;
+    const tls = opts.tls ? new RegistryTls(opts.tls) : undefined;
     this.http = new RegistryHttp({
-      fetch: opts.fetch ?? globalThis.fetch,
+      fetch: opts.fetch ?? (tls ? registryFetch(tls) : globalThis.fetch),
       retry: { ...DEFAULT_RETRY, ...opts.retry },
       timeoutMs: this.timeoutMs,
-      insecure: opts.insecureRegistries ?? isLoopbackRegistry,
+      insecure: opts.insecureRegistries ?? (tls ? (registry) => tls.insecure(registry) : isLoopbackRegistry),
+      ...(tls ? { caPathFor: (host: string) => tls.certsDirFor(host) } : {}),
       masker,
       ...(opts.logger ? { logger: opts.logger } : {}),
       ...(opts.hostPolicy ? { hostPolicy: opts.hostPolicy } : {}),
     });
-    this.auth = new RegistryAuth(this.http, { masker, ...(opts.credentials ? { credentials: opts.credentials } : {}) });
+    this.auth = new RegistryAuth(this.http, { masker, ...(opts.credentials ? { credentials: opts.credentials } : {}), ...(opts.now ? { now: opts.now } : {}) });
   }
 
   /** Digest, media type and size of a manifest without its body; undefined when the registry does not have it. */
