@@ -64,6 +64,11 @@ describe('registry logins on a registry that needs one', () => {
     return { run: done, log: await runLog(stack.url, done.id) };
   };
   const secrets = () => [...forms(registry.password, registry.username), ...forms(wrongPassword, registry.username)];
+  /** The run's error (not just its log, which names the FROM image anyway) names the registry and says it refused. */
+  const refusedBy = (run: RunBody) => {
+    assert.ok(run.error?.includes(registry.host), `the error names ${registry.host}: ${run.error}`);
+    assert.match(run.error ?? '', /401|unauthori[sz]ed|authori[sz]/i);
+  };
 
   before(async () => {
     registry = await startAuthRegistry('ci-bot', `pw-${uniqueName('right')}`);
@@ -85,7 +90,7 @@ describe('registry logins on a registry that needs one', () => {
   it('fails a build FROM a private base without a login, naming the registry', async () => {
     const { run, log } = await build(`FROM ${privateBase}\nRUN echo no-login\n`, { noPush: true });
     assert.equal(run.status, 'failed', log);
-    assert.ok(`${run.error}\n${log}`.includes(registry.host), `the failure names ${registry.host}:\n${run.error}\n${log}`);
+    refusedBy(run);
   });
 
   it('with a wrong password, fails the build naming the registry and shows the password nowhere', async () => {
@@ -93,8 +98,13 @@ describe('registry logins on a registry that needs one', () => {
     assert.equal(login.code, 0, login.stderr);
     const { run, log } = await build(`FROM ${privateBase}\nRUN echo wrong-login\n`, { images: [`${registry.host}/app/wrong:v1`] });
     assert.equal(run.status, 'failed', log);
-    assert.ok(`${run.error}\n${log}`.includes(registry.host), `the failure names ${registry.host}:\n${run.error}\n${log}`);
+    refusedBy(run);
     assertAbsent('the log and record', `${log}\n${JSON.stringify(await getRun(stack.url, run.id))}`, forms(wrongPassword, registry.username));
+    // A build that pulls nothing from it fails at the push, as clearly.
+    const pushed = await build('FROM scratch\nCOPY hello /hello\n', { images: [`${registry.host}/app/wrong:v2`] }, { hello: `${uniqueName('h')}\n` });
+    assert.equal(pushed.run.status, 'failed', pushed.log);
+    assert.ok(pushed.run.error?.includes(`registry ${registry.host} refused the push`), pushed.run.error);
+    assertAbsent('the log and record', `${pushed.log}\n${JSON.stringify(await getRun(stack.url, pushed.run.id))}`, forms(wrongPassword, registry.username));
   });
 
   it('logs in with --password-stdin, lists the login without its password, then builds FROM the private base and pushes there', async () => {

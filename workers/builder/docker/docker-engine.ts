@@ -8,7 +8,7 @@ import type { RegistryClient } from '../../../src/registry/client.js';
 import type { ImageReference } from '../../../src/registry/reference.js';
 import type { CredentialsProvider } from '../../../src/registry/auth.js';
 import { BuildStepError, EngineError, needsSession, type BuildOptions, type BuildSession, type ImageBuilder, type PushedManifest } from '../image-builder.js';
-import { buildkitCredentials, registryAuthConfig } from './registry-auth.js';
+import { buildkitCredentials, explainMissingLogin, registryAuthConfig } from './registry-auth.js';
 import { BuildProgress } from './buildkit-progress.js';
 import { openBuildSession, type OpenSession } from './buildkit-session.js';
 import { dockerignoreFilter } from './dockerignore-filter.js';
@@ -93,7 +93,8 @@ export class DockerEngine implements ImageBuilder {
       opts.signal.removeEventListener('abort', cancel);
     }
     progress.finish();
-    const failure = progress.failure();
+    const failed = progress.failure();
+    const failure = failed && explainMissingLogin(failed);
     // A step that failed says more than the connection the daemon closed after it; a cancel says it all.
     if (broken) throw failure && !opts.signal.aborted ? new BuildStepError(failure) : broken.err;
     if (failure) throw new BuildStepError(failure);
