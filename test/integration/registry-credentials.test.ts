@@ -16,6 +16,7 @@ import { getRun, runLog, submit, waitForRun, type RunBody } from '../support/api
 import { contextArchive } from '../support/archives.js';
 import { startAuthRegistry, type AuthRegistry } from '../support/auth-registry.js';
 import { runSlipway } from '../support/cli.js';
+import { GitServer } from '../support/git-server.js';
 import { redisDump } from '../support/redis-dump.js';
 import { BASE_IMAGE, ROOT, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
 
@@ -53,6 +54,7 @@ describe('registry logins on a registry that needs one', () => {
   let stack: TestStack;
   let registry: AuthRegistry;
   let privateBase: string;
+  let git: GitServer | undefined;
   const wrongPassword = `wrong-${uniqueName('pw')}`;
   const cli = (args: string[], input?: string) => runSlipway(args, { cwd: ROOT, env: stack.env, ...(input !== undefined ? { input } : {}) });
   const api = (method: string, path: string, body?: string, contentType = 'application/json') =>
@@ -75,7 +77,10 @@ describe('registry logins on a registry that needs one', () => {
     privateBase = `${registry.host}/private/busybox:amd64`;
     await registry.copyFrom(BASE_IMAGE, privateBase);
     // The test registry is on the loopback, which registries reach only when the operator allows private hosts.
-    stack = await startTestStack({ platforms: 'linux/amd64,linux/arm64', env: { SLIPWAY_REGISTRY_ALLOW_PRIVATE_HOSTS: '1' } });
+    stack = await startTestStack({
+      platforms: 'linux/amd64,linux/arm64',
+      env: { SLIPWAY_REGISTRY_ALLOW_PRIVATE_HOSTS: '1', SLIPWAY_GIT_ALLOW_INSECURE: '1', SLIPWAY_GIT_ALLOW_PRIVATE_HOSTS: '1' },
+    });
   });
   after(async () => {
     try {
@@ -84,6 +89,7 @@ describe('registry logins on a registry that needs one', () => {
     } finally {
       await stack?.close();
       await registry?.stop();
+      await git?.stop();
     }
   });
 
@@ -194,6 +200,36 @@ steps:
     assert.deepEqual((await (await api('GET', '/v1/registries')).json()).registries, []);
     const { run, log } = await build(`FROM ${privateBase}\nRUN echo after-logout\n`, { noPush: true });
     assert.equal(run.status, 'failed', log);
+  });
+
+  it("serves a task's own login to that task's runs only, and drops it with the task", async () => {
+    git = await GitServer.start({ daemon: false });
+    await git.createRepo('app');
+    await git.commit('app', { Dockerfile: `FROM ${privateBase}\nRUN echo ${uniqueName('task-build')}\n` }, 'first');
+    const task = async (name: string) => {
+      const res = await api('POST', '/v1/tasks', JSON.stringify({ name, context: `${git!.httpUrl('app')}#main`, noPush: true, commitTrigger: false }));
+      assert.equal(res.status, 201, await res.text());
+    };
+    const runOf = async (name: string) => {
+      const res = await api('POST', `/v1/tasks/${name}/runs`);
+      assert.equal(res.status, 202, await res.clone().text());
+      const run = await waitForRun(stack.url, ((await res.json()) as RunBody).id);
+      return { run, log: await runLog(stack.url, run.id) };
+    };
+    const [own, other] = [uniqueName('own'), uniqueName('other')];
+    await task(own);
+    await task(other);
+    const add = await cli(['task', 'credential', 'add', own, '--login-server', registry.host, '-u', registry.username, '--password-stdin'], registry.password);
+    assert.equal(add.code, 0, add.stderr);
+
+    const ownRun = await runOf(own);
+    assert.equal(ownRun.run.status, 'succeeded', `${ownRun.run.error}\n${ownRun.log}`);
+    const otherRun = await runOf(other);
+    assert.equal(otherRun.run.status, 'failed', otherRun.log);
+    refusedBy(otherRun.run);
+
+    assert.equal((await api('DELETE', `/v1/tasks/${own}`)).status, 204);
+    assert.deepEqual((await (await api('GET', '/v1/registries')).json()).registries, [], 'the deleted task took its login with it');
   });
 });
 
