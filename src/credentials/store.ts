@@ -17,6 +17,7 @@ const SERVER_SCOPE = '*';
 
 export class RegistryCredentialStore {
   private readonly keys: SlipwayKeys;
+  private readonly changeListeners = new Set<() => void>();
 
   constructor(
     private readonly redis: Redis,
@@ -38,7 +39,17 @@ export class RegistryCredentialStore {
       sealed: this.keyring.seal(login.password, sealContext(scope, host)),
     };
     await this.redis.hset(this.keys.registryCredentials, field(scope, host), JSON.stringify(record));
+    this.changed();
     return info(record);
+  }
+
+  /** Told after every change made through this store (another API instance's changes are not seen). */
+  onChange(listener: () => void): void {
+    this.changeListeners.add(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.changeListeners) listener();
   }
 
   /** Every login, never a password: the server's first, then by task, each by host. */
@@ -48,13 +59,16 @@ export class RegistryCredentialStore {
 
   /** Deletes a login; false when there was none. */
   async remove(host: string, task?: string): Promise<boolean> {
-    return (await this.redis.hdel(this.keys.registryCredentials, field(task ?? SERVER_SCOPE, credentialHost(host)))) > 0;
+    const removed = (await this.redis.hdel(this.keys.registryCredentials, field(task ?? SERVER_SCOPE, credentialHost(host)))) > 0;
+    this.changed();
+    return removed;
   }
 
   /** Deletes every login of a task (the task is gone: a new task of the same name must not inherit them). */
   async removeTask(task: string): Promise<void> {
     const fields = (await this.all()).filter((r) => r.task === task).map((r) => field(task, r.host));
     if (fields.length) await this.redis.hdel(this.keys.registryCredentials, ...fields);
+    this.changed();
   }
 
   /**

@@ -97,6 +97,11 @@ describe('registry logins on a registry that needs one', () => {
     const { run, log } = await build(`FROM ${privateBase}\nRUN echo no-login\n`, { noPush: true });
     assert.equal(run.status, 'failed', log);
     refusedBy(run);
+    // The API's own registry client (graph notify, polling) has no login either.
+    const notify = await api('POST', '/v1/graph/notify', JSON.stringify({ image: privateBase }));
+    const answer = await notify.json();
+    assert.equal(answer.error?.code, 'registry_unauthorized', JSON.stringify(answer));
+    assert.ok(answer.error.message.includes(registry.host), answer.error.message);
   });
 
   it('with a wrong password, fails the build naming the registry and shows the password nowhere', async () => {
@@ -132,6 +137,12 @@ describe('registry logins on a registry that needs one', () => {
     const bases = JSON.stringify((await getRun(stack.url, run.id)).baseImages ?? []);
     assert.ok(bases.includes('private/busybox') && bases.includes('sha256:'), `the private base's digest is recorded: ${bases}`);
     assertAbsent('the log and record', `${log}\n${JSON.stringify(run)}`, secrets());
+
+    // The API's registry client uses the server's login: graph notify reads the private base's digest.
+    const notify = await api('POST', '/v1/graph/notify', JSON.stringify({ image: privateBase }));
+    const answer = await notify.json();
+    assert.equal(notify.status, 202, JSON.stringify(answer));
+    assert.match(JSON.stringify(answer.platforms), /sha256:[0-9a-f]{64}/);
   });
 
   it('pushes a multi-platform index there', async () => {
