@@ -7,7 +7,7 @@ import { Graph, GraphNode, NotifyAnswer, Plan, PlanEntry, Wave, WaveDetail, Wave
 import { Health, Ready } from '../contract/health.js';
 import { IDEMPOTENCY_KEY_DOC, IDEMPOTENCY_KEY_HEADER } from '../contract/idempotency.js';
 import { DependentsQuery, LogQuery, NotifyRequest, RebuildListQuery, RunListQuery, RunRequest, TaskCreate, TaskPatch, TokenCreate } from '../contract/requests.js';
-import { RegistryLogin, RegistryLogoutQuery } from '../contract/requests.js';
+import { RegistryLoginRequest, RegistryLogoutQuery } from '../contract/requests.js';
 import { RegistryInfo, RegistryList } from '../contract/registries.js';
 import { BaseImageUse, BuildSpec, GitSource, OutputImage, PlatformResult, RebuildCause, Run, RunList, StepResult, Trigger } from '../contract/runs.js';
 import { Task, TaskList } from '../contract/tasks.js';
@@ -91,7 +91,7 @@ export const REQUEST_SCHEMAS: Record<string, Schema> = {
   NotifyRequest,
   GitPushNotification: GenericGitPush,
   TokenCreate,
-  RegistryLogin,
+  RegistryLoginRequest,
 };
 
 const json = (schema: Schema): Content[] => [{ schema }];
@@ -317,7 +317,7 @@ export const OPERATIONS: Operation[] = [
     path: '/v1/registries',
     summary: 'store a login for a registry, for every run or for one task\'s runs; the password is sealed and never shown again',
     access: 'admin',
-    body: { schema: RegistryLogin },
+    body: { schema: RegistryLoginRequest },
     responses: { 201: { description: 'stored (a login for the same registry and task is replaced)', content: json(RegistryInfo) }, 400: error('bad input, or a registry this server does not contact'), 404: error('no such task'), 415: error('the body is not JSON') },
   },
   { id: 'listRegistries', method: 'get', path: '/v1/registries', summary: 'every registry login: host, user, task and when, never a password', access: 'admin', responses: { 200: { description: 'logins', content: json(RegistryList) } } },

@@ -14,7 +14,7 @@ import { Run, RunList, type RunStatus } from '../contract/runs.js';
 import { Task, TaskList } from '../contract/tasks.js';
 import { TokenCreated, TokenList, type TokenInfo } from '../contract/tokens.js';
 import { RegistryInfo, RegistryList } from '../contract/registries.js';
-import type { RegistryLogin } from '../contract/requests.js';
+import type { RegistryLoginRequest } from '../contract/requests.js';
 import { ApiError, ApiUnreachableError, ProtocolError } from './errors.js';
 import { BodyWriterError, httpRequest, type BodyWriter, type HttpResponse } from './http.js';
 
@@ -191,7 +191,7 @@ export class SlipwayApi {
     (await this.request('DELETE', `/v1/tokens/${encodeURIComponent(name)}`)).discard();
   }
 
-  async loginRegistry(body: RegistryLogin): Promise<RegistryInfo> {
+  async loginRegistry(body: RegistryLoginRequest): Promise<RegistryInfo> {
     return this.json(await this.request('POST', '/v1/registries', jsonBody(body)), RegistryInfo, 'POST /v1/registries');
   }
 

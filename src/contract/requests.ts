@@ -158,14 +158,14 @@ export type TokenCreate = z.input<typeof TokenCreate>;
 const registryHost = z.string().check(z.maxLength(MAX_REGISTRY_HOST), z.regex(REGISTRY_HOST, 'a registry is host[:port], e.g. ghcr.io or registry.example.com:5000 (no scheme, no path)'));
 
 /** POST /v1/registries: a login, for every run or (with `task`) for one task's runs. */
-export const RegistryLogin = z.strictObject({
+export const RegistryLoginRequest = z.strictObject({
   host: registryHost,
   username: z.string().check(z.regex(REGISTRY_USERNAME, 'a user name is 1-256 characters without spaces, colons or control characters')),
   // No control characters: a newline pasted with the password would be sent to the registry as part of it.
   password: z.string().check(z.maxLength(MAX_REGISTRY_PASSWORD, `a password is at most ${MAX_REGISTRY_PASSWORD} characters`), z.regex(/^[^\x00-\x1f\x7f]*$/, 'a password has no control characters (a trailing newline?)')),
   task: z.optional(z.string().check(z.regex(TASK_NAME, 'not a task name'))),
 });
-export type RegistryLogin = z.input<typeof RegistryLogin>;
+export type RegistryLoginRequest = z.input<typeof RegistryLoginRequest>;
 
 /** DELETE /v1/registries/{host}: the server's login, or a task's. */
 export const RegistryLogoutQuery = z.strictObject({ task: z.optional(z.string().check(z.regex(TASK_NAME, 'not a task name'))) });

@@ -1,7 +1,7 @@
 // Logging in and out of registries: the rules between the HTTP layer and the store. A login is refused for a
 // registry this server would not contact (the registry host policy), for a task that does not exist, and for a
 // password too short to be masked; no message ever holds the password.
-import { RegistryLogin as RegistryLoginSchema, RegistryLogoutQuery } from '../contract/requests.js';
+import { RegistryLoginRequest, RegistryLogoutQuery } from '../contract/requests.js';
 import type { RegistryInfo } from '../contract/registries.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 import { secretTooShort } from '../log.js';
@@ -14,7 +14,7 @@ export interface LoginRules {
 }
 
 export async function loginRegistry(store: RegistryCredentialStore, body: unknown, rules: LoginRules): Promise<RegistryInfo> {
-  const login = RegistryLoginSchema.parse(body);
+  const login = RegistryLoginRequest.parse(body);
   const refused = registryHostProblem(login.host, rules.hostPolicy);
   if (refused) throw new BadInputError(refused, 'registry_not_allowed');
   const short = secretTooShort(`the password for ${login.host}`, login.password);
