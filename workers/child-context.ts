@@ -16,6 +16,8 @@ import type { ImageBuilder } from './builder/image-builder.js';
 import { GitMirrorCache } from './source/git-mirror.js';
 import { TaskStore } from '../src/tasks/store.js';
 import { SecretMasker } from '../src/log.js';
+import type { RegistryLogin } from '../src/credentials/login.js';
+import { credentialsProvider } from '../src/credentials/provider.js';
 import { loadKeyring } from '../src/secrets/key-file.js';
 import type { Keyring } from '../src/secrets/sealed.js';
 import type { AbortSwitches } from './jobs/run-lifecycle.js';
@@ -39,6 +41,23 @@ export interface ChildContext {
 }
 
 let shared: Promise<ChildContext> | undefined;
+
+/**
+ * The context one run works in: with its registry logins (the server's and its task's), a registry client, an
+ * image builder and a container runtime of its own that use them, so one run's logins never serve another's.
+ * Each password is registered with the run's masker first. A run without logins shares the child's.
+ */
+export function withRegistryLogins(ctx: ChildContext, logins: readonly RegistryLogin[], masker: SecretMasker): ChildContext {
+  const credentials = credentialsProvider(logins, masker);
+  if (!credentials) return ctx;
+  const registry = new RegistryClient({ hostPolicy: ctx.config.registryHosts, credentials, masker });
+  return {
+    ...ctx,
+    registry,
+    engine: new DockerEngine(ctx.config.dockerSocket, registry, credentials),
+    containers: new DockerContainers(ctx.config.dockerSocket, credentials),
+  };
+}
 
 export function childContext(): Promise<ChildContext> {
   return (shared ??= (async () => {

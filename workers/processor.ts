@@ -1,8 +1,8 @@
 // The sandboxed processor: BullMQ runs each job in a child process of the worker and calls this.
 import os from 'node:os';
 import type { SandboxedJob } from 'bullmq';
-import { AssembleJob, JobNames } from '../src/queue/jobs.js';
-import { openDockerfileJob, openJob } from '../src/secrets/sealed-jobs.js';
+import { JobNames } from '../src/queue/jobs.js';
+import { openAssembleJob, openDockerfileJob, openJob } from '../src/secrets/sealed-jobs.js';
 import type { RunStatus } from '../src/runs/model.js';
 import { childContext } from './child-context.js';
 import { runAssemble } from './jobs/assemble.js';
@@ -25,7 +25,7 @@ export default async function processJob(job: SandboxedJob): Promise<RunStatus> 
     case JobNames.platform:
       return runPlatformBuild(ctx, openDockerfileJob(job.data, ctx.keyring), worker);
     case JobNames.assemble:
-      return runAssemble(ctx, AssembleJob.parse(job.data));
+      return runAssemble(ctx, openAssembleJob(job.data, ctx.keyring));
     default:
       throw new Error(`unknown job ${job.name}`);
   }

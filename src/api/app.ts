@@ -12,6 +12,7 @@ import type { TaskService } from '../tasks/service.js';
 import type { Health, Ready } from '../contract/health.js';
 import type { ApiMetrics } from '../metrics/api-metrics.js';
 import { requestLog } from '../metrics/request-log.js';
+import { NotFoundError } from '../errors.js';
 import { packageVersion } from '../package-version.js';
 import { errorHandler, notFound, redisGuard, sendError } from './errors.js';
 import { openApiDocument } from './openapi.js';
@@ -21,6 +22,9 @@ import { runRoutes } from './routes/runs.js';
 import { taskRoutes } from './routes/tasks.js';
 import { graphRoutes, type GraphRouteDeps } from './routes/graph.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { registryRoutes } from './routes/registries.js';
+import type { RegistryCredentialStore } from '../credentials/store.js';
+import type { RegistryHostPolicy } from '../registry/host-policy.js';
 import { authenticate } from './authenticate.js';
 import { OPERATIONS } from './operations.js';
 
@@ -47,6 +51,9 @@ export interface AppDeps {
   redisAvailable?: () => boolean;
   /** Idempotency-Key of POST /v1/runs; without it, the header is ignored. */
   idempotency?: IdempotencyKeys;
+  /** Registry logins (/v1/registries), and the registries a login may name. */
+  registryLogins: RegistryCredentialStore;
+  registryHosts: RegistryHostPolicy;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -95,6 +102,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(logRoutes(deps.runs, deps.redis));
   app.use(graphRoutes(deps.graph));
   app.use(tokenRoutes(deps.tokens));
+  const taskExists = (name: string) => deps.tasks.get(name).then(() => true, (err: unknown) => (err instanceof NotFoundError ? false : Promise.reject(err)));
+  app.use(registryRoutes(deps.registryLogins, { hostPolicy: deps.registryHosts, taskExists }));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

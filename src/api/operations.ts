@@ -7,6 +7,8 @@ import { Graph, GraphNode, NotifyAnswer, Plan, PlanEntry, Wave, WaveDetail, Wave
 import { Health, Ready } from '../contract/health.js';
 import { IDEMPOTENCY_KEY_DOC, IDEMPOTENCY_KEY_HEADER } from '../contract/idempotency.js';
 import { DependentsQuery, LogQuery, NotifyRequest, RebuildListQuery, RunListQuery, RunRequest, TaskCreate, TaskPatch, TokenCreate } from '../contract/requests.js';
+import { RegistryLoginRequest, RegistryLogoutQuery } from '../contract/requests.js';
+import { RegistryInfo, RegistryList } from '../contract/registries.js';
 import { BaseImageUse, BuildSpec, GitSource, OutputImage, PlatformResult, RebuildCause, Run, RunList, StepResult, Trigger } from '../contract/runs.js';
 import { Task, TaskList } from '../contract/tasks.js';
 import { TokenCreated, TokenInfo, TokenList, type Role } from '../contract/tokens.js';
@@ -77,6 +79,8 @@ export const ANSWER_SCHEMAS: Record<string, Schema> = {
   TokenInfo,
   TokenCreated,
   TokenList,
+  RegistryInfo,
+  RegistryList,
 };
 
 /** Request bodies with a name in the document (in their input form: defaults may be left out). */
@@ -87,6 +91,7 @@ export const REQUEST_SCHEMAS: Record<string, Schema> = {
   NotifyRequest,
   GitPushNotification: GenericGitPush,
   TokenCreate,
+  RegistryLoginRequest,
 };
 
 const json = (schema: Schema): Content[] => [{ schema }];
@@ -305,4 +310,26 @@ export const OPERATIONS: Operation[] = [
   },
   { id: 'listTokens', method: 'get', path: '/v1/tokens', summary: 'every token: names, roles, scopes, never secrets', access: 'admin', responses: { 200: { description: 'tokens', content: json(TokenList) } } },
   { id: 'revokeToken', method: 'delete', path: '/v1/tokens/{name}', summary: 'revoke a token: refused from the next request on', access: 'admin', responses: { 204: { description: 'revoked' }, 404: error('no such token') } },
+
+  // Registry logins are admin only, listing included: a registry user name is half a credential (often a
+  // service principal's id, as on ACR), and only the admin who manages them needs to see them.
+  {
+    id: 'loginRegistry',
+    method: 'post',
+    path: '/v1/registries',
+    summary: 'store a login for a registry, for every run or for one task\'s runs; the password is sealed and never shown again',
+    access: 'admin',
+    body: { schema: RegistryLoginRequest },
+    responses: { 201: { description: 'stored (a login for the same registry and task is replaced)', content: json(RegistryInfo) }, 400: error('bad input, or a registry this server does not contact'), 404: error('no such task'), 415: error('the body is not JSON') },
+  },
+  { id: 'listRegistries', method: 'get', path: '/v1/registries', summary: 'every registry login: host, user, task and when, never a password', access: 'admin', responses: { 200: { description: 'logins', content: json(RegistryList) } } },
+  {
+    id: 'logoutRegistry',
+    method: 'delete',
+    path: '/v1/registries/{host}',
+    summary: "delete the server's login for a registry, or a task's with ?task=",
+    access: 'admin',
+    query: RegistryLogoutQuery,
+    responses: { 204: { description: 'deleted' }, 400: error('bad input'), 404: error('no such login') },
+  },
 ];

@@ -41,6 +41,8 @@ import { bootstrapAdminToken } from '../auth/bootstrap.js';
 import { TokenStore } from '../auth/store.js';
 import { ApiMetrics } from '../metrics/api-metrics.js';
 import { loadKeyring } from '../secrets/key-file.js';
+import { RegistryCredentialStore } from '../credentials/store.js';
+import { serverCredentials } from '../credentials/server-provider.js';
 import { createApp } from './app.js';
 import { sendError } from './errors.js';
 
@@ -59,6 +61,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const metrics = new ApiMetrics({ queues, workers, platforms: config.api.readyPlatforms });
   // The API makes the key file on first start; the workers read the same file.
   const keyring = await loadKeyring(config.secretKey, { create: true });
+  const registryLogins = new RegistryCredentialStore(redis, config.prefix, keyring);
   const runs = new RunService(new RunStore(redis, config.prefix), new RunLog(redis, config.prefix, config.limits.logLines), queues, {
     defaultRegistry: config.defaultRegistry,
     defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds,
@@ -74,6 +77,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     readContextFile: (context, file) => contexts.readFile(context, file),
     taskFiles: config.taskFiles,
     keyring,
+    registryLogins: (task) => registryLogins.forRun(task),
   });
   const sweeps = new PeriodicSweeps(redis, config.prefix, log);
   const contextSweeper = new ContextSweeper(contexts, runs.store, redis, config.prefix, config.limits.contextTtlMs, log);
@@ -104,11 +108,12 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       remove: async (name) => {
         await timers.remove(name);
         await graph.remove(name);
+        await registryLogins.removeTask(name);
       },
     },
     slots,
   );
-  const baseImages = await startBaseImageGraph({ config, redis, graph, tasks, runs, sweeps, log });
+  const baseImages = await startBaseImageGraph({ config, redis, graph, tasks, runs, sweeps, log, credentials: serverCredentials(registryLogins) });
   timers.start(tasks);
   const followUps = new TaskFollowUps(tasks, log);
   await followUps.start(redis, config.prefix);
@@ -149,6 +154,8 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     defaultRegistry: config.defaultRegistry,
     redisAvailable: () => redisAvailability.available,
     idempotency: new IdempotencyKeys(redis, config.prefix),
+    registryLogins,
+    registryHosts: config.registryHosts,
   });
 
   const server: Server = await new Promise((resolve, reject) => {

@@ -13,6 +13,8 @@ import type { RunSubmission, TaskCreate, TaskFields, TokenCreate } from '../cont
 import { Run, RunList, type RunStatus } from '../contract/runs.js';
 import { Task, TaskList } from '../contract/tasks.js';
 import { TokenCreated, TokenList, type TokenInfo } from '../contract/tokens.js';
+import { RegistryInfo, RegistryList } from '../contract/registries.js';
+import type { RegistryLoginRequest } from '../contract/requests.js';
 import { ApiError, ApiUnreachableError, ProtocolError } from './errors.js';
 import { BodyWriterError, httpRequest, type BodyWriter, type HttpResponse } from './http.js';
 
@@ -187,6 +189,19 @@ export class SlipwayApi {
 
   async revokeToken(name: string): Promise<void> {
     (await this.request('DELETE', `/v1/tokens/${encodeURIComponent(name)}`)).discard();
+  }
+
+  async loginRegistry(body: RegistryLoginRequest): Promise<RegistryInfo> {
+    return this.json(await this.request('POST', '/v1/registries', jsonBody(body)), RegistryInfo, 'POST /v1/registries');
+  }
+
+  async listRegistries(): Promise<RegistryInfo[]> {
+    return (await this.json(await this.request('GET', '/v1/registries'), RegistryList, 'GET /v1/registries')).registries;
+  }
+
+  async logoutRegistry(host: string, task?: string): Promise<void> {
+    const query = task ? `?task=${encodeURIComponent(task)}` : '';
+    (await this.request('DELETE', `/v1/registries/${encodeURIComponent(host)}${query}`)).discard();
   }
 
   /** The whole log so far, as a text stream. */

@@ -48,6 +48,8 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     const [{ addTaskCommands }, { addAuthCommands }] = await Promise.all([import('./program-task.js'), import('./program-auth.js')]);
     addTaskCommands(program, { io, setExit, serverOf });
     addAuthCommands(program, { io, setExit, serverOf });
+    // After the task commands: it adds `task credential` to them.
+    (await import('./program-registry.js')).addRegistryCommands(program, { io, setExit, serverOf });
   }
   addOutputOptions(program);
   try {

@@ -8,6 +8,7 @@ import { BuildOptions } from './build-options.js';
 import { CONTEXT_DIGEST } from './contexts.js';
 import { EVENT_ID } from './logs.js';
 import { ROLES, SCOPE_PATTERN, TOKEN_NAME } from './tokens.js';
+import { MAX_REGISTRY_HOST, MAX_REGISTRY_PASSWORD, REGISTRY_HOST, REGISTRY_USERNAME } from './registries.js';
 import {
   ARG_NAME,
   MAX_ARG_NAME,
@@ -153,3 +154,18 @@ export const TokenCreate = z.strictObject({
   expiresInDays: z.optional(z.int().check(z.minimum(1), z.maximum(3650))),
 });
 export type TokenCreate = z.input<typeof TokenCreate>;
+
+const registryHost = z.string().check(z.maxLength(MAX_REGISTRY_HOST), z.regex(REGISTRY_HOST, 'a registry is host[:port], e.g. ghcr.io or registry.example.com:5000 (no scheme, no path)'));
+
+/** POST /v1/registries: a login, for every run or (with `task`) for one task's runs. */
+export const RegistryLoginRequest = z.strictObject({
+  host: registryHost,
+  username: z.string().check(z.regex(REGISTRY_USERNAME, 'a user name is 1-256 characters without spaces, colons or control characters')),
+  // No control characters: a newline pasted with the password would be sent to the registry as part of it.
+  password: z.string().check(z.maxLength(MAX_REGISTRY_PASSWORD, `a password is at most ${MAX_REGISTRY_PASSWORD} characters`), z.regex(/^[^\x00-\x1f\x7f]*$/, 'a password has no control characters (a trailing newline?)')),
+  task: z.optional(z.string().check(z.regex(TASK_NAME, 'not a task name'))),
+});
+export type RegistryLoginRequest = z.input<typeof RegistryLoginRequest>;
+
+/** DELETE /v1/registries/{host}: the server's login, or a task's. */
+export const RegistryLogoutQuery = z.strictObject({ task: z.optional(z.string().check(z.regex(TASK_NAME, 'not a task name'))) });

@@ -6,6 +6,7 @@ import type { GraphRouteDeps } from '../api/routes/graph.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { RegistryClient } from '../registry/client.js';
+import type { CredentialsProvider } from '../registry/auth.js';
 import { isRegistryError } from '../registry/errors.js';
 import { parseImageReference } from '../registry/reference.js';
 import type { RunService } from '../runs/service.js';
@@ -30,7 +31,17 @@ export interface BaseImageGraph {
 /** Rebuilds that no event reports on are rare (see recoverDispatches): this often is soon enough. */
 const RECOVER_DISPATCHES_EVERY_MS = 30_000;
 
-export async function startBaseImageGraph(deps: { config: Config; redis: Redis; graph: GraphStore; tasks: TaskService; runs: RunService; sweeps: PeriodicSweeps; log: Logger }): Promise<BaseImageGraph> {
+export async function startBaseImageGraph(deps: {
+  config: Config;
+  redis: Redis;
+  graph: GraphStore;
+  tasks: TaskService;
+  runs: RunService;
+  sweeps: PeriodicSweeps;
+  log: Logger;
+  /** The server's registry logins, for polling and graph notify. */
+  credentials?: CredentialsProvider;
+}): Promise<BaseImageGraph> {
   const { config, redis, graph, tasks, runs, sweeps, log } = deps;
   const waves = new WaveStore(redis, config.prefix);
   const rebuilds = new BaseImageRebuilds(
@@ -44,7 +55,7 @@ export async function startBaseImageGraph(deps: { config: Config; redis: Redis; 
   );
   const listener = new RebuildListener(rebuilds, (id) => runs.store.get(id), log);
   await listener.start(redis, config.prefix);
-  const registry = new RegistryClient({ logger: log, hostPolicy: config.registryHosts, tls: config.registryTls });
+  const registry = new RegistryClient({ logger: log, hostPolicy: config.registryHosts, tls: config.registryTls, ...(deps.credentials ? { credentials: deps.credentials } : {}) });
   const poller = new RegistryPoller(graph, registry, redis, config.prefix, (change) => rebuilds.changed(change, 'poll'), {
     defaultIntervalMs: config.rebuilds.pollIntervalMs,
     intervals: config.rebuilds.pollIntervals,

@@ -5,6 +5,7 @@ import * as z from 'zod';
 import { BuildOptions } from '../contract/build-options.js';
 import { Sealed } from '../secrets/sealed.js';
 import { SlipwayKeys } from '../store/keys.js';
+import { RegistryLogin } from '../credentials/login.js';
 
 export function platformQueueName(platform: string): string {
   return `build-${platform.replaceAll('/', '-')}`;
@@ -30,6 +31,8 @@ const jobBase = {
    * is about to push against them, including names a task file renders only on the worker.
    */
   pushScope: z.object({ token: z.string(), repositories: z.array(z.string()).min(1) }).optional(),
+  /** The registry logins the run uses (the server's and its task's), opened; sealed while queued. */
+  registryLogins: z.array(RegistryLogin).default([]),
 };
 
 /** A Dockerfile built for one platform. Secret values travel only here, never in the run record. */
@@ -66,12 +69,12 @@ export const BuildJob = z.discriminatedUnion('kind', [DockerfileJob, TaskFileJob
 export type BuildJob = z.infer<typeof BuildJob>;
 
 /** The fields of each job kind that hold secret values: in the queue they exist only inside `sealed`. */
-export const SECRET_FIELDS = { dockerfile: ['secretBuildArgs', 'buildSecrets'], 'task-file': ['secretValues'] } as const;
+export const SECRET_FIELDS = { dockerfile: ['secretBuildArgs', 'buildSecrets', 'registryLogins'], 'task-file': ['secretValues', 'registryLogins'] } as const;
 
 /** A job as queued: its secret fields sealed together under the server key, bound to the run id. */
-export const QueuedDockerfileJob = DockerfileJob.omit({ secretBuildArgs: true, buildSecrets: true }).extend({ sealed: Sealed });
+export const QueuedDockerfileJob = DockerfileJob.omit({ secretBuildArgs: true, buildSecrets: true, registryLogins: true }).extend({ sealed: Sealed });
 export type QueuedDockerfileJob = z.infer<typeof QueuedDockerfileJob>;
-export const QueuedTaskFileJob = TaskFileJob.omit({ secretValues: true }).extend({ sealed: Sealed });
+export const QueuedTaskFileJob = TaskFileJob.omit({ secretValues: true, registryLogins: true }).extend({ sealed: Sealed });
 export const QueuedBuildJob = z.discriminatedUnion('kind', [QueuedDockerfileJob, QueuedTaskFileJob]);
 export type QueuedBuildJob = z.infer<typeof QueuedBuildJob>;
 
@@ -100,8 +103,13 @@ export const AssembleJob = z.object({
   platforms: z.array(z.string()).min(2),
   images: z.array(z.string()),
   noPush: z.boolean(),
+  /** For the index push; sealed while queued, as the platform jobs' are. */
+  registryLogins: z.array(RegistryLogin).default([]),
 });
 export type AssembleJob = z.infer<typeof AssembleJob>;
+/** An assembly as queued: its logins sealed (absent in assemblies queued before logins existed). */
+export const QueuedAssembleJob = AssembleJob.omit({ registryLogins: true }).extend({ sealed: Sealed.optional() });
+export type QueuedAssembleJob = z.infer<typeof QueuedAssembleJob>;
 
 /** Redis pub/sub channel on which cancel requests for running runs are announced. */
 export const cancelChannel = (prefix: string): string => new SlipwayKeys(prefix).cancelChannel;

@@ -1,7 +1,7 @@
 // Producer side of the platform queues: one BullMQ Queue per platform, created on first use.
 import { FlowProducer, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ASSEMBLE_QUEUE, AssembleJob, capabilityOf, JobNames, platformQueueName, QueuedBuildJob, QueuedDockerfileJob } from './jobs.js';
+import { ASSEMBLE_QUEUE, capabilityOf, JobNames, platformQueueName, QueuedAssembleJob, QueuedBuildJob, QueuedDockerfileJob } from './jobs.js';
 
 // Finished jobs are removed at once: their payload holds sealed secrets, and the run record tells the outcome.
 const JOB_OPTIONS = { attempts: 1, removeOnComplete: true, removeOnFail: true } as const;
@@ -31,12 +31,12 @@ export class PlatformQueues {
   }
 
   /** A multi-platform run: one child job per platform, and the index assembly once every child is done. */
-  async enqueueFlow(assemble: AssembleJob, children: QueuedDockerfileJob[], priority?: number): Promise<void> {
+  async enqueueFlow(assemble: QueuedAssembleJob, children: QueuedDockerfileJob[], priority?: number): Promise<void> {
     this.flows ??= new FlowProducer({ connection: this.connection, prefix: this.prefix });
     await this.flows.add({
       name: JobNames.assemble,
       queueName: ASSEMBLE_QUEUE,
-      data: AssembleJob.parse(assemble),
+      data: QueuedAssembleJob.parse(assemble),
       opts: { jobId: assemble.runId, ...JOB_OPTIONS },
       children: children.map((child) => ({
         name: JobNames.platform,

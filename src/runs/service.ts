@@ -14,7 +14,8 @@ import type { RunRequest } from '../contract/requests.js';
 import { buildOptionNames, buildOptionsOf, type BuildOptions } from '../contract/build-options.js';
 import { taskFileChecker } from '../taskfile/off-thread.js';
 import type { Keyring } from '../secrets/sealed.js';
-import { sealJob } from '../secrets/sealed-jobs.js';
+import { sealAssembleJob, sealJob } from '../secrets/sealed-jobs.js';
+import type { RegistryLogin } from '../credentials/login.js';
 import { secretTooShort } from '../log.js';
 import type { RunPatch, RunRecords } from './records.js';
 import { StoredRunProgress } from './stored-progress.js';
@@ -38,6 +39,8 @@ export interface RunServiceOptions {
   taskFiles?: { allowPrivileged: boolean; imageAliases: Record<string, string> };
   /** Seals the secret values of every job before it is queued (Redis keeps job data on disk). */
   keyring: Keyring;
+  /** The registry logins a run of `task` (or of no task) uses: sealed into its jobs, never in its record. */
+  registryLogins?: (task?: string) => Promise<RegistryLogin[]>;
 }
 
 /** What a run is made from, whoever asks for it: an upload, a task's trigger. */
@@ -160,6 +163,8 @@ export class RunService {
       throw new BadInputError(`timeoutSeconds ${timeoutSeconds} is over the limit of ${this.opts.maxTimeoutSeconds}`, 'invalid_timeout');
     }
     const unserved = (await this.opts.unserved?.(capabilities(platforms, windowsDaemonless))) ?? [];
+    // Opened before the run exists: a login that cannot be opened (a changed key) fails the submit, not the run.
+    const registryLogins = (await this.opts.registryLogins?.(input.task)) ?? [];
     const { id, seq } = await this.store.nextId();
     const images = input.images(id).map((image) => this.normaliseImage(image));
     if (input.taskFile && platforms.length > 1) throw new BadInputError('a task file run has one platform (its build steps may name others with --platform)', 'invalid_platform');
@@ -197,7 +202,7 @@ export class RunService {
     await this.store.create(run, seq);
     this.opts.queued?.(run);
     const scope = input.requester?.repositories.length ? { pushScope: { token: input.requester.name, repositories: [...input.requester.repositories] } } : {};
-    const common = { runId: id, source: jobSource(input.source), ...(input.task ? { task: input.task } : {}), timeoutSeconds, ...scope };
+    const common = { runId: id, source: jobSource(input.source), ...(input.task ? { task: input.task } : {}), timeoutSeconds, registryLogins, ...scope };
     if (input.taskFile) {
       const { path, values, secretValues } = input.taskFile;
       await this.queues.enqueue(sealJob({ ...common, kind: 'task-file', platform, taskFile: path, values, secretValues }, this.opts.keyring), input.priority);
@@ -219,7 +224,7 @@ export class RunService {
       daemonless: p === 'windows/amd64' && windowsDaemonless === true,
     });
     if (platforms.length === 1) await this.queues.enqueue(job(platform), input.priority);
-    else await this.queues.enqueueFlow({ runId: id, platforms, images, noPush: input.noPush }, platforms.map(job), input.priority);
+    else await this.queues.enqueueFlow(sealAssembleJob({ runId: id, platforms, images, noPush: input.noPush, registryLogins }, this.opts.keyring), platforms.map(job), input.priority);
     return this.get(id);
   }
 

@@ -1,6 +1,6 @@
 // Jobs in and out of the queue: the secret fields of a job (SECRET_FIELDS) are sealed together into one
 // value bound to the run id before the job is queued, and opened by the worker that runs it.
-import { BuildJob, QueuedBuildJob, SECRET_FIELDS, type DockerfileJob, type QueuedDockerfileJob } from '../queue/jobs.js';
+import { AssembleJob, BuildJob, QueuedAssembleJob, QueuedBuildJob, SECRET_FIELDS, type DockerfileJob, type QueuedDockerfileJob } from '../queue/jobs.js';
 import type { Keyring } from './sealed.js';
 
 const context = (runId: string) => `slipway-job:${runId}`;
@@ -29,4 +29,16 @@ export function openDockerfileJob(data: unknown, keyring: Keyring): DockerfileJo
   const job = openJob(data, keyring);
   if (job.kind !== 'dockerfile') throw new Error(`job of run ${job.runId} is a ${job.kind} job, not a platform build`);
   return job;
+}
+
+/** An index assembly as queued: the run's registry logins sealed, as its platform jobs' are. */
+export function sealAssembleJob(job: AssembleJob, keyring: Keyring): QueuedAssembleJob {
+  const { registryLogins, ...rest } = job;
+  return QueuedAssembleJob.parse({ ...rest, sealed: keyring.seal(JSON.stringify({ registryLogins }), context(job.runId)) });
+}
+
+/** A queued assembly with its logins opened (none for one queued before it carried them). */
+export function openAssembleJob(data: unknown, keyring: Keyring): AssembleJob {
+  const { sealed, ...rest } = QueuedAssembleJob.parse(data);
+  return AssembleJob.parse({ ...rest, ...(sealed ? JSON.parse(keyring.open(sealed, context(rest.runId))) : {}) });
 }

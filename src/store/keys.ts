@@ -186,6 +186,11 @@ export class SlipwayKeys {
   authFailures(client: string): string {
     return this.key('auth-failures', client);
   }
+  // Registry credentials: one hash, field `<scope> <host>` (scope `*` for the server, else a task name), each
+  // value a record whose password is sealed (see credentials/store.ts).
+  get registryCredentials(): string {
+    return this.key('registry-credentials');
+  }
 
   /** The fencing counter of a lock (see store/lock.ts). */
   static fence(lock: string): string {

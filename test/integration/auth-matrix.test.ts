@@ -209,7 +209,26 @@ describe('who may do what', () => {
         return { answer, unchanged: async () => assert.equal(await works(), 200) };
       },
     },
+    loginRegistry: {
+      ok: 201,
+      request: async (who) => {
+        const host = `${uniqueName('reg')}.example.com`;
+        const answer = await call(who, 'POST', '/v1/registries', { host, username: 'bot', password: 'matrix-password' });
+        return { answer, unchanged: async () => assert.ok(!(await hasLogin(host))) };
+      },
+    },
+    listRegistries: simple('GET', () => '/v1/registries', 200),
+    logoutRegistry: {
+      ok: 204,
+      request: async (who) => {
+        const host = `${uniqueName('reg')}.example.com`;
+        assert.equal((await admin('POST', '/v1/registries', { host, username: 'bot', password: 'matrix-password' })).status, 201);
+        const answer = await call(who, 'DELETE', `/v1/registries/${host}`);
+        return { answer, unchanged: async () => assert.ok(await hasLogin(host)) };
+      },
+    },
   };
+  const hasLogin = async (host: string) => (await admin('GET', '/v1/registries')).body.registries.some((r: { host: string }) => r.host === host);
 
   function expected(access: string, c: Case, who: Who): number {
     if (access === 'public' || access === 'webhook') return typeof c.ok === 'number' ? c.ok : c.ok(who);

@@ -11,10 +11,10 @@ import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import tar from 'tar-stream';
-import { createRedis } from '../../src/redis.js';
 import { getRun, runLog, submit, waitForRun } from '../support/api.js';
 import { contextArchive } from '../support/archives.js';
 import { folderWith, runSlipway } from '../support/cli.js';
+import { redisDump } from '../support/redis-dump.js';
 import { BASE_IMAGE, REGISTRY, ROOT, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
 
 const exec = promisify(execFile);
@@ -28,31 +28,6 @@ function forms(value: string): string[] {
 
 function assertAbsent(where: string, text: string, values: string[]): void {
   for (const value of values) for (const form of forms(value)) assert.ok(!text.includes(form), `${where} contains a secret value (${JSON.stringify(form.slice(0, 12))}…)`);
-}
-
-/** Every value under the stack's prefix, read by type (a DUMP could compress a value out of sight). */
-async function redisDump(url: string, prefix: string): Promise<string> {
-  const redis = createRedis(url, 'test-redis-dump');
-  try {
-    const out: string[] = [];
-    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 }) as AsyncIterable<string[]>) {
-      for (const key of keys) {
-        const type = await redis.type(key);
-        const value =
-          type === 'string' ? await redis.get(key)
-          : type === 'hash' ? await redis.hgetall(key)
-          : type === 'list' ? await redis.lrange(key, 0, -1)
-          : type === 'set' ? await redis.smembers(key)
-          : type === 'zset' ? await redis.zrange(key, '0', '-1', 'WITHSCORES')
-          : type === 'stream' ? await redis.xrange(key, '-', '+')
-          : null;
-        out.push(`${key} ${JSON.stringify(value)}`);
-      }
-    }
-    return out.join('\n');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /** Each file of a gzipped layer tar, by path. */

@@ -14,12 +14,13 @@ export interface CliResult {
 }
 
 /** Runs `slipway ARGS` to its end; never rejects, whatever the exit code. */
-export function runSlipway(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliResult> {
+export function runSlipway(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number; /** Written to its standard input, which is then closed. */ input?: string }): Promise<CliResult> {
   const [program, ...first] = cliCommand();
   return new Promise((resolve) => {
-    execFile(program, [...first, ...args], { cwd: opts.cwd, env: opts.env, timeout: opts.timeoutMs ?? 0, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const child = execFile(program, [...first, ...args], { cwd: opts.cwd, env: opts.env, timeout: opts.timeoutMs ?? 0, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
     });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }
 

@@ -12,7 +12,14 @@ export interface TestRegistry {
   stop(): Promise<void>;
 }
 
-export async function startRegistry(opts: { notify?: { url: string; token: string }; port?: number } = {}): Promise<TestRegistry> {
+export interface RegistryOptions {
+  notify?: { url: string; token: string };
+  port?: number;
+  /** An htpasswd file (bcrypt): every call then needs one of its logins. */
+  htpasswd?: string;
+}
+
+export async function startRegistry(opts: RegistryOptions = {}): Promise<TestRegistry> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-registry-'));
   const port = opts.port ?? (await freePort());
   const host = `127.0.0.1:${port}`;
@@ -41,14 +48,15 @@ storage:
     enabled: true
 http:
   addr: ${host}
-${notifications}`,
+${opts.htpasswd ? `auth:\n  htpasswd:\n    realm: slipway-test\n    path: ${opts.htpasswd}\n` : ''}${notifications}`,
   );
   const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`registry exited: ${stderr}`);
-    if (await fetch(`http://${host}/v2/`).then((r) => r.ok, () => false)) break;
+    // A registry with auth answers 401 until given a login: it is up all the same.
+    if (await fetch(`http://${host}/v2/`).then((r) => r.ok || (opts.htpasswd !== undefined && r.status === 401), () => false)) break;
     if (i > 200) throw new Error(`registry did not start on ${host}: ${stderr}`);
     await new Promise((r) => setTimeout(r, 50));
   }

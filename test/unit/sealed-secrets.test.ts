@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadKeyring } from '../../src/secrets/key-file.js';
 import { Keyring, SealedError } from '../../src/secrets/sealed.js';
-import { openJob, sealJob } from '../../src/secrets/sealed-jobs.js';
+import { openAssembleJob, openJob, sealAssembleJob, sealJob } from '../../src/secrets/sealed-jobs.js';
 import type { DockerfileJob } from '../../src/queue/jobs.js';
 
 const SECRET = 'npm_token_4f1b9c2e7d';
@@ -59,6 +59,7 @@ describe('sealed jobs', () => {
     buildArgs: { PLAIN: 'visible' },
     secretBuildArgs: { TOKEN: SECRET },
     buildSecrets: { npmrc: `//registry/:_authToken=${SECRET}` },
+    registryLogins: [{ host: 'registry.example.com', username: 'ci-bot', password: `pw-${SECRET}` }],
     noPush: true,
     daemonless: false,
   };
@@ -67,13 +68,22 @@ describe('sealed jobs', () => {
     const queued = sealJob(job, keyring);
     const text = JSON.stringify(queued);
     assert.ok(!text.includes(SECRET));
-    assert.ok(!('secretBuildArgs' in queued) && !('buildSecrets' in queued));
+    assert.ok(!('secretBuildArgs' in queued) && !('buildSecrets' in queued) && !('registryLogins' in queued));
     assert.ok(text.includes('visible'), 'plain build args stay readable');
     assert.deepEqual(openJob(queued, keyring), job);
   });
 
   it('refuses a job moved to another run id', () => {
     assert.throws(() => openJob({ ...sealJob(job, keyring), runId: 'r0000002' }, keyring), SealedError);
+  });
+
+  it('queues an index assembly with its registry logins sealed, and opens one queued before it carried any', () => {
+    const assemble = { runId: 'r0000003', platforms: ['linux/amd64', 'linux/arm64'], images: ['registry.example.com/app:v1'], noPush: false, registryLogins: job.registryLogins };
+    const queued = sealAssembleJob(assemble, keyring);
+    assert.ok(!JSON.stringify(queued).includes(SECRET));
+    assert.deepEqual(openAssembleJob(queued, keyring), assemble);
+    const { registryLogins: _, ...older } = assemble;
+    assert.deepEqual(openAssembleJob(older, keyring), { ...older, registryLogins: [] });
   });
 });
 

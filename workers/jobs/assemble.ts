@@ -5,10 +5,12 @@ import { AssembleJob } from '../../src/queue/jobs.js';
 import { parsePlatform } from '../../src/platforms.js';
 import { parseImageReference } from '../../src/registry/reference.js';
 import type { OutputImage, RunStatus } from '../../src/runs/model.js';
-import type { ChildContext } from '../child-context.js';
+import { withRegistryLogins, type ChildContext } from '../child-context.js';
+import { SecretMasker } from '../../src/log.js';
 import { pushIndex, type IndexEntry } from '../builder/image-index.js';
 
-export async function runAssemble(ctx: ChildContext, job: AssembleJob): Promise<RunStatus> {
+export async function runAssemble(shared: ChildContext, job: AssembleJob): Promise<RunStatus> {
+  const ctx = withRegistryLogins(shared, job.registryLogins, new SecretMasker());
   const { runs } = ctx;
   const run = await runs.get(job.runId);
   if (!run) throw new NotFoundError(`no run ${JSON.stringify(job.runId)}`, 'run_not_found');

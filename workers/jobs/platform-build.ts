@@ -3,7 +3,7 @@
 import type { DockerfileJob } from '../../src/queue/jobs.js';
 import { isTerminal, type PlatformResult, type RunStatus } from '../../src/runs/model.js';
 import type { RunProgress } from '../../src/runs/progress.js';
-import type { ChildContext } from '../child-context.js';
+import { withRegistryLogins, type ChildContext } from '../child-context.js';
 import { recordBaseImages } from './base-images.js';
 import { buildArgsMasker, buildImage, contextFolder, withWorkspace } from './build-steps.js';
 import { checkPushScope } from './push-scope.js';
@@ -13,12 +13,14 @@ import { assembleWindows, distinctRepositories } from './windows-steps.js';
 /** What a platform's build left in the registry: nothing when the run is not pushed. */
 type PlatformPush = Pick<PlatformResult, 'digest' | 'osVersion'> | undefined;
 
-export function runPlatformBuild(ctx: ChildContext, spec: DockerfileJob, worker: string): Promise<RunStatus> {
+export function runPlatformBuild(shared: ChildContext, spec: DockerfileJob, worker: string): Promise<RunStatus> {
   const { platform } = spec;
+  const masker = buildArgsMasker(spec);
+  const ctx = withRegistryLogins(shared, spec.registryLogins, masker);
   return runLifecycle(ctx, {
     runId: spec.runId,
     timeoutSeconds: spec.timeoutSeconds,
-    masker: buildArgsMasker(spec),
+    masker,
     logPrefix: `[${platform}] `,
     greeting: `slipway: building ${platform} on ${worker}`,
     scope: onePlatform(ctx.runs, spec.runId, platform, worker),

@@ -2,7 +2,7 @@
 import type { DockerfileJob } from '../../src/queue/jobs.js';
 import { parseImageReference } from '../../src/registry/reference.js';
 import type { OutputImage, RunStatus } from '../../src/runs/model.js';
-import type { ChildContext } from '../child-context.js';
+import { withRegistryLogins, type ChildContext } from '../child-context.js';
 import { recordBaseImages } from './base-images.js';
 import { buildArgsMasker, buildImage, contextFolder, withWorkspace, type Workspace } from './build-steps.js';
 import { runLifecycle, wholeRun, type JobIO } from './run-lifecycle.js';
@@ -10,8 +10,9 @@ import { pushWithRetry } from './push-retry.js';
 import { checkPushScope } from './push-scope.js';
 import { assembleWindows, tagManifest } from './windows-steps.js';
 
-export function runSingleBuild(ctx: ChildContext, spec: DockerfileJob, worker: string): Promise<RunStatus> {
+export function runSingleBuild(shared: ChildContext, spec: DockerfileJob, worker: string): Promise<RunStatus> {
   const masker = buildArgsMasker(spec);
+  const ctx = withRegistryLogins(shared, spec.registryLogins, masker);
   return runLifecycle(ctx, {
     runId: spec.runId,
     timeoutSeconds: spec.timeoutSeconds,

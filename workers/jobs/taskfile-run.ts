@@ -10,15 +10,16 @@ import { runVariables } from '../../src/runs/variables.js';
 import { loadTaskFile } from '../../src/taskfile/load.js';
 import { resolveInside } from '../../src/contexts/resolve-inside.js';
 import { secretMasker } from '../../src/taskfile/secrets.js';
-import type { ChildContext } from '../child-context.js';
+import { withRegistryLogins, type ChildContext } from '../child-context.js';
 import { runTaskSteps } from '../steps/executor.js';
 import { recordTaskFileBases } from './base-images.js';
 import { contextFolder, withWorkspace } from './build-steps.js';
 import { checkPushScope } from './push-scope.js';
 import { runLifecycle, wholeRun, type JobIO, type RunEnding } from './run-lifecycle.js';
 
-export function runTaskFile(ctx: ChildContext, spec: TaskFileJob, worker: string): Promise<RunStatus> {
+export function runTaskFile(shared: ChildContext, spec: TaskFileJob, worker: string): Promise<RunStatus> {
   const masker = secretMasker(spec.secretValues);
+  const ctx = withRegistryLogins(shared, spec.registryLogins, masker);
   return runLifecycle(ctx, {
     runId: spec.runId,
     timeoutSeconds: spec.timeoutSeconds,

@@ -4,23 +4,35 @@ import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { ContainerRuntime, LabelledResource, StepContainer, StepContainerSpec } from '../container-runtime.js';
 import { EngineError } from '../image-builder.js';
+import type { CredentialsProvider } from '../../../src/registry/auth.js';
+import { parseImageReference } from '../../../src/registry/reference.js';
+import { registryAuthConfig } from './registry-auth.js';
 import { followLog, missedOutput } from './container-logs.js';
 import { engineMessages, messageError } from './json-messages.js';
 
 export class DockerContainers implements ContainerRuntime {
   private readonly docker: Docker;
 
-  constructor(socketPath: string) {
+  constructor(
+    socketPath: string,
+    /** The run's registry logins, for pulling private step images. */
+    private readonly credentials?: CredentialsProvider,
+  ) {
     this.docker = new Docker({ socketPath });
   }
 
   async ensureImage(image: string, pull: boolean, log: (line: string) => void, signal: AbortSignal): Promise<void> {
     if (!pull && (await this.docker.getImage(image).inspect().then(() => true, () => false))) return;
     log(`slipway: pulling ${image}`);
-    const body = (await this.docker.pull(image, { abortSignal: signal } as Record<string, unknown>)) as unknown as Readable;
+    const registry = registryOf(image);
+    const authconfig = this.credentials && registry ? await registryAuthConfig(this.credentials, registry) : undefined;
+    const body = (await this.docker.pull(image, { abortSignal: signal, ...(authconfig ? { authconfig } : {}) } as Record<string, unknown>).catch((err: unknown) => {
+      // The Engine answers a refused pull with an HTTP error before any stream: name the registry, as a refused pull in the stream does.
+      throw signal.aborted ? err : new EngineError(`pull of ${image} from ${registry ?? 'its registry'} failed: ${err instanceof Error ? err.message : String(err)}`);
+    })) as unknown as Readable;
     for await (const m of engineMessages(body)) {
       const error = messageError(m);
-      if (error) throw new EngineError(`pull of ${image} failed: ${error}`);
+      if (error) throw new EngineError(`pull of ${image} from ${registry ?? 'its registry'} failed: ${error}`);
     }
   }
 
@@ -74,6 +86,15 @@ export class DockerContainers implements ContainerRuntime {
       ...containers.map((c) => ({ kind: 'container' as const, id: c.Id, value: c.Labels[label] ?? '' })),
       ...networks.map((n) => ({ kind: 'network' as const, id: n.Name, value: n.Labels?.[label] ?? '' })),
     ];
+  }
+}
+
+/** The registry a step image is pulled from; undefined for a name the Engine may read otherwise than Slipway does. */
+function registryOf(image: string): string | undefined {
+  try {
+    return parseImageReference(image).registry;
+  } catch {
+    return undefined;
   }
 }
 

@@ -6,7 +6,9 @@ import Docker from 'dockerode';
 import tar from 'tar-fs';
 import type { RegistryClient } from '../../../src/registry/client.js';
 import type { ImageReference } from '../../../src/registry/reference.js';
-import { BuildStepError, EngineError, needsSession, type BuildOptions, type ImageBuilder, type PushedManifest } from '../image-builder.js';
+import type { CredentialsProvider } from '../../../src/registry/auth.js';
+import { BuildStepError, EngineError, needsSession, type BuildOptions, type BuildSession, type ImageBuilder, type PushedManifest } from '../image-builder.js';
+import { buildkitCredentials, explainMissingLogin, registryAuthConfig } from './registry-auth.js';
 import { BuildProgress } from './buildkit-progress.js';
 import { openBuildSession, type OpenSession } from './buildkit-session.js';
 import { dockerignoreFilter } from './dockerignore-filter.js';
@@ -20,8 +22,17 @@ export class DockerEngine implements ImageBuilder {
   constructor(
     socketPath: string,
     private readonly registry: RegistryClient,
+    /** The run's registry logins: BuildKit's pulls ask for them host by host, pushes send the target's. */
+    private readonly credentials?: CredentialsProvider,
   ) {
     this.docker = new Docker({ socketPath });
+  }
+
+  /** The build's session, with the run's logins when the build names none of its own. */
+  private sessionFor(opts: BuildOptions): BuildSession | undefined {
+    const credentials = this.credentials;
+    if (!credentials || opts.session?.credentials) return opts.session;
+    return { secrets: opts.session?.secrets ?? {}, credentials: buildkitCredentials(credentials) };
   }
 
   private async packFolder(opts: BuildOptions): Promise<NodeJS.ReadableStream> {
@@ -33,7 +44,8 @@ export class DockerEngine implements ImageBuilder {
   async build(opts: BuildOptions): Promise<string> {
     // A session only for a build that asks for something: one without secrets or credentials is built
     // from its tar body alone, with no session round trips.
-    const session = needsSession(opts.session) ? await openBuildSession(this.docker.modem, opts.session) : undefined;
+    const wanted = this.sessionFor(opts);
+    const session = needsSession(wanted) ? await openBuildSession(this.docker.modem, wanted) : undefined;
     try {
       return await this.buildWith(opts, session);
     } finally {
@@ -81,7 +93,8 @@ export class DockerEngine implements ImageBuilder {
       opts.signal.removeEventListener('abort', cancel);
     }
     progress.finish();
-    const failure = progress.failure();
+    const failed = progress.failure();
+    const failure = failed && explainMissingLogin(failed);
     // A step that failed says more than the connection the daemon closed after it; a cancel says it all.
     if (broken) throw failure && !opts.signal.aborted ? new BuildStepError(failure) : broken.err;
     if (failure) throw new BuildStepError(failure);
@@ -116,7 +129,7 @@ export class DockerEngine implements ImageBuilder {
       .push({
         tag,
         // The daemon refuses a push without X-Registry-Auth, even to an open registry.
-        authconfig: { serveraddress: registry },
+        authconfig: await registryAuthConfig(this.credentials, registry),
         abortSignal: signal,
       } as Record<string, unknown>)
       .catch((err: unknown) => {

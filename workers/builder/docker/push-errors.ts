@@ -21,9 +21,12 @@ export function isRegistryUnreachable(message: string): boolean {
   return UNREACHABLE.some((re) => re.test(message));
 }
 
+/** A registry refusing the login (or the lack of one) from a push error's message. */
+const REFUSED = /\b(unauthorized|authentication required|access denied|denied: requested access|401 Unauthorized|403 Forbidden)\b/i;
+
 /** The error a failed push of `reference` to `registry` raises. */
 export function pushError(reference: string, registry: string, message: string): Error {
-  return isRegistryUnreachable(message)
-    ? new RegistryUnreachableError(registry, `registry ${registry} unreachable while pushing ${reference}: ${message}`)
-    : new EngineError(`push of ${reference} failed: ${message}`);
+  if (isRegistryUnreachable(message)) return new RegistryUnreachableError(registry, `registry ${registry} unreachable while pushing ${reference}: ${message}`);
+  if (REFUSED.test(message)) return new EngineError(`registry ${registry} refused the push of ${reference}: ${message}; check the login with slipway registry list (slipway registry login ${registry})`);
+  return new EngineError(`push of ${reference} failed: ${message}`);
 }
