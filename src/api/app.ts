@@ -11,6 +11,7 @@ import type { RunService } from '../runs/service.js';
 import type { TaskService } from '../tasks/service.js';
 import type { Health, Ready } from '../contract/health.js';
 import type { ApiMetrics } from '../metrics/api-metrics.js';
+import type { WorkerRegistry } from '../queue/worker-registry.js';
 import { requestLog } from '../metrics/request-log.js';
 import { packageVersion } from '../package-version.js';
 import { errorHandler, notFound, redisGuard, sendError } from './errors.js';
@@ -22,6 +23,9 @@ import { taskRoutes } from './routes/tasks.js';
 import { graphRoutes, type GraphRouteDeps } from './routes/graph.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { authenticate } from './authenticate.js';
+import { dashboardRoutes } from './dashboard.js';
+import { workerRoutes } from './routes/workers.js';
+import { whoAmIRoutes } from './routes/whoami.js';
 import { OPERATIONS } from './operations.js';
 
 export interface AppDeps {
@@ -47,6 +51,10 @@ export interface AppDeps {
   redisAvailable?: () => boolean;
   /** Idempotency-Key of POST /v1/runs; without it, the header is ignored. */
   idempotency?: IdempotencyKeys;
+  /** The worker pool's heartbeats (GET /v1/workers); without it, the route lists none. */
+  workers?: Pick<WorkerRegistry, 'pool'>;
+  /** Where the built dashboard is; without it, dist/web. */
+  dashboardDir?: string;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -95,6 +103,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(logRoutes(deps.runs, deps.redis));
   app.use(graphRoutes(deps.graph));
   app.use(tokenRoutes(deps.tokens));
+  app.use(whoAmIRoutes());
+  app.use(workerRoutes(deps.workers ?? { pool: async () => [] }, deps.runs));
+  app.use(dashboardRoutes(deps.dashboardDir));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

@@ -151,6 +151,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     defaultRegistry: config.defaultRegistry,
     redisAvailable: () => redisAvailability.available,
     idempotency: new IdempotencyKeys(redis, config.prefix),
+    workers,
   });
 
   const server: Server = await new Promise((resolve, reject) => {
