@@ -38,14 +38,14 @@ export function authHeaders(token = savedToken()): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 
-/** Turns an error answer into an ApiError; a 401 also signs the page out. */
-export async function answerError(res: Response): Promise<ApiError> {
+/** Turns an error answer into an ApiError; a 401 to the saved token also signs the page out. */
+export async function answerError(res: Response, savedTokenSent = true): Promise<ApiError> {
   const body: unknown = await res.json().catch(() => undefined);
   const parsed = ErrorBody.safeParse(body);
   const err = parsed.success
     ? new ApiError(res.status, parsed.data.error.code, parsed.data.error.message)
     : new ApiError(res.status, 'http_error', `the API answered ${res.status} ${res.statusText}`);
-  if (res.status === 401) window.dispatchEvent(new CustomEvent(SIGNED_OUT_EVENT, { detail: err.message }));
+  if (res.status === 401 && savedTokenSent) window.dispatchEvent(new CustomEvent(SIGNED_OUT_EVENT, { detail: err.message }));
   return err;
 }
 
@@ -53,7 +53,7 @@ type Schema = z.ZodMiniType;
 
 async function call<S extends Schema>(method: string, path: string, schema: S, opts: { signal?: AbortSignal; token?: string } = {}): Promise<z.infer<S>> {
   const res = await fetch(path, { method, headers: { accept: 'application/json', ...authHeaders(opts.token) }, signal: opts.signal, cache: 'no-store' });
-  if (!res.ok) throw await answerError(res);
+  if (!res.ok) throw await answerError(res, opts.token === undefined);
   return schema.parse(await res.json()) as z.infer<S>;
 }
 
