@@ -65,8 +65,8 @@ function ImageNode({ node, selected, onSelect }: { node: LaidNode; selected: boo
     }
   };
   return html`<g class=${`node image${selected ? ' selected' : ''}`} id=${imageNode(node.name)} transform=${`translate(${node.x - node.width / 2},${node.y - node.height / 2})`}
-      role="button" tabindex="0" aria-pressed=${selected} aria-label=${`image ${node.name}: show what a change would rebuild`} onClick=${() => onSelect(node.name)} onKeyDown=${onKey}>
-    <title>${node.name}</title>
+      role="button" tabindex="0" aria-pressed=${selected} onClick=${() => onSelect(node.name)} onKeyDown=${onKey}>
+    <title>image ${node.name}</title>
     <rect width=${node.width} height=${node.height} rx="6" />
     <text x="10" y="18" class="kind">image${selected ? ' (selected)' : ''}</text>
     <text x="10" y="35">${node.label}</text>
@@ -75,9 +75,10 @@ function ImageNode({ node, selected, onSelect }: { node: LaidNode; selected: boo
 
 function TaskNode({ node, entry }: { node: LaidNode; entry?: WaveEntry }) {
   const state = entry ? `rebuild ${entry.state}` : '';
-  return html`<a href=${href.task(node.name)} class=${`node task${entry ? ` wave-${entry.state}` : ''}`} id=${taskNode(node.name)} data-wave-state=${entry?.state ?? ''} aria-label=${`task ${node.name}${state ? `, ${state}` : ''}`}>
+  // Named by the <title> (the whole name; the drawn label may be shortened), not aria-label, which must hold the visible text.
+  return html`<a href=${href.task(node.name)} class=${`node task${entry ? ` wave-${entry.state}` : ''}`} id=${taskNode(node.name)} data-wave-state=${entry?.state ?? ''}>
+    <title>task ${node.name}${state ? `, ${state}` : ''}</title>
     <g transform=${`translate(${node.x - node.width / 2},${node.y - node.height / 2})`}>
-      <title>${node.name}</title>
       <rect width=${node.width} height=${node.height} rx="2" />
       <text x="10" y="18" class="kind">task${state ? ` · ${state}` : ''}</text>
       <text x="10" y="35">${node.label}</text>

@@ -60,8 +60,9 @@ function Summary({ run }: { run: Run }) {
     )}</ol></dd>`}
     <dt>Asked by</dt><dd>${run.requestedBy ?? '—'}</dd>
     <dt>Platforms</dt><dd>${run.platforms.join(', ')}</dd>
+    <dt>Images</dt><dd class="wrap">${run.request.images.join(', ') || '—'}${run.request.noPush ? ' (not pushed)' : ''}</dd>
     <dt>Source</dt><dd class="wrap">${run.request.git ? `${run.request.git.url} @ ${run.request.git.commit.slice(0, 12)}` : `uploaded context ${shortDigest(run.request.context)}`}, ${run.request.taskFile ?? run.request.dockerfile}</dd>
-    <dt>Worker</dt><dd>${run.worker ?? '—'}</dd>
+    <dt>Worker</dt><dd>${run.worker ? html`<a href=${href.workers()}>${run.worker}</a>` : '—'}</dd>
     <dt>Created</dt><dd>${localTime(run.createdAt)}</dd>
     <dt>Duration</dt><dd>${runDuration(run) || '—'}</dd>
   </dl>`;
