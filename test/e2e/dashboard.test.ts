@@ -119,6 +119,10 @@ describe('the dashboard in a browser', () => {
       const seen = await ticks();
       assert.deepEqual(seen, Array.from({ length: seen.length }, (_, i) => i + 1), 'every line once, in order, across the reconnect');
 
+      // The worker building it says so on the workers page.
+      await page.getByRole('link', { name: 'Workers' }).click();
+      await page.locator('tbody tr', { hasText: 'live' }).getByRole('link', { name: runId }).waitFor();
+      await page.goBack();
       await page.getByRole('button', { name: 'Cancel run' }).click();
       await heading(/canceled/).waitFor({ timeout: 60_000 });
       await page.locator('.log-state[data-state="ended"]').waitFor();
