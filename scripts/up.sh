@@ -29,6 +29,7 @@ fi
 cat >&2 <<MSG
 
 Slipway is up: API at http://127.0.0.1:$port, one worker, registry at ${SLIPWAY_REGISTRY:-127.0.0.1:5000}.
+Dashboard: http://127.0.0.1:$port/ (sign in with the token in $token_file)
 Build the bundled example in another terminal:
 
   dist/cli/slipway.js build -t hello:v1 examples/hello

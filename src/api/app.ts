@@ -11,6 +11,7 @@ import type { RunService } from '../runs/service.js';
 import type { TaskService } from '../tasks/service.js';
 import type { Health, Ready } from '../contract/health.js';
 import type { ApiMetrics } from '../metrics/api-metrics.js';
+import type { WorkerRegistry } from '../queue/worker-registry.js';
 import { requestLog } from '../metrics/request-log.js';
 import { NotFoundError } from '../errors.js';
 import { packageVersion } from '../package-version.js';
@@ -26,6 +27,9 @@ import { registryRoutes } from './routes/registries.js';
 import type { RegistryCredentialStore } from '../credentials/store.js';
 import type { RegistryHostPolicy } from '../registry/host-policy.js';
 import { authenticate } from './authenticate.js';
+import { dashboardRoutes } from './dashboard.js';
+import { workerRoutes } from './routes/workers.js';
+import { whoAmIRoutes } from './routes/whoami.js';
 import { OPERATIONS } from './operations.js';
 
 export interface AppDeps {
@@ -54,6 +58,10 @@ export interface AppDeps {
   /** Registry logins (/v1/registries), and the registries a login may name. */
   registryLogins: RegistryCredentialStore;
   registryHosts: RegistryHostPolicy;
+  /** The worker pool's heartbeats (GET /v1/workers); without it, the route lists none. */
+  workers?: Pick<WorkerRegistry, 'pool'>;
+  /** Where the built dashboard is; without it, dist/web. */
+  dashboardDir?: string;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -104,6 +112,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(tokenRoutes(deps.tokens));
   const taskExists = (name: string) => deps.tasks.get(name).then(() => true, (err: unknown) => (err instanceof NotFoundError ? false : Promise.reject(err)));
   app.use(registryRoutes(deps.registryLogins, { hostPolicy: deps.registryHosts, taskExists }));
+  app.use(whoAmIRoutes());
+  app.use(workerRoutes(deps.workers ?? { pool: async () => [] }, deps.runs));
+  app.use(dashboardRoutes(deps.dashboardDir));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

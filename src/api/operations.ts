@@ -11,8 +11,9 @@ import { RegistryLoginRequest, RegistryLogoutQuery } from '../contract/requests.
 import { RegistryInfo, RegistryList } from '../contract/registries.js';
 import { BaseImageUse, BuildSpec, GitSource, OutputImage, PlatformResult, RebuildCause, Run, RunList, StepResult, Trigger } from '../contract/runs.js';
 import { Task, TaskList } from '../contract/tasks.js';
-import { TokenCreated, TokenInfo, TokenList, type Role } from '../contract/tokens.js';
+import { TokenCreated, TokenInfo, TokenList, WhoAmI, type Role } from '../contract/tokens.js';
 import { DeliveryAnswer, RegistryNotificationAnswer } from '../contract/webhooks.js';
+import { WorkerInfo, WorkerList } from '../contract/workers.js';
 import { GenericGitPush } from '../triggers/generic-git.js';
 
 type Schema = z.core.$ZodType;
@@ -81,6 +82,9 @@ export const ANSWER_SCHEMAS: Record<string, Schema> = {
   TokenList,
   RegistryInfo,
   RegistryList,
+  WorkerInfo,
+  WorkerList,
+  WhoAmI,
 };
 
 /** Request bodies with a name in the document (in their input form: defaults may be left out). */
@@ -119,6 +123,14 @@ export const OPERATIONS: Operation[] = [
     // Counts only (no run ids, images or names in labels): a scraper needs no token.
     access: 'public',
     responses: { 200: { description: 'the Prometheus text format', content: [{ contentType: 'text/plain', jsonSchema: { type: 'string' } }] } },
+  },
+  {
+    id: 'dashboard',
+    method: 'get',
+    path: '/',
+    // The page and its assets (/assets/…) hold no data: it signs in with a token and reads the /v1 API.
+    summary: 'the web dashboard', access: 'public',
+    responses: { 200: { description: 'the page', content: [{ contentType: 'text/html', jsonSchema: { type: 'string' } }] }, 503: error('the dashboard is not built (npm run build)') },
   },
   {
     id: 'openapi',
@@ -298,6 +310,16 @@ export const OPERATIONS: Operation[] = [
     summary: 'a rebuild wave, with the state and run of each task', access: 'reader',
     responses: { 200: { description: 'the wave', content: json(WaveDetail) }, 404: error('no such wave') },
   },
+
+  {
+    id: 'listWorkers',
+    method: 'get',
+    path: '/v1/workers',
+    summary: 'the worker pool: each worker with its platforms, last heartbeat and the runs it is building',
+    access: 'reader',
+    responses: { 200: { description: 'workers', content: json(WorkerList) } },
+  },
+  { id: 'whoami', method: 'get', path: '/v1/whoami', summary: 'the token this request carries: its name, role and scopes', access: 'reader', responses: { 200: { description: 'the token', content: json(WhoAmI) } } },
 
   {
     id: 'createToken',

@@ -156,6 +156,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     idempotency: new IdempotencyKeys(redis, config.prefix),
     registryLogins,
     registryHosts: config.registryHosts,
+    workers,
   });
 
   const server: Server = await new Promise((resolve, reject) => {

@@ -29,3 +29,12 @@ export type TokenCreated = z.infer<typeof TokenCreated>;
 
 export const TokenList = z.object({ tokens: z.array(TokenInfo) });
 export type TokenList = z.infer<typeof TokenList>;
+
+/** GET /v1/whoami: the token a request carried, as its role and scopes; what the dashboard shows and offers by. */
+export const WhoAmI = z.object({
+  name: z.string(),
+  role: z.enum(ROLES),
+  repositories: z.array(z.string()),
+  tasks: z.array(z.string()),
+});
+export type WhoAmI = z.infer<typeof WhoAmI>;

@@ -69,6 +69,26 @@ export class WorkerRegistry {
     return platforms.filter((_, i) => counts[i] === 0);
   }
 
+  /** Every worker that beat for any of `platforms` lately: the platforms it serves, when it last beat, whether that is recent. */
+  async pool(platforms: readonly string[], now = Date.now()): Promise<{ name: string; platforms: string[]; lastSeen: number; live: boolean }[]> {
+    const multi = this.redis.multi();
+    for (const p of platforms) multi.zrange(this.key(p), '0', '-1', 'WITHSCORES');
+    const byName = new Map<string, { name: string; platforms: string[]; lastSeen: number; live: boolean }>();
+    ((await multi.exec()) ?? []).forEach(([, reply], i) => {
+      const flat = (reply ?? []) as string[];
+      for (let j = 0; j + 1 < flat.length; j += 2) {
+        const name = flat[j]!;
+        const seen = Number(flat[j + 1]);
+        const w = byName.get(name) ?? { name, platforms: [], lastSeen: 0, live: false };
+        w.platforms.push(platforms[i]!);
+        w.lastSeen = Math.max(w.lastSeen, seen);
+        w.live = w.lastSeen >= now - STALE_MS;
+        byName.set(name, w);
+      }
+    });
+    return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
   /** How many live workers serve each of `platforms`. */
   async live(platforms: readonly string[], now = Date.now()): Promise<number[]> {
     const multi = this.redis.multi();

@@ -1,0 +1,20 @@
+// The worker pool over HTTP (GET /v1/workers): each worker as its heartbeats describe it, with the runs it is
+// building. Read-only, for the dashboard and anyone watching the pool.
+import * as z from '../zod-mini.js';
+
+export const WorkerInfo = z.object({
+  /** The worker's name, `host/pid`: what a run's `worker` field records. */
+  name: z.string(),
+  host: z.string(),
+  /** The platforms (queues) it serves, from its latest heartbeat for each. */
+  platforms: z.array(z.string()),
+  lastHeartbeat: z.string(),
+  /** Whether it beat recently enough to count as serving its platforms. */
+  live: z.boolean(),
+  /** The runs it is building now. */
+  runs: z.array(z.object({ id: z.string(), task: z.optional(z.string()), platform: z.string(), startedAt: z.optional(z.string()) })),
+});
+export type WorkerInfo = z.infer<typeof WorkerInfo>;
+
+export const WorkerList = z.object({ workers: z.array(WorkerInfo) });
+export type WorkerList = z.infer<typeof WorkerList>;
