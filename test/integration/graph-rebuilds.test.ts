@@ -13,6 +13,7 @@ import { WaveStore } from '../../src/graph/wave-store.js';
 import { createLogger } from '../../src/log.js';
 import { createRedis } from '../../src/redis.js';
 import type { Run, RunStatus, Trigger } from '../../src/runs/model.js';
+import { deleteKeys, REDIS_URL } from '../support/stack.js';
 
 const R = '127.0.0.1:5000';
 const AMD = 'linux/amd64';
@@ -20,13 +21,7 @@ const img = (n: string) => `${R}/${n}:latest`;
 const redis = createRedis('redis://127.0.0.1:6379', 'test-rebuilds');
 const prefixes: string[] = [];
 after(async () => {
-  for (const prefix of prefixes) {
-    for (let cursor = '0'; ; ) {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      if ((cursor = next) === '0') break;
-    }
-  }
+  await deleteKeys(REDIS_URL, ...prefixes);
   redis.disconnect();
 });
 

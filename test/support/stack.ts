@@ -149,7 +149,7 @@ export async function startTestStack(opts: { worker?: boolean; platforms?: strin
     workerPid: () => worker?.child.pid,
     async close() {
       await Promise.all([api?.stop(), worker?.stop()]);
-      await Promise.all([fs.rm(dataDir, { recursive: true, force: true }), deleteKeys(env.SLIPWAY_REDIS_URL ?? 'redis://127.0.0.1:6379', prefix)]);
+      await Promise.all([fs.rm(dataDir, { recursive: true, force: true }), deleteKeys(env.SLIPWAY_REDIS_URL ?? REDIS_URL, prefix)]);
     },
   };
   try {
@@ -163,12 +163,20 @@ export async function startTestStack(opts: { worker?: boolean; platforms?: strin
   return stack;
 }
 
-/** Deletes a stack's Redis keys (run records, logs, queues), so test runs do not pile them up in a shared Redis. */
-async function deleteKeys(url: string, prefix: string): Promise<void> {
+/** Redis as the test stacks use it (SLIPWAY_REDIS_URL, else the local one). */
+export const REDIS_URL = process.env.SLIPWAY_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * Deletes every key under each prefix (run records, logs, queues, locks), so test runs do not pile them up in a
+ * shared Redis. Scans rather than KEYS, which would block everyone else's Redis on a large keyspace.
+ */
+export async function deleteKeys(url: string, ...prefixes: string[]): Promise<void> {
   const redis = createRedis(url, 'test-stack-cleanup');
   try {
-    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 }) as AsyncIterable<string[]>) {
-      if (keys.length) await redis.unlink(...keys);
+    for (const prefix of prefixes) {
+      for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 }) as AsyncIterable<string[]>) {
+        if (keys.length) await redis.unlink(...keys);
+      }
     }
   } finally {
     redis.disconnect();
