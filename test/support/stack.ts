@@ -33,6 +33,11 @@ export interface TestStack {
   stopWorker(): Promise<void>;
   /** The worker process's id, for tests that kill it. */
   workerPid(): number | undefined;
+  /**
+   * Resolves with the API's log entries (pino JSON, since this start of the API) that `match` accepts, as soon
+   * as there are `count` of them: entries logged before the call count too. Fails after `ms`, saying `what`.
+   */
+  apiLogged(what: string, match: (entry: Record<string, unknown>) => boolean, count?: number, ms?: number): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 
@@ -56,6 +61,8 @@ const START_MS = 60_000;
 /** One of the stack's processes: its output appended to the stack's log file, and watched line by line. */
 class StackProcess {
   readonly child: ChildProcess;
+  /** Every line of output so far, for waits on something that may already have been logged. */
+  readonly lines: string[] = [];
   private readonly lineWaiters = new Set<(line: string) => void>();
 
   constructor(script: string, args: string[], env: NodeJS.ProcessEnv, private readonly logFile: string) {
@@ -64,6 +71,7 @@ class StackProcess {
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
       stream.pipe(out);
       createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+        this.lines.push(line);
         for (const hear of this.lineWaiters) hear(line);
       });
     }
@@ -87,6 +95,24 @@ class StackProcess {
     } finally {
       this.lineWaiters.delete(hear);
       this.child.off('exit', onExit);
+    }
+  }
+
+  /** Resolves with the lines, those so far included, that satisfy `match`, once there are `count`. */
+  async linesMatching(what: string, match: (line: string) => boolean, count: number, ms: number): Promise<string[]> {
+    const seen = this.lines.filter(match);
+    if (seen.length >= count) return seen;
+    let hear!: (line: string) => void;
+    const reached = new Promise<string[]>((resolve) => {
+      hear = (line) => {
+        if (match(line) && seen.push(line) >= count) resolve(seen);
+      };
+      this.lineWaiters.add(hear);
+    });
+    try {
+      return await within(`${what} (${seen.length} of ${count} seen)`, ms, reached);
+    } finally {
+      this.lineWaiters.delete(hear);
     }
   }
 
@@ -147,6 +173,10 @@ export async function startTestStack(opts: { worker?: boolean; platforms?: strin
     },
     stopWorker: async () => worker?.stop(),
     workerPid: () => worker?.child.pid,
+    async apiLogged(what, match, count = 1, ms = 60_000) {
+      if (!api) throw new Error('the API is not started');
+      return (await api.linesMatching(what, (line) => match(jsonLine(line)), count, ms)).map(jsonLine);
+    },
     async close() {
       await Promise.all([api?.stop(), worker?.stop()]);
       await Promise.all([fs.rm(dataDir, { recursive: true, force: true }), deleteKeys(env.SLIPWAY_REDIS_URL ?? REDIS_URL, prefix)]);
@@ -161,6 +191,16 @@ export async function startTestStack(opts: { worker?: boolean; platforms?: strin
     throw err;
   }
   return stack;
+}
+
+/** A pino line as its fields; anything else as none. */
+function jsonLine(line: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(line);
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }
 
 /** Redis as the test stacks use it (SLIPWAY_REDIS_URL, else the local one). */
