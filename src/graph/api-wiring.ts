@@ -77,7 +77,9 @@ export async function startBaseImageGraph(deps: {
         if (isRegistryError(err) && err.status === 404) return log.info({ image: push.image, digest: push.digest }, 'notified manifest is gone; ignored');
         throw err;
       }
-      await rebuilds.changed({ image: push.image, platforms }, 'registry');
+      const outcome = await rebuilds.changed({ image: push.image, platforms }, 'registry');
+      // The end of a base image's push: what it started (a wave, or nothing) is decided and written by now.
+      log.info({ image: push.image, digest: push.digest, wave: outcome.wave?.id }, 'registry push handled');
     },
     log,
   });

@@ -2,6 +2,7 @@
 // first sealing, the others still opening, for rotation). The API creates the file, mode 0600, when it is
 // missing; workers only read it, so a worker with another data directory fails loudly instead of sealing
 // with a key nobody else has.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Keyring, SealedError } from './sealed.js';
@@ -46,7 +47,8 @@ async function readKeyFile(file: string): Promise<string | undefined> {
 async function createKeyFile(file: string): Promise<string> {
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const text = `${Keyring.generateKey().toString('base64')}\n`;
-  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  // Random, not the time: two loads in one process within a millisecond would otherwise share a name.
+  const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   await fs.writeFile(temp, text, { mode: 0o600, flag: 'wx' });
   try {
     await fs.link(temp, file);

@@ -4,26 +4,21 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { registryDigest } from '../support/api.js';
 import { folderWith, runSlipway, type CliResult } from '../support/cli.js';
-import { BASE_IMAGE, REGISTRY, ROOT, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
+import { BASE_IMAGE, REGISTRY, ROOT, uniqueName } from '../support/stack.js';
+import { withStack } from '../support/with-stack.js';
 
 const BUSYBOX = `${REGISTRY}/base/busybox:latest`;
 
 describe('slipway run, deps and graph against a real stack', () => {
-  let stack: TestStack;
+  const live = withStack();
   const dirs: string[] = [];
-  before(async () => {
-    stack = await startTestStack();
-  });
-  after(async () => {
-    await stack?.close();
-    await Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true })));
-  });
+  after(() => Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true }))));
 
   const cli = (...args: string[]): Promise<CliResult> =>
-    runSlipway(args, { cwd: ROOT, env: { ...stack.env, SLIPWAY_SERVER: stack.url, SLIPWAY_CACHE_DIR: path.join(os.tmpdir(), 'slipway-e2e-cache') } });
+    runSlipway(args, { cwd: ROOT, env: { ...live.stack.env, SLIPWAY_SERVER: live.stack.url, SLIPWAY_CACHE_DIR: path.join(os.tmpdir(), 'slipway-e2e-cache') } });
 
   async function folder(files: Record<string, string>): Promise<string> {
     const dir = await folderWith(files);

@@ -9,9 +9,8 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { startApiServer, type ApiServer } from '../../src/api/server.js';
 import { loadConfig } from '../../src/config.js';
-import { createRedis } from '../../src/redis.js';
 import { cliCommand } from '../support/entry.js';
-import { ROOT, uniqueName } from '../support/stack.js';
+import { deleteKeys, REDIS_URL, ROOT, uniqueName } from '../support/stack.js';
 
 function slipway(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const [program, ...first] = cliCommand();
@@ -39,9 +38,7 @@ describe('the API over HTTPS', () => {
   });
   after(async () => {
     await api?.close();
-    const redis = createRedis(process.env.SLIPWAY_REDIS_URL ?? 'redis://127.0.0.1:6379', 'tls-test-cleanup');
-    for await (const keys of redis.scanStream({ match: `${prefix}:*` }) as AsyncIterable<string[]>) if (keys.length) await redis.unlink(...keys);
-    redis.disconnect();
+    await deleteKeys(REDIS_URL, prefix);
     await fs.rm(dir, { recursive: true, force: true });
   });
 

@@ -183,8 +183,14 @@ describe('base-image rebuilds', () => {
       assert.equal(runs[0]!.status, 'succeeded', `${t}: ${runs[0]!.error}`);
       rebuilt[t] = runs[0]!;
     }
-    // Quiet for a while: the notifications of the rebuilt images' own pushes start nothing more.
-    await new Promise((r) => setTimeout(r, 4000));
+    // The rebuilt images' own pushes start nothing more. Only the push of an image something builds on can
+    // (mid, a and b): the API logs its decision on each once it is written.
+    for (const t of ['mid', 'a', 'b']) {
+      const digest = rebuilt[t]!.outputImages[0]?.digest;
+      assert.ok(digest, `${t}'s rebuild pushed`);
+      const [handled] = await stack.apiLogged(`the API handling the push of rebuilt ${t}`, (e) => e.msg === 'registry push handled' && e.image === `${R}/${t}:latest` && e.digest === digest);
+      assert.equal(handled!.wave, undefined, `the push of rebuilt ${t} planned no wave`);
+    }
     for (const t of ['mid', 'a', 'b', 'app', 'c']) assert.equal(rebuildsOf(await taskRuns(stack.url, name(t))).length, 1, `${t} rebuilt once`);
 
     const t = (run: Run, field: 'startedAt' | 'finishedAt') => Date.parse(run[field]!);
@@ -209,6 +215,9 @@ describe('base-image rebuilds', () => {
     const before = await Promise.all(['mid', 'a', 'b'].map(async (t) => (await taskRuns(stack.url, name(t))).length));
     // A push of the same image sends the registry's notification again.
     const image = `${R}/base:latest`;
+    const digest = await registryDigest(R, 'base', 'latest');
+    const handledPush = (e: Record<string, unknown>) => e.msg === 'registry push handled' && e.image === image && e.digest === digest;
+    const handledBefore = (await stack.apiLogged(`the API handling the push of ${image} in the last test`, handledPush)).length;
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-repush-'));
     await run('docker', ['pull', image]);
     await run('docker', ['push', image]);
@@ -217,7 +226,8 @@ describe('base-image rebuilds', () => {
     assert.equal(notified.status, 202, JSON.stringify(notified.body));
     assert.equal(notified.body.wave, undefined);
     assert.ok(notified.body.skipped.some((s: any) => /already built/.test(s.reason)), JSON.stringify(notified.body));
-    await new Promise((r) => setTimeout(r, 3000));
+    const handled = await stack.apiLogged(`the API handling the registry's notification of the same push again`, handledPush, handledBefore + 1);
+    assert.ok(handled.slice(handledBefore).every((e) => e.wave === undefined), 'the push again planned no wave');
     const afterCounts = await Promise.all(['mid', 'a', 'b'].map(async (t) => (await taskRuns(stack.url, name(t))).length));
     assert.deepEqual(afterCounts, before);
   });

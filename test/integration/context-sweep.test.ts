@@ -16,6 +16,7 @@ import { createRedis } from '../../src/redis.js';
 import type { Run } from '../../src/runs/model.js';
 import { RunStore } from '../../src/runs/store.js';
 import { contextArchive } from '../support/archives.js';
+import { deleteKeys, REDIS_URL } from '../support/stack.js';
 
 const DAY = 24 * 3600_000;
 const limits = { unpackedBytes: 1 << 30, entries: 100_000 };
@@ -24,8 +25,7 @@ const redis = createRedis('redis://127.0.0.1:6379', 'test-context-sweep');
 const prefix = `t-sweep-${randomBytes(4).toString('hex')}`;
 after(async () => {
   await Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true })));
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
+  await deleteKeys(REDIS_URL, prefix);
   redis.disconnect();
 });
 

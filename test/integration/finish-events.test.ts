@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../src/log.js';
 import { createRedis } from '../../src/redis.js';
 import { FinishConsumer, finishPublisher, type FinishConsumerOptions } from '../../src/runs/finish-events.js';
+import { deleteKeys, REDIS_URL } from '../support/stack.js';
 
 const silent = createLogger('test', 'silent');
 const redis = createRedis('redis://127.0.0.1:6379', 'test-finish-events');
@@ -15,10 +16,7 @@ const prefixes: string[] = [];
 const consumers: FinishConsumer[] = [];
 after(async () => {
   for (const c of consumers) await c.stop();
-  for (const prefix of prefixes) {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-  }
+  await deleteKeys(REDIS_URL, ...prefixes);
   redis.disconnect();
 });
 

@@ -12,6 +12,7 @@ import { GraphStore } from '../../src/graph/store.js';
 import { createLogger } from '../../src/log.js';
 import { createRedis, type Redis } from '../../src/redis.js';
 import { RegistryClient } from '../../src/registry/client.js';
+import { deleteKeys, REDIS_URL } from '../support/stack.js';
 
 const INDEX = 'application/vnd.oci.image.index.v1+json';
 const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -74,11 +75,7 @@ describe('RegistryPoller', () => {
     poller = new RegistryPoller(graph, new RegistryClient({ retry: { baseDelayMs: 10 } }), redis, prefix, async (c) => changes.push(c), { defaultIntervalMs: 60_000, intervals: {}, notifying: [] }, createLogger('test', 'silent'));
   });
   after(async () => {
-    for (let cursor = '0'; ; ) {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      if ((cursor = next) === '0') break;
-    }
+    await deleteKeys(REDIS_URL, prefix);
     redis.disconnect();
     server.close();
     server.closeAllConnections();

@@ -13,6 +13,8 @@ import { WaveStore } from '../../src/graph/wave-store.js';
 import { createLogger } from '../../src/log.js';
 import { createRedis } from '../../src/redis.js';
 import type { Run, RunStatus, Trigger } from '../../src/runs/model.js';
+import { deleteKeys, REDIS_URL } from '../support/stack.js';
+import { within } from '../support/wait.js';
 
 const R = '127.0.0.1:5000';
 const AMD = 'linux/amd64';
@@ -20,13 +22,7 @@ const img = (n: string) => `${R}/${n}:latest`;
 const redis = createRedis('redis://127.0.0.1:6379', 'test-rebuilds');
 const prefixes: string[] = [];
 after(async () => {
-  for (const prefix of prefixes) {
-    for (let cursor = '0'; ; ) {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      if ((cursor = next) === '0') break;
-    }
-  }
+  await deleteKeys(REDIS_URL, ...prefixes);
   redis.disconnect();
 });
 
@@ -97,13 +93,21 @@ describe('BaseImageRebuilds', () => {
     await settle();
   }
 
-  /** Dispatch runs in the background after a change: wait for it to go quiet. */
+  /**
+   * Dispatching goes on in the background after a change or a finish. Settled: with no start in flight (each
+   * holds a placeholder in the active set until its run is queued), a dispatch pass of the test's own starts
+   * nothing, so nothing is ready within the cap. A start that fails frees its place, so passes repeat.
+   */
   async function settle(): Promise<void> {
-    for (let i = 0, last = -1; i < 100; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-      if (started.length === last && (await waves.activeMembers()).every((m) => !m.member.startsWith('dispatching'))) return;
-      last = started.length;
-    }
+    const startsInFlight = async () => (await waves.activeMembers()).some((m) => m.member.startsWith('dispatching'));
+    await within('rebuild dispatch settling', 10_000, (async () => {
+      for (;;) {
+        while (await startsInFlight()) await new Promise((r) => setImmediate(r));
+        const before = started.length;
+        await rebuilds.dispatch();
+        if (started.length === before && !(await startsInFlight())) return;
+      }
+    })());
   }
 
   const startedTasks = () => started.map((s) => s.task);

@@ -8,15 +8,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../src/log.js';
 import { PeriodicSweeps } from '../../src/periodic.js';
 import { createRedis } from '../../src/redis.js';
+import { deleteKeys, REDIS_URL } from '../support/stack.js';
 
 const silent = createLogger('test', 'silent');
 const redis = createRedis('redis://127.0.0.1:6379', 'test-periodic-sweeps');
 const prefixes: string[] = [];
 after(async () => {
-  for (const prefix of prefixes) {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-  }
+  await deleteKeys(REDIS_URL, ...prefixes);
   redis.disconnect();
 });
 

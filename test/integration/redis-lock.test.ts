@@ -6,13 +6,13 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRedis } from '../../src/redis.js';
 import { LeaseLostError, RedisLock } from '../../src/store/lock.js';
+import { deleteKeys, REDIS_URL } from '../support/stack.js';
 
 const redis = createRedis('redis://127.0.0.1:6379', 'test-redis-lock');
 const other = createRedis('redis://127.0.0.1:6379', 'test-redis-lock-other');
 const prefix = `t-lock-${randomBytes(4).toString('hex')}`;
 after(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
+  await deleteKeys(REDIS_URL, prefix);
   redis.disconnect();
   other.disconnect();
 });

@@ -12,6 +12,7 @@ import type { Run, RunStatus } from '../../src/runs/model.js';
 import { isExpired, RunRetention, type RunRetentionOptions } from '../../src/runs/retention.js';
 import { RunStore, type RunSummary } from '../../src/runs/store.js';
 import { TaskSlots } from '../../src/tasks/concurrency.js';
+import { deleteKeys, REDIS_URL } from '../support/stack.js';
 
 const DAY = 24 * 3600_000;
 const NOW = Date.parse('2026-06-01T12:00:00.000Z');
@@ -21,10 +22,7 @@ const silent = createLogger('test', 'silent');
 const redis = createRedis('redis://127.0.0.1:6379', 'test-run-retention');
 const prefixes: string[] = [];
 after(async () => {
-  for (const prefix of prefixes) {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-  }
+  await deleteKeys(REDIS_URL, ...prefixes);
   redis.disconnect();
 });
 

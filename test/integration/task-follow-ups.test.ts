@@ -17,6 +17,7 @@ import { TaskFollowUps } from '../../src/tasks/follow-ups.js';
 import { TaskService, type GitTools } from '../../src/tasks/service.js';
 import { TaskStore } from '../../src/tasks/store.js';
 import { Keyring } from '../../src/secrets/sealed.js';
+import { deleteKeys, REDIS_URL } from '../support/stack.js';
 
 const silent = createLogger('test', 'silent');
 const redis = createRedis('redis://127.0.0.1:6379', 'test-follow-ups');
@@ -24,10 +25,7 @@ const prefixes: string[] = [];
 const closers: (() => Promise<void>)[] = [];
 after(async () => {
   for (const close of closers) await close();
-  for (const prefix of prefixes) {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-  }
+  await deleteKeys(REDIS_URL, ...prefixes);
   redis.disconnect();
 });
 

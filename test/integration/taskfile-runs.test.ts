@@ -1,30 +1,20 @@
 // Task-file runs through the real API and worker (`az acr run` on Slipway): the file is checked when the
 // run is submitted (errors with line and column), the worker renders it with the run's variables, values
 // and secrets and runs its steps, the pushed images and each step's times land on the run, and no secret
-// value is ever in the log or the record. Also a task whose file is a task file, built from git.
+// value is ever in the log or the record. Also a task whose file is a task file, built from live.git.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Run } from '../../src/runs/model.js';
 import { apiFetch, registryDigest, runLog, submit, waitForRun } from '../support/api.js';
 import { contextArchive } from '../support/archives.js';
-import { GitServer } from '../support/git-server.js';
-import { REGISTRY, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
+import { REGISTRY, uniqueName } from '../support/stack.js';
+import { withGitStack } from '../support/with-stack.js';
 
 const SECRET = 'hunter2-very-secret';
 const BUSYBOX = `${REGISTRY}/base/busybox:latest`;
 
 describe('task-file runs', () => {
-  let stack: TestStack;
-  let git: GitServer;
-
-  before(async () => {
-    git = await GitServer.start({ daemon: false });
-    stack = await startTestStack({ env: { SLIPWAY_GIT_ALLOW_INSECURE: '1', SLIPWAY_GIT_ALLOW_PRIVATE_HOSTS: '1' } });
-  });
-  after(async () => {
-    await stack?.close();
-    await git?.stop();
-  });
+  const live = withGitStack();
 
   it('builds, tests and pushes with parallel and dependent steps; values and secrets rendered, secrets masked', async () => {
     const repo = `slipway-test/${uniqueName('acb')}`;
@@ -53,10 +43,10 @@ steps:
       - $Registry/${repo}:latest
 `;
     const archive = await contextArchive(`FROM ${BUSYBOX}\nCOPY nonce /nonce\n`, { 'acb.yaml': taskFile, nonce: `${repo}\n` });
-    const res = await submit(stack.url, archive, { taskFile: 'acb.yaml', values: { greeting: 'hello' }, secretValues: { token: SECRET } });
+    const res = await submit(live.stack.url, archive, { taskFile: 'acb.yaml', values: { greeting: 'hello' }, secretValues: { token: SECRET } });
     assert.equal(res.status, 202, JSON.stringify(res.body));
-    const run = (await waitForRun(stack.url, res.body.id)) as unknown as Run;
-    const log = await runLog(stack.url, run.id);
+    const run = (await waitForRun(live.stack.url, res.body.id)) as unknown as Run;
+    const log = await runLog(live.stack.url, run.id);
     assert.equal(run.status, 'succeeded', `${run.error}\n${log}`);
 
     // Order from the recorded times: left and right side by side, test after all three, push last.
@@ -92,14 +82,14 @@ steps:
   - id: never
     cmd: ${BUSYBOX} echo never-runs
 `;
-    const res = await submit(stack.url, await contextArchive('FROM scratch\n', { 'acb.yaml': taskFile }), { taskFile: 'acb.yaml' });
+    const res = await submit(live.stack.url, await contextArchive('FROM scratch\n', { 'acb.yaml': taskFile }), { taskFile: 'acb.yaml' });
     assert.equal(res.status, 202, JSON.stringify(res.body));
-    const run = (await waitForRun(stack.url, res.body.id)) as unknown as Run;
+    const run = (await waitForRun(live.stack.url, res.body.id)) as unknown as Run;
     assert.equal(run.status, 'failed');
     assert.match(run.error ?? '', /step broken failed/);
     const states = Object.fromEntries(run.steps!.map((s) => [s.id, `${s.status}${s.ignored ? ' (ignored)' : ''}:${s.exitCode ?? ''}`]));
     assert.deepEqual(states, { flaky: 'failed (ignored):3', broken: 'failed:7', never: 'skipped:' });
-    const log = await runLog(stack.url, run.id);
+    const log = await runLog(live.stack.url, run.id);
     assert.match(log, /this-step-breaks/);
     assert.doesNotMatch(log, /never-runs/);
   });
@@ -116,9 +106,9 @@ steps:
     build: -t ${nonce}:cached .
 `;
     const archive = await contextArchive(`FROM ${BUSYBOX}\nRUN echo ran-${nonce}\n`, { 'acb.yaml': taskFile });
-    const res = await submit(stack.url, archive, { taskFile: 'acb.yaml', noPush: true });
-    const run = (await waitForRun(stack.url, res.body.id)) as unknown as Run;
-    const log = await runLog(stack.url, run.id);
+    const res = await submit(live.stack.url, archive, { taskFile: 'acb.yaml', noPush: true });
+    const run = (await waitForRun(live.stack.url, res.body.id)) as unknown as Run;
+    const log = await runLog(live.stack.url, run.id);
     assert.equal(run.status, 'succeeded', `${run.error}\n${log}`);
     const ran = (id: string) => new RegExp(`\\[${id}\\] #\\d+ [0-9.]+ ran-${nonce}`).test(log);
     assert.ok(ran('first'), 'the first build runs the RUN');
@@ -146,25 +136,25 @@ steps:
       [{ taskFile: 'ok.yaml', secretValues: { 'bad id!': 'x' } }, /secret id/],
     ];
     for (const [body, message] of cases) {
-      const res = await submit(stack.url, ctx, body);
+      const res = await submit(live.stack.url, ctx, body);
       assert.equal(res.status, 400, `${JSON.stringify(body)}: ${JSON.stringify(res.body)}`);
       assert.match(res.body.error.message, message, JSON.stringify(body));
     }
   });
 
   it('a task whose file is a task file runs its steps from the exact commit', async () => {
-    await git.createRepo('steps');
-    const sha = await git.commit('steps', { 'ci/acb.yaml': `version: v1.1.0\nsteps:\n  - cmd: ${BUSYBOX} sh -c 'echo commit={{.Run.Commit}} task={{.Run.TaskName}}; cat marker'\n`, 'ci/marker': 'from-git\n' }, 'steps');
+    await live.git.createRepo('steps');
+    const sha = await live.git.commit('steps', { 'ci/acb.yaml': `version: v1.1.0\nsteps:\n  - cmd: ${BUSYBOX} sh -c 'echo commit={{.Run.Commit}} task={{.Run.TaskName}}; cat marker'\n`, 'ci/marker': 'from-git\n' }, 'steps');
     const name = uniqueName('stepstask');
-    const created = await apiFetch(`${stack.url}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, context: `${git.httpUrl('steps')}#main:ci`, dockerfile: 'acb.yaml', commitTrigger: false }) });
+    const created = await apiFetch(`${live.stack.url}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, context: `${live.git.httpUrl('steps')}#main:ci`, dockerfile: 'acb.yaml', commitTrigger: false }) });
     assert.equal(created.status, 201, await created.text());
-    const started = await apiFetch(`${stack.url}/v1/tasks/${name}/runs`, { method: 'POST' });
-    const run = (await waitForRun(stack.url, ((await started.json()) as Run).id)) as unknown as Run;
-    const log = await runLog(stack.url, run.id);
+    const started = await apiFetch(`${live.stack.url}/v1/tasks/${name}/runs`, { method: 'POST' });
+    const run = (await waitForRun(live.stack.url, ((await started.json()) as Run).id)) as unknown as Run;
+    const log = await runLog(live.stack.url, run.id);
     assert.equal(run.status, 'succeeded', `${run.error}\n${log}`);
     assert.match(log, new RegExp(`commit=${sha} task=${name}`));
     assert.match(log, /from-git/);
-    const refused = await apiFetch(`${stack.url}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: uniqueName('t'), context: `${git.httpUrl('steps')}#main:ci`, dockerfile: 'acb.yaml', images: ['x:v1'] }) });
+    const refused = await apiFetch(`${live.stack.url}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: uniqueName('t'), context: `${live.git.httpUrl('steps')}#main:ci`, dockerfile: 'acb.yaml', images: ['x:v1'] }) });
     assert.equal(refused.status, 400);
     assert.match(((await refused.json()) as any).error.message, /push steps/);
   });

@@ -20,9 +20,8 @@ describe('a job that fails outside the build', () => {
     stack = await startTestStack();
   });
   after(async () => {
+    // Deletes the stack's keys too.
     await stack?.close();
-    const keys = await redis.keys(`${stack.prefix}:*`);
-    if (keys.length) await redis.del(...keys);
     redis.disconnect();
   });
 

@@ -33,6 +33,11 @@ export interface TestStack {
   stopWorker(): Promise<void>;
   /** The worker process's id, for tests that kill it. */
   workerPid(): number | undefined;
+  /**
+   * Resolves with the API's log entries (pino JSON, since this start of the API) that `match` accepts, as soon
+   * as there are `count` of them: entries logged before the call count too. Fails after `ms`, saying `what`.
+   */
+  apiLogged(what: string, match: (entry: Record<string, unknown>) => boolean, count?: number, ms?: number): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 
@@ -56,6 +61,8 @@ const START_MS = 60_000;
 /** One of the stack's processes: its output appended to the stack's log file, and watched line by line. */
 export class StackProcess {
   readonly child: ChildProcess;
+  /** Every line of output so far, for waits on something that may already have been logged. */
+  readonly lines: string[] = [];
   private readonly lineWaiters = new Set<(line: string) => void>();
 
   constructor(script: string, args: string[], env: NodeJS.ProcessEnv, private readonly logFile: string) {
@@ -64,6 +71,7 @@ export class StackProcess {
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
       stream.pipe(out);
       createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+        this.lines.push(line);
         for (const hear of this.lineWaiters) hear(line);
       });
     }
@@ -87,6 +95,24 @@ export class StackProcess {
     } finally {
       this.lineWaiters.delete(hear);
       this.child.off('exit', onExit);
+    }
+  }
+
+  /** Resolves with the lines, those so far included, that satisfy `match`, once there are `count`. */
+  async linesMatching(what: string, match: (line: string) => boolean, count: number, ms: number): Promise<string[]> {
+    const seen = this.lines.filter(match);
+    if (seen.length >= count) return seen;
+    let hear!: (line: string) => void;
+    const reached = new Promise<string[]>((resolve) => {
+      hear = (line) => {
+        if (match(line) && seen.push(line) >= count) resolve(seen);
+      };
+      this.lineWaiters.add(hear);
+    });
+    try {
+      return await within(`${what} (${seen.length} of ${count} seen)`, ms, reached);
+    } finally {
+      this.lineWaiters.delete(hear);
     }
   }
 
@@ -149,9 +175,13 @@ export async function startTestStack(
     },
     stopWorker: async () => worker?.stop(),
     workerPid: () => worker?.child.pid,
+    async apiLogged(what, match, count = 1, ms = 60_000) {
+      if (!api) throw new Error('the API is not started');
+      return (await api.linesMatching(what, (line) => match(jsonLine(line)), count, ms)).map(jsonLine);
+    },
     async close() {
       await Promise.all([api?.stop(), worker?.stop()]);
-      await Promise.all([fs.rm(dataDir, { recursive: true, force: true }), deleteKeys(env.SLIPWAY_REDIS_URL ?? 'redis://127.0.0.1:6379', prefix)]);
+      await Promise.all([fs.rm(dataDir, { recursive: true, force: true }), deleteKeys(env.SLIPWAY_REDIS_URL ?? REDIS_URL, prefix)]);
     },
   };
   try {
@@ -165,12 +195,30 @@ export async function startTestStack(
   return stack;
 }
 
-/** Deletes a stack's Redis keys (run records, logs, queues), so test runs do not pile them up in a shared Redis. */
-async function deleteKeys(url: string, prefix: string): Promise<void> {
+/** A pino line as its fields; anything else as none. */
+function jsonLine(line: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(line);
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Redis as the test stacks use it (SLIPWAY_REDIS_URL, else the local one). */
+export const REDIS_URL = process.env.SLIPWAY_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * Deletes every key under each prefix (run records, logs, queues, locks), so test runs do not pile them up in a
+ * shared Redis. Scans rather than KEYS, which would block everyone else's Redis on a large keyspace.
+ */
+export async function deleteKeys(url: string, ...prefixes: string[]): Promise<void> {
   const redis = createRedis(url, 'test-stack-cleanup');
   try {
-    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 }) as AsyncIterable<string[]>) {
-      if (keys.length) await redis.unlink(...keys);
+    for (const prefix of prefixes) {
+      for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 }) as AsyncIterable<string[]>) {
+        if (keys.length) await redis.unlink(...keys);
+      }
     }
   } finally {
     redis.disconnect();
