@@ -66,6 +66,8 @@ const buildSchema = () => {
     SLIPWAY_RUN_RETENTION_DAYS: z._default(int(1, 3650), 30),
     /** Concurrent jobs per worker process. */
     SLIPWAY_WORKER_CONCURRENCY: z._default(int(1, 64), 1),
+    /** Times a run is built again, once the Docker Engine answers again, after the Engine went away mid-build (0: it ends `error`). */
+    SLIPWAY_ENGINE_LOST_RETRIES: z._default(int(0, 3), 1),
     /** Where the API writes the first admin token when no token exists yet (mode 0600). Default DATA_DIR/admin-token. */
     SLIPWAY_BOOTSTRAP_TOKEN_FILE: z.optional(z.string()),
     /** Requests with a missing or bad token allowed per client address per minute, across API instances; past it, 429. */
@@ -148,7 +150,7 @@ export interface Config {
     gitTimeoutSeconds: number;
     gitMaxRepoBytes: number;
   };
-  worker: { concurrency: number };
+  worker: { concurrency: number; engineLostRetries: number };
   registryNotifyToken: string;
   auth: { bootstrapTokenFile: string; failuresPerMinute: number };
   rebuilds: { concurrency: number; priority: number; pollIntervalMs: number; pollIntervals: Record<string, number>; notifyingRegistries: string[] };
@@ -257,7 +259,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
       gitTimeoutSeconds: e.SLIPWAY_GIT_TIMEOUT_SECONDS,
       gitMaxRepoBytes: e.SLIPWAY_GIT_MAX_REPO_BYTES,
     },
-    worker: { concurrency: e.SLIPWAY_WORKER_CONCURRENCY },
+    worker: { concurrency: e.SLIPWAY_WORKER_CONCURRENCY, engineLostRetries: e.SLIPWAY_ENGINE_LOST_RETRIES },
     registryNotifyToken: e.SLIPWAY_REGISTRY_NOTIFY_TOKEN,
     auth: {
       bootstrapTokenFile: path.resolve(e.SLIPWAY_BOOTSTRAP_TOKEN_FILE ?? path.join(dataDir, 'admin-token')),

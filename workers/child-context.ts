@@ -18,7 +18,7 @@ import { TaskStore } from '../src/tasks/store.js';
 import { SecretMasker } from '../src/log.js';
 import { loadKeyring } from '../src/secrets/key-file.js';
 import type { Keyring } from '../src/secrets/sealed.js';
-import type { AbortSwitches } from './jobs/run-lifecycle.js';
+import type { AbortSwitches, EngineLossRetry } from './jobs/run-lifecycle.js';
 
 export interface ChildContext {
   config: Config;
@@ -36,6 +36,8 @@ export interface ChildContext {
   active: AbortSwitches;
   /** Opens the secrets sealed in jobs (the API's key file, or SLIPWAY_SECRET_KEY). */
   keyring: Keyring;
+  /** How a build goes on when the Engine went away under it. */
+  engineLoss: EngineLossRetry;
 }
 
 let shared: Promise<ChildContext> | undefined;
@@ -64,6 +66,7 @@ export function childContext(): Promise<ChildContext> {
     const registry = new RegistryClient({ hostPolicy: config.registryHosts });
     const engine = new DockerEngine(config.dockerSocket, registry);
     const containers = new DockerContainers(config.dockerSocket);
-    return { config, runs, contexts, engine, containers, registry, tasks: new TaskStore(redis, config.prefix), git, active, keyring };
+    const engineLoss: EngineLossRetry = { answers: () => engine.answers(), retries: config.worker.engineLostRetries };
+    return { config, runs, contexts, engine, containers, registry, tasks: new TaskStore(redis, config.prefix), git, active, keyring, engineLoss };
   })());
 }
