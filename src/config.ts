@@ -82,6 +82,8 @@ const buildSchema = () => {
     /** Base-image rebuild runs queued or running at once, and their queue priority (commit and manual runs have none, so go first). */
     SLIPWAY_REBUILD_CONCURRENCY: z._default(int(1, 1000), 2),
     SLIPWAY_REBUILD_PRIORITY: z._default(int(1, 2_097_152), 1000),
+    /** A rebuild dispatch that has not linked its run after this long was lost with its API instance, and is dispatched again (linking the run it made, if any). */
+    SLIPWAY_REBUILD_LOST_DISPATCH_SECONDS: z._default(int(1, 86_400), 300),
     SLIPWAY_LOG_LEVEL: z._default(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
     /** Git URL policy for task contexts: plain http/git://, loopback and private hosts, file:// (tests allow them). */
     SLIPWAY_GIT_ALLOW_INSECURE: z._default(bool, false),
@@ -153,7 +155,7 @@ export interface Config {
   worker: { concurrency: number; engineLostRetries: number };
   registryNotifyToken: string;
   auth: { bootstrapTokenFile: string; failuresPerMinute: number };
-  rebuilds: { concurrency: number; priority: number; pollIntervalMs: number; pollIntervals: Record<string, number>; notifyingRegistries: string[] };
+  rebuilds: { concurrency: number; priority: number; lostDispatchMs: number; pollIntervalMs: number; pollIntervals: Record<string, number>; notifyingRegistries: string[] };
   logLevel: string;
   git: { allowInsecure: boolean; allowPrivateHosts: boolean; allowFile: boolean };
   registryHosts: RegistryHostPolicy;
@@ -268,6 +270,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
     rebuilds: {
       concurrency: e.SLIPWAY_REBUILD_CONCURRENCY,
       priority: e.SLIPWAY_REBUILD_PRIORITY,
+      lostDispatchMs: e.SLIPWAY_REBUILD_LOST_DISPATCH_SECONDS * 1000,
       pollIntervalMs: e.SLIPWAY_POLL_INTERVAL_SECONDS * 1000,
       pollIntervals: pollIntervals(e.SLIPWAY_POLL_INTERVALS),
       notifyingRegistries: list(e.SLIPWAY_NOTIFYING_REGISTRIES),

@@ -33,6 +33,8 @@ export interface TestStack {
   stopWorker(): Promise<void>;
   /** The worker process's id, for tests that kill it. */
   workerPid(): number | undefined;
+  /** The API process's id, for tests that kill it. */
+  apiPid(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -133,7 +135,12 @@ export async function startTestStack(opts: { worker?: boolean; platforms?: strin
       // Started: it logs so once it listens; then it must answer as any client sees it.
       api = new StackProcess('src/api/main.ts', [], env, logFile);
       await api.lineWith('api listening', 'the API');
-      const health = await fetch(`${url}/v1/health`);
+      let health = await fetch(`${url}/v1/health`);
+      // 503: Redis did not answer the API's guard in time, as on a loaded machine; it is asked again.
+      for (let i = 0; health.status === 503 && i < 20; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        health = await fetch(`${url}/v1/health`);
+      }
       if (!health.ok) throw new Error(`the API at ${url} answers its health check with ${health.status}: ${await health.text()}`);
       // Written before the API listens, the first time it starts with an empty token store.
       stack.token ||= (await fs.readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
@@ -147,6 +154,7 @@ export async function startTestStack(opts: { worker?: boolean; platforms?: strin
     },
     stopWorker: async () => worker?.stop(),
     workerPid: () => worker?.child.pid,
+    apiPid: () => api?.child.pid,
     async close() {
       await Promise.all([api?.stop(), worker?.stop()]);
       await Promise.all([fs.rm(dataDir, { recursive: true, force: true }), deleteKeys(env.SLIPWAY_REDIS_URL ?? 'redis://127.0.0.1:6379', prefix)]);
