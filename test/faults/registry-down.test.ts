@@ -13,7 +13,7 @@ describe('a registry down at push time', () => {
   let stack: TestStack;
   let registry: TestRegistry | undefined;
   before(async () => {
-    stack = await startTestStack({ env: { SLIPWAY_WORKER_CONCURRENCY: '2' } });
+    stack = await startTestStack({ env: { SLIPWAY_WORKER_CONCURRENCY: '3' } });
   });
   after(async () => {
     await registry?.stop();
@@ -28,17 +28,35 @@ describe('a registry down at push time', () => {
     return { id: res.body.id as string, repository };
   };
 
+  /** A task file whose push step pushes what its build step built. */
+  const taskFileBuild = async (host: string) => {
+    const repository = `faults/${uniqueName('steps')}`;
+    const taskFile = `version: v1.1.0\nsteps:\n  - build: -t ${host}/${repository}:v1 .\n  - push:\n      - ${host}/${repository}:v1\n`;
+    const res = await submit(stack.url, await contextArchive(`FROM ${BASE_IMAGE}\nLABEL n="${repository}"\n`, { 'acb.yaml': taskFile }), { taskFile: 'acb.yaml', timeoutSeconds: 120 });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    return { id: res.body.id as string, repository };
+  };
+
   it('pushes once the registry is back, and ends error naming it when it stays away', async () => {
     const [backPort, awayPort] = [await freePort(), await freePort()];
     const back = await build(`127.0.0.1:${backPort}`, 120);
+    const steps = await taskFileBuild(`127.0.0.1:${backPort}`);
     const away = await build(`127.0.0.1:${awayPort}`, 25);
 
-    // The registry comes up only after the first push to it failed.
-    await eventually('a retried push', 60_000, async () => ((await runLog(stack.url, back.id)).includes(`registry 127.0.0.1:${backPort} unreachable; pushing again`) ? true : undefined));
+    // The registry comes up only after the first push to it failed, from the build and from the push step.
+    for (const run of [back, steps]) {
+      await eventually('a retried push', 60_000, async () => ((await runLog(stack.url, run.id)).includes(`registry 127.0.0.1:${backPort} unreachable; pushing again`) ? true : undefined));
+    }
     registry = await startRegistry({ port: backPort });
     const pushed = await waitForRun(stack.url, back.id, undefined, 60_000);
     assert.equal(pushed.status, 'succeeded', `${pushed.error}\n${await runLog(stack.url, back.id)}`);
     assert.equal(await registryDigest(registry.host, back.repository, 'v1'), pushed.outputImages[0]?.digest);
+    const stepped = await waitForRun(stack.url, steps.id, undefined, 60_000);
+    const stepsLog = await runLog(stack.url, steps.id);
+    assert.equal(stepped.status, 'succeeded', `${stepped.error}\n${stepsLog}`);
+    const digest = /slipway: pushed .*@(sha256:[0-9a-f]{64})/.exec(stepsLog)?.[1];
+    assert.ok(digest, stepsLog);
+    assert.equal(await registryDigest(registry.host, steps.repository, 'v1'), digest);
 
     const lost = await waitForRun(stack.url, away.id, undefined, 60_000);
     const log = await runLog(stack.url, away.id);
