@@ -7,6 +7,7 @@ import type { ChildContext } from '../child-context.js';
 import { recordBaseImages } from './base-images.js';
 import { buildArgsMasker, buildImage, contextFolder, withWorkspace } from './build-steps.js';
 import { runLifecycle, type RunScope } from './run-lifecycle.js';
+import { pushWithRetry, unreachableAsRetryable } from './push-retry.js';
 import { assembleWindows, distinctRepositories } from './windows-steps.js';
 
 /** What a platform's build left in the registry: nothing when the run is not pushed. */
@@ -32,7 +33,11 @@ export function runPlatformBuild(ctx: ChildContext, spec: DockerfileJob, worker:
         const imageId = await buildImage(ctx, spec, ws, [], out, signal);
         try {
           if (spec.noPush) return undefined;
-          const pushed = await ctx.engine.pushByDigest(imageId, distinctRepositories(spec.images), ws.dir);
+          const pushed = await pushWithRetry(() => unreachableAsRetryable(`the ${platform} manifest`, () => ctx.engine.pushByDigest(imageId, distinctRepositories(spec.images), ws.dir)), {
+            deadline: io.deadline,
+            signal,
+            log: (line) => out.line(line),
+          });
           out.line(`slipway: pushed ${platform} manifest ${pushed.digest}`);
           return { digest: pushed.digest, osVersion: pushed.platform['os.version'] };
         } finally {
