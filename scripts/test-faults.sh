@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run test:faults`: the fault tests (test/faults), which break real processes — a worker killed with
-# SIGKILL mid-run, a Redis of their own killed and restarted, a registry away at push time, answers cut by
-# a proxy — and check what a user sees. Apart from `npm test` because each waits out a fault (2–3 min in all).
+# SIGKILL mid-run, a Redis of their own killed and restarted, a Docker Engine of their own killed and
+# restarted mid-build, the API killed in the middle of a rebuild wave, a registry away at push time, answers
+# cut by a proxy — and check what a user sees. Apart from `npm test` because each waits out a fault (4–6 min in all).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/test-prepare.sh

@@ -76,6 +76,8 @@ const buildSchema = () => {
     SLIPWAY_RUN_RETENTION_DAYS: z._default(int(1, 3650), 30),
     /** Concurrent jobs per worker process. */
     SLIPWAY_WORKER_CONCURRENCY: z._default(int(1, 64), 1),
+    /** Times a run is built again, once the Docker Engine answers again, after the Engine went away mid-build (0: it ends `error`). */
+    SLIPWAY_ENGINE_LOST_RETRIES: z._default(int(0, 3), 1),
     /** Where the API writes the first admin token when no token exists yet (mode 0600). Default DATA_DIR/admin-token. */
     SLIPWAY_BOOTSTRAP_TOKEN_FILE: z.optional(z.string()),
     /** Requests with a missing or bad token allowed per client address per minute, across API instances; past it, 429. */
@@ -90,6 +92,8 @@ const buildSchema = () => {
     /** Base-image rebuild runs queued or running at once, and their queue priority (commit and manual runs have none, so go first). */
     SLIPWAY_REBUILD_CONCURRENCY: z._default(int(1, 1000), 2),
     SLIPWAY_REBUILD_PRIORITY: z._default(int(1, 2_097_152), 1000),
+    /** A rebuild dispatch that has not linked its run after this long was lost with its API instance, and is dispatched again (linking the run it made, if any). */
+    SLIPWAY_REBUILD_LOST_DISPATCH_SECONDS: z._default(int(1, 86_400), 300),
     SLIPWAY_LOG_LEVEL: z._default(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
     /** Git URL policy for task contexts: plain http/git://, loopback and private hosts, file:// (tests allow them). */
     SLIPWAY_GIT_ALLOW_INSECURE: z._default(bool, false),
@@ -166,10 +170,10 @@ export interface Config {
     gitTimeoutSeconds: number;
     gitMaxRepoBytes: number;
   };
-  worker: { concurrency: number };
+  worker: { concurrency: number; engineLostRetries: number };
   registryNotifyToken: string;
   auth: { bootstrapTokenFile: string; failuresPerMinute: number };
-  rebuilds: { concurrency: number; priority: number; pollIntervalMs: number; pollIntervals: Record<string, number>; notifyingRegistries: string[] };
+  rebuilds: { concurrency: number; priority: number; lostDispatchMs: number; pollIntervalMs: number; pollIntervals: Record<string, number>; notifyingRegistries: string[] };
   logLevel: string;
   git: { allowInsecure: boolean; allowPrivateHosts: boolean; allowFile: boolean };
   registryHosts: RegistryHostPolicy;
@@ -278,7 +282,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
       gitTimeoutSeconds: e.SLIPWAY_GIT_TIMEOUT_SECONDS,
       gitMaxRepoBytes: e.SLIPWAY_GIT_MAX_REPO_BYTES,
     },
-    worker: { concurrency: e.SLIPWAY_WORKER_CONCURRENCY },
+    worker: { concurrency: e.SLIPWAY_WORKER_CONCURRENCY, engineLostRetries: e.SLIPWAY_ENGINE_LOST_RETRIES },
     registryNotifyToken: e.SLIPWAY_REGISTRY_NOTIFY_TOKEN,
     auth: {
       bootstrapTokenFile: path.resolve(e.SLIPWAY_BOOTSTRAP_TOKEN_FILE ?? path.join(dataDir, 'admin-token')),
@@ -287,6 +291,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
     rebuilds: {
       concurrency: e.SLIPWAY_REBUILD_CONCURRENCY,
       priority: e.SLIPWAY_REBUILD_PRIORITY,
+      lostDispatchMs: e.SLIPWAY_REBUILD_LOST_DISPATCH_SECONDS * 1000,
       pollIntervalMs: e.SLIPWAY_POLL_INTERVAL_SECONDS * 1000,
       pollIntervals: pollIntervals(e.SLIPWAY_POLL_INTERVALS),
       notifyingRegistries: list(e.SLIPWAY_NOTIFYING_REGISTRIES),

@@ -20,7 +20,7 @@ import type { RegistryLogin } from '../src/credentials/login.js';
 import { credentialsProvider } from '../src/credentials/provider.js';
 import { loadKeyring } from '../src/secrets/key-file.js';
 import type { Keyring } from '../src/secrets/sealed.js';
-import type { AbortSwitches } from './jobs/run-lifecycle.js';
+import type { AbortSwitches, EngineLossRetry } from './jobs/run-lifecycle.js';
 
 export interface ChildContext {
   config: Config;
@@ -38,6 +38,8 @@ export interface ChildContext {
   active: AbortSwitches;
   /** Opens the secrets sealed in jobs (the API's key file, or SLIPWAY_SECRET_KEY). */
   keyring: Keyring;
+  /** How a build goes on when the Engine went away under it. */
+  engineLoss: EngineLossRetry;
 }
 
 let shared: Promise<ChildContext> | undefined;
@@ -83,6 +85,7 @@ export function childContext(): Promise<ChildContext> {
     const contexts = openContextStore(config, { redis, registry });
     const engine = new DockerEngine(config.dockerSocket, registry);
     const containers = new DockerContainers(config.dockerSocket);
-    return { config, runs, contexts, engine, containers, registry, tasks: new TaskStore(redis, config.prefix), git, active, keyring };
+    const engineLoss: EngineLossRetry = { answers: () => engine.answers(), retries: config.worker.engineLostRetries };
+    return { config, runs, contexts, engine, containers, registry, tasks: new TaskStore(redis, config.prefix), git, active, keyring, engineLoss };
   })());
 }

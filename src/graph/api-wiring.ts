@@ -28,6 +28,9 @@ export interface BaseImageGraph {
   stop(): Promise<void>;
 }
 
+/** A task's newest runs, among which its run for a wave still being dispatched is. */
+const REBUILD_RUN_LOOKBACK = 20;
+
 /** Rebuilds that no event reports on are rare (see recoverDispatches): this often is soon enough. */
 const RECOVER_DISPATCHES_EVERY_MS = 30_000;
 
@@ -50,7 +53,12 @@ export async function startBaseImageGraph(deps: {
     rebuildLock(redis, config.prefix),
     (names) => tasks.store.baseImageTriggers(names),
     (task, trigger) => tasks.run(task, { trigger }),
-    { concurrency: config.rebuilds.concurrency, maxPlanTasks: 100_000 },
+    {
+      concurrency: config.rebuilds.concurrency,
+      maxPlanTasks: 100_000,
+      lostDispatchMs: config.rebuilds.lostDispatchMs,
+      rebuildRunOf: async (task, wave) => (await runs.store.list({ task, top: REBUILD_RUN_LOOKBACK })).find((r) => r.trigger.type === 'base-image' && r.trigger.rebuild === wave),
+    },
     log,
   );
   const listener = new RebuildListener(rebuilds, (id) => runs.store.get(id), log);

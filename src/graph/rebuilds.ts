@@ -24,6 +24,13 @@ export interface RebuildOptions {
   /** Base-image rebuild runs queued or running at once, across all waves. */
   concurrency: number;
   maxPlanTasks: number;
+  /** A dispatch that has not linked its run after this long was lost with its API instance (default 5 min). */
+  lostDispatchMs?: number;
+  /**
+   * The run already created for a task in a wave, if any. A dispatch lost with its API instance may have
+   * created its run before it died: dispatching the entry again links that run instead of a second one.
+   */
+  rebuildRunOf?: (task: string, wave: string) => Promise<Run | undefined>;
 }
 
 export interface ChangeOutcome {
@@ -36,7 +43,12 @@ export interface ChangeOutcome {
 }
 
 const MAX_SKIPPED_KEPT = 200;
-/** A dispatch that has not produced its run after this long was lost with its API instance. */
+/**
+ * Rebuilds started at once. Starting one asks its task's git host for the commit: a wave of hundreds of tasks
+ * on one repository, under a high cap, would otherwise send it hundreds of requests at the same moment.
+ */
+const START_BATCH = 16;
+/** A dispatch that has not linked its run after this long was lost with its API instance. */
 const LOST_DISPATCH_MS = 5 * 60_000;
 
 export class BaseImageRebuilds {
@@ -140,7 +152,7 @@ export class BaseImageRebuilds {
   async dispatch(): Promise<void> {
     for (;;) {
       const refs = await this.locked(async (waves) => {
-        const taken = await waves.popReady(this.opts.concurrency - (await waves.activeCount()));
+        const taken = await waves.popReady(Math.min(START_BATCH, this.opts.concurrency - (await waves.activeCount())));
         for (const ref of taken) await waves.addActive(waves.placeholder(ref));
         return taken;
       });
@@ -164,9 +176,10 @@ export class BaseImageRebuilds {
       ...(last ? { image: last.image, newDigest: last.newDigest, ...(last.oldDigest ? { oldDigest: last.oldDigest } : {}) } : {}),
     };
     try {
-      const run = await this.startRun(ref.task, trigger);
+      const earlier = await this.opts.rebuildRunOf?.(ref.task, ref.wave);
+      const run = earlier ?? (await this.startRun(ref.task, trigger));
       await this.locked((waves) => waves.dispatched(ref, run.id, entry));
-      this.log.info({ wave: ref.wave, task: ref.task, runId: run.id }, 'base-image rebuild queued');
+      this.log.info({ wave: ref.wave, task: ref.task, runId: run.id }, earlier ? 'base-image rebuild linked to the run a lost dispatch created' : 'base-image rebuild queued');
     } catch (err) {
       this.log.warn({ wave: ref.wave, task: ref.task, err }, 'base-image rebuild could not start');
       await this.locked(async (waves) => {
@@ -251,7 +264,7 @@ export class BaseImageRebuilds {
         else if (isTerminal(run.status)) await this.runFinished(run);
         continue;
       }
-      if (now - since < LOST_DISPATCH_MS) continue;
+      if (now - since < (this.opts.lostDispatchMs ?? LOST_DISPATCH_MS)) continue;
       const [, wave, task] = member.split('\t') as [string, string, string];
       await this.locked(async (waves) => {
         await waves.removeActive(member);

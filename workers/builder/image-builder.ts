@@ -79,6 +79,8 @@ export interface ImageBuilder {
   pushByDigest(imageId: string, targets: ImageReference[], workdir: string): Promise<PushedManifest>;
   /** Removes a built image; never fails (a leftover image is only disk space). */
   removeImage(reference: string): Promise<void>;
+  /** Whether the engine answers now; never fails. */
+  answers(): Promise<boolean>;
 }
 
 /** What the engine refused or failed (a build, a push, a pull): the user's input, not Slipway, is at fault. */
@@ -98,6 +100,14 @@ export class RegistryUnreachableError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * The engine itself went away (stopped, killed, restarting: its socket refused or gone, or the connection
+ * cut mid-answer): the system's fault, not the user's; the run may be built again once it answers.
+ */
+export class EngineUnavailableError extends Error {
+  override name = 'EngineUnavailableError';
 }
 
 /** What a failed build step reports: its name, its error and its last output lines. */

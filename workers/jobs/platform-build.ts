@@ -8,6 +8,7 @@ import { recordBaseImages } from './base-images.js';
 import { buildArgsMasker, buildImage, contextFolder, withWorkspace } from './build-steps.js';
 import { checkPushScope } from './push-scope.js';
 import { runLifecycle, type RunScope } from './run-lifecycle.js';
+import { pushWithRetry, unreachableAsRetryable } from './push-retry.js';
 import { assembleWindows, distinctRepositories } from './windows-steps.js';
 
 /** What a platform's build left in the registry: nothing when the run is not pushed. */
@@ -36,7 +37,11 @@ export function runPlatformBuild(shared: ChildContext, spec: DockerfileJob, work
         const imageId = await buildImage(ctx, spec, ws, [], out, signal);
         try {
           if (spec.noPush) return undefined;
-          const pushed = await ctx.engine.pushByDigest(imageId, distinctRepositories(spec.images), ws.dir);
+          const pushed = await pushWithRetry(() => unreachableAsRetryable(`the ${platform} manifest`, () => ctx.engine.pushByDigest(imageId, distinctRepositories(spec.images), ws.dir)), {
+            deadline: io.deadline,
+            signal,
+            log: (line) => out.line(line),
+          });
           out.line(`slipway: pushed ${platform} manifest ${pushed.digest}`);
           return { digest: pushed.digest, osVersion: pushed.platform['os.version'] };
         } finally {

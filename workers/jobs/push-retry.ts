@@ -2,6 +2,7 @@
 // as the run's time limit leaves room: a registry restarting or failing over costs a run nothing. When the
 // room runs out the last error is thrown, and the run ends `error` naming the registry, not `timeout`.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isRegistryError } from '../../src/registry/errors.js';
 import { RegistryUnreachableError } from '../builder/image-builder.js';
 
 export const PUSH_RETRY_DELAYS_MS = [1_000, 2_000, 4_000, 8_000, 15_000];
@@ -25,5 +26,18 @@ export async function pushWithRetry<T>(
       opts.log(`slipway: registry ${err.registry} unreachable; pushing again in ${delay / 1000} s`);
       await sleep(delay, undefined, { signal: opts.signal });
     }
+  }
+}
+
+/**
+ * A push through the registry client (by digest) that met a registry away (unreachable, 429, 5xx) as a
+ * RegistryUnreachableError, which pushWithRetry retries and which ends a run `error`, not `failed`.
+ */
+export async function unreachableAsRetryable<T>(what: string, push: () => Promise<T>): Promise<T> {
+  try {
+    return await push();
+  } catch (err) {
+    if (isRegistryError(err) && err.retryable) throw new RegistryUnreachableError(err.registry, `registry ${err.registry} unreachable while pushing ${what}: ${err.message}`);
+    throw err;
   }
 }

@@ -1,12 +1,13 @@
 // The one lifecycle of every build job: claim the run, mask its secrets in its log, stop it on timeout or
 // cancel, map a failure to the final status a user sees, record the end, let go. A job kind supplies its
 // body and its scope: where its outcome is recorded (the whole run here, or one platform of it).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isSlipwayError } from '../../src/errors.js';
 import type { SecretMasker } from '../../src/log.js';
 import { isTerminal, type Run, type RunStatus } from '../../src/runs/model.js';
 import type { RunProgress } from '../../src/runs/progress.js';
 import type { RunPatch } from '../../src/runs/records.js';
-import { BuildStepError, EngineError } from '../builder/image-builder.js';
+import { BuildStepError, EngineError, EngineUnavailableError } from '../builder/image-builder.js';
 import { RunLogWriter } from '../log-writer.js';
 
 /** Abort switches of the builds a process runs, by run id; a cancel announcement trips every one of a run. */
@@ -51,6 +52,17 @@ export interface RunJob<T> {
 export interface LifecycleDeps {
   runs: RunProgress;
   active: AbortSwitches;
+  /** Building again after the engine went away mid-build; absent, such a run ends `error` at once. */
+  engineLoss?: EngineLossRetry;
+}
+
+export interface EngineLossRetry {
+  /** Whether the engine answers now. */
+  answers(): Promise<boolean>;
+  /** Times a run is built again (0: never). */
+  retries: number;
+  /** How often to ask whether it answers again. */
+  pollMs?: number;
 }
 
 export async function runLifecycle<T>(deps: LifecycleDeps, job: RunJob<T>): Promise<RunStatus> {
@@ -60,20 +72,20 @@ export async function runLifecycle<T>(deps: LifecycleDeps, job: RunJob<T>): Prom
     const claim = await job.scope.claim();
     if ('skipped' in claim) return claim.skipped;
     if (claim.run?.cancelRequested) abort.abort('canceled');
-    return await runClaimed(deps.runs, job, claim.run, abort);
+    return await runClaimed(deps, job, claim.run, abort);
   } finally {
     release();
   }
 }
 
-async function runClaimed<T>(runs: RunProgress, job: RunJob<T>, run: Run | undefined, abort: AbortController): Promise<RunStatus> {
+async function runClaimed<T>({ runs, engineLoss }: LifecycleDeps, job: RunJob<T>, run: Run | undefined, abort: AbortController): Promise<RunStatus> {
   const out = new RunLogWriter(runs, job.runId, job.masker, job.logPrefix);
   const deadline = Date.now() + job.timeoutSeconds * 1000;
   const timer = setTimeout(() => abort.abort('timeout'), deadline - Date.now());
   const watch = watchCancel(runs, job.runId, abort);
   try {
     out.line(job.greeting);
-    const result = await job.body({ out, signal: abort.signal, run, deadline });
+    const result = await bodyAcrossEngineLoss(job, { out, signal: abort.signal, run, deadline }, engineLoss);
     await out.flush();
     return await job.scope.record(result);
   } catch (err) {
@@ -84,6 +96,41 @@ async function runClaimed<T>(runs: RunProgress, job: RunJob<T>, run: Run | undef
     clearTimeout(timer);
     clearInterval(watch);
   }
+}
+
+/**
+ * Runs the body, and again (as often as allowed) when the engine went away under it, once it answers: an
+ * Engine restarted by its host's upgrade or crash costs the run a retry rather than blaming its user.
+ * The whole body runs again, from a fresh workspace; a build's cache makes the steps that were done cheap.
+ */
+async function bodyAcrossEngineLoss<T>(job: RunJob<T>, io: JobIO, retry: EngineLossRetry | undefined): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await job.body(io);
+    } catch (err) {
+      if (!isEngineLost(err) || !retry || attempt >= retry.retries || io.signal.aborted) throw err;
+      io.out.line(`slipway: ${err.message}; building again once it answers (attempt ${attempt + 2} of ${retry.retries + 1})`);
+      await untilEngineAnswers(retry, io, err);
+      io.out.line('slipway: the engine answers again; building again');
+    }
+  }
+}
+
+/** Left before the run's deadline for the retried build to do anything at all. */
+const ENGINE_WAIT_MARGIN_MS = 5_000;
+
+async function untilEngineAnswers(retry: EngineLossRetry, io: JobIO, lost: Error): Promise<void> {
+  const every = retry.pollMs ?? 500;
+  while (!(await retry.answers())) {
+    if (Date.now() + every + ENGINE_WAIT_MARGIN_MS > io.deadline) throw new EngineUnavailableError(`${lost.message}; it did not answer again within the run's time limit`);
+    // A cancel or the run's timeout ends the wait; the outcome then says which.
+    await sleep(every, undefined, { signal: io.signal });
+  }
+}
+
+/** By name as well: an error crossing from a sandboxed child loses its prototype. */
+function isEngineLost(err: unknown): err is Error {
+  return err instanceof EngineUnavailableError || (err instanceof Error && err.name === 'EngineUnavailableError');
 }
 
 /** How often a build re-reads its run: the bound on how late a cancel whose announcement was missed is seen. */

@@ -2,6 +2,7 @@
 import { parseImageReference } from '../../src/registry/reference.js';
 import type { ResolvedStep } from '../../src/taskfile/model.js';
 import { EngineError, type ImageBuilder } from '../builder/image-builder.js';
+import { pushWithRetry } from '../jobs/push-retry.js';
 import { StepFailedError } from './cmd-step.js';
 
 export async function runPushStep(step: ResolvedStep, engine: ImageBuilder, log: (line: string) => void, signal: AbortSignal): Promise<{ reference: string; digest: string }[]> {
@@ -10,7 +11,9 @@ export async function runPushStep(step: ResolvedStep, engine: ImageBuilder, log:
     signal.throwIfAborted();
     log(`slipway: pushing ${reference}`);
     try {
-      const digest = await engine.push(reference, parseImageReference(reference).registry, signal, (status) => log(`slipway: ${status}`));
+      // A registry away is tried again while the step's own time limit leaves room, as a build's push is.
+      const deadline = Date.now() + step.timeoutSeconds * 1000;
+      const digest = await pushWithRetry(() => engine.push(reference, parseImageReference(reference).registry, signal, (status) => log(`slipway: ${status}`)), { deadline, signal, log });
       pushed.push({ reference, digest });
       log(`slipway: pushed ${reference}@${digest}`);
     } catch (err) {

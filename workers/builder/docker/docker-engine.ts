@@ -12,6 +12,7 @@ import { buildkitCredentials, explainMissingLogin, registryAuthConfig } from './
 import { BuildProgress } from './buildkit-progress.js';
 import { openBuildSession, type OpenSession } from './buildkit-session.js';
 import { dockerignoreFilter } from './dockerignore-filter.js';
+import { engineLost } from './engine-lost.js';
 import { pushImageByDigest } from './image-export.js';
 import { pushError } from './push-errors.js';
 import { engineMessages, messageError } from './json-messages.js';
@@ -20,11 +21,13 @@ export class DockerEngine implements ImageBuilder {
   private readonly docker: Docker;
 
   constructor(
-    socketPath: string,
+    private readonly socketPath: string,
     private readonly registry: RegistryClient,
     /** The run's registry logins: BuildKit's pulls ask for them host by host, pushes send the target's. */
     private readonly credentials?: CredentialsProvider,
   ) {
+    // dockerode dials the socket afresh for every request: once a restarted Engine listens again, the next
+    // request reaches it, with nothing to reconnect.
     this.docker = new Docker({ socketPath });
   }
 
@@ -33,6 +36,13 @@ export class DockerEngine implements ImageBuilder {
     const credentials = this.credentials;
     if (!credentials || opts.session?.credentials) return opts.session;
     return { secrets: opts.session?.secrets ?? {}, credentials: buildkitCredentials(credentials) };
+  }
+
+  answers(): Promise<boolean> {
+    return this.docker.ping().then(
+      () => true,
+      () => false,
+    );
   }
 
   private async packFolder(opts: BuildOptions): Promise<NodeJS.ReadableStream> {
@@ -96,7 +106,7 @@ export class DockerEngine implements ImageBuilder {
     const failed = progress.failure();
     const failure = failed && explainMissingLogin(failed);
     // A step that failed says more than the connection the daemon closed after it; a cancel says it all.
-    if (broken) throw failure && !opts.signal.aborted ? new BuildStepError(failure) : broken.err;
+    if (broken) throw failure && !opts.signal.aborted ? new BuildStepError(failure) : ((!opts.signal.aborted && engineLost(broken.err, this.socketPath)) || broken.err);
     if (failure) throw new BuildStepError(failure);
     if (error) throw new EngineError(error);
     if (!imageId) throw new EngineError('the build ended without producing an image');
@@ -133,11 +143,12 @@ export class DockerEngine implements ImageBuilder {
         abortSignal: signal,
       } as Record<string, unknown>)
       .catch((err: unknown) => {
-        throw signal.aborted ? err : pushError(reference, registry, err instanceof Error ? err.message : String(err));
+        if (signal.aborted) throw err;
+        throw engineLost(err, this.socketPath) ?? pushError(reference, registry, err instanceof Error ? err.message : String(err));
       })) as unknown as Readable;
     let digest: string | undefined;
     let error: string | undefined;
-    for await (const message of engineMessages(body)) {
+    for await (const message of this.lostAsUnavailable(engineMessages(body), signal)) {
       // Per-layer messages carry an id; only the push's own status lines are worth a log line.
       if (message.status && !message.id) onStatus(message.status);
       error ??= messageError(message);
@@ -147,6 +158,15 @@ export class DockerEngine implements ImageBuilder {
     if (error) throw pushError(reference, registry, error);
     if (!digest) throw new EngineError(`push of ${reference} ended without a digest`);
     return digest;
+  }
+
+  /** The Engine's messages, with a connection it cut mid-answer told apart from what it answered. */
+  private async *lostAsUnavailable<T>(messages: AsyncIterable<T>, signal: AbortSignal): AsyncIterable<T> {
+    try {
+      yield* messages;
+    } catch (err) {
+      throw (!signal.aborted && engineLost(err, this.socketPath)) || err;
+    }
   }
 
   pushByDigest(imageId: string, targets: ImageReference[], workdir: string): Promise<PushedManifest> {
