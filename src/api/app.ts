@@ -21,6 +21,8 @@ import { runRoutes } from './routes/runs.js';
 import { taskRoutes } from './routes/tasks.js';
 import { graphRoutes, type GraphRouteDeps } from './routes/graph.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { quarantineRoutes } from './routes/quarantine.js';
+import type { QuarantineGate } from '../quarantine/gate.js';
 import { authenticate } from './authenticate.js';
 import { OPERATIONS } from './operations.js';
 
@@ -47,6 +49,7 @@ export interface AppDeps {
   redisAvailable?: () => boolean;
   /** Idempotency-Key of POST /v1/runs; without it, the header is ignored. */
   idempotency?: IdempotencyKeys;
+  quarantine: QuarantineGate;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -95,6 +98,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(logRoutes(deps.runs, deps.redis));
   app.use(graphRoutes(deps.graph));
   app.use(tokenRoutes(deps.tokens));
+  app.use(quarantineRoutes(deps.quarantine));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

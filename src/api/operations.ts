@@ -12,6 +12,7 @@ import { Task, TaskList } from '../contract/tasks.js';
 import { TokenCreated, TokenInfo, TokenList, type Role } from '../contract/tokens.js';
 import { DeliveryAnswer, RegistryNotificationAnswer } from '../contract/webhooks.js';
 import { GenericGitPush } from '../triggers/generic-git.js';
+import { QuarantineApproval, QuarantineDecision, QuarantinedImage, QuarantineList, QuarantineListQuery } from '../contract/quarantine.js';
 
 type Schema = z.core.$ZodType;
 
@@ -25,7 +26,8 @@ export interface Answer {
 }
 
 /**
- * Who may call an operation: a token of at least this role (reader < builder < admin), anyone (`public`), or
+ * Who may call an operation: a token of at least this role (reader < builder < admin; scanner reads and gives
+ * quarantine verdicts, see auth/roles.ts), anyone (`public`), or
  * a sender with the webhook's own secret (`webhook`). The API's authentication reads it from here, and only here.
  */
 export type Access = Role | 'public' | 'webhook';
@@ -77,6 +79,9 @@ export const ANSWER_SCHEMAS: Record<string, Schema> = {
   TokenInfo,
   TokenCreated,
   TokenList,
+  QuarantinedImage,
+  QuarantineList,
+  QuarantineApproval,
 };
 
 /** Request bodies with a name in the document (in their input form: defaults may be left out). */
@@ -87,6 +92,7 @@ export const REQUEST_SCHEMAS: Record<string, Schema> = {
   NotifyRequest,
   GitPushNotification: GenericGitPush,
   TokenCreate,
+  QuarantineDecision,
 };
 
 const json = (schema: Schema): Content[] => [{ schema }];
@@ -303,4 +309,47 @@ export const OPERATIONS: Operation[] = [
   },
   { id: 'listTokens', method: 'get', path: '/v1/tokens', summary: 'every token: names, roles, scopes, never secrets', access: 'admin', responses: { 200: { description: 'tokens', content: json(TokenList) } } },
   { id: 'revokeToken', method: 'delete', path: '/v1/tokens/{name}', summary: 'revoke a token: refused from the next request on', access: 'admin', responses: { 204: { description: 'revoked' }, 404: error('no such token') } },
+
+  {
+    id: 'listQuarantine',
+    method: 'get',
+    path: '/v1/quarantine',
+    summary: 'images pushed by digest by quarantined runs, newest first, with their verdicts',
+    access: 'reader',
+    query: QuarantineListQuery,
+    responses: { 200: { description: 'images', content: json(QuarantineList) } },
+  },
+  {
+    id: 'getQuarantined',
+    method: 'get',
+    path: '/v1/quarantine/{digest}',
+    summary: 'a quarantined image', access: 'reader',
+    responses: { 200: { description: 'the image', content: json(QuarantinedImage) }, 400: error('not a digest'), 404: error('no such quarantined image') },
+  },
+  {
+    id: 'approveQuarantined',
+    method: 'post',
+    path: '/v1/quarantine/{digest}/approve',
+    summary: "approve an image: each of its tags moves to the digest, and what builds on them rebuilds", access: 'scanner',
+    body: { schema: QuarantineDecision },
+    responses: {
+      200: { description: 'approved: the image, and the rebuild waves the move started', content: json(QuarantineApproval) },
+      400: error('not a digest, or a bad body'),
+      404: error('no such quarantined image'),
+      409: error('the image already has a verdict'),
+    },
+  },
+  {
+    id: 'rejectQuarantined',
+    method: 'post',
+    path: '/v1/quarantine/{digest}/reject',
+    summary: 'reject an image: no tag moves; the reason is written to its run', access: 'scanner',
+    body: { schema: QuarantineDecision },
+    responses: {
+      200: { description: 'rejected', content: json(QuarantinedImage) },
+      400: error('not a digest, or a bad body'),
+      404: error('no such quarantined image'),
+      409: error('the image already has a verdict'),
+    },
+  },
 ];

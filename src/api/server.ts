@@ -33,6 +33,7 @@ import { TaskTimers } from '../tasks/timers.js';
 import { taskTriggers } from '../tasks/trigger-handler.js';
 import { genericGitWebhookRouter } from '../triggers/generic-git.js';
 import { githubWebhookRouter } from '../triggers/github.js';
+import { startQuarantine } from '../quarantine/wiring.js';
 import { startBaseImageGraph } from '../graph/api-wiring.js';
 import { GraphStore } from '../graph/store.js';
 import { AuthFailures } from '../auth/failures.js';
@@ -76,6 +77,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     readContextFile: (context, file) => contexts.readFile(context, file),
     taskFiles: config.taskFiles,
     keyring,
+    quarantineRepositories: config.quarantineRepositories,
   });
   const sweeps = new PeriodicSweeps(redis, config.prefix, log);
   const contextSweeper = new ContextSweeper(contexts, runs.store, redis, config.prefix, config.limits.contextTtlMs, log);
@@ -111,6 +113,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     slots,
   );
   const baseImages = await startBaseImageGraph({ config, redis, graph, tasks, runs, sweeps, log });
+  const quarantine = await startQuarantine({ config, redis, runs, rebuilds: baseImages.routes.rebuilds, log });
   timers.start(tasks);
   const followUps = new TaskFollowUps(tasks, log);
   await followUps.start(redis, config.prefix);
@@ -151,6 +154,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     defaultRegistry: config.defaultRegistry,
     redisAvailable: () => redisAvailability.available,
     idempotency: new IdempotencyKeys(redis, config.prefix),
+    quarantine: quarantine.gate,
   });
 
   const server: Server = await new Promise((resolve, reject) => {
@@ -177,6 +181,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       await sweeps.close();
       await timers.close();
       await baseImages.stop();
+      await quarantine.stop();
       await followUps.stop();
       await metrics.stop();
       await queues.close();

@@ -43,6 +43,8 @@ export const DockerfileJob = z.object({
   options: z.optional(BuildOptions),
   /** windows/amd64 from a Dockerfile without RUN: assembled by any worker, no Windows daemon needed. */
   daemonless: z.boolean(),
+  /** Push by digest only, no tag: the image waits in quarantine (src/quarantine). */
+  quarantine: z.boolean().optional(),
 });
 export type DockerfileJob = z.infer<typeof DockerfileJob>;
 
@@ -95,6 +97,8 @@ export const AssembleJob = z.object({
   platforms: z.array(z.string()).min(2),
   images: z.array(z.string()),
   noPush: z.boolean(),
+  /** Push the index by digest only, no tag: it waits in quarantine. */
+  quarantine: z.boolean().optional(),
 });
 export type AssembleJob = z.infer<typeof AssembleJob>;
 

@@ -7,6 +7,8 @@ import { parseImageReference } from '../../src/registry/reference.js';
 import type { OutputImage, RunStatus } from '../../src/runs/model.js';
 import type { ChildContext } from '../child-context.js';
 import { pushIndex, type IndexEntry } from '../builder/image-index.js';
+import { quarantinedOutputs } from './single-build.js';
+import { distinctRepositories } from './windows-steps.js';
 
 export async function runAssemble(ctx: ChildContext, job: AssembleJob): Promise<RunStatus> {
   const { runs } = ctx;
@@ -32,6 +34,15 @@ export async function runAssemble(ctx: ChildContext, job: AssembleJob): Promise<
     if (!head || !r.digest) throw new Error(`the ${r.platform} manifest ${r.digest} is not in ${repo.registry}/${repo.repository}`);
     const platform = { ...parsePlatform(r.platform), ...(r.osVersion ? { 'os.version': r.osVersion } : {}) };
     entries.push({ digest: r.digest, mediaType: head.mediaType, size: head.size, platform });
+  }
+  if (job.quarantine) {
+    // The index goes into each tag's repository by digest; no tag moves until a scanner approves.
+    const { digest: indexDigest } = await pushIndex(ctx.registry, distinctRepositories(job.images), entries);
+    const lines: string[] = [];
+    const outputImages = quarantinedOutputs(job.images, indexDigest, { line: (l) => lines.push(l) });
+    await runs.appendLog(run.id, lines);
+    await runs.finish(run.id, ['running'], 'succeeded', { outputImages, indexDigest }, ['slipway: run succeeded (images in quarantine)']);
+    return 'succeeded';
   }
   const { digest: indexDigest } = await pushIndex(ctx.registry, tags, entries);
   const outputImages: OutputImage[] = tags.map((t) => ({ registry: t.registry, repository: t.repository, tag: t.tag ?? 'latest', digest: indexDigest }));
