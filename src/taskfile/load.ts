@@ -88,7 +88,7 @@ export function loadTaskFile(input: string | Uint8Array, opts: LoadOptions): Loa
     issues.throwIfAny(mask);
   }
   const file = parsed.data!;
-  const warnings: string[] = [];
+  const warnings: string[] = [...scan.missing];
   const locate = (path: PathKey[], o?: { key?: boolean }) => doc.locate(path, o);
 
   const graph = buildGraph(file.steps);

@@ -91,7 +91,7 @@ const errors: [string, string, RegExp][] = [
   ['env is not the task file’s to read', '{{env "HOME"}}', /function "env" is not available in task files/],
   ['a field of a missing value is an error, as in Go', '{{.Values.nope.deeper}}', /nil pointer evaluating interface \{\}\.deeper/],
   ['a field of a string', '{{.Values.tag.x}}', /can't evaluate field x in type string/],
-  ['an unclosed action', 'a {{ .Run.ID', /unclosed action/],
+  ['an unclosed action', 'a {{ .Run.ID', /unclosed template action/],
   ['a missing end', '{{if .Values.flag}}x', /missing \{\{end\}\}|without \{\{end\}\}/],
   ['an extra end', 'x{{end}}', /unexpected \{\{end\}\}/],
   ['an undefined variable', '{{$nope}}', /undefined variable "\$nope"/],

@@ -3,7 +3,7 @@
 // is "no value" (ACR sets missingkey=zero and then deletes every "<no value>" from the output), while a
 // field of nil, or of a string, is an error, as in Go.
 import { GoTemplateError } from './lex.js';
-import { parseTemplate, type Arg, type Block, type Node, type Pipeline } from './parse.js';
+import { parseTemplate, type Action, type Arg, type Block, type Node, type Pipeline } from './parse.js';
 import { FUNCTIONS, LAZY, type TemplateFunction } from './funcs.js';
 import { isMap, NO_VALUE, printValue, truthy, typeName, type GoValue } from './values.js';
 
@@ -11,7 +11,7 @@ export interface RenderOptions {
   /** Extra functions, or functions to refuse (null), beside text/template's built-ins and Sprig's. */
   functions?: Record<string, TemplateFunction | null>;
   /** How a printed value becomes text; fmt's %v by default. */
-  print?: (value: GoValue) => string;
+  print?: (value: GoValue, action: Action) => string;
   /** Range iterations and printed actions in all, so a template cannot loop for ever. */
   maxSteps?: number;
 }
@@ -24,7 +24,7 @@ export function renderGoTemplate(src: string, data: GoValue, opts: RenderOptions
   const nodes = parseTemplate(src);
   const functions = { ...FUNCTIONS, ...opts.functions };
   checkFunctions(nodes, functions);
-  const state = new Exec(data, functions, opts.print ?? printValue, opts.maxSteps ?? 100_000);
+  const state = new Exec(data, functions, opts.print ?? ((v) => printValue(v)), opts.maxSteps ?? 100_000);
   const out = state.list(nodes, data, [{ name: '$', value: data }]);
   return out.replaceAll(NO_VALUE, '');
 }
@@ -60,7 +60,7 @@ class Exec {
   constructor(
     private readonly root: GoValue,
     private readonly functions: Record<string, TemplateFunction | null>,
-    private readonly print: (v: GoValue) => string,
+    private readonly print: (v: GoValue, action: Action) => string,
     private readonly maxSteps: number,
   ) {}
 
@@ -87,7 +87,7 @@ class Exec {
       case 'action': {
         this.step(n.pipeline.offset);
         const value = this.pipeline(n.pipeline, dot, vars);
-        return n.pipeline.vars.length ? '' : this.print(value);
+        return n.pipeline.vars.length ? '' : this.print(value, n);
       }
       case 'break':
         throw new Break();

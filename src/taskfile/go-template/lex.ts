@@ -71,7 +71,7 @@ function lexAction(src: string, from: number, open: number, out: Token[]): { nex
       return end;
     }
     const c = src[i];
-    if (c === undefined) throw new GoTemplateError('unclosed action', open);
+    if (c === undefined) throw new GoTemplateError('unclosed template action: {{ without }}', open);
     if (SPACE.test(c)) {
       i++;
       continue;

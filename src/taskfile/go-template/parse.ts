@@ -33,7 +33,15 @@ export interface Block {
   offset: number;
 }
 
-export type Node = { kind: 'text'; value: string } | { kind: 'action'; pipeline: Pipeline } | Block | { kind: 'break' | 'continue'; offset: number };
+/** An action that prints: its pipeline, and where `{{ … }}` starts and ends in the source. */
+export interface Action {
+  kind: 'action';
+  pipeline: Pipeline;
+  start: number;
+  end: number;
+}
+
+export type Node = { kind: 'text'; value: string } | Action | Block | { kind: 'break' | 'continue'; offset: number };
 
 const KEYWORDS = new Set(['if', 'else', 'end', 'range', 'with', 'define', 'template', 'block', 'break', 'continue']);
 
@@ -117,7 +125,8 @@ class Parser {
         }
         throw new GoTemplateError(`{{${word}}} is not supported in task files`, first.offset);
       }
-      nodes.push({ kind: 'action', pipeline: this.pipeline('close', true) });
+      const pipeline = this.pipeline('close', true);
+      nodes.push({ kind: 'action', pipeline, start: t.offset, end: this.tokens[this.i - 1]!.offset + 2 });
     }
     if (depth > 0) throw new GoTemplateError('unexpected end of template: missing {{end}}', this.tokens.at(-1)?.offset ?? 0);
     return { nodes };
