@@ -62,6 +62,15 @@ describe('slipway task validate', { concurrency: 4 }, () => {
     assert.match(echo.stderr, /echo-task\.yaml:2:24: warning: \{\{\.Values\.tag\}\} has no value and renders empty, as in ACR; give it with --set tag=VALUE/);
   });
 
+  it('reports a malformed --values file at its file and line, exit 2', async () => {
+    const file = await write('ok-task.yaml', 'steps:\n  - cmd: busybox echo {{.Values.a}}\n');
+    const bad = await write('bad-values.yaml', 'a: 1\nb: [1\nc: 2\n');
+    const r = await slipway(['task', 'validate', file, '--values', bad]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`^${bad}:\\d+:\\d+: YAML: `, 'm'));
+    assert.doesNotMatch(r.stderr, /unexpected error/);
+  });
+
   it('masks a secret given with --set-secret and warns about a Key Vault secret without one', async () => {
     const file = await write('secret.yaml', 'secrets:\n  - id: pw\n  - id: kv\n    keyvault: https://v.vault.azure.net/secrets/x\nsteps:\n  - cmd: busybox echo {{.Secrets.pw}}\n');
     const r = await slipway(['task', 'validate', file, '--set-secret', 'pw=hunter2hunter2']);
