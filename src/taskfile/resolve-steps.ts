@@ -1,6 +1,7 @@
 // From a schema-valid task file to runnable steps: build lines and cmd lines split into their parts, images
 // checked, push targets qualified with the run's registry, env merged, defaults applied (ACR's), and the
 // rules no schema can say (one step type per step, volumes and networks that exist, privileges).
+import { parseRunFlags, type RunFlags } from './run-flags.js';
 import path from 'node:path';
 import { formatReference, parseImageReference, withDefaultTag } from '../registry/reference.js';
 import { resolveImageAlias, type AliasTable } from './aliases.js';
@@ -112,10 +113,12 @@ export function resolveSteps(
           }
         });
       } else {
-        const [first, ...args] = splitWords(s.cmd!);
+        const { flags, rest } = parseRunFlags(splitWords(s.cmd!));
+        const [first, ...args] = rest;
         if (!first) throw new WordsError('cmd names no image');
         step.cmd = { image: resolveImageAlias(first, policy.aliases), args };
         checkImage(step.cmd.image);
+        applyRunFlags(step, flags);
       }
     } catch (err) {
       if (!(err instanceof BuildFlagsError || err instanceof WordsError || (err instanceof Error && err.name === 'InvalidReferenceError'))) throw err;
@@ -150,6 +153,19 @@ export function resolveSteps(
     if (n.skipCreation && !policy.allowPrivileged) issues.add(locate(['networks', i, 'skipCreation']), 'joining a network the run did not create is not allowed on this server (SLIPWAY_TASK_ALLOW_PRIVILEGED)');
   });
   return steps;
+}
+
+/** What a cmd's leading `docker run` flags set: given on the command line, they win over the step's properties. */
+function applyRunFlags(step: ResolvedStep, flags: RunFlags): void {
+  step.env = mergeEnv(step.env, flags.env);
+  if (flags.workingDirectory !== undefined) step.workingDirectory = flags.workingDirectory;
+  if (flags.entryPoint !== undefined) step.entryPoint = flags.entryPoint;
+  if (flags.user !== undefined) step.user = flags.user;
+  if (flags.network !== undefined) step.network = flags.network;
+  step.privileged ||= flags.privileged;
+  step.detach ||= flags.detach;
+  step.ports.push(...flags.ports);
+  step.expose.push(...flags.expose);
 }
 
 function checkImage(image: string): void {
