@@ -113,7 +113,13 @@ export function resolveSteps(
           }
         });
       } else {
-        const { flags, rest } = parseRunFlags(splitWords(s.cmd!));
+        const words = splitWords(s.cmd!);
+        const shell = shellSyntax(words);
+        if (shell) {
+          const p = at('cmd');
+          warnings.push(`${p.line}:${p.column}: cmd has ${JSON.stringify(shell)}, which a shell would read; ACR runs a cmd without a shell and so does Slipway: the image gets it as an argument (write sh -c '…' if a shell is meant)`);
+        }
+        const { flags, rest } = parseRunFlags(words);
         const [first, ...args] = rest;
         if (!first) throw new WordsError('cmd names no image');
         step.cmd = { image: resolveImageAlias(first, policy.aliases), args };
@@ -153,6 +159,14 @@ export function resolveSteps(
     if (n.skipCreation && !policy.allowPrivileged) issues.add(locate(['networks', i, 'skipCreation']), 'joining a network the run did not create is not allowed on this server (SLIPWAY_TASK_ALLOW_PRIVILEGED)');
   });
   return steps;
+}
+
+/** Redirections, pipes, command lists and substitutions: words that only mean something to a shell. */
+const SHELL_WORDS = /^(\|\|?|&&|;|&|[0-9]*>>?(&[0-9])?|<|2>&1)$|^[0-9]*>>?\S|^\$\(|^`/;
+
+/** The first word of a cmd (after splitting, so quoted text is not counted) that a shell would read as syntax. */
+function shellSyntax(words: readonly string[]): string | undefined {
+  return words.slice(1).find((w) => SHELL_WORDS.test(w));
 }
 
 /** What a cmd's leading `docker run` flags set: given on the command line, they win over the step's properties. */

@@ -45,3 +45,26 @@ describe('docker run flags in a cmd step', () => {
   it('--network host is held to the server setting', () => assert.match(errorOf('--network host busybox ls'), /the host network is not allowed on this server/));
   it('a flag without its value', () => assert.match(errorOf('-e'), /docker run flag --env needs a value/));
 });
+
+describe('a cmd that probably expects a shell', () => {
+  const warningsOf = (cmd: string) => loadTaskFile(`steps:\n  - cmd: ${cmd}\n`, { file: 'acb.yaml', run }).warnings;
+  const cases: [string, string | undefined][] = [
+    ['busybox echo hi > /dev/null', '>'],
+    ['busybox test -f x || echo missing', '||'],
+    ['busybox true && echo yes', '&&'],
+    ['busybox echo a 2>&1', '2>&1'],
+    ['busybox echo $(date)', '$(date)'],
+    ['busybox cat x | wc -l', '|'],
+    // Quoted for the image's own shell: nothing to warn about.
+    ["busybox sh -c 'echo hi > /dev/null || true'", undefined],
+    ['busybox echo "a > b"', undefined],
+    ['busybox echo hi', undefined],
+  ];
+  for (const [cmd, word] of cases) {
+    it(`${cmd} → ${word ?? 'no warning'}`, () => {
+      const warnings = warningsOf(cmd);
+      if (word === undefined) assert.deepEqual(warnings, []);
+      else assert.match(warnings.join('\n'), new RegExp(`^2:\\d+: cmd has ${JSON.stringify(word).replace(/[|$()]/g, '\\$&')}, which a shell would read; ACR runs a cmd without a shell`));
+    });
+  }
+});
