@@ -114,7 +114,7 @@ export function loadTaskFile(input: string | Uint8Array, opts: LoadOptions): Loa
   return {
     task: {
       version: file.version ?? 'v1.1.0',
-      stepTimeoutSeconds: file.stepTimeout ?? DEFAULT_STEP_TIMEOUT,
+      stepTimeoutSeconds: file.stepTimeout || DEFAULT_STEP_TIMEOUT,
       workingDirectory: file.workingDirectory ?? DEFAULT_WORKING_DIRECTORY,
       steps,
       networks: (file.networks ?? []).map((n) => ({ name: n.name, ipv6: n.ipv6 ?? false, skipCreation: n.skipCreation ?? false, isDefault: n.isDefault ?? false })),

@@ -88,7 +88,8 @@ export function resolveSteps(
       expose: s.expose ?? [],
       volumeMounts: s.volumeMounts ?? [],
       pull: s.pull ?? false,
-      timeoutSeconds: s.timeout ?? task.stepTimeout ?? DEFAULT_STEP_TIMEOUT,
+      // 0 is the default, as in ACR.
+      timeoutSeconds: s.timeout || task.stepTimeout || DEFAULT_STEP_TIMEOUT,
       startDelaySeconds: s.startDelay ?? 0,
       retries: s.retries ?? 0,
       // ACR waits 5 s between retries when retryDelay is not set (or 0).

@@ -40,3 +40,11 @@ describe("ACR's published task files", async () => {
     assert.equal(task.steps.length, 2);
   });
 });
+
+describe('ACR readings', () => {
+  it('stepTimeout: 0 and timeout: 0 mean the default, as acr-builder reads a zero timeout', () => {
+    const { task } = loadTaskFile('stepTimeout: 0\nsteps:\n  - cmd: busybox true\n    timeout: 0\n  - cmd: busybox true\n    timeout: 30\n', { file: 'acb.yaml', run });
+    assert.equal(task.stepTimeoutSeconds, 600);
+    assert.deepEqual(task.steps.map((s) => s.timeoutSeconds), [600, 30]);
+  });
+});
