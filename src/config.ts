@@ -89,6 +89,12 @@ const buildSchema = () => {
     SLIPWAY_POLL_INTERVALS: z._default(z.string(), ''),
     /** Registries whose notifications reach the API, comma-separated: they are not polled. */
     SLIPWAY_NOTIFYING_REGISTRIES: z._default(z.string(), ''),
+    /**
+     * Repositories whose images go to quarantine, comma-separated patterns as token scopes take them
+     * (`*` is any run of characters; no host means the default registry's): runs pushing there push by digest
+     * and the tag moves only when a scanner approves. Tasks can also be set to quarantine one by one.
+     */
+    SLIPWAY_QUARANTINE_REPOSITORIES: z._default(z.string(), ''),
     /** Base-image rebuild runs queued or running at once, and their queue priority (commit and manual runs have none, so go first). */
     SLIPWAY_REBUILD_CONCURRENCY: z._default(int(1, 1000), 2),
     SLIPWAY_REBUILD_PRIORITY: z._default(int(1, 2_097_152), 1000),
@@ -172,6 +178,8 @@ export interface Config {
   };
   worker: { concurrency: number; engineLostRetries: number };
   registryNotifyToken: string;
+  /** Repository patterns whose images wait in quarantine (SLIPWAY_QUARANTINE_REPOSITORIES). */
+  quarantineRepositories: string[];
   auth: { bootstrapTokenFile: string; failuresPerMinute: number };
   rebuilds: { concurrency: number; priority: number; lostDispatchMs: number; pollIntervalMs: number; pollIntervals: Record<string, number>; notifyingRegistries: string[] };
   logLevel: string;
@@ -284,6 +292,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
     },
     worker: { concurrency: e.SLIPWAY_WORKER_CONCURRENCY, engineLostRetries: e.SLIPWAY_ENGINE_LOST_RETRIES },
     registryNotifyToken: e.SLIPWAY_REGISTRY_NOTIFY_TOKEN,
+    quarantineRepositories: list(e.SLIPWAY_QUARANTINE_REPOSITORIES),
     auth: {
       bootstrapTokenFile: path.resolve(e.SLIPWAY_BOOTSTRAP_TOKEN_FILE ?? path.join(dataDir, 'admin-token')),
       failuresPerMinute: e.SLIPWAY_AUTH_FAILURES_PER_MINUTE,

@@ -26,6 +26,8 @@ import { tokenRoutes } from './routes/tokens.js';
 import { registryRoutes } from './routes/registries.js';
 import type { RegistryCredentialStore } from '../credentials/store.js';
 import type { RegistryHostPolicy } from '../registry/host-policy.js';
+import { quarantineRoutes } from './routes/quarantine.js';
+import type { QuarantineGate } from '../quarantine/gate.js';
 import { authenticate } from './authenticate.js';
 import { dashboardRoutes } from './dashboard.js';
 import { workerRoutes } from './routes/workers.js';
@@ -62,6 +64,7 @@ export interface AppDeps {
   workers?: Pick<WorkerRegistry, 'pool'>;
   /** Where the built dashboard is; without it, dist/web. */
   dashboardDir?: string;
+  quarantine: QuarantineGate;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -115,6 +118,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(whoAmIRoutes());
   app.use(workerRoutes(deps.workers ?? { pool: async () => [] }, deps.runs));
   app.use(dashboardRoutes(deps.dashboardDir));
+  app.use(quarantineRoutes(deps.quarantine));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

@@ -15,6 +15,7 @@ import { TokenCreated, TokenInfo, TokenList, WhoAmI, type Role } from '../contra
 import { DeliveryAnswer, RegistryNotificationAnswer } from '../contract/webhooks.js';
 import { WorkerInfo, WorkerList } from '../contract/workers.js';
 import { GenericGitPush } from '../triggers/generic-git.js';
+import { QuarantineApproval, QuarantineDecision, QuarantinedImage, QuarantineList, QuarantineListQuery } from '../contract/quarantine.js';
 
 type Schema = z.core.$ZodType;
 
@@ -28,7 +29,8 @@ export interface Answer {
 }
 
 /**
- * Who may call an operation: a token of at least this role (reader < builder < admin), anyone (`public`), or
+ * Who may call an operation: a token of at least this role (reader < builder < admin; scanner reads and gives
+ * quarantine verdicts, see auth/roles.ts), anyone (`public`), or
  * a sender with the webhook's own secret (`webhook`). The API's authentication reads it from here, and only here.
  */
 export type Access = Role | 'public' | 'webhook';
@@ -85,6 +87,9 @@ export const ANSWER_SCHEMAS: Record<string, Schema> = {
   WorkerInfo,
   WorkerList,
   WhoAmI,
+  QuarantinedImage,
+  QuarantineList,
+  QuarantineApproval,
 };
 
 /** Request bodies with a name in the document (in their input form: defaults may be left out). */
@@ -96,6 +101,7 @@ export const REQUEST_SCHEMAS: Record<string, Schema> = {
   GitPushNotification: GenericGitPush,
   TokenCreate,
   RegistryLoginRequest,
+  QuarantineDecision,
 };
 
 const json = (schema: Schema): Content[] => [{ schema }];
@@ -353,5 +359,48 @@ export const OPERATIONS: Operation[] = [
     access: 'admin',
     query: RegistryLogoutQuery,
     responses: { 204: { description: 'deleted' }, 400: error('bad input'), 404: error('no such login') },
+  },
+
+  {
+    id: 'listQuarantine',
+    method: 'get',
+    path: '/v1/quarantine',
+    summary: 'images pushed by digest by quarantined runs, newest first, with their verdicts',
+    access: 'reader',
+    query: QuarantineListQuery,
+    responses: { 200: { description: 'images', content: json(QuarantineList) } },
+  },
+  {
+    id: 'getQuarantined',
+    method: 'get',
+    path: '/v1/quarantine/{digest}',
+    summary: 'a quarantined image', access: 'reader',
+    responses: { 200: { description: 'the image', content: json(QuarantinedImage) }, 400: error('not a digest'), 404: error('no such quarantined image') },
+  },
+  {
+    id: 'approveQuarantined',
+    method: 'post',
+    path: '/v1/quarantine/{digest}/approve',
+    summary: "approve an image: each of its tags moves to the digest, and what builds on them rebuilds", access: 'scanner',
+    body: { schema: QuarantineDecision },
+    responses: {
+      200: { description: 'approved: the image, and the rebuild waves the move started', content: json(QuarantineApproval) },
+      400: error('not a digest, or a bad body'),
+      404: error('no such quarantined image'),
+      409: error('the image already has a verdict'),
+    },
+  },
+  {
+    id: 'rejectQuarantined',
+    method: 'post',
+    path: '/v1/quarantine/{digest}/reject',
+    summary: 'reject an image: no tag moves; the reason is written to its run', access: 'scanner',
+    body: { schema: QuarantineDecision },
+    responses: {
+      200: { description: 'rejected', content: json(QuarantinedImage) },
+      400: error('not a digest, or a bad body'),
+      404: error('no such quarantined image'),
+      409: error('the image already has a verdict'),
+    },
   },
 ];

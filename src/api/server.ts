@@ -34,6 +34,7 @@ import { TaskTimers } from '../tasks/timers.js';
 import { taskTriggers } from '../tasks/trigger-handler.js';
 import { genericGitWebhookRouter } from '../triggers/generic-git.js';
 import { githubWebhookRouter } from '../triggers/github.js';
+import { startQuarantine } from '../quarantine/wiring.js';
 import { startBaseImageGraph } from '../graph/api-wiring.js';
 import { GraphStore } from '../graph/store.js';
 import { AuthFailures } from '../auth/failures.js';
@@ -78,6 +79,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     taskFiles: config.taskFiles,
     keyring,
     registryLogins: (task) => registryLogins.forRun(task),
+    quarantineRepositories: config.quarantineRepositories,
   });
   const sweeps = new PeriodicSweeps(redis, config.prefix, log);
   const contextSweeper = new ContextSweeper(contexts, runs.store, redis, config.prefix, config.limits.contextTtlMs, log);
@@ -114,6 +116,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     slots,
   );
   const baseImages = await startBaseImageGraph({ config, redis, graph, tasks, runs, sweeps, log, credentials: serverCredentials(registryLogins) });
+  const quarantine = await startQuarantine({ config, redis, runs, rebuilds: baseImages.routes.rebuilds, log });
   timers.start(tasks);
   const followUps = new TaskFollowUps(tasks, log);
   await followUps.start(redis, config.prefix);
@@ -157,6 +160,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     registryLogins,
     registryHosts: config.registryHosts,
     workers,
+    quarantine: quarantine.gate,
   });
 
   const server: Server = await new Promise((resolve, reject) => {
@@ -183,6 +187,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       await sweeps.close();
       await timers.close();
       await baseImages.stop();
+      await quarantine.stop();
       await followUps.stop();
       await metrics.stop();
       await queues.close();

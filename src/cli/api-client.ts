@@ -15,6 +15,7 @@ import { Task, TaskList } from '../contract/tasks.js';
 import { TokenCreated, TokenList, type TokenInfo } from '../contract/tokens.js';
 import { RegistryInfo, RegistryList } from '../contract/registries.js';
 import type { RegistryLoginRequest } from '../contract/requests.js';
+import { QuarantineApproval, QuarantinedImage, QuarantineList, type QuarantineState } from '../contract/quarantine.js';
 import { ApiError, ApiUnreachableError, ProtocolError } from './errors.js';
 import { BodyWriterError, httpRequest, type BodyWriter, type HttpResponse } from './http.js';
 
@@ -202,6 +203,21 @@ export class SlipwayApi {
   async logoutRegistry(host: string, task?: string): Promise<void> {
     const query = task ? `?task=${encodeURIComponent(task)}` : '';
     (await this.request('DELETE', `/v1/registries/${encodeURIComponent(host)}${query}`)).discard();
+  }
+
+  async listQuarantine(query: { state?: QuarantineState; top: number }): Promise<QuarantinedImage[]> {
+    const params = new URLSearchParams({ top: String(query.top), ...(query.state ? { state: query.state } : {}) });
+    return (await this.json(await this.request('GET', `/v1/quarantine?${params}`), QuarantineList, 'GET /v1/quarantine')).images;
+  }
+
+  async approveQuarantined(digest: string, reason?: string): Promise<QuarantineApproval> {
+    const res = await this.request('POST', `/v1/quarantine/${encodeURIComponent(digest)}/approve`, jsonBody(reason ? { reason } : {}));
+    return this.json(res, QuarantineApproval, 'POST /v1/quarantine/:digest/approve');
+  }
+
+  async rejectQuarantined(digest: string, reason?: string): Promise<QuarantinedImage> {
+    const res = await this.request('POST', `/v1/quarantine/${encodeURIComponent(digest)}/reject`, jsonBody(reason ? { reason } : {}));
+    return this.json(res, QuarantinedImage, 'POST /v1/quarantine/:digest/reject');
   }
 
   /** The whole log so far, as a text stream. */

@@ -58,7 +58,8 @@ export function exitFor(err: unknown): Exit {
     return { code: ExitCode.interrupted, message };
   }
   // Bad input found by shared code (packContext: no Dockerfile; platforms: bad syntax) carries the name BadInputError.
-  if (err instanceof Error && err.name === 'BadInputError') return { code: ExitCode.usage, message: err.message };
+  // A task file's or values file's mistakes: each at its file:line:col.
+  if (err instanceof Error && (err.name === 'BadInputError' || err.name === 'TaskFileError')) return { code: ExitCode.usage, message: err.message };
   const text = err instanceof Error ? err.message : String(err);
   return { code: ExitCode.runNotSucceeded, message: `unexpected error: ${oneLine(text)}` };
 }

@@ -25,7 +25,7 @@ export function addAuthCommands(program: Command, { io, setExit, serverOf }: Pro
     .command('create')
     .description('create a token and print it once')
     .argument('<name>', 'token name, e.g. ci or alice')
-    .requiredOption('--role <role>', 'reader (read runs, tasks, logs), builder (+ build and run), or admin (everything)')
+    .requiredOption('--role <role>', 'reader (read runs, tasks, logs), builder (+ build and run), admin (everything), or scanner (read, and approve or reject quarantined images)')
     .option('--repositories <patterns>', 'repositories it may push to, comma-separated, * for any characters (e.g. team-a/*)')
     .option('--tasks <patterns>', 'tasks it may act on, comma-separated')
     .option('--expires <days>', 'lifetime, e.g. 90d (default: never)')

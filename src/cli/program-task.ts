@@ -99,7 +99,8 @@ function taskOptions(cmd: Command, mode: 'create' | 'update'): Command {
   if (update) cmd.option('--no-schedule', 'remove every schedule');
   cmd
     .option('--git-token <token>', 'token for a private repository; stored apart, never shown (a new one replaces the old)')
-    .option('--timeout <seconds>', `give up on a run after this long${byDefault("the server's")}`);
+    .option('--timeout <seconds>', `give up on a run after this long${byDefault("the server's")}`)
+    .option('--quarantine <on|off>', `push by digest only; each tag moves when a scanner approves the image${byDefault('off')}`);
   // --push first: defined after --no-push it would not be, and push would default to true, sent on every update.
   if (update) cmd.option('--push', 'push the images again (undoes --no-push)');
   return cmd.option('--no-push', 'build without pushing').option('--json', 'print the task as JSON');

@@ -45,11 +45,12 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   const setExit = (code: number) => (exitCode = code);
   const { program, serverOf } = createProgram(io, setExit);
   if (needsTaskCommands(argv.slice(2))) {
-    const [{ addTaskCommands }, { addAuthCommands }] = await Promise.all([import('./program-task.js'), import('./program-auth.js')]);
+    const [{ addTaskCommands }, { addAuthCommands }, { addQuarantineCommands }] = await Promise.all([import('./program-task.js'), import('./program-auth.js'), import('./program-quarantine.js')]);
     addTaskCommands(program, { io, setExit, serverOf });
     addAuthCommands(program, { io, setExit, serverOf });
     // After the task commands: it adds `task credential` to them.
     (await import('./program-registry.js')).addRegistryCommands(program, { io, setExit, serverOf });
+    addQuarantineCommands(program, { io, setExit, serverOf });
   }
   addOutputOptions(program);
   try {

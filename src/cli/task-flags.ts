@@ -25,6 +25,8 @@ export interface TaskFlags {
   timeout?: string;
   /** create has only --no-push, so this is true unless given; update has --push and --no-push, so it is unset unless given. */
   push?: boolean;
+  /** --quarantine <on|off>: its images wait for a scanner before any tag moves. */
+  quarantine?: string;
 }
 
 /** Checks every flag and returns exactly the fields that were given, ready to send. */
@@ -44,6 +46,7 @@ export function parseTaskFlags(flags: TaskFlags): TaskFields {
     schedules: flags.schedule === undefined ? undefined : flags.schedule === false ? [] : parseSchedules(flags.schedule),
     timeoutSeconds: flags.timeout === undefined ? undefined : parseTimeout(flags.timeout),
     noPush: flags.push === undefined ? undefined : !flags.push,
+    quarantine: flags.quarantine === undefined ? undefined : parseOnOff(flags.quarantine, '--quarantine'),
     gitToken: flags.gitToken === undefined ? undefined : parseGitToken(flags.gitToken),
   };
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as TaskFields;

@@ -91,7 +91,7 @@ export const WaveEntry = z.object({
 export type WaveEntry = z.infer<typeof WaveEntry>;
 
 /** How the change was detected: registry notification, polling, by hand, or a build that pushed the image. */
-export const WAVE_SOURCES = ['registry', 'poll', 'manual', 'build'] as const;
+export const WAVE_SOURCES = ['registry', 'poll', 'manual', 'build', 'approval'] as const;
 export const WAVE_ID = /^w[0-9a-z]{1,20}$/;
 
 /** Every rebuild one base-image change causes. */

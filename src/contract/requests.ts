@@ -102,6 +102,8 @@ const fields = {
   schedules: z.array(text(MAX_SCHEDULE)).check(z.maxLength(MAX_SCHEDULES)),
   timeoutSeconds: z.optional(z.int().check(z.positive())),
   noPush: z.boolean(),
+  /** Its runs push by digest only and wait in quarantine until a scanner approves the image. */
+  quarantine: z.boolean(),
   ...BuildOptions.shape,
   /** Write-only: stored apart, never returned, masked in logs. */
   gitToken: z.optional(text(MAX_TOKEN)),
@@ -119,6 +121,7 @@ export const TaskSpec = z.strictObject({
   baseImageTrigger: z._default(fields.baseImageTrigger, 'runtime'),
   schedules: z._default(fields.schedules, []),
   noPush: z._default(fields.noPush, false),
+  quarantine: z._default(fields.quarantine, false),
 });
 export type TaskSpec = z.output<typeof TaskSpec>;
 

@@ -3,6 +3,7 @@
 import * as z from '../zod-mini.js';
 import { RUN_STATUSES } from '../runs/status.js';
 import { BuildOptions } from './build-options.js';
+import { QuarantineMark } from './quarantine.js';
 
 export { RUN_STATUSES, TERMINAL_STATUSES, isTerminal, type RunStatus } from '../runs/status.js';
 
@@ -37,6 +38,8 @@ export const BuildSpec = z.object({
   taskFile: z.optional(z.string()),
   values: z.optional(z.record(z.string(), z.unknown())),
   secretValueKeys: z.optional(z.array(z.string())),
+  /** Its images wait in quarantine (pushed by digest only) until a scanner approves them. */
+  quarantine: z.optional(z.boolean()),
 });
 export type BuildSpec = z.infer<typeof BuildSpec>;
 
@@ -45,6 +48,8 @@ export const OutputImage = z.object({
   repository: z.string(),
   tag: z.string(),
   digest: z.string(),
+  /** A quarantined run's image: pushed by digest only; the tag moves to it only when a scanner approves. */
+  quarantine: z.optional(QuarantineMark),
 });
 export type OutputImage = z.infer<typeof OutputImage>;
 

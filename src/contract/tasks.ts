@@ -20,6 +20,8 @@ export const Task = z.object({
   schedules: z.array(z.string()),
   timeoutSeconds: z.int().check(z.positive()),
   noPush: z.boolean(),
+  /** Absent in tasks stored before the quarantine gate: not quarantined. */
+  quarantine: z.optional(z.boolean()),
   ...BuildOptions.shape,
   /** The normalised repository URL webhooks are matched against. */
   repository: z.string(),

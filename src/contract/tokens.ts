@@ -2,7 +2,7 @@
 // answered once, at creation; afterwards only its name, role and scopes are ever shown.
 import * as z from '../zod-mini.js';
 
-export const ROLES = ['reader', 'builder', 'admin'] as const;
+export const ROLES = ['reader', 'builder', 'admin', 'scanner'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** A token's name: what runs record as `requestedBy` and what `slipway token revoke` takes. */

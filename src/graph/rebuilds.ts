@@ -78,7 +78,8 @@ export class BaseImageRebuilds {
   }
 
   async changed(change: ImageChange, source: WaveSource, upstream: RebuildCause[] = []): Promise<ChangeOutcome> {
-    if (source !== 'build') {
+    // An approval, like a build, is the producer's own push: its running rebuild cannot be what reported it.
+    if (source !== 'build' && source !== 'approval') {
       const busy = await this.waves.inFlight(await this.graph.producers(change.image));
       if (busy.length) {
         const ignored = `${change.image} is pushed by the running rebuild of ${busy.join(', ')}; what builds on it rebuilds when that run ends`;

@@ -35,7 +35,8 @@ export function nodeFromRun(run: Run): GraphNode {
 /** Each tag the run pushed → platform → manifest digest. */
 export function pushedPlatforms(run: Run): Map<string, Record<string, string>> {
   const out = new Map<string, Record<string, string>>();
-  if (run.request.noPush || run.status !== 'succeeded') return out;
+  // A quarantined image changes no tag: what builds on it rebuilds when a scanner approves it (src/quarantine).
+  if (run.request.noPush || run.request.quarantine || run.status !== 'succeeded') return out;
   if (run.platforms.length === 1) {
     for (const o of run.outputImages) out.set(canonicalImageName(`${o.registry}/${o.repository}:${o.tag}`), { [run.platforms[0]!]: o.digest });
     return out;

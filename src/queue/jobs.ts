@@ -51,6 +51,8 @@ export const DockerfileJob = z.object({
   options: z.optional(BuildOptions),
   /** windows/amd64 from a Dockerfile without RUN: assembled by any worker, no Windows daemon needed. */
   daemonless: z.boolean(),
+  /** Push by digest only, no tag: the image waits in quarantine (src/quarantine). */
+  quarantine: z.boolean().optional(),
 });
 export type DockerfileJob = z.infer<typeof DockerfileJob>;
 
@@ -105,6 +107,8 @@ export const AssembleJob = z.object({
   noPush: z.boolean(),
   /** For the index push; sealed while queued, as the platform jobs' are. */
   registryLogins: z.array(RegistryLogin).default([]),
+  /** Push the index by digest only, no tag: it waits in quarantine. */
+  quarantine: z.boolean().optional(),
 });
 export type AssembleJob = z.infer<typeof AssembleJob>;
 /** An assembly as queued: its logins sealed (absent in assemblies queued before logins existed). */

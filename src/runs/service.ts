@@ -21,6 +21,7 @@ import type { RunPatch, RunRecords } from './records.js';
 import { StoredRunProgress } from './stored-progress.js';
 import { runVariables, type RunVariables } from './variables.js';
 import type { Requester } from '../auth/scopes.js';
+import { isQuarantined } from '../quarantine/policy.js';
 
 export interface RunServiceOptions {
   /** Told of every run queued (the API's metrics). */
@@ -41,6 +42,8 @@ export interface RunServiceOptions {
   keyring: Keyring;
   /** The registry logins a run of `task` (or of no task) uses: sealed into its jobs, never in its record. */
   registryLogins?: (task?: string) => Promise<RegistryLogin[]>;
+  /** Repository patterns whose images wait in quarantine (see quarantine/policy.ts). */
+  quarantineRepositories?: readonly string[];
 }
 
 /** What a run is made from, whoever asks for it: an upload, a task's trigger. */
@@ -64,6 +67,8 @@ export interface RunInput {
   windowsDaemonless?: boolean;
   /** A task file run instead of the Dockerfile, with its values and secrets. */
   taskFile?: { path: string; values: Record<string, unknown>; secretValues: Record<string, string> };
+  /** The task is set to quarantine: its images are pushed by digest and wait for a scanner. */
+  quarantine?: boolean;
   /** Queue priority: absent for commit and manual runs, which go first; base-image rebuilds set one. */
   priority?: number;
   /** The token that asked, when one did: recorded, and its repository scope applied to the images before anything is queued. */
@@ -134,6 +139,7 @@ export class RunService {
     // What its push steps push, known now but for run variables (the repository rarely depends on them).
     // Checked whatever noPush says: a task file's push steps are its own, and run regardless of it.
     requester?.checkPush(pushes);
+    if (!req.noPush) this.refuseQuarantinedTaskFile(pushes.map((image) => this.normaliseImage(image)), false);
     return this.enqueue({
       platforms,
       source: { context: req.context },
@@ -172,6 +178,7 @@ export class RunService {
       throw new BadInputError('no image to push: give at least one image (-t NAME:TAG) or ask for noPush', 'no_images');
     }
     if (!input.noPush) input.requester?.checkPush(images);
+    const quarantine = !input.noPush && (input.taskFile ? this.refuseQuarantinedTaskFile(images, input.quarantine) : this.quarantined(images, input.quarantine));
     const run: Run = {
       id,
       status: 'queued',
@@ -195,6 +202,7 @@ export class RunService {
         timeoutSeconds,
         ...(windowsDaemonless !== undefined ? { windowsDaemonless } : {}),
         ...(input.taskFile ? { taskFile: input.taskFile.path, values: input.taskFile.values, secretValueKeys: Object.keys(input.taskFile.secretValues) } : {}),
+        ...(quarantine ? { quarantine } : {}),
       },
       outputImages: [],
       ...(unserved.length ? { waiting: waitingReason(unserved) } : {}),
@@ -222,10 +230,26 @@ export class RunService {
       ...(input.options ? { options: input.options } : {}),
       noPush: input.noPush,
       daemonless: p === 'windows/amd64' && windowsDaemonless === true,
+      ...(quarantine ? { quarantine } : {}),
     });
     if (platforms.length === 1) await this.queues.enqueue(job(platform), input.priority);
-    else await this.queues.enqueueFlow(sealAssembleJob({ runId: id, platforms, images, noPush: input.noPush, registryLogins }, this.opts.keyring), platforms.map(job), input.priority);
+    else await this.queues.enqueueFlow(sealAssembleJob({ runId: id, platforms, images, noPush: input.noPush, registryLogins, ...(quarantine ? { quarantine } : {}) }, this.opts.keyring), platforms.map(job), input.priority);
     return this.get(id);
+  }
+
+  private quarantined(images: readonly string[], task: boolean | undefined): boolean {
+    return isQuarantined({ repositories: this.opts.quarantineRepositories ?? [], defaultRegistry: this.opts.defaultRegistry }, images, task);
+  }
+
+  /**
+   * A task file's push steps push by tag through the daemon, one step at a time, and cannot yet hold their
+   * images back: a run that should be quarantined is refused rather than pushed unreviewed.
+   */
+  private refuseQuarantinedTaskFile(pushes: readonly string[], task: boolean | undefined): false {
+    if (this.quarantined(pushes, task)) {
+      throw new BadInputError('this run would push to a quarantined repository (or its task is set to quarantine), and task-file runs cannot be quarantined yet: build with a Dockerfile', 'quarantine_unsupported');
+    }
+    return false;
   }
 
   /**

@@ -192,6 +192,18 @@ export class SlipwayKeys {
     return this.key('registry-credentials');
   }
 
+  // The quarantine gate: a JSON record per quarantined image digest, and every record by creation time.
+  quarantined(digest: string): string {
+    return this.key('quarantine', digest);
+  }
+  get quarantine(): string {
+    return this.key('quarantine');
+  }
+  /** Lock: one verdict at a time per image, so an approval and a rejection cannot both land. */
+  quarantineLock(digest: string): string {
+    return this.key('quarantine', digest, 'lock');
+  }
+
   /** The fencing counter of a lock (see store/lock.ts). */
   static fence(lock: string): string {
     return `${lock}:fence`;

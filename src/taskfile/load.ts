@@ -88,7 +88,7 @@ export function loadTaskFile(input: string | Uint8Array, opts: LoadOptions): Loa
     issues.throwIfAny(mask);
   }
   const file = parsed.data!;
-  const warnings: string[] = [];
+  const warnings: string[] = [...scan.missing];
   const locate = (path: PathKey[], o?: { key?: boolean }) => doc.locate(path, o);
 
   const graph = buildGraph(file.steps);
@@ -114,7 +114,7 @@ export function loadTaskFile(input: string | Uint8Array, opts: LoadOptions): Loa
   return {
     task: {
       version: file.version ?? 'v1.1.0',
-      stepTimeoutSeconds: file.stepTimeout ?? DEFAULT_STEP_TIMEOUT,
+      stepTimeoutSeconds: file.stepTimeout || DEFAULT_STEP_TIMEOUT,
       workingDirectory: file.workingDirectory ?? DEFAULT_WORKING_DIRECTORY,
       steps,
       networks: (file.networks ?? []).map((n) => ({ name: n.name, ipv6: n.ipv6 ?? false, skipCreation: n.skipCreation ?? false, isDefault: n.isDefault ?? false })),

@@ -1,6 +1,7 @@
 // From a schema-valid task file to runnable steps: build lines and cmd lines split into their parts, images
 // checked, push targets qualified with the run's registry, env merged, defaults applied (ACR's), and the
 // rules no schema can say (one step type per step, volumes and networks that exist, privileges).
+import { parseRunFlags, type RunFlags } from './run-flags.js';
 import path from 'node:path';
 import { formatReference, parseImageReference, withDefaultTag } from '../registry/reference.js';
 import { resolveImageAlias, type AliasTable } from './aliases.js';
@@ -87,7 +88,8 @@ export function resolveSteps(
       expose: s.expose ?? [],
       volumeMounts: s.volumeMounts ?? [],
       pull: s.pull ?? false,
-      timeoutSeconds: s.timeout ?? task.stepTimeout ?? DEFAULT_STEP_TIMEOUT,
+      // 0 is the default, as in ACR.
+      timeoutSeconds: s.timeout || task.stepTimeout || DEFAULT_STEP_TIMEOUT,
       startDelaySeconds: s.startDelay ?? 0,
       retries: s.retries ?? 0,
       // ACR waits 5 s between retries when retryDelay is not set (or 0).
@@ -112,10 +114,18 @@ export function resolveSteps(
           }
         });
       } else {
-        const [first, ...args] = splitWords(s.cmd!);
+        const words = splitWords(s.cmd!);
+        const shell = shellSyntax(words);
+        if (shell) {
+          const p = at('cmd');
+          warnings.push(`${p.line}:${p.column}: cmd has ${JSON.stringify(shell)}, which a shell would read; ACR runs a cmd without a shell and so does Slipway: the image gets it as an argument (write sh -c '…' if a shell is meant)`);
+        }
+        const { flags, rest } = parseRunFlags(words);
+        const [first, ...args] = rest;
         if (!first) throw new WordsError('cmd names no image');
         step.cmd = { image: resolveImageAlias(first, policy.aliases), args };
         checkImage(step.cmd.image);
+        applyRunFlags(step, flags);
       }
     } catch (err) {
       if (!(err instanceof BuildFlagsError || err instanceof WordsError || (err instanceof Error && err.name === 'InvalidReferenceError'))) throw err;
@@ -150,6 +160,27 @@ export function resolveSteps(
     if (n.skipCreation && !policy.allowPrivileged) issues.add(locate(['networks', i, 'skipCreation']), 'joining a network the run did not create is not allowed on this server (SLIPWAY_TASK_ALLOW_PRIVILEGED)');
   });
   return steps;
+}
+
+/** Redirections, pipes, command lists and substitutions: words that only mean something to a shell. */
+const SHELL_WORDS = /^(\|\|?|&&|;|&|[0-9]*>>?(&[0-9])?|<|2>&1)$|^[0-9]*>>?\S|^\$\(|^`/;
+
+/** The first word of a cmd (after splitting, so quoted text is not counted) that a shell would read as syntax. */
+function shellSyntax(words: readonly string[]): string | undefined {
+  return words.slice(1).find((w) => SHELL_WORDS.test(w));
+}
+
+/** What a cmd's leading `docker run` flags set: given on the command line, they win over the step's properties. */
+function applyRunFlags(step: ResolvedStep, flags: RunFlags): void {
+  step.env = mergeEnv(step.env, flags.env);
+  if (flags.workingDirectory !== undefined) step.workingDirectory = flags.workingDirectory;
+  if (flags.entryPoint !== undefined) step.entryPoint = flags.entryPoint;
+  if (flags.user !== undefined) step.user = flags.user;
+  if (flags.network !== undefined) step.network = flags.network;
+  step.privileged ||= flags.privileged;
+  step.detach ||= flags.detach;
+  step.ports.push(...flags.ports);
+  step.expose.push(...flags.expose);
 }
 
 function checkImage(image: string): void {

@@ -48,7 +48,8 @@ export const Step = z
     volumeMounts: z.optional(z.array(VolumeMount).check(z.maxLength(50))),
     pull: z.optional(z.boolean()),
     isolation: described(z.enum(['default', 'process', 'hyperv']), 'Windows isolation; ignored on Linux'),
-    timeout: z.optional(seconds('timeout').check(z.minimum(1, 'timeout is at least 1 second'))),
+    // 0 means the default, as acr-builder reads an unset (zero) timeout.
+    timeout: z.optional(seconds('timeout')),
     startDelay: z.optional(seconds('startDelay')),
     retries: z.optional(count('retries')),
     retryDelay: z.optional(seconds('retryDelay')),
@@ -61,7 +62,7 @@ export type Step = z.infer<typeof Step>;
 export const TaskFile = z
   .strictObject({
     version: z.optional(z.enum(TASK_FILE_VERSIONS, { error: `version is one of ${TASK_FILE_VERSIONS.join(', ')}` })),
-    stepTimeout: described(seconds('stepTimeout').check(z.minimum(1, 'stepTimeout is at least 1 second')), `seconds a step may take; default ${DEFAULT_STEP_TIMEOUT}`),
+    stepTimeout: described(seconds('stepTimeout'), `seconds a step may take; 0 or none: ${DEFAULT_STEP_TIMEOUT}`),
     workingDirectory: described(text(), `working directory of cmd steps; default ${DEFAULT_WORKING_DIRECTORY}`),
     env: z.optional(z.array(envEntry).check(z.maxLength(500))),
     secrets: z.optional(

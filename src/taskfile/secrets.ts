@@ -6,7 +6,7 @@ import type { IssueList } from './errors.js';
 import type { ScanResult } from './template-scan.js';
 import type { TaskFile } from './schema.js';
 import type { PathKey, Position } from './yaml-source.js';
-import { goQuote } from './template-expr.js';
+import { goQuote } from './go-template/quote.js';
 
 /** Stands in for secret values when a file is only validated: valid base64, so `| b64dec` works too. */
 export const STAND_IN_SECRET = 'c2VjcmV0';

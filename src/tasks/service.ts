@@ -154,6 +154,7 @@ export class TaskService {
       secretBuildArgs: {},
       options: buildOptionsOf(task),
       noPush: task.noPush,
+      ...(task.quarantine ? { quarantine: true } : {}),
       timeoutSeconds: task.timeoutSeconds,
       trigger: { ...how.trigger, commit: resolved.commit },
       task: name,
@@ -179,6 +180,7 @@ export class TaskService {
     for (const image of spec.images) checkRunTemplate(image);
     if (isTaskFile(spec.dockerfile) && spec.images.length) throw new BadInputError(`a task file pushes what its steps say: put the images in ${spec.dockerfile}'s push steps, not in -t`, 'invalid_images');
     if (spec.images.length === 0 && !spec.noPush && !isTaskFile(spec.dockerfile)) throw new BadInputError('a task needs at least one image (-t NAME:TAG) unless it does not push', 'no_images');
+    if (spec.quarantine && isTaskFile(spec.dockerfile)) throw new BadInputError('a task-file task cannot be quarantined yet: its push steps push by tag', 'quarantine_unsupported');
     for (const schedule of spec.schedules) checkSchedule(schedule);
     const timeoutSeconds = spec.timeoutSeconds ?? this.opts.defaultTimeoutSeconds;
     if (timeoutSeconds > this.opts.maxTimeoutSeconds) throw new BadInputError(`timeoutSeconds ${timeoutSeconds} is over the limit of ${this.opts.maxTimeoutSeconds}`, 'invalid_timeout');
@@ -196,6 +198,7 @@ export class TaskService {
       schedules: spec.schedules,
       timeoutSeconds,
       noPush: spec.noPush,
+      ...(spec.quarantine ? { quarantine: true } : {}),
       ...buildOptionsOf(spec),
       repository: this.git.normaliseUrl(url),
       hasGitToken: spec.gitToken !== undefined || hadToken,

@@ -1,5 +1,5 @@
-// Who may do what, against a real API: every route × {no token, reader, builder, admin, revoked, expired,
-// a builder scoped to another repository} answers the status its declared role and the token's scopes give,
+// Who may do what, against a real API: every route × {no token, reader, builder, admin, scanner, revoked,
+// expired, a builder scoped to another repository} answers the status its declared role and the token's scopes give,
 // and a refused request changes nothing. Then the issue's done-when: a builder scoped to team-a/* pushes
 // team-a/app and is refused team-b/app with nothing queued; and the task-retarget token leak.
 import assert from 'node:assert/strict';
@@ -10,13 +10,14 @@ import { hashToken, newTokenSecret } from '../../src/auth/secret.js';
 import { TokenStore } from '../../src/auth/store.js';
 import { createRedis } from '../../src/redis.js';
 import { TaskStore } from '../../src/tasks/store.js';
+import { QuarantineStore } from '../../src/quarantine/store.js';
 import { apiFetch, registryDigest, waitForRun } from '../support/api.js';
 import { contextArchive } from '../support/archives.js';
 import { GitServer } from '../support/git-server.js';
 import { BASE_IMAGE, REGISTRY, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
 
-type Who = 'none' | 'reader' | 'builder' | 'admin' | 'revoked' | 'expired' | 'scoped';
-const WHO: Who[] = ['none', 'reader', 'builder', 'admin', 'revoked', 'expired', 'scoped'];
+type Who = 'none' | 'reader' | 'builder' | 'admin' | 'scanner' | 'revoked' | 'expired' | 'scoped';
+const WHO: Who[] = ['none', 'reader', 'builder', 'admin', 'scanner', 'revoked', 'expired', 'scoped'];
 
 interface Answer {
   status: number;
@@ -81,6 +82,7 @@ describe('who may do what', () => {
     tokens.admin = stack.token;
     tokens.reader = await mint('reader', 'reader');
     tokens.builder = await mint('builder', 'builder');
+    tokens.scanner = await mint('scanner', 'scanner');
     tokens.scoped = await mint('scoped', 'builder', [`${space}/team-z/*`]);
     tokens.revoked = await mint('revoked', 'builder');
     assert.equal((await admin('DELETE', '/v1/tokens/revoked')).status, 204);
@@ -199,6 +201,21 @@ describe('who may do what', () => {
       },
     },
     listTokens: simple('GET', () => '/v1/tokens', 200),
+    listQuarantine: simple('GET', () => '/v1/quarantine', 200),
+    getQuarantined: simple('GET', () => `/v1/quarantine/sha256:${'0'.repeat(64)}`, 404),
+    // No such image: a caller allowed to approve learns so; the others are refused before it is looked up.
+    approveQuarantined: simple('POST', () => `/v1/quarantine/sha256:${'0'.repeat(64)}/approve`, 404),
+    rejectQuarantined: {
+      ok: 200,
+      request: async (who) => {
+        // Written as a quarantined run's end would write it: a rejection needs nothing from the registry.
+        const digest = `sha256:${randomBytes(32).toString('hex')}`;
+        const quarantine = new QuarantineStore(redis, stack.prefix);
+        await quarantine.put({ digest, images: [`${REGISTRY}/${space}/team-b/app:v1`], platforms: { 'linux/amd64': digest }, runId: shared.run, createdAt: new Date().toISOString(), state: 'quarantined' });
+        const answer = await call(who, 'POST', `/v1/quarantine/${digest}/reject`, { reason: 'matrix' });
+        return { answer, unchanged: async () => assert.equal((await quarantine.get(digest))?.state, 'quarantined') };
+      },
+    },
     revokeToken: {
       ok: 204,
       request: async (who) => {
@@ -234,8 +251,10 @@ describe('who may do what', () => {
     if (access === 'public' || access === 'webhook') return typeof c.ok === 'number' ? c.ok : c.ok(who);
     if (who === 'none' || who === 'revoked' || who === 'expired') return 401;
     const role = who === 'scoped' ? 'builder' : who;
-    const rank = { reader: 0, builder: 1, admin: 2 } as const;
-    if (rank[role] < rank[access as keyof typeof rank]) return 403;
+    // A scanner reads and gives quarantine verdicts, as does an admin; a builder does not.
+    const rank: Record<string, number> = { reader: 0, builder: 1, admin: 2 };
+    const allowed = access === 'scanner' ? role === 'scanner' || role === 'admin' : role === 'scanner' ? access === 'reader' : rank[role]! >= rank[access]!;
+    if (!allowed) return 403;
     return typeof c.ok === 'number' ? c.ok : c.ok(who);
   }
 

@@ -118,14 +118,15 @@ steps:
 
   it('refuses a bad task file at submit with its line and column, and other misuse with a clear 400', async () => {
     const files = {
-      'acb.yaml': 'version: v1.1.0\nsteps:\n  - id: a\n    cmd: x {{.Values.missing}}\n',
+      // A value not given renders empty, as in ACR; a function that does not exist is refused.
+      'acb.yaml': 'version: v1.1.0\nsteps:\n  - id: a\n    cmd: x {{.Values.missing | nosuchfn}}\n',
       'graph.yaml': 'version: v1.1.0\nsteps:\n  - id: a\n    cmd: x\n  - id: b\n    when: [nope]\n    cmd: y\n',
       'yaml.yaml': 'version: v1.1.0\nsteps:\n  - cmd: [unclosed\n',
       'ok.yaml': `version: v1.1.0\nsteps:\n  - cmd: ${BUSYBOX} true\n`,
     };
     const ctx = await contextArchive('FROM scratch\n', files);
     const cases: [Record<string, unknown>, RegExp][] = [
-      [{ taskFile: 'acb.yaml' }, /acb\.yaml:4:\d+: .*missing/],
+      [{ taskFile: 'acb.yaml' }, /acb\.yaml:4:\d+: function "nosuchfn" not defined/],
       [{ taskFile: 'graph.yaml' }, /graph\.yaml:6:\d+: .*nope/],
       [{ taskFile: 'yaml.yaml' }, /yaml\.yaml:\d+:\d+: /],
       [{ taskFile: 'absent.yaml' }, /task file "absent\.yaml" not found/],

@@ -47,6 +47,11 @@ describe('roles', () => {
     assert.ok(roleAllows('admin', 'builder') && roleAllows('builder', 'reader') && roleAllows('reader', 'reader'));
     assert.ok(!roleAllows('reader', 'builder') && !roleAllows('builder', 'admin'));
   });
+  it('lets a scanner read and give quarantine verdicts, and nothing else; an admin gives them too, a builder not', () => {
+    assert.ok(roleAllows('scanner', 'scanner') && roleAllows('admin', 'scanner') && roleAllows('scanner', 'reader'));
+    assert.ok(!roleAllows('builder', 'scanner') && !roleAllows('reader', 'scanner'));
+    assert.ok(!roleAllows('scanner', 'builder') && !roleAllows('scanner', 'admin'));
+  });
 });
 
 describe('repository scopes', () => {

@@ -55,7 +55,20 @@ describe('slipway task validate', { concurrency: 4 }, () => {
     assert.match(r.stdout, /push 127\.0\.0\.1:5000\/from-file:v2/);
     const missing = await slipway(['task', 'validate', file]);
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /values-task\.yaml:2:13: no value \.Values\.repo: give it with --set repo=VALUE/);
+    // Not given: empty, as ACR renders it, and the image reference is then what is wrong.
+    assert.match(missing.stderr, /values-task\.yaml:2:12: invalid image reference ":"/);
+    const echo = await slipway(['task', 'validate', await write('echo-task.yaml', 'steps:\n  - cmd: busybox echo [{{.Values.tag}}]\n')]);
+    assert.equal(echo.code, 0, echo.stderr);
+    assert.match(echo.stderr, /echo-task\.yaml:2:24: warning: \{\{\.Values\.tag\}\} has no value and renders empty, as in ACR; give it with --set tag=VALUE/);
+  });
+
+  it('reports a malformed --values file at its file and line, exit 2', async () => {
+    const file = await write('ok-task.yaml', 'steps:\n  - cmd: busybox echo {{.Values.a}}\n');
+    const bad = await write('bad-values.yaml', 'a: 1\nb: [1\nc: 2\n');
+    const r = await slipway(['task', 'validate', file, '--values', bad]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`^${bad}:\\d+:\\d+: YAML: `, 'm'));
+    assert.doesNotMatch(r.stderr, /unexpected error/);
   });
 
   it('masks a secret given with --set-secret and warns about a Key Vault secret without one', async () => {

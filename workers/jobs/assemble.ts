@@ -8,6 +8,8 @@ import type { OutputImage, RunStatus } from '../../src/runs/model.js';
 import { withRegistryLogins, type ChildContext } from '../child-context.js';
 import { SecretMasker } from '../../src/log.js';
 import { pushIndex, type IndexEntry } from '../builder/image-index.js';
+import { quarantinedOutputs } from './single-build.js';
+import { distinctRepositories } from './windows-steps.js';
 
 export async function runAssemble(shared: ChildContext, job: AssembleJob): Promise<RunStatus> {
   const ctx = withRegistryLogins(shared, job.registryLogins, new SecretMasker());
@@ -34,6 +36,15 @@ export async function runAssemble(shared: ChildContext, job: AssembleJob): Promi
     if (!head || !r.digest) throw new Error(`the ${r.platform} manifest ${r.digest} is not in ${repo.registry}/${repo.repository}`);
     const platform = { ...parsePlatform(r.platform), ...(r.osVersion ? { 'os.version': r.osVersion } : {}) };
     entries.push({ digest: r.digest, mediaType: head.mediaType, size: head.size, platform });
+  }
+  if (job.quarantine) {
+    // The index goes into each tag's repository by digest; no tag moves until a scanner approves.
+    const { digest: indexDigest } = await pushIndex(ctx.registry, distinctRepositories(job.images), entries);
+    const lines: string[] = [];
+    const outputImages = quarantinedOutputs(job.images, indexDigest, { line: (l) => lines.push(l) });
+    await runs.appendLog(run.id, lines);
+    await runs.finish(run.id, ['running'], 'succeeded', { outputImages, indexDigest }, ['slipway: run succeeded (images in quarantine)']);
+    return 'succeeded';
   }
   const { digest: indexDigest } = await pushIndex(ctx.registry, tags, entries);
   const outputImages: OutputImage[] = tags.map((t) => ({ registry: t.registry, repository: t.repository, tag: t.tag ?? 'latest', digest: indexDigest }));

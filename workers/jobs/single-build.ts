@@ -1,4 +1,5 @@
-// A single-platform run: build, then let the daemon push each tag, as `docker build && docker push`.
+// A single-platform run: build, then let the daemon push each tag, as `docker build && docker push`. A
+// quarantined run pushes the manifest by digest into each tag's repository and moves no tag.
 import type { DockerfileJob } from '../../src/queue/jobs.js';
 import { parseImageReference } from '../../src/registry/reference.js';
 import type { OutputImage, RunStatus } from '../../src/runs/model.js';
@@ -8,7 +9,7 @@ import { buildArgsMasker, buildImage, contextFolder, withWorkspace, type Workspa
 import { runLifecycle, wholeRun, type JobIO } from './run-lifecycle.js';
 import { pushWithRetry } from './push-retry.js';
 import { checkPushScope } from './push-scope.js';
-import { assembleWindows, tagManifest } from './windows-steps.js';
+import { assembleWindows, distinctRepositories, tagManifest } from './windows-steps.js';
 
 export function runSingleBuild(shared: ChildContext, spec: DockerfileJob, worker: string): Promise<RunStatus> {
   const masker = buildArgsMasker(spec);
@@ -21,7 +22,7 @@ export function runSingleBuild(shared: ChildContext, spec: DockerfileJob, worker
     scope: wholeRun(ctx.runs, { runId: spec.runId, worker, masker, noun: 'build' }),
     body: async (io) => {
       if (!spec.noPush) checkPushScope(spec, spec.images, ctx.config.defaultRegistry);
-      const outputImages = await withWorkspace(ctx, spec, io, (ws) => (spec.daemonless ? assembleAndTag(ctx, spec, ws, io) : buildAndPush(ctx, spec, ws, io)));
+      const outputImages = await withWorkspace(ctx, spec, io, (ws) => (spec.daemonless ? assembleAndTag(ctx, spec, ws, io) : spec.quarantine && !spec.noPush ? buildAndQuarantine(ctx, spec, ws, io) : buildAndPush(ctx, spec, ws, io)));
       return { patch: { outputImages } };
     },
   });
@@ -41,11 +42,33 @@ async function buildAndPush(ctx: ChildContext, spec: DockerfileJob, ws: Workspac
   return pushed;
 }
 
+/** The image goes to every tag's repository by digest; each tag stays where it was until a scanner approves. */
+async function buildAndQuarantine(ctx: ChildContext, spec: DockerfileJob, ws: Workspace, io: JobIO): Promise<OutputImage[]> {
+  const { out, signal } = io;
+  const imageId = await buildImage(ctx, spec, ws, [], out, signal);
+  try {
+    const pushed = await pushWithRetry(() => ctx.engine.pushByDigest(imageId, distinctRepositories(spec.images), ws.dir), { deadline: io.deadline, signal, log: (l) => out.line(l) });
+    return quarantinedOutputs(spec.images, pushed.digest, out);
+  } finally {
+    await ctx.engine.removeImage(imageId);
+  }
+}
+
+/** The run's output images when they wait in quarantine: the tags they will go under, and the digest pushed. */
+export function quarantinedOutputs(images: readonly string[], digest: string, out: { line(l: string): void }): OutputImage[] {
+  return images.map((image) => {
+    const ref = parseImageReference(image);
+    out.line(`slipway: quarantined ${ref.registry}/${ref.repository}@${digest}: ${image} moves to it when a scanner approves`);
+    return { registry: ref.registry, repository: ref.repository, tag: ref.tag ?? 'latest', digest, quarantine: { state: 'quarantined' } };
+  });
+}
+
 /** windows/amd64 without a daemon: the manifest is assembled into each repository, then tagged there. */
 async function assembleAndTag(ctx: ChildContext, spec: DockerfileJob, ws: Workspace, io: JobIO): Promise<OutputImage[]> {
   const { out, signal } = io;
   await recordBaseImages(ctx, spec, ws, out);
   const { manifestDigest } = await assembleWindows(ctx, spec, contextFolder(ws), out, signal);
+  if (spec.quarantine && !spec.noPush) return quarantinedOutputs(spec.images, manifestDigest, out);
   const pushed: OutputImage[] = [];
   for (const image of spec.noPush ? [] : spec.images) {
     await tagManifest(ctx, image, manifestDigest);

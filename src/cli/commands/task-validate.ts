@@ -36,11 +36,12 @@ export async function taskFileInputs(flags: Pick<ValidateFlags, 'set' | 'setSecr
 
 export async function validateTaskFile(file: string, flags: ValidateFlags, io: CliIo): Promise<ExitCode> {
   const source = await readText(file, 'task file');
-  const { values, secrets } = await taskFileInputs(flags);
   // The server's settings decide at run time; the ones this environment has are the best guess here.
   const config = loadConfig();
   const registry = flags.registry ?? config.defaultRegistry;
   try {
+    // A malformed --values file is reported as the task file's own mistakes are: at its file and line.
+    const { values, secrets } = await taskFileInputs(flags);
     const { task, masker, warnings } = loadTaskFile(source, {
       file,
       run: sampleRun(registry),
@@ -55,8 +56,8 @@ export async function validateTaskFile(file: string, flags: ValidateFlags, io: C
     return ExitCode.ok;
   } catch (err) {
     if (!(err instanceof TaskFileError)) throw err;
-    for (const issue of err.issues) io.stderr.write(`${formatIssue(file, issue)}\n`);
-    io.stderr.write(`slipway: ${file}: ${err.issues.length} error${err.issues.length === 1 ? '' : 's'}\n`);
+    for (const issue of err.issues) io.stderr.write(`${formatIssue(err.file, issue)}\n`);
+    io.stderr.write(`slipway: ${err.file}: ${err.issues.length} error${err.issues.length === 1 ? '' : 's'}\n`);
     return ExitCode.usage;
   }
 }

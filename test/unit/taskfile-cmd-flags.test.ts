@@ -1,0 +1,70 @@
+// A cmd step whose text starts with `docker run` flags, as ACR passes them to docker run: each flag Slipway
+// understands sets what the step's property would; any other is refused by name.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TaskFileError } from '../../src/taskfile/errors.js';
+import { loadTaskFile } from '../../src/taskfile/load.js';
+
+const run = { ID: 'ca1', Registry: '127.0.0.1:5000', RegistryName: '127', Date: '20261125-150000z', OS: 'linux', Architecture: 'amd64', Commit: 'abc', Branch: 'main', TaskName: 'web', SharedVolume: '/ws' };
+const step = (cmd: string, extra = '') => loadTaskFile(`env: [A=task, B=task]\nsteps:\n  - cmd: ${cmd}\n${extra}`, { file: 'acb.yaml', run }).task.steps[0]!;
+const errorOf = (cmd: string): string => {
+  try {
+    step(cmd);
+  } catch (err) {
+    assert.ok(err instanceof TaskFileError, String(err));
+    return err.message;
+  }
+  assert.fail('expected a TaskFileError');
+};
+
+describe('docker run flags in a cmd step', () => {
+  it('reads --rm, -e and -w before the image', () => {
+    const s = step('--rm -e X=1 --env=Y=2 -w /src $Registry/base/busybox:latest sh -c "echo hi"');
+    assert.deepEqual(s.cmd, { image: '127.0.0.1:5000/base/busybox:latest', args: ['sh', '-c', 'echo hi'] });
+    assert.deepEqual(s.env.sort(), ['A=task', 'B=task', 'X=1', 'Y=2']);
+    assert.equal(s.workingDirectory, '/src');
+  });
+  it('a flag wins over the step property and the task env', () => {
+    const s = step('-e A=flag -u 1000 --entrypoint sh busybox -c true', '    user: root\n    env: [A=step]\n');
+    assert.ok(s.env.includes('A=flag') && !s.env.includes('A=step') && !s.env.includes('A=task'), s.env.join(' '));
+    assert.equal(s.user, '1000');
+    assert.equal(s.entryPoint, 'sh');
+  });
+  it('grouped short flags and a detached service with a port', () => {
+    const s = step('-itd -p 8080:80 busybox httpd');
+    assert.equal(s.detach, true);
+    assert.deepEqual(s.ports, ['8080:80']);
+    assert.deepEqual(s.cmd, { image: 'busybox', args: ['httpd'] });
+  });
+  it('flags after the image are the container’s arguments', () => {
+    assert.deepEqual(step('busybox ls -la').cmd, { image: 'busybox', args: ['ls', '-la'] });
+  });
+  it('refuses a flag it does not map, naming it', () => assert.match(errorOf('-v /:/host busybox ls'), /acb\.yaml:3:\d+: cmd: docker run flag -v is not supported/));
+  it('refuses a long flag it does not map', () => assert.match(errorOf('--cap-add SYS_ADMIN busybox ls'), /docker run flag --cap-add is not supported/));
+  it('--privileged is held to the server setting as the property is', () => assert.match(errorOf('--privileged busybox ls'), /privileged containers are not allowed on this server/));
+  it('--network host is held to the server setting', () => assert.match(errorOf('--network host busybox ls'), /the host network is not allowed on this server/));
+  it('a flag without its value', () => assert.match(errorOf('-e'), /docker run flag --env needs a value/));
+});
+
+describe('a cmd that probably expects a shell', () => {
+  const warningsOf = (cmd: string) => loadTaskFile(`steps:\n  - cmd: ${cmd}\n`, { file: 'acb.yaml', run }).warnings;
+  const cases: [string, string | undefined][] = [
+    ['busybox echo hi > /dev/null', '>'],
+    ['busybox test -f x || echo missing', '||'],
+    ['busybox true && echo yes', '&&'],
+    ['busybox echo a 2>&1', '2>&1'],
+    ['busybox echo $(date)', '$(date)'],
+    ['busybox cat x | wc -l', '|'],
+    // Quoted for the image's own shell: nothing to warn about.
+    ["busybox sh -c 'echo hi > /dev/null || true'", undefined],
+    ['busybox echo "a > b"', undefined],
+    ['busybox echo hi', undefined],
+  ];
+  for (const [cmd, word] of cases) {
+    it(`${cmd} → ${word ?? 'no warning'}`, () => {
+      const warnings = warningsOf(cmd);
+      if (word === undefined) assert.deepEqual(warnings, []);
+      else assert.match(warnings.join('\n'), new RegExp(`^2:\\d+: cmd has ${JSON.stringify(word).replace(/[|$()]/g, '\\$&')}, which a shell would read; ACR runs a cmd without a shell`));
+    });
+  }
+});
