@@ -5,6 +5,7 @@ import type { ContainerRuntime } from '../builder/container-runtime.js';
 import { EngineError } from '../builder/image-builder.js';
 import type { ResolvedStep } from '../../src/taskfile/model.js';
 import { WORKSPACE_MOUNT } from './model.js';
+import type { RunImages } from './run-images.js';
 import { RUN_LABEL, type RunResources } from './run-resources.js';
 
 export class StepFailedError extends Error {
@@ -22,6 +23,7 @@ export interface CmdContext {
   scope: string;
   workspace: string;
   resources: RunResources;
+  images: RunImages;
   volumes: Map<string, string>;
   log: (line: string) => void;
   signal: AbortSignal;
@@ -29,10 +31,11 @@ export interface CmdContext {
 
 export async function runCmdStep(step: ResolvedStep, ctx: CmdContext, attempt = 1): Promise<{ exitCode: number }> {
   const { containers, signal } = ctx;
-  const image = step.cmd!.image;
-  await containers.ensureImage(image, step.pull, ctx.log, signal).catch((err: unknown) => {
+  // An image an earlier step of this run built is run by its run-scoped name; any other is pulled every
+  // time and run by the digest the registry served, never from a tag some other run left on the Engine.
+  const image = ctx.images.localFor(step.cmd!.image) ?? (await containers.pullImage(step.cmd!.image, ctx.log, signal).catch((err: unknown) => {
     throw err instanceof EngineError ? new StepFailedError(err.message) : err;
-  });
+  }));
   signal.throwIfAborted();
   const network = ctx.resources.networkFor(step.network);
   const container = await containers.createContainer({

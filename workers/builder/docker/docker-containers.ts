@@ -5,6 +5,7 @@ import Docker from 'dockerode';
 import type { ContainerRuntime, LabelledResource, StepContainer, StepContainerSpec } from '../container-runtime.js';
 import { EngineError } from '../image-builder.js';
 import { followLog, missedOutput } from './container-logs.js';
+import { nameAndTag } from './docker-engine.js';
 import { engineMessages, messageError } from './json-messages.js';
 
 export class DockerContainers implements ContainerRuntime {
@@ -14,14 +15,18 @@ export class DockerContainers implements ContainerRuntime {
     this.docker = new Docker({ socketPath });
   }
 
-  async ensureImage(image: string, pull: boolean, log: (line: string) => void, signal: AbortSignal): Promise<void> {
-    if (!pull && (await this.docker.getImage(image).inspect().then(() => true, () => false))) return;
+  async pullImage(image: string, log: (line: string) => void, signal: AbortSignal): Promise<string> {
     log(`slipway: pulling ${image}`);
     const body = (await this.docker.pull(image, { abortSignal: signal } as Record<string, unknown>)) as unknown as Readable;
+    let digest: string | undefined;
     for await (const m of engineMessages(body)) {
       const error = messageError(m);
       if (error) throw new EngineError(`pull of ${image} failed: ${error}`);
+      digest = /^Digest: (sha256:[a-f0-9]{64})$/.exec(m.status ?? '')?.[1] ?? digest;
     }
+    if (image.includes('@')) return image;
+    if (!digest) throw new EngineError(`pull of ${image} ended without a digest`);
+    return `${nameAndTag(image).name}@${digest}`;
   }
 
   async createNetwork(name: string, opts: { ipv6: boolean; labels: Record<string, string> }): Promise<void> {
