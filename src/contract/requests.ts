@@ -101,6 +101,13 @@ const fields = {
   schedules: z.array(text(MAX_SCHEDULE)).check(z.maxLength(MAX_SCHEDULES)),
   timeoutSeconds: z.optional(z.int().check(z.positive())),
   noPush: z.boolean(),
+  /**
+   * What a pull-request run pushes. By default nothing: a pull request's code is its author's, and its image
+   * must not land on the task's own tags. `pullRequestImages` names the tags such a run pushes instead
+   * (run variables allowed, e.g. `app:pr-{{.Run.ID}}`); `pullRequestPush` lets it push what a commit run pushes.
+   */
+  pullRequestPush: z.boolean(),
+  pullRequestImages: z.array(text(MAX_IMAGE)).check(z.maxLength(MAX_IMAGES)),
   ...BuildOptions.shape,
   /** Write-only: stored apart, never returned, masked in logs. */
   gitToken: z.optional(text(MAX_TOKEN)),
@@ -118,6 +125,8 @@ export const TaskSpec = z.strictObject({
   baseImageTrigger: z._default(fields.baseImageTrigger, 'runtime'),
   schedules: z._default(fields.schedules, []),
   noPush: z._default(fields.noPush, false),
+  pullRequestPush: z._default(fields.pullRequestPush, false),
+  pullRequestImages: z._default(fields.pullRequestImages, []),
 });
 export type TaskSpec = z.output<typeof TaskSpec>;
 

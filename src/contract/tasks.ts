@@ -20,6 +20,9 @@ export const Task = z.object({
   schedules: z.array(z.string()),
   timeoutSeconds: z.int().check(z.positive()),
   noPush: z.boolean(),
+  // Defaults for tasks stored before pull-request runs stopped pushing: they do not push either.
+  pullRequestPush: z._default(z.boolean(), false),
+  pullRequestImages: z._default(z.array(z.string()), []),
   ...BuildOptions.shape,
   /** The normalised repository URL webhooks are matched against. */
   repository: z.string(),

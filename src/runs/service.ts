@@ -198,7 +198,7 @@ export class RunService {
     const common = { runId: id, source: jobSource(input.source), ...(input.task ? { task: input.task } : {}), timeoutSeconds };
     if (input.taskFile) {
       const { path, values, secretValues } = input.taskFile;
-      await this.queues.enqueue(sealJob({ ...common, kind: 'task-file', platform, taskFile: path, values, secretValues }, this.opts.keyring), input.priority);
+      await this.queues.enqueue(sealJob({ ...common, kind: 'task-file', platform, taskFile: path, values, secretValues, noPush: input.noPush }, this.opts.keyring), input.priority);
       return this.get(id);
     }
     const job = (p: string): QueuedDockerfileJob => sealJob(dockerfileJob(p), this.opts.keyring);

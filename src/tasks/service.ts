@@ -143,17 +143,18 @@ export class TaskService {
     const token = await this.store.token(name);
     const resolved = how.commit ? { commit: how.commit, ref: how.trigger.ref ?? ref ?? '' } : await this.git.resolveCommit(url, ref, token);
     const branch = how.branch ?? branchOf(resolved.ref) ?? '';
+    const push = pushesOf(task, how.trigger.type);
     return this.runs.enqueue({
       platforms: task.platforms,
       source: { git: { url, commit: resolved.commit, ...(resolved.ref ? { ref: resolved.ref } : {}), ...(subdir ? { subdir } : {}) } },
       dockerfile: task.dockerfile,
       // As ACR decides: a .yaml or .yml file is a multi-step task file, anything else a Dockerfile.
       ...(isTaskFile(task.dockerfile) ? { taskFile: { path: task.dockerfile, values: {}, secretValues: {} } } : {}),
-      images: (runId) => task.images.map((image) => renderRunTemplate(image, this.variables(task, runId, resolved.commit, branch))),
+      images: (runId) => push.images.map((image) => renderRunTemplate(image, this.variables(task, runId, resolved.commit, branch))),
       buildArgs: task.buildArgs,
       secretBuildArgs: {},
       options: buildOptionsOf(task),
-      noPush: task.noPush,
+      noPush: push.noPush,
       timeoutSeconds: task.timeoutSeconds,
       trigger: { ...how.trigger, commit: resolved.commit },
       task: name,
@@ -165,7 +166,7 @@ export class TaskService {
   /** The requester's repository scope applied to what the task pushes, its run variables filled with placeholders. */
   private checkPush(task: Task, requester: Requester | undefined): void {
     if (!requester || task.noPush) return;
-    requester.checkPush(task.images.map((image) => renderRunTemplate(image, this.variables(task, 'r0000000', '0'.repeat(40), 'main'))));
+    requester.checkPush([...task.images, ...task.pullRequestImages].map((image) => renderRunTemplate(image, this.variables(task, 'r0000000', '0'.repeat(40), 'main'))));
   }
 
   private variables(task: Task, runId: string, commit: string, branch: string) {
@@ -176,7 +177,8 @@ export class TaskService {
   private define(name: string, spec: TaskSpec, createdAt: string, updatedAt: string, hadToken = false): Task {
     const { url } = this.git.parseContext(spec.context);
     const platforms = parsePlatformList(spec.platform);
-    for (const image of spec.images) checkRunTemplate(image);
+    for (const image of [...spec.images, ...spec.pullRequestImages]) checkRunTemplate(image);
+    if (isTaskFile(spec.dockerfile) && spec.pullRequestImages.length) throw new BadInputError(`a task file pushes what its steps say: a pull-request run of it pushes only with pullRequestPush`, 'invalid_images');
     if (isTaskFile(spec.dockerfile) && spec.images.length) throw new BadInputError(`a task file pushes what its steps say: put the images in ${spec.dockerfile}'s push steps, not in -t`, 'invalid_images');
     if (spec.images.length === 0 && !spec.noPush && !isTaskFile(spec.dockerfile)) throw new BadInputError('a task needs at least one image (-t NAME:TAG) unless it does not push', 'no_images');
     for (const schedule of spec.schedules) checkSchedule(schedule);
@@ -196,6 +198,8 @@ export class TaskService {
       schedules: spec.schedules,
       timeoutSeconds,
       noPush: spec.noPush,
+      pullRequestPush: spec.pullRequestPush,
+      pullRequestImages: spec.pullRequestImages,
       ...buildOptionsOf(spec),
       repository: this.git.normaliseUrl(url),
       hasGitToken: spec.gitToken !== undefined || hadToken,
@@ -203,6 +207,16 @@ export class TaskService {
       updatedAt,
     });
   }
+}
+
+/**
+ * What a run of the task pushes for this trigger. A pull-request run pushes nothing unless the task says so:
+ * to its pull-request tags when it names some, else to its own tags only with pullRequestPush.
+ */
+export function pushesOf(task: Pick<Task, 'images' | 'noPush' | 'pullRequestPush' | 'pullRequestImages'>, trigger: Trigger['type']): { images: string[]; noPush: boolean } {
+  if (task.noPush || trigger !== 'pull_request') return { images: task.images, noPush: task.noPush };
+  if (task.pullRequestImages.length) return { images: task.pullRequestImages, noPush: false };
+  return { images: task.images, noPush: !task.pullRequestPush };
 }
 
 /** A task's file is a task file (its steps push what they build) when its name ends in .yaml or .yml. */

@@ -63,6 +63,7 @@ async function runSteps(ctx: ChildContext, spec: TaskFileJob, io: JobIO): Promis
       signal,
       platform: spec.platform,
       allowPrivileged: config.taskFiles.allowPrivileged,
+      noPush: spec.noPush === true,
     });
   });
   const { steps } = result;

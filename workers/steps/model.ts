@@ -57,6 +57,8 @@ export interface StepExecutorOptions {
   platform: string;
   /** SLIPWAY_TASK_ALLOW_PRIVILEGED: checked again here, whatever the loader was told. */
   allowPrivileged: boolean;
+  /** Push steps push nothing: a pull-request run of a task that did not opt in, or a run asked not to push. */
+  noPush?: boolean;
 }
 
 /** The mount point of the workspace in cmd steps, ACR's default working directory. */
