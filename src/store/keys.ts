@@ -75,6 +75,10 @@ export class SlipwayKeys {
   get taskBaseImageTriggers(): string {
     return this.key('tasks', 'base-image-trigger');
   }
+  /** The commits pushes have built for a task's ref (a sorted set by time): a replayed push is refused. */
+  taskBuiltCommits(name: string, ref: string): string {
+    return this.key('task', name, 'built', ref);
+  }
   /** A webhook delivery already handled. */
   delivery(id: string): string {
     return this.key('delivery', id);

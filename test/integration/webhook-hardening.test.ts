@@ -99,4 +99,43 @@ describe('webhook hardening', () => {
     assert.equal(taskFile.status, 400, JSON.stringify(taskFile.body));
     for (const task of [plain, prTagged]) await send(`${stack.url}/v1/tasks/${task}`, 'DELETE');
   });
+
+  function push(sha: string): Payload {
+    const payload = structuredClone(pushExample);
+    payload.ref = 'refs/heads/main';
+    payload.after = sha;
+    payload.deleted = false;
+    payload.repository.clone_url = repoUrl;
+    return payload;
+  }
+
+  it('a captured push replayed under a new delivery id does not rebuild its old commit onto the tags', async () => {
+    const task = `${name}-replay`;
+    const image = `${REGISTRY}/${repo}:main`;
+    assert.equal((await send(`${stack.url}/v1/tasks`, 'POST', { name: task, context: `${repoUrl}#main`, images: [image] })).status, 201);
+    const built = async (payload: Payload): Promise<string> => {
+      const answer = (await (await signed(stack.url, 'push', payload)).json()) as { status: string; runs: string[] };
+      assert.equal(answer.status, 'queued', JSON.stringify(answer));
+      const run = await waitForRun(stack.url, answer.runs[0]!);
+      assert.equal(run.status, 'succeeded', run.error);
+      return (await registryDigest(REGISTRY, repo, 'main'))!;
+    };
+    const old = await git.commit('app', { 'version.txt': `old ${name}\n` }, 'old');
+    const captured = push(old);
+    const oldDigest = await built(captured);
+    const current = await git.commit('app', { 'version.txt': `current ${name}\n` }, 'current');
+    const currentDigest = await built(push(current));
+    assert.notEqual(currentDigest, oldDigest);
+
+    // The same signed body, a new X-GitHub-Delivery: the signature still holds, the commit is not built again.
+    const replay = await signed(stack.url, 'push', captured, uniqueName('replayed'));
+    assert.equal(replay.status, 200);
+    const answer = (await replay.json()) as { status: string; reason: string };
+    assert.equal(answer.status, 'ignored', JSON.stringify(answer));
+    assert.match(answer.reason, new RegExp(`${task}: commit ${old} was already built for refs/heads/main`));
+    const runs = (await send(`${stack.url}/v1/tasks/${task}/runs`, 'GET')).body.runs as unknown[];
+    assert.equal(runs.length, 2, 'no third run');
+    assert.equal(await registryDigest(REGISTRY, repo, 'main'), currentDigest, 'the tag still holds the current commit');
+    await send(`${stack.url}/v1/tasks/${task}`, 'DELETE');
+  });
 });
