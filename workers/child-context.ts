@@ -64,6 +64,6 @@ export function childContext(): Promise<ChildContext> {
     const registry = new RegistryClient({ hostPolicy: config.registryHosts });
     const engine = new DockerEngine(config.dockerSocket, registry);
     const containers = new DockerContainers(config.dockerSocket);
-    return { config, runs, contexts, engine, containers, registry, tasks: new TaskStore(redis, config.prefix), git, active, keyring };
+    return { config, runs, contexts, engine, containers, registry, tasks: new TaskStore(redis, config.prefix, keyring), git, active, keyring };
   })());
 }

@@ -91,7 +91,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const slots = new TaskSlots(redis, config.prefix);
   const graph = new GraphStore(redis, config.prefix);
   const tasks = new TaskService(
-    new TaskStore(redis, config.prefix),
+    new TaskStore(redis, config.prefix, keyring),
     runs,
     gitTools(config.git, config.searchPath, { home: path.join(config.gitCacheDir, 'api-home') }),
     {

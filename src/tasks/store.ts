@@ -1,6 +1,9 @@
 // Task definitions in Redis: one JSON value per task, a set of names, an index from repository URL to the
-// tasks building it (for webhooks), and the git tokens apart from everything that is ever returned.
+// tasks building it (for webhooks), and the git tokens apart from everything that is ever returned, sealed
+// with the server key: Redis's AOF and its dumps keep on disk whatever is written, and a token read from
+// them must not open the repository.
 import type { Redis } from 'ioredis';
+import { Sealed, type Keyring } from '../secrets/sealed.js';
 import { SlipwayKeys } from '../store/keys.js';
 import { BASE_IMAGE_TRIGGERS, Task } from './model.js';
 import type { TaskRecords } from './records.js';
@@ -12,6 +15,7 @@ export class TaskStore implements TaskRecords {
   constructor(
     private readonly redis: Redis,
     prefix: string,
+    private readonly keyring: Keyring,
   ) {
     this.keys = new SlipwayKeys(prefix);
   }
@@ -43,7 +47,7 @@ export class TaskStore implements TaskRecords {
     const multi = this.redis.multi();
     if (opts.previousRepository && opts.previousRepository !== task.repository) multi.srem(this.repoKey(opts.previousRepository), task.name);
     multi.sadd(this.namesKey, task.name).sadd(this.repoKey(task.repository), task.name).hset(this.triggersKey, task.name, task.baseImageTrigger);
-    if (opts.token) multi.set(this.tokenKey(task.name), opts.token);
+    if (opts.token) multi.set(this.tokenKey(task.name), this.sealToken(task.name, opts.token));
     if (opts.token === null) multi.del(this.tokenKey(task.name));
     if (opts.create) {
       const created = await this.redis.set(this.key(task.name), JSON.stringify(Task.parse(task)), 'NX');
@@ -93,6 +97,32 @@ export class TaskStore implements TaskRecords {
   }
 
   async token(name: string): Promise<string | undefined> {
-    return (await this.redis.get(this.tokenKey(name))) ?? undefined;
+    const stored = await this.redis.get(this.tokenKey(name));
+    if (stored === null) return undefined;
+    const sealed = parseSealed(stored);
+    if (sealed) return this.keyring.open(sealed, tokenContext(name));
+    // Stored in clear before tokens were sealed: sealed now, unless it changed meanwhile.
+    await this.redis.eval(REPLACE_IF_UNCHANGED, 1, this.tokenKey(name), stored, this.sealToken(name, stored));
+    return stored;
+  }
+
+  private sealToken(name: string, token: string): string {
+    return JSON.stringify(this.keyring.seal(token, tokenContext(name)));
+  }
+}
+
+/** Bound into each sealed token: one task's sealed token copied to another does not open there. */
+const tokenContext = (name: string) => `task-token:${name}`;
+
+const REPLACE_IF_UNCHANGED = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) end return 0`;
+
+/** The sealed form of a stored token, or undefined for a token stored in clear (a git token is never JSON). */
+function parseSealed(stored: string): Sealed | undefined {
+  if (!stored.startsWith('{')) return undefined;
+  try {
+    const parsed = Sealed.safeParse(JSON.parse(stored));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
   }
 }
