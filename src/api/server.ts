@@ -122,9 +122,8 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     config.githubWebhookSecrets.length
       ? githubWebhookRouter({ secrets: config.githubWebhookSecrets, ...triggers, log })
       : notConfigured('/v1/webhooks/github', 'GitHub webhooks are not configured: set SLIPWAY_GITHUB_WEBHOOK_SECRETS'),
-    config.gitWebhookTokens.length
-      ? genericGitWebhookRouter({ tokens: () => config.gitWebhookTokens, ...triggers, log })
-      : notConfigured('/v1/webhooks/git', 'the generic git webhook is not configured: set SLIPWAY_GIT_WEBHOOK_TOKENS'),
+    // Always served: a task's own webhook token opens it for its repository, with or without global tokens.
+    genericGitWebhookRouter({ tokens: () => config.gitWebhookTokens, ...triggers, log }),
     baseImages.webhook,
   ];
   await metrics.start(redis, config.prefix, runs.store, log);

@@ -111,6 +111,11 @@ const fields = {
   ...BuildOptions.shape,
   /** Write-only: stored apart, never returned, masked in logs. */
   gitToken: z.optional(text(MAX_TOKEN)),
+  /**
+   * Write-only: the bearer token POST /v1/webhooks/git takes for pushes to this task's repository (stored as
+   * a hash), so a token given to one repository's git server triggers no other repository's tasks.
+   */
+  webhookToken: z.optional(text(MAX_TOKEN)),
 };
 
 /** A new task's fields: a context, and defaults for the rest. */

@@ -27,6 +27,7 @@ export const Task = z.object({
   /** The normalised repository URL webhooks are matched against. */
   repository: z.string(),
   hasGitToken: z.boolean(),
+  hasWebhookToken: z._default(z.boolean(), false),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

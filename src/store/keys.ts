@@ -58,6 +58,10 @@ export class SlipwayKeys {
   taskToken(name: string): string {
     return this.key('task', name, 'token');
   }
+  /** The SHA-256 of the task's generic-webhook token. */
+  taskWebhookToken(name: string): string {
+    return this.key('task', name, 'webhook-token');
+  }
   /** The run (or trigger) holding a task's slot. */
   taskActive(name: string): string {
     return this.key('task', name, 'active');

@@ -60,7 +60,7 @@ export class TaskService {
     const now = new Date().toISOString();
     const task = this.define(name, spec, now, now);
     this.checkPush(task, requester);
-    if (!(await this.store.put(task, { create: true, token: spec.gitToken }))) throw new ConflictError(`task ${name} already exists; update it or delete it first`, 'task_exists');
+    if (!(await this.store.put(task, { create: true, token: spec.gitToken, webhookToken: spec.webhookToken }))) throw new ConflictError(`task ${name} already exists; update it or delete it first`, 'task_exists');
     await this.schedules?.sync(task);
     return task;
   }
@@ -75,9 +75,16 @@ export class TaskService {
     // elsewhere drops it, unless the same request gives one for the new place.
     const moved = this.git.normaliseUrl(this.git.parseContext(merged.context).url) !== current.repository;
     const keepsToken = current.hasGitToken && !(moved && patch.gitToken === undefined);
-    const task = this.define(name, merged, current.createdAt, new Date().toISOString(), keepsToken);
+    // A webhook token, too, is for its repository's git server.
+    const keepsWebhookToken = current.hasWebhookToken && !(moved && patch.webhookToken === undefined);
+    const task = this.define(name, merged, current.createdAt, new Date().toISOString(), keepsToken, keepsWebhookToken);
     this.checkPush(task, requester);
-    await this.store.put(task, { create: false, token: patch.gitToken ?? (keepsToken ? undefined : null), previousRepository: current.repository });
+    await this.store.put(task, {
+      create: false,
+      token: patch.gitToken ?? (keepsToken ? undefined : null),
+      webhookToken: patch.webhookToken ?? (keepsWebhookToken ? undefined : null),
+      previousRepository: current.repository,
+    });
     await this.schedules?.sync(task);
     return task;
   }
@@ -174,7 +181,7 @@ export class TaskService {
   }
 
   /** Validates a definition completely before anything is stored. */
-  private define(name: string, spec: TaskSpec, createdAt: string, updatedAt: string, hadToken = false): Task {
+  private define(name: string, spec: TaskSpec, createdAt: string, updatedAt: string, hadToken = false, hadWebhookToken = false): Task {
     const { url } = this.git.parseContext(spec.context);
     const platforms = parsePlatformList(spec.platform);
     for (const image of [...spec.images, ...spec.pullRequestImages]) checkRunTemplate(image);
@@ -203,6 +210,7 @@ export class TaskService {
       ...buildOptionsOf(spec),
       repository: this.git.normaliseUrl(url),
       hasGitToken: spec.gitToken !== undefined || hadToken,
+      hasWebhookToken: spec.webhookToken !== undefined || hadWebhookToken,
       createdAt,
       updatedAt,
     });

@@ -78,7 +78,15 @@ export function taskTriggers(tasks: TaskService, redis: Redis, prefix: string) {
     return { status: 'ignored', reason: skipped.join('; ') };
   }
 
-  return { seen, handle };
+  /** Whether `token` is the generic-webhook token of a task building one of these repositories. */
+  const authorizePush = async (token: string, repositoryUrls: string[]): Promise<boolean> => {
+    for (const key of new Set(repositoryUrls.flatMap((url) => safeKey(url)))) {
+      for (const task of await tasks.store.byRepository(key)) if (task.hasWebhookToken && (await tasks.store.webhookTokenMatches(task.name, token))) return true;
+    }
+    return false;
+  };
+
+  return { seen, handle, authorizePush };
 }
 
 /** The pull request's head is in another repository than the one the event is about. */

@@ -182,7 +182,7 @@ describe('who may do what', () => {
     listTaskRuns: simple('GET', () => `/v1/tasks/${shared.task}/runs`, 200),
     // Webhooks keep their own secrets: an API token neither opens nor closes them.
     githubWebhook: simple('POST', () => '/v1/webhooks/github', 503),
-    gitWebhook: simple('POST', () => '/v1/webhooks/git', 503),
+    gitWebhook: simple('POST', () => '/v1/webhooks/git', 401),
     registryWebhook: simple('POST', () => '/v1/webhooks/registry', 401),
     getGraph: simple('GET', () => '/v1/graph', 200),
     dependents: simple('GET', () => `/v1/graph/dependents?image=${encodeURIComponent(BASE_IMAGE)}`, 200),

@@ -138,4 +138,37 @@ describe('webhook hardening', () => {
     assert.equal(await registryDigest(REGISTRY, repo, 'main'), currentDigest, 'the tag still holds the current commit');
     await send(`${stack.url}/v1/tasks/${task}`, 'DELETE');
   });
+
+  it("the generic git webhook takes a repository's own token for that repository only", async () => {
+    await git.createRepo('other');
+    await git.commit('other', { Dockerfile: `FROM ${BASE_IMAGE}\n` }, 'other');
+    const tokens = { app: `hook-app-${name}`, other: `hook-other-${name}` };
+    const tasks = { app: `${name}-hook-app`, other: `${name}-hook-other` };
+    for (const which of ['app', 'other'] as const) {
+      const created = await send(`${stack.url}/v1/tasks`, 'POST', { name: tasks[which], context: `${git.httpUrl(which)}#main`, noPush: true, webhookToken: tokens[which] });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal(created.body.hasWebhookToken, true);
+      assert.ok(!JSON.stringify(created.body).includes(tokens[which]), 'the token is never answered');
+    }
+    const sha = await git.commit('app', { 'version.txt': `hooked ${name}\n` }, 'hooked');
+    const hook = (token: string | undefined) =>
+      fetch(`${stack.url}/v1/webhooks/git`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ repository: repoUrl, ref: 'refs/heads/main', sha }),
+      });
+    // No token, another repository's token, a made-up one: refused before anything is recorded or started.
+    for (const token of [undefined, tokens.other, 'not-a-token']) {
+      const res = await hook(token);
+      assert.equal(res.status, 401, `token ${token}`);
+    }
+    assert.deepEqual((await send(`${stack.url}/v1/tasks/${tasks.app}/runs`, 'GET')).body.runs, []);
+    const res = await hook(tokens.app);
+    const answer = (await res.json()) as { status: string; runs: string[] };
+    assert.equal(res.status, 200);
+    assert.equal(answer.status, 'queued', JSON.stringify(answer));
+    const run = await waitForRun(stack.url, answer.runs[0]!);
+    assert.equal(run.task, tasks.app);
+    for (const task of Object.values(tasks)) await send(`${stack.url}/v1/tasks/${task}`, 'DELETE');
+  });
 });

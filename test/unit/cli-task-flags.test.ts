@@ -196,6 +196,7 @@ describe('task output', () => {
     pullRequestImages: [],
     repository: 'https://github.com/org/app',
     hasGitToken: true,
+    hasWebhookToken: false,
     createdAt: '2024-01-01T00:00:00.000Z',
     updatedAt: '2024-01-01T00:00:00.000Z',
   };
