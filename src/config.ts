@@ -97,6 +97,11 @@ const buildSchema = () => {
     SLIPWAY_LOG_PRETTY: z._default(bool, false),
     /** Task files: privileged cmd steps, the host network and networks the run did not create (off: a build host shares its kernel). */
     SLIPWAY_TASK_ALLOW_PRIVILEGED: z._default(bool, false),
+    /** Task files: what one cmd step container may use (memory in MiB, CPUs, processes), and how many containers a run may hold at once. */
+    SLIPWAY_STEP_MEMORY_MIB: z._default(int(6, 1024 * 1024), 2048),
+    SLIPWAY_STEP_CPUS: z._default(int(1, 1024), 2),
+    SLIPWAY_STEP_PIDS: z._default(int(8, 4_194_304), 1024),
+    SLIPWAY_STEP_CONTAINERS_PER_RUN: z._default(int(1, 1000), 16),
     /** Task files: images a cmd step may name by a bare word, comma-separated NAME=IMAGE, e.g. bash=127.0.0.1:5000/base/busybox:latest (ACR's bash, curl… point at mcr.microsoft.com). */
     SLIPWAY_TASK_IMAGE_ALIASES: z._default(
       z.string().check(z.regex(/^(\s*[A-Za-z0-9]+=[^,=\s]+\s*(,\s*[A-Za-z0-9]+=[^,=\s]+\s*)*)?$/, 'expected NAME=IMAGE pairs separated by commas')),
@@ -158,7 +163,15 @@ export interface Config {
   githubWebhookSecrets: string[];
   gitWebhookTokens: string[];
   searchPath: string;
-  taskFiles: { allowPrivileged: boolean; imageAliases: Record<string, string> };
+  taskFiles: { allowPrivileged: boolean; imageAliases: Record<string, string>; stepLimits: StepLimits };
+}
+
+/** What each task-file cmd step container gets at most, and how many containers a run may hold at once. */
+export interface StepLimits {
+  memoryBytes: number;
+  cpus: number;
+  pids: number;
+  containersPerRun: number;
 }
 
 export class ConfigError extends Error {
@@ -279,6 +292,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
     taskFiles: {
       allowPrivileged: e.SLIPWAY_TASK_ALLOW_PRIVILEGED,
       imageAliases: Object.fromEntries(list(e.SLIPWAY_TASK_IMAGE_ALIASES).map((pair) => [pair.slice(0, pair.indexOf('=')).trim(), pair.slice(pair.indexOf('=') + 1).trim()])),
+      stepLimits: { memoryBytes: e.SLIPWAY_STEP_MEMORY_MIB * 1024 * 1024, cpus: e.SLIPWAY_STEP_CPUS, pids: e.SLIPWAY_STEP_PIDS, containersPerRun: e.SLIPWAY_STEP_CONTAINERS_PER_RUN },
     },
   };
 }

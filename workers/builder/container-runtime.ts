@@ -22,6 +22,8 @@ export interface StepContainerSpec {
   /** As `docker run --expose`: `PORT[/proto]`. */
   expose: string[];
   privileged: boolean;
+  /** Memory (no swap beyond it), CPUs and processes the container may use. */
+  limits: { memoryBytes: number; cpus: number; pids: number };
   labels: Record<string, string>;
 }
 

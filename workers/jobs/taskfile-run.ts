@@ -64,6 +64,7 @@ async function runSteps(ctx: ChildContext, spec: TaskFileJob, io: JobIO): Promis
       platform: spec.platform,
       allowPrivileged: config.taskFiles.allowPrivileged,
       noPush: spec.noPush === true,
+      limits: config.taskFiles.stepLimits,
     });
   });
   const { steps } = result;

@@ -37,6 +37,8 @@ export async function runCmdStep(step: ResolvedStep, ctx: CmdContext, attempt = 
     throw err instanceof EngineError ? new StepFailedError(err.message) : err;
   }));
   signal.throwIfAborted();
+  checkPublishedPorts(step.ports);
+  ctx.resources.reserveContainer();
   const network = ctx.resources.networkFor(step.network);
   const container = await containers.createContainer({
     // A name of its own per run; the step id is the host name other steps use (the network alias).
@@ -53,6 +55,7 @@ export async function runCmdStep(step: ResolvedStep, ctx: CmdContext, attempt = 
     ports: step.ports,
     expose: step.expose,
     privileged: step.privileged,
+    limits: ctx.resources.limits,
     labels: { [RUN_LABEL]: ctx.scope, 'slipway.step': step.id },
   });
   ctx.resources.track(container.id, step.keep);
@@ -71,5 +74,15 @@ export async function runCmdStep(step: ResolvedStep, ctx: CmdContext, attempt = 
   } finally {
     signal.removeEventListener('abort', kill);
     await ctx.resources.removeContainer(container.id);
+  }
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '[::1]', 'localhost']);
+
+/** A step publishes ports on the loopback only: a build host must not open ports to its network. */
+export function checkPublishedPorts(ports: string[]): void {
+  for (const p of ports) {
+    const parts = p.split(':');
+    if (parts.length > 2 && !LOOPBACK.has(parts.slice(0, -2).join(':'))) throw new StepFailedError(`port ${p}: steps publish ports on 127.0.0.1 only; leave the address out`);
   }
 }

@@ -14,7 +14,7 @@ export async function runTaskSteps(opts: StepExecutorOptions): Promise<TaskRunRe
   const { task, masker } = opts;
   const log = (line: string) => opts.log(masker.mask(line));
   const { containers } = opts;
-  const resources = new RunResources(containers, opts.scope);
+  const resources = new RunResources(containers, opts.scope, opts.limits);
   const images = new RunImages(opts.scope, opts.engine);
   // Trips on the run's own cancel or timeout, and on the first step failure that ends the task.
   const stop = new AbortController();

@@ -52,6 +52,14 @@ export class DockerContainers implements ContainerRuntime {
         NetworkMode: spec.network,
         Privileged: spec.privileged,
         PortBindings: bindings,
+        Memory: spec.limits.memoryBytes,
+        MemorySwap: spec.limits.memoryBytes,
+        NanoCpus: spec.limits.cpus * 1e9,
+        PidsLimit: spec.limits.pids,
+        // A step gains no privilege through setuid files, and holds no capability (a privileged step, which
+        // the server must allow, is the way to ask for them).
+        SecurityOpt: ['no-new-privileges'],
+        ...(spec.privileged ? {} : { CapDrop: ['ALL'] }),
       },
       // The host name is also the alias other containers on the network reach it by.
       ...(userNetwork && spec.hostname !== undefined ? { NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: [spec.hostname] } } } } : {}),
