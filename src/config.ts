@@ -64,6 +64,8 @@ const buildSchema = () => {
     SLIPWAY_CONTEXT_TTL_HOURS: z._default(int(1, 24 * 365), 24),
     /** Finished runs (record and log) are deleted this many days after they ended; queued and running runs never are. */
     SLIPWAY_RUN_RETENTION_DAYS: z._default(int(1, 3650), 30),
+    /** New runs are refused (503) once Redis uses this share of its maxmemory (no limit set: never). */
+    SLIPWAY_REDIS_MEMORY_HIGH_PERCENT: z._default(int(1, 100), 90),
     /** Concurrent jobs per worker process. */
     SLIPWAY_WORKER_CONCURRENCY: z._default(int(1, 64), 1),
     /** Where the API writes the first admin token when no token exists yet (mode 0600). Default DATA_DIR/admin-token. */
@@ -144,6 +146,7 @@ export interface Config {
     contextBytes: number;
     unpackedBytes: number;
     contextEntries: number;
+    redisMemoryHighPercent: number;
     contextTtlMs: number;
     runRetentionMs: number;
     logLines: number;
@@ -261,6 +264,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
       contextBytes: e.SLIPWAY_MAX_CONTEXT_BYTES,
       unpackedBytes: e.SLIPWAY_MAX_UNPACKED_BYTES,
       contextEntries: e.SLIPWAY_MAX_CONTEXT_ENTRIES,
+      redisMemoryHighPercent: e.SLIPWAY_REDIS_MEMORY_HIGH_PERCENT,
       contextTtlMs: e.SLIPWAY_CONTEXT_TTL_HOURS * 3600_000,
       runRetentionMs: e.SLIPWAY_RUN_RETENTION_DAYS * 86_400_000,
       logLines: e.SLIPWAY_LOG_MAX_LINES,

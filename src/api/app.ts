@@ -1,4 +1,5 @@
 // The express application: routes and error handling, given already-built services.
+import { redisRoomGuard } from './redis-room.js';
 import express, { type Express, type Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { AuthFailures } from '../auth/failures.js';
@@ -45,6 +46,8 @@ export interface AppDeps {
   unservedPlatforms: () => Promise<string[]>;
   /** Whether Redis answers now; without it, whether the connection is up. */
   redisAvailable?: () => boolean;
+  /** Whether Redis is too full for new runs; without it, never. */
+  redisShort?: () => boolean;
   /** Idempotency-Key of POST /v1/runs; without it, the header is ignored. */
   idempotency?: IdempotencyKeys;
 }
@@ -55,6 +58,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.use(requestLog(deps.log, (...args) => deps.metrics?.request(...args)));
   app.use(redisGuard(deps.redisAvailable ?? (() => deps.redis.status === 'ready')));
+  if (deps.redisShort) app.use(redisRoomGuard(deps.redisShort));
   // Before every route: the operation table says who may call what.
   app.use(authenticate({ operations: OPERATIONS, tokens: deps.tokens, failures: deps.authFailures }));
 

@@ -16,6 +16,7 @@ import { cancelChannel } from '../queue/jobs.js';
 import { PlatformQueues } from '../queue/platform-queues.js';
 import { WorkerRegistry } from '../queue/worker-registry.js';
 import { createRedis, RedisAvailability } from '../redis.js';
+import { RedisRoom } from './redis-room.js';
 import { IdempotencyKeys } from '../runs/idempotency.js';
 import { RunLog } from '../runs/logs.js';
 import { finishPublisher } from '../runs/finish-events.js';
@@ -132,6 +133,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   await bootstrapAdminToken(tokens, config.auth.bootstrapTokenFile, log);
   const authFailures = new AuthFailures(redis, config.prefix, { attempts: config.auth.failuresPerMinute, windowSeconds: 60 });
   const redisAvailability = new RedisAvailability(redis);
+  const redisRoom = new RedisRoom(redis, config.limits.redisMemoryHighPercent);
   const app = createApp({
     runs,
     tasks,
@@ -149,6 +151,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     contextOwners: new ContextOwners(redis, config.prefix, config.limits.contextTtlMs),
     defaultRegistry: config.defaultRegistry,
     redisAvailable: () => redisAvailability.available,
+    redisShort: () => redisRoom.short(),
     idempotency: new IdempotencyKeys(redis, config.prefix),
   });
 
@@ -180,6 +183,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       await metrics.stop();
       await queues.close();
       redisAvailability.close();
+      redisRoom.close();
       redis.disconnect();
       log.info('api stopped');
     })());
