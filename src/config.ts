@@ -55,6 +55,8 @@ const buildSchema = () => {
     SLIPWAY_GIT_MAX_REPO_BYTES: z._default(int(1, Number.MAX_SAFE_INTEGER), 4 * 1024 ** 3),
     /** Log lines kept per run; older lines are dropped past it. */
     SLIPWAY_LOG_MAX_LINES: z._default(int(100, 10_000_000), 100_000),
+    /** Bytes of log lines a run keeps in all; later output is left out, with a line saying so. */
+    SLIPWAY_LOG_MAX_BYTES: z._default(int(64 * 1024, Number.MAX_SAFE_INTEGER), 64 * 1024 * 1024),
     /** Default and largest run timeout. */
     SLIPWAY_DEFAULT_TIMEOUT_SECONDS: z._default(int(1, 86_400), 3600),
     SLIPWAY_MAX_TIMEOUT_SECONDS: z._default(int(1, 86_400), 28_800),
@@ -150,6 +152,7 @@ export interface Config {
     contextTtlMs: number;
     runRetentionMs: number;
     logLines: number;
+    logBytes: number;
     defaultTimeoutSeconds: number;
     maxTimeoutSeconds: number;
     queueTimeoutSeconds: number;
@@ -268,6 +271,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
       contextTtlMs: e.SLIPWAY_CONTEXT_TTL_HOURS * 3600_000,
       runRetentionMs: e.SLIPWAY_RUN_RETENTION_DAYS * 86_400_000,
       logLines: e.SLIPWAY_LOG_MAX_LINES,
+      logBytes: e.SLIPWAY_LOG_MAX_BYTES,
       defaultTimeoutSeconds: e.SLIPWAY_DEFAULT_TIMEOUT_SECONDS,
       maxTimeoutSeconds: e.SLIPWAY_MAX_TIMEOUT_SECONDS,
       queueTimeoutSeconds: e.SLIPWAY_QUEUE_TIMEOUT_SECONDS,

@@ -62,7 +62,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const metrics = new ApiMetrics({ queues, workers, platforms: config.api.readyPlatforms });
   // The API makes the key file on first start; the workers read the same file.
   const keyring = await loadKeyring(config.secretKey, { create: true });
-  const runs = new RunService(new RunStore(redis, config.prefix), new RunLog(redis, config.prefix, config.limits.logLines), queues, {
+  const runs = new RunService(new RunStore(redis, config.prefix), new RunLog(redis, config.prefix, config.limits.logLines, config.limits.logBytes), queues, {
     defaultRegistry: config.defaultRegistry,
     defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds,
     maxTimeoutSeconds: config.limits.maxTimeoutSeconds,

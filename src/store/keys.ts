@@ -26,6 +26,10 @@ export class SlipwayKeys {
   runLog(id: string): string {
     return this.key('run', id, 'log');
   }
+  /** Bytes of lines the run's log has taken, against its cap. */
+  runLogBytes(id: string): string {
+    return this.key('run', id, 'log-bytes');
+  }
   get runs(): string {
     return this.key('runs');
   }
