@@ -55,6 +55,8 @@ const buildSchema = () => {
     SLIPWAY_GIT_MAX_REPO_BYTES: z._default(int(1, Number.MAX_SAFE_INTEGER), 4 * 1024 ** 3),
     /** Log lines kept per run; older lines are dropped past it. */
     SLIPWAY_LOG_MAX_LINES: z._default(int(100, 10_000_000), 100_000),
+    /** Live log streams (GET …/logs?follow=1) one token, or one address without a token, may hold at once. */
+    SLIPWAY_LOG_FOLLOWERS_PER_CLIENT: z._default(int(1, 100_000), 20),
     /** Bytes of log lines a run keeps in all; later output is left out, with a line saying so. */
     SLIPWAY_LOG_MAX_BYTES: z._default(int(64 * 1024, Number.MAX_SAFE_INTEGER), 64 * 1024 * 1024),
     /** Default and largest run timeout. */
@@ -153,6 +155,7 @@ export interface Config {
     runRetentionMs: number;
     logLines: number;
     logBytes: number;
+    logFollowersPerClient: number;
     defaultTimeoutSeconds: number;
     maxTimeoutSeconds: number;
     queueTimeoutSeconds: number;
@@ -272,6 +275,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
       runRetentionMs: e.SLIPWAY_RUN_RETENTION_DAYS * 86_400_000,
       logLines: e.SLIPWAY_LOG_MAX_LINES,
       logBytes: e.SLIPWAY_LOG_MAX_BYTES,
+      logFollowersPerClient: e.SLIPWAY_LOG_FOLLOWERS_PER_CLIENT,
       defaultTimeoutSeconds: e.SLIPWAY_DEFAULT_TIMEOUT_SECONDS,
       maxTimeoutSeconds: e.SLIPWAY_MAX_TIMEOUT_SECONDS,
       queueTimeoutSeconds: e.SLIPWAY_QUEUE_TIMEOUT_SECONDS,

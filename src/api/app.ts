@@ -46,6 +46,8 @@ export interface AppDeps {
   unservedPlatforms: () => Promise<string[]>;
   /** Whether Redis answers now; without it, whether the connection is up. */
   redisAvailable?: () => boolean;
+  /** Live log streams one client may hold at once (SLIPWAY_LOG_FOLLOWERS_PER_CLIENT). */
+  logFollowersPerClient?: number;
   /** Whether Redis is too full for new runs; without it, never. */
   redisShort?: () => boolean;
   /** Idempotency-Key of POST /v1/runs; without it, the header is ignored. */
@@ -96,7 +98,7 @@ export function createApp(deps: AppDeps): Express {
   }
   app.use(runRoutes(deps.runs, deps.announceCancel, { owners: deps.contextOwners, defaultRegistry: deps.defaultRegistry }, deps.idempotency));
   app.use(taskRoutes(deps.tasks, deps.defaultRegistry));
-  app.use(logRoutes(deps.runs, deps.redis));
+  app.use(logRoutes(deps.runs, deps.redis, { followersPerClient: deps.logFollowersPerClient ?? 20 }));
   app.use(graphRoutes(deps.graph));
   app.use(tokenRoutes(deps.tokens));
   app.use(notFound);

@@ -152,6 +152,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     defaultRegistry: config.defaultRegistry,
     redisAvailable: () => redisAvailability.available,
     redisShort: () => redisRoom.short(),
+    logFollowersPerClient: config.limits.logFollowersPerClient,
     idempotency: new IdempotencyKeys(redis, config.prefix),
   });
 

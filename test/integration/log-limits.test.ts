@@ -5,18 +5,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRedis } from '../../src/redis.js';
 import { SlipwayKeys } from '../../src/store/keys.js';
-import { runLog, submit, waitForRun } from '../support/api.js';
+import { apiFetch, runLog, submit, waitForLogLine, waitForRun } from '../support/api.js';
 import { contextArchive } from '../support/archives.js';
 import { REGISTRY, startTestStack, type TestStack } from '../support/stack.js';
 
 const CAP = 256 * 1024;
 
-describe('log byte cap', () => {
+describe('log limits', () => {
   const redis = createRedis(process.env.SLIPWAY_REDIS_URL ?? 'redis://127.0.0.1:6379', 'log-cap-test');
   let stack: TestStack;
 
   before(async () => {
-    stack = await startTestStack({ env: { SLIPWAY_LOG_MAX_BYTES: String(CAP) } });
+    stack = await startTestStack({ env: { SLIPWAY_LOG_MAX_BYTES: String(CAP), SLIPWAY_LOG_FOLLOWERS_PER_CLIENT: '2' } });
   });
   after(async () => {
     await stack?.close();
@@ -38,5 +38,34 @@ describe('log byte cap', () => {
     // What Redis holds for it, as anyone reading its memory would count.
     const stored = await redis.memory('USAGE', new SlipwayKeys(stack.prefix).runLog(run.id));
     assert.ok(Number(stored) < 2 * CAP, `the log takes ${stored} bytes in Redis`);
+  });
+
+  it('one client follows at most SLIPWAY_LOG_FOLLOWERS_PER_CLIENT logs at once', async () => {
+    const taskFile = `version: v1.1.0\nsteps:\n  - cmd: ${REGISTRY}/base/busybox:latest sh -c 'echo waiting; sleep 60'\n`;
+    const res = await submit(stack.url, await contextArchive('FROM scratch\n', { 'acb.yaml': taskFile }), { taskFile: 'acb.yaml', noPush: true });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const id = res.body.id as string;
+    await waitForLogLine(stack.url, id, /waiting/);
+    const follows: AbortController[] = [];
+    const follow = async () => {
+      const abort = new AbortController();
+      follows.push(abort);
+      return apiFetch(`${stack.url}/v1/runs/${id}/logs?follow=1`, { signal: abort.signal });
+    };
+    try {
+      assert.equal((await follow()).status, 200);
+      assert.equal((await follow()).status, 200);
+      const third = await follow();
+      assert.equal(third.status, 429);
+      assert.equal(((await third.json()) as { error: { code: string } }).error.code, 'too_many_followers');
+      // One closed, one more may follow; the count is the client's live streams, not a quota used up.
+      follows[0]!.abort();
+      let again: Response;
+      for (let i = 0; (again = await follow()).status === 429 && i < 50; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(again.status, 200);
+    } finally {
+      for (const f of follows) f.abort();
+      await apiFetch(`${stack.url}/v1/runs/${id}/cancel`, { method: 'POST' });
+    }
   });
 });
