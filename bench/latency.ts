@@ -20,6 +20,7 @@ import { machineInfo } from './lib/machine.js';
 import { benchOptions } from './lib/options.js';
 import type { LatencySection } from './lib/results.js';
 import { summarize } from './lib/stats.js';
+import { measureTokenCheck, TOKEN_CHECK_TARGET_P99_US } from './lib/token-check.js';
 import { renderLatency } from './lib/summary.js';
 
 const TARGET_P99_MS = 50;
@@ -96,6 +97,9 @@ try {
     if (s) afterLongIdle.push(Math.round(s.submitToStartMs));
   }
 
+  say('the token check alone');
+  const tokenCheck = await measureTokenCheck(stack.env.SLIPWAY_REDIS_URL ?? 'redis://127.0.0.1:6379', stack.prefix, stack.token);
+
   const of = (k: keyof Sample) => summarize(samples.map((s) => s[k]));
   const submitToStart = of('submitToStartMs');
   const section: LatencySection = {
@@ -110,6 +114,7 @@ try {
     afterLongIdle: { idleMs: LONG_IDLE_MS, submitToStartMs: afterLongIdle },
     targetP99Ms: TARGET_P99_MS,
     targetMet: submitToStart.p99 <= TARGET_P99_MS,
+    tokenCheckUs: { ...tokenCheck, targetP99Us: TOKEN_CHECK_TARGET_P99_US, targetMet: tokenCheck.p99 <= TOKEN_CHECK_TARGET_P99_US },
     failures,
     loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100),
     elapsedMs: Math.round(performance.now() - began),

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as z from './zod-mini.js';
 import type { RegistryHostPolicy } from './registry/host-policy.js';
+import type { RegistryTlsSettings } from './registry/tls.js';
 
 /** What the CLI reads: built alone, so a `slipway` start does not build the whole server schema. */
 const cliFields = () => ({
@@ -43,6 +44,15 @@ const buildSchema = () => {
     SLIPWAY_SECRET_KEY_FILE: z.optional(z.string()),
     /** Registry that image names without a registry go to (ACR's $Registry). */
     SLIPWAY_REGISTRY: z._default(z.string(), '127.0.0.1:5000'),
+    /**
+     * Where uploaded build contexts are kept: `local`, a directory of the API's host (workers on that host read
+     * it); or `registry`, blobs in SLIPWAY_CONTEXT_REPOSITORY, which every API instance and worker reaches.
+     */
+    SLIPWAY_CONTEXT_STORE: z._default(z.enum(['local', 'registry']), 'local'),
+    /** The repository context blobs go to with SLIPWAY_CONTEXT_STORE=registry; without a host, on SLIPWAY_REGISTRY. */
+    SLIPWAY_CONTEXT_REPOSITORY: z._default(z.string(), 'slipway/contexts'),
+    /** Where the worker finds the kernel's binfmt handlers (QEMU), e.g. the host's mounted into its container. */
+    SLIPWAY_BINFMT_DIR: z._default(z.string(), '/proc/sys/fs/binfmt_misc'),
     /** Docker Engine socket the worker builds through. */
     SLIPWAY_DOCKER_SOCKET: z._default(z.string(), '/var/run/docker.sock'),
     /** Largest accepted build context (gzipped bytes). */
@@ -93,6 +103,12 @@ const buildSchema = () => {
     SLIPWAY_GIT_ALLOW_FILE: z._default(bool, false),
     /** Registries on loopback, private and link-local addresses (other than SLIPWAY_REGISTRY), for notifications, polling and bases. */
     SLIPWAY_REGISTRY_ALLOW_PRIVATE_HOSTS: z._default(bool, false),
+    /** Registry TLS: a PEM bundle of CAs trusted for every registry, beside the system's roots. */
+    SLIPWAY_REGISTRY_CA_FILE: z.optional(z.string()),
+    /** Docker's per-registry CAs, DIR/<host[:port]>/*.crt (read per request); a registry with one is reached over HTTPS, loopback included. */
+    SLIPWAY_REGISTRY_CERTS_DIR: z._default(z.string(), '/etc/docker/certs.d'),
+    /** Registries reached over plain HTTP besides loopback, comma-separated host[:port] (a bare host: every port). */
+    SLIPWAY_INSECURE_REGISTRIES: z._default(z.string(), ''),
     /** GitHub webhook secrets, comma-separated: the current one first, the previous one while rotating. */
     SLIPWAY_GITHUB_WEBHOOK_SECRETS: z._default(z.string(), ''),
     /** Bearer tokens accepted by the generic git webhook, comma-separated. */
@@ -140,12 +156,14 @@ export interface Config {
   prefix: string;
   dataDir: string;
   contextsDir: string;
+  contextStore: { kind: 'local' | 'registry'; repository: string };
   workspacesDir: string;
   gitCacheDir: string;
   /** Where the key that seals secret values in queued jobs comes from (src/secrets/key-file.ts). */
   secretKey: { key?: string; keyFile: string };
   defaultRegistry: string;
   dockerSocket: string;
+  binfmtDir: string;
   limits: {
     contextBytes: number;
     unpackedBytes: number;
@@ -169,6 +187,7 @@ export interface Config {
   logLevel: string;
   git: { allowInsecure: boolean; allowPrivateHosts: boolean; allowFile: boolean };
   registryHosts: RegistryHostPolicy;
+  registryTls: RegistryTlsSettings;
   githubWebhookSecrets: string[];
   gitWebhookTokens: string[];
   searchPath: string;
@@ -261,11 +280,13 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
     prefix: e.SLIPWAY_PREFIX,
     dataDir,
     contextsDir: path.join(dataDir, 'contexts'),
+    contextStore: { kind: e.SLIPWAY_CONTEXT_STORE, repository: e.SLIPWAY_CONTEXT_REPOSITORY },
     workspacesDir: path.join(dataDir, 'workspaces'),
     gitCacheDir: path.join(dataDir, 'git'),
     secretKey: { ...(e.SLIPWAY_SECRET_KEY ? { key: e.SLIPWAY_SECRET_KEY } : {}), keyFile: path.resolve(e.SLIPWAY_SECRET_KEY_FILE ?? path.join(dataDir, 'secret.key')) },
     defaultRegistry: e.SLIPWAY_REGISTRY,
     dockerSocket: e.SLIPWAY_DOCKER_SOCKET,
+    binfmtDir: e.SLIPWAY_BINFMT_DIR,
     limits: {
       contextBytes: e.SLIPWAY_MAX_CONTEXT_BYTES,
       unpackedBytes: e.SLIPWAY_MAX_UNPACKED_BYTES,
@@ -298,6 +319,11 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
     logLevel: e.SLIPWAY_LOG_LEVEL,
     git: { allowInsecure: e.SLIPWAY_GIT_ALLOW_INSECURE, allowPrivateHosts: e.SLIPWAY_GIT_ALLOW_PRIVATE_HOSTS, allowFile: e.SLIPWAY_GIT_ALLOW_FILE },
     registryHosts: { allowPrivateHosts: e.SLIPWAY_REGISTRY_ALLOW_PRIVATE_HOSTS, trusted: [e.SLIPWAY_REGISTRY] },
+    registryTls: {
+      ...(e.SLIPWAY_REGISTRY_CA_FILE ? { caFile: path.resolve(e.SLIPWAY_REGISTRY_CA_FILE) } : {}),
+      certsDir: path.resolve(e.SLIPWAY_REGISTRY_CERTS_DIR),
+      insecure: list(e.SLIPWAY_INSECURE_REGISTRIES),
+    },
     githubWebhookSecrets: list(e.SLIPWAY_GITHUB_WEBHOOK_SECRETS),
     gitWebhookTokens: list(e.SLIPWAY_GIT_WEBHOOK_TOKENS),
     searchPath: e.PATH,

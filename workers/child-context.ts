@@ -3,7 +3,7 @@
 // the builds it runs.
 import { loadConfig, type Config } from '../src/config.js';
 import type { ContextStore } from '../src/contexts/context-store.js';
-import { LocalContextStore } from '../src/contexts/store.js';
+import { openContextStore } from '../src/contexts/open-store.js';
 import { cancelChannel } from '../src/queue/jobs.js';
 import { createRedis } from '../src/redis.js';
 import { RegistryClient } from '../src/registry/client.js';
@@ -46,7 +46,6 @@ export function childContext(): Promise<ChildContext> {
     const keyring = await loadKeyring(config.secretKey, { create: false });
     const redis = createRedis(config.redisUrl, 'slipway-build');
     const runs = workerRunProgress(config, redis);
-    const contexts: ContextStore = new LocalContextStore(config.contextsDir, config.limits.contextBytes, { unpackedBytes: config.limits.unpackedBytes, entries: config.limits.contextEntries });
     const active: AbortSwitches = new Map();
     const subscriber = createRedis(config.redisUrl, 'slipway-build-cancel');
     subscriber.on('message', (_channel: string, runId: string) => {
@@ -61,7 +60,8 @@ export function childContext(): Promise<ChildContext> {
       policy: config.git,
       env: { PATH: config.searchPath },
     });
-    const registry = new RegistryClient({ hostPolicy: config.registryHosts });
+    const registry = new RegistryClient({ hostPolicy: config.registryHosts, tls: config.registryTls });
+    const contexts = openContextStore(config, { redis, registry });
     const engine = new DockerEngine(config.dockerSocket, registry);
     const containers = new DockerContainers(config.dockerSocket);
     return { config, runs, contexts, engine, containers, registry, tasks: new TaskStore(redis, config.prefix, keyring), git, active, keyring };

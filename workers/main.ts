@@ -10,7 +10,7 @@ const opts = new Command('slipway-worker')
   .opts<{ platforms?: string }>();
 
 const config = loadConfig();
-const platforms = choosePlatforms(await detectPlatforms(), opts.platforms?.split(',').map((p) => p.trim()).filter(Boolean));
+const platforms = choosePlatforms(await detectPlatforms(config.binfmtDir), opts.platforms?.split(',').map((p) => p.trim()).filter(Boolean));
 const worker = await startWorker(config, platforms);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

@@ -29,6 +29,7 @@ export function latencyFigures(l: LatencySection): Record<string, unknown> {
     firstSubmitToStartMs: l.first?.submitToStartMs,
     targetP99Ms: l.targetP99Ms,
     targetMet: l.targetMet,
+    tokenCheckUs: l.tokenCheckUs && pick(l.tokenCheckUs, ['p50', 'p99', 'max']),
   };
 }
 

@@ -107,6 +107,8 @@ export interface LatencySection {
   afterLongIdle: { idleMs: number; submitToStartMs: number[] };
   targetP99Ms: number;
   targetMet: boolean;
+  /** The gate's token check for POST /v1/runs alone, in µs (bench/lib/token-check.ts). */
+  tokenCheckUs?: Summary & { targetP99Us: number; targetMet: boolean };
   failures: string[];
   loadAverageAtEnd: number[];
   elapsedMs: number;

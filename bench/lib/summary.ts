@@ -140,6 +140,21 @@ function latencySummary(l: LatencySection): string[] {
       `After ${l.afterLongIdle.idleMs / 1000} s idle: ${l.afterLongIdle.submitToStartMs.map((x) => `${x} ms`).join(', ') || '–'}.`,
     '',
   ];
+  const t = l.tokenCheckUs;
+  if (t) {
+    lines.push(
+      `## The token check POST /v1/runs pays (${t.n} checks, µs)`,
+      '',
+      "The gate's own calls for the route, timed in the bench's process against the stack's Redis: the operation's rule, the token's SHA-256, its record's GET, the role.",
+      '',
+      '| p50 | p99 | max |',
+      '|---:|---:|---:|',
+      `| ${t.p50} | ${t.p99} | ${t.max} |`,
+      '',
+      `Target p99 ≤ ${t.targetP99Us} µs: ${mark(t.targetMet)}.`,
+      '',
+    );
+  }
   if (l.failures.length) lines.push('Problems:', '', ...l.failures.slice(0, 5).map((f) => `- ${f.split('\n')[0]}`), '');
   return lines;
 }

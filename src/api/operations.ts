@@ -101,7 +101,9 @@ export const OPERATIONS: Operation[] = [
     method: 'get',
     path: '/v1/ready',
     summary: 'Redis answers and a live worker serves every platform the server promises',
-    access: 'public',
+    // It names the platforms the deployment promises and which are unserved: that is for its users, so it
+    // takes a reader's token like the rest of /v1 (a probe sends one); liveness (health) stays public.
+    access: 'reader',
     responses: { 200: { description: 'ready', content: json(Ready) }, 503: { description: 'not ready, with what is missing', content: json(Ready) } },
   },
   {
@@ -117,7 +119,7 @@ export const OPERATIONS: Operation[] = [
     id: 'openapi',
     method: 'get',
     path: '/v1/openapi.json',
-    summary: 'this document', access: 'public',
+    summary: 'this document', access: 'reader',
     responses: { 200: { description: 'the OpenAPI 3.1 document of the API', content: [{ contentType: 'application/json', jsonSchema: { type: 'object' } }] } },
   },
 

@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { Router } from 'express';
 import type { Config } from '../config.js';
 import { ContextOwners } from '../contexts/owners.js';
-import { LocalContextStore } from '../contexts/store.js';
+import { openContextStore } from '../contexts/open-store.js';
+import { RegistryClient } from '../registry/client.js';
 import { CONTEXT_SWEEP_EVERY_MS, ContextSweeper } from '../contexts/sweeper.js';
 import { createLogger } from '../log.js';
 import { PeriodicSweeps } from '../periodic.js';
@@ -54,10 +55,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const log = createLogger('slipway-api', config.logLevel);
   const redis = createRedis(config.redisUrl, 'slipway-api');
   const queues = new PlatformQueues(redis, config.prefix);
-  const contexts = new LocalContextStore(config.contextsDir, config.limits.contextBytes, {
-    unpackedBytes: config.limits.unpackedBytes,
-    entries: config.limits.contextEntries,
-  });
+  const contexts = openContextStore(config, { redis, registry: new RegistryClient({ logger: log, hostPolicy: config.registryHosts, tls: config.registryTls }) });
   const workers = new WorkerRegistry(redis, config.prefix);
   const metrics = new ApiMetrics({ queues, workers, platforms: config.api.readyPlatforms });
   // The API makes the key file on first start; the workers read the same file.

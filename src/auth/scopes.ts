@@ -35,6 +35,8 @@ export function mayActOnTask(patterns: readonly string[], task: string): boolean
 export interface Requester {
   /** The token's name, recorded as the run's requestedBy. */
   name: string;
+  /** The repository patterns it is limited to; empty when it may push anywhere. */
+  repositories: readonly string[];
   /** Throws ForbiddenError naming the first image outside the token's repositories. */
   checkPush(images: readonly string[]): void;
 }
@@ -43,6 +45,7 @@ export interface Requester {
 export function requesterOf(principal: { name: string; repositories: readonly string[] }, defaultRegistry: string): Requester {
   return {
     name: principal.name,
+    repositories: principal.repositories,
     checkPush(images) {
       for (const image of images) {
         const ref = parseImageReference(image, { defaultRegistry });

@@ -1,5 +1,6 @@
 // Reading a build context archive (a gzipped tar) entry by entry, each entry judged by the rules in
 // archive-rules.ts: the API checks every upload with it, the worker unpacks with it.
+import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
@@ -56,6 +57,29 @@ async function drain(content: AsyncIterable<Buffer>): Promise<void> {
 }
 
 /** Validates an upload without keeping it: every entry is checked and its content read and dropped. */
+/**
+ * One regular file of a context archive, or undefined when it has none by that path. Reading stops at the file
+ * (the CLI packs the Dockerfile first), so the rest of a large archive is not decompressed. Should an archive
+ * hold the path twice, this is the first copy where tar's extraction keeps the last; the CLI never writes such
+ * archives, and what is read here only describes the run.
+ */
+export async function readContextFile(gzipped: Readable, limits: ArchiveLimits, name: string, maxBytes = 1024 * 1024): Promise<Buffer | undefined> {
+  const wanted = path.posix.normalize(name);
+  let found: Buffer | undefined;
+  await readContextArchive(gzipped, limits, async (entry, content) => {
+    if (entry.kind !== 'file' || entry.path !== wanted) {
+      for await (const _ of content);
+      return;
+    }
+    if (entry.size > maxBytes) throw new TooLargeError(`${name} is larger than ${maxBytes} bytes`, 'file_too_large');
+    const chunks: Buffer[] = [];
+    for await (const chunk of content) chunks.push(chunk);
+    found = Buffer.concat(chunks);
+    return STOP_READING;
+  });
+  return found;
+}
+
 export async function validateContextArchive(gzipped: Readable, limits: ArchiveLimits): Promise<ArchiveTotals> {
   return readContextArchive(gzipped, limits, async () => {});
 }

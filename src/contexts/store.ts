@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { DigestMeter } from '../digest-meter.js';
 import { BadInputError, TooLargeError } from '../errors.js';
 import type { ArchiveLimits } from './archive-rules.js';
-import { readContextArchive, STOP_READING, validateContextArchive } from './archive.js';
+import { readContextFile, validateContextArchive } from './archive.js';
 import type { ContextStore, StoredContext } from './context-store.js';
 
 export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
@@ -79,26 +79,8 @@ export class LocalContextStore implements ContextStore {
     return createReadStream(this.pathOf(digest));
   }
 
-  /**
-   * Reading stops at the file (the CLI packs the Dockerfile first), so the rest of a large archive is not
-   * decompressed. Should an archive hold the path twice, this is the first copy where tar's extraction keeps
-   * the last; the CLI never writes such archives, and what is read here only describes the run.
-   */
-  async readFile(digest: string, name: string, maxBytes = 1024 * 1024): Promise<Buffer | undefined> {
-    const wanted = path.posix.normalize(name);
-    let found: Buffer | undefined;
-    await readContextArchive(this.open(digest), this.limits, async (entry, content) => {
-      if (entry.kind !== 'file' || entry.path !== wanted) {
-        for await (const _ of content);
-        return;
-      }
-      if (entry.size > maxBytes) throw new TooLargeError(`${name} is larger than ${maxBytes} bytes`, 'file_too_large');
-      const chunks: Buffer[] = [];
-      for await (const chunk of content) chunks.push(chunk);
-      found = Buffer.concat(chunks);
-      return STOP_READING;
-    });
-    return found;
+  readFile(digest: string, name: string, maxBytes?: number): Promise<Buffer | undefined> {
+    return readContextFile(this.open(digest), this.limits, name, maxBytes);
   }
 
   async put(body: Readable, expectedDigest?: string): Promise<StoredContext> {

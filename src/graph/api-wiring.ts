@@ -44,7 +44,7 @@ export async function startBaseImageGraph(deps: { config: Config; redis: Redis; 
   );
   const listener = new RebuildListener(rebuilds, (id) => runs.store.get(id), log);
   await listener.start(redis, config.prefix);
-  const registry = new RegistryClient({ logger: log, hostPolicy: config.registryHosts });
+  const registry = new RegistryClient({ logger: log, hostPolicy: config.registryHosts, tls: config.registryTls });
   const poller = new RegistryPoller(graph, registry, redis, config.prefix, (change) => rebuilds.changed(change, 'poll'), {
     defaultIntervalMs: config.rebuilds.pollIntervalMs,
     intervals: config.rebuilds.pollIntervals,

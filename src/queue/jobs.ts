@@ -25,6 +25,11 @@ const jobBase = {
   task: z.string().optional(),
   platform: z.string(),
   timeoutSeconds: z.number().int().positive(),
+  /**
+   * The repositories the token that asked may push to, when it is limited: the worker checks every image it
+   * is about to push against them, including names a task file renders only on the worker.
+   */
+  pushScope: z.object({ token: z.string(), repositories: z.array(z.string()).min(1) }).optional(),
 };
 
 /** A Dockerfile built for one platform. Secret values travel only here, never in the run record. */

@@ -67,7 +67,18 @@ export class RegistryAuth {
     const fresh = await this.authorize(req, scopes, challenge);
     if (fresh === undefined || fresh === sent) return res;
     await discard(res);
-    return this.http.send(req, fresh);
+    const retried = await this.http.send(req, fresh);
+    if (retried.status !== 401 || challenge.scheme !== 'bearer') return retried;
+    // A token just issued and still refused: say why, as far as the registry tells, rather than a bare 401.
+    await discard(retried);
+    this.tokens.delete(tokenKey(req.registry, scopes));
+    const again = pickChallenge(parseWwwAuthenticate(retried.headers.get('www-authenticate') ?? ''));
+    const realm = hostOf(challenge.params['realm']);
+    const reason =
+      again?.params['error'] === 'insufficient_scope'
+        ? `the token from ${realm} does not grant ${scopes.join(' ')}`
+        : `the registry refused the token from ${realm} (expired, or signed by a key the registry does not trust)`;
+    throw this.http.error(req, 401, reason, { retryable: false });
   }
 
   private async authorize(req: RegistryRequest, scopes: readonly string[], challenge: AuthChallenge): Promise<string | undefined> {
@@ -158,6 +169,14 @@ export class RegistryAuth {
 /** Bearer when offered (it scopes access), else Basic, else none we speak. */
 function pickChallenge(challenges: AuthChallenge[]): AuthChallenge | undefined {
   return challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic');
+}
+
+function hostOf(url: string | undefined): string {
+  try {
+    return new URL(url ?? '').host;
+  } catch {
+    return 'the token server';
+  }
 }
 
 function basicHeader(creds: Credentials, masker: SecretMasker): string {

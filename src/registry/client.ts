@@ -1,7 +1,9 @@
 // RegistryClient: the one client of the OCI distribution API in Slipway — manifests, blobs, tags.
 // https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md
 // Every call goes through RegistryAuth (401 → credentials/token) and RegistryHttp (retries, timeouts, errors).
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { Readable, Transform } from 'node:stream';
 import * as z from 'zod';
 import { SecretMasker, type Logger } from '../log.js';
 import { RegistryAuth, repositoryScope, type CredentialsProvider } from './auth.js';
@@ -12,12 +14,16 @@ import { discard, RegistryHttp, type RegistryRequest } from './http.js';
 import { InvalidManifestError, MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, parseManifest, type ParsedManifest } from './manifests.js';
 import { checkImageReference, digestProblem, type ImageReference } from './reference.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+import { RegistryTls, type RegistryTlsSettings } from './tls.js';
+import { registryFetch } from './transport.js';
 
 export interface RegistryClientOptions {
   /** Credentials for a registry (`127.0.0.1:5000`, `ghcr.io`); undefined for anonymous access. */
   credentials?: CredentialsProvider;
-  /** Registries reached over plain HTTP. Default: localhost, 127.0.0.0/8 and ::1. */
+  /** Registries reached over plain HTTP. Default: what `tls` says, else localhost, 127.0.0.0/8 and ::1. */
   insecureRegistries?: (registry: string) => boolean;
+  /** CAs and plain-HTTP registries (tls.ts); the system's roots only, and HTTP on loopback, when absent. */
+  tls?: RegistryTlsSettings;
   /** Where tokens and passwords are registered for redaction; a private one when absent. */
   masker?: SecretMasker;
   fetch?: typeof fetch;
@@ -27,6 +33,8 @@ export interface RegistryClientOptions {
   logger?: Logger;
   /** Hosts this client may contact (registries, token realms, redirects); every host when absent. */
   hostPolicy?: RegistryHostPolicy;
+  /** The clock cached tokens expire by. */
+  now?: () => number;
 }
 
 export interface ManifestHead {
@@ -56,16 +64,18 @@ export class RegistryClient {
   constructor(opts: RegistryClientOptions = {}) {
     const masker = opts.masker ?? new SecretMasker();
     this.timeoutMs = opts.timeoutMs ?? 60_000;
+    const tls = opts.tls ? new RegistryTls(opts.tls) : undefined;
     this.http = new RegistryHttp({
-      fetch: opts.fetch ?? globalThis.fetch,
+      fetch: opts.fetch ?? (tls ? registryFetch(tls) : globalThis.fetch),
       retry: { ...DEFAULT_RETRY, ...opts.retry },
       timeoutMs: this.timeoutMs,
-      insecure: opts.insecureRegistries ?? isLoopbackRegistry,
+      insecure: opts.insecureRegistries ?? (tls ? (registry) => tls.insecure(registry) : isLoopbackRegistry),
+      ...(tls ? { caPathFor: (host: string) => tls.certsDirFor(host) } : {}),
       masker,
       ...(opts.logger ? { logger: opts.logger } : {}),
       ...(opts.hostPolicy ? { hostPolicy: opts.hostPolicy } : {}),
     });
-    this.auth = new RegistryAuth(this.http, { masker, ...(opts.credentials ? { credentials: opts.credentials } : {}) });
+    this.auth = new RegistryAuth(this.http, { masker, ...(opts.credentials ? { credentials: opts.credentials } : {}), ...(opts.now ? { now: opts.now } : {}) });
   }
 
   /** Digest, media type and size of a manifest without its body; undefined when the registry does not have it. */
@@ -141,6 +151,46 @@ export class RegistryClient {
     const actual = digestOf(data, digestAlgorithm(digest));
     if (actual !== digest) throw this.http.invalidResponse(req, `blob bytes digest to ${actual}, not ${digest}`);
     return data;
+  }
+
+  /**
+   * A blob of any size as a stream, checked against its digest as it goes: the stream fails at its end when the
+   * bytes were not what the digest names, so a reader never takes a damaged blob for a whole one.
+   */
+  async openBlob(ref: ImageReference, digest: string, timeoutMs = 60 * 60_000): Promise<Readable> {
+    const req = this.request({ ...ref, digest }, 'openBlob', 'GET', `blobs/${digest}`);
+    req.timeoutMs = timeoutMs;
+    const res = await this.auth.send(req, [repositoryScope(ref.repository, PULL)]);
+    if (res.status !== 200 || !res.body) throw await this.http.unexpected(res, req);
+    const algorithm = digestAlgorithm(digest);
+    const hash = createHash(algorithm);
+    const invalid = () => this.http.invalidResponse(req, `blob bytes digest to something other than ${digest}`);
+    const check = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        done(null, chunk);
+      },
+      flush(done) {
+        done(`${algorithm}:${hash.digest('hex')}` === digest ? null : invalid());
+      },
+    });
+    const source = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    // pipe() would leave the reader waiting for ever when the connection drops mid-blob.
+    source.once('error', (err) => check.destroy(err));
+    return source.pipe(check);
+  }
+
+  /** Deletes a blob from the repository; false when it was not there. The registry must allow deletes. */
+  async deleteBlob(ref: ImageReference, digest: string): Promise<boolean> {
+    const req = this.request({ ...ref, digest }, 'deleteBlob', 'DELETE', `blobs/${digest}`);
+    const res = await this.auth.send(req, [repositoryScope(ref.repository, ['delete'])]);
+    if (res.status === 404) {
+      await discard(res);
+      return false;
+    }
+    if (res.status !== 202 && res.status !== 200) throw await this.http.unexpected(res, req);
+    await discard(res);
+    return true;
   }
 
   /** Uploads a blob in one piece (POST, then PUT with the digest) unless the repository has it; returns its digest. */

@@ -8,6 +8,8 @@ import { registryBaseUrl } from './endpoint.js';
 import { RegistryError } from './errors.js';
 import { registryHostProblem, type RegistryHostPolicy } from './host-policy.js';
 import { retryDelayMs, type RetryPolicy } from './retry.js';
+import { tlsFailure } from './tls.js';
+import type { RegistryRequestInit } from './transport.js';
 
 export interface RegistryRequest {
   registry: string;
@@ -41,6 +43,8 @@ export interface RegistryHttpOptions {
   logger?: Logger;
   /** Hosts this client may contact; every host when absent. */
   hostPolicy?: RegistryHostPolicy;
+  /** Where a CA for a host would go (Docker's certs.d), for the message of a TLS failure. */
+  caPathFor?: (host: string) => string | undefined;
 }
 
 /** Redirects followed for one request, each on the host it was sent to. */
@@ -81,8 +85,11 @@ export class RegistryHttp {
           // Followed here, and only on the same host: a registry must not send us to another one.
           redirect: 'manual',
           signal: AbortSignal.timeout(req.timeoutMs ?? this.opts.timeoutMs),
-        } as RequestInit);
+          registry: req.registry,
+        } as RegistryRequestInit);
       } catch (err) {
+        const tls = tlsFailure(err, url.host, this.opts.caPathFor?.(url.host));
+        if (tls) throw this.error(req, 502, tls, { code: 'registry_tls', retryable: false });
         const delay = retryDelayMs({ networkError: true }, attempt, this.opts.retry);
         const reason = describeNetworkError(err, this.opts.timeoutMs);
         if (delay === undefined) {

@@ -129,7 +129,8 @@ export class RunService {
       ...(this.opts.taskFiles ? this.opts.taskFiles : {}),
     });
     // What its push steps push, known now but for run variables (the repository rarely depends on them).
-    if (!req.noPush) requester?.checkPush(pushes);
+    // Checked whatever noPush says: a task file's push steps are its own, and run regardless of it.
+    requester?.checkPush(pushes);
     return this.enqueue({
       platforms,
       source: { context: req.context },
@@ -195,7 +196,8 @@ export class RunService {
     };
     await this.store.create(run, seq);
     this.opts.queued?.(run);
-    const common = { runId: id, source: jobSource(input.source), ...(input.task ? { task: input.task } : {}), timeoutSeconds };
+    const scope = input.requester?.repositories.length ? { pushScope: { token: input.requester.name, repositories: [...input.requester.repositories] } } : {};
+    const common = { runId: id, source: jobSource(input.source), ...(input.task ? { task: input.task } : {}), timeoutSeconds, ...scope };
     if (input.taskFile) {
       const { path, values, secretValues } = input.taskFile;
       await this.queues.enqueue(sealJob({ ...common, kind: 'task-file', platform, taskFile: path, values, secretValues, noPush: input.noPush }, this.opts.keyring), input.priority);

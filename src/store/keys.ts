@@ -166,9 +166,16 @@ export class SlipwayKeys {
   get runLeases(): string {
     return this.key('runs', 'leases');
   }
-  /** An Idempotency-Key of POST /v1/runs → the run it created and the hash of the request. */
-  idempotencyKey(key: string): string {
-    return this.key('idempotency', key);
+  /**
+   * An Idempotency-Key of POST /v1/runs, per token that sent it (token names have no `:`) → the run it created
+   * and the hash of the request.
+   */
+  idempotencyKey(owner: string, key: string): string {
+    return this.key('idempotency', owner, key);
+  }
+  /** Sorted set: context digest → when it was last used (ms), for contexts kept in the registry. */
+  get contextsLastUsed(): string {
+    return this.key('contexts', 'last-used');
   }
   /** Lock: one API instance sweeps unused contexts at a time. */
   get contextsSweepLock(): string {

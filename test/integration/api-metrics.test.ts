@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { contextArchive } from '../support/archives.js';
-import { submit, waitForRun } from '../support/api.js';
+import { apiFetch, submit, waitForRun } from '../support/api.js';
 import { BASE_IMAGE, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
 
 /** One sample's value from the Prometheus text format, 0 when the series is not there yet. */
@@ -30,13 +30,13 @@ describe('metrics and readiness', () => {
   };
 
   it('is ready while a worker serves linux/amd64, and says what is missing when none does', async () => {
-    const ready = await fetch(`${stack.url}/v1/ready`);
+    const ready = await apiFetch(`${stack.url}/v1/ready`);
     assert.deepEqual([ready.status, await ready.json()], [200, { status: 'ready', redis: true, unserved: [] }]);
     assert.equal(sample(await scrape(), 'slipway_workers', { platform: 'linux/amd64' }), 1);
     await stack.stopWorker();
     try {
       // A stopped worker leaves the registry as it shuts down.
-      const notReady = await fetch(`${stack.url}/v1/ready`);
+      const notReady = await apiFetch(`${stack.url}/v1/ready`);
       assert.deepEqual([notReady.status, await notReady.json()], [503, { status: 'not_ready', redis: true, unserved: ['linux/amd64'] }]);
     } finally {
       await stack.startWorker();

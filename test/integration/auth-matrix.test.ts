@@ -108,7 +108,7 @@ describe('who may do what', () => {
 
   const cases: Record<string, Case> = {
     health: simple('GET', () => '/v1/health', 200),
-    // No worker yet: not ready, and anyone may ask.
+    // No worker yet: not ready; a reader may ask, nobody without a token.
     ready: simple('GET', () => '/v1/ready', 503),
     metrics: simple('GET', () => '/metrics', 200),
     openapi: simple('GET', () => '/v1/openapi.json', 200),

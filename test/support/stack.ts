@@ -54,7 +54,7 @@ export function uniqueName(kind: string): string {
 const START_MS = 60_000;
 
 /** One of the stack's processes: its output appended to the stack's log file, and watched line by line. */
-class StackProcess {
+export class StackProcess {
   readonly child: ChildProcess;
   private readonly lineWaiters = new Set<(line: string) => void>();
 
@@ -101,7 +101,9 @@ class StackProcess {
   }
 }
 
-export async function startTestStack(opts: { worker?: boolean; platforms?: string; env?: Record<string, string> } = {}): Promise<TestStack> {
+export async function startTestStack(
+  opts: { worker?: boolean; platforms?: string; env?: Record<string, string>; /** Settings of the worker alone (e.g. a data directory of its own). */ workerEnv?: Record<string, string> } = {},
+): Promise<TestStack> {
   const prefix = uniqueName('stack');
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-test-'));
   const port = await freePort();
@@ -142,7 +144,7 @@ export async function startTestStack(opts: { worker?: boolean; platforms?: strin
     },
     stopApi: async () => api?.stop(),
     async startWorker() {
-      worker = new StackProcess('workers/main.ts', ['--platforms', opts.platforms ?? 'linux/amd64'], env, logFile);
+      worker = new StackProcess('workers/main.ts', ['--platforms', opts.platforms ?? 'linux/amd64'], { ...env, ...opts.workerEnv }, logFile);
       await worker.lineWith('worker ready', 'the worker');
     },
     stopWorker: async () => worker?.stop(),

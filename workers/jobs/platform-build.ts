@@ -7,6 +7,7 @@ import type { ChildContext } from '../child-context.js';
 import { recordBaseImages } from './base-images.js';
 import { buildArgsMasker, buildImage, contextFolder, withWorkspace } from './build-steps.js';
 import { runImageName } from '../steps/run-images.js';
+import { checkPushScope } from './push-scope.js';
 import { runLifecycle, type RunScope } from './run-lifecycle.js';
 import { assembleWindows, distinctRepositories } from './windows-steps.js';
 
@@ -22,8 +23,9 @@ export function runPlatformBuild(ctx: ChildContext, spec: DockerfileJob, worker:
     logPrefix: `[${platform}] `,
     greeting: `slipway: building ${platform} on ${worker}`,
     scope: onePlatform(ctx.runs, spec.runId, platform, worker),
-    body: (io) =>
-      withWorkspace(ctx, spec, io, async (ws): Promise<PlatformPush> => {
+    body: (io) => {
+      if (!spec.noPush) checkPushScope(spec, spec.images, ctx.config.defaultRegistry);
+      return withWorkspace(ctx, spec, io, async (ws): Promise<PlatformPush> => {
         const { out, signal } = io;
         if (spec.daemonless) {
           await recordBaseImages(ctx, spec, ws, out);
@@ -42,7 +44,8 @@ export function runPlatformBuild(ctx: ChildContext, spec: DockerfileJob, worker:
         } finally {
           await ctx.engine.removeImage(local);
         }
-      }),
+      });
+    },
   });
 }
 

@@ -8,6 +8,7 @@ import { buildArgsMasker, buildImage, contextFolder, withWorkspace, type Workspa
 import { runLifecycle, wholeRun, type JobIO } from './run-lifecycle.js';
 import { pushAs, runImageName } from '../steps/run-images.js';
 import { pushWithRetry } from './push-retry.js';
+import { checkPushScope } from './push-scope.js';
 import { assembleWindows, tagManifest } from './windows-steps.js';
 
 export function runSingleBuild(ctx: ChildContext, spec: DockerfileJob, worker: string): Promise<RunStatus> {
@@ -19,6 +20,7 @@ export function runSingleBuild(ctx: ChildContext, spec: DockerfileJob, worker: s
     greeting: `slipway: run ${spec.runId} on ${worker}, platform ${spec.platform}`,
     scope: wholeRun(ctx.runs, { runId: spec.runId, worker, masker, noun: 'build' }),
     body: async (io) => {
+      if (!spec.noPush) checkPushScope(spec, spec.images, ctx.config.defaultRegistry);
       const outputImages = await withWorkspace(ctx, spec, io, (ws) => (spec.daemonless ? assembleAndTag(ctx, spec, ws, io) : buildAndPush(ctx, spec, ws, io)));
       return { patch: { outputImages } };
     },

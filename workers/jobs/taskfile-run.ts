@@ -14,6 +14,7 @@ import type { ChildContext } from '../child-context.js';
 import { runTaskSteps } from '../steps/executor.js';
 import { recordTaskFileBases } from './base-images.js';
 import { contextFolder, withWorkspace } from './build-steps.js';
+import { checkPushScope } from './push-scope.js';
 import { runLifecycle, wholeRun, type JobIO, type RunEnding } from './run-lifecycle.js';
 
 export function runTaskFile(ctx: ChildContext, spec: TaskFileJob, worker: string): Promise<RunStatus> {
@@ -50,6 +51,7 @@ async function runSteps(ctx: ChildContext, spec: TaskFileJob, io: JobIO): Promis
       allowPrivileged: config.taskFiles.allowPrivileged,
     });
     for (const warning of loaded.warnings) out.line(`slipway: warning: ${warning}`);
+    checkPushScope(spec, loaded.task.steps.flatMap((s) => s.push ?? []), config.defaultRegistry);
     await recordTaskFileBases(ctx, spec, loaded.task, ws.contextDir, loaded.masker, out);
     return runTaskSteps({
       task: loaded.task,

@@ -22,8 +22,9 @@ export function runRoutes(
 
   router.post('/v1/runs', async (req, res) => {
     const request = RunRequest.parse(req.body ?? {});
-    await access.owners.check(request.context, principalOf(res).name);
-    const submit = () => runs.submit(request, requesterOf(principalOf(res), access.defaultRegistry));
+    const principal = principalOf(res);
+    await access.owners.check(request.context, principal.name);
+    const submit = () => runs.submit(request, requesterOf(principal, access.defaultRegistry));
     const key = idempotencyKey(req);
     if (!key || !idempotency) {
       const run = await submit();
@@ -31,7 +32,7 @@ export function runRoutes(
       return;
     }
     const hash = idempotency.hash(req.body);
-    const earlier = await idempotency.reserve(key, hash);
+    const earlier = await idempotency.reserve(principal.name, key, hash);
     if (earlier) {
       if (earlier.hash !== hash) throw new ConflictError(`${IDEMPOTENCY_KEY_HEADER} ${key} was used with another request; send a new key for a new run`, 'idempotency_key_reused');
       if (!earlier.runId) throw new ConflictError(`a request with ${IDEMPOTENCY_KEY_HEADER} ${key} is still under way; retry in a moment`, 'idempotency_key_in_use');
@@ -42,10 +43,10 @@ export function runRoutes(
     try {
       run = await submit();
     } catch (err) {
-      await idempotency.release(key);
+      await idempotency.release(principal.name, key);
       throw err;
     }
-    await idempotency.complete(key, hash, run.id);
+    await idempotency.complete(principal.name, key, hash, run.id);
     res.status(202).location(`/v1/runs/${run.id}`).json(run satisfies Run);
   });
 
