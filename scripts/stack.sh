@@ -115,7 +115,8 @@ start_redis() {
   redis_up && return 0
   mkdir -p "$DATA/redis" "$DATA/logs"
   log "starting redis on 127.0.0.1:$REDIS_PORT"
-  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DATA/redis" --appendonly yes \
+  # noeviction: evicting would drop BullMQ's jobs and locks; the API refuses new runs before Redis is full.
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DATA/redis" --appendonly yes --maxmemory "${SLIPWAY_REDIS_MAXMEMORY:-2gb}" --maxmemory-policy noeviction \
     --save '' --daemonize yes --pidfile "$DATA/redis/redis.pid" --logfile "$DATA/logs/redis.log"
   wait_for redis redis_up 10
 }

@@ -65,6 +65,10 @@ const buildSchema = () => {
     SLIPWAY_GIT_MAX_REPO_BYTES: z._default(int(1, Number.MAX_SAFE_INTEGER), 4 * 1024 ** 3),
     /** Log lines kept per run; older lines are dropped past it. */
     SLIPWAY_LOG_MAX_LINES: z._default(int(100, 10_000_000), 100_000),
+    /** Live log streams (GET …/logs?follow=1) one token, or one address without a token, may hold at once. */
+    SLIPWAY_LOG_FOLLOWERS_PER_CLIENT: z._default(int(1, 100_000), 20),
+    /** Bytes of log lines a run keeps in all; later output is left out, with a line saying so. */
+    SLIPWAY_LOG_MAX_BYTES: z._default(int(64 * 1024, Number.MAX_SAFE_INTEGER), 64 * 1024 * 1024),
     /** Default and largest run timeout. */
     SLIPWAY_DEFAULT_TIMEOUT_SECONDS: z._default(int(1, 86_400), 3600),
     SLIPWAY_MAX_TIMEOUT_SECONDS: z._default(int(1, 86_400), 28_800),
@@ -74,6 +78,8 @@ const buildSchema = () => {
     SLIPWAY_CONTEXT_TTL_HOURS: z._default(int(1, 24 * 365), 24),
     /** Finished runs (record and log) are deleted this many days after they ended; queued and running runs never are. */
     SLIPWAY_RUN_RETENTION_DAYS: z._default(int(1, 3650), 30),
+    /** New runs are refused (503) once Redis uses this share of its maxmemory (no limit set: never). */
+    SLIPWAY_REDIS_MEMORY_HIGH_PERCENT: z._default(int(1, 100), 90),
     /** Concurrent jobs per worker process. */
     SLIPWAY_WORKER_CONCURRENCY: z._default(int(1, 64), 1),
     /** Times a run is built again, once the Docker Engine answers again, after the Engine went away mid-build (0: it ends `error`). */
@@ -123,6 +129,11 @@ const buildSchema = () => {
     SLIPWAY_LOG_PRETTY: z._default(bool, false),
     /** Task files: privileged cmd steps, the host network and networks the run did not create (off: a build host shares its kernel). */
     SLIPWAY_TASK_ALLOW_PRIVILEGED: z._default(bool, false),
+    /** Task files: what one cmd step container may use (memory in MiB, CPUs, processes), and how many containers a run may hold at once. */
+    SLIPWAY_STEP_MEMORY_MIB: z._default(int(6, 1024 * 1024), 2048),
+    SLIPWAY_STEP_CPUS: z._default(int(1, 1024), 2),
+    SLIPWAY_STEP_PIDS: z._default(int(8, 4_194_304), 1024),
+    SLIPWAY_STEP_CONTAINERS_PER_RUN: z._default(int(1, 1000), 16),
     /** Task files: images a cmd step may name by a bare word, comma-separated NAME=IMAGE, e.g. bash=127.0.0.1:5000/base/busybox:latest (ACR's bash, curl… point at mcr.microsoft.com). */
     SLIPWAY_TASK_IMAGE_ALIASES: z._default(
       z.string().check(z.regex(/^(\s*[A-Za-z0-9]+=[^,=\s]+\s*(,\s*[A-Za-z0-9]+=[^,=\s]+\s*)*)?$/, 'expected NAME=IMAGE pairs separated by commas')),
@@ -167,9 +178,12 @@ export interface Config {
     contextBytes: number;
     unpackedBytes: number;
     contextEntries: number;
+    redisMemoryHighPercent: number;
     contextTtlMs: number;
     runRetentionMs: number;
     logLines: number;
+    logBytes: number;
+    logFollowersPerClient: number;
     defaultTimeoutSeconds: number;
     maxTimeoutSeconds: number;
     queueTimeoutSeconds: number;
@@ -189,7 +203,15 @@ export interface Config {
   githubWebhookSecrets: string[];
   gitWebhookTokens: string[];
   searchPath: string;
-  taskFiles: { allowPrivileged: boolean; imageAliases: Record<string, string> };
+  taskFiles: { allowPrivileged: boolean; imageAliases: Record<string, string>; stepLimits: StepLimits };
+}
+
+/** What each task-file cmd step container gets at most, and how many containers a run may hold at once. */
+export interface StepLimits {
+  memoryBytes: number;
+  cpus: number;
+  pids: number;
+  containersPerRun: number;
 }
 
 export class ConfigError extends Error {
@@ -281,9 +303,12 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
       contextBytes: e.SLIPWAY_MAX_CONTEXT_BYTES,
       unpackedBytes: e.SLIPWAY_MAX_UNPACKED_BYTES,
       contextEntries: e.SLIPWAY_MAX_CONTEXT_ENTRIES,
+      redisMemoryHighPercent: e.SLIPWAY_REDIS_MEMORY_HIGH_PERCENT,
       contextTtlMs: e.SLIPWAY_CONTEXT_TTL_HOURS * 3600_000,
       runRetentionMs: e.SLIPWAY_RUN_RETENTION_DAYS * 86_400_000,
       logLines: e.SLIPWAY_LOG_MAX_LINES,
+      logBytes: e.SLIPWAY_LOG_MAX_BYTES,
+      logFollowersPerClient: e.SLIPWAY_LOG_FOLLOWERS_PER_CLIENT,
       defaultTimeoutSeconds: e.SLIPWAY_DEFAULT_TIMEOUT_SECONDS,
       maxTimeoutSeconds: e.SLIPWAY_MAX_TIMEOUT_SECONDS,
       queueTimeoutSeconds: e.SLIPWAY_QUEUE_TIMEOUT_SECONDS,
@@ -319,6 +344,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
     taskFiles: {
       allowPrivileged: e.SLIPWAY_TASK_ALLOW_PRIVILEGED,
       imageAliases: Object.fromEntries(list(e.SLIPWAY_TASK_IMAGE_ALIASES).map((pair) => [pair.slice(0, pair.indexOf('=')).trim(), pair.slice(pair.indexOf('=') + 1).trim()])),
+      stepLimits: { memoryBytes: e.SLIPWAY_STEP_MEMORY_MIB * 1024 * 1024, cpus: e.SLIPWAY_STEP_CPUS, pids: e.SLIPWAY_STEP_PIDS, containersPerRun: e.SLIPWAY_STEP_CONTAINERS_PER_RUN },
     },
   };
 }

@@ -86,6 +86,6 @@ export function childContext(): Promise<ChildContext> {
     const engine = new DockerEngine(config.dockerSocket, registry);
     const containers = new DockerContainers(config.dockerSocket);
     const engineLoss: EngineLossRetry = { answers: () => engine.answers(), retries: config.worker.engineLostRetries };
-    return { config, runs, contexts, engine, containers, registry, tasks: new TaskStore(redis, config.prefix), git, active, keyring, engineLoss };
+    return { config, runs, contexts, engine, containers, registry, tasks: new TaskStore(redis, config.prefix, keyring), git, active, keyring, engineLoss };
   })());
 }

@@ -42,14 +42,15 @@ export async function planAndEnqueue(git: GitServer, tasks: number, redisUrl = '
   const log = createLogger('bench-rebuilds', 'warn');
   const queues = new PlatformQueues(redis, prefix);
   try {
+    const keyring = new Keyring([Keyring.generateKey()]);
     const runs = new RunService(new RunStore(redis, prefix), new RunLog(redis, prefix, 1000), queues, {
       defaultRegistry: R,
       defaultTimeoutSeconds: 600,
       maxTimeoutSeconds: 3600,
       contextExists: async () => true,
-      keyring: new Keyring([Keyring.generateKey()]),
+      keyring,
     });
-    const taskStore = new TaskStore(redis, prefix);
+    const taskStore = new TaskStore(redis, prefix, keyring);
     const service = new TaskService(taskStore, runs, gitTools({ allowInsecure: true, allowPrivateHosts: true, allowFile: false }, process.env.PATH ?? '/usr/bin:/bin'), {
       defaultRegistry: R,
       defaultTimeoutSeconds: 600,

@@ -1,4 +1,5 @@
 // The express application: routes and error handling, given already-built services.
+import { redisRoomGuard } from './redis-room.js';
 import express, { type Express, type Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { AuthFailures } from '../auth/failures.js';
@@ -55,6 +56,10 @@ export interface AppDeps {
   unservedPlatforms: () => Promise<string[]>;
   /** Whether Redis answers now; without it, whether the connection is up. */
   redisAvailable?: () => boolean;
+  /** Live log streams one client may hold at once (SLIPWAY_LOG_FOLLOWERS_PER_CLIENT). */
+  logFollowersPerClient?: number;
+  /** Whether Redis is too full for new runs; without it, never. */
+  redisShort?: () => boolean;
   /** Idempotency-Key of POST /v1/runs; without it, the header is ignored. */
   idempotency?: IdempotencyKeys;
   /** Registry logins (/v1/registries), and the registries a login may name. */
@@ -73,6 +78,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.use(requestLog(deps.log, (...args) => deps.metrics?.request(...args)));
   app.use(redisGuard(deps.redisAvailable ?? (() => deps.redis.status === 'ready')));
+  if (deps.redisShort) app.use(redisRoomGuard(deps.redisShort));
   // Before every route: the operation table says who may call what.
   app.use(authenticate({ operations: OPERATIONS, tokens: deps.tokens, failures: deps.authFailures }));
 
@@ -110,7 +116,7 @@ export function createApp(deps: AppDeps): Express {
   }
   app.use(runRoutes(deps.runs, deps.announceCancel, { owners: deps.contextOwners, defaultRegistry: deps.defaultRegistry }, deps.idempotency));
   app.use(taskRoutes(deps.tasks, deps.defaultRegistry));
-  app.use(logRoutes(deps.runs, deps.redis));
+  app.use(logRoutes(deps.runs, deps.redis, { followersPerClient: deps.logFollowersPerClient ?? 20 }));
   app.use(graphRoutes(deps.graph));
   app.use(tokenRoutes(deps.tokens));
   const taskExists = (name: string) => deps.tasks.get(name).then(() => true, (err: unknown) => (err instanceof NotFoundError ? false : Promise.reject(err)));

@@ -17,6 +17,7 @@ import { cancelChannel } from '../queue/jobs.js';
 import { PlatformQueues } from '../queue/platform-queues.js';
 import { WorkerRegistry } from '../queue/worker-registry.js';
 import { createRedis, RedisAvailability } from '../redis.js';
+import { RedisRoom } from './redis-room.js';
 import { IdempotencyKeys } from '../runs/idempotency.js';
 import { RunLog } from '../runs/logs.js';
 import { finishPublisher } from '../runs/finish-events.js';
@@ -63,7 +64,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   // The API makes the key file on first start; the workers read the same file.
   const keyring = await loadKeyring(config.secretKey, { create: true });
   const registryLogins = new RegistryCredentialStore(redis, config.prefix, keyring);
-  const runs = new RunService(new RunStore(redis, config.prefix), new RunLog(redis, config.prefix, config.limits.logLines), queues, {
+  const runs = new RunService(new RunStore(redis, config.prefix), new RunLog(redis, config.prefix, config.limits.logLines, config.limits.logBytes), queues, {
     defaultRegistry: config.defaultRegistry,
     defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds,
     maxTimeoutSeconds: config.limits.maxTimeoutSeconds,
@@ -95,7 +96,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const slots = new TaskSlots(redis, config.prefix);
   const graph = new GraphStore(redis, config.prefix);
   const tasks = new TaskService(
-    new TaskStore(redis, config.prefix),
+    new TaskStore(redis, config.prefix, keyring),
     runs,
     gitTools(config.git, config.searchPath, { home: path.join(config.gitCacheDir, 'api-home') }),
     {
@@ -128,9 +129,8 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     config.githubWebhookSecrets.length
       ? githubWebhookRouter({ secrets: config.githubWebhookSecrets, ...triggers, log })
       : notConfigured('/v1/webhooks/github', 'GitHub webhooks are not configured: set SLIPWAY_GITHUB_WEBHOOK_SECRETS'),
-    config.gitWebhookTokens.length
-      ? genericGitWebhookRouter({ tokens: () => config.gitWebhookTokens, ...triggers, log })
-      : notConfigured('/v1/webhooks/git', 'the generic git webhook is not configured: set SLIPWAY_GIT_WEBHOOK_TOKENS'),
+    // Always served: a task's own webhook token opens it for its repository, with or without global tokens.
+    genericGitWebhookRouter({ tokens: () => config.gitWebhookTokens, ...triggers, log }),
     baseImages.webhook,
   ];
   await metrics.start(redis, config.prefix, runs.store, log);
@@ -139,6 +139,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   await bootstrapAdminToken(tokens, config.auth.bootstrapTokenFile, log);
   const authFailures = new AuthFailures(redis, config.prefix, { attempts: config.auth.failuresPerMinute, windowSeconds: 60 });
   const redisAvailability = new RedisAvailability(redis);
+  const redisRoom = new RedisRoom(redis, config.limits.redisMemoryHighPercent);
   const app = createApp({
     runs,
     tasks,
@@ -156,6 +157,8 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     contextOwners: new ContextOwners(redis, config.prefix, config.limits.contextTtlMs),
     defaultRegistry: config.defaultRegistry,
     redisAvailable: () => redisAvailability.available,
+    redisShort: () => redisRoom.short(),
+    logFollowersPerClient: config.limits.logFollowersPerClient,
     idempotency: new IdempotencyKeys(redis, config.prefix),
     registryLogins,
     registryHosts: config.registryHosts,
@@ -192,6 +195,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       await metrics.stop();
       await queues.close();
       redisAvailability.close();
+      redisRoom.close();
       redis.disconnect();
       log.info('api stopped');
     })());

@@ -104,9 +104,21 @@ const fields = {
   noPush: z.boolean(),
   /** Its runs push by digest only and wait in quarantine until a scanner approves the image. */
   quarantine: z.boolean(),
+  /**
+   * What a pull-request run pushes. By default nothing: a pull request's code is its author's, and its image
+   * must not land on the task's own tags. `pullRequestImages` names the tags such a run pushes instead
+   * (run variables allowed, e.g. `app:pr-{{.Run.ID}}`); `pullRequestPush` lets it push what a commit run pushes.
+   */
+  pullRequestPush: z.boolean(),
+  pullRequestImages: z.array(text(MAX_IMAGE)).check(z.maxLength(MAX_IMAGES)),
   ...BuildOptions.shape,
   /** Write-only: stored apart, never returned, masked in logs. */
   gitToken: z.optional(text(MAX_TOKEN)),
+  /**
+   * Write-only: the bearer token POST /v1/webhooks/git takes for pushes to this task's repository (stored as
+   * a hash), so a token given to one repository's git server triggers no other repository's tasks.
+   */
+  webhookToken: z.optional(text(MAX_TOKEN)),
 };
 
 /** A new task's fields: a context, and defaults for the rest. */
@@ -122,6 +134,8 @@ export const TaskSpec = z.strictObject({
   schedules: z._default(fields.schedules, []),
   noPush: z._default(fields.noPush, false),
   quarantine: z._default(fields.quarantine, false),
+  pullRequestPush: z._default(fields.pullRequestPush, false),
+  pullRequestImages: z._default(fields.pullRequestImages, []),
 });
 export type TaskSpec = z.output<typeof TaskSpec>;
 

@@ -22,10 +22,14 @@ export const Task = z.object({
   noPush: z.boolean(),
   /** Absent in tasks stored before the quarantine gate: not quarantined. */
   quarantine: z.optional(z.boolean()),
+  // Defaults for tasks stored before pull-request runs stopped pushing: they do not push either.
+  pullRequestPush: z._default(z.boolean(), false),
+  pullRequestImages: z._default(z.array(z.string()), []),
   ...BuildOptions.shape,
   /** The normalised repository URL webhooks are matched against. */
   repository: z.string(),
   hasGitToken: z.boolean(),
+  hasWebhookToken: z._default(z.boolean(), false),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

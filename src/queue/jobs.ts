@@ -63,6 +63,8 @@ export const TaskFileJob = z.object({
   taskFile: z.string().min(1),
   values: z.record(z.string(), z.unknown()),
   secretValues: z.record(z.string(), z.string()),
+  /** Push steps are skipped (a pull-request run, or a run asked not to push); absent in jobs queued before it existed. */
+  noPush: z.boolean().optional(),
 });
 export type TaskFileJob = z.infer<typeof TaskFileJob>;
 

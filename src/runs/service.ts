@@ -137,7 +137,7 @@ export class RunService {
       ...(this.opts.taskFiles ? this.opts.taskFiles : {}),
     });
     // What its push steps push, known now but for run variables (the repository rarely depends on them).
-    // Checked whatever noPush says: a task file's push steps are its own, and run regardless of it.
+    // Checked whatever noPush says: a limited token may not submit a file that names pushes outside its scope.
     requester?.checkPush(pushes);
     if (!req.noPush) this.refuseQuarantinedTaskFile(pushes.map((image) => this.normaliseImage(image)), false);
     return this.enqueue({
@@ -213,7 +213,7 @@ export class RunService {
     const common = { runId: id, source: jobSource(input.source), ...(input.task ? { task: input.task } : {}), timeoutSeconds, registryLogins, ...scope };
     if (input.taskFile) {
       const { path, values, secretValues } = input.taskFile;
-      await this.queues.enqueue(sealJob({ ...common, kind: 'task-file', platform, taskFile: path, values, secretValues }, this.opts.keyring), input.priority);
+      await this.queues.enqueue(sealJob({ ...common, kind: 'task-file', platform, taskFile: path, values, secretValues, noPush: input.noPush }, this.opts.keyring), input.priority);
       return this.get(id);
     }
     const job = (p: string): QueuedDockerfileJob => sealJob(dockerfileJob(p), this.opts.keyring);

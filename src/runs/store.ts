@@ -169,7 +169,7 @@ export class RunStore implements RunRecords {
    * is no longer in `run.status`.
    */
   async remove(run: RunSummary): Promise<boolean> {
-    const own = [this.key(run.id), this.platformsKey(run.id), this.basesKey(run.id), this.keys.runLog(run.id)];
+    const own = [this.key(run.id), this.platformsKey(run.id), this.basesKey(run.id), this.keys.runLog(run.id), this.keys.runLogBytes(run.id)];
     const indexes = [this.indexKey, this.statusKey(run.status), ...(run.task ? [this.taskKey(run.task)] : [])];
     const keepWhile = [this.keys.waveOfRun(run.id)];
     const claims = run.task ? [this.keys.taskActive(run.task)] : [];

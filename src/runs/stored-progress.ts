@@ -62,7 +62,7 @@ export class StoredRunProgress implements RunProgress {
 
 /** The run records as a worker process reaches them: finishes and stop requests announced over Redis. */
 export function workerRunProgress(config: Config, redis: Redis): RunProgress {
-  return new StoredRunProgress(new RunStore(redis, config.prefix), new RunLog(redis, config.prefix, config.limits.logLines), {
+  return new StoredRunProgress(new RunStore(redis, config.prefix), new RunLog(redis, config.prefix, config.limits.logLines, config.limits.logBytes), {
     finished: finishPublisher(redis, config.prefix),
     stop: async (id) => {
       await redis.publish(cancelChannel(config.prefix), id);

@@ -26,6 +26,10 @@ export class SlipwayKeys {
   runLog(id: string): string {
     return this.key('run', id, 'log');
   }
+  /** Bytes of lines the run's log has taken, against its cap. */
+  runLogBytes(id: string): string {
+    return this.key('run', id, 'log-bytes');
+  }
   get runs(): string {
     return this.key('runs');
   }
@@ -58,6 +62,10 @@ export class SlipwayKeys {
   taskToken(name: string): string {
     return this.key('task', name, 'token');
   }
+  /** The SHA-256 of the task's generic-webhook token. */
+  taskWebhookToken(name: string): string {
+    return this.key('task', name, 'webhook-token');
+  }
   /** The run (or trigger) holding a task's slot. */
   taskActive(name: string): string {
     return this.key('task', name, 'active');
@@ -74,6 +82,10 @@ export class SlipwayKeys {
   }
   get taskBaseImageTriggers(): string {
     return this.key('tasks', 'base-image-trigger');
+  }
+  /** The commits pushes have built for a task's ref (a sorted set by time): a replayed push is refused. */
+  taskBuiltCommits(name: string, ref: string): string {
+    return this.key('task', name, 'built', ref);
   }
   /** A webhook delivery already handled. */
   delivery(id: string): string {

@@ -5,7 +5,7 @@ import type { Task } from './model.js';
 export interface TaskRecords {
   get(name: string): Promise<Task | undefined>;
   /** Writes a task; `create` refuses to overwrite one that exists. Returns false when it did exist. */
-  put(task: Task, opts: { create: boolean; token?: string | null; previousRepository?: string }): Promise<boolean>;
+  put(task: Task, opts: { create: boolean; token?: string | null; webhookToken?: string | null; previousRepository?: string }): Promise<boolean>;
   delete(name: string): Promise<boolean>;
   list(): Promise<Task[]>;
   byRepository(repository: string): Promise<Task[]>;
@@ -13,6 +13,8 @@ export interface TaskRecords {
   baseImageTriggers(names: string[]): Promise<Map<string, Task['baseImageTrigger']>>;
   /** The task's git token; never part of the task itself. */
   token(name: string): Promise<string | undefined>;
+  /** Whether `presented` is the task's generic-webhook token; false when it has none. */
+  webhookTokenMatches(name: string, presented: string): Promise<boolean>;
 }
 
 /** A task's slot holds the run that has it (or the trigger creating one); triggers meanwhile collapse into one pending. */

@@ -60,7 +60,7 @@ export class TaskService {
     const now = new Date().toISOString();
     const task = this.define(name, spec, now, now);
     this.checkPush(task, requester);
-    if (!(await this.store.put(task, { create: true, token: spec.gitToken }))) throw new ConflictError(`task ${name} already exists; update it or delete it first`, 'task_exists');
+    if (!(await this.store.put(task, { create: true, token: spec.gitToken, webhookToken: spec.webhookToken }))) throw new ConflictError(`task ${name} already exists; update it or delete it first`, 'task_exists');
     await this.schedules?.sync(task);
     return task;
   }
@@ -75,9 +75,16 @@ export class TaskService {
     // elsewhere drops it, unless the same request gives one for the new place.
     const moved = this.git.normaliseUrl(this.git.parseContext(merged.context).url) !== current.repository;
     const keepsToken = current.hasGitToken && !(moved && patch.gitToken === undefined);
-    const task = this.define(name, merged, current.createdAt, new Date().toISOString(), keepsToken);
+    // A webhook token, too, is for its repository's git server.
+    const keepsWebhookToken = current.hasWebhookToken && !(moved && patch.webhookToken === undefined);
+    const task = this.define(name, merged, current.createdAt, new Date().toISOString(), keepsToken, keepsWebhookToken);
     this.checkPush(task, requester);
-    await this.store.put(task, { create: false, token: patch.gitToken ?? (keepsToken ? undefined : null), previousRepository: current.repository });
+    await this.store.put(task, {
+      create: false,
+      token: patch.gitToken ?? (keepsToken ? undefined : null),
+      webhookToken: patch.webhookToken ?? (keepsWebhookToken ? undefined : null),
+      previousRepository: current.repository,
+    });
     await this.schedules?.sync(task);
     return task;
   }
@@ -143,17 +150,18 @@ export class TaskService {
     const token = await this.store.token(name);
     const resolved = how.commit ? { commit: how.commit, ref: how.trigger.ref ?? ref ?? '' } : await this.git.resolveCommit(url, ref, token);
     const branch = how.branch ?? branchOf(resolved.ref) ?? '';
+    const push = pushesOf(task, how.trigger.type);
     return this.runs.enqueue({
       platforms: task.platforms,
       source: { git: { url, commit: resolved.commit, ...(resolved.ref ? { ref: resolved.ref } : {}), ...(subdir ? { subdir } : {}) } },
       dockerfile: task.dockerfile,
       // As ACR decides: a .yaml or .yml file is a multi-step task file, anything else a Dockerfile.
       ...(isTaskFile(task.dockerfile) ? { taskFile: { path: task.dockerfile, values: {}, secretValues: {} } } : {}),
-      images: (runId) => task.images.map((image) => renderRunTemplate(image, this.variables(task, runId, resolved.commit, branch))),
+      images: (runId) => push.images.map((image) => renderRunTemplate(image, this.variables(task, runId, resolved.commit, branch))),
       buildArgs: task.buildArgs,
       secretBuildArgs: {},
       options: buildOptionsOf(task),
-      noPush: task.noPush,
+      noPush: push.noPush,
       ...(task.quarantine ? { quarantine: true } : {}),
       timeoutSeconds: task.timeoutSeconds,
       trigger: { ...how.trigger, commit: resolved.commit },
@@ -166,7 +174,7 @@ export class TaskService {
   /** The requester's repository scope applied to what the task pushes, its run variables filled with placeholders. */
   private checkPush(task: Task, requester: Requester | undefined): void {
     if (!requester || task.noPush) return;
-    requester.checkPush(task.images.map((image) => renderRunTemplate(image, this.variables(task, 'r0000000', '0'.repeat(40), 'main'))));
+    requester.checkPush([...task.images, ...task.pullRequestImages].map((image) => renderRunTemplate(image, this.variables(task, 'r0000000', '0'.repeat(40), 'main'))));
   }
 
   private variables(task: Task, runId: string, commit: string, branch: string) {
@@ -174,10 +182,11 @@ export class TaskService {
   }
 
   /** Validates a definition completely before anything is stored. */
-  private define(name: string, spec: TaskSpec, createdAt: string, updatedAt: string, hadToken = false): Task {
+  private define(name: string, spec: TaskSpec, createdAt: string, updatedAt: string, hadToken = false, hadWebhookToken = false): Task {
     const { url } = this.git.parseContext(spec.context);
     const platforms = parsePlatformList(spec.platform);
-    for (const image of spec.images) checkRunTemplate(image);
+    for (const image of [...spec.images, ...spec.pullRequestImages]) checkRunTemplate(image);
+    if (isTaskFile(spec.dockerfile) && spec.pullRequestImages.length) throw new BadInputError(`a task file pushes what its steps say: a pull-request run of it pushes only with pullRequestPush`, 'invalid_images');
     if (isTaskFile(spec.dockerfile) && spec.images.length) throw new BadInputError(`a task file pushes what its steps say: put the images in ${spec.dockerfile}'s push steps, not in -t`, 'invalid_images');
     if (spec.images.length === 0 && !spec.noPush && !isTaskFile(spec.dockerfile)) throw new BadInputError('a task needs at least one image (-t NAME:TAG) unless it does not push', 'no_images');
     if (spec.quarantine && isTaskFile(spec.dockerfile)) throw new BadInputError('a task-file task cannot be quarantined yet: its push steps push by tag', 'quarantine_unsupported');
@@ -199,13 +208,26 @@ export class TaskService {
       timeoutSeconds,
       noPush: spec.noPush,
       ...(spec.quarantine ? { quarantine: true } : {}),
+      pullRequestPush: spec.pullRequestPush,
+      pullRequestImages: spec.pullRequestImages,
       ...buildOptionsOf(spec),
       repository: this.git.normaliseUrl(url),
       hasGitToken: spec.gitToken !== undefined || hadToken,
+      hasWebhookToken: spec.webhookToken !== undefined || hadWebhookToken,
       createdAt,
       updatedAt,
     });
   }
+}
+
+/**
+ * What a run of the task pushes for this trigger. A pull-request run pushes nothing unless the task says so:
+ * to its pull-request tags when it names some, else to its own tags only with pullRequestPush.
+ */
+export function pushesOf(task: Pick<Task, 'images' | 'noPush' | 'pullRequestPush' | 'pullRequestImages'>, trigger: Trigger['type']): { images: string[]; noPush: boolean } {
+  if (task.noPush || trigger !== 'pull_request') return { images: task.images, noPush: task.noPush };
+  if (task.pullRequestImages.length) return { images: task.pullRequestImages, noPush: false };
+  return { images: task.images, noPush: !task.pullRequestPush };
 }
 
 /** A task's file is a task file (its steps push what they build) when its name ends in .yaml or .yml. */

@@ -8,6 +8,9 @@ import type { Task } from './model.js';
 import type { TaskService } from './service.js';
 
 const DELIVERY_TTL_SECONDS = 7 * 24 * 3600;
+/** How many built commits are remembered per task and ref, and for how long after the last push. */
+const BUILT_COMMITS_KEPT = 1000;
+const BUILT_COMMITS_TTL_SECONDS = 180 * 24 * 3600;
 
 export function taskTriggers(tasks: TaskService, redis: Redis, prefix: string) {
   const keys = new SlipwayKeys(prefix);
@@ -15,6 +18,17 @@ export function taskTriggers(tasks: TaskService, redis: Redis, prefix: string) {
 
   /** Records the delivery; true when it was seen before. */
   const seen = async (deliveryId: string): Promise<boolean> => (await redis.set(deliveryKey(deliveryId), '1', 'EX', DELIVERY_TTL_SECONDS, 'NX')) === null;
+
+  /**
+   * Records that a push builds this commit for the task's ref; false when one already did. X-GitHub-Delivery
+   * is not signed, so a captured push replayed under a new id would otherwise rebuild an old commit onto
+   * the task's tags; a generic push's derived id is the same for the same commit anyway.
+   */
+  const firstBuildOf = async (task: string, ref: string, sha: string): Promise<boolean> => {
+    const key = keys.taskBuiltCommits(task, ref);
+    const [[, added] = []] = (await redis.multi().zadd(key, 'NX', Date.now(), sha).zremrangebyrank(key, 0, -BUILT_COMMITS_KEPT - 1).expire(key, BUILT_COMMITS_TTL_SECONDS).exec()) ?? [];
+    return added === 1;
+  };
 
   const handle = async (event: GitTriggerEvent): Promise<TriggerOutcome> => {
     try {
@@ -27,9 +41,9 @@ export function taskTriggers(tasks: TaskService, redis: Redis, prefix: string) {
   };
 
   async function startRuns(event: GitTriggerEvent): Promise<TriggerOutcome> {
-    const keys = new Set(event.repositoryUrls.flatMap((url) => safeKey(url)));
+    const repositories = new Set(event.repositoryUrls.flatMap((url) => safeKey(url)));
     const found = new Map<string, Task>();
-    for (const key of keys) for (const task of await tasks.store.byRepository(key)) found.set(task.name, task);
+    for (const key of repositories) for (const task of await tasks.store.byRepository(key)) found.set(task.name, task);
     if (found.size === 0) return { status: 'ignored', reason: `no task builds ${event.repositoryUrls[0] ?? 'this repository'}` };
     const runs: string[] = [];
     const skipped: string[] = [];
@@ -40,12 +54,22 @@ export function taskTriggers(tasks: TaskService, redis: Redis, prefix: string) {
         skipped.push(`${task.name}: ${why}`);
         continue;
       }
+      if (event.kind === 'push' && !(await firstBuildOf(task.name, event.ref, event.sha))) {
+        skipped.push(`${task.name}: commit ${event.sha} was already built for ${event.ref}; a push is built once (run the task to build it again)`);
+        continue;
+      }
       const type = event.kind === 'push' ? 'commit' : 'pull_request';
-      const started = await tasks.trigger(task.name, {
-        trigger: { type, deliveryId: event.deliveryId, ref: event.ref, ...(event.pullRequest ? { pullRequest: event.pullRequest.number } : {}) },
-        commit: event.sha,
-        ...(event.branch ? { branch: event.branch } : {}),
-      });
+      const started = await tasks
+        .trigger(task.name, {
+          trigger: { type, deliveryId: event.deliveryId, ref: event.ref, ...(event.pullRequest ? { pullRequest: event.pullRequest.number } : {}) },
+          commit: event.sha,
+          ...(event.branch ? { branch: event.branch } : {}),
+        })
+        .catch(async (err: unknown) => {
+          // Not built after all: the delivery retried must find the commit new.
+          if (event.kind === 'push') await redis.zrem(keys.taskBuiltCommits(task.name, event.ref), event.sha);
+          throw err;
+        });
       if ('run' in started) runs.push(started.run.id);
       else deferred.push(`${task.name}: builds ${event.sha} in one follow-up run after ${started.deferredBehind}`);
     }
@@ -54,7 +78,15 @@ export function taskTriggers(tasks: TaskService, redis: Redis, prefix: string) {
     return { status: 'ignored', reason: skipped.join('; ') };
   }
 
-  return { seen, handle };
+  /** Whether `token` is the generic-webhook token of a task building one of these repositories. */
+  const authorizePush = async (token: string, repositoryUrls: string[]): Promise<boolean> => {
+    for (const key of new Set(repositoryUrls.flatMap((url) => safeKey(url)))) {
+      for (const task of await tasks.store.byRepository(key)) if (task.hasWebhookToken && (await tasks.store.webhookTokenMatches(task.name, token))) return true;
+    }
+    return false;
+  };
+
+  return { seen, handle, authorizePush };
 }
 
 /** The pull request's head is in another repository than the one the event is about. */

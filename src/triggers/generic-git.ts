@@ -27,8 +27,10 @@ export const GenericGitPush = z.object({
 export type GenericGitPush = z.infer<typeof GenericGitPush>;
 
 export interface GenericGitWebhookOptions {
-  /** Read on every request, so tokens can be rotated without a restart. */
+  /** Tokens for every repository (SLIPWAY_GIT_WEBHOOK_TOKENS); read on every request, so they can be rotated without a restart. */
   tokens: () => Promise<string[]> | string[];
+  /** Whether a token is one a task building the repository was given (its webhookToken). */
+  authorizePush?: (token: string, repositoryUrls: string[]) => Promise<boolean>;
   handle: TriggerHandler;
   seen: (deliveryId: string) => Promise<boolean>;
   timeoutMs?: number;
@@ -67,11 +69,18 @@ export function genericGitWebhookRouter(opts: GenericGitWebhookOptions): Router 
   async function receive(req: Request, res: Response): Promise<void> {
     refuseDeclaredOversize(req, res, MAX_BODY_BYTES);
     const token = bearerToken(req.headers.authorization);
-    if (!token || !tokenMatches(token, await opts.tokens())) {
+    const refuse = () => {
       res.setHeader('WWW-Authenticate', 'Bearer realm="slipway"');
-      return sendError(res, 401, 'unauthorized', 'send Authorization: Bearer <token> with a token configured for the git webhook');
-    }
-    const mapped = genericPushToTrigger(await readBody(json, req, res));
+      sendError(res, 401, 'unauthorized', "send Authorization: Bearer <token> with the webhook token of a task building this repository, or one configured for every repository");
+    };
+    if (!token) return refuse();
+    const global = tokenMatches(token, await opts.tokens());
+    // A repository's own token is checked against the repository the body names, so the body is read
+    // first; nothing of it is acted on, or answered (not even that it is not JSON), before the token is.
+    const body = global ? await readBody(json, req, res) : await readBody(json, req, res).catch(() => undefined);
+    const repository = GenericGitPush.shape.repository.safeParse((body as { repository?: unknown } | undefined)?.repository);
+    if (!global && !(repository.success && (await opts.authorizePush?.(token, [repository.data])))) return refuse();
+    const mapped = genericPushToTrigger(body);
     if ('ignored' in mapped) {
       res.status(200).json({ status: 'ignored', reason: mapped.ignored });
       return;

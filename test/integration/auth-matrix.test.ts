@@ -4,11 +4,13 @@
 // team-a/app and is refused team-b/app with nothing queued; and the task-retarget token leak.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { OPERATIONS } from '../../src/api/operations.js';
 import { hashToken, newTokenSecret } from '../../src/auth/secret.js';
 import { TokenStore } from '../../src/auth/store.js';
 import { createRedis } from '../../src/redis.js';
+import { loadKeyring } from '../../src/secrets/key-file.js';
 import { TaskStore } from '../../src/tasks/store.js';
 import { QuarantineStore } from '../../src/quarantine/store.js';
 import { apiFetch, registryDigest, waitForRun } from '../support/api.js';
@@ -182,7 +184,7 @@ describe('who may do what', () => {
     listTaskRuns: simple('GET', () => `/v1/tasks/${shared.task}/runs`, 200),
     // Webhooks keep their own secrets: an API token neither opens nor closes them.
     githubWebhook: simple('POST', () => '/v1/webhooks/github', 503),
-    gitWebhook: simple('POST', () => '/v1/webhooks/git', 503),
+    gitWebhook: simple('POST', () => '/v1/webhooks/git', 401),
     registryWebhook: simple('POST', () => '/v1/webhooks/registry', 401),
     getGraph: simple('GET', () => '/v1/graph', 200),
     dependents: simple('GET', () => `/v1/graph/dependents?image=${encodeURIComponent(BASE_IMAGE)}`, 200),
@@ -337,7 +339,7 @@ describe('who may do what', () => {
   });
 
   it("drops a task's git token when its repository moves, unless the same request gives a new one", async () => {
-    const store = new TaskStore(redis, stack.prefix);
+    const store = new TaskStore(redis, stack.prefix, await loadKeyring({ keyFile: path.join(stack.dataDir, 'secret.key') }, { create: false }));
     const name = uniqueName('leak');
     assert.equal((await admin('POST', '/v1/tasks', { name, context: `${repoUrl}#main`, noPush: true, gitToken: 'first-secret-token' })).status, 201);
     // The same repository at another ref keeps it.

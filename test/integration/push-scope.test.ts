@@ -58,7 +58,7 @@ describe('repository scopes, checked again by the worker', () => {
     assert.ok(await registryDigest(REGISTRY, `${teamA}/app`, 'v1'), 'the image is in the registry');
   });
 
-  it("refuses a task file's push steps outside the scope at submit, even with noPush, which push steps do not obey", async () => {
+  it("refuses a task file's push steps outside the scope at submit, even with noPush", async () => {
     const taskFile = `version: v1.1.0\nsteps:\n  - build: -t ${REGISTRY}/${teamB}/app:v1 .\n  - push: [${REGISTRY}/${teamB}/app:v1]\n`;
     const context = await upload(scoped, { 'acb.yaml': taskFile });
     const before = await runCount();

@@ -50,7 +50,7 @@ async function setup() {
     announceFinished: finishPublisher(redis, prefix),
   });
   const slots = new TaskSlots(redis, prefix);
-  const store = new TaskStore(redis, prefix);
+  const store = new TaskStore(redis, prefix, new Keyring([Keyring.generateKey()]));
   const tasks = new TaskService(store, runs, git, { defaultRegistry: '127.0.0.1:5000', defaultTimeoutSeconds: 600, maxTimeoutSeconds: 3600 }, undefined, slots);
   await tasks.create('web', { context: 'https://git.example/web.git', noPush: true });
   return { prefix, runs, slots, store, tasks };

@@ -192,8 +192,11 @@ describe('task output', () => {
     schedules: ['0 3 * * *', '0,30 * * * 1'],
     timeoutSeconds: 3600,
     noPush: false,
+    pullRequestPush: false,
+    pullRequestImages: [],
     repository: 'https://github.com/org/app',
     hasGitToken: true,
+    hasWebhookToken: false,
     createdAt: '2024-01-01T00:00:00.000Z',
     updatedAt: '2024-01-01T00:00:00.000Z',
   };

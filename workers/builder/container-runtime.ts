@@ -22,6 +22,8 @@ export interface StepContainerSpec {
   /** As `docker run --expose`: `PORT[/proto]`. */
   expose: string[];
   privileged: boolean;
+  /** Memory (no swap beyond it), CPUs and processes the container may use. */
+  limits: { memoryBytes: number; cpus: number; pids: number };
   labels: Record<string, string>;
 }
 
@@ -36,8 +38,11 @@ export interface StepContainer {
 }
 
 export interface ContainerRuntime {
-  /** Makes the image available: pulled when missing (as docker run does) or when `pull` is set. */
-  ensureImage(image: string, pull: boolean, log: (line: string) => void, signal: AbortSignal): Promise<void>;
+  /**
+   * Pulls the image from its registry, whatever the Engine holds under its name, and resolves with the
+   * reference to run it by: `name@digest`, the image the registry served.
+   */
+  pullImage(image: string, log: (line: string) => void, signal: AbortSignal): Promise<string>;
   createNetwork(name: string, opts: { ipv6: boolean; labels: Record<string, string> }): Promise<void>;
   createContainer(spec: StepContainerSpec): Promise<StepContainer>;
   /** Removes a container and its anonymous volumes, running or not; never fails. */

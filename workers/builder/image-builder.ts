@@ -77,6 +77,8 @@ export interface ImageBuilder {
   push(reference: string, registry: string, signal: AbortSignal, onStatus: (status: string) => void): Promise<string>;
   /** Pushes a built image's manifest, untagged, into each target repository; `workdir` holds temporary files. */
   pushByDigest(imageId: string, targets: ImageReference[], workdir: string): Promise<PushedManifest>;
+  /** Gives the image `source` (a local name or an image id) the local name `target` as well. */
+  tagImage(source: string, target: string): Promise<void>;
   /** Removes a built image; never fails (a leftover image is only disk space). */
   removeImage(reference: string): Promise<void>;
   /** Whether the engine answers now; never fails. */

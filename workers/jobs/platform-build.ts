@@ -6,6 +6,7 @@ import type { RunProgress } from '../../src/runs/progress.js';
 import { withRegistryLogins, type ChildContext } from '../child-context.js';
 import { recordBaseImages } from './base-images.js';
 import { buildArgsMasker, buildImage, contextFolder, withWorkspace } from './build-steps.js';
+import { runImageName } from '../steps/run-images.js';
 import { checkPushScope } from './push-scope.js';
 import { runLifecycle, type RunScope } from './run-lifecycle.js';
 import { pushWithRetry, unreachableAsRetryable } from './push-retry.js';
@@ -34,7 +35,10 @@ export function runPlatformBuild(shared: ChildContext, spec: DockerfileJob, work
           const assembled = await assembleWindows(ctx, spec, contextFolder(ws), out, signal);
           return spec.noPush ? undefined : { digest: assembled.manifestDigest, osVersion: assembled.platform['os.version'] };
         }
-        const imageId = await buildImage(ctx, spec, ws, [], out, signal);
+        // Tagged with this platform's own run-scoped name, and that name removed: the image id itself may be
+        // shared with another run that built the same content, whose image must not vanish under it.
+        const local = runImageName(`${ctx.config.prefix}-${spec.runId}-${platform}`, 'build');
+        const imageId = await buildImage(ctx, spec, ws, [local], out, signal);
         try {
           if (spec.noPush) return undefined;
           const pushed = await pushWithRetry(() => unreachableAsRetryable(`the ${platform} manifest`, () => ctx.engine.pushByDigest(imageId, distinctRepositories(spec.images), ws.dir)), {
@@ -45,7 +49,7 @@ export function runPlatformBuild(shared: ChildContext, spec: DockerfileJob, work
           out.line(`slipway: pushed ${platform} manifest ${pushed.digest}`);
           return { digest: pushed.digest, osVersion: pushed.platform['os.version'] };
         } finally {
-          await ctx.engine.removeImage(imageId);
+          await ctx.engine.removeImage(local);
         }
       });
     },

@@ -7,6 +7,7 @@ import { withRegistryLogins, type ChildContext } from '../child-context.js';
 import { recordBaseImages } from './base-images.js';
 import { buildArgsMasker, buildImage, contextFolder, withWorkspace, type Workspace } from './build-steps.js';
 import { runLifecycle, wholeRun, type JobIO } from './run-lifecycle.js';
+import { pushAs, runImageName } from '../steps/run-images.js';
 import { pushWithRetry } from './push-retry.js';
 import { checkPushScope } from './push-scope.js';
 import { assembleWindows, distinctRepositories, tagManifest } from './windows-steps.js';
@@ -30,16 +31,23 @@ export function runSingleBuild(shared: ChildContext, spec: DockerfileJob, worker
 
 async function buildAndPush(ctx: ChildContext, spec: DockerfileJob, ws: Workspace, io: JobIO): Promise<OutputImage[]> {
   const { out, signal } = io;
-  await buildImage(ctx, spec, ws, spec.images, out, signal);
-  const pushed: OutputImage[] = [];
-  for (const image of spec.noPush ? [] : spec.images) {
-    const ref = parseImageReference(image);
-    out.line(`slipway: pushing ${image}`);
-    const digest = await pushWithRetry(() => ctx.engine.push(image, ref.registry, signal, (status) => out.line(`slipway: ${status}`)), { deadline: io.deadline, signal, log: (l) => out.line(l) });
-    pushed.push({ registry: ref.registry, repository: ref.repository, tag: ref.tag ?? 'latest', digest });
-    out.line(`slipway: pushed ${image}@${digest}`);
+  // The build tags only the run's own name: a requested name exists on the shared Engine only while it is
+  // pushed, and a --no-push build leaves nothing behind that another run's step or FROM could pick up.
+  const local = runImageName(`${ctx.config.prefix}-${spec.runId}`, 'build');
+  await buildImage(ctx, spec, ws, [local], out, signal);
+  try {
+    const pushed: OutputImage[] = [];
+    for (const image of spec.noPush ? [] : spec.images) {
+      const ref = parseImageReference(image);
+      out.line(`slipway: pushing ${image}`);
+      const digest = await pushWithRetry(() => pushAs(ctx.engine, local, image, signal, (status) => out.line(`slipway: ${status}`)), { deadline: io.deadline, signal, log: (l) => out.line(l) });
+      pushed.push({ registry: ref.registry, repository: ref.repository, tag: ref.tag ?? 'latest', digest });
+      out.line(`slipway: pushed ${image}@${digest}`);
+    }
+    return pushed;
+  } finally {
+    await ctx.engine.removeImage(local);
   }
-  return pushed;
 }
 
 /** The image goes to every tag's repository by digest; each tag stays where it was until a scanner approves. */

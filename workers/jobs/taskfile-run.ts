@@ -52,7 +52,7 @@ async function runSteps(ctx: ChildContext, spec: TaskFileJob, io: JobIO): Promis
       allowPrivileged: config.taskFiles.allowPrivileged,
     });
     for (const warning of loaded.warnings) out.line(`slipway: warning: ${warning}`);
-    checkPushScope(spec, loaded.task.steps.flatMap((s) => s.push ?? []), config.defaultRegistry);
+    if (!spec.noPush) checkPushScope(spec, loaded.task.steps.flatMap((s) => s.push ?? []), config.defaultRegistry);
     await recordTaskFileBases(ctx, spec, loaded.task, ws.contextDir, loaded.masker, out);
     return runTaskSteps({
       task: loaded.task,
@@ -66,6 +66,8 @@ async function runSteps(ctx: ChildContext, spec: TaskFileJob, io: JobIO): Promis
       signal,
       platform: spec.platform,
       allowPrivileged: config.taskFiles.allowPrivileged,
+      noPush: spec.noPush === true,
+      limits: config.taskFiles.stepLimits,
     });
   });
   const { steps } = result;

@@ -7,10 +7,12 @@ import path from 'node:path';
 import type { ResolvedStep } from '../../src/taskfile/model.js';
 import { EngineError, type ImageBuilder } from '../builder/image-builder.js';
 import { StepFailedError } from './cmd-step.js';
+import type { RunImages } from './run-images.js';
 import { WORKSPACE_MOUNT } from './model.js';
 
 export interface BuildContext {
   engine: ImageBuilder;
+  images: RunImages;
   workspace: string;
   platform: string;
   log: (line: string) => void;
@@ -24,7 +26,8 @@ export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promi
     const imageId = await ctx.engine.build({
       contextDir,
       dockerfile,
-      tags: spec.tags,
+      // The run's own names: the names asked for exist on the shared Engine only while a push step pushes them.
+      tags: ctx.images.tagsFor(spec.tags),
       buildArgs: spec.buildArgs,
       platform: spec.platform ?? ctx.platform,
       ...(spec.target !== undefined ? { target: spec.target } : {}),
@@ -39,6 +42,7 @@ export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promi
       signal: ctx.signal,
       log: ctx.log,
     });
+    ctx.images.built(spec.tags);
     return { imageId };
   } catch (err) {
     if (err instanceof EngineError) throw new StepFailedError(err.message);

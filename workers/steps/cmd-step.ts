@@ -5,6 +5,7 @@ import type { ContainerRuntime } from '../builder/container-runtime.js';
 import { EngineError } from '../builder/image-builder.js';
 import type { ResolvedStep } from '../../src/taskfile/model.js';
 import { WORKSPACE_MOUNT } from './model.js';
+import type { RunImages } from './run-images.js';
 import { RUN_LABEL, type RunResources } from './run-resources.js';
 
 export class StepFailedError extends Error {
@@ -22,6 +23,7 @@ export interface CmdContext {
   scope: string;
   workspace: string;
   resources: RunResources;
+  images: RunImages;
   volumes: Map<string, string>;
   log: (line: string) => void;
   signal: AbortSignal;
@@ -29,11 +31,14 @@ export interface CmdContext {
 
 export async function runCmdStep(step: ResolvedStep, ctx: CmdContext, attempt = 1): Promise<{ exitCode: number }> {
   const { containers, signal } = ctx;
-  const image = step.cmd!.image;
-  await containers.ensureImage(image, step.pull, ctx.log, signal).catch((err: unknown) => {
+  // An image an earlier step of this run built is run by its run-scoped name; any other is pulled every
+  // time and run by the digest the registry served, never from a tag some other run left on the Engine.
+  const image = ctx.images.localFor(step.cmd!.image) ?? (await containers.pullImage(step.cmd!.image, ctx.log, signal).catch((err: unknown) => {
     throw err instanceof EngineError ? new StepFailedError(err.message) : err;
-  });
+  }));
   signal.throwIfAborted();
+  checkPublishedPorts(step.ports);
+  ctx.resources.reserveContainer();
   const network = ctx.resources.networkFor(step.network);
   const container = await containers.createContainer({
     // A name of its own per run; the step id is the host name other steps use (the network alias).
@@ -50,6 +55,7 @@ export async function runCmdStep(step: ResolvedStep, ctx: CmdContext, attempt = 
     ports: step.ports,
     expose: step.expose,
     privileged: step.privileged,
+    limits: ctx.resources.limits,
     labels: { [RUN_LABEL]: ctx.scope, 'slipway.step': step.id },
   });
   ctx.resources.track(container.id, step.keep);
@@ -68,5 +74,15 @@ export async function runCmdStep(step: ResolvedStep, ctx: CmdContext, attempt = 
   } finally {
     signal.removeEventListener('abort', kill);
     await ctx.resources.removeContainer(container.id);
+  }
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '[::1]', 'localhost']);
+
+/** A step publishes ports on the loopback only: a build host must not open ports to its network. */
+export function checkPublishedPorts(ports: string[]): void {
+  for (const p of ports) {
+    const parts = p.split(':');
+    if (parts.length > 2 && !LOOPBACK.has(parts.slice(0, -2).join(':'))) throw new StepFailedError(`port ${p}: steps publish ports on 127.0.0.1 only; leave the address out`);
   }
 }

@@ -7,13 +7,15 @@ import { runBuildStep } from './build-step.js';
 import { runCmdStep, StepFailedError } from './cmd-step.js';
 import type { StepExecutorOptions, StepRecord, TaskRunResult, TaskRunStatus } from './model.js';
 import { runPushStep } from './push-step.js';
+import { RunImages } from './run-images.js';
 import { RunResources } from './run-resources.js';
 
 export async function runTaskSteps(opts: StepExecutorOptions): Promise<TaskRunResult> {
   const { task, masker } = opts;
   const log = (line: string) => opts.log(masker.mask(line));
   const { containers } = opts;
-  const resources = new RunResources(containers, opts.scope);
+  const resources = new RunResources(containers, opts.scope, opts.limits);
+  const images = new RunImages(opts.scope, opts.engine);
   // Trips on the run's own cancel or timeout, and on the first step failure that ends the task.
   const stop = new AbortController();
   const onRunAbort = () => stop.abort(opts.signal.reason);
@@ -57,10 +59,11 @@ export async function runTaskSteps(opts: StepExecutorOptions): Promise<TaskRunRe
           async (signal, attempt) => {
             record.attempts = attempt;
             if (step.kind === 'cmd') {
-              const { exitCode } = await runCmdStep(step, { containers, scope: opts.scope, workspace: opts.workspace, resources, volumes, log: stepLog, signal }, attempt);
+              const { exitCode } = await runCmdStep(step, { containers, scope: opts.scope, workspace: opts.workspace, resources, images, volumes, log: stepLog, signal }, attempt);
               record.exitCode = exitCode;
-            } else if (step.kind === 'build') await runBuildStep(step, { engine: opts.engine, workspace: opts.workspace, platform: opts.platform, log: stepLog, signal });
-            else record.pushed = await runPushStep(step, opts.engine, stepLog, signal);
+            } else if (step.kind === 'build') await runBuildStep(step, { engine: opts.engine, images, workspace: opts.workspace, platform: opts.platform, log: stepLog, signal });
+            else if (opts.noPush) stepLog(`slipway: not pushing ${step.push!.join(', ')}: this run does not push`);
+            else record.pushed = await runPushStep(step, opts.engine, images, stepLog, signal);
           },
           () => {
             record.startedAt = new Date().toISOString();
@@ -100,6 +103,7 @@ export async function runTaskSteps(opts: StepExecutorOptions): Promise<TaskRunRe
   } finally {
     opts.signal.removeEventListener('abort', onRunAbort);
     await resources.release();
+    await images.release();
   }
   const status: TaskRunStatus = opts.signal.aborted ? (opts.signal.reason === 'timeout' ? 'timeout' : 'canceled') : firstError ? 'failed' : 'succeeded';
   return { status, steps: [...records.values()], ...(firstError ? { error: firstError } : {}) };

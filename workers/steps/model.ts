@@ -1,5 +1,6 @@
 // What the step executor is given and what it reports: one record per step with its timestamps and outcome,
 // never a value of the task (env, args) that could hold a secret.
+import type { StepLimits } from '../../src/config.js';
 import type { SecretMasker } from '../../src/log.js';
 import type { ResolvedTask, StepKind } from '../../src/taskfile/model.js';
 import type { ContainerRuntime } from '../builder/container-runtime.js';
@@ -57,6 +58,10 @@ export interface StepExecutorOptions {
   platform: string;
   /** SLIPWAY_TASK_ALLOW_PRIVILEGED: checked again here, whatever the loader was told. */
   allowPrivileged: boolean;
+  /** What each cmd step container may use, and how many a run may hold at once. */
+  limits: StepLimits;
+  /** Push steps push nothing: a pull-request run of a task that did not opt in, or a run asked not to push. */
+  noPush?: boolean;
 }
 
 /** The mount point of the workspace in cmd steps, ACR's default working directory. */

@@ -4,7 +4,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerRuntime } from '../builder/container-runtime.js';
+import type { StepLimits } from '../../src/config.js';
 import type { ResolvedTask } from '../../src/taskfile/model.js';
+import { StepFailedError } from './cmd-step.js';
 
 export const RUN_LABEL = 'slipway.task-run';
 
@@ -18,7 +20,21 @@ export class RunResources {
   constructor(
     private readonly containers: ContainerRuntime,
     private readonly scope: string,
+    private readonly stepLimits: StepLimits,
   ) {}
+
+  /** What each of the run's containers may use. */
+  get limits(): { memoryBytes: number; cpus: number; pids: number } {
+    const { memoryBytes, cpus, pids } = this.stepLimits;
+    return { memoryBytes, cpus, pids };
+  }
+
+  /** Refuses a container over the run's limit; containers still running or kept count. */
+  reserveContainer(): void {
+    if (this.started.size >= this.stepLimits.containersPerRun) {
+      throw new StepFailedError(`this run already holds ${this.started.size} containers, the most a run may (SLIPWAY_STEP_CONTAINERS_PER_RUN)`);
+    }
+  }
 
   /** Creates the run's default network and the task's networks; step ids resolve as host names on them. */
   async createNetworks(task: ResolvedTask): Promise<void> {

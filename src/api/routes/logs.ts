@@ -4,19 +4,34 @@ import { Router, type Response } from 'express';
 import type { Redis } from 'ioredis';
 import { END_EVENT, EVENT_ID, LOG_EVENT } from '../../contract/logs.js';
 import type { Run } from '../../contract/runs.js';
-import { BadInputError } from '../../errors.js';
+import type { Principal } from '../../auth/tokens.js';
+import { BadInputError, SlipwayError } from '../../errors.js';
 import { isTerminal } from '../../runs/model.js';
 import type { RunService } from '../../runs/service.js';
 
 const BLOCK_MS = 5000;
 
-export function logRoutes(runs: RunService, redis: Redis): Router {
+export function logRoutes(runs: RunService, redis: Redis, opts: { followersPerClient: number }): Router {
   const router = Router();
+  // Each follower holds a Redis connection and a socket: one client (a token, or an address without one)
+  // may not hold more than its share of either.
+  const following = new Map<string, number>();
 
   router.get('/v1/runs/:id/logs', async (req, res) => {
     const run = await runs.get(req.params.id);
     const follow = req.query.follow === '1' || req.query.follow === 'true';
     if (!follow) return sendText(runs, run.id, res);
+    const client = (res.locals.principal as Principal | undefined)?.name ?? `address:${req.socket.remoteAddress ?? ''}`;
+    const held = following.get(client) ?? 0;
+    if (held >= opts.followersPerClient) {
+      throw new SlipwayError(429, 'too_many_followers', `this client already follows ${held} logs, the most it may at once (SLIPWAY_LOG_FOLLOWERS_PER_CLIENT); close one first`);
+    }
+    following.set(client, held + 1);
+    res.once('close', () => {
+      const left = (following.get(client) ?? 1) - 1;
+      if (left > 0) following.set(client, left);
+      else following.delete(client);
+    });
 
     const resumeFrom = req.get('last-event-id') ?? (typeof req.query.lastEventId === 'string' ? req.query.lastEventId : undefined);
     if (resumeFrom !== undefined && !EVENT_ID.test(resumeFrom)) {
@@ -48,9 +63,9 @@ export function logRoutes(runs: RunService, redis: Redis): Router {
 async function sendText(runs: RunService, id: string, res: Response): Promise<void> {
   res.type('text/plain; charset=utf-8');
   for (let after = '-'; ; ) {
-    const entries = await runs.log.read(id, after);
+    const entries = await runs.log.read(id, after, TEXT_BATCH);
     if (entries.length === 0) break;
-    res.write(entries.flatMap((e) => ('line' in e ? [e.line + '\n'] : [])).join(''));
+    await send(res, entries.flatMap((e) => ('line' in e ? [e.line + '\n'] : [])).join(''));
     after = entries[entries.length - 1]!.id;
   }
   res.end();
@@ -68,7 +83,8 @@ async function streamEvents(runs: RunService, blocking: Redis, id: string, from:
         res.write(`id: ${sseValue(e.id)}\nevent: ${END_EVENT}\ndata: ${sseValue(JSON.stringify((await runs.get(id)) satisfies Run))}\n\n`);
         return;
       }
-      res.write(`id: ${sseValue(e.id)}\nevent: ${LOG_EVENT}\ndata: ${sseValue(e.line)}\n\n`);
+      await send(res, `id: ${sseValue(e.id)}\nevent: ${LOG_EVENT}\ndata: ${sseValue(e.line)}\n\n`);
+      if (isClosed()) return;
       after = e.id;
     }
     if (entries.length > 0) continue;
@@ -80,6 +96,26 @@ async function streamEvents(runs: RunService, blocking: Redis, id: string, from:
       return;
     }
   }
+}
+
+/** Lines read at a time for the text form: with lines of up to 64 KiB, what one write may hold. */
+const TEXT_BATCH = 100;
+
+/**
+ * Writes a chunk and, when the client reads slower than the log comes, waits until it has taken what is
+ * buffered before anything more is read: a slow reader costs one chunk of memory, not the whole log.
+ */
+function send(res: Response, chunk: string): Promise<void> {
+  if (res.write(chunk)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 /**

@@ -8,6 +8,7 @@ import type { CredentialsProvider } from '../../../src/registry/auth.js';
 import { parseImageReference } from '../../../src/registry/reference.js';
 import { registryAuthConfig } from './registry-auth.js';
 import { followLog, missedOutput } from './container-logs.js';
+import { nameAndTag } from './docker-engine.js';
 import { engineMessages, messageError } from './json-messages.js';
 
 export class DockerContainers implements ContainerRuntime {
@@ -21,8 +22,7 @@ export class DockerContainers implements ContainerRuntime {
     this.docker = new Docker({ socketPath });
   }
 
-  async ensureImage(image: string, pull: boolean, log: (line: string) => void, signal: AbortSignal): Promise<void> {
-    if (!pull && (await this.docker.getImage(image).inspect().then(() => true, () => false))) return;
+  async pullImage(image: string, log: (line: string) => void, signal: AbortSignal): Promise<string> {
     log(`slipway: pulling ${image}`);
     const registry = registryOf(image);
     const authconfig = this.credentials && registry ? await registryAuthConfig(this.credentials, registry) : undefined;
@@ -30,10 +30,15 @@ export class DockerContainers implements ContainerRuntime {
       // The Engine answers a refused pull with an HTTP error before any stream: name the registry, as a refused pull in the stream does.
       throw signal.aborted ? err : new EngineError(`pull of ${image} from ${registry ?? 'its registry'} failed: ${err instanceof Error ? err.message : String(err)}`);
     })) as unknown as Readable;
+    let digest: string | undefined;
     for await (const m of engineMessages(body)) {
       const error = messageError(m);
       if (error) throw new EngineError(`pull of ${image} from ${registry ?? 'its registry'} failed: ${error}`);
+      digest = /^Digest: (sha256:[a-f0-9]{64})$/.exec(m.status ?? '')?.[1] ?? digest;
     }
+    if (image.includes('@')) return image;
+    if (!digest) throw new EngineError(`pull of ${image} ended without a digest`);
+    return `${nameAndTag(image).name}@${digest}`;
   }
 
   async createNetwork(name: string, opts: { ipv6: boolean; labels: Record<string, string> }): Promise<void> {
@@ -59,6 +64,14 @@ export class DockerContainers implements ContainerRuntime {
         NetworkMode: spec.network,
         Privileged: spec.privileged,
         PortBindings: bindings,
+        Memory: spec.limits.memoryBytes,
+        MemorySwap: spec.limits.memoryBytes,
+        NanoCpus: spec.limits.cpus * 1e9,
+        PidsLimit: spec.limits.pids,
+        // A step gains no privilege through setuid files, and holds no capability (a privileged step, which
+        // the server must allow, is the way to ask for them).
+        SecurityOpt: ['no-new-privileges'],
+        ...(spec.privileged ? {} : { CapDrop: ['ALL'] }),
       },
       // The host name is also the alias other containers on the network reach it by.
       ...(userNetwork && spec.hostname !== undefined ? { NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: [spec.hostname] } } } } : {}),

@@ -81,7 +81,9 @@ export class DockerEngine implements ImageBuilder {
     if (session) options.session = session.id;
     if (opts.target) options.target = opts.target;
     if (opts.noCache) options.nocache = true;
-    if (opts.pull) options.pull = true;
+    // Bases always come from their registry, never from a tag another run left on this shared Engine (BuildKit
+    // in Docker Engine prefers a local image of the base's name); --pull asks for what every build does.
+    options.pull = true;
     // docker-modem sends an object parameter as JSON, the form the Engine API takes labels in.
     if (opts.labels && Object.keys(opts.labels).length > 0) options.labels = opts.labels;
     // The Engine API takes cachefrom as a JSON array in the query string.
@@ -171,6 +173,11 @@ export class DockerEngine implements ImageBuilder {
 
   pushByDigest(imageId: string, targets: ImageReference[], workdir: string): Promise<PushedManifest> {
     return pushImageByDigest(this.docker, this.registry, imageId, targets, workdir);
+  }
+
+  async tagImage(source: string, target: string): Promise<void> {
+    const { name, tag } = nameAndTag(target);
+    await this.docker.getImage(source).tag({ repo: name, tag });
   }
 
   async removeImage(reference: string): Promise<void> {
