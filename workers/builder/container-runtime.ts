@@ -5,6 +5,8 @@ export interface StepContainerSpec {
   /** Unique among the engine's containers. */
   name: string;
   image: string;
+  /** The run's platform (`linux/arm64`): an emulated one runs under QEMU. */
+  platform?: string;
   /** Replaces the image's command when not empty. */
   args: string[];
   entrypoint?: string;
@@ -42,7 +44,7 @@ export interface ContainerRuntime {
    * Pulls the image from its registry, whatever the Engine holds under its name, and resolves with the
    * reference to run it by: `name@digest`, the image the registry served.
    */
-  pullImage(image: string, log: (line: string) => void, signal: AbortSignal): Promise<string>;
+  pullImage(image: string, log: (line: string) => void, signal: AbortSignal, platform?: string): Promise<string>;
   createNetwork(name: string, opts: { ipv6: boolean; labels: Record<string, string> }): Promise<void>;
   createContainer(spec: StepContainerSpec): Promise<StepContainer>;
   /** Removes a container and its anonymous volumes, running or not; never fails. */

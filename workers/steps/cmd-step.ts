@@ -25,6 +25,8 @@ export interface CmdContext {
   resources: RunResources;
   images: RunImages;
   volumes: Map<string, string>;
+  /** The run's platform: step images are pulled and run for it, under QEMU when it is not the host's. */
+  platform: string;
   log: (line: string) => void;
   signal: AbortSignal;
 }
@@ -33,7 +35,7 @@ export async function runCmdStep(step: ResolvedStep, ctx: CmdContext, attempt = 
   const { containers, signal } = ctx;
   // An image an earlier step of this run built is run by its run-scoped name; any other is pulled every
   // time and run by the digest the registry served, never from a tag some other run left on the Engine.
-  const image = ctx.images.localFor(step.cmd!.image) ?? (await containers.pullImage(step.cmd!.image, ctx.log, signal).catch((err: unknown) => {
+  const image = ctx.images.localFor(step.cmd!.image) ?? (await containers.pullImage(step.cmd!.image, ctx.log, signal, ctx.platform).catch((err: unknown) => {
     throw err instanceof EngineError ? new StepFailedError(err.message) : err;
   }));
   signal.throwIfAborted();
@@ -44,6 +46,7 @@ export async function runCmdStep(step: ResolvedStep, ctx: CmdContext, attempt = 
     // A name of its own per run; the step id is the host name other steps use (the network alias).
     name: `${ctx.scope}-${step.id}${attempt > 1 ? `-${attempt}` : ''}`,
     image,
+    platform: ctx.platform,
     args: step.cmd!.args,
     ...(step.entryPoint !== undefined ? { entrypoint: step.entryPoint } : {}),
     env: step.env,

@@ -22,11 +22,11 @@ export class DockerContainers implements ContainerRuntime {
     this.docker = new Docker({ socketPath });
   }
 
-  async pullImage(image: string, log: (line: string) => void, signal: AbortSignal): Promise<string> {
+  async pullImage(image: string, log: (line: string) => void, signal: AbortSignal, platform?: string): Promise<string> {
     log(`slipway: pulling ${image}`);
     const registry = registryOf(image);
     const authconfig = this.credentials && registry ? await registryAuthConfig(this.credentials, registry) : undefined;
-    const body = (await this.docker.pull(image, { abortSignal: signal, ...(authconfig ? { authconfig } : {}) } as Record<string, unknown>).catch((err: unknown) => {
+    const body = (await this.docker.pull(image, { abortSignal: signal, ...(platform ? { platform } : {}), ...(authconfig ? { authconfig } : {}) } as Record<string, unknown>).catch((err: unknown) => {
       // The Engine answers a refused pull with an HTTP error before any stream: name the registry, as a refused pull in the stream does.
       throw signal.aborted ? err : new EngineError(`pull of ${image} from ${registry ?? 'its registry'} failed: ${err instanceof Error ? err.message : String(err)}`);
     })) as unknown as Readable;
@@ -50,6 +50,8 @@ export class DockerContainers implements ContainerRuntime {
     const { exposed, bindings } = ports(spec);
     const container = await this.docker.createContainer({
       name: spec.name,
+      // A query parameter, as `name` is: the Engine picks the image's variant for it and runs it emulated.
+      ...(spec.platform ? { platform: spec.platform } : {}),
       Image: spec.image,
       ...(spec.args.length ? { Cmd: spec.args } : {}),
       ...(spec.entrypoint !== undefined ? { Entrypoint: [spec.entrypoint] } : {}),
