@@ -87,6 +87,10 @@ const buildSchema = () => {
     SLIPWAY_GIT_ALLOW_FILE: z._default(bool, false),
     /** Registries on loopback, private and link-local addresses (other than SLIPWAY_REGISTRY), for notifications, polling and bases. */
     SLIPWAY_REGISTRY_ALLOW_PRIVATE_HOSTS: z._default(bool, false),
+    /** Outbound webhooks (slipway hook): send to loopback, private and link-local hosts too (tests, receivers on the private network). */
+    SLIPWAY_HOOK_ALLOW_PRIVATE_HOSTS: z._default(bool, false),
+    /** Outbound webhooks: the delay before a failed delivery's first retry; each later one doubles it (14 attempts: ~23 h at 10 s). */
+    SLIPWAY_HOOK_FIRST_RETRY_MS: z._default(int(100, 3_600_000), 10_000),
     /** GitHub webhook secrets, comma-separated: the current one first, the previous one while rotating. */
     SLIPWAY_GITHUB_WEBHOOK_SECRETS: z._default(z.string(), ''),
     /** Bearer tokens accepted by the generic git webhook, comma-separated. */
@@ -155,6 +159,7 @@ export interface Config {
   logLevel: string;
   git: { allowInsecure: boolean; allowPrivateHosts: boolean; allowFile: boolean };
   registryHosts: RegistryHostPolicy;
+  hooks: { allowPrivateHosts: boolean; firstRetryMs: number };
   githubWebhookSecrets: string[];
   gitWebhookTokens: string[];
   searchPath: string;
@@ -273,6 +278,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
     logLevel: e.SLIPWAY_LOG_LEVEL,
     git: { allowInsecure: e.SLIPWAY_GIT_ALLOW_INSECURE, allowPrivateHosts: e.SLIPWAY_GIT_ALLOW_PRIVATE_HOSTS, allowFile: e.SLIPWAY_GIT_ALLOW_FILE },
     registryHosts: { allowPrivateHosts: e.SLIPWAY_REGISTRY_ALLOW_PRIVATE_HOSTS, trusted: [e.SLIPWAY_REGISTRY] },
+    hooks: { allowPrivateHosts: e.SLIPWAY_HOOK_ALLOW_PRIVATE_HOSTS, firstRetryMs: e.SLIPWAY_HOOK_FIRST_RETRY_MS },
     githubWebhookSecrets: list(e.SLIPWAY_GITHUB_WEBHOOK_SECRETS),
     gitWebhookTokens: list(e.SLIPWAY_GIT_WEBHOOK_TOKENS),
     searchPath: e.PATH,

@@ -21,6 +21,8 @@ import { runRoutes } from './routes/runs.js';
 import { taskRoutes } from './routes/tasks.js';
 import { graphRoutes, type GraphRouteDeps } from './routes/graph.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { hookRoutes } from './routes/hooks.js';
+import type { HookService } from '../hooks/service.js';
 import { authenticate } from './authenticate.js';
 import { OPERATIONS } from './operations.js';
 
@@ -47,6 +49,8 @@ export interface AppDeps {
   redisAvailable?: () => boolean;
   /** Idempotency-Key of POST /v1/runs; without it, the header is ignored. */
   idempotency?: IdempotencyKeys;
+  /** Outbound webhooks (run notifications). */
+  hooks: HookService;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -95,6 +99,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(logRoutes(deps.runs, deps.redis));
   app.use(graphRoutes(deps.graph));
   app.use(tokenRoutes(deps.tokens));
+  app.use(hookRoutes(deps.hooks));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

@@ -11,6 +11,7 @@ import { BaseImageUse, BuildSpec, GitSource, OutputImage, PlatformResult, Rebuil
 import { Task, TaskList } from '../contract/tasks.js';
 import { TokenCreated, TokenInfo, TokenList, type Role } from '../contract/tokens.js';
 import { DeliveryAnswer, RegistryNotificationAnswer } from '../contract/webhooks.js';
+import { DeliveryListQuery, HookCreate, HookCreated, HookDelivery, HookDeliveryList, HookInfo, HookList } from '../contract/hooks.js';
 import { GenericGitPush } from '../triggers/generic-git.js';
 
 type Schema = z.core.$ZodType;
@@ -77,6 +78,11 @@ export const ANSWER_SCHEMAS: Record<string, Schema> = {
   TokenInfo,
   TokenCreated,
   TokenList,
+  HookInfo,
+  HookCreated,
+  HookList,
+  HookDelivery,
+  HookDeliveryList,
 };
 
 /** Request bodies with a name in the document (in their input form: defaults may be left out). */
@@ -87,6 +93,7 @@ export const REQUEST_SCHEMAS: Record<string, Schema> = {
   NotifyRequest,
   GitPushNotification: GenericGitPush,
   TokenCreate,
+  HookCreate,
 };
 
 const json = (schema: Schema): Content[] => [{ schema }];
@@ -303,4 +310,37 @@ export const OPERATIONS: Operation[] = [
   },
   { id: 'listTokens', method: 'get', path: '/v1/tokens', summary: 'every token: names, roles, scopes, never secrets', access: 'admin', responses: { 200: { description: 'tokens', content: json(TokenList) } } },
   { id: 'revokeToken', method: 'delete', path: '/v1/tokens/{name}', summary: 'revoke a token: refused from the next request on', access: 'admin', responses: { 204: { description: 'revoked' }, 404: error('no such token') } },
+
+  {
+    id: 'createHook',
+    method: 'post',
+    path: '/v1/hooks',
+    summary: 'send run notifications to a URL: signed POSTs (X-Hub-Signature-256) for the events asked for; the answer is the only place the secret appears',
+    access: 'admin',
+    body: { schema: HookCreate },
+    responses: {
+      201: { description: 'created', content: json(HookCreated), headers: created('hook') },
+      400: error('bad input, or a URL the host policy refuses'),
+      409: error('a hook of that name exists'),
+    },
+  },
+  { id: 'listHooks', method: 'get', path: '/v1/hooks', summary: 'every hook: names, URLs, events, never secrets', access: 'reader', responses: { 200: { description: 'hooks', content: json(HookList) } } },
+  { id: 'deleteHook', method: 'delete', path: '/v1/hooks/{name}', summary: 'delete a hook; its queued retries are dropped', access: 'admin', responses: { 204: { description: 'deleted' }, 404: error('no such hook') } },
+  {
+    id: 'listHookDeliveries',
+    method: 'get',
+    path: '/v1/hooks/{name}/deliveries',
+    summary: "a hook's deliveries, newest first, with every attempt's status",
+    access: 'reader',
+    query: DeliveryListQuery,
+    responses: { 200: { description: 'deliveries', content: json(HookDeliveryList) }, 404: error('no such hook') },
+  },
+  {
+    id: 'redeliverHookDelivery',
+    method: 'post',
+    path: '/v1/hooks/{name}/deliveries/{id}/redeliver',
+    summary: 'send a delivery again: the same body, signature and delivery id, with fresh retries',
+    access: 'admin',
+    responses: { 202: { description: 'queued again', content: json(HookDelivery) }, 404: error('no such hook or delivery'), 409: error('the delivery is still being tried') },
+  },
 ];

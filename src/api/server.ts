@@ -40,6 +40,10 @@ import { bootstrapAdminToken } from '../auth/bootstrap.js';
 import { TokenStore } from '../auth/store.js';
 import { ApiMetrics } from '../metrics/api-metrics.js';
 import { loadKeyring } from '../secrets/key-file.js';
+import { HookDispatcher } from '../hooks/dispatcher.js';
+import { RunHookEvents } from '../hooks/run-events.js';
+import { HookService } from '../hooks/service.js';
+import { packageVersion } from '../package-version.js';
 import { createApp } from './app.js';
 import { sendError } from './errors.js';
 
@@ -128,6 +132,11 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     baseImages.webhook,
   ];
   await metrics.start(redis, config.prefix, runs.store, log);
+  const hooks = new HookService(redis, config.prefix, keyring, config.hooks);
+  const hookDispatcher = new HookDispatcher(redis, config.prefix, keyring, log, { policy: config.hooks, firstRetryMs: config.hooks.firstRetryMs, userAgent: `Slipway-Hookshot/${packageVersion(import.meta.url)}`, attempted: (result) => metrics.hookAttempt(result) });
+  hookDispatcher.start();
+  const runHookEvents = new RunHookEvents(redis, config.prefix, runs.store, log);
+  await runHookEvents.start();
   const unservedPlatforms = () => workers.unserved(config.api.readyPlatforms);
   const tokens = new TokenStore(redis, config.prefix);
   await bootstrapAdminToken(tokens, config.auth.bootstrapTokenFile, log);
@@ -151,6 +160,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     defaultRegistry: config.defaultRegistry,
     redisAvailable: () => redisAvailability.available,
     idempotency: new IdempotencyKeys(redis, config.prefix),
+    hooks,
   });
 
   const server: Server = await new Promise((resolve, reject) => {
@@ -179,6 +189,8 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       await baseImages.stop();
       await followUps.stop();
       await metrics.stop();
+      await runHookEvents.stop();
+      await hookDispatcher.close();
       await queues.close();
       redisAvailability.close();
       redis.disconnect();

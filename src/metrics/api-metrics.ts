@@ -32,6 +32,7 @@ export class ApiMetrics {
   private readonly duration: Histogram<'status' | 'platform'>;
   private readonly wait: Histogram<'platform'>;
   private readonly requests: Histogram<'method' | 'route' | 'status'>;
+  private readonly hookDeliveries: Counter<'result'>;
   private consumer: FinishConsumer | undefined;
 
   constructor(sources: MetricsSources) {
@@ -42,6 +43,7 @@ export class ApiMetrics {
     this.duration = new Histogram({ name: 'slipway_run_duration_seconds', help: 'From a run starting on a worker to its end.', labelNames: ['status', 'platform'], buckets: RUN_SECONDS, registers });
     this.wait = new Histogram({ name: 'slipway_run_queue_wait_seconds', help: 'From a run being submitted to a worker starting it.', labelNames: ['platform'], buckets: WAIT_SECONDS, registers });
     this.requests = new Histogram({ name: 'slipway_http_request_duration_seconds', help: 'API requests, by method, route pattern and status.', labelNames: ['method', 'route', 'status'], buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers });
+    this.hookDeliveries = new Counter({ name: 'slipway_hook_delivery_attempts_total', help: 'Outbound webhook delivery attempts, by result: delivered, retrying (failed, another try queued) or failed (no tries left).', labelNames: ['result'], registers });
     const platforms = () => [...this.seenPlatforms];
     new Gauge({
       name: 'slipway_queue_waiting_jobs',
@@ -85,6 +87,10 @@ export class ApiMetrics {
 
   request(method: string, route: string, status: number, seconds: number): void {
     this.requests.observe({ method, route, status: String(status) }, seconds);
+  }
+
+  hookAttempt(result: 'delivered' | 'retrying' | 'failed'): void {
+    this.hookDeliveries.inc({ result });
   }
 
   /** Reads finishes from the stream until stop(). */
