@@ -45,9 +45,10 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   const setExit = (code: number) => (exitCode = code);
   const { program, serverOf } = createProgram(io, setExit);
   if (needsTaskCommands(argv.slice(2))) {
-    const [{ addTaskCommands }, { addAuthCommands }] = await Promise.all([import('./program-task.js'), import('./program-auth.js')]);
+    const [{ addTaskCommands }, { addAuthCommands }, { addHookCommands }] = await Promise.all([import('./program-task.js'), import('./program-auth.js'), import('./commands/hook-program.js')]);
     addTaskCommands(program, { io, setExit, serverOf });
     addAuthCommands(program, { io, setExit, serverOf });
+    addHookCommands(program, { io, setExit, serverOf });
   }
   addOutputOptions(program);
   try {

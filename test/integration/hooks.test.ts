@@ -3,8 +3,6 @@
 // redelivery arrives with the same delivery id and signature; who may manage hooks; hostile URLs refused on a
 // server that does not allow private hosts; the secret is never shown again nor stored in clear.
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createRedis } from '../../src/redis.js';
 import { SlipwayKeys } from '../../src/store/keys.js';
@@ -13,74 +11,13 @@ import { apiFetch, postJson, submit, waitForRun } from '../support/api.js';
 import { contextArchive } from '../support/archives.js';
 import { BASE_IMAGE, REGISTRY, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
 import { within } from '../support/wait.js';
-
-interface Received {
-  at: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-  json: { event: string; at: string; task?: string; data: any };
-}
-
-/** A webhook receiver on loopback that records every POST and answers 204; stopped and started again on its port. */
-class Receiver {
-  readonly received: Received[] = [];
-  private readonly waiters = new Set<() => void>();
-  private server: http.Server | undefined;
-  port = 0;
-
-  async start(): Promise<void> {
-    const server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        this.received.push({ at: Date.now(), headers: req.headers, body, json: JSON.parse(body) });
-        res.writeHead(204).end();
-        for (const wake of this.waiters) wake();
-      });
-    });
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(this.port, '127.0.0.1', () => resolve()));
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
-  }
-
-  /** Gone as a crashed receiver is: connections refused from now on. */
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}/hook`;
-  }
-
-  /** The first request from index `from` on that `match` accepts, once it arrives. */
-  async next(what: string, match: (r: Received) => boolean, from = 0, ms = 30_000): Promise<Received> {
-    const found = () => this.received.slice(from).find(match);
-    let wake!: () => void;
-    const arrived = new Promise<Received>((resolve) => {
-      wake = () => {
-        const r = found();
-        if (r) resolve(r);
-      };
-      this.waiters.add(wake);
-      wake();
-    });
-    try {
-      return await within(`the receiver: ${what}`, ms, arrived);
-    } finally {
-      this.waiters.delete(wake);
-    }
-  }
-}
+import { HookReceiver } from '../support/hook-receiver.js';
 
 const SECRET = 'a-receiver-secret-for-tests-0123';
 
 describe('outbound webhooks', () => {
   let stack: TestStack;
-  const receiver = new Receiver();
+  const receiver = new HookReceiver();
   const redis = createRedis(process.env.SLIPWAY_REDIS_URL ?? 'redis://127.0.0.1:6379', 'hooks-test');
   const repo = `${REGISTRY}/${uniqueName('hooks')}/app`;
 
