@@ -109,3 +109,37 @@ describe('events of a finished run', () => {
     assert.equal(events[0]!.at?.toISOString(), '2026-01-01T00:01:00.000Z');
   });
 });
+
+describe('sending to a name that resolves inside', () => {
+  it('refuses at connection time a public-looking name whose address is loopback, and sends nothing', async (t) => {
+    const { hostname } = await import('node:os');
+    const dns = await import('node:dns/promises');
+    const http = await import('node:http');
+    const { sendDelivery } = await import('../../src/hooks/send.js');
+    const name = hostname();
+    const addresses = await dns.lookup(name, { all: true }).catch(() => []);
+    if (!addresses.length || !addresses.every((a) => a.address.startsWith('127.') || a.address === '::1')) return t.skip(`${name} does not resolve to loopback here`);
+    let hits = 0;
+    const server = http.createServer((_req, res) => {
+      hits++;
+      res.writeHead(204).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+    const { port } = server.address() as import('node:net').AddressInfo;
+    try {
+      const out = { url: `http://${name}:${port}/hook`, secret: 's'.repeat(20), deliveryId: 'd', event: 'run.failed', body: '{}' };
+      // The name passes the check at creation (a name is not an address)…
+      assert.equal(hookUrlProblem(out.url, { allowPrivateHosts: false }), undefined);
+      // …and is refused when it is resolved to connect, for good.
+      const refused = await sendDelivery(out, { allowPrivateHosts: false }, 'test');
+      assert.equal(refused.ok, false);
+      assert.equal(refused.refused, true);
+      assert.match(refused.error ?? '', /resolves to .*loopback/);
+      assert.equal(hits, 0);
+      const allowed = await sendDelivery(out, { allowPrivateHosts: true }, 'test');
+      assert.deepEqual([allowed.ok, allowed.status, hits], [true, 204, 1]);
+    } finally {
+      server.close();
+    }
+  });
+});
