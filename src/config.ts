@@ -64,6 +64,9 @@ const buildSchema = () => {
     SLIPWAY_CONTEXT_TTL_HOURS: z._default(int(1, 24 * 365), 24),
     /** Finished runs (record and log) are deleted this many days after they ended; queued and running runs never are. */
     SLIPWAY_RUN_RETENTION_DAYS: z._default(int(1, 3650), 30),
+    /** Where a worker serves GET /metrics (Prometheus); unset: no metrics server. Several workers on one host need a port each. */
+    SLIPWAY_WORKER_METRICS_PORT: z.optional(int(1, 65535)),
+    SLIPWAY_WORKER_METRICS_HOST: z._default(z.string(), '127.0.0.1'),
     /** Concurrent jobs per worker process. */
     SLIPWAY_WORKER_CONCURRENCY: z._default(int(1, 64), 1),
     /** Where the API writes the first admin token when no token exists yet (mode 0600). Default DATA_DIR/admin-token. */
@@ -152,7 +155,7 @@ export interface Config {
     gitTimeoutSeconds: number;
     gitMaxRepoBytes: number;
   };
-  worker: { concurrency: number };
+  worker: { concurrency: number; metrics?: { port: number; host: string } };
   registryNotifyToken: string;
   auth: { bootstrapTokenFile: string; failuresPerMinute: number };
   rebuilds: { concurrency: number; priority: number; pollIntervalMs: number; pollIntervals: Record<string, number>; notifyingRegistries: string[] };
@@ -262,7 +265,10 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
       gitTimeoutSeconds: e.SLIPWAY_GIT_TIMEOUT_SECONDS,
       gitMaxRepoBytes: e.SLIPWAY_GIT_MAX_REPO_BYTES,
     },
-    worker: { concurrency: e.SLIPWAY_WORKER_CONCURRENCY },
+    worker: {
+      concurrency: e.SLIPWAY_WORKER_CONCURRENCY,
+      ...(e.SLIPWAY_WORKER_METRICS_PORT ? { metrics: { port: e.SLIPWAY_WORKER_METRICS_PORT, host: e.SLIPWAY_WORKER_METRICS_HOST } } : {}),
+    },
     registryNotifyToken: e.SLIPWAY_REGISTRY_NOTIFY_TOKEN,
     auth: {
       bootstrapTokenFile: path.resolve(e.SLIPWAY_BOOTSTRAP_TOKEN_FILE ?? path.join(dataDir, 'admin-token')),

@@ -1,10 +1,11 @@
 // The API's Prometheus metrics (GET /metrics). Counted where the API sees them happen: runs as they are
 // queued (every API instance counts its own; Prometheus sums them), runs as they finish (read from the
 // finished-run stream in a group of its own, so across instances each finish is counted once), and requests
-// as they are answered. Read at scrape time: queue depth and live workers per platform. Every label has a few
+// as they are answered. Read at scrape time: queue depth, the oldest waiting job and live workers per platform. Every label has a few
 // values only (status, trigger, platform, method, route): never a run id, a task or an image.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
 import type { Logger } from '../log.js';
 import type { PlatformQueues } from '../queue/platform-queues.js';
 import type { WorkerRegistry } from '../queue/worker-registry.js';
@@ -22,6 +23,16 @@ export interface MetricsSources {
   workers: WorkerRegistry;
   /** The platforms reported on at every scrape, whether or not a run asked for them yet. */
   platforms: readonly string[];
+}
+
+/** Prioritized jobs looked at for the oldest (a rebuild wave queues many; a scrape must stay cheap). */
+const OLDEST_SCAN = 100;
+
+/** The age of the oldest job waiting in `queue`: the head of the FIFO list, or among the first prioritized ones. */
+async function oldestWaitingSeconds(queue: Queue): Promise<number> {
+  const [plain, prioritized] = await Promise.all([queue.getJobs(['wait'], 0, 0, true), queue.getJobs(['prioritized'], 0, OLDEST_SCAN - 1, true)]);
+  const stamps = [...plain, ...prioritized].map((job) => job?.timestamp).filter((t): t is number => typeof t === 'number');
+  return stamps.length ? Math.max(0, (Date.now() - Math.min(...stamps)) / 1000) : 0;
 }
 
 export class ApiMetrics {
@@ -54,6 +65,17 @@ export class ApiMetrics {
         const counts = await Promise.all(platforms().map((p) => sources.queues.queue(p).getJobCountByTypes('waiting', 'prioritized')));
         this.reset();
         platforms().forEach((p, i) => this.set({ platform: p }, counts[i]!));
+      },
+    });
+    new Gauge({
+      name: 'slipway_queue_oldest_waiting_seconds',
+      help: 'How long the oldest job waiting for a worker has waited, per platform queue; 0 when none waits.',
+      labelNames: ['platform'],
+      registers,
+      async collect() {
+        const ages = await Promise.all(platforms().map((p) => oldestWaitingSeconds(sources.queues.queue(p))));
+        this.reset();
+        platforms().forEach((p, i) => this.set({ platform: p }, ages[i]!));
       },
     });
     new Gauge({

@@ -123,6 +123,10 @@ describe('outbound webhooks', () => {
     assert.equal(redelivered.body, got.body);
     assert.equal(redelivered.headers['x-hub-signature-256'], got.headers['x-hub-signature-256']);
 
+    const metrics = await (await fetch(`${stack.url}/metrics`)).text();
+    const attempts = (result: string) => Number(metrics.split('\n').find((l) => l.startsWith(`slipway_hook_delivery_attempts_total{result="${result}"}`))?.split(' ')[1] ?? 0);
+    assert.ok(attempts('retrying') >= 2 && attempts('delivered') >= 2, metrics.split('\n').filter((l) => l.includes('hook')).join('\n'));
+
     assert.equal((await call('POST', `/v1/hooks/ci/deliveries/no-such-delivery/redeliver`)).status, 404);
     assert.equal((await call('POST', `/v1/hooks/nope/deliveries/${retrying.id}/redeliver`)).status, 404);
   });
