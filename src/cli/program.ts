@@ -49,6 +49,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     addTaskCommands(program, { io, setExit, serverOf });
     addAuthCommands(program, { io, setExit, serverOf });
     addHookCommands(program, { io, setExit, serverOf });
+    (await import('./completion.js')).addCompletionCommand(program, io);
   }
   addOutputOptions(program);
   try {
