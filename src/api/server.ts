@@ -65,6 +65,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const metrics = new ApiMetrics({ queues, workers, platforms: config.api.readyPlatforms });
   // The API makes the key file on first start; the workers read the same file.
   const keyring = await loadKeyring(config.secretKey, { create: true });
+  const git = gitTools(config.git, config.searchPath, { home: path.join(config.gitCacheDir, 'api-home') });
   const runs = new RunService(new RunStore(redis, config.prefix), new RunLog(redis, config.prefix, config.limits.logLines), queues, {
     defaultRegistry: config.defaultRegistry,
     defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds,
@@ -80,6 +81,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     readContextFile: (context, file) => contexts.readFile(context, file),
     taskFiles: config.taskFiles,
     keyring,
+    git,
   });
   const sweeps = new PeriodicSweeps(redis, config.prefix, log);
   const contextSweeper = new ContextSweeper(contexts, runs.store, redis, config.prefix, config.limits.contextTtlMs, log);
@@ -97,7 +99,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const tasks = new TaskService(
     new TaskStore(redis, config.prefix),
     runs,
-    gitTools(config.git, config.searchPath, { home: path.join(config.gitCacheDir, 'api-home') }),
+    git,
     {
       defaultRegistry: config.defaultRegistry,
       defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds,

@@ -89,7 +89,7 @@ function createProgram(io: CliIo, setExit: (code: number) => void): { program: C
   const buildCommand = program
     .command('build')
     .description('pack a local folder, upload it and build it on the server')
-    .argument('[context]', 'build context directory', '.')
+    .argument('[context]', 'build context directory, or a git repository: https://host/org/repo.git#ref:dir', '.')
     .option('-t, --tag <image>', 'image to build and push, e.g. app:1.0 (repeatable)', collect)
     .option('-f, --file <path>', 'Dockerfile, relative to the working directory (default: CONTEXT/Dockerfile)')
     .option('--build-arg <key=value>', 'build-time variable (repeatable)', collect)

@@ -1,9 +1,11 @@
-// `slipway build`: pack and upload a context, submit a run, follow its log, print the pushed images.
+// `slipway build`: pack and upload a context (or name a git repository), submit a run, follow its log, print the
+// pushed images.
 // Exits 0 only when the run succeeded; Ctrl-C cancels the run, like docker build.
 import { loadCliConfig } from '../../config.js';
 import type { SlipwayApi } from '../api-client.js';
 import type { RunSubmission } from '../../contract/requests.js';
 import { uploadContext } from '../context-upload.js';
+import { looksLikeGitContext } from '../../git/context.js';
 import { UsageError } from '../errors.js';
 import type { ExitCode } from '../exit.js';
 import { parseImage, parseKeyValues, parseLabels, parsePlatformFlag, parseTimeout } from '../flags.js';
@@ -58,6 +60,11 @@ export async function build(api: SlipwayApi, contextDir: string, flags: BuildFla
   const buildSecrets = await readSecretFlags(flags.secret ?? []);
   if (Object.keys(buildSecrets).length) request.buildSecrets = buildSecrets;
   return interruptible(async (signal) => {
+    // A repository, as docker build takes one: the server fetches it, and -f is relative to it.
+    if (looksLikeGitContext(contextDir)) {
+      const run = await api.submitRun({ ...request, context: contextDir, dockerfile: flags.file ?? 'Dockerfile' });
+      return watchSubmittedRun(api, run, flags, io, signal);
+    }
     // -q: nothing but the result, as buildx; the upload's progress is left out with the log.
     const context = await uploadContext(api, contextDir, { dockerfile: flags.file, io: flags.quiet ? resultOnly(io) : io, signal, cacheDir: cacheDir(io) });
     const run = await api.submitRun({ ...request, context: context.digest, dockerfile: context.dockerfile });
