@@ -100,6 +100,8 @@ function createProgram(io: CliIo, setExit: (code: number) => void): { program: C
     .option('--label <key=value>', 'label on the image config (repeatable)', collect)
     .option('--no-cache', 'do not use the build cache: every step runs again')
     .option('--pull', 'fetch the base images again even when the builder has them')
+    .option('--cache-from <image>', 'use a pushed image with inline cache as cache: IMAGE or type=registry,ref=IMAGE (repeatable)', collect)
+    .option('--cache-to <type=inline>', 'put the cache metadata in the pushed image, for a later --cache-from (the Engine exports no other kind)')
     .option('--no-push', 'build without pushing')
     .option('--metadata-file <file>', "write buildx's build metadata (containerimage.digest, image.name) to this JSON file")
     .option('--iidfile <file>', 'write the pushed digest to this file');

@@ -12,6 +12,7 @@ import { unpackContext } from '../source/context.js';
 import type { ChildContext } from '../child-context.js';
 import { recordBaseImages } from './base-images.js';
 import { gitSourceLabels } from '../../src/dockerfile/oci-labels.js';
+import { formatReference, parseImageReference, withDefaultTag } from '../../src/registry/reference.js';
 
 export interface Workspace {
   /** The run's own directory, removed afterwards. */
@@ -94,9 +95,12 @@ export async function buildImage(ctx: ChildContext, spec: DockerfileJob, ws: Wor
   }
   const given = spec.options?.labels;
   const labels = ws.git ? { ...gitSourceLabels(ws.git, await fs.readFile(resolveInside(contextFolder(ws), spec.dockerfile) ?? '', 'utf8'), given, new Date()), ...given } : given;
+  // A name without a registry is the default registry's, as for the images a run pushes (the Engine would read Docker Hub).
+  const cacheFrom = spec.options?.cacheFrom?.map((ref) => formatReference(withDefaultTag(parseImageReference(ref, { defaultRegistry: ctx.config.defaultRegistry }))));
   const building = ctx.engine.build({
     ...spec.options,
     ...(labels ? { labels } : {}),
+    ...(cacheFrom ? { cacheFrom } : {}),
     ...(ws.archive ? { contextArchive: ws.archive() } : { contextDir: contextFolder(ws) }),
     // An upload was filtered by the CLI; a checkout still holds what its .dockerignore excludes.
     applyDockerignore: spec.source.kind === 'git',

@@ -28,6 +28,8 @@ export interface BuildFlags extends WatchFlags {
   /** false after --no-cache. */
   cache: boolean;
   pull?: boolean;
+  cacheFrom?: string[];
+  cacheTo?: string;
   push: boolean;
   timeout?: string;
 }
@@ -50,9 +52,25 @@ export function parseBuildFlags(flags: BuildFlags): BuildRequest {
     ...(flags.label?.length ? { labels: parseLabels(flags.label) } : {}),
     ...(flags.cache === false ? { noCache: true } : {}),
     ...(flags.pull ? { pull: true } : {}),
+    ...(flags.cacheFrom?.length ? { cacheFrom: flags.cacheFrom.map(parseCacheFrom) } : {}),
+    ...(flags.cacheTo !== undefined ? { cacheTo: parseCacheTo(flags.cacheTo) } : {}),
     noPush: !flags.push,
     timeoutSeconds: flags.timeout === undefined ? undefined : parseTimeout(flags.timeout),
   };
+}
+
+/** buildx's `--cache-from IMAGE` or `type=registry,ref=IMAGE`: the image. */
+export function parseCacheFrom(input: string): string {
+  if (!input.includes('=')) return parseImage(input, '--cache-from');
+  const fields = Object.fromEntries(input.split(',').map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)]));
+  if ((fields.type ?? 'registry') !== 'registry' || !fields.ref) throw new UsageError(`--cache-from ${JSON.stringify(input.slice(0, 80))}: the Engine takes cache from images only: IMAGE or type=registry,ref=IMAGE`);
+  return parseImage(fields.ref, '--cache-from');
+}
+
+/** buildx's `--cache-to type=inline` (or `inline`): the one cache export the Engine API has. */
+export function parseCacheTo(input: string): 'inline' {
+  if (input === 'inline' || input === 'type=inline') return 'inline';
+  throw new UsageError(`--cache-to ${JSON.stringify(input.slice(0, 80))}: the Engine exports cache only into the pushed image: --cache-to type=inline (then --cache-from that image)`);
 }
 
 export async function build(api: SlipwayApi, contextDir: string, flags: BuildFlags, io: CliIo): Promise<ExitCode> {
