@@ -16,6 +16,13 @@ const cliFields = () => ({
   SLIPWAY_TOKEN: z.optional(z.string()),
   /** `slipway login` saves the server and token in $XDG_CONFIG_HOME/slipway/config.json, else ~/.config/slipway/config.json. */
   XDG_CONFIG_HOME: z.optional(z.string()),
+  /** The CLI's proxies, as curl reads them (the lower-case spelling wins): https servers through HTTPS_PROXY's CONNECT tunnel, http through HTTP_PROXY; NO_PROXY hosts directly. */
+  https_proxy: z.optional(z.string()),
+  HTTPS_PROXY: z.optional(z.string()),
+  http_proxy: z.optional(z.string()),
+  HTTP_PROXY: z.optional(z.string()),
+  no_proxy: z.optional(z.string()),
+  NO_PROXY: z.optional(z.string()),
 });
 
 const buildSchema = () => {
@@ -131,6 +138,7 @@ export interface Config {
     token?: string;
     /** Whether SLIPWAY_SERVER was set (else the login's server, then the default, is used). */
     serverFromEnv: boolean;
+    proxy: { https?: string; http?: string; noProxy: string[] };
   };
   redisUrl: string;
   prefix: string;
@@ -232,6 +240,11 @@ function cliConfig(e: CliEnv, env: NodeJS.ProcessEnv): Pick<Config, 'server' | '
       configFile: path.join(xdgConfig, 'slipway', 'config.json'),
       ...(e.SLIPWAY_TOKEN ? { token: e.SLIPWAY_TOKEN } : {}),
       serverFromEnv: Boolean(env.SLIPWAY_SERVER),
+      proxy: {
+        ...((e.https_proxy || e.HTTPS_PROXY) ? { https: e.https_proxy || e.HTTPS_PROXY } : {}),
+        ...((e.http_proxy || e.HTTP_PROXY) ? { http: e.http_proxy || e.HTTP_PROXY } : {}),
+        noProxy: list(e.no_proxy ?? e.NO_PROXY ?? ''),
+      },
     },
   };
 }
