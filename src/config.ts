@@ -23,6 +23,8 @@ const cliFields = () => ({
   HTTP_PROXY: z.optional(z.string()),
   no_proxy: z.optional(z.string()),
   NO_PROXY: z.optional(z.string()),
+  /** Any value but empty: no colours in the CLI's terminal view (no-color.org). */
+  NO_COLOR: z.optional(z.string()),
 });
 
 const buildSchema = () => {
@@ -139,6 +141,7 @@ export interface Config {
     /** Whether SLIPWAY_SERVER was set (else the login's server, then the default, is used). */
     serverFromEnv: boolean;
     proxy: { https?: string; http?: string; noProxy: string[] };
+    noColor: boolean;
   };
   redisUrl: string;
   prefix: string;
@@ -245,6 +248,7 @@ function cliConfig(e: CliEnv, env: NodeJS.ProcessEnv): Pick<Config, 'server' | '
         ...((e.http_proxy || e.HTTP_PROXY) ? { http: e.http_proxy || e.HTTP_PROXY } : {}),
         noProxy: list(e.no_proxy ?? e.NO_PROXY ?? ''),
       },
+      noColor: Boolean(e.NO_COLOR),
     },
   };
 }
