@@ -16,7 +16,7 @@ DOCKER_SOCK=${SLIPWAY_DOCKER_SOCKET:-/var/run/docker.sock}
 # handler costs every build (all ~30 of Debian's cost seconds); the others are switched off.
 QEMU_HANDLERS=${SLIPWAY_QEMU_HANDLERS:-qemu-aarch64 qemu-arm}
 # openssl: the tests make a TLS certificate with it.
-PACKAGES=(redis-server docker.io containerd runc iptables docker-registry qemu-user-static binfmt-support git curl openssl)
+PACKAGES=(redis-server docker.io containerd runc iptables docker-registry qemu-user-static binfmt-support git curl openssl tmux)
 
 log() { printf 'stack: %s\n' "$*" >&2; }
 die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
