@@ -117,6 +117,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     slots,
   );
   const baseImages = await startBaseImageGraph({ config, redis, graph, tasks, runs, sweeps, log });
+  metrics.watchRebuilds(baseImages.routes.waves);
   timers.start(tasks);
   const followUps = new TaskFollowUps(tasks, log);
   await followUps.start(redis, config.prefix);

@@ -18,6 +18,14 @@ const METRICS_GROUP = 'metrics';
 const RUN_SECONDS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600];
 const WAIT_SECONDS = [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 3600];
 
+/** What the rebuild gauges read. */
+export interface RebuildSource {
+  created(): Promise<number>;
+  list(top: number): Promise<{ total: number }[]>;
+  readyCount(): Promise<number>;
+  activeCount(): Promise<number>;
+}
+
 export interface MetricsSources {
   queues: PlatformQueues;
   workers: WorkerRegistry;
@@ -89,6 +97,28 @@ export class ApiMetrics {
         platforms().forEach((p, i) => this.set({ platform: p }, counts[i]!));
       },
     });
+  }
+
+  /**
+   * Rebuild waves, read at each scrape from the wave store: the waves made so far (its id counter, shared by
+   * every API instance), the size of the newest one, its entries waiting for a rebuild slot, and the
+   * rebuild runs holding one.
+   */
+  watchRebuilds(waves: RebuildSource): void {
+    const registers = [this.registry];
+    const gauge = (name: string, help: string, read: () => Promise<number>) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        async collect() {
+          this.set(await read());
+        },
+      });
+    gauge('slipway_rebuild_waves_created', 'Rebuild waves made since the deployment began (a counter kept in Redis).', () => waves.created());
+    gauge('slipway_rebuild_last_wave_size', 'Tasks the newest rebuild wave plans to rebuild.', async () => (await waves.list(1))[0]?.total ?? 0);
+    gauge('slipway_rebuild_entries_ready', 'Wave entries ready and waiting for a rebuild slot.', () => waves.readyCount());
+    gauge('slipway_rebuild_runs_active', 'Rebuild runs holding a slot (queued or running).', () => waves.activeCount());
   }
 
   /** A run was queued by this API instance. */

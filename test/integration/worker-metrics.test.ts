@@ -69,6 +69,10 @@ describe('worker metrics', () => {
       const started = await submit(stack.url, await contextArchive(`FROM ${BASE_IMAGE}\nRUN echo ${uniqueName('wait')}\n`), { noPush: true });
       assert.equal(started.status, 202);
       const text = await scrape(`${stack.url}/metrics`);
+      // No base-image change in this stack: the rebuild families are there, at rest.
+      for (const family of ['slipway_rebuild_waves_created', 'slipway_rebuild_last_wave_size', 'slipway_rebuild_entries_ready', 'slipway_rebuild_runs_active']) {
+        assert.match(text, new RegExp(`^${family} 0$`, 'm'), family);
+      }
       assert.ok(sample(text, 'slipway_queue_oldest_waiting_seconds', { platform: 'linux/amd64' }) > 0, text.split('\n').filter((l) => l.includes('oldest')).join('\n'));
       assert.equal((await apiFetch(`${stack.url}/v1/runs/${started.body.id}/cancel`, { method: 'POST' })).status, 202);
       const after = await scrape(`${stack.url}/metrics`);
