@@ -34,7 +34,7 @@ describe('shell completion', () => {
     assert.deepEqual(await bashOffers(stdout, ['slipway', 'hook', 'dEl']), []);
     assert.deepEqual((await bashOffers(stdout, ['slipway', 'hook', 'de'])).sort(), ['delete', 'deliveries']);
     assert.deepEqual(await bashOffers(stdout, ['slipway', 'token', 'create', '--ro']), ['--role']);
-    assert.deepEqual(await bashOffers(stdout, ['slipway', 'build', '--progress', '']), ['auto', 'plain', 'quiet', 'rawjson']);
+    assert.deepEqual(await bashOffers(stdout, ['slipway', 'build', '--progress', '']), ['auto', 'plain', 'tty', 'quiet', 'rawjson']);
     // A global option's value is not a command: `runs` is still found after it.
     assert.deepEqual(await bashOffers(stdout, ['slipway', '--server', 'http://runs', 'runs', 'l']), ['list', 'logs']);
     assert.ok((await bashOffers(stdout, ['slipway', 'task', 'run', '--'])).includes('--progress'));
@@ -45,11 +45,11 @@ describe('shell completion', () => {
     assert.equal(zsh.code, 0);
     assert.match(zsh.stdout, /^#compdef slipway\n/);
     assert.match(zsh.stdout, /'hook'\) commands=\('create:send signed POSTs/);
-    assert.match(zsh.stdout, /'build\|--progress'\) compadd -- 'auto' 'plain' 'quiet' 'rawjson'/);
+    assert.match(zsh.stdout, /'build\|--progress'\) compadd -- 'auto' 'plain' 'tty' 'quiet' 'rawjson'/);
     const fish = await slipway('completion', 'fish');
     assert.equal(fish.code, 0);
     assert.match(fish.stdout, /complete -c slipway -n 'test \(__slipway_path\) = \\'hook\\'' -a 'redeliver' -d 'send a delivery again/);
-    assert.match(fish.stdout, /-l 'progress' -x -a 'auto plain quiet rawjson'/);
+    assert.match(fish.stdout, /-l 'progress' -x -a 'auto plain tty quiet rawjson'/);
     assert.match(fish.stdout, /-l 'role' -r -F/);
   });
 
