@@ -28,8 +28,8 @@ DOCKER_SOCK=${SLIPWAY_DOCKER_SOCKET:-/var/run/docker.sock}
 # handler costs every build (all ~30 of Debian's cost seconds); the others are switched off.
 QEMU_HANDLERS=${SLIPWAY_QEMU_HANDLERS:-qemu-aarch64 qemu-arm}
 # openssl: the stack's CA and the tests' TLS certificates.
-# chromium: the dashboard's browser tests drive it through playwright-core.
-PACKAGES=(redis-server docker.io containerd runc iptables docker-registry qemu-user-static binfmt-support git curl openssl chromium)
+# chromium: the dashboard's browser tests drive it through playwright-core. tmux: the CLI's tty progress test.
+PACKAGES=(redis-server docker.io containerd runc iptables docker-registry qemu-user-static binfmt-support git curl openssl chromium tmux)
 
 log() { printf 'stack: %s\n' "$*" >&2; }
 die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }

@@ -17,6 +17,15 @@ const cliFields = () => ({
   SLIPWAY_TOKEN: z.optional(z.string()),
   /** `slipway login` saves the server and token in $XDG_CONFIG_HOME/slipway/config.json, else ~/.config/slipway/config.json. */
   XDG_CONFIG_HOME: z.optional(z.string()),
+  /** The CLI's proxies, as curl reads them (the lower-case spelling wins): https servers through HTTPS_PROXY's CONNECT tunnel, http through HTTP_PROXY; NO_PROXY hosts directly. */
+  https_proxy: z.optional(z.string()),
+  HTTPS_PROXY: z.optional(z.string()),
+  http_proxy: z.optional(z.string()),
+  HTTP_PROXY: z.optional(z.string()),
+  no_proxy: z.optional(z.string()),
+  NO_PROXY: z.optional(z.string()),
+  /** Any value but empty: no colours in the CLI's terminal view (no-color.org). */
+  NO_COLOR: z.optional(z.string()),
 });
 
 const buildSchema = () => {
@@ -80,6 +89,9 @@ const buildSchema = () => {
     SLIPWAY_RUN_RETENTION_DAYS: z._default(int(1, 3650), 30),
     /** New runs are refused (503) once Redis uses this share of its maxmemory (no limit set: never). */
     SLIPWAY_REDIS_MEMORY_HIGH_PERCENT: z._default(int(1, 100), 90),
+    /** Where a worker serves GET /metrics (Prometheus); unset: no metrics server. Several workers on one host need a port each. */
+    SLIPWAY_WORKER_METRICS_PORT: z.optional(int(1, 65535)),
+    SLIPWAY_WORKER_METRICS_HOST: z._default(z.string(), '127.0.0.1'),
     /** Concurrent jobs per worker process. */
     SLIPWAY_WORKER_CONCURRENCY: z._default(int(1, 64), 1),
     /** Times a run is built again, once the Docker Engine answers again, after the Engine went away mid-build (0: it ends `error`). */
@@ -119,6 +131,10 @@ const buildSchema = () => {
     SLIPWAY_REGISTRY_CERTS_DIR: z._default(z.string(), '/etc/docker/certs.d'),
     /** Registries reached over plain HTTP besides loopback, comma-separated host[:port] (a bare host: every port). */
     SLIPWAY_INSECURE_REGISTRIES: z._default(z.string(), ''),
+    /** Outbound webhooks (slipway hook): send to loopback, private and link-local hosts too (tests, receivers on the private network). */
+    SLIPWAY_HOOK_ALLOW_PRIVATE_HOSTS: z._default(bool, false),
+    /** Outbound webhooks: the delay before a failed delivery's first retry; each later one doubles it (14 attempts: ~23 h at 10 s). */
+    SLIPWAY_HOOK_FIRST_RETRY_MS: z._default(int(100, 3_600_000), 10_000),
     /** GitHub webhook secrets, comma-separated: the current one first, the previous one while rotating. */
     SLIPWAY_GITHUB_WEBHOOK_SECRETS: z._default(z.string(), ''),
     /** Bearer tokens accepted by the generic git webhook, comma-separated. */
@@ -161,6 +177,8 @@ export interface Config {
     token?: string;
     /** Whether SLIPWAY_SERVER was set (else the login's server, then the default, is used). */
     serverFromEnv: boolean;
+    proxy: { https?: string; http?: string; noProxy: string[] };
+    noColor: boolean;
   };
   redisUrl: string;
   prefix: string;
@@ -190,7 +208,7 @@ export interface Config {
     gitTimeoutSeconds: number;
     gitMaxRepoBytes: number;
   };
-  worker: { concurrency: number; engineLostRetries: number };
+  worker: { concurrency: number; engineLostRetries: number; metrics?: { port: number; host: string } };
   registryNotifyToken: string;
   /** Repository patterns whose images wait in quarantine (SLIPWAY_QUARANTINE_REPOSITORIES). */
   quarantineRepositories: string[];
@@ -200,6 +218,7 @@ export interface Config {
   git: { allowInsecure: boolean; allowPrivateHosts: boolean; allowFile: boolean };
   registryHosts: RegistryHostPolicy;
   registryTls: RegistryTlsSettings;
+  hooks: { allowPrivateHosts: boolean; firstRetryMs: number };
   githubWebhookSecrets: string[];
   gitWebhookTokens: string[];
   searchPath: string;
@@ -277,6 +296,12 @@ function cliConfig(e: CliEnv, env: NodeJS.ProcessEnv): Pick<Config, 'server' | '
       configFile: path.join(xdgConfig, 'slipway', 'config.json'),
       ...(e.SLIPWAY_TOKEN ? { token: e.SLIPWAY_TOKEN } : {}),
       serverFromEnv: Boolean(env.SLIPWAY_SERVER),
+      proxy: {
+        ...((e.https_proxy || e.HTTPS_PROXY) ? { https: e.https_proxy || e.HTTPS_PROXY } : {}),
+        ...((e.http_proxy || e.HTTP_PROXY) ? { http: e.http_proxy || e.HTTP_PROXY } : {}),
+        noProxy: list(e.no_proxy ?? e.NO_PROXY ?? ''),
+      },
+      noColor: Boolean(e.NO_COLOR),
     },
   };
 }
@@ -315,7 +340,11 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
       gitTimeoutSeconds: e.SLIPWAY_GIT_TIMEOUT_SECONDS,
       gitMaxRepoBytes: e.SLIPWAY_GIT_MAX_REPO_BYTES,
     },
-    worker: { concurrency: e.SLIPWAY_WORKER_CONCURRENCY, engineLostRetries: e.SLIPWAY_ENGINE_LOST_RETRIES },
+    worker: {
+      concurrency: e.SLIPWAY_WORKER_CONCURRENCY,
+      engineLostRetries: e.SLIPWAY_ENGINE_LOST_RETRIES,
+      ...(e.SLIPWAY_WORKER_METRICS_PORT ? { metrics: { port: e.SLIPWAY_WORKER_METRICS_PORT, host: e.SLIPWAY_WORKER_METRICS_HOST } } : {}),
+    },
     registryNotifyToken: e.SLIPWAY_REGISTRY_NOTIFY_TOKEN,
     quarantineRepositories: list(e.SLIPWAY_QUARANTINE_REPOSITORIES),
     auth: {
@@ -338,6 +367,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
       certsDir: path.resolve(e.SLIPWAY_REGISTRY_CERTS_DIR),
       insecure: list(e.SLIPWAY_INSECURE_REGISTRIES),
     },
+    hooks: { allowPrivateHosts: e.SLIPWAY_HOOK_ALLOW_PRIVATE_HOSTS, firstRetryMs: e.SLIPWAY_HOOK_FIRST_RETRY_MS },
     githubWebhookSecrets: list(e.SLIPWAY_GITHUB_WEBHOOK_SECRETS),
     gitWebhookTokens: list(e.SLIPWAY_GIT_WEBHOOK_TOKENS),
     searchPath: e.PATH,

@@ -11,6 +11,7 @@ import { HEARTBEAT_MS, WorkerRegistry } from '../src/queue/worker-registry.js';
 import { workerRunProgress } from '../src/runs/stored-progress.js';
 import { DockerContainers } from './builder/docker/docker-containers.js';
 import { removeLeftovers } from './leftovers.js';
+import { WorkerMetrics } from '../src/metrics/worker-metrics.js';
 
 export interface RunningWorker {
   name: string;
@@ -37,7 +38,9 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
   const queueNames = [...capabilities.map(platformQueueName), ASSEMBLE_QUEUE];
   // The runs this worker's jobs build, by job: their leases are renewed with each heartbeat.
   const building = new Map<string, string>();
+  const metrics = config.worker.metrics ? new WorkerMetrics([...capabilities, 'index']) : undefined;
   const workers = queueNames.map((queueName) => {
+    const platform = queueName === ASSEMBLE_QUEUE ? 'index' : capabilities[queueNames.indexOf(queueName)]!;
     const worker = new Worker(queueName, processorFile, {
       connection,
       prefix: config.prefix,
@@ -62,9 +65,19 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
         .catch((e: unknown) => log.error({ runId, err: e }, 'could not record the failure'));
     });
     worker.on('error', (err) => log.error({ queueName, err: err.message }, 'worker error'));
+    if (metrics) {
+      const took = (job: { processedOn?: number; finishedOn?: number }) => (job.processedOn && job.finishedOn ? (job.finishedOn - job.processedOn) / 1000 : undefined);
+      worker.on('active', () => metrics.jobStarted(platform));
+      worker.on('completed', (job) => metrics.jobFinished(platform, String(job.returnvalue), took(job)));
+      worker.on('failed', (job) => job && metrics.jobFinished(platform, 'error', took(job)));
+    }
     return worker;
   });
   await Promise.all(workers.map((w) => w.waitUntilReady()));
+  if (metrics && config.worker.metrics) {
+    const port = await metrics.listen(config.worker.metrics.port, config.worker.metrics.host);
+    log.info({ port }, 'worker metrics listening');
+  }
   // Announce what this worker serves, so runs for a platform nobody serves can say so.
   const registry = new WorkerRegistry(connection, config.prefix);
   const beat = () =>
@@ -83,6 +96,7 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
         clearInterval(heartbeat);
         await registry.leave(name, capabilities).catch(() => undefined);
         await Promise.all(workers.map((w) => w.close()));
+        await metrics?.close();
         connection.disconnect();
         log.info({ name }, 'worker stopped');
       })()),

@@ -29,6 +29,8 @@ import type { RegistryCredentialStore } from '../credentials/store.js';
 import type { RegistryHostPolicy } from '../registry/host-policy.js';
 import { quarantineRoutes } from './routes/quarantine.js';
 import type { QuarantineGate } from '../quarantine/gate.js';
+import { hookRoutes } from './routes/hooks.js';
+import type { HookService } from '../hooks/service.js';
 import { authenticate } from './authenticate.js';
 import { dashboardRoutes } from './dashboard.js';
 import { workerRoutes } from './routes/workers.js';
@@ -70,6 +72,8 @@ export interface AppDeps {
   /** Where the built dashboard is; without it, dist/web. */
   dashboardDir?: string;
   quarantine: QuarantineGate;
+  /** Outbound webhooks (run notifications). */
+  hooks: HookService;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -125,6 +129,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(workerRoutes(deps.workers ?? { pool: async () => [] }, deps.runs));
   app.use(dashboardRoutes(deps.dashboardDir));
   app.use(quarantineRoutes(deps.quarantine));
+  app.use(hookRoutes(deps.hooks));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

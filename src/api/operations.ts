@@ -14,6 +14,7 @@ import { Task, TaskList } from '../contract/tasks.js';
 import { TokenCreated, TokenInfo, TokenList, WhoAmI, type Role } from '../contract/tokens.js';
 import { DeliveryAnswer, RegistryNotificationAnswer } from '../contract/webhooks.js';
 import { WorkerInfo, WorkerList } from '../contract/workers.js';
+import { DeliveryListQuery, HookCreate, HookCreated, HookDelivery, HookDeliveryList, HookInfo, HookList } from '../contract/hooks.js';
 import { GenericGitPush } from '../triggers/generic-git.js';
 import { QuarantineApproval, QuarantineDecision, QuarantinedImage, QuarantineList, QuarantineListQuery } from '../contract/quarantine.js';
 
@@ -90,6 +91,11 @@ export const ANSWER_SCHEMAS: Record<string, Schema> = {
   QuarantinedImage,
   QuarantineList,
   QuarantineApproval,
+  HookInfo,
+  HookCreated,
+  HookList,
+  HookDelivery,
+  HookDeliveryList,
 };
 
 /** Request bodies with a name in the document (in their input form: defaults may be left out). */
@@ -102,6 +108,7 @@ export const REQUEST_SCHEMAS: Record<string, Schema> = {
   TokenCreate,
   RegistryLoginRequest,
   QuarantineDecision,
+  HookCreate,
 };
 
 const json = (schema: Schema): Content[] => [{ schema }];
@@ -402,5 +409,38 @@ export const OPERATIONS: Operation[] = [
       404: error('no such quarantined image'),
       409: error('the image already has a verdict'),
     },
+  },
+
+  {
+    id: 'createHook',
+    method: 'post',
+    path: '/v1/hooks',
+    summary: 'send run notifications to a URL: signed POSTs (X-Hub-Signature-256) for the events asked for; the answer is the only place the secret appears',
+    access: 'admin',
+    body: { schema: HookCreate },
+    responses: {
+      201: { description: 'created', content: json(HookCreated), headers: created('hook') },
+      400: error('bad input, or a URL the host policy refuses'),
+      409: error('a hook of that name exists'),
+    },
+  },
+  { id: 'listHooks', method: 'get', path: '/v1/hooks', summary: 'every hook: names, URLs, events, never secrets', access: 'reader', responses: { 200: { description: 'hooks', content: json(HookList) } } },
+  { id: 'deleteHook', method: 'delete', path: '/v1/hooks/{name}', summary: 'delete a hook; its queued retries are dropped', access: 'admin', responses: { 204: { description: 'deleted' }, 404: error('no such hook') } },
+  {
+    id: 'listHookDeliveries',
+    method: 'get',
+    path: '/v1/hooks/{name}/deliveries',
+    summary: "a hook's deliveries, newest first, with every attempt's status",
+    access: 'reader',
+    query: DeliveryListQuery,
+    responses: { 200: { description: 'deliveries', content: json(HookDeliveryList) }, 404: error('no such hook') },
+  },
+  {
+    id: 'redeliverHookDelivery',
+    method: 'post',
+    path: '/v1/hooks/{name}/deliveries/{id}/redeliver',
+    summary: 'send a delivery again: the same body, signature and delivery id, with fresh retries',
+    access: 'admin',
+    responses: { 202: { description: 'queued again', content: json(HookDelivery) }, 404: error('no such hook or delivery'), 409: error('the delivery is still being tried') },
   },
 ];

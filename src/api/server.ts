@@ -45,6 +45,10 @@ import { ApiMetrics } from '../metrics/api-metrics.js';
 import { loadKeyring } from '../secrets/key-file.js';
 import { RegistryCredentialStore } from '../credentials/store.js';
 import { serverCredentials } from '../credentials/server-provider.js';
+import { HookDispatcher } from '../hooks/dispatcher.js';
+import { RunHookEvents } from '../hooks/run-events.js';
+import { HookService } from '../hooks/service.js';
+import { packageVersion } from '../package-version.js';
 import { createApp } from './app.js';
 import { sendError } from './errors.js';
 
@@ -64,6 +68,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   // The API makes the key file on first start; the workers read the same file.
   const keyring = await loadKeyring(config.secretKey, { create: true });
   const registryLogins = new RegistryCredentialStore(redis, config.prefix, keyring);
+  const git = gitTools(config.git, config.searchPath, { home: path.join(config.gitCacheDir, 'api-home') });
   const runs = new RunService(new RunStore(redis, config.prefix), new RunLog(redis, config.prefix, config.limits.logLines, config.limits.logBytes), queues, {
     defaultRegistry: config.defaultRegistry,
     defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds,
@@ -81,6 +86,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     keyring,
     registryLogins: (task) => registryLogins.forRun(task),
     quarantineRepositories: config.quarantineRepositories,
+    git,
   });
   const sweeps = new PeriodicSweeps(redis, config.prefix, log);
   const contextSweeper = new ContextSweeper(contexts, runs.store, redis, config.prefix, config.limits.contextTtlMs, log);
@@ -98,7 +104,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const tasks = new TaskService(
     new TaskStore(redis, config.prefix, keyring),
     runs,
-    gitTools(config.git, config.searchPath, { home: path.join(config.gitCacheDir, 'api-home') }),
+    git,
     {
       defaultRegistry: config.defaultRegistry,
       defaultTimeoutSeconds: config.limits.defaultTimeoutSeconds,
@@ -118,6 +124,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   );
   const baseImages = await startBaseImageGraph({ config, redis, graph, tasks, runs, sweeps, log, credentials: serverCredentials(registryLogins) });
   const quarantine = await startQuarantine({ config, redis, runs, rebuilds: baseImages.routes.rebuilds, log });
+  metrics.watchRebuilds(baseImages.routes.waves);
   timers.start(tasks);
   const followUps = new TaskFollowUps(tasks, log);
   await followUps.start(redis, config.prefix);
@@ -134,6 +141,11 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     baseImages.webhook,
   ];
   await metrics.start(redis, config.prefix, runs.store, log);
+  const hooks = new HookService(redis, config.prefix, keyring, config.hooks);
+  const hookDispatcher = new HookDispatcher(redis, config.prefix, keyring, log, { policy: config.hooks, firstRetryMs: config.hooks.firstRetryMs, userAgent: `Slipway-Hookshot/${packageVersion(import.meta.url)}`, attempted: (result) => metrics.hookAttempt(result) });
+  hookDispatcher.start();
+  const runHookEvents = new RunHookEvents(redis, config.prefix, runs.store, log);
+  await runHookEvents.start();
   const unservedPlatforms = () => workers.unserved(config.api.readyPlatforms);
   const tokens = new TokenStore(redis, config.prefix);
   await bootstrapAdminToken(tokens, config.auth.bootstrapTokenFile, log);
@@ -164,6 +176,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     registryHosts: config.registryHosts,
     workers,
     quarantine: quarantine.gate,
+    hooks,
   });
 
   const server: Server = await new Promise((resolve, reject) => {
@@ -193,6 +206,8 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       await quarantine.stop();
       await followUps.stop();
       await metrics.stop();
+      await runHookEvents.stop();
+      await hookDispatcher.close();
       await queues.close();
       redisAvailability.close();
       redisRoom.close();

@@ -16,6 +16,7 @@ import { TokenCreated, TokenList, type TokenInfo } from '../contract/tokens.js';
 import { RegistryInfo, RegistryList } from '../contract/registries.js';
 import type { RegistryLoginRequest } from '../contract/requests.js';
 import { QuarantineApproval, QuarantinedImage, QuarantineList, type QuarantineState } from '../contract/quarantine.js';
+import { HookCreated, HookDelivery, HookDeliveryList, HookList, type HookCreate, type HookInfo } from '../contract/hooks.js';
 import { ApiError, ApiUnreachableError, ProtocolError } from './errors.js';
 import { BodyWriterError, httpRequest, type BodyWriter, type HttpResponse } from './http.js';
 
@@ -218,6 +219,26 @@ export class SlipwayApi {
   async rejectQuarantined(digest: string, reason?: string): Promise<QuarantinedImage> {
     const res = await this.request('POST', `/v1/quarantine/${encodeURIComponent(digest)}/reject`, jsonBody(reason ? { reason } : {}));
     return this.json(res, QuarantinedImage, 'POST /v1/quarantine/:digest/reject');
+  }
+
+  async createHook(body: HookCreate): Promise<HookCreated> {
+    return this.json(await this.request('POST', '/v1/hooks', jsonBody(body)), HookCreated, 'POST /v1/hooks');
+  }
+
+  async listHooks(): Promise<HookInfo[]> {
+    return (await this.json(await this.request('GET', '/v1/hooks'), HookList, 'GET /v1/hooks')).hooks;
+  }
+
+  async deleteHook(name: string): Promise<void> {
+    (await this.request('DELETE', `/v1/hooks/${encodeURIComponent(name)}`)).discard();
+  }
+
+  async hookDeliveries(name: string, top: number): Promise<HookDelivery[]> {
+    return (await this.json(await this.request('GET', `/v1/hooks/${encodeURIComponent(name)}/deliveries?top=${top}`), HookDeliveryList, 'GET /v1/hooks/:name/deliveries')).deliveries;
+  }
+
+  async redeliverHook(name: string, delivery: string): Promise<HookDelivery> {
+    return this.json(await this.request('POST', `/v1/hooks/${encodeURIComponent(name)}/deliveries/${encodeURIComponent(delivery)}/redeliver`), HookDelivery, 'POST /v1/hooks/:name/deliveries/:id/redeliver');
   }
 
   /** The whole log so far, as a text stream. */

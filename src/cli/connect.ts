@@ -5,6 +5,7 @@ import { loadCliConfig } from '../config.js';
 import { SlipwayApi } from './api-client.js';
 import { readCredentials } from './credentials.js';
 import { parseServerUrl } from './flags.js';
+import { useProxySettings } from './http.js';
 
 export function apiFor(serverFlag: string | undefined): SlipwayApi {
   const config = loadCliConfig();
@@ -16,5 +17,6 @@ export function apiFor(serverFlag: string | undefined): SlipwayApi {
         ? parseServerUrl(saved.server, config.cli.configFile)
         : parseServerUrl(config.server, 'SLIPWAY_SERVER');
   const token = config.cli.token ?? (saved && saved.server === server ? saved.token : undefined);
+  useProxySettings(config.cli.proxy);
   return new SlipwayApi(server, undefined, token);
 }

@@ -4,6 +4,7 @@
 // its first request.
 import http from 'node:http';
 import type { Readable, Writable } from 'node:stream';
+import type { ProxySettings } from './proxy.js';
 
 export interface HttpResponse {
   status: number;
@@ -41,12 +42,23 @@ export class BodyWriterError extends Error {
   override name = 'BodyWriterError';
 }
 
+/** The proxy settings (config.ts reads them), set once by the CLI's start; none: direct connections. */
+let proxySettings: ProxySettings | undefined;
+export function useProxySettings(settings: ProxySettings): void {
+  proxySettings = settings;
+}
+
 export async function httpRequest(url: string, req: HttpRequest): Promise<HttpResponse> {
   const secure = url.startsWith('https:');
   const transport = secure ? await import('node:https') : http;
   const tls = secure ? (await import('./extra-ca.js')).httpsOptions() : {};
+  const proxy = proxySettings && (await import('./proxy.js')).routeFor(new URL(url), proxySettings, tls);
   return new Promise((resolve, reject) => {
-    const outgoing = transport.request(url, { method: req.method, headers: req.headers, signal: req.signal, ...tls }, (res) => resolve(responseOf(res)));
+    const outgoing = transport.request(
+      proxy?.url ?? url,
+      { method: req.method, signal: req.signal, ...tls, ...proxy?.options, headers: { ...req.headers, ...proxy?.headers } },
+      (res) => resolve(responseOf(res)),
+    );
     outgoing.on('error', reject);
     const { body } = req;
     if (body === undefined || typeof body === 'string') {

@@ -45,12 +45,19 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   const setExit = (code: number) => (exitCode = code);
   const { program, serverOf } = createProgram(io, setExit);
   if (needsTaskCommands(argv.slice(2))) {
-    const [{ addTaskCommands }, { addAuthCommands }, { addQuarantineCommands }] = await Promise.all([import('./program-task.js'), import('./program-auth.js'), import('./program-quarantine.js')]);
+    const [{ addTaskCommands }, { addAuthCommands }, { addQuarantineCommands }, { addHookCommands }] = await Promise.all([
+      import('./program-task.js'),
+      import('./program-auth.js'),
+      import('./program-quarantine.js'),
+      import('./commands/hook-program.js'),
+    ]);
     addTaskCommands(program, { io, setExit, serverOf });
     addAuthCommands(program, { io, setExit, serverOf });
     // After the task commands: it adds `task credential` to them.
     (await import('./program-registry.js')).addRegistryCommands(program, { io, setExit, serverOf });
     addQuarantineCommands(program, { io, setExit, serverOf });
+    addHookCommands(program, { io, setExit, serverOf });
+    (await import('./completion.js')).addCompletionCommand(program, io);
   }
   addOutputOptions(program);
   try {
@@ -90,7 +97,7 @@ function createProgram(io: CliIo, setExit: (code: number) => void): { program: C
   const buildCommand = program
     .command('build')
     .description('pack a local folder, upload it and build it on the server')
-    .argument('[context]', 'build context directory', '.')
+    .argument('[context]', 'build context directory, or a git repository: https://host/org/repo.git#ref:dir', '.')
     .option('-t, --tag <image>', 'image to build and push, e.g. app:1.0 (repeatable)', collect)
     .option('-f, --file <path>', 'Dockerfile, relative to the working directory (default: CONTEXT/Dockerfile)')
     .option('--build-arg <key=value>', 'build-time variable (repeatable)', collect)
@@ -101,6 +108,8 @@ function createProgram(io: CliIo, setExit: (code: number) => void): { program: C
     .option('--label <key=value>', 'label on the image config (repeatable)', collect)
     .option('--no-cache', 'do not use the build cache: every step runs again')
     .option('--pull', 'fetch the base images again even when the builder has them')
+    .option('--cache-from <image>', 'use a pushed image with inline cache as cache: IMAGE or type=registry,ref=IMAGE (repeatable)', collect)
+    .option('--cache-to <type=inline>', 'put the cache metadata in the pushed image, for a later --cache-from (the Engine exports no other kind)')
     .option('--no-push', 'build without pushing')
     .option('--metadata-file <file>', "write buildx's build metadata (containerimage.digest, image.name) to this JSON file")
     .option('--iidfile <file>', 'write the pushed digest to this file');

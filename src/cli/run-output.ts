@@ -6,14 +6,13 @@ import { UsageError } from './errors.js';
 import { formatImageRef } from './format.js';
 import { quote } from './flags.js';
 
-/** --progress: `auto` is `plain` until a tty view exists; `quiet` prints no log; `rawjson` one JSON object per log line. */
-export const PROGRESS_MODES = ['auto', 'plain', 'quiet', 'rawjson'] as const;
+/** --progress: `auto` is `tty` on a terminal, else `plain`; `quiet` prints no log; `rawjson` one JSON object per log line. */
+export const PROGRESS_MODES = ['auto', 'plain', 'tty', 'quiet', 'rawjson'] as const;
 export type ProgressMode = (typeof PROGRESS_MODES)[number];
 
 export function parseProgress(input: string, flag = '--progress'): ProgressMode {
   if ((PROGRESS_MODES as readonly string[]).includes(input)) return input as ProgressMode;
-  const later = input === 'tty' ? ' (tty is not available yet; plain prints the same steps)' : '';
-  throw new UsageError(`${flag} ${quote(input)}: expected one of ${PROGRESS_MODES.join(', ')}${later}`);
+  throw new UsageError(`${flag} ${quote(input)}: expected one of ${PROGRESS_MODES.join(', ')}`);
 }
 
 /** How one log line is written to stderr, or undefined to write none. */

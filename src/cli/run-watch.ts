@@ -11,6 +11,8 @@ import { runDuration } from './format.js';
 import type { CliIo } from './io.js';
 import { followRunLog, waitForRun } from './run-follower.js';
 import { buildMetadata, logLineWriter, parseProgress, pushedDigest, pushedReferences } from './run-output.js';
+import { TtyProgressView } from './progress-view.js';
+import { loadCliConfig } from '../config.js';
 
 export interface WatchFlags {
   /** false: wait for the outcome without printing the log. */
@@ -42,14 +44,19 @@ export async function watchSubmittedRun(api: SlipwayApi, run: Run, flags: WatchF
   if (run.waiting && !flags.quiet) io.stderr.write(`Waiting: ${run.waiting}\n`);
   if (signal.aborted) throw await cancelOnInterrupt(api, run.id);
 
-  const write = flags.logs ? logLineWriter(mode, run.id) : undefined;
+  const shown = mode === 'auto' ? (io.stderr.isTTY ? 'tty' : 'plain') : mode;
+  const view = flags.logs && shown === 'tty' ? new TtyProgressView(io.stderr, { color: !loadCliConfig().cli.noColor }) : undefined;
+  const write = flags.logs && !view ? logLineWriter(shown, run.id) : undefined;
+  const onLine = view ? (line: string) => view.line(line) : write ? (line: string) => io.stderr.write(write(line)) : () => undefined;
   let final: Run;
   try {
     // Quiet still follows the stream: it ends the moment the run does, where polling would lag.
-    final = flags.logs ? await followRunLog(api, run.id, write ? (line) => io.stderr.write(write(line)) : () => undefined, { signal }) : await waitForRun(api, run.id, { signal });
+    final = flags.logs ? await followRunLog(api, run.id, onLine, { signal }) : await waitForRun(api, run.id, { signal });
   } catch (err) {
     if (signal.aborted) throw await cancelOnInterrupt(api, run.id);
     throw err;
+  } finally {
+    view?.finish();
   }
   return report(final, flags, io);
 }

@@ -8,7 +8,7 @@ export function watchOptions(command: Command): Command {
     .option('--no-logs', 'do not print the log; just wait for the outcome')
     .option('--no-wait', 'print the run id and exit without waiting')
     .option('-q, --quiet', 'print only the pushed image@digest (or the run id with --no-wait)')
-    .addOption(new Option('--progress <mode>', 'how the log is shown on stderr (default: auto, which is plain)').choices(['auto', 'plain', 'quiet', 'rawjson']))
+    .addOption(new Option('--progress <mode>', 'how the log is shown on stderr (default: auto: tty on a terminal, else plain)').choices(['auto', 'plain', 'tty', 'quiet', 'rawjson']))
     .option('--json', 'print the finished run as JSON on stdout');
 }
 

@@ -4,7 +4,10 @@
 // picked out here by this shape's keys. Adding one is a field here, a flag in the CLI, and its meaning in the
 // builder adapter; nothing between them names it.
 import * as z from '../zod-mini.js';
-import { LABEL_KEY, MAX_LABEL_KEY, MAX_LABEL_VALUE, MAX_LABELS } from './limits.js';
+import { LABEL_KEY, MAX_IMAGE, MAX_LABEL_KEY, MAX_LABEL_VALUE, MAX_LABELS } from './limits.js';
+
+/** Images a build may take cache from, at most. */
+const MAX_CACHE_FROM = 10;
 
 export const Labels = z
   .record(z.string().check(z.maxLength(MAX_LABEL_KEY), z.regex(LABEL_KEY, 'a label key has no spaces, control characters or =')), z.string().check(z.maxLength(MAX_LABEL_VALUE)))
@@ -17,6 +20,10 @@ export const BuildOptions = z.strictObject({
   noCache: z.optional(z.boolean()),
   /** docker build --pull: base images are fetched again even when the builder has them. */
   pull: z.optional(z.boolean()),
+  /** buildx --cache-from: images (pushed with inline cache) whose layers may serve as this build's cache. */
+  cacheFrom: z.optional(z.array(z.string().check(z.minLength(1), z.maxLength(MAX_IMAGE), z.regex(/^[^\s]+$/, 'an image name has no spaces'))).check(z.maxLength(MAX_CACHE_FROM))),
+  /** buildx --cache-to type=inline: the cache metadata goes into the pushed image, for a later --cache-from. The Engine exports no other kind. */
+  cacheTo: z.optional(z.enum(['inline'])),
 });
 export type BuildOptions = z.infer<typeof BuildOptions>;
 

@@ -6,6 +6,7 @@ import { RUN_STATUSES } from '../runs/status.js';
 import { BASE_IMAGE_TRIGGERS, TASK_NAME } from '../tasks/names.js';
 import { BuildOptions } from './build-options.js';
 import { CONTEXT_DIGEST } from './contexts.js';
+import { looksLikeGitContext } from '../git/context.js';
 import { EVENT_ID } from './logs.js';
 import { ROLES, SCOPE_PATTERN, TOKEN_NAME } from './tokens.js';
 import { MAX_REGISTRY_HOST, MAX_REGISTRY_PASSWORD, REGISTRY_HOST, REGISTRY_USERNAME } from './registries.js';
@@ -57,7 +58,11 @@ const SecretValues = z.record(z.string(), z.string().check(z.maxLength(MAX_SECRE
  * RunService. Either a Dockerfile build, or `taskFile` with its values and secrets.
  */
 export const RunRequest = z.strictObject({
-  context: z.string().check(z.regex(CONTEXT_DIGEST, 'context must be the sha256:<64 hex> digest of an uploaded context')),
+  /** An uploaded context's digest, or a git repository as `docker build` takes one: `URL[#REF[:DIR]]`. */
+  context: z.string().check(
+    z.maxLength(MAX_CONTEXT),
+    z.refine((v) => CONTEXT_DIGEST.test(v) || looksLikeGitContext(v), 'context must be the sha256:<64 hex> digest of an uploaded context, or a git repository URL[#ref[:dir]]'),
+  ),
   dockerfile: z._default(text(MAX_PATH), 'Dockerfile'),
   images: z._default(z.array(text(MAX_IMAGE)).check(z.maxLength(MAX_IMAGES)), []),
   buildArgs: z._default(BuildArgs, {}),

@@ -68,6 +68,11 @@ export class WaveStore implements WaveRecords {
     return this.keys.rebuildsActive;
   }
 
+  /** How many waves were ever made here (the id counter). */
+  async created(): Promise<number> {
+    return Number((await this.redis.get(this.keys.waveSeq)) ?? 0);
+  }
+
   async nextId(): Promise<string> {
     const seq = await this.redis.incr(this.keys.waveSeq);
     return `w${seq.toString(36).padStart(6, '0')}`;

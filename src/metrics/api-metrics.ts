@@ -1,10 +1,11 @@
 // The API's Prometheus metrics (GET /metrics). Counted where the API sees them happen: runs as they are
 // queued (every API instance counts its own; Prometheus sums them), runs as they finish (read from the
 // finished-run stream in a group of its own, so across instances each finish is counted once), and requests
-// as they are answered. Read at scrape time: queue depth and live workers per platform. Every label has a few
+// as they are answered. Read at scrape time: queue depth, the oldest waiting job and live workers per platform. Every label has a few
 // values only (status, trigger, platform, method, route): never a run id, a task or an image.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
 import type { Logger } from '../log.js';
 import type { PlatformQueues } from '../queue/platform-queues.js';
 import type { WorkerRegistry } from '../queue/worker-registry.js';
@@ -17,11 +18,29 @@ const METRICS_GROUP = 'metrics';
 const RUN_SECONDS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600];
 const WAIT_SECONDS = [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 3600];
 
+/** What the rebuild gauges read. */
+export interface RebuildSource {
+  created(): Promise<number>;
+  list(top: number): Promise<{ total: number }[]>;
+  readyCount(): Promise<number>;
+  activeCount(): Promise<number>;
+}
+
 export interface MetricsSources {
   queues: PlatformQueues;
   workers: WorkerRegistry;
   /** The platforms reported on at every scrape, whether or not a run asked for them yet. */
   platforms: readonly string[];
+}
+
+/** Prioritized jobs looked at for the oldest (a rebuild wave queues many; a scrape must stay cheap). */
+const OLDEST_SCAN = 100;
+
+/** The age of the oldest job waiting in `queue`: the head of the FIFO list, or among the first prioritized ones. */
+async function oldestWaitingSeconds(queue: Queue): Promise<number> {
+  const [plain, prioritized] = await Promise.all([queue.getJobs(['wait'], 0, 0, true), queue.getJobs(['prioritized'], 0, OLDEST_SCAN - 1, true)]);
+  const stamps = [...plain, ...prioritized].map((job) => job?.timestamp).filter((t): t is number => typeof t === 'number');
+  return stamps.length ? Math.max(0, (Date.now() - Math.min(...stamps)) / 1000) : 0;
 }
 
 export class ApiMetrics {
@@ -32,6 +51,7 @@ export class ApiMetrics {
   private readonly duration: Histogram<'status' | 'platform'>;
   private readonly wait: Histogram<'platform'>;
   private readonly requests: Histogram<'method' | 'route' | 'status'>;
+  private readonly hookDeliveries: Counter<'result'>;
   private consumer: FinishConsumer | undefined;
 
   constructor(sources: MetricsSources) {
@@ -42,6 +62,7 @@ export class ApiMetrics {
     this.duration = new Histogram({ name: 'slipway_run_duration_seconds', help: 'From a run starting on a worker to its end.', labelNames: ['status', 'platform'], buckets: RUN_SECONDS, registers });
     this.wait = new Histogram({ name: 'slipway_run_queue_wait_seconds', help: 'From a run being submitted to a worker starting it.', labelNames: ['platform'], buckets: WAIT_SECONDS, registers });
     this.requests = new Histogram({ name: 'slipway_http_request_duration_seconds', help: 'API requests, by method, route pattern and status.', labelNames: ['method', 'route', 'status'], buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers });
+    this.hookDeliveries = new Counter({ name: 'slipway_hook_delivery_attempts_total', help: 'Outbound webhook delivery attempts, by result: delivered, retrying (failed, another try queued) or failed (no tries left).', labelNames: ['result'], registers });
     const platforms = () => [...this.seenPlatforms];
     new Gauge({
       name: 'slipway_queue_waiting_jobs',
@@ -55,6 +76,17 @@ export class ApiMetrics {
       },
     });
     new Gauge({
+      name: 'slipway_queue_oldest_waiting_seconds',
+      help: 'How long the oldest job waiting for a worker has waited, per platform queue; 0 when none waits.',
+      labelNames: ['platform'],
+      registers,
+      async collect() {
+        const ages = await Promise.all(platforms().map((p) => oldestWaitingSeconds(sources.queues.queue(p))));
+        this.reset();
+        platforms().forEach((p, i) => this.set({ platform: p }, ages[i]!));
+      },
+    });
+    new Gauge({
       name: 'slipway_workers',
       help: 'Live workers (a heartbeat within the stale limit), per platform they serve.',
       labelNames: ['platform'],
@@ -65,6 +97,28 @@ export class ApiMetrics {
         platforms().forEach((p, i) => this.set({ platform: p }, counts[i]!));
       },
     });
+  }
+
+  /**
+   * Rebuild waves, read at each scrape from the wave store: the waves made so far (its id counter, shared by
+   * every API instance), the size of the newest one, its entries waiting for a rebuild slot, and the
+   * rebuild runs holding one.
+   */
+  watchRebuilds(waves: RebuildSource): void {
+    const registers = [this.registry];
+    const gauge = (name: string, help: string, read: () => Promise<number>) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        async collect() {
+          this.set(await read());
+        },
+      });
+    gauge('slipway_rebuild_waves_created', 'Rebuild waves made since the deployment began (a counter kept in Redis).', () => waves.created());
+    gauge('slipway_rebuild_last_wave_size', 'Tasks the newest rebuild wave plans to rebuild.', async () => (await waves.list(1))[0]?.total ?? 0);
+    gauge('slipway_rebuild_entries_ready', 'Wave entries ready and waiting for a rebuild slot.', () => waves.readyCount());
+    gauge('slipway_rebuild_runs_active', 'Rebuild runs holding a slot (queued or running).', () => waves.activeCount());
   }
 
   /** A run was queued by this API instance. */
@@ -85,6 +139,10 @@ export class ApiMetrics {
 
   request(method: string, route: string, status: number, seconds: number): void {
     this.requests.observe({ method, route, status: String(status) }, seconds);
+  }
+
+  hookAttempt(result: 'delivered' | 'retrying' | 'failed'): void {
+    this.hookDeliveries.inc({ result });
   }
 
   /** Reads finishes from the stream until stop(). */

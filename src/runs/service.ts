@@ -22,6 +22,8 @@ import { StoredRunProgress } from './stored-progress.js';
 import { runVariables, type RunVariables } from './variables.js';
 import type { Requester } from '../auth/scopes.js';
 import { isQuarantined } from '../quarantine/policy.js';
+import type { GitTools } from '../tasks/service.js';
+import { CONTEXT_DIGEST } from '../contract/contexts.js';
 
 export interface RunServiceOptions {
   /** Told of every run queued (the API's metrics). */
@@ -44,6 +46,8 @@ export interface RunServiceOptions {
   registryLogins?: (task?: string) => Promise<RegistryLogin[]>;
   /** Repository patterns whose images wait in quarantine (see quarantine/policy.ts). */
   quarantineRepositories?: readonly string[];
+  /** Git contexts of `slipway build URL#ref:dir`: checked under the git URL policy, the ref resolved to its commit now. */
+  git?: Pick<GitTools, 'parseContext' | 'resolveCommit'>;
 }
 
 /** What a run is made from, whoever asks for it: an upload, a task's trigger. */
@@ -94,6 +98,7 @@ export class RunService {
     if (short) throw new BadInputError(short, 'secret_too_short');
     const platforms = parsePlatformList(req.platform);
     const dockerfile = normaliseDockerfilePath(req.dockerfile);
+    if (!CONTEXT_DIGEST.test(req.context)) return this.submitGit(req, platforms, dockerfile, requester);
     if (!(await this.opts.contextExists(req.context))) {
       throw new BadInputError(`unknown context ${req.context}: upload it first with POST /v1/contexts`, 'unknown_context');
     }
@@ -114,6 +119,31 @@ export class RunService {
       timeoutSeconds: req.timeoutSeconds,
       trigger: { type: 'manual' },
       windowsDaemonless,
+      requester,
+    });
+  }
+
+  /** A Dockerfile build of a git repository at the commit its ref names now, as a task's run builds one. */
+  private async submitGit(req: RunRequest, platforms: string[], dockerfile: string, requester: Requester | undefined): Promise<Run> {
+    if (!this.opts.git) throw new BadInputError('this server does not build git contexts; upload a folder instead', 'invalid_context');
+    if (req.taskFile !== undefined || req.values || req.secretValues) throw new BadInputError('a task file from git runs as a task: slipway task create NAME --context URL -f FILE', 'invalid_body');
+    if (platforms.includes('windows/amd64')) throw new BadInputError('windows/amd64 builds of a git context are not supported; upload the folder instead', 'invalid_platform');
+    const { url, ref, subdir } = this.opts.git.parseContext(req.context);
+    // Public repositories only: a run of a git context carries no token (a task keeps one for a private repository).
+    const resolved = await this.opts.git.resolveCommit(url, ref, undefined);
+    return this.enqueue({
+      platforms,
+      source: { git: { url, commit: resolved.commit, ...(resolved.ref ? { ref: resolved.ref } : {}), ...(subdir ? { subdir } : {}) } },
+      dockerfile,
+      images: () => req.images,
+      buildArgs: req.buildArgs,
+      secretBuildArgs: req.secretBuildArgs,
+      buildSecrets: req.buildSecrets,
+      target: req.target,
+      options: buildOptionsOf(req),
+      noPush: req.noPush,
+      timeoutSeconds: req.timeoutSeconds,
+      trigger: { type: 'manual' },
       requester,
     });
   }

@@ -187,6 +187,19 @@ export class SlipwayKeys {
     return this.key('context', digest, 'owners');
   }
 
+  // Outbound webhooks: every hook in one hash (name → record, its secret sealed), and per hook its recent
+  // deliveries (id → record) with their order.
+  get hooks(): string {
+    return this.key('hooks');
+  }
+  hookDeliveries(name: string): string {
+    return this.key('hook', name, 'deliveries');
+  }
+  /** Delivery ids by creation time, to list the newest and drop the oldest. */
+  hookDeliveryOrder(name: string): string {
+    return this.key('hook', name, 'delivery-order');
+  }
+
   // API tokens: each record under its secret's hash (one read per request), and name → hash for listing and revoking.
   tokenByHash(hash: string): string {
     return this.key('token', hash);

@@ -106,7 +106,7 @@ describe('who may do what', () => {
     request: (who: Who) => Promise<{ answer: Answer; unchanged?: () => Promise<void> }>;
   }
   const simple = (method: string, path: () => string, ok: number): Case => ({ ok, request: async (who) => ({ answer: await call(who, method, path()) }) });
-  let shared: { run: string; task: string };
+  let shared: { run: string; task: string; hook: string };
 
   const cases: Record<string, Case> = {
     health: simple('GET', () => '/v1/health', 200),
@@ -246,6 +246,27 @@ describe('who may do what', () => {
         return { answer, unchanged: async () => assert.ok(await hasLogin(host)) };
       },
     },
+    createHook: {
+      ok: 201,
+      request: async (who) => {
+        const name = uniqueName('hook');
+        const answer = await call(who, 'POST', '/v1/hooks', { name, url: 'https://hooks.example.com/slipway' });
+        return { answer, unchanged: async () => assert.ok(!(await admin('GET', '/v1/hooks')).body.hooks.some((h: { name: string }) => h.name === name)) };
+      },
+    },
+    listHooks: simple('GET', () => '/v1/hooks', 200),
+    deleteHook: {
+      ok: 204,
+      request: async (who) => {
+        const name = uniqueName('hook');
+        assert.equal((await admin('POST', '/v1/hooks', { name, url: 'https://hooks.example.com/slipway' })).status, 201);
+        const answer = await call(who, 'DELETE', `/v1/hooks/${name}`);
+        return { answer, unchanged: async () => assert.ok((await admin('GET', '/v1/hooks')).body.hooks.some((h: { name: string }) => h.name === name)) };
+      },
+    },
+    listHookDeliveries: simple('GET', () => `/v1/hooks/${shared.hook}/deliveries`, 200),
+    // No delivery of that id: an allowed caller gets 404, the others are refused before that is looked up.
+    redeliverHookDelivery: simple('POST', () => `/v1/hooks/${shared.hook}/deliveries/00000000-0000-0000-0000-000000000000/redeliver`, 404),
   };
   const hasLogin = async (host: string) => (await admin('GET', '/v1/registries')).body.registries.some((r: { host: string }) => r.host === host);
 
@@ -265,7 +286,9 @@ describe('who may do what', () => {
   });
 
   it('answers every route for every kind of caller as its role and scopes say, and a refusal changes nothing', async () => {
-    shared = { run: await newRun(), task: await newTask() };
+    const hook = uniqueName('hook');
+    assert.equal((await admin('POST', '/v1/hooks', { name: hook, url: 'https://hooks.example.com/slipway' })).status, 201);
+    shared = { run: await newRun(), task: await newTask(), hook };
     const wrong: string[] = [];
     for (const op of OPERATIONS) {
       for (const who of WHO) {

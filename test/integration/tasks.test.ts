@@ -110,6 +110,12 @@ describe('tasks from git', () => {
     const config = await registryImageConfig(REGISTRY, `${repo}-labels`, run.id);
     assert.equal(config.config?.Labels?.['org.example.team'], 'b');
     assert.equal(config.config?.Labels?.tier, 'web');
+    // A git build says where it came from, as buildx does (the Dockerfile sets none of these).
+    const oci = (key: string) => config.config?.Labels?.[`org.opencontainers.image.${key}`];
+    assert.equal(oci('source'), repoUrl);
+    assert.equal(oci('revision'), (run.request as { git?: { commit: string } }).git?.commit);
+    assert.match(oci('revision') ?? '', /^[0-9a-f]{40}$/);
+    assert.ok(Date.parse(oci('created') ?? '') >= Date.parse(run.startedAt as string) && Date.parse(oci('created') ?? '') <= Date.parse(run.finishedAt as string), oci('created'));
     await send(`${stack.url}/v1/tasks/${name}`, 'DELETE');
   });
 

@@ -102,9 +102,9 @@ describe('a followed run: the result on stdout, the log on stderr', () => {
   });
 
   it('refuses a progress mode it does not have, before anything is sent', async () => {
-    const r = await slipway('task', 'run', 'web', '--progress', 'tty');
+    const r = await slipway('task', 'run', 'web', '--progress', 'fancy');
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /--progress <mode>' argument 'tty' is invalid/);
+    assert.match(r.stderr, /--progress <mode>' argument 'fancy' is invalid/);
     assert.deepEqual(urls, []);
   });
 });

@@ -23,10 +23,10 @@ describe('config', () => {
     });
   });
   it("gives the CLI the server and cache folder the full configuration would, and ignores the server's own settings", () => {
-    const env = { SLIPWAY_SERVER: 'http://builds.example:8080//', XDG_CACHE_HOME: '/var/cache/me', XDG_CONFIG_HOME: '/etc/me', SLIPWAY_TOKEN: 'slw_x', SLIPWAY_API_PORT: 'eighty' };
+    const env = { SLIPWAY_SERVER: 'http://builds.example:8080//', XDG_CACHE_HOME: '/var/cache/me', XDG_CONFIG_HOME: '/etc/me', SLIPWAY_TOKEN: 'slw_x', SLIPWAY_API_PORT: 'eighty', https_proxy: 'proxy.corp:3128', HTTPS_PROXY: 'ignored:1', NO_PROXY: 'a.example, .b.example' };
     assert.deepEqual(loadCliConfig(env), {
       server: 'http://builds.example:8080',
-      cli: { cacheDir: '/var/cache/me/slipway', configFile: '/etc/me/slipway/config.json', token: 'slw_x', serverFromEnv: true },
+      cli: { cacheDir: '/var/cache/me/slipway', configFile: '/etc/me/slipway/config.json', token: 'slw_x', serverFromEnv: true, proxy: { https: 'proxy.corp:3128', noProxy: ['a.example', '.b.example'] }, noColor: false },
     });
     const { server, cli } = loadConfig({ SLIPWAY_API_PORT: '80' }, env);
     assert.deepEqual({ server, cli }, loadCliConfig(env));

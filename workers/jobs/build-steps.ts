@@ -11,6 +11,8 @@ import type { RunLogWriter } from '../log-writer.js';
 import { unpackContext } from '../source/context.js';
 import type { ChildContext } from '../child-context.js';
 import { recordBaseImages } from './base-images.js';
+import { gitSourceLabels } from '../../src/dockerfile/oci-labels.js';
+import { formatReference, parseImageReference, withDefaultTag } from '../../src/registry/reference.js';
 
 export interface Workspace {
   /** The run's own directory, removed afterwards. */
@@ -24,6 +26,8 @@ export interface Workspace {
   archive?: () => Readable;
   /** The Dockerfile's text, when it was read from the archive. */
   dockerfileText?: string;
+  /** A checkout: the repository and the commit checked out (for the image's OCI source labels). */
+  git?: { url: string; commit: string };
 }
 
 /** The context folder of a workspace that has one (checkouts, and uploads unpacked because a step needs files). */
@@ -39,6 +43,7 @@ export async function withWorkspace<T>(ctx: ChildContext, spec: BuildJob, io: { 
   const dir = await fs.mkdtemp(path.join(config.workspacesDir, `${spec.runId}-`));
   try {
     let contextDir = path.join(dir, 'context');
+    let git: Workspace['git'];
     const { source } = spec;
     // An upload needs unpacking only for what reads its files: Windows assembly without a daemon, and task files.
     if (source.kind === 'context' && spec.kind === 'dockerfile' && !spec.daemonless) {
@@ -61,10 +66,11 @@ export async function withWorkspace<T>(ctx: ChildContext, spec: BuildJob, io: { 
       });
       io.out.line(`slipway: checked out ${source.url} at ${checkout.commit} (${checkout.fetched}, ${checkout.objects} new objects)`);
       contextDir = checkout.contextDir;
+      git = { url: source.url, commit: checkout.commit };
     }
     if (spec.kind === 'task-file') await requireFile(contextDir, spec.taskFile, 'task file');
     else await requireFile(contextDir, spec.dockerfile, 'Dockerfile');
-    return await body({ dir, contextDir });
+    return await body({ dir, contextDir, ...(git ? { git } : {}) });
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
@@ -87,8 +93,14 @@ export async function buildImage(ctx: ChildContext, spec: DockerfileJob, ws: Wor
   if (secretArgs.length) {
     out.line(`slipway: warning: secret build args (${secretArgs.join(', ')}) are build args: a RUN that uses one records its value in the image history; pass secrets with --secret id=…,src=FILE and read them with RUN --mount=type=secret,id=…`);
   }
+  const given = spec.options?.labels;
+  const labels = ws.git ? { ...gitSourceLabels(ws.git, await fs.readFile(resolveInside(contextFolder(ws), spec.dockerfile) ?? '', 'utf8'), given, new Date()), ...given } : given;
+  // A name without a registry is the default registry's, as for the images a run pushes (the Engine would read Docker Hub).
+  const cacheFrom = spec.options?.cacheFrom?.map((ref) => formatReference(withDefaultTag(parseImageReference(ref, { defaultRegistry: ctx.config.defaultRegistry }))));
   const building = ctx.engine.build({
     ...spec.options,
+    ...(labels ? { labels } : {}),
+    ...(cacheFrom ? { cacheFrom } : {}),
     ...(ws.archive ? { contextArchive: ws.archive() } : { contextDir: contextFolder(ws) }),
     // An upload was filtered by the CLI; a checkout still holds what its .dockerignore excludes.
     applyDockerignore: spec.source.kind === 'git',

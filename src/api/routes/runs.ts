@@ -3,6 +3,7 @@
 import { Router, type Request } from 'express';
 import { IDEMPOTENCY_KEY_HEADER, IdempotencyKey } from '../../contract/idempotency.js';
 import { RunListQuery, RunRequest } from '../../contract/requests.js';
+import { CONTEXT_DIGEST } from '../../contract/contexts.js';
 import type { Run, RunList } from '../../contract/runs.js';
 import { BadInputError, ConflictError } from '../../errors.js';
 import type { IdempotencyKeys } from '../../runs/idempotency.js';
@@ -23,7 +24,8 @@ export function runRoutes(
   router.post('/v1/runs', async (req, res) => {
     const request = RunRequest.parse(req.body ?? {});
     const principal = principalOf(res);
-    await access.owners.check(request.context, principal.name);
+    // A git context is fetched by the worker under the git host policy; only uploads have owners.
+    if (CONTEXT_DIGEST.test(request.context)) await access.owners.check(request.context, principal.name);
     const submit = () => runs.submit(request, requesterOf(principal, access.defaultRegistry));
     const key = idempotencyKey(req);
     if (!key || !idempotency) {

@@ -75,7 +75,8 @@ export class DockerEngine implements ImageBuilder {
       buildid: buildId,
       dockerfile: opts.dockerfile,
       t: opts.tags,
-      buildargs: opts.buildArgs,
+      // BuildKit's switch for inline cache: the only cache export the Engine API has.
+      buildargs: opts.cacheTo === 'inline' ? { ...opts.buildArgs, BUILDKIT_INLINE_CACHE: '1' } : opts.buildArgs,
       platform: opts.platform,
     };
     if (session) options.session = session.id;
