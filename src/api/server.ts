@@ -123,7 +123,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     slots,
   );
   const baseImages = await startBaseImageGraph({ config, redis, graph, tasks, runs, sweeps, log, credentials: serverCredentials(registryLogins) });
-  const quarantine = await startQuarantine({ config, redis, runs, rebuilds: baseImages.routes.rebuilds, log });
+  const quarantine = await startQuarantine({ config, redis, runs, rebuilds: baseImages.routes.rebuilds, log, credentials: serverCredentials(registryLogins) });
   metrics.watchRebuilds(baseImages.routes.waves);
   timers.start(tasks);
   const followUps = new TaskFollowUps(tasks, log);

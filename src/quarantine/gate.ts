@@ -10,7 +10,6 @@ import type { Logger } from '../log.js';
 import type { Manifest } from '../registry/client.js';
 import { canonicalImageName, parseImageReference, type ImageReference } from '../registry/reference.js';
 import type { RebuildCause, Run } from '../runs/model.js';
-import { announceQuarantined } from './announce.js';
 import type { QuarantineRecords } from './records.js';
 
 /** The two registry calls a verdict makes. */
@@ -25,6 +24,8 @@ export interface QuarantineGateDeps {
   /** The base-image graph: an approved image changed; answers the wave it started, if any. */
   changed: (change: ImageChange, upstream: RebuildCause[]) => Promise<{ wave?: { id: string } }>;
   appendRunLog: (runId: string, lines: string[]) => Promise<void>;
+  /** Tells the outside world an image waits (the outbound webhooks' `image.quarantined`). */
+  announce: (image: QuarantinedImage) => Promise<void>;
   log: Logger;
 }
 
@@ -55,7 +56,9 @@ export class QuarantineGate {
       await records.put(merged, lease);
       return merged;
     });
-    if (recorded) await announceQuarantined(recorded, this.deps.log);
+    if (!recorded) return;
+    this.deps.log.info({ digest: recorded.digest, images: recorded.images, runId: recorded.runId }, 'image quarantined');
+    await this.deps.announce(recorded);
   }
 
   /** Moves every tag to the image, then tells the graph; answers the record and the waves started. */

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { apiFetch, registryDigest, runLog, submit, waitForRun, type RunBody } from '../support/api.js';
 import { contextArchive } from '../support/archives.js';
 import { GitServer } from '../support/git-server.js';
+import { HookReceiver } from '../support/hook-receiver.js';
 import { BASE_IMAGE, REGISTRY, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
 
 const MANIFEST_ACCEPT = 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json';
@@ -25,6 +26,7 @@ describe('the quarantine gate', () => {
   let stack: TestStack;
   let git: GitServer;
   let repoUrl: string;
+  const receiver = new HookReceiver();
   const space = uniqueName('quar');
   const baseRepo = `${space}/prod/base`;
   const baseImage = `${REGISTRY}/${baseRepo}:v1`;
@@ -65,8 +67,12 @@ describe('the quarantine gate', () => {
     });
     repoUrl = git.httpUrl('images');
     stack = await startTestStack({
-      env: { SLIPWAY_GIT_ALLOW_INSECURE: '1', SLIPWAY_GIT_ALLOW_PRIVATE_HOSTS: '1', SLIPWAY_QUARANTINE_REPOSITORIES: `${space}/held/*` },
+      env: { SLIPWAY_GIT_ALLOW_INSECURE: '1', SLIPWAY_GIT_ALLOW_PRIVATE_HOSTS: '1', SLIPWAY_HOOK_ALLOW_PRIVATE_HOSTS: '1', SLIPWAY_QUARANTINE_REPOSITORIES: `${space}/held/*` },
     });
+    // A scanner wired through an outbound webhook, not by polling.
+    await receiver.start();
+    const hook = await call('POST', '/v1/hooks', { body: { name: `scanner-hook-${space}`, url: receiver.url, events: ['image.quarantined'] } });
+    assert.equal(hook.status, 201, JSON.stringify(hook.body));
     for (const role of ['builder', 'scanner'] as const) {
       const created = await call('POST', '/v1/tokens', { body: { name: `${role}-${space}`, role } });
       assert.equal(created.status, 201, JSON.stringify(created.body));
@@ -79,6 +85,7 @@ describe('the quarantine gate', () => {
   after(async () => {
     await stack?.close();
     await git?.stop();
+    await receiver.stop();
   });
 
   let approved = '';
@@ -92,6 +99,9 @@ describe('the quarantine gate', () => {
     const record = await waiting(digest);
     assert.deepEqual(record.images, [baseImage]);
     assert.equal(record.runId, run.id);
+    const heard = await receiver.next('image.quarantined for the run', (r) => r.json.event === 'image.quarantined' && r.json.data.digest === digest);
+    assert.deepEqual([heard.json.task, heard.json.data.images, heard.json.data.runId], [task('base'), [baseImage], run.id]);
+    assert.match(String(heard.headers['x-hub-signature-256']), /^sha256=[a-f0-9]{64}$/);
 
     const refused = await call('POST', `/v1/quarantine/${digest}/approve`, { as: 'builder' });
     assert.equal(refused.status, 403, JSON.stringify(refused.body));
