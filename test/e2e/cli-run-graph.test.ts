@@ -42,10 +42,10 @@ describe('slipway run, deps and graph against a real stack', () => {
   });
 
   it('run: a task file mistake is shown with its line before anything is uploaded; a failing step exits 1', async () => {
-    const dir = await folder({ 'acb.yaml': 'version: v1.1.0\nsteps:\n  - cmd: x {{.Values.nope}}\n', 'fail.yaml': `version: v1.1.0\nsteps:\n  - cmd: ${BUSYBOX} sh -c 'echo about-to-fail; exit 4'\n` });
+    const dir = await folder({ 'acb.yaml': 'version: v1.1.0\nsteps:\n  - cmd: x\n    nope: 1\n', 'fail.yaml': `version: v1.1.0\nsteps:\n  - cmd: ${BUSYBOX} sh -c 'echo about-to-fail; exit 4'\n` });
     const bad = await cli('run', '-f', path.join(dir, 'acb.yaml'), dir);
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /acb\.yaml:3:\d+: .*nope/);
+    assert.match(bad.stderr, /acb\.yaml:4:\d+: .*nope/);
     assert.doesNotMatch(bad.stderr, /Uploading|Packing/);
     const failed = await cli('run', '-f', path.join(dir, 'fail.yaml'), dir);
     assert.equal(failed.code, 1);

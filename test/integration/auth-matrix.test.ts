@@ -255,6 +255,10 @@ describe('who may do what', () => {
       },
     },
     listHooks: simple('GET', () => '/v1/hooks', 200),
+    // The dashboard's page holds no data: anyone may load it; what it shows comes from the routes here.
+    dashboard: simple('GET', () => '/', 200),
+    listWorkers: simple('GET', () => '/v1/workers', 200),
+    whoami: simple('GET', () => '/v1/whoami', 200),
     deleteHook: {
       ok: 204,
       request: async (who) => {

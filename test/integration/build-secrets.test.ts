@@ -151,6 +151,7 @@ secrets:
   - id: token
 steps:
   - build: -t $Registry/${repo}:$ID --secret id=token .
+  - push: [$Registry/${repo}:$ID]
 `;
     const dockerfile = `FROM ${BASE_IMAGE}\nRUN --mount=type=secret,id=token echo "${repo} saw $(cat /run/secrets/token)" && sha256sum /run/secrets/token | cut -c1-64 > /token.sha\n`;
     const res = await submit(stack.url, await contextArchive(dockerfile, { 'acb.yaml': taskFile }), { taskFile: 'acb.yaml', secretValues: { token: secret } });
@@ -160,6 +161,8 @@ steps:
     assert.equal(run.status, 'succeeded', `${run.error}\n${log}`);
     assert.ok(log.includes(`${repo} saw ***`), log);
     assertAbsent('the log', log, [secret]);
+    // A run leaves no tag on the Engine: what it pushed is read back from the registry.
+    await exec('docker', ['pull', '-q', `${REGISTRY}/${repo}:${run.id}`]);
     const history = await exec('docker', ['history', '--no-trunc', `${REGISTRY}/${repo}:${run.id}`]);
     assertAbsent('the image history', history.stdout, [secret]);
     const { stdout } = await exec('docker', ['run', '--rm', `${REGISTRY}/${repo}:${run.id}`, 'cat', '/token.sha']);
