@@ -74,7 +74,7 @@ describe('run retention', () => {
     await runs.setBaseImages(multi, 'linux/amd64', [{ image: '127.0.0.1:5000/base/busybox:latest', kind: 'runtime', platform: 'linux/amd64', basePlatform: 'linux/amd64' }]);
     const others = [await add('failed', 35 * DAY, 35 * DAY), await add('canceled', 32 * DAY, 31 * DAY), await add('timeout', 33 * DAY, 33 * DAY), await add('error', 50 * DAY, 49 * DAY)];
     const before = await traces(multi, 'succeeded', 'web');
-    assert.equal(before.length, 7, `the fixture has every kind of trace: ${before.join(', ')}`);
+    assert.equal(before.length, 8, `the fixture has every kind of trace: ${before.join(', ')}`);
 
     assert.deepEqual((await retention.sweep(NOW)).sort(), [multi, ...others].sort());
 
@@ -102,7 +102,7 @@ describe('run retention', () => {
     assert.deepEqual(await retention.sweep(NOW), [expired]);
     assert.deepEqual(await traces(expired, 'error'), []);
     for (const id of [waitedLong, queued, running, recent]) assert.notEqual(await runs.get(id), undefined, id);
-    assert.equal((await traces(running, 'running', 'web')).length, 5, 'its hash, its log and its three index entries');
+    assert.equal((await traces(running, 'running', 'web')).length, 6, 'its hash, its log (lines and byte count) and its three index entries');
     assert.deepEqual(await retention.sweep(NOW + 21 * DAY), [waitedLong], 'three weeks on, the long-queued run has passed the retention too');
     assert.deepEqual(await retention.sweep(NOW + 365 * DAY), [recent]);
     assert.deepEqual((await runs.list({ top: 10 })).map((r) => r.id).sort(), [queued, running].sort());
@@ -146,7 +146,7 @@ describe('run retention', () => {
     assert.deepEqual((await retention.sweep(NOW)).sort(), [holder, old].sort());
     assert.equal(await slots.holder('web'), undefined, 'the slot of a deleted run would block the task for good');
     assert.equal(await slots.holder('api'), newer);
-    assert.equal((await traces(rebuild, 'succeeded', 'base')).length, 5, 'the unsettled rebuild keeps its run whole');
+    assert.equal((await traces(rebuild, 'succeeded', 'base')).length, 6, 'the unsettled rebuild keeps its run whole');
     await waves.unlinkRun(rebuild, 'base');
     assert.deepEqual(await retention.sweep(NOW), [rebuild]);
   });
