@@ -16,20 +16,25 @@ export class DockerStorage implements EngineStorage {
   }
 
   async buildCacheBytes(): Promise<number> {
-    const df = (await this.docker.df()) as { BuildCache?: BuildCacheRecord[] | null };
-    // A shared record is counted by the records sharing it too, as `docker system df` counts it.
-    return (df.BuildCache ?? []).reduce((sum, r) => sum + (r.Shared ? 0 : (r.Size ?? 0)), 0);
+    // `type` spares an Engine of API 1.42+ sizing every image; older ones ignore it and answer in full.
+    const df = (await this.dial('/system/df?', 'GET', { type: 'build-cache' })) as { BuildCache?: BuildCacheRecord[] | null } | null;
+    // A shared record holds what an image holds too; `docker system df` counts its bytes there, not here.
+    return (df?.BuildCache ?? []).reduce((sum, r) => sum + (r.Shared ? 0 : (r.Size ?? 0)), 0);
   }
 
   async pruneBuildCache(keepBytes: number): Promise<number> {
     // dockerode's pruneBuilder sends no query: dialled here with BuildKit's keep-storage (Engine API 1.39+).
-    const answer = await new Promise<unknown>((resolve, reject) =>
+    const answer = await this.dial('/build/prune?', 'POST', { 'keep-storage': keepBytes });
+    return (answer as { SpaceReclaimed?: number } | null)?.SpaceReclaimed ?? 0;
+  }
+
+  private dial(path: string, method: 'GET' | 'POST', options: Record<string, unknown>): Promise<unknown> {
+    return new Promise((resolve, reject) =>
       this.docker.modem.dial(
-        { path: '/build/prune?', method: 'POST', options: { 'keep-storage': keepBytes }, statusCodes: { 200: true, 500: 'server error' } } as unknown as Parameters<Docker['modem']['dial']>[0],
+        { path, method, options, statusCodes: { 200: true, 500: 'server error' } } as unknown as Parameters<Docker['modem']['dial']>[0],
         (err: unknown, data: unknown) => (err ? reject(err) : resolve(data)),
       ),
     );
-    return (answer as { SpaceReclaimed?: number } | null)?.SpaceReclaimed ?? 0;
   }
 
   async listImages(namespace: string): Promise<LocalImage[]> {
