@@ -8,7 +8,6 @@ import type { JanitorSettings } from '../../src/config.js';
 import type { WorkerDisk } from '../../src/contract/workers.js';
 import type { Logger } from '../../src/log.js';
 import type { WorkerRegistry } from '../../src/queue/worker-registry.js';
-import type { ContainerRuntime } from '../builder/container-runtime.js';
 import type { EngineStorage } from '../builder/engine-storage.js';
 import { removeLeftovers, type LeftoverScope } from '../leftovers.js';
 import { trimBuildCache } from './build-cache.js';
@@ -17,7 +16,6 @@ import { removeEndedRunImages } from './run-images.js';
 
 export interface JanitorDeps extends LeftoverScope {
   storage: EngineStorage;
-  containers: ContainerRuntime;
   disks: Pick<WorkerRegistry, 'recordDisk'>;
   /** The worker's name, `host/pid`: whose record it is. */
   worker: string;
@@ -34,6 +32,8 @@ export class Janitor {
   private timer: NodeJS.Timeout | undefined;
   private pass: Promise<WorkerDisk> | undefined;
   private closing: Promise<void> | undefined;
+  /** The last pass's figures: what a part that fails reports, rather than a disk that looks empty. */
+  private last: WorkerDisk | undefined;
 
   constructor(private readonly deps: JanitorDeps) {}
 
@@ -60,8 +60,8 @@ export class Janitor {
       });
     const leftovers = await part('leftovers', () => removeLeftovers(deps), { containers: 0, networks: 0, workspaces: 0 });
     const images = await part('run images', () => removeEndedRunImages(deps), 0);
-    const mirrors = await part('mirrors', () => evictMirrors(path.join(deps.gitCacheDir, 'mirrors'), deps.settings.mirrorBytes), { bytes: 0, evicted: 0, evictedBytes: 0 });
-    const cache = await part('build cache', () => trimBuildCache(deps.storage, deps.settings.buildCacheBytes), { bytes: 0, reclaimed: 0 });
+    const mirrors = await part('mirrors', () => evictMirrors(path.join(deps.gitCacheDir, 'mirrors'), deps.settings.mirrorBytes), { bytes: this.last?.mirrorBytes ?? 0, evicted: 0, evictedBytes: 0 });
+    const cache = await part('build cache', () => trimBuildCache(deps.storage, deps.settings.buildCacheBytes), { bytes: this.last?.buildCacheBytes ?? 0, reclaimed: 0 });
     const disk: WorkerDisk = {
       measuredAt: new Date().toISOString(),
       buildCacheBytes: cache.bytes,
@@ -72,6 +72,7 @@ export class Janitor {
     };
     const removedAny = images + mirrors.evicted + leftovers.containers + leftovers.networks + leftovers.workspaces > 0 || cache.reclaimed > 0;
     if (removedAny) deps.log.info(disk, 'janitor freed disk');
+    this.last = disk;
     await deps.disks.recordDisk(deps.worker, disk, Math.max(MIN_RECORD_TTL_MS, 3 * deps.settings.intervalMs));
     return disk;
   }
