@@ -21,14 +21,15 @@ const mark = (ok: boolean) => (ok ? 'met' : '**not met**');
 const signed = (x: number) => `${x < 0 ? '−' : '+'}${Math.abs(Math.round(x))}`;
 
 export function renderBuild(runId: string, m: MachineInfo, b: BuildSection): string {
-  return `${[...header('end-to-end build + push', runId, m), ...buildSummary(b)].join('\n')}\n`;
+  return `${[...benchHeader('end-to-end build + push', runId, m), ...buildSummary(b)].join('\n')}\n`;
 }
 
 export function renderLatency(runId: string, m: MachineInfo, l: LatencySection): string {
-  return `${[...header('submit-to-start latency', runId, m), ...latencySummary(l)].join('\n')}\n`;
+  return `${[...benchHeader('submit-to-start latency', runId, m), ...latencySummary(l)].join('\n')}\n`;
 }
 
-function header(title: string, runId: string, m: MachineInfo): string[] {
+/** The lines every bench summary starts with: what ran, where, on which commit. */
+export function benchHeader(title: string, runId: string, m: MachineInfo): string[] {
   return [
     `# Slipway benchmarks: ${title}`,
     '',

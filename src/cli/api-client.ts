@@ -15,6 +15,7 @@ import { Task, TaskList } from '../contract/tasks.js';
 import { TokenCreated, TokenList, type TokenInfo } from '../contract/tokens.js';
 import { RegistryInfo, RegistryList } from '../contract/registries.js';
 import type { RegistryLoginRequest } from '../contract/requests.js';
+import { WorkerList, type WorkerInfo } from '../contract/workers.js';
 import { QuarantineApproval, QuarantinedImage, QuarantineList, type QuarantineState } from '../contract/quarantine.js';
 import { HookCreated, HookDelivery, HookDeliveryList, HookList, type HookCreate, type HookInfo } from '../contract/hooks.js';
 import { ApiError, ApiUnreachableError, ProtocolError } from './errors.js';
@@ -204,6 +205,10 @@ export class SlipwayApi {
   async logoutRegistry(host: string, task?: string): Promise<void> {
     const query = task ? `?task=${encodeURIComponent(task)}` : '';
     (await this.request('DELETE', `/v1/registries/${encodeURIComponent(host)}${query}`)).discard();
+  }
+
+  async listWorkers(): Promise<WorkerInfo[]> {
+    return (await this.json(await this.request('GET', '/v1/workers'), WorkerList, 'GET /v1/workers')).workers;
   }
 
   async listQuarantine(query: { state?: QuarantineState; top: number }): Promise<QuarantinedImage[]> {

@@ -118,6 +118,15 @@ function createProgram(io: CliIo, setExit: (code: number) => void): { program: C
     setExit(await build(serverOf(cmd), context, opts, io));
   });
 
+  program
+    .command('workers')
+    .description('the worker pool: each worker, the platforms it builds, what it builds now, and whether it still beats')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const { listWorkers } = await import('./commands/workers.js');
+      setExit(await listWorkers(serverOf(cmd), opts, io));
+    });
+
   const runs = program.command('runs').description('list, inspect, follow and cancel runs');
   runs
     .command('list')
