@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { renderWorkers } from '../../src/cli/commands/workers.js';
 import { loadConfig } from '../../src/config.js';
 import { evictMirrors } from '../../workers/janitor/mirrors.js';
 import { runOfImage } from '../../workers/janitor/run-images.js';
@@ -92,5 +93,19 @@ describe('janitor settings', () => {
     const small = loadConfig({ SLIPWAY_JANITOR_BUILD_CACHE_BYTES: '4096', SLIPWAY_JANITOR_MIRROR_BYTES: '0', SLIPWAY_JANITOR_INTERVAL_SECONDS: '5' }, env).janitor;
     assert.deepEqual(small, { buildCacheBytes: 4096, mirrorBytes: 0, intervalMs: 5000 });
     assert.throws(() => loadConfig({ SLIPWAY_JANITOR_MIRROR_BYTES: '-1' }, env), /SLIPWAY_JANITOR_MIRROR_BYTES/);
+  });
+});
+
+describe('slipway workers', () => {
+  it("shows each worker's disk against its budgets, and a dash before the janitor's first pass", () => {
+    const now = Date.parse('2026-01-01T00:10:00Z');
+    const removed = { buildCacheBytes: 0, mirrors: 0, mirrorBytes: 0, images: 0, containers: 0, networks: 0, workspaces: 0 };
+    const base = { host: 'build-1', platforms: ['linux/amd64'], lastHeartbeat: '2026-01-01T00:09:58Z', live: true, runs: [] };
+    const disk = { measuredAt: '2026-01-01T00:09:00Z', buildCacheBytes: 3 * 1024 ** 3, buildCacheBudgetBytes: 20 * 1024 ** 3, mirrorBytes: 512 * 1024 ** 2, mirrorBudgetBytes: 10 * 1024 ** 3, removed };
+    const text = renderWorkers([{ ...base, name: 'build-1/7', disk }, { ...base, name: 'build-1/8' }], now);
+    const [header, measured, fresh] = text.split('\n');
+    assert.match(header!, /LAST BEAT\s+DISK$/);
+    assert.match(measured!, /build-1\/7 .*build cache 3\.0 GiB of 20\.0 GiB, mirrors 512\.0 MiB of 10\.0 GiB$/);
+    assert.match(fresh!, /build-1\/8 .* -$/);
   });
 });

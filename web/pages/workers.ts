@@ -1,7 +1,7 @@
 // The worker pool: each worker's host, the platforms it serves, its last heartbeat and the runs it is building.
 import { html } from 'htm/preact';
-import { formatBytes } from '../../src/cli/format.js';
-import { WorkerList, type WorkerDisk } from '../../src/contract/workers.js';
+import { formatDisk } from '../../src/cli/format.js';
+import { WorkerList } from '../../src/contract/workers.js';
 import { apiGet } from '../api.js';
 import { ago } from '../format.js';
 import { href } from '../router.js';
@@ -22,13 +22,8 @@ export function WorkersPage() {
           <td data-label="State"><span class=${w.live ? 'status status-succeeded' : 'status status-error'}>${w.live ? '● live' : '! silent'}</span></td>
           <td data-label="Platforms">${w.platforms.join(', ')}</td>
           <td data-label="Last heartbeat"><time datetime=${w.lastHeartbeat}>${ago(w.lastHeartbeat)}</time></td>
-          <td data-label="Disk">${w.disk ? diskText(w.disk) : html`<span class="muted">not measured yet</span>`}</td>
+          <td data-label="Disk">${w.disk ? formatDisk(w.disk) : html`<span class="muted">not measured yet</span>`}</td>
           <td data-label="Building">${w.runs.length ? w.runs.map((r) => html`<a href=${href.run(r.id)}>${r.id}</a>${r.task ? ` (${r.task})` : ''} `) : html`<span class="muted">idle</span>`}</td></tr>`,
       )}</tbody></table></div>`}
   </main>`;
-}
-
-/** What the worker's janitor measured against its budgets: the Engine's build cache, the git mirrors. */
-function diskText(disk: WorkerDisk): string {
-  return `build cache ${formatBytes(disk.buildCacheBytes)} of ${formatBytes(disk.buildCacheBudgetBytes)}, mirrors ${formatBytes(disk.mirrorBytes)} of ${formatBytes(disk.mirrorBudgetBytes)}`;
 }
