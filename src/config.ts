@@ -92,6 +92,14 @@ const buildSchema = () => {
     /** Where a worker serves GET /metrics (Prometheus); unset: no metrics server. Several workers on one host need a port each. */
     SLIPWAY_WORKER_METRICS_PORT: z.optional(int(1, 65535)),
     SLIPWAY_WORKER_METRICS_HOST: z._default(z.string(), '127.0.0.1'),
+    /**
+     * The janitor each worker runs on its host, at start and every interval: the Engine's build cache is pruned
+     * down to its budget once over it (least recently used first), the git mirrors are evicted least recently
+     * used first down to theirs, and the containers, networks and run-scoped images of ended runs are removed.
+     */
+    SLIPWAY_JANITOR_BUILD_CACHE_BYTES: z._default(int(0, Number.MAX_SAFE_INTEGER), 20 * 1024 ** 3),
+    SLIPWAY_JANITOR_MIRROR_BYTES: z._default(int(0, Number.MAX_SAFE_INTEGER), 10 * 1024 ** 3),
+    SLIPWAY_JANITOR_INTERVAL_SECONDS: z._default(int(1, 7 * 86_400), 600),
     /** Concurrent jobs per worker process. */
     SLIPWAY_WORKER_CONCURRENCY: z._default(int(1, 64), 1),
     /** Times a run is built again, once the Docker Engine answers again, after the Engine went away mid-build (0: it ends `error`). */
@@ -209,6 +217,8 @@ export interface Config {
     gitMaxRepoBytes: number;
   };
   worker: { concurrency: number; engineLostRetries: number; metrics?: { port: number; host: string } };
+  /** The per-host disk budget the worker's janitor keeps (workers/janitor/). */
+  janitor: JanitorSettings;
   registryNotifyToken: string;
   /** Repository patterns whose images wait in quarantine (SLIPWAY_QUARANTINE_REPOSITORIES). */
   quarantineRepositories: string[];
@@ -223,6 +233,12 @@ export interface Config {
   gitWebhookTokens: string[];
   searchPath: string;
   taskFiles: { allowPrivileged: boolean; imageAliases: Record<string, string>; stepLimits: StepLimits };
+}
+
+export interface JanitorSettings {
+  buildCacheBytes: number;
+  mirrorBytes: number;
+  intervalMs: number;
 }
 
 /** What each task-file cmd step container gets at most, and how many containers a run may hold at once. */
@@ -345,6 +361,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
       engineLostRetries: e.SLIPWAY_ENGINE_LOST_RETRIES,
       ...(e.SLIPWAY_WORKER_METRICS_PORT ? { metrics: { port: e.SLIPWAY_WORKER_METRICS_PORT, host: e.SLIPWAY_WORKER_METRICS_HOST } } : {}),
     },
+    janitor: { buildCacheBytes: e.SLIPWAY_JANITOR_BUILD_CACHE_BYTES, mirrorBytes: e.SLIPWAY_JANITOR_MIRROR_BYTES, intervalMs: e.SLIPWAY_JANITOR_INTERVAL_SECONDS * 1000 },
     registryNotifyToken: e.SLIPWAY_REGISTRY_NOTIFY_TOKEN,
     quarantineRepositories: list(e.SLIPWAY_QUARANTINE_REPOSITORIES),
     auth: {

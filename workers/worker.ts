@@ -10,6 +10,8 @@ import { createRedis } from '../src/redis.js';
 import { HEARTBEAT_MS, WorkerRegistry } from '../src/queue/worker-registry.js';
 import { workerRunProgress } from '../src/runs/stored-progress.js';
 import { DockerContainers } from './builder/docker/docker-containers.js';
+import { DockerStorage } from './builder/docker/docker-storage.js';
+import { Janitor } from './janitor/janitor.js';
 import { removeLeftovers } from './leftovers.js';
 import { WorkerMetrics } from '../src/metrics/worker-metrics.js';
 
@@ -86,6 +88,20 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
   const heartbeat = setInterval(beat, HEARTBEAT_MS);
   heartbeat.unref();
   log.info({ name, platforms, queues: queueNames }, 'worker ready');
+  const janitor = new Janitor({
+    runs,
+    containers: new DockerContainers(config.dockerSocket),
+    storage: new DockerStorage(config.dockerSocket),
+    disks: registry,
+    worker: name,
+    prefix: config.prefix,
+    workspacesDir: config.workspacesDir,
+    gitCacheDir: config.gitCacheDir,
+    hostname: os.hostname(),
+    settings: config.janitor,
+    log,
+  });
+  janitor.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -94,6 +110,7 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
     close: () =>
       (closing ??= (async () => {
         clearInterval(heartbeat);
+        await janitor.close();
         await registry.leave(name, capabilities).catch(() => undefined);
         await Promise.all(workers.map((w) => w.close()));
         await metrics?.close();

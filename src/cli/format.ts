@@ -1,6 +1,7 @@
 // How runs, tasks, images, sizes and times are shown to a person: pure functions from data to text.
 import type { OutputImage, Run } from '../contract/runs.js';
 import type { Task } from '../contract/tasks.js';
+import type { WorkerDisk } from '../contract/workers.js';
 
 /** `<registry>/<repository>:<tag>@sha256:…`, the reference a deploy can pin. */
 export function formatImageRef(image: OutputImage): string {
@@ -17,6 +18,11 @@ export function formatBytes(bytes: number): string {
     unit++;
   }
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** A worker's disk as its janitor measured it, against its budgets: the Engine's build cache, the git mirrors. */
+export function formatDisk(disk: Pick<WorkerDisk, 'buildCacheBytes' | 'buildCacheBudgetBytes' | 'mirrorBytes' | 'mirrorBudgetBytes'>): string {
+  return `build cache ${formatBytes(disk.buildCacheBytes)} of ${formatBytes(disk.buildCacheBudgetBytes)}, mirrors ${formatBytes(disk.mirrorBytes)} of ${formatBytes(disk.mirrorBudgetBytes)}`;
 }
 
 export function formatDuration(ms: number): string {

@@ -3,7 +3,10 @@
 // beat it renews a lease on each run it is building, so a run whose worker died (kill -9, a lost host) is
 // noticed by the API's watchdog (runs/watchdog.ts) even though no process is left to say so.
 import type { Redis } from 'ioredis';
+import { WorkerDisk } from '../contract/workers.js';
 import { SlipwayKeys } from '../store/keys.js';
+
+type PoolEntry = { name: string; platforms: string[]; lastSeen: number; live: boolean; disk?: WorkerDisk };
 
 export const HEARTBEAT_MS = 5_000;
 export const STALE_MS = 3 * HEARTBEAT_MS;
@@ -57,8 +60,13 @@ export class WorkerRegistry {
     await multi.exec();
   }
 
+  /** Records what the worker's janitor measured and removed; it outlives the worker by `ttlMs` at most. */
+  async recordDisk(worker: string, disk: WorkerDisk, ttlMs: number): Promise<void> {
+    await this.redis.set(this.keys.workerDisk(worker), JSON.stringify(disk), 'PX', ttlMs);
+  }
+
   async leave(worker: string, platforms: readonly string[]): Promise<void> {
-    const multi = this.redis.multi();
+    const multi = this.redis.multi().del(this.keys.workerDisk(worker));
     for (const p of platforms) multi.zrem(this.key(p), worker);
     await multi.exec();
   }
@@ -70,10 +78,10 @@ export class WorkerRegistry {
   }
 
   /** Every worker that beat for any of `platforms` lately: the platforms it serves, when it last beat, whether that is recent. */
-  async pool(platforms: readonly string[], now = Date.now()): Promise<{ name: string; platforms: string[]; lastSeen: number; live: boolean }[]> {
+  async pool(platforms: readonly string[], now = Date.now()): Promise<PoolEntry[]> {
     const multi = this.redis.multi();
     for (const p of platforms) multi.zrange(this.key(p), '0', '-1', 'WITHSCORES');
-    const byName = new Map<string, { name: string; platforms: string[]; lastSeen: number; live: boolean }>();
+    const byName = new Map<string, PoolEntry>();
     ((await multi.exec()) ?? []).forEach(([, reply], i) => {
       const flat = (reply ?? []) as string[];
       for (let j = 0; j + 1 < flat.length; j += 2) {
@@ -86,7 +94,13 @@ export class WorkerRegistry {
         byName.set(name, w);
       }
     });
-    return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const pool = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+    if (!pool.length) return pool;
+    const disks = await this.redis.mget(pool.map((w) => this.keys.workerDisk(w.name)));
+    return pool.map((w, i) => {
+      const disk = parseDisk(disks[i]);
+      return disk ? { ...w, disk } : w;
+    });
   }
 
   /** How many live workers serve each of `platforms`. */
@@ -99,4 +113,15 @@ export class WorkerRegistry {
 
 export function waitingReason(unserved: readonly string[]): string | undefined {
   return unserved.length ? `no worker serves ${unserved.join(', ')}` : undefined;
+}
+
+/** A stored disk record, or undefined for none or one this version cannot read. */
+function parseDisk(stored: string | null | undefined): WorkerDisk | undefined {
+  if (!stored) return undefined;
+  try {
+    const parsed = WorkerDisk.safeParse(JSON.parse(stored));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -162,6 +162,10 @@ export class SlipwayKeys {
   workers(platform: string): string {
     return this.key('workers', platform);
   }
+  /** What a worker's janitor last measured and removed on its host (JSON; expires when the worker stops writing it). */
+  workerDisk(worker: string): string {
+    return this.key('worker', worker, 'disk');
+  }
   /** Run id → when a live worker last said it is building it (see runs/watchdog.ts). */
   get runLeases(): string {
     return this.key('runs', 'leases');

@@ -207,6 +207,8 @@ describe('the dashboard in a browser', () => {
     const row = page.locator('tbody tr', { hasText: os.hostname() }).first();
     await row.waitFor();
     assert.match(await row.innerText(), /live[\s\S]*linux\/amd64/);
+    // The janitor's first pass, at the worker's start, measured its disk.
+    await row.getByText(/build cache .+ of .+, mirrors .+ of /).waitFor();
     await lookFine('workers');
     await page.getByRole('link', { name: 'Runs' }).click();
     await heading('Runs').waitFor();

@@ -146,6 +146,8 @@ export async function startTestStack(
     SLIPWAY_SERVER: url,
     SLIPWAY_REGISTRY: REGISTRY,
     SLIPWAY_LOG_LEVEL: 'info',
+    // The build cache is the shared Engine's: no test's worker prunes it (janitor tests use an Engine of their own).
+    SLIPWAY_JANITOR_BUILD_CACHE_BYTES: String(Number.MAX_SAFE_INTEGER),
     ...opts.env,
   };
   let api: StackProcess | undefined;

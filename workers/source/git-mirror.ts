@@ -134,11 +134,13 @@ export class GitMirrorCache {
       onLine: opts.onLine,
     });
 
-    const release = await this.locks.acquire(`${repo.dir}.lock`, { signal: opts.signal });
+    const release = await this.locks.acquire(mirrorLockFile(repo.dir), { signal: opts.signal });
     let result: Omit<GitCheckout, 'contextDir' | 'submodules'>;
     let submodules: Submodule[];
     try {
       result = await this.update(repo, wanted);
+      // The mirror's mtime is when it was last used: the janitor evicts the least recently used first.
+      await fs.utimes(repo.dir, new Date(), new Date()).catch(() => undefined);
       const written = await writeTree(git, repo.dir, result.commit, opts.dest, path.join(this.opts.dir, 'tmp'), { deadline, signal: opts.signal, onLine: opts.onLine });
       if (written.killed || written.code !== 0) throw checkoutFailure(written, remote.url, result.commit, this.opts.limits.cloneTimeoutMs);
       submodules = opts.submodules ? await listSubmodules(repo, result.commit) : [];
@@ -237,6 +239,11 @@ export class GitMirrorCache {
     const mib = Math.round(this.opts.limits.maxRepoBytes / 1024 / 1024);
     return new GitError('git_repository_too_large', `${repo.url} is larger than the ${mib} MiB a git repository may take on a worker`);
   }
+}
+
+/** The lock file every writer of a mirror (a checkout, the janitor evicting it) holds. */
+export function mirrorLockFile(mirrorDir: string): string {
+  return `${mirrorDir}.lock`;
 }
 
 function checkoutFailure(res: { killed?: string; stderr: string }, url: string, commit: string, timeoutMs: number): GitError {

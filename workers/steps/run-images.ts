@@ -7,6 +7,9 @@ import { createHash } from 'node:crypto';
 import { parseImageReference } from '../../src/registry/reference.js';
 import type { ImageBuilder } from '../builder/image-builder.js';
 
+/** The namespace of every run-scoped image name: the janitor finds the images of ended runs by it. */
+export const RUN_IMAGE_NAMESPACE = 'slipway-run';
+
 /** What handling a run's images needs from the image builder. */
 type Images = Pick<ImageBuilder, 'tagImage' | 'push' | 'removeImage'>;
 
@@ -15,7 +18,7 @@ type Images = Pick<ImageBuilder, 'tagImage' | 'push' | 'removeImage'>;
  * no other run shares), and a tag naming what was asked for, so it can be found again in `docker images`.
  */
 export function runImageName(scope: string, requested: string): string {
-  const repository = `slipway-run/${scope.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'run'}`;
+  const repository = `${RUN_IMAGE_NAMESPACE}/${scope.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'run'}`;
   return `${repository}:${createHash('sha256').update(imageKey(requested)).digest('hex').slice(0, 32)}`;
 }
 

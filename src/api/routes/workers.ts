@@ -23,6 +23,7 @@ export function workerRoutes(workers: Pick<WorkerRegistry, 'pool'>, runs: RunSer
         platforms: w.platforms,
         lastHeartbeat: new Date(w.lastSeen).toISOString(),
         live: w.live,
+        ...(w.disk ? { disk: w.disk } : {}),
         runs: running
           .filter((r) => r.worker === w.name)
           .map((r) => ({ id: r.id, platform: r.platform, ...(r.task ? { task: r.task } : {}), ...(r.startedAt ? { startedAt: r.startedAt } : {}) })),

@@ -2,7 +2,7 @@
 // for, what it is building now, and whether it still beats (a lost one's runs end `error`, naming it).
 import type { WorkerInfo } from '../../contract/workers.js';
 import { ExitCode } from '../exit.js';
-import { formatAge, renderTable } from '../format.js';
+import { formatAge, formatDisk, renderTable } from '../format.js';
 import type { CliIo } from '../io.js';
 
 export interface WorkersApi {
@@ -24,6 +24,7 @@ export function renderWorkers(workers: WorkerInfo[], now = Date.now()): string {
     w.platforms.join(','),
     w.runs.length ? w.runs.map((r) => `${r.id}${r.task ? ` (${r.task})` : ''}`).join(', ') : '-',
     formatAge(w.lastHeartbeat, now),
+    w.disk ? formatDisk(w.disk) : '-',
   ]);
-  return renderTable(['WORKER', 'STATE', 'PLATFORMS', 'BUILDING', 'LAST BEAT'], rows);
+  return renderTable(['WORKER', 'STATE', 'PLATFORMS', 'BUILDING', 'LAST BEAT', 'DISK'], rows);
 }
