@@ -26,7 +26,8 @@ export interface TaskCacheInput {
 export function taskBuildOptions(input: TaskCacheInput): BuildOptions {
   const { options } = input;
   if (options.noCache || options.cacheFrom !== undefined || options.cacheTo !== undefined) return options;
-  const last = input.recentRuns.find((run) => run.status === 'succeeded' && run.outputImages.length > 0)?.outputImages[0];
+  // A scanner's rejection covers the layers too: a rejected image is no cache to build on.
+  const last = input.recentRuns.find((run) => run.status === 'succeeded' && run.outputImages.length > 0 && run.outputImages[0]!.quarantine?.state !== 'rejected')?.outputImages[0];
   const sources = [...(last ? [`${last.registry}/${last.repository}@${last.digest}`] : []), ...input.stableTags];
   const cacheFrom = [...new Set(sources)].slice(0, MAX_CACHE_FROM);
   return {

@@ -24,6 +24,12 @@ describe('taskBuildOptions', () => {
     assert.deepEqual(options, { pull: true, cacheFrom: [`reg.test:5000/team/app@${DIGEST_A}`, 'team/app:latest'], cacheTo: 'inline' });
   });
 
+  it('skips an image a scanner rejected for the one before it', () => {
+    const rejected = { ...image(DIGEST_A), quarantine: { state: 'rejected' as const } };
+    const options = taskBuildOptions({ options: {}, pushes: true, recentRuns: [{ status: 'succeeded', outputImages: [rejected] }, { status: 'succeeded', outputImages: [image(DIGEST_B)] }], stableTags: [] });
+    assert.deepEqual(options.cacheFrom, [`reg.test:5000/team/app@${DIGEST_B}`]);
+  });
+
   it('a first run imports from its tags only', () => {
     const options = taskBuildOptions({ options: {}, pushes: true, recentRuns: [{ status: 'running', outputImages: [] }], stableTags: ['app:main'] });
     assert.deepEqual(options, { cacheFrom: ['app:main'], cacheTo: 'inline' });
