@@ -71,14 +71,16 @@ describe('a task built on two hosts', () => {
     const created = await fetch(`${stack.url}/v1/tasks`, {
       method: 'POST',
       headers: { ...stack.authHeaders(), 'content-type': 'application/json' },
-      body: JSON.stringify({ name: task, context: `${git.httpUrl(repo)}#main`, images: [`${REGISTRY}/${repo}:{{.Run.ID}}`], commitTrigger: false }),
+      body: JSON.stringify({ name: task, context: `${git.httpUrl(repo)}#main`, images: [`${REGISTRY}/${repo}:{{.Run.ID}}`, `${REGISTRY}/${repo}:latest`], commitTrigger: false }),
     });
     assert.equal(created.status, 201, await created.text());
 
-    // Host A alone: the task's first run builds everything on the machine's Engine and pushes its cache.
+    // Host A alone: the task's first run builds everything on the machine's Engine and pushes its cache. It
+    // looks for cache in its :latest tag, which is not there yet: that does not fail the build.
     const workerA = await startWorker('a', {});
     const first = await runTask(task);
     assert.equal(first.run.status, 'succeeded', first.log);
+    assert.deepEqual((first.run.request as { cacheFrom?: string[] }).cacheFrom, [`${REGISTRY}/${repo}:latest`]);
     assert.equal(stepCached(first.log, '[2/3] RUN dd '), false, `the first run builds the expensive step itself:\n${first.log}`);
     await workerA.stop();
 
@@ -90,7 +92,7 @@ describe('a task built on two hosts', () => {
     assert.equal(second.run.worker, `${os.hostname()}/${workerB.child.pid}`, 'the second run built on host B');
     // The run record says where its cache came from: the image the first run pushed, by digest.
     const pushedFirst = first.run.outputImages[0]!;
-    assert.deepEqual((second.run.request as { cacheFrom?: string[] }).cacheFrom, [`${pushedFirst.registry}/${pushedFirst.repository}@${pushedFirst.digest}`]);
+    assert.deepEqual((second.run.request as { cacheFrom?: string[] }).cacheFrom, [`${pushedFirst.registry}/${pushedFirst.repository}@${pushedFirst.digest}`, `${REGISTRY}/${repo}:latest`]);
 
     assert.equal(stepCached(second.log, '[2/3] RUN dd '), true, `the expensive step ran again on host B:\n${second.log}`);
     // …while the changed source was copied afresh.
