@@ -1,5 +1,5 @@
 // The build cache a task's run carries when its definition says nothing about cache: the run exports inline
-// cache into the images it pushes, and imports cache from the image the task's last successful run pushed
+// cache into the images it pushes, and imports cache from the images the task's last successful runs pushed
 // (by digest, so a tag moved since does not matter) and from the task's own tags that stay the same from run
 // to run (app:latest, app:{{.Run.Branch}}). A run that lands on an Engine that never built the task then reuses
 // the layers of the one that did. On-demand builds are left as their flags ask.
@@ -10,6 +10,8 @@ import { renderRunTemplate, type RunVariables } from './template.js';
 
 /** Images a run imports cache from, at most (the run request's own limit is 10). */
 const MAX_CACHE_FROM = 10;
+/** The task's latest pushed images a run imports cache from. */
+const PUSHED_IMAGES = 3;
 
 export interface TaskCacheInput {
   /** The build options the task's definition sets. */
@@ -27,8 +29,14 @@ export function taskBuildOptions(input: TaskCacheInput): BuildOptions {
   const { options } = input;
   if (options.noCache || options.cacheFrom !== undefined || options.cacheTo !== undefined) return options;
   // A scanner's rejection covers the layers too: a rejected image is no cache to build on.
-  const last = input.recentRuns.find((run) => run.status === 'succeeded' && run.outputImages.length > 0 && run.outputImages[0]!.quarantine?.state !== 'rejected')?.outputImages[0];
-  const sources = [...(last ? [`${last.registry}/${last.repository}@${last.digest}`] : []), ...input.stableTags];
+  const pushed = input.recentRuns
+    .filter((run) => run.status === 'succeeded' && run.outputImages.length > 0 && run.outputImages[0]!.quarantine?.state !== 'rejected')
+    .map((run) => run.outputImages[0]!)
+    .map((image) => `${image.registry}/${image.repository}@${image.digest}`);
+  // More than the last image: Docker 20.10's BuildKit leaves out of an image's inline cache the steps it took
+  // from imported cache (moby/buildkit#1981), so an image built on another host's cache carries none of it,
+  // while the one before it does.
+  const sources = [...new Set(pushed)].slice(0, PUSHED_IMAGES).concat(input.stableTags);
   const cacheFrom = [...new Set(sources)].slice(0, MAX_CACHE_FROM);
   return {
     ...options,

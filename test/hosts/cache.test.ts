@@ -1,6 +1,7 @@
 // The build cache follows a task from host to host: a task built on host A (the machine's Engine) and then on
 // host B (an Engine of its own that never saw the project) reuses A's layers on B, through the inline cache A
-// pushed and the cache B imports from the task's last image, with no cache option in the task's definition.
+// pushed and the cache B imports from the task's last image, with no cache option in the task's definition;
+// and a third host C after B still does.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -22,9 +23,10 @@ function stepCached(log: string, header: string): boolean | undefined {
   return step === undefined ? undefined : lines.includes(`${step} CACHED`);
 }
 
-describe('a task built on two hosts', () => {
+describe('a task built on one host after another', () => {
   let stack: TestStack;
   let engineB: TestEngine;
+  let engineC: TestEngine | undefined;
   let git: GitServer;
   const dirs: string[] = [];
   const workers: StackProcess[] = [];
@@ -57,7 +59,7 @@ describe('a task built on two hosts', () => {
   });
   after(async () => {
     await Promise.all(workers.map((w) => w.stop()));
-    await Promise.all([stack?.close(), engineB?.close(), git?.stop()]);
+    await Promise.all([stack?.close(), engineB?.close(), engineC?.close(), git?.stop()]);
     await Promise.all(dirs.map((dir) => fs.rm(dir, { recursive: true, force: true })));
   });
 
@@ -97,5 +99,15 @@ describe('a task built on two hosts', () => {
     assert.equal(stepCached(second.log, '[2/3] RUN dd '), true, `the expensive step ran again on host B:\n${second.log}`);
     // …while the changed source was copied afresh.
     assert.equal(stepCached(second.log, '[3/3] COPY version.txt'), false, second.log);
+    await workerB.stop();
+
+    // Host C, new as well: the image B built on imported cache carries none of it on (Docker 20.10's BuildKit),
+    // so the third run has to reach back to the first run's image.
+    await git.commit(repo, { Dockerfile: dockerfile, 'version.txt': 'three\n' });
+    engineC = await startSecondEngine();
+    await startWorker('c', { SLIPWAY_DOCKER_SOCKET: engineC.socket });
+    const third = await runTask(task);
+    assert.equal(third.run.status, 'succeeded', third.log);
+    assert.equal(stepCached(third.log, '[2/3] RUN dd '), true, `the expensive step ran again on host C:\n${third.log}`);
   });
 });

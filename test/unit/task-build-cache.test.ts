@@ -1,5 +1,5 @@
 // The cache a task's run carries by default: exported inline into what it pushes, imported from the task's
-// last pushed image by digest and from its tags that do not change between runs, unless the task decides.
+// latest pushed images by digest and from its tags that do not change between runs, unless the task decides.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { stableTags, taskBuildOptions } from '../../src/tasks/build-cache.js';
@@ -21,10 +21,16 @@ describe('taskBuildOptions', () => {
       ],
       stableTags: ['team/app:latest'],
     });
-    assert.deepEqual(options, { pull: true, cacheFrom: [`reg.test:5000/team/app@${DIGEST_A}`, 'team/app:latest'], cacheTo: 'inline' });
+    assert.deepEqual(options, { pull: true, cacheFrom: [`reg.test:5000/team/app@${DIGEST_A}`, `reg.test:5000/team/app@${DIGEST_B}`, 'team/app:latest'], cacheTo: 'inline' });
   });
 
-  it('skips an image a scanner rejected for the one before it', () => {
+  it("imports from the latest three images pushed, each once: an image built on imported cache does not carry it on", () => {
+    const digests = ['a', 'a', 'b', 'c', 'd'].map((c) => `sha256:${c.repeat(64)}`);
+    const options = taskBuildOptions({ options: {}, pushes: true, recentRuns: digests.map((d) => ({ status: 'succeeded' as const, outputImages: [image(d)] })), stableTags: [] });
+    assert.deepEqual(options.cacheFrom, ['a', 'b', 'c'].map((c) => `reg.test:5000/team/app@sha256:${c.repeat(64)}`));
+  });
+
+  it('skips an image a scanner rejected', () => {
     const rejected = { ...image(DIGEST_A), quarantine: { state: 'rejected' as const } };
     const options = taskBuildOptions({ options: {}, pushes: true, recentRuns: [{ status: 'succeeded', outputImages: [rejected] }, { status: 'succeeded', outputImages: [image(DIGEST_B)] }], stableTags: [] });
     assert.deepEqual(options.cacheFrom, [`reg.test:5000/team/app@${DIGEST_B}`]);
