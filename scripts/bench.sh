@@ -15,19 +15,22 @@
 #                             planned and queued, and a registry push to the first dependent rebuild started
 #   private-base: a build FROM a base on the stack's token-auth registry against the same base on the open one
 #                             (bench/private-base.ts, about a minute)
-# Arguments pick benches: scripts/bench.sh build | latency | git-fetch | rebuilds | platforms | private-base
-# (default: all six).
+#   cache: a build on a second Engine with --cache-from the image a first Engine pushed with inline cache,
+#                             against the second Engine's cold build (bench/cache.ts, two to four minutes;
+#                             BENCH_CACHE_ITERATIONS 3)
+# Arguments pick benches: scripts/bench.sh build | latency | git-fetch | rebuilds | platforms | private-base |
+# cache (default: all seven).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/stack.sh up
 bash scripts/base-images.sh
 export BENCH_RUN_ID=${BENCH_RUN_ID:-$(date -u +%Y-%m-%dT%H-%M-%SZ)}
 benches=("$@")
-[ ${#benches[@]} -eq 0 ] && benches=(build latency git-fetch rebuilds platforms private-base)
+[ ${#benches[@]} -eq 0 ] && benches=(build latency git-fetch rebuilds platforms private-base cache)
 for b in "${benches[@]}"; do
   case "$b" in
-    build | latency | git-fetch | rebuilds | platforms | private-base) node --import tsx "bench/$b.ts" ;;
-    *) echo "bench: unknown bench $b (build, latency, git-fetch, rebuilds, platforms, private-base)" >&2; exit 2 ;;
+    build | latency | git-fetch | rebuilds | platforms | private-base | cache) node --import tsx "bench/$b.ts" ;;
+    *) echo "bench: unknown bench $b (build, latency, git-fetch, rebuilds, platforms, private-base, cache)" >&2; exit 2 ;;
   esac
 done
 echo "bench: summaries in bench/results/<bench>.md, figures of run $BENCH_RUN_ID appended to bench/results/history.jsonl" >&2

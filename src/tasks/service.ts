@@ -5,7 +5,8 @@ import { BadInputError, ConflictError, NotFoundError } from '../errors.js';
 import { parsePlatformList } from '../platforms.js';
 import type { Run, Trigger } from '../runs/model.js';
 import { normaliseDockerfilePath, type RunService } from '../runs/service.js';
-import { buildOptionsOf } from '../contract/build-options.js';
+import { buildOptionsOf, type BuildOptions } from '../contract/build-options.js';
+import { stableTags, taskBuildOptions } from './build-cache.js';
 import { Task, TASK_NAME, TaskPatch, TaskSpec } from './model.js';
 import type { TaskRecords, TaskSlotRecords } from './records.js';
 import { randomUUID } from 'node:crypto';
@@ -13,6 +14,9 @@ import { RUN_ID_PATTERN } from '../runs/ids.js';
 import { isTerminal } from '../runs/model.js';
 import { checkRunTemplate, renderRunTemplate } from './template.js';
 import type { Requester } from '../auth/scopes.js';
+
+/** How many of a task's latest runs are searched for the last image it pushed, the cache of its next run. */
+const RECENT_RUNS = 10;
 
 export interface GitTools {
   /** `<url>[#ref[:subdir]]` → its parts, after the URL policy; throws BadInputError. */
@@ -160,7 +164,7 @@ export class TaskService {
       images: (runId) => push.images.map((image) => renderRunTemplate(image, this.variables(task, runId, resolved.commit, branch))),
       buildArgs: task.buildArgs,
       secretBuildArgs: {},
-      options: buildOptionsOf(task),
+      options: await this.buildOptions(task, push, branch),
       noPush: push.noPush,
       ...(task.quarantine ? { quarantine: true } : {}),
       timeoutSeconds: task.timeoutSeconds,
@@ -168,6 +172,19 @@ export class TaskService {
       task: name,
       ...(how.trigger.type === 'base-image' && this.opts.rebuildPriority ? { priority: this.opts.rebuildPriority } : {}),
       ...(requester ? { requester } : {}),
+    });
+  }
+
+  /** The task's build options, with the cache that follows the task from Engine to Engine (tasks/build-cache.ts). */
+  private async buildOptions(task: Task, push: { images: string[]; noPush: boolean }, branch: string): Promise<BuildOptions> {
+    const options = buildOptionsOf(task);
+    // A task file names its cache in its build steps' flags.
+    if (isTaskFile(task.dockerfile)) return options;
+    return taskBuildOptions({
+      options,
+      pushes: !push.noPush,
+      recentRuns: await this.runs.store.list({ task: task.name, top: RECENT_RUNS }),
+      stableTags: stableTags([...new Set([...push.images, ...task.images])], (runId, commit) => this.variables(task, runId, commit, branch)),
     });
   }
 

@@ -184,6 +184,20 @@ describe('BuildProgress with messages it does not understand', () => {
   });
 });
 
+// missing-cache: FROM 127.0.0.1:5000/base/busybox:amd64, RUN echo hi > /x, built through POST /build with
+// cachefrom naming an image the registry does not have; the Engine finished the build.
+describe('BuildProgress on a build whose --cache-from image is missing', () => {
+  const { lines, progress } = render(messages('missing-cache'));
+
+  it('is not a failure: BuildKit builds without that cache', () => {
+    assert.equal(progress.failure(), undefined);
+  });
+
+  it('still shows the cache import error in the log', () => {
+    assert.ok(lines.some((l) => /^#\d+ ERROR: 127\.0\.0\.1:5000\/slipway-test\/no-cache-here:1: not found$/.test(l)), lines.join('\n'));
+  });
+});
+
 describe('decodeStatusResponse', () => {
   it('decodes vertexes with their digests, names and timestamps', () => {
     const done = messages('failing-run')

@@ -83,7 +83,7 @@ export class BuildProgress {
 
   failure(): BuildFailure | undefined {
     for (const v of this.vertexes.values()) {
-      if (v.error && !isCanceled(v.error)) return { step: v.name, error: v.error, output: [...v.recentOutput] };
+      if (v.error && !isCanceled(v.error) && !isCacheImport(v.name)) return { step: v.name, error: v.error, output: [...v.recentOutput] };
     }
     if (this.streamError) return { step: '', error: this.streamError, output: [] };
     return undefined;
@@ -231,6 +231,14 @@ function hasChanged(last: Vertex | undefined, next: Vertex): boolean {
     || (next.completed !== undefined && last.completed?.getTime() !== next.completed.getTime())
     || last.cached !== next.cached
     || last.error !== next.error;
+}
+
+/**
+ * BuildKit goes on without a --cache-from image it cannot import (not pushed yet, deleted, no inline cache):
+ * the step shows its ERROR, the build still succeeds, as with `docker build`.
+ */
+function isCacheImport(name: string): boolean {
+  return name.startsWith('importing cache manifest from ');
 }
 
 function isCanceled(error: string): boolean {

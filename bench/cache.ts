@@ -1,0 +1,139 @@
+// Cache bench (issue 20): does the build cache follow the build to a host that never saw the project? A
+// project whose first layer is expensive (bench/lib/cache-project.ts) is built through Slipway on host A (the
+// machine's Engine) with inline cache and pushed; its source changes; host B (a Docker Engine of its own,
+// test/support/second-engine.ts) builds the changed project with --cache-from the pushed image, and, for the
+// comparison, the same project with an expensive step new to it and no cache options: B's cold time. The
+// figure is B's cached time as a share of B's cold time, target ≤ 35%. Every iteration starts a new Engine B
+// and builds the cached version first: Docker 20.10's BuildKit ignores imported cache on an Engine that already
+// holds the base image (see bench/results/cache.md), so B must not have built anything before. Each host has
+// its worker and data directory, contexts go through the registry (SLIPWAY_CONTEXT_STORE=registry), and only
+// one worker runs at a time so each build lands where it should.
+// Rewrites bench/results/cache.md and appends its figures to bench/results/history.jsonl.
+// Standalone: node --import tsx bench/cache.ts (BENCH_CACHE_ITERATIONS, 3).
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startSecondEngine, type TestEngine } from '../test/support/second-engine.js';
+import { REGISTRY, startTestStack, StackProcess, uniqueName } from '../test/support/stack.js';
+import { cacheProject, LAYER_MB, timedBuild, type CacheBuild } from './lib/cache-project.js';
+import { removeLocalImages } from './lib/docker.js';
+import { historyLine, recordRun } from './lib/history.js';
+import { machineInfo } from './lib/machine.js';
+import { benchOptions } from './lib/options.js';
+import { deleteManifests } from './lib/registry.js';
+import { median } from './lib/stats.js';
+
+const ITERATIONS = Number(process.env.BENCH_CACHE_ITERATIONS || 3);
+const TARGET_RATIO = 0.35;
+const BASE = `${REGISTRY}/base/busybox:latest`;
+const say = (msg: string) => process.stderr.write(`bench cache: ${msg}\n`);
+
+interface Sample {
+  iteration: number;
+  a: CacheBuild;
+  cold: CacheBuild;
+  cached: CacheBuild;
+  ratio: number;
+}
+
+const startedAt = new Date().toISOString();
+const repo = `bench/${uniqueName('cache')}`;
+const image = (name: string) => `${REGISTRY}/${repo}:${name}`;
+const pushed: string[] = [];
+const dirs: string[] = [];
+const workers: StackProcess[] = [];
+const failures: string[] = [];
+const engines: TestEngine[] = [];
+const stack = await startTestStack({ worker: false, env: { SLIPWAY_CONTEXT_STORE: 'registry', SLIPWAY_CONTEXT_REPOSITORY: `${repo}-contexts` } });
+
+async function startWorker(name: string, env: Record<string, string>): Promise<StackProcess> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), `slipway-bench-cache-${name}-`));
+  dirs.push(dir);
+  const worker = new StackProcess('workers/main.ts', ['--platforms', 'linux/amd64'], { ...stack.env, SLIPWAY_DATA_DIR: dir, ...env }, path.join(dir, 'worker.log'));
+  workers.push(worker);
+  await worker.lineWith('worker ready', `worker ${name}`);
+  return worker;
+}
+
+async function build(name: string, archive: Buffer, options: Record<string, unknown>): Promise<CacheBuild> {
+  pushed.push(image(name));
+  const b = await timedBuild(stack.url, archive, image(name), options);
+  if (b.error) failures.push(`${name}: ${b.error}`);
+  say(`${name}: ${b.ms} ms${b.expensiveCached ? ' (expensive step CACHED)' : ''}${b.error ? ` FAILED ${b.error}` : ''}`);
+  return b;
+}
+
+try {
+  const nonces = Array.from({ length: ITERATIONS }, () => randomUUID());
+  // Host A: every iteration's first version, built with inline cache and pushed.
+  const workerA = await startWorker('a', {});
+  const onA: CacheBuild[] = [];
+  for (let i = 0; i < ITERATIONS; i++) onA.push(await build(`a-${i + 1}`, await cacheProject(BASE, nonces[i]!, 'version one\n'), { cacheTo: 'inline' }));
+  await workerA.stop();
+
+  // Host B, new for every iteration: the changed source with --cache-from A's image, then the same project
+  // with an expensive step new to B and no cache options.
+  const samples: Sample[] = [];
+  for (let i = 0; i < ITERATIONS; i++) {
+    const engineB = await startSecondEngine();
+    engines.push(engineB);
+    const workerB = await startWorker(`b${i + 1}`, { SLIPWAY_DOCKER_SOCKET: engineB.socket });
+    const cached = await build(`b-cached-${i + 1}`, await cacheProject(BASE, nonces[i]!, 'version two\n'), { cacheFrom: [image(`a-${i + 1}`)] });
+    const cold = await build(`b-cold-${i + 1}`, await cacheProject(BASE, randomUUID(), 'version two\n'), {});
+    await workerB.stop();
+    await engineB.close();
+    engines.pop();
+    if (!cached.expensiveCached) failures.push(`b-cached-${i + 1}: the expensive step was not CACHED`);
+    if (cold.expensiveCached) failures.push(`b-cold-${i + 1}: the expensive step was CACHED`);
+    samples.push({ iteration: i + 1, a: onA[i]!, cold, cached, ratio: Math.round((cached.ms / cold.ms) * 1000) / 1000 });
+  }
+
+  const ok = samples.filter((s) => !s.cold.error && !s.cached.error && Number.isFinite(s.ratio));
+  const ratio = ok.length ? median(ok.map((s) => s.ratio)) : NaN;
+  const met = ok.length > 0 && failures.length === 0 && ratio <= TARGET_RATIO;
+  const machine = await machineInfo();
+  const figures = {
+    iterations: ok.length,
+    layerMB: LAYER_MB,
+    hostAMedianMs: Math.round(median(ok.map((s) => s.a.ms))),
+    coldMedianMs: Math.round(median(ok.map((s) => s.cold.ms))),
+    cachedMedianMs: Math.round(median(ok.map((s) => s.cached.ms))),
+    ratioMedian: ratio,
+    targetRatio: TARGET_RATIO,
+    targetMet: met,
+    failures,
+  };
+  const pct = (r: number) => `${Math.round(r * 1000) / 10}%`;
+  const md = [
+    '# Cache bench: a build cache that follows the build',
+    '',
+    `${new Date().toISOString()} · commit \`${machine.commit}\`${machine.dirty ? ' (uncommitted changes)' : ''} · ${machine.cpus} × ${machine.cpuModel} · load average at the end ${machine.loadAverage.map((l) => l.toFixed(2)).join(' / ')} · Docker Engine ${machine.dockerEngine} on both hosts`,
+    '',
+    '| figure | measured | target | |',
+    '|---|---:|---:|---|',
+    `| host B, changed source, \`--cache-from\` host A's image, as a share of B's cold build (median of ${ok.length}) | ${Number.isFinite(ratio) ? pct(ratio) : '–'} | ≤ ${pct(TARGET_RATIO)} | ${met ? 'met' : '**not met**'} |`,
+    `| host B cold build (median) | ${figures.coldMedianMs} ms | | |`,
+    `| host B cached build (median) | ${figures.cachedMedianMs} ms | | |`,
+    `| host A build with \`--cache-to type=inline\` (median) | ${figures.hostAMedianMs} ms | | |`,
+    '',
+    '| # | host A (inline cache, push) | B cold | B with --cache-from | B cached / B cold |',
+    '|---:|---:|---:|---:|---:|',
+    ...samples.map((s) => `| ${s.iteration} | ${s.a.ms} ms | ${s.cold.ms} ms | ${s.cached.ms} ms${s.cached.expensiveCached ? '' : ' (not cached)'} | ${pct(s.ratio)} |`),
+    '',
+    `The project: \`FROM base/busybox\`, a RUN writing ${LAYER_MB} MB of random data (incompressible, as installed dependencies nearly are), then \`COPY src/\`. Times are the runs' startedAt → finishedAt: BuildKit's build and the push to the registry on loopback. Host A is the machine's Docker Engine; host B a second Engine with its own data root, containerd and bridge, new for every iteration; each has its own worker and data directory, contexts go through the registry, one worker runs at a time. B's cached build changes one source file, imports A's inline cache, pulls the ${LAYER_MB} MB layer from the registry instead of running its step, and pushes only the new COPY layer; B's cold build, next on the same Engine, runs the expensive step (new to B: another nonce) and pushes its layer; it finds the base image already there, the cached build pulled it (busybox, about 1 MB).`,
+    '',
+    "Every iteration starts a new Engine B because Docker 20.10's BuildKit (0.8) does not use imported inline cache on an Engine that already holds the base image: there the FROM step is CACHED from the Engine's own store and the RUN runs again, whatever `--cache-from` says (reproduced with Debian's docker client alone: a warm-up build `FROM` the same base on B, then `docker build --cache-from` A's pushed image ran the RUN). A long-lived worker therefore reuses another host's layers only for bases it has not built on yet; newer BuildKit releases are worth measuring against this.",
+    ...(failures.length ? ['', '## Failures', '', ...failures.map((f) => `- ${f}`)] : []),
+    '',
+  ].join('\n');
+  await recordRun(historyLine('cache', { id: benchOptions().runId, startedAt }, machine, figures), md);
+  say(`B cached / B cold: median ${Number.isFinite(ratio) ? pct(ratio) : '–'} (target ≤ ${pct(TARGET_RATIO)})${failures.length ? `; ${failures.length} failures` : ''}`);
+} finally {
+  await Promise.all(workers.map((w) => w.stop()));
+  await stack.close();
+  await Promise.all(engines.map((e) => e.close()));
+  await deleteManifests(pushed);
+  await removeLocalImages(pushed);
+  await Promise.all(dirs.map((dir) => fs.rm(dir, { recursive: true, force: true })));
+}
