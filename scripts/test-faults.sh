@@ -3,9 +3,4 @@
 # SIGKILL mid-run, a Redis of their own killed and restarted, a Docker Engine of their own killed and
 # restarted mid-build, the API killed in the middle of a rebuild wave, a registry away at push time, answers
 # cut by a proxy — and check what a user sees. Apart from `npm test` because each waits out a fault (4–6 min in all).
-set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-source scripts/test-prepare.sh
-export SLIPWAY_TEST_COMPILED=1
-if [ "$#" -gt 0 ]; then exec node --import tsx scripts/test-run.ts "$@"; fi
-exec node --import tsx scripts/test-run.ts test/faults
+exec bash "$(dirname "${BASH_SOURCE[0]}")/test-suite.sh" test/faults "$@"

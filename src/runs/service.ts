@@ -105,22 +105,7 @@ export class RunService {
     if (req.taskFile !== undefined) return this.submitTaskFile(req, platforms, requester);
     if (req.values || req.secretValues) throw new BadInputError('values and secretValues are for task files: give taskFile too', 'invalid_body');
     const windowsDaemonless = platforms.includes('windows/amd64') ? await this.windowsRoute(req.context, dockerfile) : undefined;
-    return this.enqueue({
-      platforms,
-      source: { context: req.context },
-      dockerfile,
-      images: () => req.images,
-      buildArgs: req.buildArgs,
-      secretBuildArgs: req.secretBuildArgs,
-      buildSecrets: req.buildSecrets,
-      target: req.target,
-      options: buildOptionsOf(req),
-      noPush: req.noPush,
-      timeoutSeconds: req.timeoutSeconds,
-      trigger: { type: 'manual' },
-      windowsDaemonless,
-      requester,
-    });
+    return this.enqueue({ ...manualDockerfileRun(req, platforms, dockerfile, requester), source: { context: req.context }, windowsDaemonless });
   }
 
   /** A Dockerfile build of a git repository at the commit its ref names now, as a task's run builds one. */
@@ -131,21 +116,8 @@ export class RunService {
     const { url, ref, subdir } = this.opts.git.parseContext(req.context);
     // Public repositories only: a run of a git context carries no token (a task keeps one for a private repository).
     const resolved = await this.opts.git.resolveCommit(url, ref, undefined);
-    return this.enqueue({
-      platforms,
-      source: { git: { url, commit: resolved.commit, ...(resolved.ref ? { ref: resolved.ref } : {}), ...(subdir ? { subdir } : {}) } },
-      dockerfile,
-      images: () => req.images,
-      buildArgs: req.buildArgs,
-      secretBuildArgs: req.secretBuildArgs,
-      buildSecrets: req.buildSecrets,
-      target: req.target,
-      options: buildOptionsOf(req),
-      noPush: req.noPush,
-      timeoutSeconds: req.timeoutSeconds,
-      trigger: { type: 'manual' },
-      requester,
-    });
+    const source = { git: { url, commit: resolved.commit, ...(resolved.ref ? { ref: resolved.ref } : {}), ...(subdir ? { subdir } : {}) } };
+    return this.enqueue({ ...manualDockerfileRun(req, platforms, dockerfile, requester), source });
   }
 
   /** A task file from the context, checked here (every error with its line and column) before it is queued. */
@@ -330,6 +302,24 @@ export class RunService {
     if (flagged.ok) await announce(id);
     return this.get(id);
   }
+}
+
+/** What a Dockerfile run asked for by hand carries into the queue, whatever its source (an upload or a git URL). */
+function manualDockerfileRun(req: RunRequest, platforms: string[], dockerfile: string, requester: Requester | undefined): Omit<RunInput, 'source'> {
+  return {
+    platforms,
+    dockerfile,
+    images: () => req.images,
+    buildArgs: req.buildArgs,
+    secretBuildArgs: req.secretBuildArgs,
+    buildSecrets: req.buildSecrets,
+    target: req.target,
+    options: buildOptionsOf(req),
+    noPush: req.noPush,
+    timeoutSeconds: req.timeoutSeconds,
+    trigger: { type: 'manual' },
+    requester,
+  };
 }
 
 /** A run's source as its jobs carry it (the ref asked for stays in the run record). */

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# One suite of tests apart from `npm test` (test:faults, test:hosts): brings the stack up if needed, builds
+# dist/ when what it is built from changed, then runs the folder given first, or the files given after it.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+folder=$1
+shift
+source scripts/test-prepare.sh
+export SLIPWAY_TEST_COMPILED=1
+if [ "$#" -gt 0 ]; then exec node --import tsx scripts/test-run.ts "$@"; fi
+exec node --import tsx scripts/test-run.ts "$folder"
