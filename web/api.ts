@@ -1,19 +1,9 @@
 // The dashboard's one way to the API: the /v1 routes, with the signed-in token in the Authorization header,
 // every answer checked against the contract's schema (src/contract), the same shapes the server and CLI use.
 import type * as z from '../src/zod-mini.js';
-import { ErrorBody } from '../src/contract/errors.js';
+import { ApiError, ErrorBody } from '../src/contract/errors.js';
 
-/** The API answered with an error status; `code` and message as it gave them. */
-export class ApiError extends Error {
-  override name = 'ApiError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { ApiError };
 
 const TOKEN_KEY = 'slipway.token';
 /** Fired when the API refuses the token (revoked, expired): the page goes back to its sign-in form. */

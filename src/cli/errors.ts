@@ -7,16 +7,7 @@ export class UsageError extends Error {
 }
 
 /** The API answered with an error status and (usually) `{ error: { code, message } }`. */
-export class ApiError extends Error {
-  override name = 'ApiError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { ApiError } from '../contract/errors.js';
 
 /** No answer from the API: refused, reset, DNS, or silent for too long. */
 export class ApiUnreachableError extends Error {
