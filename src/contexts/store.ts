@@ -111,10 +111,11 @@ export class LocalContextStore implements ContextStore {
     if (body.destroyed) onBodyClose();
     body.pipe(meter);
     const validated = validateContextArchive(toValidator, this.limits);
+    const written = pipeline(meter, createWriteStream(tmp, { flags: 'wx', highWaterMark: UPLOAD_BUFFER }));
     try {
       // The validator must see the same bytes; if it fails first, stop the upload too.
       await Promise.all([
-        pipeline(meter, createWriteStream(tmp, { flags: 'wx', highWaterMark: UPLOAD_BUFFER })),
+        written,
         validated.catch((err: unknown) => {
           meter.destroy(err as Error);
           throw err;
@@ -136,6 +137,9 @@ export class LocalContextStore implements ContextStore {
     } catch (err) {
       body.unpipe(meter);
       toValidator.destroy();
+      // The file stream opens the file on its own time: until the pipeline has settled, the file may not
+      // exist yet, and a removal now would leave it behind once it is opened.
+      await written.catch(() => undefined);
       await fs.rm(tmp, { force: true });
       throw err;
     } finally {
