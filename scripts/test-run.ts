@@ -1,6 +1,6 @@
 // Runs test files as one node:test stream: unit tests (no outside system) in a few shared processes, then
-// integration and e2e tests (real Redis, Docker Engine, registry) one file at a time, since they share one
-// Docker daemon and their timing checks must not compete with each other. The report is what `node --test`
+// integration and e2e tests (real Redis, Docker Engine, registry) a few files at a time, then the files that
+// must have the stack to themselves one at a time. The report is what `node --test`
 // prints (TAP when piped, spec on a terminal) with one plan and one summary for both groups, so a reader
 // of `# pass N` / `# fail N` counts every test; before the summary, the slowest files and where the time went.
 //   node --import tsx scripts/test-run.ts [FILE|DIR...]   (default: test/unit, test/integration, test/e2e)
@@ -29,6 +29,15 @@ const UNIT_CONCURRENCY = Math.max(2, os.availableParallelism()) * 2;
  * tsx costs more CPU than most unit files' tests.
  */
 const OWN_PROCESS = /^(beforeEach|afterEach)\(|process\.env(\.\w+|\[[^\]]+\])\s*=[^=]|delete process\.env|process\.chdir\(/m;
+/**
+ * Integration and e2e files at once (SLIPWAY_TEST_CONCURRENCY, default 2). Each file has a stack of its own
+ * (its own key prefix, data folder, API and worker ports) on the one Redis, Engine and registry, and spends much
+ * of its time waiting on them, so two files overlap their waits. A file whose tests change what every file
+ * shares (Redis's memory, the Engine itself) says so with a line `// test-run: alone` and runs after the
+ * others, by itself.
+ */
+const INTEGRATION_CONCURRENCY = Math.max(1, Number(process.env.SLIPWAY_TEST_CONCURRENCY ?? 2) || 1);
+const ALONE = /^\/\/ test-run: alone\b/m;
 const SLOWEST = 10;
 const SUMMARY = /^(tests|suites|pass|fail|cancelled|skipped|todo) (\d+)$/;
 
@@ -84,12 +93,16 @@ async function shardUnitFiles(files: readonly string[]): Promise<{ entries: stri
   return { entries, timeoutMs, remove: () => fs.rm(dir, { recursive: true, force: true }) };
 }
 
-function groupsOf(files: readonly string[], shards: { entries: string[]; timeoutMs: number }): Group[] {
+async function groupsOf(files: readonly string[], shards: { entries: string[]; timeoutMs: number }): Promise<Group[]> {
   const unit = files.filter((f) => f.startsWith(UNIT_DIR + path.sep));
   const rest = files.filter((f) => !unit.includes(f));
+  const alone: string[] = [];
+  for (const file of rest) if (ALONE.test(await fs.readFile(file, 'utf8'))) alone.push(file);
+  const together = rest.filter((f) => !alone.includes(f));
   return [
     { name: 'unit', files: unit, concurrency: UNIT_CONCURRENCY, ...shards },
-    { name: 'integration and e2e', files: rest, concurrency: 1, entries: rest, timeoutMs: TIMEOUT_MS },
+    { name: 'integration and e2e', files: together, concurrency: INTEGRATION_CONCURRENCY, entries: together, timeoutMs: TIMEOUT_MS },
+    { name: 'integration files that run alone', files: alone, concurrency: 1, entries: alone, timeoutMs: TIMEOUT_MS },
   ].filter((g) => g.files.length > 0);
 }
 
@@ -155,7 +168,7 @@ const files = await testFiles(process.argv.slice(2));
 if (files.length === 0) throw new Error('no test files found');
 const shards = await shardUnitFiles(files.filter((f) => f.startsWith(UNIT_DIR + path.sep)));
 try {
-  const stream = events(groupsOf(files, shards));
+  const stream = events(await groupsOf(files, shards));
   // As `node --test` chooses: spec for a person at a terminal, TAP for anything reading the output.
   if (process.stdout.isTTY) await pipeline(Readable.from(stream), new spec(), process.stdout);
   else await pipeline(Readable.from(tap(stream)), process.stdout);

@@ -7,5 +7,7 @@ folder=$1
 shift
 source scripts/test-prepare.sh
 export SLIPWAY_TEST_COMPILED=1
+# These suites stop Redis, kill Engines and time recoveries: one file at a time, always.
+export SLIPWAY_TEST_CONCURRENCY=1
 if [ "$#" -gt 0 ]; then exec node --import tsx scripts/test-run.ts "$@"; fi
 exec node --import tsx scripts/test-run.ts "$folder"
