@@ -22,4 +22,4 @@ COPY --from=build /slipway/dist ./dist
 RUN (useradd --system --uid 10001 --home-dir /slipway slipway 2>/dev/null || adduser -S -u 10001 slipway) \
   && mkdir -p /slipway/data && chown 10001 /slipway/data
 USER 10001
-CMD ["node", "dist/src/api/main.js"]
+CMD ["node", "dist/server/api.js"]

@@ -12,9 +12,9 @@ data=${SLIPWAY_DATA_DIR:-$PWD/.data}
 # The registry's notifications carry the token scripts/stack.sh configured it with.
 SLIPWAY_REGISTRY_NOTIFY_TOKEN=$(bash scripts/stack.sh notify-token)
 export SLIPWAY_REGISTRY_NOTIFY_TOKEN
-node dist/src/api/main.js &
+node dist/server/api.js &
 api=$!
-node dist/workers/main.js &
+node dist/server/worker.js &
 worker=$!
 trap 'kill $api $worker 2>/dev/null; wait' INT TERM EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null && break; sleep 0.1; done

@@ -37,7 +37,7 @@ export function stackProcesses(prefix: string): { pid: number; role: 'api' | 'wo
     try {
       if (!fs.readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`SLIPWAY_PREFIX=${prefix}`)) continue;
       const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      const role = cmd.includes('src/api/main') ? 'api' : cmd.includes('workers/main') ? 'worker' : 'child';
+      const role = /src\/api\/main|server\/api\.js/.test(cmd) ? 'api' : /workers\/main|server\/worker\.js/.test(cmd) ? 'worker' : 'child';
       found.push({ pid: Number(entry), role });
     } catch {
       /* gone, or not ours to read */

@@ -21,7 +21,7 @@ export const DASHBOARD_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** Where `npm run build` puts the dashboard: dist/web, from src/api (tsx) and dist/src/api (compiled) alike. */
+/** Where `npm run build` puts the dashboard: dist/web, from src/api (tsx), dist/src/api (compiled) and dist/server (bundled) alike. */
 export function dashboardDir(from: string = import.meta.url): string {
   const root = fileURLToPath(new URL('../../', from));
   return path.basename(root) === 'dist' ? path.join(root, 'web') : path.join(root, 'dist', 'web');

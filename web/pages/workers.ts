@@ -14,7 +14,7 @@ export function WorkersPage() {
   return html`<main id="main">
     <${Heading}>Workers</${Heading}>
     <${Problem} error=${pool.error} />
-    ${pool.data === undefined && !pool.error ? html`<${Loading} />` : workers.length === 0 ? html`<${Empty}>No worker has reported lately: start one with <code>node dist/workers/main.js</code>.</${Empty}>` : html`<div class="table-wrap"><table class="cards">
+    ${pool.data === undefined && !pool.error ? html`<${Loading} />` : workers.length === 0 ? html`<${Empty}>No worker has reported lately: start one with <code>node dist/server/worker.js</code>.</${Empty}>` : html`<div class="table-wrap"><table class="cards">
       <caption class="visually-hidden">Workers</caption>
       <thead><tr><th scope="col">Worker</th><th scope="col">Host</th><th scope="col">State</th><th scope="col">Platforms</th><th scope="col">Last heartbeat</th><th scope="col">Disk</th><th scope="col">Building</th></tr></thead>
       <tbody>${workers.map(

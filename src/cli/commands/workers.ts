@@ -12,7 +12,7 @@ export interface WorkersApi {
 export async function listWorkers(api: WorkersApi, flags: { json?: boolean }, io: CliIo, now = Date.now()): Promise<ExitCode> {
   const workers = await api.listWorkers();
   if (flags.json) io.stdout.write(`${JSON.stringify(workers, null, 2)}\n`);
-  else if (workers.length === 0) io.stderr.write('No worker has announced itself: start one with `node dist/workers/main.js`\n');
+  else if (workers.length === 0) io.stderr.write('No worker has announced itself: start one with `node dist/server/worker.js`\n');
   else io.stdout.write(`${renderWorkers(workers, now)}\n`);
   return ExitCode.ok;
 }
