@@ -25,6 +25,12 @@ export interface JanitorDeps extends LeftoverScope {
   log: Logger;
 }
 
+/**
+ * A worker that starts is usually about to build (a restart, a new host), and a pass's Engine-wide queries
+ * compete with those first builds: Docker 20.10 answers `GET /system/df` only after sizing every image. What a
+ * dead worker left behind is removed before the worker takes work (worker.ts); the rest can wait this long.
+ */
+const FIRST_PASS_DELAY_MS = 60_000;
 /** A record outlives its worker this long at least, so a slow pass never leaves the worker without one. */
 const MIN_RECORD_TTL_MS = 10 * 60_000;
 
@@ -37,12 +43,17 @@ export class Janitor {
 
   constructor(private readonly deps: JanitorDeps) {}
 
-  /** Runs a pass now and then every interval. */
+  /** Runs a pass shortly after the start (FIRST_PASS_DELAY_MS, or the interval if shorter), then every interval. */
   start(): void {
     if (this.timer || this.closing) return;
     const tick = () => void this.sweep().catch((err: unknown) => this.deps.log.warn({ err }, 'janitor pass failed'));
-    tick();
-    this.timer = setInterval(tick, this.deps.settings.intervalMs);
+    const every = this.deps.settings.intervalMs;
+    this.timer = setTimeout(() => {
+      tick();
+      if (this.closing) return;
+      this.timer = setInterval(tick, every);
+      this.timer.unref();
+    }, Math.min(every, FIRST_PASS_DELAY_MS));
     this.timer.unref();
   }
 
