@@ -39,8 +39,11 @@ export async function postJson(url: string, body: unknown): Promise<{ status: nu
   return { status: res.status, body: await res.json(), location: res.headers.get('location') };
 }
 
+/** The run's record; an error answer throws with its status and body, rather than reading as a run without fields. */
 export async function getRun(url: string, id: string): Promise<RunBody> {
-  return (await (await apiFetch(`${url}/v1/runs/${id}`)).json()) as RunBody;
+  const res = await apiFetch(`${url}/v1/runs/${id}`);
+  if (!res.ok) throw new Error(`GET /v1/runs/${id} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as RunBody;
 }
 
 const TERMINAL = ['succeeded', 'failed', 'canceled', 'timeout', 'error'];
