@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { SERVER_BUNDLES } from '../../scripts/bundle-server.js';
 import { jsonSchema, PUBLISHED_SCHEMAS } from '../../src/schemas.js';
 import { TASK_FILE_SCHEMAS } from '../../src/taskfile/json-schema.js';
 
@@ -16,9 +17,8 @@ describe('published schemas and compose file', () => {
   it('docker-compose.yml runs the same entry points the scripts run', async () => {
     const compose = parse(await fs.readFile(new URL('../../docker-compose.yml', import.meta.url), 'utf8'));
     assert.deepEqual(Object.keys(compose.services).sort(), ['api', 'redis', 'registry', 'worker']);
-    for (const service of ['api', 'worker']) {
-      const entry = compose.services[service].command[1].replace(/^dist\//, '').replace(/\.js$/, '.ts');
-      await fs.access(new URL(`../../${entry}`, import.meta.url));
-    }
+    // Each a bundle `npm run build` makes, of the entry point the tests start.
+    assert.equal(compose.services.api.command[1], SERVER_BUNDLES['src/api/main.ts']);
+    assert.equal(compose.services.worker.command[1], SERVER_BUNDLES['workers/main.ts']);
   });
 });
