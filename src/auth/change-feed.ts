@@ -68,7 +68,13 @@ export class TokenChangeFeed {
       this.heardAt = Date.now();
       this.listener.forget(hash);
     });
-    this.subscriber.on('ready', () => this.subscribe());
+    this.subscriber.on('ready', () => {
+      // ioredis reports a closed connection on the socket's `close`, which Node emits a turn of the event loop
+      // after the peer's FIN was read: requests read in between would still trust the cache. `end` comes
+      // with the FIN itself.
+      this.subscriber.stream.once('end', () => this.off('connection ended by Redis'));
+      this.subscribe();
+    });
     this.subscriber.on('close', () => this.off('connection closed'));
     this.subscriber.on('error', (err: Error) => this.off(err.message));
     this.timer = setInterval(() => this.beat(), timing.heartbeatMs);
