@@ -13,6 +13,8 @@ export const TOKEN_CACHE_LIMITS: RecordCacheLimits = { maxEntries: 10_000, ttlMs
 
 export interface TokenCache {
   records: TokenRecordCache;
+  /** Whether the cache is in use now: its feed hears every change. */
+  live(): boolean;
   close(): void;
 }
 
@@ -20,5 +22,5 @@ export function startTokenCache(redis: Redis, prefix: string, log: Logger, limit
   // The cache asks the feed on each read, once both exist; the feed tells the cache what changed.
   const records = new TokenRecordCache(limits, () => feed.live());
   const feed = new TokenChangeFeed(redis, prefix, records, log);
-  return { records, close: () => feed.close() };
+  return { records, live: () => feed.live(), close: () => feed.close() };
 }
