@@ -12,9 +12,10 @@
 // used; anything else, it is cleared and bypassed. What pub/sub does not hear is a token key edited by hand
 // in Redis, outside the store; the cache's safety TTL bounds that.
 //
-// A connection can also stop delivering without closing (a partition, a stalled Redis). A ping every second
-// on the same connection answers only after every message sent before it: the cache is trusted only while
-// the last answer is recent, and a connection silent for long is dropped and made again.
+// A connection can also stop delivering without closing (a partition, a stalled Redis), or deliver late. A
+// ping every second on the same connection is answered only after every message Redis sent before it: the
+// cache is trusted only while a ping sent within `trustForMs` has been answered, which bounds how old a
+// change can be and still be unheard, however slow the connection; one silent for long is made again.
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import { SlipwayKeys } from '../store/keys.js';
@@ -28,7 +29,7 @@ export interface ChangeListener {
 export interface FeedTiming {
   /** How often the connection is pinged. */
   heartbeatMs: number;
-  /** Trusted only if the connection answered within this long. */
+  /** Trusted only while a ping (or the subscription) sent within this long has been answered. */
   trustForMs: number;
   /** A connection silent this long is closed and made again. */
   reconnectAfterMs: number;
@@ -46,6 +47,7 @@ export class TokenChangeFeed {
   private readonly channel: string;
   private subscribed = false;
   private subscribing = false;
+  /** When the last answered ping (or subscribe) was sent: every change published before then has been heard. */
   private heardAt = 0;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
@@ -64,9 +66,7 @@ export class TokenChangeFeed {
     // subscription is back; commands fail at once while disconnected rather than wait in a queue.
     this.subscriber = redis.duplicate({ connectionName: feedConnectionName(), autoResubscribe: false, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
     this.subscriber.on('message', (channel: string, hash: string) => {
-      if (channel !== this.channel) return;
-      this.heardAt = Date.now();
-      this.listener.forget(hash);
+      if (channel === this.channel) this.listener.forget(hash);
     });
     this.subscriber.on('ready', () => {
       // ioredis reports a closed connection on the socket's `close`, which Node emits a turn of the event loop
@@ -81,7 +81,7 @@ export class TokenChangeFeed {
     this.timer.unref();
   }
 
-  /** Whether every token change up to a moment ago has been heard. */
+  /** Whether every token change published until `trustForMs` ago has been heard, and each one since will be as it arrives. */
   live(): boolean {
     return this.subscribed && Date.now() - this.heardAt < this.timing.trustForMs;
   }
@@ -98,13 +98,15 @@ export class TokenChangeFeed {
   private subscribe(): void {
     if (this.closed || this.subscribing) return;
     this.subscribing = true;
+    const sent = Date.now();
     this.subscriber.subscribe(this.channel).then(
       () => {
         this.subscribing = false;
         if (this.closed) return;
-        // Changes made while nobody listened are unknown: what was kept before is dropped.
+        // Changes made while nobody listened are unknown. The cache kept nothing since the loss (it was cleared
+        // then and takes nothing while untrusted); cleared again so that this holds whatever the path here.
         this.listener.clear();
-        this.heardAt = Date.now();
+        this.heardAt = sent;
         this.subscribed = true;
         this.offLogged = false;
         this.log.info({ channel: this.channel }, 'token cache on: token changes are heard');
@@ -133,8 +135,9 @@ export class TokenChangeFeed {
       this.subscriber.disconnect(true);
       return;
     }
+    const sent = Date.now();
     this.subscriber.ping().then(
-      () => (this.heardAt = Date.now()),
+      () => (this.heardAt = Math.max(this.heardAt, sent)),
       () => undefined,
     );
   }
