@@ -64,6 +64,15 @@ describe('token change feed', () => {
     await heard.next('three changes heard', () => heard.said.slice(from).filter((s) => s === `forget ${hash}`).length === 3, from);
   });
 
+  it('does not bring a revoked token back by changing it', async () => {
+    const store = new TokenStore(redis, prefix);
+    const hash = hashToken(newTokenSecret());
+    assert.ok(await store.create({ name: 'gone', role: 'builder', repositories: [], tasks: [], createdAt: new Date().toISOString(), hash }));
+    assert.ok(await store.revoke('gone'));
+    assert.equal(await store.update('gone', { role: 'admin' }), undefined);
+    assert.equal(await store.byHash(hash), undefined);
+  });
+
   it('stays trusted past its trust window while its pings are answered', async () => {
     await sleep(timing.trustForMs * 1.5);
     assert.ok(feed.live());
