@@ -4,13 +4,14 @@
 // has answered its client, each instance's copy of the message is on its way, one hop ahead of any request
 // that client sends next.
 //
-// Why pub/sub and not Redis's client-side caching (CLIENT TRACKING): ioredis speaks RESP2 only, so tracking
-// would need REDIRECT to a subscriber, and that ties two connections together: the reading connection must
-// turn tracking on again, naming the subscriber's new client id, after either one reconnects, and it is the
-// API's shared connection, whose other reads would be tracked too (or BCAST would announce every write under
-// the token prefix). Here one connection's state says everything: subscribed and answering, the cache may be
-// used; anything else, it is cleared and bypassed. What pub/sub does not hear is a token key edited by hand
-// in Redis, outside the store; the cache's safety TTL bounds that.
+// Why pub/sub and not Redis's client-side caching (CLIENT TRACKING): ioredis speaks RESP3 but hands on only
+// pub/sub push frames, dropping `invalidate` ones, so tracking would need REDIRECT to a subscriber of
+// `__redis__:invalidate`, and that ties two connections together: the reading connection must turn tracking
+// on again, naming the subscriber's new client id, after either one reconnects, and it is the API's shared
+// connection, whose other reads would be tracked too (or BCAST would announce every write under the token
+// prefix). Here one connection's state says everything: subscribed and answering, the cache may be used;
+// anything else, it is cleared and bypassed. What pub/sub does not hear is a token key edited by hand in
+// Redis, outside the store; the cache's safety TTL bounds that.
 //
 // A connection can also stop delivering without closing (a partition, a stalled Redis), or deliver late. A
 // ping every second on the same connection is answered only after every message Redis sent before it: the
