@@ -108,6 +108,8 @@ const buildSchema = () => {
     SLIPWAY_BOOTSTRAP_TOKEN_FILE: z.optional(z.string()),
     /** Requests with a missing or bad token allowed per client address per minute, across API instances; past it, 429. */
     SLIPWAY_AUTH_FAILURES_PER_MINUTE: z._default(int(1, 1_000_000), 30),
+    /** Keep verified token records in the API's memory while it hears every token change from Redis (see src/auth/change-feed.ts); 0: read Redis on every request. */
+    SLIPWAY_TOKEN_CACHE: z._default(bool, true),
     /** Token the registry's notifications carry (Authorization: Bearer …); unset, notifications are refused. `npm run up` sets the one scripts/stack.sh made. */
     SLIPWAY_REGISTRY_NOTIFY_TOKEN: z._default(z.string(), ''),
     /** Base-image polling: seconds between checks of a registry's base images (with ±10% jitter), and per-registry overrides `host=seconds,…`. */
@@ -222,7 +224,7 @@ export interface Config {
   registryNotifyToken: string;
   /** Repository patterns whose images wait in quarantine (SLIPWAY_QUARANTINE_REPOSITORIES). */
   quarantineRepositories: string[];
-  auth: { bootstrapTokenFile: string; failuresPerMinute: number };
+  auth: { bootstrapTokenFile: string; failuresPerMinute: number; tokenCache: boolean };
   rebuilds: { concurrency: number; priority: number; lostDispatchMs: number; pollIntervalMs: number; pollIntervals: Record<string, number>; notifyingRegistries: string[] };
   logLevel: string;
   git: { allowInsecure: boolean; allowPrivateHosts: boolean; allowFile: boolean };
@@ -367,6 +369,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
     auth: {
       bootstrapTokenFile: path.resolve(e.SLIPWAY_BOOTSTRAP_TOKEN_FILE ?? path.join(dataDir, 'admin-token')),
       failuresPerMinute: e.SLIPWAY_AUTH_FAILURES_PER_MINUTE,
+      tokenCache: e.SLIPWAY_TOKEN_CACHE,
     },
     rebuilds: {
       concurrency: e.SLIPWAY_REBUILD_CONCURRENCY,

@@ -30,6 +30,7 @@ export function latencyFigures(l: LatencySection): Record<string, unknown> {
     targetP99Ms: l.targetP99Ms,
     targetMet: l.targetMet,
     tokenCheckUs: l.tokenCheckUs && pick(l.tokenCheckUs, ['p50', 'p99', 'max']),
+    tokenCheckColdUs: l.tokenCheckColdUs && pick(l.tokenCheckColdUs, ['p50', 'p99', 'max']),
   };
 }
 

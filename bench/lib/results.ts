@@ -107,8 +107,12 @@ export interface LatencySection {
   afterLongIdle: { idleMs: number; submitToStartMs: number[] };
   targetP99Ms: number;
   targetMet: boolean;
-  /** The gate's token check for POST /v1/runs alone, in µs (bench/lib/token-check.ts). */
+  /** The gate's token check for POST /v1/runs alone, in µs, with the API's token cache in use (bench/lib/token-check.ts). */
   tokenCheckUs?: Summary & { targetP99Us: number; targetMet: boolean };
+  /** The same check reading Redis every time: the token cache off, a miss, or its feed not hearing Redis. */
+  tokenCheckColdUs?: Summary;
+  /** Checks of the cached series that found the cache out of use. */
+  tokenCheckCachedColdReads?: number;
   failures: string[];
   loadAverageAtEnd: number[];
   elapsedMs: number;

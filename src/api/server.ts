@@ -41,6 +41,7 @@ import { GraphStore } from '../graph/store.js';
 import { AuthFailures } from '../auth/failures.js';
 import { bootstrapAdminToken } from '../auth/bootstrap.js';
 import { TokenStore } from '../auth/store.js';
+import { startTokenCache } from '../auth/token-cache.js';
 import { ApiMetrics } from '../metrics/api-metrics.js';
 import { loadKeyring } from '../secrets/key-file.js';
 import { RegistryCredentialStore } from '../credentials/store.js';
@@ -147,7 +148,8 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const runHookEvents = new RunHookEvents(redis, config.prefix, runs.store, log);
   await runHookEvents.start();
   const unservedPlatforms = () => workers.unserved(config.api.readyPlatforms);
-  const tokens = new TokenStore(redis, config.prefix);
+  const tokenCache = config.auth.tokenCache ? startTokenCache(redis, config.prefix, log) : undefined;
+  const tokens = new TokenStore(redis, config.prefix, tokenCache?.records);
   await bootstrapAdminToken(tokens, config.auth.bootstrapTokenFile, log);
   const authFailures = new AuthFailures(redis, config.prefix, { attempts: config.auth.failuresPerMinute, windowSeconds: 60 });
   const redisAvailability = new RedisAvailability(redis);
@@ -210,6 +212,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       await hookDispatcher.close();
       await queues.close();
       redisAvailability.close();
+      tokenCache?.close();
       redisRoom.close();
       redis.disconnect();
       log.info('api stopped');

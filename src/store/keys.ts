@@ -211,6 +211,10 @@ export class SlipwayKeys {
   get tokenNames(): string {
     return this.key('tokens');
   }
+  /** Channel: the hash of each token record just changed or deleted, published in the same MULTI as the change (see auth/change-feed.ts). */
+  get tokenChanges(): string {
+    return this.key('tokens', 'changed');
+  }
   /** Failed authentication attempts from one client address in the current window. */
   authFailures(client: string): string {
     return this.key('auth-failures', client);
