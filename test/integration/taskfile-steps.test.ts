@@ -60,7 +60,7 @@ async function execute(text: string, opts: { files?: Record<string, string>; cop
     signal: opts.signal ?? new AbortController().signal,
     platform: 'linux/amd64',
     allowPrivileged: false,
-    limits: { memoryBytes: 512 * 1024 * 1024, cpus: 2, pids: 1024, containersPerRun: 16 },
+    limits: { memoryBytes: 512 * 1024 * 1024, cpus: 2, pids: 1024, containersPerRun: 16, maximum: { memoryBytes: 512 * 1024 * 1024, cpus: 2, pids: 1024 } },
   });
   return { ...result, log, byId: Object.fromEntries(result.steps.map((s) => [s.id, s])), runId, scope: `slipway-${runId}`, workspace };
 }
