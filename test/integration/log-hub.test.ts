@@ -26,7 +26,7 @@ describe('the log hub', () => {
     redis.disconnect();
   });
 
-  const hubConnections = async () => (await redis.client('LIST')).toString().split('\n').filter((l) => l.includes(` name=${hubName} `)).length;
+  const hubConnections = async () => String(await redis.client('LIST')).split('\n').filter((l) => l.includes(` name=${hubName} `)).length;
 
   it('wakes 50 followers of 25 runs through one connection, each by an entry past its own point', async () => {
     const runs = Array.from({ length: 25 }, (_, i) => `r${i}`);
