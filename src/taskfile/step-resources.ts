@@ -82,15 +82,21 @@ export function parsePids(text: string): number {
   return pids <= 0 ? -1 : pids;
 }
 
-/** Why an ask is over the maximum, one message per resource, each naming the setting that allows more; empty when all are within. */
+/**
+ * Why an ask is over the maximum, one message per resource, each naming the setting that allows more; empty
+ * when all are within. Zero or less is Docker's "no limit" for each, which no maximum allows.
+ */
 export function overMaximum(ask: StepResourceAsk, max: StepMaximum): string[] {
   const over: string[] = [];
-  if (ask.memoryBytes !== undefined && ask.memoryBytes > max.memoryBytes) {
-    over.push(`--memory ${formatMib(ask.memoryBytes)} is over this server's maximum of ${formatMib(max.memoryBytes)} for a step (SLIPWAY_STEP_MAX_MEMORY_MIB)`);
+  // Written as "not within", so a value that is no number at all is over too.
+  const within = (value: number, most: number) => value > 0 && value <= most;
+  const { memoryBytes, cpus, pids } = ask;
+  if (memoryBytes !== undefined && !within(memoryBytes, max.memoryBytes)) {
+    over.push(`--memory ${memoryBytes > 0 ? formatMib(memoryBytes) : 'without a limit'} is over this server's maximum of ${formatMib(max.memoryBytes)} for a step (SLIPWAY_STEP_MAX_MEMORY_MIB)`);
   }
-  if (ask.cpus !== undefined && ask.cpus > max.cpus) over.push(`--cpus ${ask.cpus} is over this server's maximum of ${max.cpus} for a step (SLIPWAY_STEP_MAX_CPUS)`);
-  if (ask.pids !== undefined && (ask.pids === -1 || ask.pids > max.pids)) {
-    over.push(`--pids-limit ${ask.pids === -1 ? 'without a limit' : ask.pids} is over this server's maximum of ${max.pids} processes for a step (SLIPWAY_STEP_MAX_PIDS)`);
+  if (cpus !== undefined && !within(cpus, max.cpus)) over.push(`--cpus ${cpus > 0 ? cpus : 'without a limit'} is over this server's maximum of ${max.cpus} for a step (SLIPWAY_STEP_MAX_CPUS)`);
+  if (pids !== undefined && !within(pids, max.pids)) {
+    over.push(`--pids-limit ${pids > 0 ? pids : 'without a limit'} is over this server's maximum of ${max.pids} processes for a step (SLIPWAY_STEP_MAX_PIDS)`);
   }
   return over;
 }

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TaskFileError } from '../../src/taskfile/errors.js';
 import { loadTaskFile } from '../../src/taskfile/load.js';
+import { overMaximum } from '../../src/taskfile/step-resources.js';
 
 const run = { ID: 'ca1', Registry: '127.0.0.1:5000', RegistryName: '127', Date: '20261125-150000z', OS: 'linux', Architecture: 'amd64', Commit: 'abc', Branch: 'main', TaskName: 'web', SharedVolume: '/ws' };
 const step = (cmd: string, extra = '') => loadTaskFile(`env: [A=task, B=task]\nsteps:\n  - cmd: ${cmd}\n${extra}`, { file: 'acb.yaml', run }).task.steps[0]!;
@@ -71,6 +72,12 @@ describe('docker run flags asking for resources and capabilities', () => {
     assert.match(limitedError('--pids-limit 501 busybox true'), /--pids-limit 501 is over this server's maximum of 500 processes for a step \(SLIPWAY_STEP_MAX_PIDS\)/);
     assert.match(limitedError('--pids-limit -1 busybox true'), /--pids-limit without a limit is over this server's maximum/);
     assert.match(limitedError('--pids-limit 0 busybox true'), /--pids-limit without a limit is over this server's maximum/);
+  });
+  it('a value meaning "no limit" to Docker is over any maximum, however it reached the check', () => {
+    for (const ask of [{ memoryBytes: 0 }, { cpus: 0 }, { pids: 0 }, { pids: -1 }, { memoryBytes: NaN }, { cpus: -2 }]) {
+      assert.equal(overMaximum(ask, maximum).length, 1, JSON.stringify(ask));
+    }
+    assert.deepEqual(overMaximum({ memoryBytes: 512 * 1024 * 1024, cpus: 0.5, pids: 10 }, maximum), []);
   });
   it('an ask exactly at the maximum is allowed', () => assert.deepEqual(limited('--memory 1g --cpus 2 --pids-limit 500 busybox true').resources, { memoryBytes: 1024 * 1024 * 1024, cpus: 2, pids: 500 }));
   it('refuses values Docker would refuse, before anything runs', () => {
