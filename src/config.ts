@@ -160,6 +160,13 @@ const buildSchema = () => {
     SLIPWAY_STEP_CPUS: z._default(int(1, 1024), 2),
     SLIPWAY_STEP_PIDS: z._default(int(8, 4_194_304), 1024),
     SLIPWAY_STEP_CONTAINERS_PER_RUN: z._default(int(1, 1000), 16),
+    /**
+     * Task files: the most a cmd step may ask for with docker run --memory, --cpus, --pids-limit (more is refused when the
+     * run is submitted, and by the worker). Defaults: 8192 MiB, the host's CPUs, 32768 processes, or the default limit above if higher.
+     */
+    SLIPWAY_STEP_MAX_MEMORY_MIB: z.optional(int(6, 1024 * 1024)),
+    SLIPWAY_STEP_MAX_CPUS: z.optional(z.pipe(z.coerce.number(), z.number().check(z.minimum(0.01), z.maximum(1024)))),
+    SLIPWAY_STEP_MAX_PIDS: z.optional(int(8, 4_194_304)),
     /** Task files: images a cmd step may name by a bare word, comma-separated NAME=IMAGE, e.g. bash=127.0.0.1:5000/base/busybox:latest (ACR's bash, curl… point at mcr.microsoft.com). */
     SLIPWAY_TASK_IMAGE_ALIASES: z._default(
       z.string().check(z.regex(/^(\s*[A-Za-z0-9]+=[^,=\s]+\s*(,\s*[A-Za-z0-9]+=[^,=\s]+\s*)*)?$/, 'expected NAME=IMAGE pairs separated by commas')),
@@ -243,12 +250,13 @@ export interface JanitorSettings {
   intervalMs: number;
 }
 
-/** What each task-file cmd step container gets at most, and how many containers a run may hold at once. */
+/** What each task-file cmd step container gets unless it asks otherwise, the most it may ask for, and how many containers a run may hold at once. */
 export interface StepLimits {
   memoryBytes: number;
   cpus: number;
   pids: number;
   containersPerRun: number;
+  maximum: { memoryBytes: number; cpus: number; pids: number };
 }
 
 export class ConfigError extends Error {
@@ -394,8 +402,29 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
     taskFiles: {
       allowPrivileged: e.SLIPWAY_TASK_ALLOW_PRIVILEGED,
       imageAliases: Object.fromEntries(list(e.SLIPWAY_TASK_IMAGE_ALIASES).map((pair) => [pair.slice(0, pair.indexOf('=')).trim(), pair.slice(pair.indexOf('=') + 1).trim()])),
-      stepLimits: { memoryBytes: e.SLIPWAY_STEP_MEMORY_MIB * 1024 * 1024, cpus: e.SLIPWAY_STEP_CPUS, pids: e.SLIPWAY_STEP_PIDS, containersPerRun: e.SLIPWAY_STEP_CONTAINERS_PER_RUN },
+      stepLimits: stepLimits(e),
     },
+  };
+}
+
+function stepLimits(e: z.output<ReturnType<typeof buildSchema>>): StepLimits {
+  const MIB = 1024 * 1024;
+  const maxMemoryMib = e.SLIPWAY_STEP_MAX_MEMORY_MIB ?? Math.max(8192, e.SLIPWAY_STEP_MEMORY_MIB);
+  const maxCpus = e.SLIPWAY_STEP_MAX_CPUS ?? Math.max(os.availableParallelism(), e.SLIPWAY_STEP_CPUS);
+  const maxPids = e.SLIPWAY_STEP_MAX_PIDS ?? Math.max(32_768, e.SLIPWAY_STEP_PIDS);
+  // A maximum under the default would refuse steps that ask for nothing.
+  const under = [
+    maxMemoryMib < e.SLIPWAY_STEP_MEMORY_MIB && 'SLIPWAY_STEP_MAX_MEMORY_MIB is under SLIPWAY_STEP_MEMORY_MIB',
+    maxCpus < e.SLIPWAY_STEP_CPUS && 'SLIPWAY_STEP_MAX_CPUS is under SLIPWAY_STEP_CPUS',
+    maxPids < e.SLIPWAY_STEP_PIDS && 'SLIPWAY_STEP_MAX_PIDS is under SLIPWAY_STEP_PIDS',
+  ].filter(Boolean);
+  if (under.length) throw new ConfigError(`invalid configuration: ${under.join('; ')}: a step's maximum is at least its default`);
+  return {
+    memoryBytes: e.SLIPWAY_STEP_MEMORY_MIB * MIB,
+    cpus: e.SLIPWAY_STEP_CPUS,
+    pids: e.SLIPWAY_STEP_PIDS,
+    containersPerRun: e.SLIPWAY_STEP_CONTAINERS_PER_RUN,
+    maximum: { memoryBytes: maxMemoryMib * MIB, cpus: maxCpus, pids: maxPids },
   };
 }
 

@@ -20,6 +20,7 @@ import { errorHandler, notFound, redisGuard, sendError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { contextRoutes } from './routes/contexts.js';
 import { logRoutes } from './routes/logs.js';
+import type { LogHub } from '../runs/log-hub.js';
 import { runRoutes } from './routes/runs.js';
 import { taskRoutes } from './routes/tasks.js';
 import { graphRoutes, type GraphRouteDeps } from './routes/graph.js';
@@ -45,6 +46,8 @@ export interface AppDeps {
   graph: GraphRouteDeps;
   contexts: ContextStore;
   redis: Redis;
+  /** Wakes the followers of live logs through one Redis connection for the process. */
+  logHub: LogHub;
   log: Logger;
   maxContextBytes: number;
   announceCancel: (id: string) => Promise<void>;
@@ -120,7 +123,7 @@ export function createApp(deps: AppDeps): Express {
   }
   app.use(runRoutes(deps.runs, deps.announceCancel, { owners: deps.contextOwners, defaultRegistry: deps.defaultRegistry }, deps.idempotency));
   app.use(taskRoutes(deps.tasks, deps.defaultRegistry));
-  app.use(logRoutes(deps.runs, deps.redis, { followersPerClient: deps.logFollowersPerClient ?? 20 }));
+  app.use(logRoutes(deps.runs, deps.logHub, { followersPerClient: deps.logFollowersPerClient ?? 20 }));
   app.use(graphRoutes(deps.graph));
   app.use(tokenRoutes(deps.tokens));
   const taskExists = (name: string) => deps.tasks.get(name).then(() => true, (err: unknown) => (err instanceof NotFoundError ? false : Promise.reject(err)));

@@ -18,6 +18,7 @@ import { PlatformQueues } from '../queue/platform-queues.js';
 import { WorkerRegistry } from '../queue/worker-registry.js';
 import { createRedis, RedisAvailability } from '../redis.js';
 import { RedisRoom } from './redis-room.js';
+import { LogHub } from '../runs/log-hub.js';
 import { IdempotencyKeys } from '../runs/idempotency.js';
 import { RunLog } from '../runs/logs.js';
 import { finishPublisher } from '../runs/finish-events.js';
@@ -154,8 +155,10 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const authFailures = new AuthFailures(redis, config.prefix, { attempts: config.auth.failuresPerMinute, windowSeconds: 60 });
   const redisAvailability = new RedisAvailability(redis);
   const redisRoom = new RedisRoom(redis, config.limits.redisMemoryHighPercent);
+  const logHub = new LogHub(redis);
   const app = createApp({
     runs,
+    logHub,
     tasks,
     webhooks,
     graph: baseImages.routes,
@@ -214,6 +217,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
       redisAvailability.close();
       tokenCache?.close();
       redisRoom.close();
+      await logHub.close();
       redis.disconnect();
       log.info('api stopped');
     })());

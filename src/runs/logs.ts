@@ -1,6 +1,7 @@
 // A run's log: a Redis Stream of lines, capped per run in lines and in bytes, closed by an `end` entry
 // carrying the final status.
-// Stream entry ids double as SSE event ids, so a follower resumes exactly where it stopped.
+// Stream entry ids double as SSE event ids, so a follower resumes exactly where it stopped. Followers wait
+// for new entries through the API's LogHub (log-hub.ts), not a connection each.
 import type { Redis } from 'ioredis';
 import { SlipwayKeys } from '../store/keys.js';
 
@@ -43,13 +44,6 @@ export class RunLog {
     const start = afterId === '-' ? '-' : `(${afterId}`;
     const rows = await this.redis.xrange(this.key(runId), start, '+', 'COUNT', count);
     return rows.map(([id, fields]) => decode(id, fields));
-  }
-
-  /** Waits up to blockMs for entries after `afterId` on a connection reserved for blocking reads. */
-  async waitFor(blocking: Redis, runId: string, afterId: string, blockMs: number): Promise<LogEntry[]> {
-    const res = await blocking.xread('COUNT', 1000, 'BLOCK', blockMs, 'STREAMS', this.key(runId), afterId === '-' ? '0' : afterId);
-    if (!res) return [];
-    return res.flatMap(([, rows]) => rows.map(([id, fields]) => decode(id, fields)));
   }
 
   async delete(runId: string): Promise<void> {

@@ -13,6 +13,7 @@ import { isTerminal, type GitSource, type Run, type RunStatus, type Trigger } fr
 import type { RunRequest } from '../contract/requests.js';
 import { buildOptionNames, buildOptionsOf, type BuildOptions } from '../contract/build-options.js';
 import { taskFileChecker } from '../taskfile/off-thread.js';
+import type { StepMaximum } from '../taskfile/step-resources.js';
 import type { Keyring } from '../secrets/sealed.js';
 import { sealAssembleJob, sealJob } from '../secrets/sealed-jobs.js';
 import type { RegistryLogin } from '../credentials/login.js';
@@ -39,7 +40,7 @@ export interface RunServiceOptions {
   /** A file's text from a stored context: the Dockerfile (to route windows/amd64 runs), a task file (to check it). */
   readContextFile?: (context: string, file: string) => Promise<Buffer | undefined>;
   /** How task files may run here (checked when a run is submitted, and again by the worker). */
-  taskFiles?: { allowPrivileged: boolean; imageAliases: Record<string, string> };
+  taskFiles?: { allowPrivileged: boolean; imageAliases: Record<string, string>; stepLimits?: { maximum: StepMaximum } };
   /** Seals the secret values of every job before it is queued (Redis keeps job data on disk). */
   keyring: Keyring;
   /** The registry logins a run of `task` (or of no task) uses: sealed into its jobs, never in its record. */

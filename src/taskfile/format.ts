@@ -36,5 +36,10 @@ function flags(s: ResolvedStep): string[] {
   if (s.retries) out.push(`${s.retries} retr${s.retries === 1 ? 'y' : 'ies'}`);
   if (s.repeat) out.push(`repeated ${s.repeat}×`);
   if (s.startDelaySeconds) out.push(`starts after ${s.startDelaySeconds} s`);
+  const { memoryBytes, cpus, pids } = s.resources;
+  if (memoryBytes !== undefined) out.push(`memory ${Math.round((memoryBytes / 1024 / 1024) * 100) / 100} MiB`);
+  if (cpus !== undefined) out.push(`${cpus} CPU${cpus === 1 ? '' : 's'}`);
+  if (pids !== undefined) out.push(pids === -1 ? 'no process limit' : `${pids} processes`);
+  if (s.capAdd.length) out.push(`capabilities ${s.capAdd.join(', ')}`);
   return out;
 }

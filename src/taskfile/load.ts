@@ -11,6 +11,7 @@ import { TASK_FILE_LIMITS } from './limits.js';
 import type { ResolvedTask } from './model.js';
 import { LinePositions } from './positions.js';
 import { resolveSteps } from './resolve-steps.js';
+import type { StepMaximum } from './step-resources.js';
 import { DEFAULT_STEP_TIMEOUT, DEFAULT_WORKING_DIRECTORY, TaskFile } from './schema.js';
 import { checkSecrets, decodeVolumes, secretMasker, STAND_IN_SECRET } from './secrets.js';
 import { checkCharacters, decodeTaskFile } from './source-checks.js';
@@ -28,6 +29,8 @@ export interface LoadOptions {
   /** Image names a cmd step may use as its first word, e.g. bash → 127.0.0.1:5000/base/busybox:latest. */
   imageAliases?: Record<string, string>;
   allowPrivileged?: boolean;
+  /** The server's step limits: a cmd step asking for more than their maximum is refused. */
+  stepLimits?: { maximum: StepMaximum };
   /** Only validating: secrets without values stand in as a placeholder, and a Key Vault reference is a warning. */
   dryRun?: boolean;
 }
@@ -46,7 +49,7 @@ const UNSUPPORTED: Record<string, string> = {
   exitedWith: 'exitedWith is not supported',
   exitedWithout: 'exitedWithout is not supported',
   secret: 'a step-level secret is not supported; declare secrets at the task level',
-  cpus: 'cpus is not supported',
+  cpus: 'cpus is not a step property; give a cmd step docker run --cpus N before its image',
 };
 
 /** `input` as read from a file (bytes, checked to be UTF-8) or already decoded. */
@@ -97,7 +100,7 @@ export function loadTaskFile(input: string | Uint8Array, opts: LoadOptions): Loa
   }
   // A build's --secret id: the given value, a stand-in for one declared without (checkSecrets reports it), else none.
   const declaredSecret = (id: string) => (Object.hasOwn(given, id) ? given[id] : (file.secrets ?? []).some((s) => s.id === id) ? STAND_IN_SECRET : undefined);
-  const steps = resolveSteps(file, graph.nodes, { registry: opts.run.Registry, aliases: aliases!, allowPrivileged: opts.allowPrivileged ?? false, secret: declaredSecret }, issues, warnings, locate);
+  const steps = resolveSteps(file, graph.nodes, { registry: opts.run.Registry, aliases: aliases!, allowPrivileged: opts.allowPrivileged ?? false, ...(opts.stepLimits ? { stepMaximum: opts.stepLimits.maximum } : {}), secret: declaredSecret }, issues, warnings, locate);
   checkSecrets(file, scan.secretRefs, given, opts.dryRun ?? false, issues, warnings, locate);
   const volumes = decodeVolumes(file, issues, locate);
   const networkNames = new Set<string>();

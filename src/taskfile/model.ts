@@ -1,6 +1,7 @@
 // A task file once read, rendered and checked: what the step executor runs and `task validate` prints.
 // It holds rendered secret values (in env, args, volume files), so it is never stored or logged as a whole.
 import type { BuildSpec } from './build-flags.js';
+import type { StepResourceAsk } from './step-resources.js';
 
 export type StepKind = 'build' | 'push' | 'cmd';
 
@@ -28,6 +29,10 @@ export interface ResolvedStep {
   detach: boolean;
   keep: boolean;
   privileged: boolean;
+  /** What a cmd step asked for in place of the server's default limits (docker run --memory, --cpus, --pids-limit). */
+  resources: StepResourceAsk;
+  /** Docker default capabilities a cmd step asked back (--cap-add); every other one stays dropped. */
+  capAdd: string[];
   /** A network declared in the task, `host` or `none`; undefined: the run's default network. */
   network?: string;
   ports: string[];

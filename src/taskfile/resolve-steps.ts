@@ -11,6 +11,7 @@ import type { StepNode } from './graph.js';
 import type { ResolvedStep, StepKind } from './model.js';
 import { reservedNetworkReason } from './networks.js';
 import { DEFAULT_RETRY_DELAY, DEFAULT_STEP_TIMEOUT, DEFAULT_WORKING_DIRECTORY, type TaskFile } from './schema.js';
+import { overMaximum, type StepMaximum } from './step-resources.js';
 import { splitWords, WordsError } from './words.js';
 import type { PathKey, Position } from './yaml-source.js';
 
@@ -19,6 +20,8 @@ export interface StepPolicy {
   aliases: AliasTable;
   /** SLIPWAY_TASK_ALLOW_PRIVILEGED: privileged containers, the host network, networks not made by the run. */
   allowPrivileged: boolean;
+  /** SLIPWAY_STEP_MAX_*: the most a cmd step may ask for; absent, asks are left for the worker to check. */
+  stepMaximum?: StepMaximum;
   /** A secret's value by id (a stand-in while only validating); undefined when the file does not declare it. */
   secret?: (id: string) => string | undefined;
 }
@@ -83,6 +86,8 @@ export function resolveSteps(
       detach: s.detach ?? false,
       keep: s.keep ?? false,
       privileged: s.privileged ?? false,
+      resources: {},
+      capAdd: [],
       ...(s.network !== undefined ? { network: s.network } : {}),
       ports: s.ports ?? [],
       expose: s.expose ?? [],
@@ -126,6 +131,7 @@ export function resolveSteps(
         step.cmd = { image: resolveImageAlias(first, policy.aliases), args };
         checkImage(step.cmd.image);
         applyRunFlags(step, flags);
+        if (policy.stepMaximum) for (const message of overMaximum(step.resources, policy.stepMaximum)) issues.add(at('cmd'), `cmd: ${message}`);
       }
     } catch (err) {
       if (!(err instanceof BuildFlagsError || err instanceof WordsError || (err instanceof Error && err.name === 'InvalidReferenceError'))) throw err;
@@ -181,6 +187,8 @@ function applyRunFlags(step: ResolvedStep, flags: RunFlags): void {
   step.detach ||= flags.detach;
   step.ports.push(...flags.ports);
   step.expose.push(...flags.expose);
+  step.resources = flags.resources;
+  step.capAdd = flags.capAdd;
 }
 
 function checkImage(image: string): void {

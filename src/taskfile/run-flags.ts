@@ -2,6 +2,7 @@
 // `cmd: --rm -e X=1 -w /src image args` passes those flags to Docker. Slipway runs the container itself,
 // so each flag it understands becomes the step property with the same effect; any other is refused by name
 // rather than ignored, since a file relying on it would not do what it says.
+import { allowedCapability, parseCpus, parseMemory, parsePids, StepResourceError, type StepResourceAsk } from './step-resources.js';
 import { WordsError } from './words.js';
 
 export interface RunFlags {
@@ -14,6 +15,10 @@ export interface RunFlags {
   detach: boolean;
   ports: string[];
   expose: string[];
+  /** --memory, --cpus, --pids-limit: held to the server's maximum by the loader. */
+  resources: StepResourceAsk;
+  /** --cap-add: canonical names, only Docker's default capabilities. */
+  capAdd: string[];
 }
 
 /** Flags taking no value, and what they set; the ones that change nothing here (a container is always removed, never given a terminal) set nothing. */
@@ -37,12 +42,28 @@ const VALUED: Record<string, (f: RunFlags, v: string) => void> = {
   net: (f, v) => (f.network = v),
   publish: (f, v) => f.ports.push(v),
   expose: (f, v) => f.expose.push(v),
+  memory: (f, v) => (f.resources.memoryBytes = parseMemory(v)),
+  cpus: (f, v) => (f.resources.cpus = parseCpus(v)),
+  'pids-limit': (f, v) => (f.resources.pids = parsePids(v)),
+  'cap-add': (f, v) => {
+    const cap = allowedCapability(v);
+    if (!f.capAdd.includes(cap)) f.capAdd.push(cap);
+  },
 };
-const SHORT_VALUED: Record<string, string> = { e: 'env', w: 'workdir', u: 'user', p: 'publish' };
+const SHORT_VALUED: Record<string, string> = { e: 'env', w: 'workdir', u: 'user', p: 'publish', m: 'memory' };
 
 /** Splits the leading flags off a cmd's words; `rest` starts with the image. */
 export function parseRunFlags(words: readonly string[]): { flags: RunFlags; rest: string[] } {
-  const flags: RunFlags = { env: [], privileged: false, detach: false, ports: [], expose: [] };
+  const flags: RunFlags = { env: [], privileged: false, detach: false, ports: [], expose: [], resources: {}, capAdd: [] };
+  try {
+    return readFlags(words, flags);
+  } catch (err) {
+    // One kind of error for the loader: a flag's bad value is a mistake in the cmd line like any other.
+    throw err instanceof StepResourceError ? new WordsError(err.message) : err;
+  }
+}
+
+function readFlags(words: readonly string[], flags: RunFlags): { flags: RunFlags; rest: string[] } {
   let i = 0;
   const valueOf = (name: string, inline: string | undefined): string => {
     if (inline !== undefined) return inline;
@@ -62,7 +83,7 @@ export function parseRunFlags(words: readonly string[]): { flags: RunFlags; rest
       const inline = eq === -1 ? undefined : word.slice(eq + 1);
       if (SWITCHES[name] && inline === undefined) SWITCHES[name](flags);
       else if (VALUED[name]) VALUED[name](flags, valueOf(name, inline));
-      else throw new WordsError(`docker run flag --${name} is not supported in a cmd step; use the step's properties (env, workingDirectory, entryPoint, user, network, ports)`);
+      else throw new WordsError(`docker run flag --${name} is not supported in a cmd step; use the step's properties (env, workingDirectory, entryPoint, user, network, ports) or --memory, --cpus, --pids-limit, --cap-add`);
       continue;
     }
     // -it, -e X=1, -eX=1, -w/src: short flags, grouped as docker reads them.

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { StepLimits } from '../../src/config.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { loadTaskFile } from '../../src/taskfile/load.js';
+import type { ResolvedTask } from '../../src/taskfile/model.js';
 import { DockerContainers } from '../../workers/builder/docker/docker-containers.js';
 import { DockerEngine } from '../../workers/builder/docker/docker-engine.js';
 import { runTaskSteps } from '../../workers/steps/executor.js';
@@ -17,7 +18,7 @@ import type { TaskRunResult } from '../../workers/steps/model.js';
 import { REGISTRY } from '../support/stack.js';
 
 const BUSYBOX = `${REGISTRY}/base/busybox:latest`;
-const LIMITS: StepLimits = { memoryBytes: 32 * 1024 * 1024, cpus: 1, pids: 32, containersPerRun: 2 };
+const LIMITS: StepLimits = { memoryBytes: 32 * 1024 * 1024, cpus: 1, pids: 32, containersPerRun: 2, maximum: { memoryBytes: 256 * 1024 * 1024, cpus: 2, pids: 256 } };
 
 let root: string;
 before(async () => {
@@ -25,12 +26,13 @@ before(async () => {
 });
 after(() => fs.rm(root, { recursive: true, force: true }));
 
-async function execute(text: string): Promise<TaskRunResult & { log: string; byId: Record<string, TaskRunResult['steps'][number]> }> {
+async function execute(text: string, tamper?: (task: ResolvedTask) => void): Promise<TaskRunResult & { log: string; byId: Record<string, TaskRunResult['steps'][number]> }> {
   const runId = `l${randomBytes(4).toString('hex')}`;
   const workspace = path.join(root, runId, 'src');
   await fs.mkdir(workspace, { recursive: true });
   const run = { ID: runId, Registry: REGISTRY, RegistryName: '127', Date: '20261205-200000z', OS: 'linux', Architecture: 'amd64', Commit: '', Branch: '', TaskName: '', SharedVolume: workspace };
   const { task, masker } = loadTaskFile(text, { file: 'acb.yaml', run });
+  tamper?.(task);
   const log: string[] = [];
   const result = await runTaskSteps({
     task,
@@ -79,6 +81,22 @@ describe('cmd step limits', () => {
     assert.match(r.error ?? '', /steps publish ports on 127\.0\.0\.1 only/);
     const local = await execute(`steps:\n  - id: loopback\n    cmd: ${BUSYBOX} true\n    ports: ['127.0.0.1::80']\n`);
     assert.equal(local.status, 'succeeded', local.error);
+  });
+
+  it('the worker holds a step to the maximum, whatever the loader that checked the file was told', async () => {
+    // Loaded without the server's maximum, as a file checked under other settings would be: the worker still refuses.
+    const r = await execute(`steps:\n  - id: greedy\n    cmd: --memory 1g ${BUSYBOX} echo started\n`);
+    assert.equal(r.status, 'failed');
+    assert.match(r.error ?? '', /step greedy failed: --memory 1024 MiB is over this server's maximum of 256 MiB for a step \(SLIPWAY_STEP_MAX_MEMORY_MIB\)/);
+    assert.doesNotMatch(r.log, /\[greedy\] started/);
+  });
+
+  it('a capability outside Docker\'s defaults never reaches a container, whatever reached the worker', async () => {
+    // The step as a tampered job or an older loader could hand it over.
+    const r = await execute(`steps:\n  - id: admin\n    cmd: --cap-add CHOWN ${BUSYBOX} echo started\n`, (task) => (task.steps[0]!.capAdd = ['SYS_ADMIN']));
+    assert.equal(r.status, 'failed');
+    assert.match(r.error ?? '', /step admin failed: --cap-add SYS_ADMIN is not allowed/);
+    assert.doesNotMatch(r.log, /\[admin\] started/);
   });
 
   it('a run holds at most the containers the settings allow', async () => {

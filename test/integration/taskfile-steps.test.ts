@@ -60,7 +60,7 @@ async function execute(text: string, opts: { files?: Record<string, string>; cop
     signal: opts.signal ?? new AbortController().signal,
     platform: 'linux/amd64',
     allowPrivileged: false,
-    limits: { memoryBytes: 512 * 1024 * 1024, cpus: 2, pids: 1024, containersPerRun: 16 },
+    limits: { memoryBytes: 512 * 1024 * 1024, cpus: 2, pids: 1024, containersPerRun: 16, maximum: { memoryBytes: 512 * 1024 * 1024, cpus: 2, pids: 1024 } },
   });
   return { ...result, log, byId: Object.fromEntries(result.steps.map((s) => [s.id, s])), runId, scope: `slipway-${runId}`, workspace };
 }
@@ -181,6 +181,19 @@ describe('task steps on the real Docker Engine', { timeout: 600_000 }, () => {
     const bad = await execute(`steps:\n  - build: .\n`, { files: { Dockerfile: `FROM ${BUSYBOX}\nRUN echo "failing ${nonce}" && exit 3\n` } });
     assert.equal(bad.status, 'failed');
     assert.match(bad.error ?? '', /exit code: 3/);
+  });
+
+  it('a build FROM an image an earlier step built is refused until a step pushes it, then builds on that very image', async () => {
+    const nonce = randomBytes(6).toString('hex');
+    const image = `${REGISTRY}/t-step-bases/app:${nonce}`;
+    const files = { Dockerfile: `FROM ${BUSYBOX}\nRUN echo ${nonce} > /a.txt\n`, 'Dockerfile.b': `FROM ${image}\nRUN echo built-b\n` };
+    const unpushed = await execute(`steps:\n  - id: a\n    build: -t ${image} .\n  - id: b\n    build: -f Dockerfile.b .\n`, { files });
+    assert.equal(unpushed.status, 'failed');
+    assert.match(unpushed.error ?? '', new RegExp(`step b failed: Dockerfile\\.b:1: ${image.replace(/[.]/g, '\\.')} is built by step a of this run and not pushed yet`));
+    assert.ok(!unpushed.log.some((l) => l.includes('built-b')), 'step b did not build');
+    const pushed = await execute(`steps:\n  - id: a\n    build: -t ${image} .\n  - id: push\n    push: [${image}]\n  - id: b\n    build: -t t-step-bases-b:${nonce} -f Dockerfile.b .\n  - id: check\n    cmd: t-step-bases-b:${nonce} cat /a.txt\n`, { files });
+    assert.equal(pushed.status, 'succeeded', `${pushed.error}\n${pushed.log.join('\n')}`);
+    assert.ok(pushed.log.includes(`[check] ${nonce}`), pushed.log.join('\n'));
   });
 
   for (const example of ['build-push-cmd.yaml', 'parallel.yaml', 'service-by-id.yaml', 'secrets-values.yaml']) {

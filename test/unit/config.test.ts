@@ -35,3 +35,20 @@ describe('config', () => {
     assert.throws(() => loadCliConfig({ SLIPWAY_SERVER: 'not a url' }), /invalid configuration: SLIPWAY_SERVER/);
   });
 });
+
+describe('step limits and their maximum', () => {
+  it('a step may ask for more than the default by default', () => {
+    const { stepLimits } = loadConfig({}, {}).taskFiles;
+    assert.equal(stepLimits.memoryBytes, 2048 * 1024 * 1024);
+    assert.equal(stepLimits.maximum.memoryBytes, 8192 * 1024 * 1024);
+    assert.ok(stepLimits.maximum.cpus >= stepLimits.cpus);
+    assert.equal(stepLimits.maximum.pids, 32_768);
+  });
+  it('takes the maximum from the settings, CPUs in fractions', () => {
+    const { maximum } = loadConfig({}, { SLIPWAY_STEP_MAX_MEMORY_MIB: '4096', SLIPWAY_STEP_MAX_CPUS: '2.5', SLIPWAY_STEP_MAX_PIDS: '2048' }).taskFiles.stepLimits;
+    assert.deepEqual(maximum, { memoryBytes: 4096 * 1024 * 1024, cpus: 2.5, pids: 2048 });
+  });
+  it('a default above the maximum it could never be asked within is refused at start', () => {
+    assert.throws(() => loadConfig({}, { SLIPWAY_STEP_MEMORY_MIB: '4096', SLIPWAY_STEP_MAX_MEMORY_MIB: '1024' }), /SLIPWAY_STEP_MAX_MEMORY_MIB is under SLIPWAY_STEP_MEMORY_MIB/);
+  });
+});

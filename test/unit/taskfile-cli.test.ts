@@ -36,6 +36,15 @@ describe('slipway task validate', { concurrency: 4 }, () => {
     assert.match(r.stdout, /^ {2}func-tests +cmd hello-world-func-test +\[line 15; waits for hello-world\]$/m);
   });
 
+  it('shows what a step asks for beyond the defaults, and refuses more than this environment\'s maximum', async () => {
+    const ok = await slipway(['task', 'validate', await write('asks.yaml', 'steps:\n  - id: big\n    cmd: --memory 1g --cpus 0.5 --pids-limit 300 --cap-add chown busybox true\n')]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /big +cmd busybox true +\[line 2; starts at once; memory 1024 MiB; 0\.5 CPUs; 300 processes; capabilities CHOWN\]/);
+    const over = await slipway(['task', 'validate', await write('over.yaml', 'steps:\n  - cmd: --memory 3g busybox true\n')], { SLIPWAY_STEP_MAX_MEMORY_MIB: '2048' });
+    assert.equal(over.code, 2);
+    assert.match(over.stderr, /over\.yaml:2:\d+: cmd: --memory 3072 MiB is over this server's maximum of 2048 MiB for a step \(SLIPWAY_STEP_MAX_MEMORY_MIB\)/);
+  });
+
   it('prints every error as FILE:LINE:COL and exits 2', async () => {
     const file = await write('bad.yaml', 'steps:\n  - id: a\n    cmd: x\n    when: [b]\n  - cmd: y\n    retries: many\n');
     const r = await slipway(['task', 'validate', file]);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TaskFileError } from '../../src/taskfile/errors.js';
 import { loadTaskFile } from '../../src/taskfile/load.js';
+import { overMaximum } from '../../src/taskfile/step-resources.js';
 
 const run = { ID: 'ca1', Registry: '127.0.0.1:5000', RegistryName: '127', Date: '20261125-150000z', OS: 'linux', Architecture: 'amd64', Commit: 'abc', Branch: 'main', TaskName: 'web', SharedVolume: '/ws' };
 const step = (cmd: string, extra = '') => loadTaskFile(`env: [A=task, B=task]\nsteps:\n  - cmd: ${cmd}\n${extra}`, { file: 'acb.yaml', run }).task.steps[0]!;
@@ -40,10 +41,60 @@ describe('docker run flags in a cmd step', () => {
     assert.deepEqual(step('busybox ls -la').cmd, { image: 'busybox', args: ['ls', '-la'] });
   });
   it('refuses a flag it does not map, naming it', () => assert.match(errorOf('-v /:/host busybox ls'), /acb\.yaml:3:\d+: cmd: docker run flag -v is not supported/));
-  it('refuses a long flag it does not map', () => assert.match(errorOf('--cap-add SYS_ADMIN busybox ls'), /docker run flag --cap-add is not supported/));
+  it('refuses a long flag it does not map', () => assert.match(errorOf('--cap-drop CHOWN busybox ls'), /docker run flag --cap-drop is not supported/));
   it('--privileged is held to the server setting as the property is', () => assert.match(errorOf('--privileged busybox ls'), /privileged containers are not allowed on this server/));
   it('--network host is held to the server setting', () => assert.match(errorOf('--network host busybox ls'), /the host network is not allowed on this server/));
   it('a flag without its value', () => assert.match(errorOf('-e'), /docker run flag --env needs a value/));
+});
+
+describe('docker run flags asking for resources and capabilities', () => {
+  const maximum = { memoryBytes: 1024 * 1024 * 1024, cpus: 2, pids: 500 };
+  const limited = (cmd: string) => loadTaskFile(`steps:\n  - cmd: ${cmd}\n`, { file: 'acb.yaml', run, stepLimits: { maximum } }).task.steps[0]!;
+  const limitedError = (cmd: string): string => {
+    try {
+      limited(cmd);
+    } catch (err) {
+      assert.ok(err instanceof TaskFileError, String(err));
+      return err.message;
+    }
+    assert.fail('expected a TaskFileError');
+  };
+  it('reads --memory, -m, --cpus and --pids-limit in Docker\'s units', () => {
+    assert.deepEqual(limited('--memory 512m --cpus 1.5 --pids-limit 100 busybox true').resources, { memoryBytes: 512 * 1024 * 1024, cpus: 1.5, pids: 100 });
+    assert.deepEqual(limited('-m1g busybox true').resources, { memoryBytes: 1024 * 1024 * 1024 });
+    assert.deepEqual(limited('--memory=64MiB busybox true').resources, { memoryBytes: 64 * 1024 * 1024 });
+    assert.deepEqual(limited('--memory 8388608 busybox true').resources, { memoryBytes: 8 * 1024 * 1024 });
+    assert.deepEqual(limited('busybox true').resources, {});
+  });
+  it('refuses an ask over the maximum, naming the setting', () => {
+    assert.match(limitedError('--memory 2g busybox true'), /acb\.yaml:2:\d+: cmd: --memory 2048 MiB is over this server's maximum of 1024 MiB for a step \(SLIPWAY_STEP_MAX_MEMORY_MIB\)/);
+    assert.match(limitedError('--cpus 4 busybox true'), /--cpus 4 is over this server's maximum of 2 for a step \(SLIPWAY_STEP_MAX_CPUS\)/);
+    assert.match(limitedError('--pids-limit 501 busybox true'), /--pids-limit 501 is over this server's maximum of 500 processes for a step \(SLIPWAY_STEP_MAX_PIDS\)/);
+    assert.match(limitedError('--pids-limit -1 busybox true'), /--pids-limit without a limit is over this server's maximum/);
+    assert.match(limitedError('--pids-limit 0 busybox true'), /--pids-limit without a limit is over this server's maximum/);
+  });
+  it('a value meaning "no limit" to Docker is over any maximum, however it reached the check', () => {
+    for (const ask of [{ memoryBytes: 0 }, { cpus: 0 }, { pids: 0 }, { pids: -1 }, { memoryBytes: NaN }, { cpus: -2 }]) {
+      assert.equal(overMaximum(ask, maximum).length, 1, JSON.stringify(ask));
+    }
+    assert.deepEqual(overMaximum({ memoryBytes: 512 * 1024 * 1024, cpus: 0.5, pids: 10 }, maximum), []);
+  });
+  it('an ask exactly at the maximum is allowed', () => assert.deepEqual(limited('--memory 1g --cpus 2 --pids-limit 500 busybox true').resources, { memoryBytes: 1024 * 1024 * 1024, cpus: 2, pids: 500 }));
+  it('refuses values Docker would refuse, before anything runs', () => {
+    assert.match(errorOf('--memory lots busybox true'), /--memory lots: expected a size such as 512m or 2g/);
+    assert.match(errorOf('--memory 1m busybox true'), /--memory 1m: a container needs at least 6 MiB/);
+    assert.match(errorOf('--cpus 0 busybox true'), /--cpus 0: expected a number of CPUs/);
+    assert.match(errorOf('--cpus -1 busybox true'), /--cpus -1: expected a number of CPUs/);
+    assert.match(errorOf('--pids-limit many busybox true'), /--pids-limit many: expected a number of processes/);
+  });
+  it('gives back Docker\'s default capabilities by any of their spellings', () => {
+    assert.deepEqual(step('--cap-add CHOWN --cap-add=cap_net_raw --cap-add chown busybox true').capAdd, ['CHOWN', 'NET_RAW']);
+  });
+  for (const cap of ['SYS_ADMIN', 'NET_ADMIN', 'SYS_PTRACE', 'CAP_SYS_MODULE', 'BPF']) {
+    it(`refuses --cap-add ${cap}, outside Docker's defaults`, () => assert.match(errorOf(`--cap-add ${cap} busybox true`), new RegExp(`--cap-add ${cap} is not allowed: a step may ask back only Docker's default capabilities \\(AUDIT_WRITE, CHOWN`)));
+  }
+  it('refuses --cap-add ALL', () => assert.match(errorOf('--cap-add ALL busybox true'), /--cap-add ALL is not allowed/));
+  it('refuses --cap-add without a value', () => assert.match(errorOf('--cap-add'), /docker run flag --cap-add needs a value/));
 });
 
 describe('a cmd that probably expects a shell', () => {

@@ -26,6 +26,8 @@ export interface StepContainerSpec {
   privileged: boolean;
   /** Memory (no swap beyond it), CPUs and processes the container may use. */
   limits: { memoryBytes: number; cpus: number; pids: number };
+  /** Capabilities given back to a container that holds none otherwise (Docker's names, e.g. CHOWN). */
+  capAdd?: string[];
   labels: Record<string, string>;
 }
 

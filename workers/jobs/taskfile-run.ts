@@ -50,6 +50,7 @@ async function runSteps(ctx: ChildContext, spec: TaskFileJob, io: JobIO): Promis
       secrets: spec.secretValues,
       imageAliases: config.taskFiles.imageAliases,
       allowPrivileged: config.taskFiles.allowPrivileged,
+      stepLimits: config.taskFiles.stepLimits,
     });
     for (const warning of loaded.warnings) out.line(`slipway: warning: ${warning}`);
     if (!spec.noPush) checkPushScope(spec, loaded.task.steps.flatMap((s) => s.push ?? []), config.defaultRegistry);

@@ -4,6 +4,7 @@
 import fs from 'node:fs/promises';
 import { resolveInside } from '../../src/contexts/resolve-inside.js';
 import path from 'node:path';
+import { extractBases, type BaseImage } from '../../src/dockerfile/bases.js';
 import type { ResolvedStep } from '../../src/taskfile/model.js';
 import { EngineError, type ImageBuilder } from '../builder/image-builder.js';
 import { StepFailedError } from './cmd-step.js';
@@ -22,6 +23,7 @@ export interface BuildContext {
 export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promise<{ imageId: string }> {
   const spec = step.build!;
   const { contextDir, dockerfile } = await buildPaths(ctx.workspace, step.workingDirectory ?? WORKSPACE_MOUNT, spec.context, spec.dockerfile);
+  await refuseUnpushedBases(step, contextDir, dockerfile, ctx);
   try {
     const imageId = await ctx.engine.build({
       contextDir,
@@ -42,11 +44,34 @@ export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promi
       signal: ctx.signal,
       log: ctx.log,
     });
-    ctx.images.built(spec.tags);
+    ctx.images.built(spec.tags, step.id);
     return { imageId };
   } catch (err) {
     if (err instanceof EngineError) throw new StepFailedError(err.message);
     throw err;
+  }
+}
+
+/**
+ * Every base comes from its registry (a local tag may be another run's), so a FROM naming an image an earlier
+ * step of this run built and has not pushed would build on whatever the registry holds under that name: an
+ * older image, silently. Refused with what to do instead; a Dockerfile that cannot be read is left to the build.
+ */
+async function refuseUnpushedBases(step: ResolvedStep, contextDir: string, dockerfile: string, ctx: BuildContext): Promise<void> {
+  const spec = step.build!;
+  let bases: BaseImage[];
+  try {
+    const text = await fs.readFile(resolveInside(contextDir, dockerfile) ?? '', 'utf8');
+    bases = extractBases(text, { buildArgs: spec.buildArgs, platform: spec.platform ?? ctx.platform, ...(spec.target !== undefined ? { target: spec.target } : {}) }).bases;
+  } catch {
+    return;
+  }
+  for (const base of bases) {
+    const builder = ctx.images.builtNotPushed(base.image);
+    if (builder === undefined) continue;
+    throw new StepFailedError(
+      `${dockerfile}:${base.line}: ${base.image} is built by step ${builder} of this run and not pushed yet; every base is pulled from its registry, so push it in a step this one waits for (push: [${base.image}], then when: [that step])`,
+    );
   }
 }
 

@@ -40,6 +40,8 @@ export async function runCmdStep(step: ResolvedStep, ctx: CmdContext, attempt = 
   }));
   signal.throwIfAborted();
   checkPublishedPorts(step.ports);
+  const limits = ctx.resources.limitsFor(step);
+  const capAdd = ctx.resources.capabilitiesFor(step);
   ctx.resources.reserveContainer();
   const network = ctx.resources.networkFor(step.network);
   const container = await containers.createContainer({
@@ -58,7 +60,8 @@ export async function runCmdStep(step: ResolvedStep, ctx: CmdContext, attempt = 
     ports: step.ports,
     expose: step.expose,
     privileged: step.privileged,
-    limits: ctx.resources.limits,
+    limits,
+    capAdd,
     labels: { [RUN_LABEL]: ctx.scope, 'slipway.step': step.id },
   });
   ctx.resources.track(container.id, step.keep);

@@ -5,7 +5,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerRuntime } from '../builder/container-runtime.js';
 import type { StepLimits } from '../../src/config.js';
-import type { ResolvedTask } from '../../src/taskfile/model.js';
+import type { ResolvedStep, ResolvedTask } from '../../src/taskfile/model.js';
+import { allowedCapability, overMaximum, StepResourceError } from '../../src/taskfile/step-resources.js';
 import { StepFailedError } from './cmd-step.js';
 
 export const RUN_LABEL = 'slipway.task-run';
@@ -23,10 +24,24 @@ export class RunResources {
     private readonly stepLimits: StepLimits,
   ) {}
 
-  /** What each of the run's containers may use. */
-  get limits(): { memoryBytes: number; cpus: number; pids: number } {
-    const { memoryBytes, cpus, pids } = this.stepLimits;
+  /**
+   * What a step's container may use: the server's defaults, or what the step asked for within the server's
+   * maximum. Checked here again, since the loader that checked it first may have run with other settings.
+   */
+  limitsFor(step: Pick<ResolvedStep, 'resources'>): { memoryBytes: number; cpus: number; pids: number } {
+    const over = overMaximum(step.resources, this.stepLimits.maximum);
+    if (over.length) throw new StepFailedError(over.join('; '));
+    const { memoryBytes = this.stepLimits.memoryBytes, cpus = this.stepLimits.cpus, pids = this.stepLimits.pids } = step.resources;
     return { memoryBytes, cpus, pids };
+  }
+
+  /** The capabilities a step's container gets back: only Docker's defaults, whatever reached the worker. */
+  capabilitiesFor(step: Pick<ResolvedStep, 'capAdd'>): string[] {
+    try {
+      return step.capAdd.map(allowedCapability);
+    } catch (err) {
+      throw err instanceof StepResourceError ? new StepFailedError(err.message) : err;
+    }
   }
 
   /** Refuses a container over the run's limit; containers still running or kept count. */

@@ -1,20 +1,21 @@
 // GET /v1/runs/:id/logs: the whole log as text, or with ?follow=1 a live Server-Sent Events stream that
 // resumes after Last-Event-ID and ends with an `end` event carrying the final run (contract/logs.ts).
 import { Router, type Response } from 'express';
-import type { Redis } from 'ioredis';
 import { END_EVENT, EVENT_ID, LOG_EVENT } from '../../contract/logs.js';
 import type { Run } from '../../contract/runs.js';
 import type { Principal } from '../../auth/tokens.js';
 import { BadInputError, SlipwayError } from '../../errors.js';
+import type { LogHub } from '../../runs/log-hub.js';
 import { isTerminal } from '../../runs/model.js';
 import type { RunService } from '../../runs/service.js';
 
-const BLOCK_MS = 5000;
+/** How long a follower waits for news before a keep-alive (and a look at whether its run ended without an end entry). */
+const KEEP_ALIVE_MS = 5000;
 
-export function logRoutes(runs: RunService, redis: Redis, opts: { followersPerClient: number }): Router {
+export function logRoutes(runs: RunService, hub: LogHub, opts: { followersPerClient: number }): Router {
   const router = Router();
-  // Each follower holds a Redis connection and a socket: one client (a token, or an address without one)
-  // may not hold more than its share of either.
+  // Each follower holds a socket and a share of the API's memory (one batch of lines): one client (a token,
+  // or an address without one) may not hold more than its share.
   const following = new Map<string, number>();
 
   router.get('/v1/runs/:id/logs', async (req, res) => {
@@ -39,20 +40,13 @@ export function logRoutes(runs: RunService, redis: Redis, opts: { followersPerCl
     }
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
-    // Its own connection, for the blocking reads. The shared one has checked that Redis is ready; a ready check
-    // per follower would parse INFO's large reply on the API's CPU for each.
-    const blocking = redis.duplicate({ enableReadyCheck: false });
-    let closed = false;
-    req.on('close', () => {
-      closed = true;
-      blocking.disconnect();
-    });
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
     try {
-      await streamEvents(runs, blocking, run.id, resumeFrom ?? '-', res, () => closed);
+      await streamEvents(runs, hub, run.id, resumeFrom ?? '-', res, gone.signal);
     } catch (err) {
-      if (!closed) throw err;
+      if (!gone.signal.aborted) throw err;
     } finally {
-      blocking.disconnect();
       res.end();
     }
   });
@@ -63,7 +57,7 @@ export function logRoutes(runs: RunService, redis: Redis, opts: { followersPerCl
 async function sendText(runs: RunService, id: string, res: Response): Promise<void> {
   res.type('text/plain; charset=utf-8');
   for (let after = '-'; ; ) {
-    const entries = await runs.log.read(id, after, TEXT_BATCH);
+    const entries = await runs.log.read(id, after, READ_BATCH);
     if (entries.length === 0) break;
     await send(res, entries.flatMap((e) => ('line' in e ? [e.line + '\n'] : [])).join(''));
     after = entries[entries.length - 1]!.id;
@@ -71,23 +65,28 @@ async function sendText(runs: RunService, id: string, res: Response): Promise<vo
   res.end();
 }
 
-async function streamEvents(runs: RunService, blocking: Redis, id: string, from: string, res: Response, isClosed: () => boolean): Promise<void> {
+/**
+ * Reads the log at the follower's own pace, a batch at a time, and waits on the hub once it has read all
+ * there is: a follower that reads slowly holds one batch, and no Redis connection of its own.
+ */
+async function streamEvents(runs: RunService, hub: LogHub, id: string, from: string, res: Response, gone: AbortSignal): Promise<void> {
   let after = from;
   let idleWhileTerminal = 0;
-  while (!isClosed()) {
-    // XREAD answers at once when there are entries past `after` (the backlog too), else waits for them.
-    const entries = await runs.log.waitFor(blocking, id, after, BLOCK_MS);
-    if (isClosed()) return;
+  while (!gone.aborted) {
+    const entries = await runs.log.read(id, after, READ_BATCH);
+    if (gone.aborted) return;
     for (const e of entries) {
       if ('end' in e) {
         res.write(`id: ${sseValue(e.id)}\nevent: ${END_EVENT}\ndata: ${sseValue(JSON.stringify((await runs.get(id)) satisfies Run))}\n\n`);
         return;
       }
       await send(res, `id: ${sseValue(e.id)}\nevent: ${LOG_EVENT}\ndata: ${sseValue(e.line)}\n\n`);
-      if (isClosed()) return;
+      if (gone.aborted) return;
       after = e.id;
     }
     if (entries.length > 0) continue;
+    if (await hub.waitForEntries(runs.log.key(id), after, KEEP_ALIVE_MS, gone)) continue;
+    if (gone.aborted) return;
     res.write(': keep-alive\n\n');
     // A run that ended without an end entry (its log was deleted) must not hold the follower forever.
     const run = await runs.get(id);
@@ -98,8 +97,8 @@ async function streamEvents(runs: RunService, blocking: Redis, id: string, from:
   }
 }
 
-/** Lines read at a time for the text form: with lines of up to 64 KiB, what one write may hold. */
-const TEXT_BATCH = 100;
+/** Lines read at a time, for the text form and for each follower: with lines of up to 64 KiB, what one reader may hold. */
+const READ_BATCH = 100;
 
 /**
  * Writes a chunk and, when the client reads slower than the log comes, waits until it has taken what is

@@ -49,6 +49,7 @@ export async function validateTaskFile(file: string, flags: ValidateFlags, io: C
       secrets,
       imageAliases: config.taskFiles.imageAliases,
       allowPrivileged: config.taskFiles.allowPrivileged,
+      stepLimits: config.taskFiles.stepLimits,
       dryRun: true,
     });
     for (const w of warnings) io.stderr.write(`${file}:${w.replace(/^(\d+:\d+): /, '$1: warning: ')}\n`);

@@ -68,12 +68,12 @@ export class DockerContainers implements ContainerRuntime {
         PortBindings: bindings,
         Memory: spec.limits.memoryBytes,
         MemorySwap: spec.limits.memoryBytes,
-        NanoCpus: spec.limits.cpus * 1e9,
+        NanoCpus: Math.round(spec.limits.cpus * 1e9),
         PidsLimit: spec.limits.pids,
-        // A step gains no privilege through setuid files, and holds no capability (a privileged step, which
-        // the server must allow, is the way to ask for them).
+        // A step gains no privilege through setuid files, and holds no capability but those it asked back (a
+        // privileged step, which the server must allow, is the way to ask for the rest).
         SecurityOpt: ['no-new-privileges'],
-        ...(spec.privileged ? {} : { CapDrop: ['ALL'] }),
+        ...(spec.privileged ? {} : { CapDrop: ['ALL'], ...(spec.capAdd?.length ? { CapAdd: spec.capAdd } : {}) }),
       },
       // The host name is also the alias other containers on the network reach it by.
       ...(userNetwork && spec.hostname !== undefined ? { NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: [spec.hostname] } } } } : {}),
