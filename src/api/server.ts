@@ -64,7 +64,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const queues = new PlatformQueues(redis, config.prefix);
   const contexts = openContextStore(config, { redis, registry: new RegistryClient({ logger: log, hostPolicy: config.registryHosts, tls: config.registryTls }) });
   const workers = new WorkerRegistry(redis, config.prefix);
-  const metrics = new ApiMetrics({ queues, workers, platforms: config.api.readyPlatforms });
+  const metrics = new ApiMetrics({ queues, workers, platforms: config.api.readyPlatforms, contexts });
   // The API makes the key file on first start; the workers read the same file.
   const keyring = await loadKeyring(config.secretKey, { create: true });
   const registryLogins = new RegistryCredentialStore(redis, config.prefix, keyring);

@@ -11,6 +11,7 @@ import type { PlatformQueues } from '../queue/platform-queues.js';
 import type { WorkerRegistry } from '../queue/worker-registry.js';
 import type { Run } from '../runs/model.js';
 import type { RunRecords } from '../runs/records.js';
+import type { ContextStore } from '../contexts/context-store.js';
 import { FinishConsumer } from '../runs/finish-events.js';
 
 const METRICS_GROUP = 'metrics';
@@ -31,6 +32,8 @@ export interface MetricsSources {
   workers: WorkerRegistry;
   /** The platforms reported on at every scrape, whether or not a run asked for them yet. */
   platforms: readonly string[];
+  /** Where uploads are kept: its byte count is read at each scrape (kept by the store, never a walk of it). */
+  contexts?: Pick<ContextStore, 'storedBytes'>;
 }
 
 /** Prioritized jobs looked at for the oldest (a rebuild wave queues many; a scrape must stay cheap). */
@@ -86,6 +89,17 @@ export class ApiMetrics {
         platforms().forEach((p, i) => this.set({ platform: p }, ages[i]!));
       },
     });
+    const contexts = sources.contexts;
+    if (contexts) {
+      new Gauge({
+        name: 'slipway_context_store_bytes',
+        help: 'Bytes of uploaded build contexts the context store holds (local directory or registry).',
+        registers,
+        async collect() {
+          this.set(await contexts.storedBytes());
+        },
+      });
+    }
     new Gauge({
       name: 'slipway_workers',
       help: 'Live workers (a heartbeat within the stale limit), per platform they serve.',
