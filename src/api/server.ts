@@ -122,7 +122,7 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     },
     slots,
   );
-  const baseImages = await startBaseImageGraph({ config, redis, graph, tasks, runs, sweeps, log, credentials: serverCredentials(registryLogins) });
+  const baseImages = await startBaseImageGraph({ config, redis, graph, tasks, runs, sweeps, log, credentials: serverCredentials(registryLogins), wavePlanned: (wave) => metrics.rebuildWavePlanned(wave.total) });
   const quarantine = await startQuarantine({ config, redis, runs, rebuilds: baseImages.routes.rebuilds, log, credentials: serverCredentials(registryLogins) });
   metrics.watchRebuilds(baseImages.routes.waves);
   timers.start(tasks);

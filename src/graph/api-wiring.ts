@@ -20,6 +20,7 @@ import { BaseImageRebuilds } from './rebuilds.js';
 import { platformDigests } from './resolve.js';
 import type { GraphStore } from './store.js';
 import { WaveStore } from './wave-store.js';
+import type { Wave } from './wave-model.js';
 
 export interface BaseImageGraph {
   routes: GraphRouteDeps;
@@ -44,6 +45,8 @@ export async function startBaseImageGraph(deps: {
   log: Logger;
   /** The server's registry logins, for polling and graph notify. */
   credentials?: CredentialsProvider;
+  /** Hears each rebuild wave this instance planned (metrics). */
+  wavePlanned?: (wave: Wave) => void;
 }): Promise<BaseImageGraph> {
   const { config, redis, graph, tasks, runs, sweeps, log } = deps;
   const waves = new WaveStore(redis, config.prefix);
@@ -58,6 +61,7 @@ export async function startBaseImageGraph(deps: {
       maxPlanTasks: 100_000,
       lostDispatchMs: config.rebuilds.lostDispatchMs,
       rebuildRunOf: async (task, wave) => (await runs.store.list({ task, top: REBUILD_RUN_LOOKBACK })).find((r) => r.trigger.type === 'base-image' && r.trigger.rebuild === wave),
+      ...(deps.wavePlanned ? { planned: deps.wavePlanned } : {}),
     },
     log,
   );

@@ -18,6 +18,8 @@ const METRICS_GROUP = 'metrics';
 /** Builds take seconds to an hour; waits for a worker, milliseconds to an hour. */
 const RUN_SECONDS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600];
 const WAIT_SECONDS = [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 3600];
+/** A wave rebuilds one task or a whole estate (plans stop at 100,000 tasks). */
+const WAVE_TASKS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 25_000, 100_000];
 
 /** What the rebuild gauges read. */
 export interface RebuildSource {
@@ -55,6 +57,7 @@ export class ApiMetrics {
   private readonly wait: Histogram<'platform'>;
   private readonly requests: Histogram<'method' | 'route' | 'status'>;
   private readonly hookDeliveries: Counter<'result'>;
+  private readonly waveSizes: Histogram;
   private consumer: FinishConsumer | undefined;
 
   constructor(sources: MetricsSources) {
@@ -65,6 +68,7 @@ export class ApiMetrics {
     this.duration = new Histogram({ name: 'slipway_run_duration_seconds', help: 'From a run starting on a worker to its end.', labelNames: ['status', 'platform'], buckets: RUN_SECONDS, registers });
     this.wait = new Histogram({ name: 'slipway_run_queue_wait_seconds', help: 'From a run being submitted to a worker starting it.', labelNames: ['platform'], buckets: WAIT_SECONDS, registers });
     this.requests = new Histogram({ name: 'slipway_http_request_duration_seconds', help: 'API requests, by method, route pattern and status.', labelNames: ['method', 'route', 'status'], buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers });
+    this.waveSizes = new Histogram({ name: 'slipway_rebuild_wave_tasks', help: 'Tasks each rebuild wave planned by this API instance rebuilds (each wave is planned by one instance).', buckets: WAVE_TASKS, registers });
     this.hookDeliveries = new Counter({ name: 'slipway_hook_delivery_attempts_total', help: 'Outbound webhook delivery attempts, by result: delivered, retrying (failed, another try queued) or failed (no tries left).', labelNames: ['result'], registers });
     const platforms = () => [...this.seenPlatforms];
     new Gauge({
@@ -155,6 +159,10 @@ export class ApiMetrics {
     this.requests.observe({ method, route, status: String(status) }, seconds);
   }
 
+  rebuildWavePlanned(tasks: number): void {
+    this.waveSizes.observe(tasks);
+  }
+
   hookAttempt(result: 'delivered' | 'retrying' | 'failed'): void {
     this.hookDeliveries.inc({ result });
   }
@@ -169,7 +177,8 @@ export class ApiMetrics {
         if (run) this.runFinished(run);
       },
       log,
-      { group: METRICS_GROUP },
+      // A new deployment's first API, or one upgraded from before metrics, counts finishes from now on.
+      { group: METRICS_GROUP, from: 'new' },
     );
     await this.consumer.start();
   }
