@@ -21,6 +21,7 @@ import { platformDigests } from './resolve.js';
 import type { GraphStore } from './store.js';
 import { WaveStore } from './wave-store.js';
 import type { Wave } from './wave-model.js';
+import type { RegistryRequestObserver } from '../registry/http.js';
 
 export interface BaseImageGraph {
   routes: GraphRouteDeps;
@@ -47,6 +48,8 @@ export async function startBaseImageGraph(deps: {
   credentials?: CredentialsProvider;
   /** Hears each rebuild wave this instance planned (metrics). */
   wavePlanned?: (wave: Wave) => void;
+  /** Hears each registry request of polling and notify (metrics). */
+  observeRegistry?: RegistryRequestObserver;
 }): Promise<BaseImageGraph> {
   const { config, redis, graph, tasks, runs, sweeps, log } = deps;
   const waves = new WaveStore(redis, config.prefix);
@@ -67,7 +70,7 @@ export async function startBaseImageGraph(deps: {
   );
   const listener = new RebuildListener(rebuilds, (id) => runs.store.get(id), log);
   await listener.start(redis, config.prefix);
-  const registry = new RegistryClient({ logger: log, hostPolicy: config.registryHosts, tls: config.registryTls, ...(deps.credentials ? { credentials: deps.credentials } : {}) });
+  const registry = new RegistryClient({ logger: log, hostPolicy: config.registryHosts, tls: config.registryTls, ...(deps.credentials ? { credentials: deps.credentials } : {}), ...(deps.observeRegistry ? { observe: deps.observeRegistry } : {}) });
   const poller = new RegistryPoller(graph, registry, redis, config.prefix, (change) => rebuilds.changed(change, 'poll'), {
     defaultIntervalMs: config.rebuilds.pollIntervalMs,
     intervals: config.rebuilds.pollIntervals,

@@ -13,6 +13,8 @@ import type { Run } from '../runs/model.js';
 import type { RunRecords } from '../runs/records.js';
 import type { ContextStore } from '../contexts/context-store.js';
 import { FinishConsumer } from '../runs/finish-events.js';
+import type { RegistryRequestObservation } from '../registry/http.js';
+import { registryRequestHistogram, statusClass, type RegistryRequestHistogram } from './registry-metrics.js';
 
 const METRICS_GROUP = 'metrics';
 /** Builds take seconds to an hour; waits for a worker, milliseconds to an hour. */
@@ -34,8 +36,6 @@ export interface MetricsSources {
   workers: WorkerRegistry;
   /** The platforms reported on at every scrape, whether or not a run asked for them yet. */
   platforms: readonly string[];
-  /** Where uploads are kept: its byte count is read at each scrape (kept by the store, never a walk of it). */
-  contexts?: Pick<ContextStore, 'storedBytes'>;
 }
 
 /** Prioritized jobs looked at for the oldest (a rebuild wave queues many; a scrape must stay cheap). */
@@ -58,6 +58,7 @@ export class ApiMetrics {
   private readonly requests: Histogram<'method' | 'route' | 'status'>;
   private readonly hookDeliveries: Counter<'result'>;
   private readonly waveSizes: Histogram;
+  private readonly registryRequests: RegistryRequestHistogram;
   private consumer: FinishConsumer | undefined;
 
   constructor(sources: MetricsSources) {
@@ -69,6 +70,7 @@ export class ApiMetrics {
     this.wait = new Histogram({ name: 'slipway_run_queue_wait_seconds', help: 'From a run being submitted to a worker starting it.', labelNames: ['platform'], buckets: WAIT_SECONDS, registers });
     this.requests = new Histogram({ name: 'slipway_http_request_duration_seconds', help: 'API requests, by method, route pattern and status.', labelNames: ['method', 'route', 'status'], buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers });
     this.waveSizes = new Histogram({ name: 'slipway_rebuild_wave_tasks', help: 'Tasks each rebuild wave planned by this API instance rebuilds (each wave is planned by one instance).', buckets: WAVE_TASKS, registers });
+    this.registryRequests = registryRequestHistogram(registers);
     this.hookDeliveries = new Counter({ name: 'slipway_hook_delivery_attempts_total', help: 'Outbound webhook delivery attempts, by result: delivered, retrying (failed, another try queued) or failed (no tries left).', labelNames: ['result'], registers });
     const platforms = () => [...this.seenPlatforms];
     new Gauge({
@@ -93,17 +95,6 @@ export class ApiMetrics {
         platforms().forEach((p, i) => this.set({ platform: p }, ages[i]!));
       },
     });
-    const contexts = sources.contexts;
-    if (contexts) {
-      new Gauge({
-        name: 'slipway_context_store_bytes',
-        help: 'Bytes of uploaded build contexts the context store holds (local directory or registry).',
-        registers,
-        async collect() {
-          this.set(await contexts.storedBytes());
-        },
-      });
-    }
     new Gauge({
       name: 'slipway_workers',
       help: 'Live workers (a heartbeat within the stale limit), per platform they serve.',
@@ -139,6 +130,18 @@ export class ApiMetrics {
     gauge('slipway_rebuild_runs_active', 'Rebuild runs holding a slot (queued or running).', () => waves.activeCount());
   }
 
+  /** Where uploads are kept: its byte count is read at each scrape (kept by the store, never a walk of it). */
+  watchContexts(contexts: Pick<ContextStore, 'storedBytes'>): void {
+    new Gauge({
+      name: 'slipway_context_store_bytes',
+      help: 'Bytes of uploaded build contexts the context store holds (local directory or registry).',
+      registers: [this.registry],
+      async collect() {
+        this.set(await contexts.storedBytes());
+      },
+    });
+  }
+
   /** A run was queued by this API instance. */
   runQueued(run: Pick<Run, 'trigger' | 'platform' | 'platforms'>): void {
     for (const p of run.platforms) this.seenPlatforms.add(p);
@@ -157,6 +160,11 @@ export class ApiMetrics {
 
   request(method: string, route: string, status: number, seconds: number): void {
     this.requests.observe({ method, route, status: String(status) }, seconds);
+  }
+
+  /** A request of this instance's registry clients: base-image polling and notify, quarantine, contexts. */
+  registryRequest(o: RegistryRequestObservation): void {
+    this.registryRequests.observe({ host: o.registry, operation: o.operation, code: statusClass(o.status) }, o.seconds);
   }
 
   rebuildWavePlanned(tasks: number): void {

@@ -36,6 +36,13 @@ describe('graph notify when the registry refuses', () => {
     assert.ok(!body.error.message.includes(registry.password));
     // The same token still works: the refusal was the registry's.
     assert.equal((await apiFetch(`${stack.url}/v1/graph`)).status, 200);
+    // And the API's registry requests show the refusal, by host and status class.
+    const metrics = await (await fetch(`${stack.url}/metrics`)).text();
+    const refused = metrics
+      .split('\n')
+      .filter((l) => l.startsWith('slipway_registry_request_duration_seconds_count{') && l.includes(`host="${registry.host}"`) && l.includes('code="4xx"'))
+      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    assert.ok(refused >= 1, metrics.split('\n').filter((l) => l.startsWith('slipway_registry_request_duration_seconds_count')).join('\n'));
   });
 });
 
