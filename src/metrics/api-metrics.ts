@@ -1,8 +1,10 @@
 // The API's Prometheus metrics (GET /metrics). Counted where the API sees them happen: runs as they are
 // queued (every API instance counts its own; Prometheus sums them), runs as they finish (read from the
-// finished-run stream in a group of its own, so across instances each finish is counted once), and requests
-// as they are answered. Read at scrape time: queue depth, the oldest waiting job and live workers per platform. Every label has a few
-// values only (status, trigger, platform, method, route): never a run id, a task or an image.
+// finished-run stream in a group of its own, so across instances each finish is counted once), requests as
+// they are answered, rebuild waves as this instance plans them, and its registry clients' requests. Read at
+// scrape time: queue depth, the oldest waiting job and live workers per platform, the rebuild gauges and the
+// context store's bytes. Every label has a few values only (status, trigger, platform, method, route,
+// registry host and operation): never a run id, a task or an image.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
