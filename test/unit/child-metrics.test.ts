@@ -65,6 +65,20 @@ describe('child metrics path', () => {
     assert.equal(await value(metrics, 'slipway_registry_request_duration_seconds', { host: 'evil/run-123', le: '+Inf' }), 0);
   });
 
+  it('closes a connection that sends a line past the limit instead of holding it in memory', async () => {
+    const socket = net.createConnection(listener.socketPath);
+    // Closed, or (were the limit not kept) the flush after the long line answered.
+    const outcome = new Promise<string>((resolve) => {
+      socket.once('close', () => resolve('closed'));
+      socket.once('data', () => resolve('answered'));
+    });
+    socket.on('error', () => undefined);
+    socket.write('x'.repeat(3 * 1024 * 1024));
+    socket.write(`\n${JSON.stringify({ logBytes: {}, registry: [], flush: 1 })}\n`);
+    assert.equal(await outcome, 'closed');
+    socket.destroy();
+  });
+
   it('lets a child without a listening worker go on at once', async () => {
     const child = childMetrics('/nonexistent/slipway-metrics.sock');
     child.logBytes('linux/amd64', 10);
