@@ -92,6 +92,8 @@ const buildSchema = () => {
     /** Where a worker serves GET /metrics (Prometheus); unset: no metrics server. Several workers on one host need a port each. */
     SLIPWAY_WORKER_METRICS_PORT: z.optional(int(1, 65535)),
     SLIPWAY_WORKER_METRICS_HOST: z._default(z.string(), '127.0.0.1'),
+    /** Set by a worker for the build processes it forks, not by operators: where they report their metrics to it. */
+    SLIPWAY_WORKER_METRICS_SOCKET: z.optional(z.string()),
     /**
      * The janitor each worker runs on its host, at start and every interval: the Engine's build cache is pruned
      * down to its budget once over it (least recently used first), the git mirrors are evicted least recently
@@ -225,7 +227,7 @@ export interface Config {
     gitTimeoutSeconds: number;
     gitMaxRepoBytes: number;
   };
-  worker: { concurrency: number; engineLostRetries: number; metrics?: { port: number; host: string } };
+  worker: { concurrency: number; engineLostRetries: number; metrics?: { port: number; host: string }; metricsSocket?: string };
   /** The per-host disk budget the worker's janitor keeps (workers/janitor/). */
   janitor: JanitorSettings;
   registryNotifyToken: string;
@@ -370,6 +372,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
       concurrency: e.SLIPWAY_WORKER_CONCURRENCY,
       engineLostRetries: e.SLIPWAY_ENGINE_LOST_RETRIES,
       ...(e.SLIPWAY_WORKER_METRICS_PORT ? { metrics: { port: e.SLIPWAY_WORKER_METRICS_PORT, host: e.SLIPWAY_WORKER_METRICS_HOST } } : {}),
+      ...(e.SLIPWAY_WORKER_METRICS_SOCKET ? { metricsSocket: e.SLIPWAY_WORKER_METRICS_SOCKET } : {}),
     },
     janitor: { buildCacheBytes: e.SLIPWAY_JANITOR_BUILD_CACHE_BYTES, mirrorBytes: e.SLIPWAY_JANITOR_MIRROR_BYTES, intervalMs: e.SLIPWAY_JANITOR_INTERVAL_SECONDS * 1000 },
     registryNotifyToken: e.SLIPWAY_REGISTRY_NOTIFY_TOKEN,
@@ -431,4 +434,9 @@ function stepLimits(e: z.output<ReturnType<typeof buildSchema>>): StepLimits {
 /** A variable the user named on the command line (`slipway build --secret id=X,env=NAME`), not a setting. */
 export function namedVariable(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   return env[name];
+}
+
+/** This process's environment with `extra` set: for the processes a worker forks (its build children). */
+export function childProcessEnv(extra: Record<string, string>, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...env, ...extra };
 }

@@ -21,6 +21,7 @@ import { credentialsProvider } from '../src/credentials/provider.js';
 import { loadKeyring } from '../src/secrets/key-file.js';
 import type { Keyring } from '../src/secrets/sealed.js';
 import type { AbortSwitches, EngineLossRetry } from './jobs/run-lifecycle.js';
+import { childMetrics, type ChildMetrics } from './child-metrics/reporter.js';
 
 export interface ChildContext {
   config: Config;
@@ -40,6 +41,8 @@ export interface ChildContext {
   keyring: Keyring;
   /** How a build goes on when the Engine went away under it. */
   engineLoss: EngineLossRetry;
+  /** What this child reports to its worker's /metrics. */
+  metrics: ChildMetrics;
 }
 
 let shared: Promise<ChildContext> | undefined;
@@ -52,7 +55,7 @@ let shared: Promise<ChildContext> | undefined;
 export function withRegistryLogins(ctx: ChildContext, logins: readonly RegistryLogin[], masker: SecretMasker): ChildContext {
   const credentials = credentialsProvider(logins, masker);
   if (!credentials) return ctx;
-  const registry = new RegistryClient({ hostPolicy: ctx.config.registryHosts, credentials, masker });
+  const registry = new RegistryClient({ hostPolicy: ctx.config.registryHosts, tls: ctx.config.registryTls, credentials, masker, observe: (o) => ctx.metrics.registryRequest(o) });
   return {
     ...ctx,
     registry,
@@ -81,11 +84,12 @@ export function childContext(): Promise<ChildContext> {
       policy: config.git,
       env: { PATH: config.searchPath },
     });
-    const registry = new RegistryClient({ hostPolicy: config.registryHosts, tls: config.registryTls });
+    const metrics = childMetrics(config.worker.metricsSocket);
+    const registry = new RegistryClient({ hostPolicy: config.registryHosts, tls: config.registryTls, observe: (o) => metrics.registryRequest(o) });
     const contexts = openContextStore(config, { redis, registry });
     const engine = new DockerEngine(config.dockerSocket, registry);
     const containers = new DockerContainers(config.dockerSocket);
     const engineLoss: EngineLossRetry = { answers: () => engine.answers(), retries: config.worker.engineLostRetries };
-    return { config, runs, contexts, engine, containers, registry, tasks: new TaskStore(redis, config.prefix, keyring), git, active, keyring, engineLoss };
+    return { config, runs, contexts, engine, containers, registry, tasks: new TaskStore(redis, config.prefix, keyring), git, active, keyring, engineLoss, metrics };
   })());
 }

@@ -3,7 +3,7 @@
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'bullmq';
-import type { Config } from '../src/config.js';
+import { childProcessEnv, type Config } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { ASSEMBLE_QUEUE, DAEMONLESS_WINDOWS, platformQueueName } from '../src/queue/jobs.js';
 import { createRedis } from '../src/redis.js';
@@ -14,6 +14,7 @@ import { DockerStorage } from './builder/docker/docker-storage.js';
 import { Janitor } from './janitor/janitor.js';
 import { removeLeftovers } from './leftovers.js';
 import { WorkerMetrics } from '../src/metrics/worker-metrics.js';
+import { ChildMetricsListener } from './child-metrics/listener.js';
 
 export interface RunningWorker {
   name: string;
@@ -41,6 +42,9 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
   // The runs this worker's jobs build, by job: their leases are renewed with each heartbeat.
   const building = new Map<string, string>();
   const metrics = config.worker.metrics ? new WorkerMetrics([...capabilities, 'index']) : undefined;
+  // The build children report what only they see (log bytes, registry requests) over a socket of the worker's.
+  const childMetrics = metrics ? await ChildMetricsListener.start(metrics, log) : undefined;
+  const workerForkOptions = childMetrics ? { env: childProcessEnv({ SLIPWAY_WORKER_METRICS_SOCKET: childMetrics.socketPath }) } : undefined;
   const workers = queueNames.map((queueName) => {
     const platform = queueName === ASSEMBLE_QUEUE ? 'index' : capabilities[queueNames.indexOf(queueName)]!;
     const worker = new Worker(queueName, processorFile, {
@@ -50,6 +54,7 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
       // A job whose worker vanished fails at once instead of being built a second time behind the run's back.
       maxStalledCount: 0,
       name,
+      ...(workerForkOptions ? { workerForkOptions } : {}),
     });
     worker.on('active', (job) => {
       const runId = (job.data as { runId?: unknown }).runId;
@@ -114,6 +119,7 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
         await registry.leave(name, capabilities).catch(() => undefined);
         await Promise.all(workers.map((w) => w.close()));
         await metrics?.close();
+        await childMetrics?.close();
         connection.disconnect();
         log.info({ name }, 'worker stopped');
       })()),

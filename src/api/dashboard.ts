@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { Router, type Response } from 'express';
 import { sendError } from './errors.js';
+import { labelRoute } from '../metrics/request-log.js';
 
 /**
  * Only the page's own files: no inline script or style (Preact sets styles through the DOM, which CSP allows),
@@ -49,6 +50,7 @@ export function dashboardRoutes(dir: string = dashboardDir()): Router {
     '/assets',
     (_req, res, next) => {
       secure(res);
+      labelRoute(res, '/assets/*');
       next();
     },
     express.static(path.join(dir, 'assets'), { immutable: true, maxAge: '365d', index: false, fallthrough: true, dotfiles: 'ignore' }),

@@ -10,6 +10,7 @@ import type { Config } from '../config.js';
 import { ContextOwners } from '../contexts/owners.js';
 import { openContextStore } from '../contexts/open-store.js';
 import { RegistryClient } from '../registry/client.js';
+import type { RegistryRequestObservation } from '../registry/http.js';
 import { CONTEXT_SWEEP_EVERY_MS, ContextSweeper } from '../contexts/sweeper.js';
 import { createLogger } from '../log.js';
 import { PeriodicSweeps } from '../periodic.js';
@@ -64,9 +65,11 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   const log = createLogger('slipway-api', config.logLevel);
   const redis = createRedis(config.redisUrl, 'slipway-api');
   const queues = new PlatformQueues(redis, config.prefix);
-  const contexts = openContextStore(config, { redis, registry: new RegistryClient({ logger: log, hostPolicy: config.registryHosts, tls: config.registryTls }) });
   const workers = new WorkerRegistry(redis, config.prefix);
   const metrics = new ApiMetrics({ queues, workers, platforms: config.api.readyPlatforms });
+  const observeRegistry = (o: RegistryRequestObservation) => metrics.registryRequest(o);
+  const contexts = openContextStore(config, { redis, registry: new RegistryClient({ logger: log, hostPolicy: config.registryHosts, tls: config.registryTls, observe: observeRegistry }) });
+  metrics.watchContexts(contexts);
   // The API makes the key file on first start; the workers read the same file.
   const keyring = await loadKeyring(config.secretKey, { create: true });
   const registryLogins = new RegistryCredentialStore(redis, config.prefix, keyring);
@@ -124,8 +127,8 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
     },
     slots,
   );
-  const baseImages = await startBaseImageGraph({ config, redis, graph, tasks, runs, sweeps, log, credentials: serverCredentials(registryLogins) });
-  const quarantine = await startQuarantine({ config, redis, runs, rebuilds: baseImages.routes.rebuilds, log, credentials: serverCredentials(registryLogins) });
+  const baseImages = await startBaseImageGraph({ config, redis, graph, tasks, runs, sweeps, log, credentials: serverCredentials(registryLogins), wavePlanned: (wave) => metrics.rebuildWavePlanned(wave.total), observeRegistry });
+  const quarantine = await startQuarantine({ config, redis, runs, rebuilds: baseImages.routes.rebuilds, log, credentials: serverCredentials(registryLogins), observeRegistry });
   metrics.watchRebuilds(baseImages.routes.waves);
   timers.start(tasks);
   const followUps = new TaskFollowUps(tasks, log);

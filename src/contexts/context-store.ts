@@ -26,6 +26,8 @@ export interface ContextStore {
   list(): AsyncIterable<{ digest: string; lastUsedMs: number }>;
   /** Removes what uploads that died left behind, when older than `maxAgeMs`. */
   removeAbandonedUploads(maxAgeMs: number, now?: number): Promise<void>;
+  /** The bytes of the contexts held: kept up to date as contexts come and go, so reading it is cheap (metrics). */
+  storedBytes(): Promise<number>;
 }
 
 /**

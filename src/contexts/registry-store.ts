@@ -47,6 +47,8 @@ export class RegistryContextStore implements ContextStore {
       const existed = await this.has(staged.digest);
       if (!existed) await this.opts.registry.pushBlobFile(this.repo, this.staging.pathOf(staged.digest), staged.digest, staged.size);
       await this.touch(staged.digest);
+      // Also when it existed: a context stored before sizes were kept is counted from its next upload on.
+      await this.opts.redis.eval(COUNT_SIZE, 2, this.keys.contextsSizes, this.keys.contextsBytes, staged.digest, staged.size);
       return { digest: staged.digest, size: staged.size, created: !existed };
     } finally {
       await this.staging.delete(staged.digest);
@@ -81,6 +83,11 @@ export class RegistryContextStore implements ContextStore {
   async delete(digest: string): Promise<void> {
     await this.opts.registry.deleteBlob(this.repo, checked(digest));
     await this.opts.redis.zrem(this.keys.contextsLastUsed, digest);
+    await this.opts.redis.eval(UNCOUNT_SIZE, 2, this.keys.contextsSizes, this.keys.contextsBytes, digest);
+  }
+
+  async storedBytes(): Promise<number> {
+    return Number((await this.opts.redis.get(this.keys.contextsBytes)) ?? 0);
   }
 
   async *list(): AsyncIterable<{ digest: string; lastUsedMs: number }> {
@@ -93,6 +100,11 @@ export class RegistryContextStore implements ContextStore {
     return this.staging.removeAbandonedUploads(maxAgeMs, now);
   }
 }
+
+// Each context's size is counted once however many instances store or delete it at the same time: the
+// size's entry and the total change together. KEYS: sizes hash, total. ARGV: digest (and its size).
+const COUNT_SIZE = "if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then redis.call('INCRBY', KEYS[2], ARGV[2]) end";
+const UNCOUNT_SIZE = "local size = redis.call('HGET', KEYS[1], ARGV[1]) if size then redis.call('HDEL', KEYS[1], ARGV[1]) redis.call('DECRBY', KEYS[2], size) end";
 
 function checked(digest: string): string {
   if (!DIGEST_PATTERN.test(digest)) throw new BadInputError(`invalid context digest ${JSON.stringify(digest.slice(0, 80))}`, 'invalid_digest');

@@ -25,6 +25,9 @@ const UPLOAD_BUFFER = 1024 * 1024;
 export type { StoredContext } from './context-store.js';
 
 export class LocalContextStore implements ContextStore {
+  /** The bytes stored: counted from the directory once, at the first question, then kept as contexts come and go. */
+  private bytes: Promise<number> | undefined;
+
   constructor(
     private readonly dir: string,
     private readonly maxBytes: number,
@@ -54,16 +57,39 @@ export class LocalContextStore implements ContextStore {
   }
 
   async delete(digest: string): Promise<void> {
-    await fs.rm(this.pathOf(digest), { force: true });
+    const file = this.pathOf(digest);
+    const size = (await fs.stat(file).catch(() => undefined))?.size;
+    const removed = await fs.unlink(file).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? false : Promise.reject(err)),
+    );
+    if (removed && size !== undefined) this.counted(-size);
+  }
+
+  storedBytes(): Promise<number> {
+    return (this.bytes ??= (async () => {
+      let total = 0;
+      for await (const { size } of this.files()) total += size;
+      return total;
+    })());
+  }
+
+  /** Adds to the count once it was made (before that, the count will see the file itself). */
+  private counted(delta: number): void {
+    if (this.bytes) this.bytes = this.bytes.then((n) => Math.max(0, n + delta));
   }
 
   async *list(): AsyncIterable<{ digest: string; lastUsedMs: number }> {
+    for await (const { digest, lastUsedMs } of this.files()) yield { digest, lastUsedMs };
+  }
+
+  private async *files(): AsyncIterable<{ digest: string; lastUsedMs: number; size: number }> {
     for (const name of await fs.readdir(path.join(this.dir, 'sha256')).catch(() => [] as string[])) {
       const digest = `sha256:${name.replace(/\.tar\.gz$/, '')}`;
       if (!DIGEST_PATTERN.test(digest)) continue;
       // Gone since the directory was read (another instance swept it): not stored any more.
       const stat = await fs.stat(path.join(this.dir, 'sha256', name)).catch(() => undefined);
-      if (stat) yield { digest, lastUsedMs: stat.mtimeMs };
+      if (stat) yield { digest, lastUsedMs: stat.mtimeMs, size: stat.size };
     }
   }
 
@@ -133,6 +159,7 @@ export class LocalContextStore implements ContextStore {
         return { digest, size, created: false };
       }
       await fs.rename(tmp, final);
+      this.counted(size);
       return { digest, size, created: true };
     } catch (err) {
       body.unpipe(meter);

@@ -20,6 +20,8 @@ import { BaseImageRebuilds } from './rebuilds.js';
 import { platformDigests } from './resolve.js';
 import type { GraphStore } from './store.js';
 import { WaveStore } from './wave-store.js';
+import type { Wave } from './wave-model.js';
+import type { RegistryRequestObserver } from '../registry/http.js';
 
 export interface BaseImageGraph {
   routes: GraphRouteDeps;
@@ -44,6 +46,10 @@ export async function startBaseImageGraph(deps: {
   log: Logger;
   /** The server's registry logins, for polling and graph notify. */
   credentials?: CredentialsProvider;
+  /** Hears each rebuild wave this instance planned (metrics). */
+  wavePlanned?: (wave: Wave) => void;
+  /** Hears each registry request of polling and notify (metrics). */
+  observeRegistry?: RegistryRequestObserver;
 }): Promise<BaseImageGraph> {
   const { config, redis, graph, tasks, runs, sweeps, log } = deps;
   const waves = new WaveStore(redis, config.prefix);
@@ -58,12 +64,13 @@ export async function startBaseImageGraph(deps: {
       maxPlanTasks: 100_000,
       lostDispatchMs: config.rebuilds.lostDispatchMs,
       rebuildRunOf: async (task, wave) => (await runs.store.list({ task, top: REBUILD_RUN_LOOKBACK })).find((r) => r.trigger.type === 'base-image' && r.trigger.rebuild === wave),
+      ...(deps.wavePlanned ? { planned: deps.wavePlanned } : {}),
     },
     log,
   );
   const listener = new RebuildListener(rebuilds, (id) => runs.store.get(id), log);
   await listener.start(redis, config.prefix);
-  const registry = new RegistryClient({ logger: log, hostPolicy: config.registryHosts, tls: config.registryTls, ...(deps.credentials ? { credentials: deps.credentials } : {}) });
+  const registry = new RegistryClient({ logger: log, hostPolicy: config.registryHosts, tls: config.registryTls, ...(deps.credentials ? { credentials: deps.credentials } : {}), ...(deps.observeRegistry ? { observe: deps.observeRegistry } : {}) });
   const poller = new RegistryPoller(graph, registry, redis, config.prefix, (change) => rebuilds.changed(change, 'poll'), {
     defaultIntervalMs: config.rebuilds.pollIntervalMs,
     intervals: config.rebuilds.pollIntervals,

@@ -31,6 +31,8 @@ export interface RebuildOptions {
    * created its run before it died: dispatching the entry again links that run instead of a second one.
    */
   rebuildRunOf?: (task: string, wave: string) => Promise<Run | undefined>;
+  /** Hears each wave this instance planned, once it is written (metrics). */
+  planned?: (wave: Wave) => void;
 }
 
 export interface ChangeOutcome {
@@ -97,7 +99,10 @@ export class BaseImageRebuilds {
     for (const task of looped) if (view.dependents(change.image).includes(task)) plan.skipped.push({ task, reason: `its own rebuild pushed ${change.image} (a cycle)` });
 
     const outcome = await this.locked((waves) => this.writeWave(waves, plan, change, source, upstream));
-    if (outcome.wave) this.log.info({ wave: outcome.wave.id, image: change.image, source, tasks: outcome.wave.total, joined: outcome.joined.length }, 'base image changed: rebuild wave planned');
+    if (outcome.wave) {
+      this.log.info({ wave: outcome.wave.id, image: change.image, source, tasks: outcome.wave.total, joined: outcome.joined.length }, 'base image changed: rebuild wave planned');
+      this.opts.planned?.(outcome.wave);
+    }
     // Every rebuild is queued once the wave is written; starting the first runs (each asks git for its
     // commit) goes on after the answer.
     this.kick();

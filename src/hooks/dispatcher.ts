@@ -1,7 +1,8 @@
 // Sends queued deliveries (the `hooks` queue), in the API process: each job is one delivery, retried by
 // BullMQ with doubling delays (firstRetryMs, 2×, 4×… for DELIVERY_ATTEMPTS attempts) until the receiver
-// answers 2xx. Every attempt is recorded on the delivery. A hook deleted meanwhile, or a URL the host policy
-// now refuses, ends the delivery without more tries.
+// answers 2xx, or after the time its Retry-After asked for. Every attempt is recorded on the delivery. A hook
+// deleted meanwhile, a URL the host policy now refuses, or a receiver refusing with a 4xx (send.ts) ends the
+// delivery without more tries.
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
@@ -26,6 +27,17 @@ export interface DispatcherOptions {
 /** The delay before retry `attemptsMade` (1 = the first retry). */
 export const retryDelay = (firstRetryMs: number, attemptsMade: number) => firstRetryMs * 2 ** Math.max(0, attemptsMade - 1);
 
+/** A failed attempt to try again after the delay the receiver asked for, rather than the usual one. */
+class RetryAfter extends Error {
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+    this.name = 'RetryAfter';
+  }
+}
+
 export class HookDispatcher {
   private worker: Worker | undefined;
   private connection: Redis | undefined;
@@ -47,7 +59,7 @@ export class HookDispatcher {
       connection: this.connection,
       prefix: this.prefix,
       concurrency: CONCURRENCY,
-      settings: { backoffStrategy: (attemptsMade: number) => retryDelay(this.opts.firstRetryMs, attemptsMade) },
+      settings: { backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => (err instanceof RetryAfter ? err.delayMs : retryDelay(this.opts.firstRetryMs, attemptsMade)) },
     });
     this.worker.on('error', (err) => this.log.error({ err }, 'hook dispatcher'));
   }
@@ -64,13 +76,14 @@ export class HookDispatcher {
     const attempt = { at: new Date().toISOString(), durationMs: result.durationMs, ...(result.status !== undefined ? { status: result.status } : {}), ...(result.error ? { error: result.error } : {}) };
     const last = result.refused || job.attemptsMade + 1 >= (job.opts.attempts ?? DELIVERY_ATTEMPTS);
     const state = result.ok ? 'delivered' : last ? 'failed' : 'pending';
+    const nextDelayMs = result.retryAfterMs ?? retryDelay(this.opts.firstRetryMs, job.attemptsMade + 1);
     await this.store.updateDelivery(name, id, (d) => {
       const { nextAttemptAt: _, ...rest } = d;
       return {
         ...rest,
         state,
         attempts: [...d.attempts, attempt],
-        ...(state === 'pending' ? { nextAttemptAt: new Date(Date.now() + retryDelay(this.opts.firstRetryMs, job.attemptsMade + 1)).toISOString() } : {}),
+        ...(state === 'pending' ? { nextAttemptAt: new Date(Date.now() + nextDelayMs).toISOString() } : {}),
       };
     });
     this.opts.attempted?.(state === 'pending' ? 'retrying' : state);
@@ -80,8 +93,9 @@ export class HookDispatcher {
       return 'delivered';
     }
     this.log.warn(fields, last ? 'hook delivery failed for good' : 'hook delivery failed; retrying');
-    const reason = result.error ?? `the receiver answered ${result.status}`;
-    throw result.refused ? new UnrecoverableError(reason) : new Error(reason);
+    const reason = result.error ?? `the receiver answered ${result.status}${result.refused ? ', a refusal: not retried' : ''}`;
+    if (result.refused) throw new UnrecoverableError(reason);
+    throw result.retryAfterMs !== undefined ? new RetryAfter(reason, result.retryAfterMs) : new Error(reason);
   }
 
   /** Stops taking deliveries; one being sent finishes first. Idempotent. */

@@ -1,8 +1,10 @@
 // The API's Prometheus metrics (GET /metrics). Counted where the API sees them happen: runs as they are
 // queued (every API instance counts its own; Prometheus sums them), runs as they finish (read from the
-// finished-run stream in a group of its own, so across instances each finish is counted once), and requests
-// as they are answered. Read at scrape time: queue depth, the oldest waiting job and live workers per platform. Every label has a few
-// values only (status, trigger, platform, method, route): never a run id, a task or an image.
+// finished-run stream in a group of its own, so across instances each finish is counted once), requests as
+// they are answered, rebuild waves as this instance plans them, and its registry clients' requests. Read at
+// scrape time: queue depth, the oldest waiting job and live workers per platform, the rebuild gauges and the
+// context store's bytes. Every label has a few values only (status, trigger, platform, method, route,
+// registry host and operation): never a run id, a task or an image.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
@@ -11,12 +13,17 @@ import type { PlatformQueues } from '../queue/platform-queues.js';
 import type { WorkerRegistry } from '../queue/worker-registry.js';
 import type { Run } from '../runs/model.js';
 import type { RunRecords } from '../runs/records.js';
+import type { ContextStore } from '../contexts/context-store.js';
 import { FinishConsumer } from '../runs/finish-events.js';
+import type { RegistryRequestObservation } from '../registry/http.js';
+import { registryRequestHistogram, statusClass, type RegistryRequestHistogram } from './registry-metrics.js';
 
 const METRICS_GROUP = 'metrics';
 /** Builds take seconds to an hour; waits for a worker, milliseconds to an hour. */
 const RUN_SECONDS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600];
 const WAIT_SECONDS = [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 3600];
+/** A wave rebuilds one task or a whole estate (plans stop at 100,000 tasks). */
+const WAVE_TASKS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 25_000, 100_000];
 
 /** What the rebuild gauges read. */
 export interface RebuildSource {
@@ -52,6 +59,8 @@ export class ApiMetrics {
   private readonly wait: Histogram<'platform'>;
   private readonly requests: Histogram<'method' | 'route' | 'status'>;
   private readonly hookDeliveries: Counter<'result'>;
+  private readonly waveSizes: Histogram;
+  private readonly registryRequests: RegistryRequestHistogram;
   private consumer: FinishConsumer | undefined;
 
   constructor(sources: MetricsSources) {
@@ -62,6 +71,8 @@ export class ApiMetrics {
     this.duration = new Histogram({ name: 'slipway_run_duration_seconds', help: 'From a run starting on a worker to its end.', labelNames: ['status', 'platform'], buckets: RUN_SECONDS, registers });
     this.wait = new Histogram({ name: 'slipway_run_queue_wait_seconds', help: 'From a run being submitted to a worker starting it.', labelNames: ['platform'], buckets: WAIT_SECONDS, registers });
     this.requests = new Histogram({ name: 'slipway_http_request_duration_seconds', help: 'API requests, by method, route pattern and status.', labelNames: ['method', 'route', 'status'], buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers });
+    this.waveSizes = new Histogram({ name: 'slipway_rebuild_wave_tasks', help: 'Tasks each rebuild wave planned by this API instance rebuilds (each wave is planned by one instance).', buckets: WAVE_TASKS, registers });
+    this.registryRequests = registryRequestHistogram(registers);
     this.hookDeliveries = new Counter({ name: 'slipway_hook_delivery_attempts_total', help: 'Outbound webhook delivery attempts, by result: delivered, retrying (failed, another try queued) or failed (no tries left).', labelNames: ['result'], registers });
     const platforms = () => [...this.seenPlatforms];
     new Gauge({
@@ -121,6 +132,18 @@ export class ApiMetrics {
     gauge('slipway_rebuild_runs_active', 'Rebuild runs holding a slot (queued or running).', () => waves.activeCount());
   }
 
+  /** Where uploads are kept: its byte count is read at each scrape (kept by the store, never a walk of it). */
+  watchContexts(contexts: Pick<ContextStore, 'storedBytes'>): void {
+    new Gauge({
+      name: 'slipway_context_store_bytes',
+      help: 'Bytes of uploaded build contexts the context store holds (local directory or registry).',
+      registers: [this.registry],
+      async collect() {
+        this.set(await contexts.storedBytes());
+      },
+    });
+  }
+
   /** A run was queued by this API instance. */
   runQueued(run: Pick<Run, 'trigger' | 'platform' | 'platforms'>): void {
     for (const p of run.platforms) this.seenPlatforms.add(p);
@@ -141,6 +164,15 @@ export class ApiMetrics {
     this.requests.observe({ method, route, status: String(status) }, seconds);
   }
 
+  /** A request of this instance's registry clients: base-image polling and notify, quarantine, contexts. */
+  registryRequest(o: RegistryRequestObservation): void {
+    this.registryRequests.observe({ host: o.registry, operation: o.operation, code: statusClass(o.status) }, o.seconds);
+  }
+
+  rebuildWavePlanned(tasks: number): void {
+    this.waveSizes.observe(tasks);
+  }
+
   hookAttempt(result: 'delivered' | 'retrying' | 'failed'): void {
     this.hookDeliveries.inc({ result });
   }
@@ -155,7 +187,8 @@ export class ApiMetrics {
         if (run) this.runFinished(run);
       },
       log,
-      { group: METRICS_GROUP },
+      // A new deployment's first API, or one upgraded from before metrics, counts finishes from now on.
+      { group: METRICS_GROUP, from: 'new' },
     );
     await this.consumer.start();
   }

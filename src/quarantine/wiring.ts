@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { publishEvent } from '../hooks/events.js';
 import type { CredentialsProvider } from '../registry/auth.js';
 import { RegistryClient } from '../registry/client.js';
+import type { RegistryRequestObserver } from '../registry/http.js';
 import type { RunService } from '../runs/service.js';
 import { QuarantineGate } from './gate.js';
 import { listenForQuarantined } from './listener.js';
@@ -20,11 +21,13 @@ export async function startQuarantine(deps: {
   log: Logger;
   /** The server's registry logins: a tag moves in a registry that may want one. */
   credentials?: CredentialsProvider;
+  /** Hears each registry request (metrics). */
+  observeRegistry?: RegistryRequestObserver;
 }): Promise<{ gate: QuarantineGate; stop(): Promise<void> }> {
   const { config, redis, runs, rebuilds, log } = deps;
   const gate = new QuarantineGate({
     records: new QuarantineStore(redis, config.prefix),
-    registry: new RegistryClient({ logger: log, hostPolicy: config.registryHosts, tls: config.registryTls, ...(deps.credentials ? { credentials: deps.credentials } : {}) }),
+    registry: new RegistryClient({ logger: log, hostPolicy: config.registryHosts, tls: config.registryTls, ...(deps.credentials ? { credentials: deps.credentials } : {}), ...(deps.observeRegistry ? { observe: deps.observeRegistry } : {}) }),
     changed: (change, upstream) => rebuilds.changed(change, 'approval', upstream),
     appendRunLog: (runId, lines) => runs.log.append(runId, lines),
     // Outbound webhooks hear of it, so a scanner can be wired without polling; one delivery per image.

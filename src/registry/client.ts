@@ -10,7 +10,7 @@ import { RegistryAuth, repositoryScope, type CredentialsProvider } from './auth.
 import { digestAlgorithm, digestOf } from './digest.js';
 import { isLoopbackRegistry } from './endpoint.js';
 import type { RegistryHostPolicy } from './host-policy.js';
-import { discard, RegistryHttp, type RegistryRequest } from './http.js';
+import { discard, RegistryHttp, type RegistryRequest, type RegistryRequestObserver } from './http.js';
 import { InvalidManifestError, MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, parseManifest, type ParsedManifest } from './manifests.js';
 import { checkImageReference, digestProblem, type ImageReference } from './reference.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
@@ -35,6 +35,8 @@ export interface RegistryClientOptions {
   hostPolicy?: RegistryHostPolicy;
   /** The clock cached tokens expire by. */
   now?: () => number;
+  /** Hears every request sent, retries included (metrics). */
+  observe?: RegistryRequestObserver;
 }
 
 export interface ManifestHead {
@@ -74,6 +76,7 @@ export class RegistryClient {
       masker,
       ...(opts.logger ? { logger: opts.logger } : {}),
       ...(opts.hostPolicy ? { hostPolicy: opts.hostPolicy } : {}),
+      ...(opts.observe ? { observe: opts.observe } : {}),
     });
     this.auth = new RegistryAuth(this.http, { masker, ...(opts.credentials ? { credentials: opts.credentials } : {}), ...(opts.now ? { now: opts.now } : {}) });
   }

@@ -45,7 +45,18 @@ export interface RegistryHttpOptions {
   hostPolicy?: RegistryHostPolicy;
   /** Where a CA for a host would go (Docker's certs.d), for the message of a TLS failure. */
   caPathFor?: (host: string) => string | undefined;
+  /** Hears every attempt sent (metrics). */
+  observe?: RegistryRequestObserver;
 }
+
+/** One attempt's outcome: its status, or undefined when no answer came; seconds until the answer's headers. */
+export interface RegistryRequestObservation {
+  registry: string;
+  operation: string;
+  status: number | undefined;
+  seconds: number;
+}
+export type RegistryRequestObserver = (o: RegistryRequestObservation) => void;
 
 /** Redirects followed for one request, each on the host it was sent to. */
 const MAX_REDIRECTS = 5;
@@ -74,6 +85,8 @@ export class RegistryHttp {
     }
     for (let attempt = 1, redirects = 0; ; attempt++) {
       let res: Response;
+      const started = performance.now();
+      const observed = (status: number | undefined) => this.opts.observe?.({ registry: req.registry, operation: req.operation, status, seconds: (performance.now() - started) / 1000 });
       try {
         const streamed = req.body !== undefined && !(req.body instanceof Uint8Array);
         res = await this.opts.fetch(url, {
@@ -88,6 +101,7 @@ export class RegistryHttp {
           registry: req.registry,
         } as RegistryRequestInit);
       } catch (err) {
+        observed(undefined);
         const tls = tlsFailure(err, url.host, this.opts.caPathFor?.(url.host));
         if (tls) throw this.error(req, 502, tls, { code: 'registry_tls', retryable: false });
         const delay = retryDelayMs({ networkError: true }, attempt, this.opts.retry);
@@ -99,6 +113,7 @@ export class RegistryHttp {
         await sleep(delay);
         continue;
       }
+      observed(res.status);
       const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
       if (location !== null && (req.method === 'GET' || req.method === 'HEAD')) {
         await discard(res);

@@ -32,6 +32,11 @@ export interface FinishConsumerOptions {
   group: string;
   /** This consumer's name in the group; by default one of its own per process. */
   consumer?: string;
+  /**
+   * Where a group made now starts: `start`, every finish still in the stream (parts that must act on each);
+   * `new`, finishes from now on (counting, which must not count a deployment's history again). Default start.
+   */
+  from?: 'start' | 'new';
   blockMs?: number;
   claimIdleMs?: number;
 }
@@ -56,10 +61,10 @@ export class FinishConsumer {
     this.consumer = opts.consumer ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   }
 
-  /** Joins the group (made on first use, reading the stream from its start) and begins reading. */
+  /** Joins the group (made on first use, reading from where `from` says) and begins reading. */
   async start(): Promise<void> {
     try {
-      await this.redis.xgroup('CREATE', this.stream, this.opts.group, '0', 'MKSTREAM');
+      await this.redis.xgroup('CREATE', this.stream, this.opts.group, this.opts.from === 'new' ? '$' : '0', 'MKSTREAM');
     } catch (err) {
       if (!(err instanceof Error && err.message.startsWith('BUSYGROUP'))) throw err;
     }

@@ -181,6 +181,14 @@ export class SlipwayKeys {
   get contextsLastUsed(): string {
     return this.key('contexts', 'last-used');
   }
+  /** Hash: context digest → its size in bytes, for contexts kept in the registry (each counted once in contextsBytes). */
+  get contextsSizes(): string {
+    return this.key('contexts', 'sizes');
+  }
+  /** Counter: the bytes of the contexts in contextsSizes, kept with it, so a scrape reads one key. */
+  get contextsBytes(): string {
+    return this.key('contexts', 'bytes');
+  }
   /** Lock: one API instance sweeps unused contexts at a time. */
   get contextsSweepLock(): string {
     return this.key('contexts', 'sweep-lock');

@@ -47,10 +47,13 @@ describe('metrics and readiness', () => {
     const labels = { trigger: 'manual', platform: 'linux/amd64' };
     const finished = { status: 'succeeded', ...labels };
     const before = await scrape();
-    const started = await submit(stack.url, await contextArchive(`FROM ${BASE_IMAGE}\nRUN echo ${uniqueName('metrics')}\n`), { noPush: true });
+    const archive = await contextArchive(`FROM ${BASE_IMAGE}\nRUN echo ${uniqueName('metrics')}\n`);
+    const started = await submit(stack.url, archive, { noPush: true });
     assert.equal(started.status, 202, JSON.stringify(started.body));
     const queued = await scrape();
     assert.equal(sample(queued, 'slipway_runs_queued_total', labels), sample(before, 'slipway_runs_queued_total', labels) + 1);
+    const contextBytes = (text: string) => Number(/^slipway_context_store_bytes (\d+)$/m.exec(text)?.[1]);
+    assert.equal(contextBytes(queued), contextBytes(before) + archive.length, 'the upload is held by the context store');
     const run = await waitForRun(stack.url, started.body.id);
     assert.equal(run.status, 'succeeded', run.error);
 

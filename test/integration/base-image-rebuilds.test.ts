@@ -172,6 +172,12 @@ describe('base-image rebuilds', () => {
 
   it('a new base rebuilds mid then app, and a, b then c once, each exactly once; app gets the new base layer', async () => {
     const R = registry.host;
+    const waves = async () => {
+      const text = await (await fetch(`${stack.url}/metrics`)).text();
+      const value = (series: string) => Number(text.split('\n').find((l) => l.startsWith(`slipway_rebuild_wave_tasks${series} `))?.split(' ')[1] ?? 0);
+      return { count: value('_count'), sum: value('_sum'), upTo2: value('_bucket{le="2"}'), upTo5: value('_bucket{le="5"}') };
+    };
+    const wavesBefore = await waves();
     const pushedAt = Date.now();
     await pushBase(`${R}/base:latest`, `v2 ${id}`);
     const baseLayers = await layersOf(`${R}/base:latest`);
@@ -192,6 +198,12 @@ describe('base-image rebuilds', () => {
       assert.equal(handled!.wave, undefined, `the push of rebuilt ${t} planned no wave`);
     }
     for (const t of ['mid', 'a', 'b', 'app', 'c']) assert.equal(rebuildsOf(await taskRuns(stack.url, name(t))).length, 1, `${t} rebuilt once`);
+    // One wave of five tasks, in the wave size histogram.
+    const wavesAfter = await waves();
+    assert.deepEqual(
+      { count: wavesAfter.count - wavesBefore.count, sum: wavesAfter.sum - wavesBefore.sum, upTo2: wavesAfter.upTo2 - wavesBefore.upTo2, upTo5: wavesAfter.upTo5 - wavesBefore.upTo5 },
+      { count: 1, sum: 5, upTo2: 0, upTo5: 1 },
+    );
 
     const t = (run: Run, field: 'startedAt' | 'finishedAt') => Date.parse(run[field]!);
     assert.ok(t(rebuilt.app!, 'startedAt') >= t(rebuilt.mid!, 'finishedAt'), 'app after mid');

@@ -1,6 +1,6 @@
 // What an operator's Prometheus sees of the workers: a worker's own GET /metrics shows a build as active while
-// it runs and counts it with its duration when it ends; the API shows how long the oldest job has waited for
-// a worker, per platform.
+// it runs and counts it with its duration when it ends, with the log bytes and registry requests its sandboxed
+// build child made; the API shows how long the oldest job has waited for a worker, per platform.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { apiFetch, submit, waitForRun } from '../support/api.js';
@@ -12,6 +12,15 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   const line = text.split('\n').find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && wanted.every((w) => l.slice(0, Math.max(0, l.indexOf('}'))).includes(w)));
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+}
+
+/** The sum of a family's samples whose labels include `labels`. */
+function total(text: string, name: string, labels: Record<string, string> = {}): number {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) && wanted.every((w) => l.slice(0, l.indexOf('}')).includes(w)))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
 
 describe('worker metrics', () => {
@@ -60,6 +69,12 @@ describe('worker metrics', () => {
     assert.equal(sample(afterText, 'slipway_worker_job_duration_seconds_count', done), sample(before, 'slipway_worker_job_duration_seconds_count', done) + 1);
     assert.ok(sample(afterText, 'slipway_worker_job_duration_seconds_sum', done) >= 3, 'the build slept 3 s');
     assert.equal(sample(afterText, 'slipway_worker_jobs_active', platform), 0);
+    // Counted in the build's child process, and in before the worker heard the job end.
+    assert.ok(sample(afterText, 'slipway_worker_log_bytes_total', platform) > sample(before, 'slipway_worker_log_bytes_total', platform), 'log bytes counted');
+    const registry = { host: '127.0.0.1:5000' };
+    const requests = total(afterText, 'slipway_registry_request_duration_seconds_count', registry);
+    assert.ok(requests > total(before, 'slipway_registry_request_duration_seconds_count', registry), 'the base image was looked up in the registry');
+    assert.equal(total(afterText, 'slipway_registry_request_duration_seconds_bucket', { ...registry, le: '+Inf' }), requests);
     assert.ok(!/run_id|runId|ca\d+"/.test(afterText), 'no run ids in labels');
   });
 

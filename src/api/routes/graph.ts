@@ -9,6 +9,7 @@ import type { BaseImageRebuilds } from '../../graph/rebuilds.js';
 import type { GraphStore } from '../../graph/store.js';
 import type { WaveStore } from '../../graph/wave-store.js';
 import { formatReference, parseImageReference, withDefaultTag } from '../../registry/reference.js';
+import { isRegistryError } from '../../registry/errors.js';
 
 export interface GraphRouteDeps {
   graph: GraphStore;
@@ -53,7 +54,7 @@ export function graphRoutes(deps: GraphRouteDeps): Router {
   router.post('/v1/graph/notify', express.json({ limit: '16kb' }), async (req, res) => {
     if (!req.is('application/json')) throw new SlipwayError(415, 'unsupported_media_type', 'send {"image": "<name:tag>"} as JSON (Content-Type: application/json)');
     const { image } = NotifyRequest.parse(req.body ?? {});
-    const change = await deps.resolve(normaliseBaseImage(image));
+    const change = await deps.resolve(normaliseBaseImage(image)).catch((err: unknown) => Promise.reject(asGatewayError(err)));
     const outcome = await deps.rebuilds.changed(change, 'manual');
     res.status(202).json({ image: change.image, platforms: change.platforms, wave: outcome.wave, joined: outcome.joined, skipped: outcome.plan.skipped, cycles: outcome.plan.cycles, ...(outcome.ignored ? { ignored: outcome.ignored } : {}) } satisfies NotifyAnswer);
   });
@@ -71,4 +72,18 @@ export function graphRoutes(deps: GraphRouteDeps): Router {
   });
 
   return router;
+}
+
+/**
+ * A registry's answer passed on as the registry's, not Slipway's: its 401 or 403 answered as such would read
+ * as a bad Slipway token, its 429 as Slipway's own rate limit, its 500 as Slipway failing. Those become 502
+ * (the server behind us failed us) and 503, keeping the registry's code; a missing image stays 404 and a
+ * registry out of reach 503.
+ */
+export function asGatewayError(err: unknown): unknown {
+  if (!isRegistryError(err)) return err;
+  const status = err.status === 401 || err.status === 403 ? 502 : err.status === 429 ? 503 : err.status >= 500 && err.status !== 503 ? 502 : undefined;
+  if (status === undefined) return err;
+  const hint = err.status === 401 || err.status === 403 ? `; Slipway's login for ${err.registry} is missing or refused (slipway registry login ${err.registry})` : '';
+  return new SlipwayError(status, err.code, `${err.message}${hint}`);
 }
