@@ -15,3 +15,5 @@ parentPort!.on('message', ({ id, input, opts }: CheckRequest) => {
   }
   parentPort!.postMessage(reply);
 });
+// Loaded: the checker starts timing files from now on (its limit is for reading a file, not for loading this).
+parentPort!.postMessage({ ready: true });

@@ -18,9 +18,17 @@ export interface CheckResult {
 }
 
 const TIME_LIMIT_MS = 10_000;
+/** For the thread to load its modules: seconds on a loaded machine, and no fault of the file's. */
+const START_LIMIT_MS = 60_000;
+
+interface Checker {
+  worker: Worker;
+  /** Resolves once the thread has loaded and listens. */
+  ready: Promise<void>;
+}
 
 export class TaskFileChecker {
-  private worker: Worker | undefined;
+  private worker: Checker | undefined;
   private queue: Promise<void> = Promise.resolve();
   private nextId = 0;
 
@@ -35,13 +43,21 @@ export class TaskFileChecker {
   }
 
   async close(): Promise<void> {
-    const worker = this.worker;
+    const checker = this.worker;
     this.worker = undefined;
-    await worker?.terminate();
+    await checker?.worker.terminate();
   }
 
-  private run(request: CheckRequest): Promise<CheckResult> {
-    const worker = (this.worker ??= startWorker());
+  private async run(request: CheckRequest): Promise<CheckResult> {
+    const checker = (this.worker ??= startWorker());
+    const { worker } = checker;
+    try {
+      await checker.ready;
+    } catch (err) {
+      if (this.worker === checker) this.worker = undefined;
+      void worker.terminate();
+      throw err;
+    }
     return new Promise<CheckResult>((resolve, reject) => {
       const done = () => {
         clearTimeout(timer);
@@ -73,7 +89,7 @@ export class TaskFileChecker {
   }
 }
 
-function startWorker(): Worker {
+function startWorker(): Checker {
   const url = new URL(import.meta.url.endsWith('.ts') ? './check-thread.ts' : './check-thread.js', import.meta.url);
   // Run from sources (tests through tsx), the thread needs tsx's loader too: the parent's hooks do not reach it.
   const worker = url.pathname.endsWith('.ts')
@@ -81,7 +97,26 @@ function startWorker(): Worker {
     : new Worker(url);
   // An idle checker must not keep the process alive.
   worker.unref();
-  return worker;
+  const ready = new Promise<void>((resolve, reject) => {
+    const settle = (err?: Error) => {
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      worker.off('error', settle);
+      worker.off('exit', onExit);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onMessage = (message: unknown) => (message as { ready?: unknown } | null)?.ready === true && settle();
+    const onExit = (code: number) => settle(new Error(`the task-file checker thread exited with ${code} before it was ready`));
+    const timer = setTimeout(() => settle(new Error(`the task-file checker thread did not start within ${START_LIMIT_MS / 1000} s`)), START_LIMIT_MS);
+    timer.unref();
+    worker.on('message', onMessage);
+    worker.once('error', settle);
+    worker.once('exit', onExit);
+  });
+  // A failure is read by the run that awaits it; one with no run waiting must not be an unhandled rejection.
+  ready.catch(() => undefined);
+  return { worker, ready };
 }
 
 /** The process's one checker. */
