@@ -52,7 +52,7 @@ let shared: Promise<ChildContext> | undefined;
 export function withRegistryLogins(ctx: ChildContext, logins: readonly RegistryLogin[], masker: SecretMasker): ChildContext {
   const credentials = credentialsProvider(logins, masker);
   if (!credentials) return ctx;
-  const registry = new RegistryClient({ hostPolicy: ctx.config.registryHosts, credentials, masker });
+  const registry = new RegistryClient({ hostPolicy: ctx.config.registryHosts, tls: ctx.config.registryTls, credentials, masker });
   return {
     ...ctx,
     registry,
