@@ -71,6 +71,9 @@ describe('registry failures in the user’s terms', () => {
     assert.equal(refused.name, 'EngineError');
     assert.match(refused.message, /^registry ghcr\.io refused the push of ghcr\.io\/app:v1: unauthorized/);
     assert.equal(pushError('ghcr.io/app:v1', 'ghcr.io', 'dial tcp: connection refused').name, 'RegistryUnreachableError');
+    // The Engine's words when a Basic registry got no login at all.
+    const none = pushError('reg.example:5443/app:v1', 'reg.example:5443', 'no basic auth credentials');
+    assert.match(none.message, /^registry reg\.example:5443 asks for a login to push reg\.example:5443\/app:v1 \(401 unauthorized: no basic auth credentials\).*slipway registry login reg\.example:5443$/);
   });
 });
 

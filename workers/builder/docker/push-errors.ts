@@ -24,9 +24,13 @@ export function isRegistryUnreachable(message: string): boolean {
 /** A registry refusing the login (or the lack of one) from a push error's message. */
 const REFUSED = /\b(unauthorized|authentication required|access denied|denied: requested access|401 Unauthorized|403 Forbidden)\b/i;
 
+/** The Engine's words for a registry that asked for a Basic login when the push carried none (its 401). */
+const NO_LOGIN = /\bno basic auth credentials\b/i;
+
 /** The error a failed push of `reference` to `registry` raises. */
 export function pushError(reference: string, registry: string, message: string): Error {
   if (isRegistryUnreachable(message)) return new RegistryUnreachableError(registry, `registry ${registry} unreachable while pushing ${reference}: ${message}`);
+  if (NO_LOGIN.test(message)) return new EngineError(`registry ${registry} asks for a login to push ${reference} (401 unauthorized: ${message}), and this run has none for it: slipway registry login ${registry}`);
   if (REFUSED.test(message)) return new EngineError(`registry ${registry} refused the push of ${reference}: ${message}; check the login with slipway registry list (slipway registry login ${registry})`);
   return new EngineError(`push of ${reference} failed: ${message}`);
 }
