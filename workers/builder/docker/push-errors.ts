@@ -1,5 +1,5 @@
-// Which of the Engine's push errors mean the registry is away rather than the push is wrong: the daemon
-// reports both as a message in its stream, and only the text tells them apart.
+// Which of the Engine's push errors mean the registry is away rather than the push is wrong, and which that
+// no login was sent: the daemon reports each as a message in its stream, and only the text tells them apart.
 import { EngineError, RegistryUnreachableError } from '../image-builder.js';
 
 const UNREACHABLE = [
@@ -27,10 +27,17 @@ const REFUSED = /\b(unauthorized|authentication required|access denied|denied: r
 /** The Engine's words for a registry that asked for a Basic login when the push carried none (its 401). */
 const NO_LOGIN = /\bno basic auth credentials\b/i;
 
+/** For an Engine error that says no login was sent (`doing`: `push IMAGE`, `pull IMAGE`), the error a user can act on. */
+export function missingLoginError(registry: string, doing: string, message: string): EngineError | undefined {
+  if (!NO_LOGIN.test(message)) return undefined;
+  return new EngineError(`registry ${registry} asks for a login to ${doing} (401 unauthorized: ${message}), and this run has none for it: slipway registry login ${registry}`);
+}
+
 /** The error a failed push of `reference` to `registry` raises. */
 export function pushError(reference: string, registry: string, message: string): Error {
   if (isRegistryUnreachable(message)) return new RegistryUnreachableError(registry, `registry ${registry} unreachable while pushing ${reference}: ${message}`);
-  if (NO_LOGIN.test(message)) return new EngineError(`registry ${registry} asks for a login to push ${reference} (401 unauthorized: ${message}), and this run has none for it: slipway registry login ${registry}`);
+  const noLogin = missingLoginError(registry, `push ${reference}`, message);
+  if (noLogin) return noLogin;
   if (REFUSED.test(message)) return new EngineError(`registry ${registry} refused the push of ${reference}: ${message}; check the login with slipway registry list (slipway registry login ${registry})`);
   return new EngineError(`push of ${reference} failed: ${message}`);
 }
