@@ -137,6 +137,20 @@ describe('Bearer token flow', () => {
     assert.equal(issued.length, 3);
   });
 
+  it('uses no token fetched with a login that is gone or changed since (a logout ends access at once)', async () => {
+    const { server, issued } = await bearerRegistry();
+    let login: { username: string; password: string } | undefined = { username: USER, password: PASSWORD };
+    const client = new RegistryClient({ credentials: () => login, retry: fast });
+    assert.ok(await client.headManifest(ref(server)));
+    login = undefined;
+    await assert.rejects(client.headManifest(ref(server)), (e: unknown) => e instanceof RegistryError && e.status === 401 && /anonymous access/.test(e.message));
+    login = { username: USER, password: 'another-password' };
+    await assert.rejects(client.headManifest(ref(server)), (e: unknown) => e instanceof RegistryError && /refused the credentials of builder/.test(e.message));
+    assert.equal(issued.length, 1, 'no token was issued for a wrong login');
+    login = { username: USER, password: PASSWORD };
+    assert.ok(await client.headManifest(ref(server)));
+  });
+
   it('wrong password: RegistryError 401 naming the operation, with no secret in it', async () => {
     const { server } = await bearerRegistry();
     const masker = new SecretMasker();
