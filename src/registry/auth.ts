@@ -67,12 +67,18 @@ export class RegistryAuth {
     // What we sent was refused: an expired or revoked token, or wrong Basic credentials.
     if (sent) this.forgetTokens(req.registry, scopes);
     const fresh = await this.authorize(req, scopes, challenge);
+    // A Basic registry refusing no login, or the one it was just sent: a bare 401 would not say which.
+    if (challenge.scheme === 'basic' && (fresh === undefined || fresh === sent)) {
+      await discard(res);
+      throw this.basicRefusal(req, fresh !== undefined);
+    }
     if (fresh === undefined || fresh === sent) return res;
     await discard(res);
     const retried = await this.http.send(req, fresh);
-    if (retried.status !== 401 || challenge.scheme !== 'bearer') return retried;
-    // A token just issued and still refused: say why, as far as the registry tells, rather than a bare 401.
+    if (retried.status !== 401) return retried;
     await discard(retried);
+    if (challenge.scheme === 'basic') throw this.basicRefusal(req, true);
+    // A token just issued and still refused: say why, as far as the registry tells, rather than a bare 401.
     this.forgetTokens(req.registry, scopes);
     const again = pickChallenge(parseWwwAuthenticate(retried.headers.get('www-authenticate') ?? ''));
     const realm = hostOf(challenge.params['realm']);
@@ -81,6 +87,11 @@ export class RegistryAuth {
         ? `the token from ${realm} does not grant ${scopes.join(' ')}`
         : `the registry refused the token from ${realm} (expired, or signed by a key the registry does not trust)`;
     throw this.http.error(req, 401, reason, { retryable: false });
+  }
+
+  private basicRefusal(req: RegistryRequest, loginSent: boolean): Error {
+    const reason = loginSent ? 'the registry refused the login it was sent' : `the registry asks for a login, and none is stored for ${req.registry}`;
+    return this.http.error(req, 401, `HTTP 401 unauthorized: ${reason}`, { retryable: false });
   }
 
   private async authorize(req: RegistryRequest, scopes: readonly string[], challenge: AuthChallenge): Promise<string | undefined> {
