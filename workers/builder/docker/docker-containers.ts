@@ -10,7 +10,7 @@ import { registryAuthConfig } from './registry-auth.js';
 import { followLog, missedOutput } from './container-logs.js';
 import { nameAndTag } from './docker-engine.js';
 import { engineMessages, messageError } from './json-messages.js';
-import { missingLoginError } from './push-errors.js';
+import { loginRefusal } from './push-errors.js';
 
 export class DockerContainers implements ContainerRuntime {
   private readonly docker: Docker;
@@ -27,7 +27,7 @@ export class DockerContainers implements ContainerRuntime {
     log(`slipway: pulling ${image}`);
     const registry = registryOf(image);
     const pullError = (message: string) =>
-      (registry && missingLoginError(registry, `pull ${image}`, message)) || new EngineError(`pull of ${image} from ${registry ?? 'its registry'} failed: ${message}`);
+      (registry && loginRefusal(registry, 'pull', image, message)) || new EngineError(`pull of ${image} from ${registry ?? 'its registry'} failed: ${message}`);
     const authconfig = this.credentials && registry ? await registryAuthConfig(this.credentials, registry) : undefined;
     const body = (await this.docker.pull(image, { abortSignal: signal, ...(platform ? { platform } : {}), ...(authconfig ? { authconfig } : {}) } as Record<string, unknown>).catch((err: unknown) => {
       // The Engine answers a refused pull with an HTTP error before any stream: name the registry, as a refused pull in the stream does.
