@@ -101,29 +101,34 @@ export class RegistryAuth {
     }
     if (challenge.scheme !== 'bearer') return undefined;
 
+    // Checked before the login is even looked up, so a realm this client would not contact never gets near one.
+    const url = this.realmOf(req, challenge);
     const creds = await this.credentials(req.registry);
     const key = tokenKey(req.registry, scopes, creds);
     const cached = this.tokens.get(key);
     if (cached && cached.expiresAt > this.now()) return cached.header;
     let pending = this.pending.get(key);
     if (!pending) {
-      pending = this.fetchToken(req, scopes, challenge, creds, key).finally(() => this.pending.delete(key));
+      pending = this.fetchToken(req, scopes, challenge, url, creds, key).finally(() => this.pending.delete(key));
       this.pending.set(key, pending);
     }
     return pending;
   }
 
-  private async fetchToken(req: RegistryRequest, scopes: readonly string[], challenge: AuthChallenge, creds: Credentials | undefined, key: string): Promise<string> {
-    const realm = challenge.params['realm'];
+  private realmOf(req: RegistryRequest, challenge: AuthChallenge): URL {
     let url: URL;
     try {
-      url = new URL(realm ?? '');
+      url = new URL(challenge.params['realm'] ?? '');
     } catch {
       throw this.http.error(req, 401, 'Bearer challenge without a usable realm', { retryable: false });
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw this.http.error(req, 401, `token realm has scheme ${url.protocol}`);
     // The registry names the realm: it must not send us (with the registry's credentials) to a host we would not contact.
     this.http.checkHost(req, url);
+    return url;
+  }
+
+  private async fetchToken(req: RegistryRequest, scopes: readonly string[], challenge: AuthChallenge, url: URL, creds: Credentials | undefined, key: string): Promise<string> {
     const service = challenge.params['service'];
     if (service) url.searchParams.set('service', service);
     for (const scope of scopes) url.searchParams.append('scope', scope);
