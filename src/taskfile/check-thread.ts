@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import { TaskFileError } from './errors.js';
 import { loadTaskFile } from './load.js';
-import type { CheckReply, CheckRequest } from './off-thread.js';
+import { THREAD_READY, type CheckReply, type CheckRequest } from './off-thread.js';
 
 parentPort!.on('message', ({ id, input, opts }: CheckRequest) => {
   let reply: CheckReply;
@@ -15,3 +15,5 @@ parentPort!.on('message', ({ id, input, opts }: CheckRequest) => {
   }
   parentPort!.postMessage(reply);
 });
+
+parentPort!.postMessage(THREAD_READY);

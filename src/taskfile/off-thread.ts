@@ -11,6 +11,8 @@ export interface CheckRequest {
   opts: LoadOptions;
 }
 export type CheckReply = { id: number; ok: true; pushes: string[] } | { id: number; ok: false; file: string; issues: TaskFileIssue[] } | { id: number; ok: false; message: string };
+/** What the thread sends once it has loaded: the time limit counts from then, not from its (slow) start. */
+export const THREAD_READY = 'slipway-task-file-thread-ready';
 
 /** The references the file's push steps push, rendered with the variables given. */
 export interface CheckResult {
@@ -20,7 +22,7 @@ export interface CheckResult {
 const TIME_LIMIT_MS = 10_000;
 
 export class TaskFileChecker {
-  private worker: Worker | undefined;
+  private worker: { thread: Worker; ready: Promise<void> } | undefined;
   private queue: Promise<void> = Promise.resolve();
   private nextId = 0;
 
@@ -37,11 +39,18 @@ export class TaskFileChecker {
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
-    await worker?.terminate();
+    await worker?.thread.terminate();
   }
 
-  private run(request: CheckRequest): Promise<CheckResult> {
-    const worker = (this.worker ??= startWorker());
+  private async run(request: CheckRequest): Promise<CheckResult> {
+    const started = (this.worker ??= startWorker());
+    try {
+      await started.ready;
+    } catch (err) {
+      if (this.worker === started) this.worker = undefined;
+      throw err;
+    }
+    const worker = started.thread;
     return new Promise<CheckResult>((resolve, reject) => {
       const done = () => {
         clearTimeout(timer);
@@ -73,7 +82,7 @@ export class TaskFileChecker {
   }
 }
 
-function startWorker(): Worker {
+function startWorker(): { thread: Worker; ready: Promise<void> } {
   const url = new URL(import.meta.url.endsWith('.ts') ? './check-thread.ts' : './check-thread.js', import.meta.url);
   // Run from sources (tests through tsx), the thread needs tsx's loader too: the parent's hooks do not reach it.
   const worker = url.pathname.endsWith('.ts')
@@ -81,7 +90,18 @@ function startWorker(): Worker {
     : new Worker(url);
   // An idle checker must not keep the process alive.
   worker.unref();
-  return worker;
+  const ready = new Promise<void>((resolve, reject) => {
+    const onMessage = (message: unknown) => message === THREAD_READY && settle();
+    const onError = (err: Error) => settle(err);
+    const onExit = (code: number) => settle(new Error(`the task file checker's thread exited with ${code} before it was ready`));
+    const settle = (err?: Error) => {
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      if (err) reject(err);
+      else resolve();
+    };
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+  });
+  return { thread: worker, ready };
 }
 
 /** The process's one checker. */
