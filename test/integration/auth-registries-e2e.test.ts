@@ -213,7 +213,7 @@ ${KINDS.map((k) => `  - cmd: ${privateBase[k]} echo ${nonce}-${k}`).join('\n')}
       const moved = await pushBase(parseImageReference(pollBase[kind]), ['amd64'], `poll-${kind}-2`);
       // A poll may also end for another reason (its lease ran out on a slow machine): the refusal is the one waited for.
       const errorOf = (e: Record<string, unknown>) => String((e.err as { message?: unknown } | undefined)?.message);
-      const [refused] = await stack.apiLogged(`the poll of ${hostOf(kind)} refused`, (e) => e.msg === 'base image not polled' && e.image === pollBase[kind] && /401|unauthori[sz]ed/i.test(errorOf(e)));
+      const [refused] = await stack.apiLogged(`the poll of ${hostOf(kind)} refused`, (e) => e.msg === 'base image not polled' && e.image === pollBase[kind] && /401|unauthori[sz]ed/i.test(errorOf(e)), 1, 120_000);
       assert.ok(errorOf(refused!).includes(hostOf(kind)), errorOf(refused!));
 
       assert.equal((await login(kind)).status, 201);
