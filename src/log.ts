@@ -38,7 +38,8 @@ export class SecretMasker {
   private sorted: string[] | undefined;
 
   add(value: string | undefined): void {
-    if (!value || value.length < MIN_MASKED) return;
+    // Known already: registry clients register a login's password on every call that uses it.
+    if (!value || value.length < MIN_MASKED || this.values.has(value)) return;
     this.values.add(value);
     const forms = [value, encodeURIComponent(value), JSON.stringify(value).slice(1, -1)];
     for (const text of [value, `${value}\n`]) {

@@ -1,7 +1,9 @@
 // The WWW-Authenticate → credentials/token flow, in one place. A 401 names the scheme: Basic gets the
 // registry's credentials, Bearer sends us to the realm for a token for exactly the scopes the call needs
-// (https://distribution.github.io/distribution/spec/auth/token/). Tokens are cached per (registry, scopes)
-// until shortly before they expire, and registered with the masker the moment they are received.
+// (https://distribution.github.io/distribution/spec/auth/token/). Tokens are cached per (registry, scopes,
+// login) until shortly before they expire, and registered with the masker the moment they are received: a
+// token fetched with a login that has since been removed or changed is not used again.
+import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import type { SecretMasker } from '../log.js';
 import { discard, type RegistryHttp, type RegistryRequest } from './http.js';
@@ -63,15 +65,21 @@ export class RegistryAuth {
     if (!challenge) return res;
     this.challenges.set(req.registry, challenge);
     // What we sent was refused: an expired or revoked token, or wrong Basic credentials.
-    if (sent) this.tokens.delete(tokenKey(req.registry, scopes));
+    if (sent) this.forgetTokens(req.registry, scopes);
     const fresh = await this.authorize(req, scopes, challenge);
+    // A Basic registry refusing no login, or the one it was just sent: a bare 401 would not say which.
+    if (challenge.scheme === 'basic' && (fresh === undefined || fresh === sent)) {
+      await discard(res);
+      throw this.basicRefusal(req, fresh !== undefined);
+    }
     if (fresh === undefined || fresh === sent) return res;
     await discard(res);
     const retried = await this.http.send(req, fresh);
-    if (retried.status !== 401 || challenge.scheme !== 'bearer') return retried;
-    // A token just issued and still refused: say why, as far as the registry tells, rather than a bare 401.
+    if (retried.status !== 401) return retried;
     await discard(retried);
-    this.tokens.delete(tokenKey(req.registry, scopes));
+    if (challenge.scheme === 'basic') throw this.basicRefusal(req, true);
+    // A token just issued and still refused: say why, as far as the registry tells, rather than a bare 401.
+    this.forgetTokens(req.registry, scopes);
     const again = pickChallenge(parseWwwAuthenticate(retried.headers.get('www-authenticate') ?? ''));
     const realm = hostOf(challenge.params['realm']);
     const reason =
@@ -81,6 +89,11 @@ export class RegistryAuth {
     throw this.http.error(req, 401, reason, { retryable: false });
   }
 
+  private basicRefusal(req: RegistryRequest, loginSent: boolean): Error {
+    const reason = loginSent ? 'the registry refused the login it was sent' : `the registry asks for a login, and none is stored for ${req.registry}`;
+    return this.http.error(req, 401, `HTTP 401 unauthorized: ${reason}`, { retryable: false });
+  }
+
   private async authorize(req: RegistryRequest, scopes: readonly string[], challenge: AuthChallenge): Promise<string | undefined> {
     if (challenge.scheme === 'basic') {
       const creds = await this.credentials(req.registry);
@@ -88,33 +101,38 @@ export class RegistryAuth {
     }
     if (challenge.scheme !== 'bearer') return undefined;
 
-    const key = tokenKey(req.registry, scopes);
+    // Checked before the login is even looked up, so a realm this client would not contact never gets near one.
+    const url = this.realmOf(req, challenge);
+    const creds = await this.credentials(req.registry);
+    const key = tokenKey(req.registry, scopes, creds);
     const cached = this.tokens.get(key);
     if (cached && cached.expiresAt > this.now()) return cached.header;
     let pending = this.pending.get(key);
     if (!pending) {
-      pending = this.fetchToken(req, scopes, challenge).finally(() => this.pending.delete(key));
+      pending = this.fetchToken(req, scopes, challenge, url, creds, key).finally(() => this.pending.delete(key));
       this.pending.set(key, pending);
     }
     return pending;
   }
 
-  private async fetchToken(req: RegistryRequest, scopes: readonly string[], challenge: AuthChallenge): Promise<string> {
-    const realm = challenge.params['realm'];
+  private realmOf(req: RegistryRequest, challenge: AuthChallenge): URL {
     let url: URL;
     try {
-      url = new URL(realm ?? '');
+      url = new URL(challenge.params['realm'] ?? '');
     } catch {
       throw this.http.error(req, 401, 'Bearer challenge without a usable realm', { retryable: false });
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw this.http.error(req, 401, `token realm has scheme ${url.protocol}`);
     // The registry names the realm: it must not send us (with the registry's credentials) to a host we would not contact.
     this.http.checkHost(req, url);
+    return url;
+  }
+
+  private async fetchToken(req: RegistryRequest, scopes: readonly string[], challenge: AuthChallenge, url: URL, creds: Credentials | undefined, key: string): Promise<string> {
     const service = challenge.params['service'];
     if (service) url.searchParams.set('service', service);
     for (const scope of scopes) url.searchParams.append('scope', scope);
 
-    const creds = await this.credentials(req.registry);
     const tokenReq: RegistryRequest = { ...req, method: 'GET', url: url.toString(), headers: { accept: 'application/json' }, authorizeForeignOrigin: true };
     delete tokenReq.body;
     const res = await this.http.send(tokenReq, creds ? basicHeader(creds, this.opts.masker) : undefined);
@@ -145,8 +163,15 @@ export class RegistryAuth {
     const header = `Bearer ${parsed.data.token ?? parsed.data.access_token}`;
     const lifetimeMs = (parsed.data.expires_in ?? DEFAULT_TOKEN_SECONDS) * 1000;
     // Renewed at 90% of its life, so a token does not expire between the check and the registry reading it.
-    this.remember(tokenKey(req.registry, scopes), { header, expiresAt: this.now() + lifetimeMs * 0.9 });
+    this.remember(key, { header, expiresAt: this.now() + lifetimeMs * 0.9 });
     return header;
+  }
+
+  /** Drops the tokens for these scopes, whichever login they were fetched with. */
+  private forgetTokens(registry: string, scopes: readonly string[]): void {
+    const prefix = tokenKey(registry, scopes, undefined).slice(0, -1);
+    // The login part has no space: a key for more scopes than these is not one of them.
+    for (const key of this.tokens.keys()) if (key.startsWith(prefix) && !key.includes(' ', prefix.length)) this.tokens.delete(key);
   }
 
   private remember(key: string, entry: { header: string; expiresAt: number }): void {
@@ -185,6 +210,11 @@ function basicHeader(creds: Credentials, masker: SecretMasker): string {
   return `Basic ${encoded}`;
 }
 
-function tokenKey(registry: string, scopes: readonly string[]): string {
-  return `${registry} ${[...scopes].sort().join(' ')}`;
+/**
+ * Where a token is cached: its registry and scopes, and the login it was fetched with (`-` for none), as a hash
+ * that is never shown, so that no password sits in a key.
+ */
+function tokenKey(registry: string, scopes: readonly string[], creds: Credentials | undefined): string {
+  const login = creds ? createHash('sha256').update(`${creds.username}\0${creds.password}`).digest('base64url') : '';
+  return `${registry} ${[...scopes].sort().join(' ')} ${login || '-'}`;
 }

@@ -5,7 +5,6 @@
 // they should, and afterwards no password is in Redis (values, and the AOF file when it can be read).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import fs from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { RegistryCredentialStore } from '../../src/credentials/store.js';
@@ -19,45 +18,11 @@ import { startAuthRegistry, type AuthRegistry } from '../support/auth-registry.j
 import { runSlipway } from '../support/cli.js';
 import { GitServer } from '../support/git-server.js';
 import { redisDump } from '../support/redis-dump.js';
+import { aofHolds, assertAbsent, passwordForms as forms } from '../support/secret-leaks.js';
 import { BASE_IMAGE, ROOT, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
 
 const exec = promisify(execFile);
 const REDIS_URL = process.env.SLIPWAY_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-/** A password and the forms it could leak in: itself, and inside a Basic header or an X-Registry-Auth value. */
-function forms(password: string, username: string): string[] {
-  return [password, Buffer.from(`${username}:${password}`).toString('base64'), Buffer.from(password).toString('base64')];
-}
-
-function assertAbsent(where: string, text: string, secrets: string[]): void {
-  for (const s of secrets) assert.ok(!text.includes(s), `${where} holds a password (${JSON.stringify(s.slice(0, 6))}…)`);
-}
-
-/** The AOF files of the stack's Redis, grepped for each value: none may appear (skipped when they cannot be read). */
-async function aofHolds(values: string[]): Promise<string[]> {
-  const redis = createRedis(REDIS_URL, 'test-aof-dir');
-  let dir: string;
-  try {
-    dir = ((await redis.config('GET', 'dir')) as string[])[1]!;
-  } finally {
-    redis.disconnect();
-  }
-  // Redis on another host (SLIPWAY_REDIS_URL): its files are not here to read.
-  if (!(await fs.access(dir, fs.constants.R_OK).then(() => true, () => false))) return [];
-  const found: string[] = [];
-  for (const value of values) {
-    // grep exits 0 on a match, 1 on none, 2 when it could not read the files (then the test cannot say: it fails).
-    const hit = await exec('grep', ['-rlF', '--', value, dir]).then(
-      () => true,
-      (err: { code?: number; stderr?: string }) => {
-        if (err.code === 1) return false;
-        throw new Error(`grep of ${dir} failed: ${err.stderr}`);
-      },
-    );
-    if (hit) found.push(value.slice(0, 6));
-  }
-  return found;
-}
 
 describe('registry logins on a registry that needs one', () => {
   let stack: TestStack;
@@ -94,7 +59,7 @@ describe('registry logins on a registry that needs one', () => {
   after(async () => {
     try {
       if (stack) assertAbsent('Redis', await redisDump(REDIS_URL, stack.prefix), secrets());
-      if (registry) assert.deepEqual(await aofHolds([registry.password, wrongPassword]), [], "Redis's AOF file holds a password");
+      if (registry) assert.deepEqual(await aofHolds(REDIS_URL, [registry.password, wrongPassword]), [], "Redis's AOF file holds a password");
     } finally {
       await stack?.close();
       await registry?.stop();

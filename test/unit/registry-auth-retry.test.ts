@@ -137,6 +137,20 @@ describe('Bearer token flow', () => {
     assert.equal(issued.length, 3);
   });
 
+  it('uses no token fetched with a login that is gone or changed since (a logout ends access at once)', async () => {
+    const { server, issued } = await bearerRegistry();
+    let login: { username: string; password: string } | undefined = { username: USER, password: PASSWORD };
+    const client = new RegistryClient({ credentials: () => login, retry: fast });
+    assert.ok(await client.headManifest(ref(server)));
+    login = undefined;
+    await assert.rejects(client.headManifest(ref(server)), (e: unknown) => e instanceof RegistryError && e.status === 401 && /anonymous access/.test(e.message));
+    login = { username: USER, password: 'another-password' };
+    await assert.rejects(client.headManifest(ref(server)), (e: unknown) => e instanceof RegistryError && /refused the credentials of builder/.test(e.message));
+    assert.equal(issued.length, 1, 'no token was issued for a wrong login');
+    login = { username: USER, password: PASSWORD };
+    assert.ok(await client.headManifest(ref(server)));
+  });
+
   it('wrong password: RegistryError 401 naming the operation, with no secret in it', async () => {
     const { server } = await bearerRegistry();
     const masker = new SecretMasker();
@@ -189,9 +203,12 @@ describe('Basic flow', () => {
 
   it('wrong or missing credentials are a 401 outcome, not retried', async () => {
     const server = await basicRegistry();
-    for (const credentials of [() => ({ username: USER, password: 'nope' }), () => undefined]) {
+    for (const [credentials, reason] of [
+      [() => ({ username: USER, password: 'nope' }), /HTTP 401 unauthorized: the registry refused the login it was sent$/],
+      [() => undefined, /HTTP 401 unauthorized: the registry asks for a login, and none is stored for 127\.0\.0\.1:\d+$/],
+    ] as const) {
       const client = new RegistryClient({ credentials, retry: fast });
-      await assert.rejects(client.headManifest(ref(server)), (e: unknown) => e instanceof RegistryError && e.status === 401);
+      await assert.rejects(client.headManifest(ref(server)), (e: unknown) => e instanceof RegistryError && e.status === 401 && reason.test(e.message) && !e.message.includes('nope'));
     }
     // wrong: challenge + one try with credentials; missing: the challenge only
     assert.equal(server.seen.length, 3);

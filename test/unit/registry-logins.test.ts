@@ -6,7 +6,7 @@ import { credentialHost } from '../../src/credentials/hosts.js';
 import { credentialsProvider } from '../../src/credentials/provider.js';
 import { SecretMasker } from '../../src/log.js';
 import { buildkitCredentials, explainMissingLogin, registryAuthConfig } from '../../workers/builder/docker/registry-auth.js';
-import { pushError } from '../../workers/builder/docker/push-errors.js';
+import { loginRefusal, pushError } from '../../workers/builder/docker/push-errors.js';
 import { parseRegistryHost, readPassword } from '../../src/cli/commands/registry.js';
 import type { CliIo } from '../../src/cli/io.js';
 
@@ -71,6 +71,12 @@ describe('registry failures in the user’s terms', () => {
     assert.equal(refused.name, 'EngineError');
     assert.match(refused.message, /^registry ghcr\.io refused the push of ghcr\.io\/app:v1: unauthorized/);
     assert.equal(pushError('ghcr.io/app:v1', 'ghcr.io', 'dial tcp: connection refused').name, 'RegistryUnreachableError');
+    // The Engine's words when a Basic registry got no login at all.
+    const none = pushError('reg.example:5443/app:v1', 'reg.example:5443', 'no basic auth credentials');
+    assert.match(none.message, /^registry reg\.example:5443 asks for a login to push reg\.example:5443\/app:v1 \(401 unauthorized: no basic auth credentials\).*slipway registry login reg\.example:5443$/);
+    // A cmd step's pull, in the same words.
+    assert.match(loginRefusal('ghcr.io', 'pull', 'ghcr.io/tool:v1', 'Head "https://ghcr.io/v2/tool/manifests/v1": unauthorized')!.message, /^registry ghcr\.io refused the pull of ghcr\.io\/tool:v1: .*slipway registry login ghcr\.io\)$/);
+    assert.equal(loginRefusal('ghcr.io', 'pull', 'ghcr.io/tool:v1', 'manifest unknown'), undefined);
   });
 });
 

@@ -10,6 +10,7 @@ import { registryAuthConfig } from './registry-auth.js';
 import { followLog, missedOutput } from './container-logs.js';
 import { nameAndTag } from './docker-engine.js';
 import { engineMessages, messageError } from './json-messages.js';
+import { loginRefusal } from './push-errors.js';
 
 export class DockerContainers implements ContainerRuntime {
   private readonly docker: Docker;
@@ -25,15 +26,17 @@ export class DockerContainers implements ContainerRuntime {
   async pullImage(image: string, log: (line: string) => void, signal: AbortSignal, platform?: string): Promise<string> {
     log(`slipway: pulling ${image}`);
     const registry = registryOf(image);
+    const pullError = (message: string) =>
+      (registry && loginRefusal(registry, 'pull', image, message)) || new EngineError(`pull of ${image} from ${registry ?? 'its registry'} failed: ${message}`);
     const authconfig = this.credentials && registry ? await registryAuthConfig(this.credentials, registry) : undefined;
     const body = (await this.docker.pull(image, { abortSignal: signal, ...(platform ? { platform } : {}), ...(authconfig ? { authconfig } : {}) } as Record<string, unknown>).catch((err: unknown) => {
       // The Engine answers a refused pull with an HTTP error before any stream: name the registry, as a refused pull in the stream does.
-      throw signal.aborted ? err : new EngineError(`pull of ${image} from ${registry ?? 'its registry'} failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw signal.aborted ? err : pullError(err instanceof Error ? err.message : String(err));
     })) as unknown as Readable;
     let digest: string | undefined;
     for await (const m of engineMessages(body)) {
       const error = messageError(m);
-      if (error) throw new EngineError(`pull of ${image} from ${registry ?? 'its registry'} failed: ${error}`);
+      if (error) throw pullError(error);
       digest = /^Digest: (sha256:[a-f0-9]{64})$/.exec(m.status ?? '')?.[1] ?? digest;
     }
     if (image.includes('@')) return image;
