@@ -154,7 +154,7 @@ function watchCancel(runs: RunProgress, runId: string, abort: AbortController): 
 }
 
 /** Registers an abort switch for a run's build until `release` is called. */
-function trackBuild(active: AbortSwitches, runId: string): { abort: AbortController; release: () => void } {
+export function trackBuild(active: AbortSwitches, runId: string): { abort: AbortController; release: () => void } {
   const abort = new AbortController();
   const set = active.get(runId) ?? new Set();
   set.add(abort);
