@@ -65,7 +65,7 @@ export async function runTaskSteps(opts: StepExecutorOptions): Promise<TaskRunRe
           async (signal, attempt) => {
             record.attempts = attempt;
             if (step.kind === 'cmd') {
-              const { exitCode } = await runCmdStep(step, { containers, scope: opts.scope, workspace: opts.workspace, resources, images, volumes, platform: opts.platform, log: stepLog, signal }, attempt);
+              const { exitCode } = await runCmdStep(step, { containers, scope: opts.scope, workspace: opts.workspace, resources, images, volumes, platform: opts.platform, log: stepLog, signal, ...(opts.stepImageUsed ? { imageUsed: opts.stepImageUsed } : {}) }, attempt);
               record.exitCode = exitCode;
             } else if (step.kind === 'build') await runBuildStep(step, { engine: opts.engine, images, workspace: opts.workspace, platform: opts.platform, log: stepLog, signal });
             else if (opts.noPush) stepLog(`slipway: not pushing ${step.push!.join(', ')}: this run does not push`);

@@ -11,6 +11,7 @@ import { parseImageReference } from '../../../src/registry/reference.js';
 import { registryAuthConfig } from './registry-auth.js';
 import { followLog, missedOutput } from './container-logs.js';
 import { waitForExit } from './container-wait.js';
+import { engineId } from './engine-id.js';
 import { nameAndTag } from './docker-engine.js';
 import { engineMessages, messageError } from './json-messages.js';
 
@@ -51,6 +52,10 @@ export class DockerContainers implements ContainerRuntime {
     if (image.includes('@')) return image;
     if (!digest) throw new EngineError(`pull of ${image} ended without a digest`);
     return `${nameAndTag(image).name}@${digest}`;
+  }
+
+  engineId(): Promise<string> {
+    return engineId(this.docker, this.socketPath).catch(this.lost);
   }
 
   async createNetwork(name: string, opts: { ipv6: boolean; labels: Record<string, string> }): Promise<void> {
