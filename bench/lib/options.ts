@@ -34,7 +34,7 @@ export function loadOptions(): LoadOptions {
     builds: int('BENCH_LOAD_BUILDS', 500),
     followers: int('BENCH_LOAD_FOLLOWERS', 100),
     durationMs: int('BENCH_LOAD_DURATION_S', 300) * 1000,
-    budgetMs: int('BENCH_LOAD_BUDGET_S', 1800) * 1000,
+    budgetMs: int('BENCH_LOAD_BUDGET_S', 3600) * 1000,
     workerConcurrency: int('BENCH_LOAD_WORKER_CONCURRENCY', 4),
   };
 }
