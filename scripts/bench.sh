@@ -18,8 +18,12 @@
 #   cache: a build on a second Engine with --cache-from the image a first Engine pushed with inline cache,
 #                             against the second Engine's cold build (bench/cache.ts, two to four minutes;
 #                             BENCH_CACHE_ITERATIONS 3)
+#   load: clients submitting small builds with log followers attached (bench/load.ts): every run ends, none is
+#                             lost; POST /v1/runs p99 and the API's RSS. Not in the default set: its full size
+#                             (BENCH_LOAD_CLIENTS 50, BENCH_LOAD_BUILDS 500, BENCH_LOAD_FOLLOWERS 100 over
+#                             BENCH_LOAD_DURATION_S 300) takes the machine for as long as the worker needs
 # Arguments pick benches: scripts/bench.sh build | latency | git-fetch | rebuilds | platforms | private-base |
-# cache (default: all seven).
+# cache | load (default: all but load).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/stack.sh up
@@ -29,8 +33,8 @@ benches=("$@")
 [ ${#benches[@]} -eq 0 ] && benches=(build latency git-fetch rebuilds platforms private-base cache)
 for b in "${benches[@]}"; do
   case "$b" in
-    build | latency | git-fetch | rebuilds | platforms | private-base | cache) node --import tsx "bench/$b.ts" ;;
-    *) echo "bench: unknown bench $b (build, latency, git-fetch, rebuilds, platforms, private-base, cache)" >&2; exit 2 ;;
+    build | latency | git-fetch | rebuilds | platforms | private-base | cache | load) node --import tsx "bench/$b.ts" ;;
+    *) echo "bench: unknown bench $b (build, latency, git-fetch, rebuilds, platforms, private-base, cache, load)" >&2; exit 2 ;;
   esac
 done
 echo "bench: summaries in bench/results/<bench>.md, figures of run $BENCH_RUN_ID appended to bench/results/history.jsonl" >&2

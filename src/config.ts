@@ -102,6 +102,8 @@ const buildSchema = () => {
     SLIPWAY_JANITOR_BUILD_CACHE_BYTES: z._default(int(0, Number.MAX_SAFE_INTEGER), 20 * 1024 ** 3),
     SLIPWAY_JANITOR_MIRROR_BYTES: z._default(int(0, Number.MAX_SAFE_INTEGER), 10 * 1024 ** 3),
     SLIPWAY_JANITOR_INTERVAL_SECONDS: z._default(int(1, 7 * 86_400), 600),
+    /** An image this deployment pulled for cmd steps is removed from the Engine once no step used it for this long. */
+    SLIPWAY_JANITOR_STEP_IMAGE_MAX_AGE_SECONDS: z._default(int(1, 365 * 86_400), 3 * 86_400),
     /** Concurrent jobs per worker process. */
     SLIPWAY_WORKER_CONCURRENCY: z._default(int(1, 64), 1),
     /** Times a run is built again, once the Docker Engine answers again, after the Engine went away mid-build (0: it ends `error`). */
@@ -250,6 +252,8 @@ export interface JanitorSettings {
   buildCacheBytes: number;
   mirrorBytes: number;
   intervalMs: number;
+  /** Pulled step images unused this long are removed; absent, they are kept. */
+  stepImageMaxAgeMs?: number;
 }
 
 /** What each task-file cmd step container gets unless it asks otherwise, the most it may ask for, and how many containers a run may hold at once. */
@@ -374,7 +378,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
       ...(e.SLIPWAY_WORKER_METRICS_PORT ? { metrics: { port: e.SLIPWAY_WORKER_METRICS_PORT, host: e.SLIPWAY_WORKER_METRICS_HOST } } : {}),
       ...(e.SLIPWAY_WORKER_METRICS_SOCKET ? { metricsSocket: e.SLIPWAY_WORKER_METRICS_SOCKET } : {}),
     },
-    janitor: { buildCacheBytes: e.SLIPWAY_JANITOR_BUILD_CACHE_BYTES, mirrorBytes: e.SLIPWAY_JANITOR_MIRROR_BYTES, intervalMs: e.SLIPWAY_JANITOR_INTERVAL_SECONDS * 1000 },
+    janitor: { buildCacheBytes: e.SLIPWAY_JANITOR_BUILD_CACHE_BYTES, mirrorBytes: e.SLIPWAY_JANITOR_MIRROR_BYTES, intervalMs: e.SLIPWAY_JANITOR_INTERVAL_SECONDS * 1000, stepImageMaxAgeMs: e.SLIPWAY_JANITOR_STEP_IMAGE_MAX_AGE_SECONDS * 1000 },
     registryNotifyToken: e.SLIPWAY_REGISTRY_NOTIFY_TOKEN,
     quarantineRepositories: list(e.SLIPWAY_QUARANTINE_REPOSITORIES),
     auth: {

@@ -22,6 +22,7 @@ import { loadKeyring } from '../src/secrets/key-file.js';
 import type { Keyring } from '../src/secrets/sealed.js';
 import type { AbortSwitches, EngineLossRetry } from './jobs/run-lifecycle.js';
 import { childMetrics, type ChildMetrics } from './child-metrics/reporter.js';
+import { StepImageLedger } from './janitor/step-images.js';
 
 export interface ChildContext {
   config: Config;
@@ -43,6 +44,8 @@ export interface ChildContext {
   engineLoss: EngineLossRetry;
   /** What this child reports to its worker's /metrics. */
   metrics: ChildMetrics;
+  /** Records the names of an image pulled for a cmd step as used now, for the janitor; never fails. */
+  stepImageUsed: (names: string[]) => void;
 }
 
 let shared: Promise<ChildContext> | undefined;
@@ -90,6 +93,9 @@ export function childContext(): Promise<ChildContext> {
     const engine = new DockerEngine(config.dockerSocket, registry);
     const containers = new DockerContainers(config.dockerSocket);
     const engineLoss: EngineLossRetry = { answers: () => engine.answers(), retries: config.worker.engineLostRetries };
-    return { config, runs, contexts, engine, containers, registry, tasks: new TaskStore(redis, config.prefix, keyring), git, active, keyring, engineLoss, metrics };
+    const ledger = new StepImageLedger(redis, config.prefix);
+    // A record missed (Redis or the Engine away) leaves that name unknown to the janitor until a step uses it again.
+    const stepImageUsed = (names: string[]) => void containers.engineId().then((id) => ledger.used(id, names)).catch(() => undefined);
+    return { config, runs, contexts, engine, containers, registry, tasks: new TaskStore(redis, config.prefix, keyring), git, active, keyring, engineLoss, metrics, stepImageUsed };
   })());
 }

@@ -12,6 +12,7 @@ import { workerRunProgress } from '../src/runs/stored-progress.js';
 import { DockerContainers } from './builder/docker/docker-containers.js';
 import { DockerStorage } from './builder/docker/docker-storage.js';
 import { Janitor } from './janitor/janitor.js';
+import { StepImageLedger } from './janitor/step-images.js';
 import { removeLeftovers } from './leftovers.js';
 import { WorkerMetrics } from '../src/metrics/worker-metrics.js';
 import { ChildMetricsListener } from './child-metrics/listener.js';
@@ -104,6 +105,7 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
     gitCacheDir: config.gitCacheDir,
     hostname: os.hostname(),
     settings: config.janitor,
+    stepImages: new StepImageLedger(connection, config.prefix),
     log,
   });
   janitor.start();

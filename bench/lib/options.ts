@@ -16,6 +16,29 @@ export interface BenchOptions {
   buildBudgetMs: number;
 }
 
+/** The load bench's size (bench/load.ts): the figures by default; smaller on a shared machine. */
+export interface LoadOptions {
+  clients: number;
+  builds: number;
+  followers: number;
+  /** Submissions are spread over this long. */
+  durationMs: number;
+  /** Past this (from the first submission) runs not yet ended are reported as lost, and the bench stops. */
+  budgetMs: number;
+  workerConcurrency: number;
+}
+
+export function loadOptions(): LoadOptions {
+  return {
+    clients: int('BENCH_LOAD_CLIENTS', 50),
+    builds: int('BENCH_LOAD_BUILDS', 500),
+    followers: int('BENCH_LOAD_FOLLOWERS', 100),
+    durationMs: int('BENCH_LOAD_DURATION_S', 300) * 1000,
+    budgetMs: int('BENCH_LOAD_BUDGET_S', 3600) * 1000,
+    workerConcurrency: int('BENCH_LOAD_WORKER_CONCURRENCY', 4),
+  };
+}
+
 function int(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;

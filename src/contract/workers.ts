@@ -20,6 +20,8 @@ export const WorkerDisk = z.object({
     containers: z.number(),
     networks: z.number(),
     workspaces: z.number(),
+    /** Names of images pulled for cmd steps that no step had used for SLIPWAY_JANITOR_STEP_IMAGE_MAX_AGE_SECONDS. */
+    stepImages: z.optional(z.number()),
   }),
 });
 export type WorkerDisk = z.infer<typeof WorkerDisk>;

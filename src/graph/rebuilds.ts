@@ -5,6 +5,8 @@
 // every parent it has in the plan. Runs are dispatched at the rebuild priority under a cap shared by
 // all waves; when one ends, its children learn what it pushed, and those whose parents are all settled
 // become ready — each task rebuilt once per wave, after all of its updated ancestors.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isSlipwayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { isTerminal, type RebuildCause, type Run, type Trigger } from '../runs/model.js';
 import type { Lease } from '../store/lock.js';
@@ -33,6 +35,8 @@ export interface RebuildOptions {
   rebuildRunOf?: (task: string, wave: string) => Promise<Run | undefined>;
   /** Hears each wave this instance planned, once it is written (metrics). */
   planned?: (wave: Wave) => void;
+  /** Waits before starting an entry again after a passing failure (its git host timed out); one start more than delays. */
+  startRetryDelaysMs?: readonly number[];
 }
 
 export interface ChangeOutcome {
@@ -52,6 +56,12 @@ const MAX_SKIPPED_KEPT = 200;
 const START_BATCH = 16;
 /** A dispatch that has not linked its run after this long was lost with its API instance. */
 const LOST_DISPATCH_MS = 5 * 60_000;
+/**
+ * A start that failed for a passing reason (the task's git host did not answer in time, or was unreachable) is
+ * tried again after each of these waits, then the entry fails for good: a git host back within about a minute
+ * costs the wave nothing, one away for longer does not hold a slot of the cap for ever.
+ */
+const START_RETRY_DELAYS_MS = [5_000, 15_000, 45_000];
 
 export class BaseImageRebuilds {
   constructor(
@@ -181,17 +191,31 @@ export class BaseImageRebuilds {
       causes: chain,
       ...(last ? { image: last.image, newDigest: last.newDigest, ...(last.oldDigest ? { oldDigest: last.oldDigest } : {}) } : {}),
     };
-    try {
-      const earlier = await this.opts.rebuildRunOf?.(ref.task, ref.wave);
-      const run = earlier ?? (await this.startRun(ref.task, trigger));
-      await this.locked((waves) => waves.dispatched(ref, run.id, entry));
-      this.log.info({ wave: ref.wave, task: ref.task, runId: run.id }, earlier ? 'base-image rebuild linked to the run a lost dispatch created' : 'base-image rebuild queued');
-    } catch (err) {
-      this.log.warn({ wave: ref.wave, task: ref.task, err }, 'base-image rebuild could not start');
-      await this.locked(async (waves) => {
-        await waves.removeActive(waves.placeholder(ref));
-        await this.settle(waves, ref, { state: 'failed', reason: `could not start: ${(err as Error).message}` });
-      });
+    const delays = this.opts.startRetryDelaysMs ?? START_RETRY_DELAYS_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const earlier = await this.opts.rebuildRunOf?.(ref.task, ref.wave);
+        const run = earlier ?? (await this.startRun(ref.task, trigger));
+        await this.locked((waves) => waves.dispatched(ref, run.id, entry));
+        this.log.info({ wave: ref.wave, task: ref.task, runId: run.id }, earlier ? 'base-image rebuild linked to the run a lost dispatch created' : 'base-image rebuild queued');
+        return;
+      } catch (err) {
+        const delay = delays[attempt];
+        if (delay !== undefined && isPassingFailure(err)) {
+          this.log.warn({ wave: ref.wave, task: ref.task, err, attempt: attempt + 1, retryInMs: delay }, 'base-image rebuild could not start; trying again');
+          await sleep(delay);
+          // Still this dispatch's to start: the recovery sweep takes a placeholder older than the lost-dispatch
+          // time for lost and hands its entry to another dispatch. Renewed, it is not taken while this one waits.
+          if (!(await this.locked((waves) => waves.renewActive(waves.placeholder(ref))))) return;
+          continue;
+        }
+        this.log.warn({ wave: ref.wave, task: ref.task, err }, 'base-image rebuild could not start');
+        await this.locked(async (waves) => {
+          await waves.removeActive(waves.placeholder(ref));
+          await this.settle(waves, ref, { state: 'failed', reason: `could not start: ${(err as Error).message}` });
+        });
+        return;
+      }
     }
   }
 
@@ -280,4 +304,9 @@ export class BaseImageRebuilds {
     }
     await this.dispatch();
   }
+}
+
+/** A failure that may pass with time: the git host (or another service) unreachable or too slow (503). */
+function isPassingFailure(err: unknown): boolean {
+  return (isSlipwayError(err) && err.status === 503) || (err instanceof Error && (err as { retryable?: unknown }).retryable === true);
 }

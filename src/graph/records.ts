@@ -61,6 +61,8 @@ export interface WaveRecords {
   activeCount(): Promise<number>;
   activeMembers(): Promise<{ member: string; since: number }[]>;
   addActive(member: string): Promise<void>;
+  /** Marks an active member as active from now on; false when it is no longer active (nothing is written). */
+  renewActive(member: string): Promise<boolean>;
   removeActive(member: string): Promise<void>;
   linkRun(runId: string, ref: ReadyRef): Promise<void>;
   /** A ready entry's run was created: linked, counted as active in place of its placeholder, marked dispatched; atomically. */

@@ -180,6 +180,13 @@ export class WaveStore implements WaveRecords {
     await this.write([['zadd', this.activeKey, Date.now(), member]]);
   }
 
+  async renewActive(member: string): Promise<boolean> {
+    // Read then written under the rebuild lock, which every writer of the active set holds.
+    if ((await this.redis.zscore(this.activeKey, member)) === null) return false;
+    await this.write([['zadd', this.activeKey, 'XX', Date.now(), member]]);
+    return true;
+  }
+
   async removeActive(member: string): Promise<void> {
     await this.write([['zrem', this.activeKey, member]]);
   }

@@ -162,6 +162,13 @@ export class SlipwayKeys {
   workers(platform: string): string {
     return this.key('workers', platform);
   }
+  /**
+   * Sorted set per Docker Engine (by its ID): each image name this deployment's cmd steps pulled there → when a
+   * step last used it (ms). The janitor removes names no step used for a while (workers/janitor/step-images.ts).
+   */
+  stepImages(engine: string): string {
+    return this.key('engine', engine, 'step-images');
+  }
   /** What a worker's janitor last measured and removed on its host (JSON; expires when the worker stops writing it). */
   workerDisk(worker: string): string {
     return this.key('worker', worker, 'disk');

@@ -1,6 +1,7 @@
 // A registry away at push time: the push is tried again with growing waits, so a registry back within the
 // run's time limit costs the run nothing; one that stays away ends the run `error` (the system's fault, not
 // `failed`, which blames the user) naming the registry, before the run's time limit turns it into `timeout`.
+// The same holds for a multi-platform run's image index, pushed after its platforms.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { registryDigest, runLog, submit, waitForRun } from '../support/api.js';
@@ -8,6 +9,7 @@ import { contextArchive } from '../support/archives.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { BASE_IMAGE, REGISTRY, freePort, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
 import { eventually } from './processes.js';
+import { registryOutage } from './registry-outage.js';
 
 describe('a registry down at push time', () => {
   let stack: TestStack;
@@ -69,5 +71,30 @@ describe('a registry down at push time', () => {
     assert.equal(lost.status, 'error', log);
     assert.match(lost.error ?? '', new RegExp(`^registry 127\\.0\\.0\\.1:${awayPort} unreachable while pushing .* \\(gave up after \\d+ attempts`));
     assert.ok((log.match(/pushing again in/g) ?? []).length >= 2, log);
+  });
+
+  it("pushes a multi-platform run's index once the registry is back, when it went down after the platforms' pushes", async () => {
+    const behind = await startRegistry();
+    const repository = `faults/${uniqueName('index')}`;
+    // The platforms push their manifests by digest; the index alone is pushed under the tag.
+    const outage = await registryOutage(behind.host, `PUT /v2/${repository}/manifests/v1 `);
+    try {
+      const archive = await contextArchive(`FROM ${REGISTRY}/base/busybox:latest\nLABEL n="${repository}"\n`);
+      const res = await submit(stack.url, archive, { images: [`${outage.host}/${repository}:v1`], timeoutSeconds: 120, platform: 'linux/amd64,linux/arm64' });
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+      const id = res.body.id as string;
+      await outage.down;
+      await eventually('a retried index push', 60_000, async () => (/^slipway: registry \S+ unreachable; pushing again in/m.test(await runLog(stack.url, id)) ? true : undefined));
+      await outage.restore();
+      const run = await waitForRun(stack.url, id, undefined, 60_000);
+      const log = await runLog(stack.url, id);
+      assert.equal(run.status, 'succeeded', `${run.error}\n${log}`);
+      assert.ok(run.indexDigest, log);
+      assert.equal(await registryDigest(behind.host, repository, 'v1'), run.indexDigest);
+      assert.deepEqual(run.outputImages.map((o) => o.digest), [run.indexDigest]);
+    } finally {
+      await outage.close();
+      await behind.stop();
+    }
   });
 });

@@ -189,6 +189,11 @@ export class GitServer {
     return new Promise((resolve) => this.stalled.set(repo, resolve));
   }
 
+  /** Requests for `repo` are answered again from now on (those left unanswered stay so). */
+  resume(repo: string): void {
+    this.stalled.delete(repo);
+  }
+
   /** Requests for `repo` are answered with a 301 to the same path under `base` (a repository that moved). */
   redirect(repo: string, base: string): void {
     this.redirects.set(repo, base.replace(/\/+$/, ''));

@@ -87,11 +87,11 @@ describe('evictMirrors', async () => {
 });
 
 describe('janitor settings', () => {
-  it('default to 20 GiB of build cache and 10 GiB of mirrors, and take a few KB in tests', () => {
+  it('default to 20 GiB of build cache, 10 GiB of mirrors and step images unused for 3 days, and take a few KB in tests', () => {
     const env = { SLIPWAY_SECRET_KEY_FILE: '/nonexistent' };
-    assert.deepEqual(loadConfig({}, env).janitor, { buildCacheBytes: 20 * 1024 ** 3, mirrorBytes: 10 * 1024 ** 3, intervalMs: 600_000 });
-    const small = loadConfig({ SLIPWAY_JANITOR_BUILD_CACHE_BYTES: '4096', SLIPWAY_JANITOR_MIRROR_BYTES: '0', SLIPWAY_JANITOR_INTERVAL_SECONDS: '5' }, env).janitor;
-    assert.deepEqual(small, { buildCacheBytes: 4096, mirrorBytes: 0, intervalMs: 5000 });
+    assert.deepEqual(loadConfig({}, env).janitor, { buildCacheBytes: 20 * 1024 ** 3, mirrorBytes: 10 * 1024 ** 3, intervalMs: 600_000, stepImageMaxAgeMs: 3 * 86_400_000 });
+    const small = loadConfig({ SLIPWAY_JANITOR_BUILD_CACHE_BYTES: '4096', SLIPWAY_JANITOR_MIRROR_BYTES: '0', SLIPWAY_JANITOR_INTERVAL_SECONDS: '5', SLIPWAY_JANITOR_STEP_IMAGE_MAX_AGE_SECONDS: '1' }, env).janitor;
+    assert.deepEqual(small, { buildCacheBytes: 4096, mirrorBytes: 0, intervalMs: 5000, stepImageMaxAgeMs: 1000 });
     assert.throws(() => loadConfig({ SLIPWAY_JANITOR_MIRROR_BYTES: '-1' }, env), /SLIPWAY_JANITOR_MIRROR_BYTES/);
   });
 });

@@ -55,8 +55,10 @@ export interface ContainerRuntime {
   stopContainer(id: string, networks: string[]): Promise<void>;
   /** Never fails. */
   removeNetwork(name: string): Promise<void>;
-  /** The containers (running or not) and networks carrying `label`, with its value: what a crashed worker left. */
-  listLabelled(label: string): Promise<LabelledResource[]>;
+  /** The engine's own ID, the same across its restarts: what the images its steps pulled are recorded under. */
+  engineId(): Promise<string>;
+  /** The containers (running or not) and networks carrying `label` (with `value` only, when given), with its value: what a crashed worker left. */
+  listLabelled(label: string, value?: string): Promise<LabelledResource[]>;
 }
 
 /** A container (by id) or network (by name) and the value of the label it was found by. */

@@ -112,6 +112,11 @@ export class EngineUnavailableError extends Error {
   override name = 'EngineUnavailableError';
 }
 
+/** By name as well: an error crossing from a sandboxed child loses its prototype. */
+export function isEngineUnavailable(err: unknown): err is Error {
+  return err instanceof EngineUnavailableError || (err instanceof Error && err.name === 'EngineUnavailableError');
+}
+
 /** What a failed build step reports: its name, its error and its last output lines. */
 export interface BuildFailure {
   /** The failed step's name, e.g. `[3/3] RUN make`; '' when the build failed before any step did. */

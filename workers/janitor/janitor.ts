@@ -1,7 +1,8 @@
 // The worker's janitor: keeps its host's disk within the deployment's budget (SLIPWAY_JANITOR_*), once at
 // the worker's start and then every interval. Each pass removes what ended runs left (their containers,
 // kept ones too, networks and workspaces, as leftovers.ts does for a dead worker's; their run-scoped
-// images), evicts git mirrors over their budget and prunes the build cache over its own, then records
+// images), removes the images pulled for cmd steps that no step used for a while, evicts git mirrors over
+// their budget and prunes the build cache over its own, then records
 // what it measured and removed for GET /v1/workers. One part failing does not stop the others.
 import path from 'node:path';
 import type { JanitorSettings } from '../../src/config.js';
@@ -13,6 +14,7 @@ import { removeLeftovers, type LeftoverScope } from '../leftovers.js';
 import { trimBuildCache } from './build-cache.js';
 import { evictMirrors } from './mirrors.js';
 import { removeEndedRunImages } from './run-images.js';
+import { removeUnusedStepImages, type StepImageLedger } from './step-images.js';
 
 export interface JanitorDeps extends LeftoverScope {
   storage: EngineStorage;
@@ -22,6 +24,8 @@ export interface JanitorDeps extends LeftoverScope {
   /** The worker's git cache (config.gitCacheDir): its mirrors are under mirrors/. */
   gitCacheDir: string;
   settings: JanitorSettings;
+  /** Which step images this deployment pulled on the Engine, and when each was last used. */
+  stepImages?: StepImageLedger;
   log: Logger;
 }
 
@@ -71,6 +75,8 @@ export class Janitor {
       });
     const leftovers = await part('leftovers', () => removeLeftovers(deps), { containers: 0, networks: 0, workspaces: 0 });
     const images = await part('run images', () => removeEndedRunImages(deps), 0);
+    const { stepImages: ledger, settings } = deps;
+    const stepImages = ledger && settings.stepImageMaxAgeMs !== undefined ? await part('step images', () => removeUnusedStepImages(deps.storage, ledger, settings.stepImageMaxAgeMs!), 0) : undefined;
     const mirrors = await part('mirrors', () => evictMirrors(path.join(deps.gitCacheDir, 'mirrors'), deps.settings.mirrorBytes), { bytes: this.last?.mirrorBytes ?? 0, evicted: 0, evictedBytes: 0 });
     const cache = await part('build cache', () => trimBuildCache(deps.storage, deps.settings.buildCacheBytes), { bytes: this.last?.buildCacheBytes ?? 0, reclaimed: 0 });
     const disk: WorkerDisk = {
@@ -79,9 +85,9 @@ export class Janitor {
       buildCacheBudgetBytes: deps.settings.buildCacheBytes,
       mirrorBytes: mirrors.bytes,
       mirrorBudgetBytes: deps.settings.mirrorBytes,
-      removed: { buildCacheBytes: cache.reclaimed, mirrors: mirrors.evicted, mirrorBytes: mirrors.evictedBytes, images, ...leftovers },
+      removed: { buildCacheBytes: cache.reclaimed, mirrors: mirrors.evicted, mirrorBytes: mirrors.evictedBytes, images, ...(stepImages !== undefined ? { stepImages } : {}), ...leftovers },
     };
-    const removedAny = images + mirrors.evicted + leftovers.containers + leftovers.networks + leftovers.workspaces > 0 || cache.reclaimed > 0;
+    const removedAny = images + (stepImages ?? 0) + mirrors.evicted + leftovers.containers + leftovers.networks + leftovers.workspaces > 0 || cache.reclaimed > 0;
     if (removedAny) deps.log.info(disk, 'janitor freed disk');
     this.last = disk;
     await deps.disks.recordDisk(deps.worker, disk, Math.max(MIN_RECORD_TTL_MS, 3 * deps.settings.intervalMs));

@@ -24,7 +24,7 @@ export async function removeEndedRunImages(scope: RunImageScope): Promise<number
   for (const image of await scope.storage.listImages(RUN_IMAGE_NAMESPACE)) {
     for (const tag of image.tags) {
       const runId = runOfImage(tag, scope.prefix);
-      if (runId && (await hasEnded(runId)) && (await scope.storage.removeImage(tag))) removed++;
+      if (runId && (await hasEnded(runId)) && (await scope.storage.removeImage(tag)) === 'removed') removed++;
     }
   }
   return removed;

@@ -7,7 +7,7 @@ import type { SecretMasker } from '../../src/log.js';
 import { isTerminal, type Run, type RunStatus } from '../../src/runs/model.js';
 import type { RunProgress } from '../../src/runs/progress.js';
 import type { RunPatch } from '../../src/runs/records.js';
-import { BuildStepError, EngineError, EngineUnavailableError } from '../builder/image-builder.js';
+import { BuildStepError, EngineError, EngineUnavailableError, isEngineUnavailable } from '../builder/image-builder.js';
 import { RunLogWriter } from '../log-writer.js';
 
 /** Abort switches of the builds a process runs, by run id; a cancel announcement trips every one of a run. */
@@ -108,7 +108,7 @@ async function bodyAcrossEngineLoss<T>(job: RunJob<T>, io: JobIO, retry: EngineL
     try {
       return await job.body(io);
     } catch (err) {
-      if (!isEngineLost(err) || !retry || attempt >= retry.retries || io.signal.aborted) throw err;
+      if (!isEngineUnavailable(err) || !retry || attempt >= retry.retries || io.signal.aborted) throw err;
       io.out.line(`slipway: ${err.message}; building again once it answers (attempt ${attempt + 2} of ${retry.retries + 1})`);
       await untilEngineAnswers(retry, io, err);
       io.out.line('slipway: the engine answers again; building again');
@@ -126,11 +126,6 @@ async function untilEngineAnswers(retry: EngineLossRetry, io: JobIO, lost: Error
     // A cancel or the run's timeout ends the wait; the outcome then says which.
     await sleep(every, undefined, { signal: io.signal });
   }
-}
-
-/** By name as well: an error crossing from a sandboxed child loses its prototype. */
-function isEngineLost(err: unknown): err is Error {
-  return err instanceof EngineUnavailableError || (err instanceof Error && err.name === 'EngineUnavailableError');
 }
 
 /** How often a build re-reads its run: the bound on how late a cancel whose announcement was missed is seen. */
@@ -159,7 +154,7 @@ function watchCancel(runs: RunProgress, runId: string, abort: AbortController): 
 }
 
 /** Registers an abort switch for a run's build until `release` is called. */
-function trackBuild(active: AbortSwitches, runId: string): { abort: AbortController; release: () => void } {
+export function trackBuild(active: AbortSwitches, runId: string): { abort: AbortController; release: () => void } {
   const abort = new AbortController();
   const set = active.get(runId) ?? new Set();
   set.add(abort);

@@ -69,6 +69,7 @@ async function runSteps(ctx: ChildContext, spec: TaskFileJob, io: JobIO): Promis
       allowPrivileged: config.taskFiles.allowPrivileged,
       noPush: spec.noPush === true,
       limits: config.taskFiles.stepLimits,
+      stepImageUsed: ctx.stepImageUsed,
     });
   });
   const { steps } = result;

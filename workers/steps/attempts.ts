@@ -1,6 +1,8 @@
 // How often and how long one step runs: startDelay first, then the step with its own timeout, again after
-// retryDelay while retries last, and `repeat` more times after a success, as ACR runs them.
+// retryDelay while retries last, and `repeat` more times after a success, as ACR runs them. An Engine gone
+// away is no failure of the step: it is not retried here, but handed up to the run (which retries the run).
 import type { ResolvedStep } from '../../src/taskfile/model.js';
+import { isEngineUnavailable } from '../builder/image-builder.js';
 import { StepFailedError } from './cmd-step.js';
 
 export class StepTimeoutError extends Error {
@@ -27,7 +29,7 @@ export async function runAttempts(step: ResolvedStep, signal: AbortSignal, log: 
         break;
       } catch (err) {
         const error = !signal.aborted && timeout.aborted ? new StepTimeoutError(`timed out after ${step.timeoutSeconds} s`) : err;
-        if (signal.aborted || retry >= step.retries) throw error;
+        if (signal.aborted || retry >= step.retries || isEngineUnavailable(error)) throw error;
         log(`slipway: step ${step.id} failed (${(error as Error).message}); retry ${retry + 1} of ${step.retries} in ${step.retryDelaySeconds} s`);
         await sleep(step.retryDelaySeconds, signal);
       }

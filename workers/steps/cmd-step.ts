@@ -29,15 +29,33 @@ export interface CmdContext {
   platform: string;
   log: (line: string) => void;
   signal: AbortSignal;
+  /** Told the names a pulled image is known by on the Engine, as it is pulled and once the step is done with it. */
+  imageUsed?: (names: string[]) => void;
 }
 
 export async function runCmdStep(step: ResolvedStep, ctx: CmdContext, attempt = 1): Promise<{ exitCode: number }> {
   const { containers, signal } = ctx;
   // An image an earlier step of this run built is run by its run-scoped name; any other is pulled every
   // time and run by the digest the registry served, never from a tag some other run left on the Engine.
-  const image = ctx.images.localFor(step.cmd!.image) ?? (await containers.pullImage(step.cmd!.image, ctx.log, signal, ctx.platform).catch((err: unknown) => {
-    throw err instanceof EngineError ? new StepFailedError(err.message) : err;
-  }));
+  const local = ctx.images.localFor(step.cmd!.image);
+  // Recorded before the pull too, so the janitor does not take the name from under a pull under way.
+  const pulledNames = (digested: string) => [...new Set([step.cmd!.image, digested])];
+  if (!local) ctx.imageUsed?.([step.cmd!.image]);
+  const image =
+    local ??
+    (await containers.pullImage(step.cmd!.image, ctx.log, signal, ctx.platform).catch((err: unknown) => {
+      throw err instanceof EngineError ? new StepFailedError(err.message) : err;
+    }));
+  if (!local) ctx.imageUsed?.(pulledNames(image));
+  try {
+    return await runPulled(step, ctx, image, attempt);
+  } finally {
+    if (!local) ctx.imageUsed?.(pulledNames(image));
+  }
+}
+
+async function runPulled(step: ResolvedStep, ctx: CmdContext, image: string, attempt: number): Promise<{ exitCode: number }> {
+  const { containers, signal } = ctx;
   signal.throwIfAborted();
   checkPublishedPorts(step.ports);
   const limits = ctx.resources.limitsFor(step);

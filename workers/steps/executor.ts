@@ -1,7 +1,10 @@
 // Runs a task file's steps: each starts once the steps it waits for are done, so steps of one level run side
 // by side; a failure stops the task (unless ignoreErrors) and the steps still running are canceled. Whatever
-// happens (failure, cancel, timeout), the run's containers, networks and secret files are removed.
+// happens (failure, cancel, timeout), the run's containers, networks and secret files are removed. An Engine
+// gone away under a step is not the step's failure: the task stops and the loss is thrown, for the run's
+// lifecycle to end it `error` or run it again once the Engine answers.
 import type { ResolvedStep } from '../../src/taskfile/model.js';
+import { isEngineUnavailable } from '../builder/image-builder.js';
 import { runAttempts, StepTimeoutError } from './attempts.js';
 import { runBuildStep } from './build-step.js';
 import { runCmdStep, StepFailedError } from './cmd-step.js';
@@ -23,6 +26,7 @@ export async function runTaskSteps(opts: StepExecutorOptions): Promise<TaskRunRe
   if (opts.signal.aborted) onRunAbort();
   const records = new Map<string, StepRecord>(task.steps.map((s) => [s.id, { id: s.id, kind: s.kind, status: 'skipped', attempts: 0 }]));
   let firstError: string | undefined;
+  let engineLost: Error | undefined;
   const byId = new Map(task.steps.map((s) => [s.id, s]));
   const running = new Map<string, Promise<boolean>>();
 
@@ -30,6 +34,8 @@ export async function runTaskSteps(opts: StepExecutorOptions): Promise<TaskRunRe
     for (const s of task.steps) {
       if (s.privileged && !opts.allowPrivileged) throw new StepFailedError(`step ${s.id}: privileged containers are not allowed on this server`);
     }
+    // A run built again after its Engine went away finds what its first attempt left there under the same names.
+    await resources.removeLeftovers();
     await resources.createNetworks(task);
     const volumes = await resources.writeVolumes(task, opts.scratchDir);
 
@@ -59,7 +65,7 @@ export async function runTaskSteps(opts: StepExecutorOptions): Promise<TaskRunRe
           async (signal, attempt) => {
             record.attempts = attempt;
             if (step.kind === 'cmd') {
-              const { exitCode } = await runCmdStep(step, { containers, scope: opts.scope, workspace: opts.workspace, resources, images, volumes, platform: opts.platform, log: stepLog, signal }, attempt);
+              const { exitCode } = await runCmdStep(step, { containers, scope: opts.scope, workspace: opts.workspace, resources, images, volumes, platform: opts.platform, log: stepLog, signal, ...(opts.stepImageUsed ? { imageUsed: opts.stepImageUsed } : {}) }, attempt);
               record.exitCode = exitCode;
             } else if (step.kind === 'build') await runBuildStep(step, { engine: opts.engine, images, workspace: opts.workspace, platform: opts.platform, log: stepLog, signal });
             else if (opts.noPush) stepLog(`slipway: not pushing ${step.push!.join(', ')}: this run does not push`);
@@ -80,6 +86,13 @@ export async function runTaskSteps(opts: StepExecutorOptions): Promise<TaskRunRe
         record.status = err instanceof StepTimeoutError ? 'timeout' : 'failed';
         if (err instanceof StepFailedError && err.exitCode !== undefined) record.exitCode = err.exitCode;
         record.error = masker.mask(err instanceof Error ? err.message : String(err));
+        if (isEngineUnavailable(err)) {
+          // Not ignorable: no later step can run on an Engine that is gone.
+          log(`slipway: step ${step.id} stopped: ${record.error}`);
+          engineLost ??= err;
+          stop.abort('failed');
+          return false;
+        }
         if (!(err instanceof StepFailedError || err instanceof StepTimeoutError)) record.error = `unexpected error: ${record.error}`;
         if (step.ignoreErrors) {
           record.ignored = true;
@@ -98,13 +111,15 @@ export async function runTaskSteps(opts: StepExecutorOptions): Promise<TaskRunRe
 
     await Promise.all(task.steps.map((s) => outcome(s.id)));
   } catch (err) {
-    firstError ??= masker.mask(err instanceof Error ? err.message : String(err));
+    if (isEngineUnavailable(err)) engineLost ??= err;
+    else firstError ??= masker.mask(err instanceof Error ? err.message : String(err));
     if (!stop.signal.aborted) stop.abort('failed');
   } finally {
     opts.signal.removeEventListener('abort', onRunAbort);
     await resources.release();
     await images.release();
   }
+  if (engineLost && !opts.signal.aborted) throw engineLost;
   const status: TaskRunStatus = opts.signal.aborted ? (opts.signal.reason === 'timeout' ? 'timeout' : 'canceled') : firstError ? 'failed' : 'succeeded';
   return { status, steps: [...records.values()], ...(firstError ? { error: firstError } : {}) };
 }

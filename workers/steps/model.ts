@@ -60,6 +60,8 @@ export interface StepExecutorOptions {
   allowPrivileged: boolean;
   /** What each cmd step container may use, and how many a run may hold at once. */
   limits: StepLimits;
+  /** Told the names of each image pulled for a cmd step when it is pulled and when the step is done with it (the janitor's record). */
+  stepImageUsed?: (names: string[]) => void;
   /** Push steps push nothing: a pull-request run of a task that did not opt in, or a run asked not to push. */
   noPush?: boolean;
 }

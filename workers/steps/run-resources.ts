@@ -51,6 +51,16 @@ export class RunResources {
     }
   }
 
+  /**
+   * Removes the containers and networks labelled with this run's scope that an earlier attempt of the run
+   * left (its Engine went away before they could be removed): the names are the run's, and would clash.
+   */
+  async removeLeftovers(): Promise<void> {
+    const left = await this.containers.listLabelled(RUN_LABEL, this.scope);
+    for (const r of left) if (r.kind === 'container') await this.containers.removeContainer(r.id);
+    for (const r of left) if (r.kind === 'network') await this.containers.removeNetwork(r.id);
+  }
+
   /** Creates the run's default network and the task's networks; step ids resolve as host names on them. */
   async createNetworks(task: ResolvedTask): Promise<void> {
     const def = task.networks.find((n) => n.isDefault);

@@ -1,7 +1,8 @@
 // The EngineStorage on Docker Engine through dockerode: `GET /system/df` for the build cache's size,
 // `POST /build/prune` with `keep-storage` to bring it down, and the run-scoped images by name.
 import Docker from 'dockerode';
-import type { EngineStorage, LocalImage } from '../engine-storage.js';
+import type { EngineStorage, ImageRemoval, LocalImage } from '../engine-storage.js';
+import { engineId } from './engine-id.js';
 
 interface BuildCacheRecord {
   Size?: number;
@@ -11,8 +12,12 @@ interface BuildCacheRecord {
 export class DockerStorage implements EngineStorage {
   private readonly docker: Docker;
 
-  constructor(socketPath: string) {
+  constructor(private readonly socketPath: string) {
     this.docker = new Docker({ socketPath });
+  }
+
+  engineId(): Promise<string> {
+    return engineId(this.docker, this.socketPath);
   }
 
   async buildCacheBytes(): Promise<number> {
@@ -42,14 +47,19 @@ export class DockerStorage implements EngineStorage {
     return images.map((i) => ({ id: i.Id, tags: (i.RepoTags ?? []).filter((t) => t.startsWith(`${namespace}/`)) }));
   }
 
-  async removeImage(reference: string): Promise<boolean> {
+  async imageInUse(reference: string): Promise<boolean> {
+    const containers = await this.docker.listContainers({ all: true, limit: 1, filters: JSON.stringify({ ancestor: [reference] }) });
+    return containers.length > 0;
+  }
+
+  async removeImage(reference: string): Promise<ImageRemoval> {
     // Never forced: an image a container (a running step) uses stays.
     return this.docker
       .getImage(reference)
       .remove({ noprune: false })
       .then(
-        () => true,
-        () => false,
+        () => 'removed' as const,
+        (err: { statusCode?: number }) => (err.statusCode === 404 ? 'absent' : 'refused'),
       );
   }
 }
