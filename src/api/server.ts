@@ -61,7 +61,7 @@ export interface ApiServer {
 export async function startApiServer(config: Config): Promise<ApiServer> {
   const log = createLogger('slipway-api', config.logLevel);
   const redis = createRedis(config.redisUrl, 'slipway-api');
-  const queues = new PlatformQueues(redis, config.prefix);
+  const queues = new PlatformQueues(redis, config.prefix, { affinityWaitMs: config.worker.cacheAffinityWaitMs });
   const contexts = openContextStore(config, { redis, registry: new RegistryClient({ logger: log, hostPolicy: config.registryHosts, tls: config.registryTls }) });
   const workers = new WorkerRegistry(redis, config.prefix);
   const metrics = new ApiMetrics({ queues, workers, platforms: config.api.readyPlatforms });
