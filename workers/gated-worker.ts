@@ -56,13 +56,15 @@ export class GatedWorker extends Worker {
     return worker;
   }
 
-  /** Stops fetching while its capability has no free slot; the jobs it holds run on. */
-  hold(): void {
-    if (!this.isPaused()) void this.pause(true);
-  }
-
-  /** Fetches again once a slot is free. */
-  unhold(): void {
+  /**
+   * Fetches only while its capability has a free slot (the jobs it holds run on), so a job of its queue is not
+   * taken only to be put back while the slots are full.
+   */
+  followSlots(free: number): void {
+    if (free === 0) {
+      if (!this.isPaused()) void this.pause(true);
+      return;
+    }
     if (!this.isPaused()) return;
     // BullMQ ends the fetch loop of a paused Worker with nothing to run, and resume() restarts it only when
     // the loop has fully ended: a resume in between leaves it stopped, so look again once that has settled.

@@ -67,11 +67,7 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
   const sharedWorkers = new Map<string, GatedWorker>();
   const ownQueues: { capability: string; queueName: string }[] = [];
   const publish = (capability: string, free: number) => {
-    const shared = sharedWorkers.get(capability);
-    if (shared && !closing) {
-      if (free === 0) shared.hold();
-      else shared.unhold();
-    }
+    if (!closing) sharedWorkers.get(capability)?.followSlots(free);
     // Once stopping, it publishes nothing more: no run may be routed to a worker that is going.
     if (platforms.includes(capability) && !closing) void affinity.publishSlots(name, { [capability]: free }).catch((err: unknown) => log.warn({ err }, 'could not publish free slots'));
   };
