@@ -6,7 +6,7 @@ import { Worker } from 'bullmq';
 import type { Config } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { CacheAffinity } from '../src/queue/affinity.js';
-import { handOff, handOnWaiting, moveTo } from '../src/queue/handoff.js';
+import { handOff, moveTo, retireQueue } from '../src/queue/handoff.js';
 import { affinityQueueName, ASSEMBLE_QUEUE, DAEMONLESS_WINDOWS, HANDOFF_QUEUE, HandoffJob, platformQueueName } from '../src/queue/jobs.js';
 import { PlatformQueues } from '../src/queue/platform-queues.js';
 import { createRedis } from '../src/redis.js';
@@ -167,8 +167,9 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
         await janitor.close();
         await Promise.all([registry.leave(name, capabilities), affinity.forget(name)]).catch(() => undefined);
         await Promise.all(workers.map((w) => w.close()));
-        // Runs routed here that this worker will not start now go to the shared queue, not after the bound.
-        await Promise.all(ownQueues.map((own) => handOnWaiting(queues, own.queueName, platformQueueName(own.capability), stillQueued))).catch((err: unknown) =>
+        // Runs routed here that this worker will not start now go to the shared queue, not after the bound, and
+        // its own queues leave no keys behind.
+        await Promise.all(ownQueues.map((own) => retireQueue(queues, own.queueName, platformQueueName(own.capability), stillQueued))).catch((err: unknown) =>
           log.warn({ err }, 'could not hand on the runs routed here'),
         );
         await queues.close();

@@ -37,11 +37,17 @@ export async function moveTo(queues: HandoffQueues, h: Pick<HandoffJob, 'to' | '
   await queues.named(h.to).add(h.name, h.data, { jobId: h.jobId, ...JOB_OPTIONS, ...(h.priority ? { priority: h.priority } : {}) });
 }
 
-/** Hands every job still waiting in a worker's own queue to the shared queue (the worker is stopping). */
-export async function handOnWaiting(queues: HandoffQueues, from: string, to: string, stillQueued: (runId: string) => Promise<boolean>): Promise<void> {
-  for (const job of await queues.named(from).getJobs(['waiting', 'prioritized'])) {
+/**
+ * A stopping worker's own queue: every job still waiting goes to the shared queue, then the queue's keys go.
+ * A job the API adds meanwhile is lost with them, and its hand-off job (handOff above) queues its run again.
+ */
+export async function retireQueue(queues: HandoffQueues, from: string, to: string, stillQueued: (runId: string) => Promise<boolean>): Promise<void> {
+  const queue = queues.named(from);
+  await queue.pause();
+  for (const job of await queue.getJobs(['waiting', 'prioritized'])) {
     const data = QueuedBuildJob.safeParse(job.data);
     if (!job.id || !data.success) continue;
     await handOff(queues, { from, to, jobId: job.id, name: job.name, data: data.data, ...(job.opts.priority ? { priority: job.opts.priority } : {}) }, stillQueued);
   }
+  await queue.obliterate({ force: true });
 }

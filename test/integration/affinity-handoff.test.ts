@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { Worker } from 'bullmq';
 import { CacheAffinity } from '../../src/queue/affinity.js';
-import { handOff } from '../../src/queue/handoff.js';
+import { handOff, retireQueue } from '../../src/queue/handoff.js';
 import { affinityQueueName, HANDOFF_QUEUE, HandoffJob, platformQueueName, type QueuedDockerfileJob } from '../../src/queue/jobs.js';
 import { PlatformQueues } from '../../src/queue/platform-queues.js';
 import { createRedis } from '../../src/redis.js';
@@ -125,5 +125,16 @@ describe('hand-off', () => {
     await queues.named(affinityQueueName(PLATFORM, WORKER)).add('build', job('r1', 'app'), { jobId: 'r1' });
     assert.equal(await handOff(queues, handoffOf('r1'), async () => false), 'ended');
     assert.deepEqual(await where(queues, 'r1'), []);
+  });
+
+  it("retires a stopping worker's own queue: what waits there moves to the shared queue, and its keys go", async () => {
+    const { queues } = setup();
+    const from = affinityQueueName(PLATFORM, WORKER);
+    await queues.named(from).add('build', job('r1', 'app'), { jobId: 'r1' });
+    await queues.named(from).add('build', job('r2', 'app'), { jobId: 'r2', priority: 3 });
+    await retireQueue(queues, from, platformQueueName(PLATFORM), async (runId) => runId === 'r1');
+    assert.deepEqual(await where(queues, 'r1'), [platformQueueName(PLATFORM)]);
+    assert.deepEqual(await where(queues, 'r2'), [], 'a run no longer queued is not queued again');
+    assert.equal(await redis.exists(queues.named(from).keys.meta!), 0);
   });
 });
