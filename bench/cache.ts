@@ -78,7 +78,11 @@ const PHASES: { key: keyof BuildPhases; label: string }[] = [
   { key: 'export', label: '… exporting to image' },
   { key: 'push', label: 'push to the registry, run ended' },
 ];
-const phaseMedian = (builds: CacheBuild[], key: keyof BuildPhases) => Math.round(median(builds.flatMap((b) => (b.phases ? [b.phases[key]] : []))));
+/** A phase's median over the builds whose logs report it; `–` when none does. */
+const phaseMedian = (builds: CacheBuild[], key: keyof BuildPhases) => {
+  const reported = builds.flatMap((b) => (b.phases?.[key] === undefined ? [] : [b.phases[key]]));
+  return reported.length ? `${Math.round(median(reported))} ms` : '–';
+};
 
 try {
   const nonces = new Map(EXPENSIVE_STEPS.map((step) => [step, Array.from({ length: ITERATIONS }, () => randomUUID())]));
@@ -144,7 +148,7 @@ try {
   const stepName = { compute: `computes (SHA-256 over ${HASHED_MB} MB), then writes ${LAYER_MB} MB`, 'write-only': `only writes ${LAYER_MB} MB` } as const;
   const breakdown = (step: ExpensiveStep) => {
     const ok = step === 'compute' ? compute.ok : writeOnly.ok;
-    return PHASES.map(({ key, label }) => `| ${stepName[step]} | ${label} | ${phaseMedian(ok.map((s) => s.cold), key)} ms | ${phaseMedian(ok.map((s) => s.cached), key)} ms |`);
+    return PHASES.map(({ key, label }) => `| ${stepName[step]} | ${label} | ${phaseMedian(ok.map((s) => s.cold), key)} | ${phaseMedian(ok.map((s) => s.cached), key)} |`);
   };
   const md = [
     '# Cache bench: a build cache that follows the build',
@@ -166,7 +170,7 @@ try {
     '',
     "## Where host B's time goes",
     '',
-    "Medians, from each run's log: the time each line was written (its stream id) splits the run into the part before BuildKit's first line, BuildKit's part and the push; BuildKit's own durations (`… Ns done`, `DONE Ns`) split its part. The BuildKit sub-phases overlap (layers are pulled while others extract) and leave out what BuildKit does between its vertices.",
+    "Medians, from each run's log: the time each line was written (its stream id) splits the run into the part before BuildKit's first line, BuildKit's part and the push; BuildKit's own durations (`… Ns done`, `DONE Ns`) split its part. The BuildKit sub-phases overlap (layers are pulled while others extract) and leave out what BuildKit does between its vertices; – means no log reported that phase (its time, if any, is in BuildKit's part unsplit).",
     '',
     '| first layer | phase | B cold | B with --cache-from |',
     '|---|---|---:|---:|',

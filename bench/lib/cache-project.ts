@@ -36,12 +36,15 @@ export interface BuildPhases {
   buildKit: number;
   /** First push line → run finished: the push to the registry and the run's end. */
   push: number;
-  /** BuildKit's own durations within the build (status lines `… Ns done` and vertices' `DONE Ns`). */
-  importCache: number;
-  pullLayers: number;
-  extract: number;
-  runStep: number;
-  export: number;
+  /**
+   * BuildKit's own durations within the build (status lines `… Ns done` and vertices' `DONE Ns`); absent when
+   * the log has no such line, which says BuildKit did not report that phase, not that it took no time.
+   */
+  importCache?: number;
+  pullLayers?: number;
+  extract?: number;
+  runStep?: number;
+  export?: number;
 }
 
 export interface CacheBuild {
@@ -97,7 +100,8 @@ async function timedLines(api: string, runId: string): Promise<TimedLine[]> {
 export function buildPhases(lines: readonly TimedLine[], started: number, finished: number): BuildPhases {
   const firstBuildKit = lines.find((l) => /^#\d+ /.test(l.text))?.at ?? started;
   const firstPush = lines.find((l) => l.text.startsWith('slipway: pushing '))?.at ?? finished;
-  const phases: BuildPhases = { beforeBuildKit: firstBuildKit - started, buildKit: firstPush - firstBuildKit, push: finished - firstPush, importCache: 0, pullLayers: 0, extract: 0, runStep: 0, export: 0 };
+  const phases: BuildPhases = { beforeBuildKit: firstBuildKit - started, buildKit: firstPush - firstBuildKit, push: finished - firstPush };
+  const add = (key: 'importCache' | 'pullLayers' | 'extract' | 'runStep' | 'export', ms: number) => (phases[key] = (phases[key] ?? 0) + ms);
   const names = new Map<string, string>();
   for (const { text } of lines) {
     const m = /^(#\d+) (.*)$/.exec(text);
@@ -106,13 +110,13 @@ export function buildPhases(lines: readonly TimedLine[], started: number, finish
     if (!names.has(vertex)) names.set(vertex, rest);
     const name = names.get(vertex)!;
     const seconds = (re: RegExp) => Math.round(Number(re.exec(rest)?.[1] ?? 0) * 1000);
-    if (/^extracting sha256:/.test(rest)) phases.extract += seconds(/ ([\d.]+)s done$/);
-    else if (/^sha256:[a-f0-9]+ .* ([\d.]+)s done$/.test(rest)) phases.pullLayers += seconds(/ ([\d.]+)s done$/);
+    if (/^extracting sha256:.* done$/.test(rest)) add('extract', seconds(/ ([\d.]+)s done$/));
+    else if (/^sha256:[a-f0-9]+ .* done$/.test(rest)) add('pullLayers', seconds(/ ([\d.]+)s done$/));
     else if (/^DONE /.test(rest)) {
       const done = seconds(/^DONE ([\d.]+)s/);
-      if (name.startsWith('importing cache manifest')) phases.importCache += done;
-      else if (name.startsWith('[2/3] RUN ')) phases.runStep += done;
-      else if (name.startsWith('exporting to image')) phases.export += done;
+      if (name.startsWith('importing cache manifest')) add('importCache', done);
+      else if (name.startsWith('[2/3] RUN ')) add('runStep', done);
+      else if (name.startsWith('exporting to image')) add('export', done);
     }
   }
   return phases;
