@@ -106,6 +106,11 @@ const buildSchema = () => {
     SLIPWAY_JANITOR_STEP_IMAGE_MAX_AGE_SECONDS: z._default(int(1, 365 * 86_400), 3 * 86_400),
     /** Concurrent jobs per worker process. */
     SLIPWAY_WORKER_CONCURRENCY: z._default(int(1, 64), 1),
+    /**
+     * Cache affinity: how long a task's run may wait in the queue of the worker that built the task last (chosen
+     * only while that worker is live with a free slot) before it moves to the shared queue; 0 turns it off.
+     */
+    SLIPWAY_CACHE_AFFINITY_WAIT_MS: z._default(int(0, 60_000), 2_000),
     /** Times a run is built again, once the Docker Engine answers again, after the Engine went away mid-build (0: it ends `error`). */
     SLIPWAY_ENGINE_LOST_RETRIES: z._default(int(0, 3), 1),
     /** Where the API writes the first admin token when no token exists yet (mode 0600). Default DATA_DIR/admin-token. */
@@ -229,7 +234,7 @@ export interface Config {
     gitTimeoutSeconds: number;
     gitMaxRepoBytes: number;
   };
-  worker: { concurrency: number; engineLostRetries: number; metrics?: { port: number; host: string }; metricsSocket?: string };
+  worker: { concurrency: number; cacheAffinityWaitMs: number; engineLostRetries: number; metrics?: { port: number; host: string }; metricsSocket?: string };
   /** The per-host disk budget the worker's janitor keeps (workers/janitor/). */
   janitor: JanitorSettings;
   registryNotifyToken: string;
@@ -374,6 +379,7 @@ export function loadConfig(overrides: Partial<Record<keyof Env, string>> = {}, e
     },
     worker: {
       concurrency: e.SLIPWAY_WORKER_CONCURRENCY,
+      cacheAffinityWaitMs: e.SLIPWAY_CACHE_AFFINITY_WAIT_MS,
       engineLostRetries: e.SLIPWAY_ENGINE_LOST_RETRIES,
       ...(e.SLIPWAY_WORKER_METRICS_PORT ? { metrics: { port: e.SLIPWAY_WORKER_METRICS_PORT, host: e.SLIPWAY_WORKER_METRICS_HOST } } : {}),
       ...(e.SLIPWAY_WORKER_METRICS_SOCKET ? { metricsSocket: e.SLIPWAY_WORKER_METRICS_SOCKET } : {}),

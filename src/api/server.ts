@@ -64,7 +64,7 @@ export interface ApiServer {
 export async function startApiServer(config: Config): Promise<ApiServer> {
   const log = createLogger('slipway-api', config.logLevel);
   const redis = createRedis(config.redisUrl, 'slipway-api');
-  const queues = new PlatformQueues(redis, config.prefix);
+  const queues = new PlatformQueues(redis, config.prefix, { affinityWaitMs: config.worker.cacheAffinityWaitMs });
   const workers = new WorkerRegistry(redis, config.prefix);
   const metrics = new ApiMetrics({ queues, workers, platforms: config.api.readyPlatforms });
   const observeRegistry = (o: RegistryRequestObservation) => metrics.registryRequest(o);

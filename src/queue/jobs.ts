@@ -117,5 +117,30 @@ export type AssembleJob = z.infer<typeof AssembleJob>;
 export const QueuedAssembleJob = AssembleJob.omit({ registryLogins: true }).extend({ sealed: Sealed.optional() });
 export type QueuedAssembleJob = z.infer<typeof QueuedAssembleJob>;
 
+/**
+ * Cache affinity (affinity.ts): a worker's own queue for a capability, where a task's run goes when the worker
+ * that built the task last is live and has a free slot. Only that worker serves it. Queue names become Redis
+ * key parts, so the worker's name (`host/pid`) is reduced to safe characters.
+ */
+export function affinityQueueName(capability: string, worker: string): string {
+  return `${platformQueueName(capability)}@${worker.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+}
+
+/** Queue of hand-offs, served by every worker: a job not started in its worker's own queue moves to the shared one. */
+export const HANDOFF_QUEUE = 'affinity-handoff';
+
+/** A job routed to a worker's own queue, and where it goes if that worker does not start it in time. */
+export const HandoffJob = z.object({
+  /** The worker's own queue, and the shared queue of the job's capability. */
+  from: z.string(),
+  to: z.string(),
+  jobId: z.string(),
+  name: z.string(),
+  /** The job as queued (its secrets sealed), added to `to` as it is. */
+  data: QueuedBuildJob,
+  priority: z.number().int().positive().optional(),
+});
+export type HandoffJob = z.infer<typeof HandoffJob>;
+
 /** Redis pub/sub channel on which cancel requests for running runs are announced. */
 export const cancelChannel = (prefix: string): string => new SlipwayKeys(prefix).cancelChannel;

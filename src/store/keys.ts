@@ -173,6 +173,14 @@ export class SlipwayKeys {
   workerDisk(worker: string): string {
     return this.key('worker', worker, 'disk');
   }
+  /** Cache affinity (queue/affinity.ts): capability → the worker that last started one of the task's runs. */
+  taskWorkers(task: string): string {
+    return this.key('task', task, 'workers');
+  }
+  /** Capability → how many more jobs the worker would start now (queue/affinity.ts). */
+  workerSlots(worker: string): string {
+    return this.key('worker', worker, 'slots');
+  }
   /** Run id → when a live worker last said it is building it (see runs/watchdog.ts). */
   get runLeases(): string {
     return this.key('runs', 'leases');
