@@ -15,6 +15,8 @@ import { DEFAULT_STEP_TIMEOUT, DEFAULT_WORKING_DIRECTORY, TaskFile } from './sch
 import { checkSecrets, decodeVolumes, secretMasker, STAND_IN_SECRET } from './secrets.js';
 import { checkCharacters, decodeTaskFile } from './source-checks.js';
 import { RESERVED_CHARS, scanTemplates } from './template-scan.js';
+import { aliasesApply, ALIAS_VERSION, DEFAULT_TASK_VERSION, findVersion, versionProblem } from './version.js';
+import { RUN_ALIASES } from './aliases.js';
 import { parseYaml, type PathKey, type YamlSource } from './yaml-source.js';
 
 export interface LoadOptions {
@@ -73,10 +75,13 @@ export function loadTaskFile(input: string | Uint8Array, opts: LoadOptions): Loa
   issues.throwIfAny(mask);
   const doc = yaml!;
 
+  // As ACR decides it: from the version line of the text as written, before templates.
+  const foundVersion = findVersion(source!);
+  const withAliases = aliasesApply(foundVersion);
   let expanded: unknown;
   let aliases;
   try {
-    ({ value: expanded, aliases } = expandDocument(doc.value, scan.expansions, opts.run, opts.imageAliases ?? {}));
+    ({ value: expanded, aliases } = expandDocument(doc.value, scan.expansions, opts.run, opts.imageAliases ?? {}, withAliases));
   } catch (err) {
     if (!(err instanceof ExpansionTooLargeError)) throw err;
     issues.add({ line: 1, column: 1 }, err.message);
@@ -90,6 +95,10 @@ export function loadTaskFile(input: string | Uint8Array, opts: LoadOptions): Loa
   const file = parsed.data!;
   const warnings: string[] = [...scan.missing];
   const locate = (path: PathKey[], o?: { key?: boolean }) => doc.locate(path, o);
+
+  const badVersion = file.version === undefined ? undefined : versionProblem(file.version);
+  if (badVersion) issues.add(locate(['version']), badVersion);
+  if (!withAliases) warnings.push(...unexpandedAliases(source!, positions, foundVersion, file.alias !== undefined ? locate(['alias'], { key: true }) : undefined));
 
   const graph = buildGraph(file.steps);
   for (const g of graph.issues) {
@@ -113,7 +122,7 @@ export function loadTaskFile(input: string | Uint8Array, opts: LoadOptions): Loa
   issues.throwIfAny(mask);
   return {
     task: {
-      version: file.version ?? 'v1.1.0',
+      version: file.version ?? DEFAULT_TASK_VERSION,
       stepTimeoutSeconds: file.stepTimeout || DEFAULT_STEP_TIMEOUT,
       workingDirectory: file.workingDirectory ?? DEFAULT_WORKING_DIRECTORY,
       steps,
@@ -123,6 +132,21 @@ export function loadTaskFile(input: string | Uint8Array, opts: LoadOptions): Loa
     masker,
     warnings,
   };
+}
+
+const RUN_ALIAS_USE = new RegExp(`\\$(${RUN_ALIASES.join('|')})(?![A-Za-z0-9])`);
+
+/** Before v1.1.0 ACR reads no alias: say so where the file seems to expect one, rather than leave `$Registry` to fail later. */
+function unexpandedAliases(source: string, positions: LinePositions, version: string, aliasKey: { line: number; column: number } | undefined): string[] {
+  const why = `aliases apply from version: ${ALIAS_VERSION} and this file's version is ${version || `not given (${DEFAULT_TASK_VERSION})`}, as in ACR`;
+  const out: string[] = [];
+  if (aliasKey) out.push(`${aliasKey.line}:${aliasKey.column}: the alias section is ignored: ${why}`);
+  const use = RUN_ALIAS_USE.exec(source);
+  if (use) {
+    const at = positions.at(use.index);
+    out.push(`${at.line}:${at.column}: ${use[0]} is not expanded: ${why}; write {{.Run.${use[1]}}} or set version: ${ALIAS_VERSION}`);
+  }
+  return out;
 }
 
 const MAX_REPORTED_KEYS = 100;

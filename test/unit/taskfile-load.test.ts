@@ -88,7 +88,7 @@ describe('mistakes, each at its line and column', () => {
     { name: 'ACR-only cache', text: 'steps:\n  - build: .\n    cache: enabled\n', message: /3:5: the buildx registry cache/ },
     { name: 'no steps', text: 'version: v1.1.0\n', message: /^acb\.yaml:1:1: steps is required$/ },
     { name: 'empty steps', text: 'steps: []\n', message: /^acb\.yaml:1:8: steps: a task has at least one step$/ },
-    { name: 'a bad version', text: 'version: v2\nsteps:\n  - cmd: a\n', message: /^acb\.yaml:1:10: version: version is one of v1\.1\.0/ },
+    { name: 'a bad version', text: 'version: v2\nsteps:\n  - cmd: a\n', message: /^acb\.yaml:1:10: invalid version specified: "v2", the current version is "v1\.0\.0" \(valid: v1\.1\.0, v1\.0\.0, 1\.0-preview-1\)$/ },
     { name: 'a timeout as text', text: 'steps:\n  - cmd: a\n    timeout: soon\n', message: /^acb\.yaml:3:14: steps\.0\.timeout: / },
     { name: 'negative retries', text: 'steps:\n  - cmd: a\n    retries: -1\n', message: /3:14: steps\.0\.retries: retries cannot be negative/ },
     { name: 'a step with two types', text: 'steps:\n  - cmd: a\n    push: [b]\n', message: /^acb\.yaml:2:5: a step has one of build, push or cmd, not push and cmd$/ },
