@@ -44,7 +44,6 @@ export interface LoadedTask {
 /** Known properties ACR has that Slipway does not run, with what to do instead. */
 const UNSUPPORTED: Record<string, string> = {
   src: 'external alias files (alias.src) are not supported; put the aliases under alias.values',
-  cache: 'the buildx registry cache (cache: enabled) is not supported; use --cache-from in the build line',
   exitedWith: 'exitedWith is not supported',
   exitedWithout: 'exitedWithout is not supported',
   secret: 'a step-level secret is not supported; declare secrets at the task level',
@@ -106,7 +105,7 @@ export function loadTaskFile(input: string | Uint8Array, opts: LoadOptions): Loa
   }
   // A build's --secret id: the given value, a stand-in for one declared without (checkSecrets reports it), else none.
   const declaredSecret = (id: string) => (Object.hasOwn(given, id) ? given[id] : (file.secrets ?? []).some((s) => s.id === id) ? STAND_IN_SECRET : undefined);
-  const steps = resolveSteps(file, graph.nodes, { registry: opts.run.Registry, aliases: aliases!, allowPrivileged: opts.allowPrivileged ?? false, secret: declaredSecret }, issues, warnings, locate);
+  const steps = resolveSteps(file, graph.nodes, { registry: opts.run.Registry, taskName: opts.run.TaskName || QUICK_RUN, aliases: aliases!, allowPrivileged: opts.allowPrivileged ?? false, secret: declaredSecret }, issues, warnings, locate);
   checkSecrets(file, scan.secretRefs, given, opts.dryRun ?? false, issues, warnings, locate);
   const volumes = decodeVolumes(file, issues, locate);
   const networkNames = new Set<string>();
@@ -148,6 +147,9 @@ function unexpandedAliases(source: string, positions: LinePositions, version: st
   }
   return out;
 }
+
+/** The task name ACR gives a run without a task (`az acr run`), in the build cache's tag. */
+const QUICK_RUN = 'quickrun';
 
 const MAX_REPORTED_KEYS = 100;
 

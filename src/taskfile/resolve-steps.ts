@@ -16,6 +16,8 @@ import type { PathKey, Position } from './yaml-source.js';
 
 export interface StepPolicy {
   registry: string;
+  /** The task's name, or ACR's `quickrun` for a run without one: it names the build cache's tag. */
+  taskName: string;
   aliases: AliasTable;
   /** SLIPWAY_TASK_ALLOW_PRIVILEGED: privileged containers, the host network, networks not made by the run. */
   allowPrivileged: boolean;
@@ -50,6 +52,7 @@ export function resolveSteps(
   const networks = new Set((task.networks ?? []).map((n) => n.name));
   const workingDirectory = task.workingDirectory ?? DEFAULT_WORKING_DIRECTORY;
   const steps: ResolvedStep[] = [];
+  const warn = (p: Position, message: string) => warnings.push(`${p.line}:${p.column}: ${message}`);
   task.steps.forEach((s, index) => {
     const at = (...path: PathKey[]) => locate(['steps', index, ...path]);
     const kinds = (['build', 'push', 'cmd'] as const).filter((k) => s[k] !== undefined);
@@ -101,8 +104,14 @@ export function resolveSteps(
       if (kind === 'build') {
         step.build = parseBuildLine(s.build!);
         for (const tag of step.build.tags) checkImage(tag);
+        const cache = cacheSetting(s.cache, kind, (message) => issues.add(at('cache'), message), (message) => warn(at('cache'), message));
+        if (cache) {
+          step.buildCache = buildCacheImage(step.build.tags, policy, step.id);
+          if (step.buildCache === undefined) warn(at('cache'), 'cache: enabled has no effect on a build without -t (the cache is kept beside the first tag), as in ACR');
+        }
         if (step.build.secrets.length) step.buildSecrets = buildSecrets(step.build.secrets, policy, (message) => issues.add(at('build'), message));
       } else if (kind === 'push') {
+        cacheSetting(s.cache, kind, (message) => issues.add(at('cache'), message), (message) => warn(at('cache'), message));
         step.push = s.push!.map((image, i) => {
           try {
             const ref = parseImageReference(image, { defaultRegistry: policy.registry });
@@ -114,6 +123,7 @@ export function resolveSteps(
           }
         });
       } else {
+        cacheSetting(s.cache, kind, (message) => issues.add(at('cache'), message), (message) => warn(at('cache'), message));
         const words = splitWords(s.cmd!);
         const shell = shellSyntax(words);
         if (shell) {
@@ -160,6 +170,44 @@ export function resolveSteps(
     if (n.skipCreation && !policy.allowPrivileged) issues.add(locate(['networks', i, 'skipCreation']), 'joining a network the run did not create is not allowed on this server (SLIPWAY_TASK_ALLOW_PRIVILEGED)');
   });
   return steps;
+}
+
+/**
+ * A step's `cache`, as acr-builder validates it: enabled or disabled in any case, else its error. True only
+ * for `enabled` on a build step; on the others it has no effect (a warning).
+ */
+function cacheSetting(value: string | undefined, kind: StepKind, issue: (m: string) => void, warn: (m: string) => void): boolean {
+  if (value === undefined) return false;
+  const v = value.toLowerCase();
+  if (v !== 'enabled' && v !== 'disabled') {
+    issue("invalid value for cache property. Valid values are 'enabled', 'disabled'");
+    return false;
+  }
+  if (kind !== 'build' && v === 'enabled') warn(`cache: enabled has no effect on a ${kind} step`);
+  return kind === 'build' && v === 'enabled';
+}
+
+/**
+ * acr-builder's cache image (graph/step.go GetCmdWithCacheFlags): the repository of the first tag that names
+ * a registry, else the run's registry with the first tag's repository; tagged cache_<task>_<step>.
+ * Undefined for a build without tags.
+ */
+export function buildCacheImage(tags: readonly string[], policy: Pick<StepPolicy, 'registry' | 'taskName'>, stepId: string): string | undefined {
+  if (tags.length === 0) return undefined;
+  const named = tags.map((t) => parseImageReference(t, { defaultRegistry: policy.registry }));
+  const withRegistry = tags.findIndex((t) => hasRegistry(t));
+  const ref = named[withRegistry === -1 ? 0 : withRegistry]!;
+  const cache = formatReference({ registry: ref.registry, repository: ref.repository, tag: `cache_${policy.taskName}_${stepId}` });
+  checkImage(cache);
+  return cache;
+}
+
+/** Whether a name's first component is a registry host, as docker's reference.SplitHostname decides it. */
+function hasRegistry(name: string): boolean {
+  const slash = name.indexOf('/');
+  if (slash === -1) return false;
+  const first = name.slice(0, slash);
+  return first.includes('.') || first.includes(':') || first === 'localhost';
 }
 
 /** Redirections, pipes, command lists and substitutions: words that only mean something to a shell. */

@@ -48,6 +48,7 @@ export const Step = z
     expose: z.optional(z.array(text(256)).check(z.maxLength(50))),
     volumeMounts: z.optional(z.array(VolumeMount).check(z.maxLength(50))),
     pull: z.optional(z.boolean()),
+    cache: described(text(64), 'enabled: a build step takes its cache from, and leaves it in, <repository of its first tag>:cache_<task>_<step>; disabled (the default): no such cache'),
     isolation: described(z.enum(['default', 'process', 'hyperv']), 'Windows isolation; ignored on Linux'),
     // 0 means the default, as acr-builder reads an unset (zero) timeout.
     timeout: z.optional(seconds('timeout')),

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import { before, describe, it } from 'node:test';
 import type { Run } from '../../src/runs/model.js';
-import { registryDigest, runLog, submit, waitForRun } from '../support/api.js';
+import { registryDigest, registryImageConfig, runLog, submit, waitForRun } from '../support/api.js';
 import { tarGz, type Entry } from '../support/archives.js';
 import { REGISTRY, uniqueName } from '../support/stack.js';
 import { withStack } from '../support/with-stack.js';
@@ -98,5 +98,22 @@ describe("ACR's published task files, run", () => {
     assert.ok(at('one') !== -1 && at('one') < at('two') && at('two') < at('three'), log);
     const times = run.steps!.map((s) => [Date.parse(s.startedAt!), Date.parse(s.finishedAt!)] as const);
     for (let i = 1; i < times.length; i++) assert.ok(times[i]![0] >= times[i - 1]![1], `step ${i} starts after step ${i - 1} finished`);
+  });
+
+  it('cache: enabled leaves the build cache beside the first tag, <repository>:cache_quickrun_<step>, as ACR does', async () => {
+    const repo = `slipway-test/${uniqueName('acr-cache')}`;
+    const taskFile = `version: v1.1.0\nsteps:\n  - id: web\n    build: -t $Registry/${repo}:$ID -f hello-world.dockerfile .\n    cache: enabled\n`;
+    // A layer of its own: an image of no layers but its base's carries no inline cache.
+    const dockerfile = `FROM ${BUSYBOX}\nCOPY acb.yaml /acb.yaml\n`;
+    const res = await submit(live.stack.url, await tarGz([{ name: 'acb.yaml', content: taskFile }, { name: 'hello-world.dockerfile', content: dockerfile }]), { taskFile: 'acb.yaml' });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const run = (await waitForRun(live.stack.url, res.body.id)) as unknown as Run;
+    const log = await runLog(live.stack.url, run.id);
+    assert.equal(run.status, 'succeeded', `${run.error}\n${log}`);
+    assert.match(log, new RegExp(`\\[web\\] slipway: cache: pushed ${REGISTRY}/${repo}:cache_quickrun_web@sha256:`));
+    // The cache travels inline in the image config, where a later build's --cache-from finds it.
+    const config = (await registryImageConfig(REGISTRY, repo, 'cache_quickrun_web')) as Record<string, unknown>;
+    assert.ok('moby.buildkit.cache.v0' in config, Object.keys(config).join(' '));
+    assert.equal(await registryDigest(REGISTRY, repo, run.id), null, 'no push step: the image itself is not pushed');
   });
 });

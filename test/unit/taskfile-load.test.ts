@@ -85,7 +85,7 @@ describe('mistakes, each at its line and column', () => {
   const cases: { name: string; text: string; message: RegExp }[] = [
     { name: 'an unknown property', text: 'steps:\n  - cmd: a\n    detatch: true\n', message: /^acb\.yaml:3:5: unknown property detatch in steps\.0$/ },
     { name: 'an unknown top-level property', text: 'stepTimeOut: 5\nsteps:\n  - cmd: a\n', message: /^acb\.yaml:1:1: unknown property stepTimeOut$/ },
-    { name: 'ACR-only cache', text: 'steps:\n  - build: .\n    cache: enabled\n', message: /3:5: the buildx registry cache/ },
+    { name: 'a cache that is neither enabled nor disabled', text: 'steps:\n  - build: .\n    cache: true\n', message: /^acb\.yaml:3:12: steps\.0\.cache: / },
     { name: 'no steps', text: 'version: v1.1.0\n', message: /^acb\.yaml:1:1: steps is required$/ },
     { name: 'empty steps', text: 'steps: []\n', message: /^acb\.yaml:1:8: steps: a task has at least one step$/ },
     { name: 'a bad version', text: 'version: v2\nsteps:\n  - cmd: a\n', message: /^acb\.yaml:1:10: invalid version specified: "v2", the current version is "v1\.0\.0" \(valid: v1\.1\.0, v1\.0\.0, 1\.0-preview-1\)$/ },

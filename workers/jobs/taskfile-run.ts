@@ -52,7 +52,8 @@ async function runSteps(ctx: ChildContext, spec: TaskFileJob, io: JobIO): Promis
       allowPrivileged: config.taskFiles.allowPrivileged,
     });
     for (const warning of loaded.warnings) out.line(`slipway: warning: ${warning}`);
-    if (!spec.noPush) checkPushScope(spec, loaded.task.steps.flatMap((s) => s.push ?? []), config.defaultRegistry);
+    // A build step's cache image is pushed as well, into the repository of its first tag.
+    if (!spec.noPush) checkPushScope(spec, loaded.task.steps.flatMap((s) => [...(s.push ?? []), ...(s.buildCache ? [s.buildCache] : [])]), config.defaultRegistry);
     await recordTaskFileBases(ctx, spec, loaded.task, ws.contextDir, loaded.masker, out);
     return runTaskSteps({
       task: loaded.task,

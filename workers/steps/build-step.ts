@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { ResolvedStep } from '../../src/taskfile/model.js';
 import { EngineError, type ImageBuilder } from '../builder/image-builder.js';
 import { StepFailedError } from './cmd-step.js';
-import type { RunImages } from './run-images.js';
+import { pushWithRetry } from '../jobs/push-retry.js';
+import { pushAs, type RunImages } from './run-images.js';
 import { WORKSPACE_MOUNT } from './model.js';
 
 export interface BuildContext {
@@ -17,6 +18,8 @@ export interface BuildContext {
   platform: string;
   log: (line: string) => void;
   signal: AbortSignal;
+  /** Why a `cache: enabled` step leaves no cache in the registry (a run that pushes nothing); undefined: it does. */
+  noCacheExport?: string;
 }
 
 export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promise<{ imageId: string }> {
@@ -34,7 +37,9 @@ export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promi
       ...(spec.labels ? { labels: spec.labels } : {}),
       ...(spec.noCache ? { noCache: true } : {}),
       ...(spec.pull ? { pull: true } : {}),
-      ...(spec.cacheFrom.length ? { cacheFrom: spec.cacheFrom } : {}),
+      // cache: enabled reads the step's cache image, and writes it inline: the Engine exports no registry cache.
+      ...(spec.cacheFrom.length || step.buildCache ? { cacheFrom: [...spec.cacheFrom, ...(step.buildCache ? [step.buildCache] : [])] } : {}),
+      ...(step.buildCache ? { cacheTo: 'inline' as const } : {}),
       // The task's secrets this step names with --secret, served by the build's session.
       ...(step.buildSecrets ? { session: { secrets: step.buildSecrets } } : {}),
       // The source was not filtered by a CLI here: a .dockerignore in it must apply.
@@ -43,11 +48,25 @@ export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promi
       log: ctx.log,
     });
     ctx.images.built(spec.tags);
+    if (step.buildCache) await exportCache(step, ctx);
     return { imageId };
   } catch (err) {
     if (err instanceof EngineError) throw new StepFailedError(err.message);
     throw err;
   }
+}
+
+/** Pushes the built image, its cache inline, as the step's cache image: ACR pushes it from the build step, before any push step. */
+async function exportCache(step: ResolvedStep, ctx: BuildContext): Promise<void> {
+  const cache = step.buildCache!;
+  if (ctx.noCacheExport) {
+    ctx.log(`slipway: cache: not pushing ${cache}: ${ctx.noCacheExport}`);
+    return;
+  }
+  const local = ctx.images.tagsFor(step.build!.tags)[0]!;
+  const deadline = Date.now() + step.timeoutSeconds * 1000;
+  const digest = await pushWithRetry(() => pushAs(ctx.engine, local, cache, ctx.signal, (status) => ctx.log(`slipway: ${status}`)), { deadline, signal: ctx.signal, log: ctx.log });
+  ctx.log(`slipway: cache: pushed ${cache}@${digest}`);
 }
 
 /** Host paths of the context and the Dockerfile (relative to the context); both must stay inside the source. */
