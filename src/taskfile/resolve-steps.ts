@@ -26,8 +26,9 @@ export interface StepPolicy {
 }
 
 const CMD_ONLY = ['entryPoint', 'user', 'detach', 'keep', 'privileged', 'network', 'ports', 'expose', 'volumeMounts', 'workingDirectory', 'disableWorkingDirectoryOverride'] as const;
-// A build step's working directory is where its context path is read from.
-const BUILD_OK = new Set(['workingDirectory', 'disableWorkingDirectoryOverride']);
+// A build step's working directory is where its context path is read from; its volumes are seen by its
+// build as ACR's docker CLI container sees them (a volume mounted inside the context is part of it).
+const BUILD_OK = new Set(['workingDirectory', 'disableWorkingDirectoryOverride', 'volumeMounts']);
 
 /** The values of a build step's --secret ids; an id the task neither declares nor is given is an issue. */
 function buildSecrets(ids: string[], policy: StepPolicy, issue: (message: string) => void): Record<string, string> {
@@ -64,7 +65,7 @@ export function resolveSteps(
     for (const prop of CMD_ONLY) {
       if (s[prop] === undefined || kind === 'cmd' || (kind === 'build' && BUILD_OK.has(prop))) continue;
       if (prop === 'volumeMounts') {
-        issues.add(locate(['steps', index, prop], { key: true }), `volumeMounts apply to cmd steps, not to a ${kind} step`);
+        issues.add(locate(['steps', index, prop], { key: true }), 'invalid use of Mounts. Mounts must have unique container paths and only used for cmd or build steps (a push step mounts nothing)');
         continue;
       }
       // ACR accepts these on any step (its builds run the docker CLI in a container); BuildKit has no use for them.
@@ -159,7 +160,7 @@ export function resolveSteps(
     const paths = new Set<string>();
     step.volumeMounts.forEach((m, i) => {
       if (!volumes.has(m.name)) issues.add(at('volumeMounts', i, 'name'), `volume ${m.name} is not declared under volumes`);
-      if (paths.has(m.mountPath)) issues.add(at('volumeMounts', i, 'mountPath'), `two volumes mounted at ${m.mountPath}`);
+      if (paths.has(m.mountPath)) issues.add(at('volumeMounts', i, 'mountPath'), `mount with duplicate container file path found: two volumes mounted at ${m.mountPath}`);
       paths.add(m.mountPath);
     });
     steps.push(step);

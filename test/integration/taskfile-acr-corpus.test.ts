@@ -116,4 +116,31 @@ describe("ACR's published task files, run", () => {
     assert.ok('moby.buildkit.cache.v0' in config, Object.keys(config).join(' '));
     assert.equal(await registryDigest(REGISTRY, repo, run.id), null, 'no push step: the image itself is not pushed');
   });
+
+  it('volumeMounts on a build step: a volume mounted inside the context is part of it, and the workspace never holds its files', async () => {
+    const taskFile = `version: v1.1.0
+volumes:
+  - name: creds
+    secret:
+      token: {{.Values.token | b64enc}}
+steps:
+  - id: image
+    build: -t with-volume -f hello-world.dockerfile .
+    volumeMounts:
+      - name: creds
+        mountPath: /workspace/creds
+  - id: read
+    cmd: with-volume cat /token
+  - id: workspace
+    cmd: ${BUSYBOX} sh -c 'test ! -e creds/token && echo workspace-clean'
+`;
+    const dockerfile = `FROM ${BUSYBOX}\nCOPY creds/token /token\n`;
+    const res = await submit(live.stack.url, await tarGz([{ name: 'acb.yaml', content: taskFile }, { name: 'hello-world.dockerfile', content: dockerfile }]), { taskFile: 'acb.yaml', values: { token: 'from-a-build-volume' } });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const run = (await waitForRun(live.stack.url, res.body.id)) as unknown as Run;
+    const log = await runLog(live.stack.url, run.id);
+    assert.equal(run.status, 'succeeded', `${run.error}\n${log}`);
+    assert.match(log, /\[read\] from-a-build-volume/);
+    assert.match(log, /\[workspace\] workspace-clean/);
+  });
 });

@@ -18,13 +18,21 @@ export interface BuildContext {
   platform: string;
   log: (line: string) => void;
   signal: AbortSignal;
+  /** The run's secret volumes: name → host directory of their files. */
+  volumes: Map<string, string>;
+  /** A private directory for a context that needs volumes added to it (removed afterwards). */
+  scratchDir: string;
   /** Why a `cache: enabled` step leaves no cache in the registry (a run that pushes nothing); undefined: it does. */
   noCacheExport?: string;
 }
 
 export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promise<{ imageId: string }> {
   const spec = step.build!;
-  const { contextDir, dockerfile } = await buildPaths(ctx.workspace, step.workingDirectory ?? WORKSPACE_MOUNT, spec.context, spec.dockerfile);
+  const workingDirectory = step.workingDirectory ?? WORKSPACE_MOUNT;
+  const paths = await buildPaths(ctx.workspace, workingDirectory, spec.context, spec.dockerfile);
+  const mounted = step.volumeMounts.length ? await contextWithVolumes(step, ctx, paths.contextDir, path.posix.resolve(workingDirectory, spec.context)) : undefined;
+  const contextDir = mounted ?? paths.contextDir;
+  const { dockerfile } = paths;
   try {
     const imageId = await ctx.engine.build({
       contextDir,
@@ -52,6 +60,51 @@ export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promi
     return { imageId };
   } catch (err) {
     if (err instanceof EngineError) throw new StepFailedError(err.message);
+    throw err;
+  } finally {
+    if (mounted) await fs.rm(mounted, { recursive: true, force: true });
+  }
+}
+
+/**
+ * In ACR a build step's volumes are mounted into the container running docker build, so a volume mounted
+ * inside the build context is part of the context (a Dockerfile can COPY its files), and one elsewhere is
+ * not seen by the build. The context is copied to a private directory with the volumes' files added, since
+ * the run's workspace is shared by steps running side by side. Undefined when no volume lands in the context.
+ */
+async function contextWithVolumes(step: ResolvedStep, ctx: BuildContext, contextDir: string, contextPath: string): Promise<string | undefined> {
+  const inside = step.volumeMounts.flatMap((m) => {
+    const rel = path.posix.relative(contextPath, m.mountPath);
+    if (rel.startsWith('..') || path.posix.isAbsolute(rel)) {
+      ctx.log(`slipway: volume ${m.name} at ${m.mountPath} is outside the build context ${contextPath}: the build does not see it`);
+      return [];
+    }
+    return [{ ...m, rel }];
+  });
+  if (inside.length === 0) return undefined;
+  await fs.mkdir(ctx.scratchDir, { recursive: true, mode: 0o700 });
+  const copy = await fs.mkdtemp(path.join(ctx.scratchDir, 'build-context-'));
+  try {
+    await fs.cp(contextDir, copy, { recursive: true, verbatimSymlinks: true });
+    for (const m of inside) {
+      // Component by component: a symbolic link in the source must not lead the volume's files out of the copy.
+      let dir = copy;
+      for (const part of m.rel.split('/').filter(Boolean)) {
+        dir = path.join(dir, part);
+        const stat = await fs.lstat(dir).catch(() => undefined);
+        if (!stat) await fs.mkdir(dir);
+        else if (!stat.isDirectory()) throw new StepFailedError(`volume ${m.name} is mounted at ${m.mountPath}, where the build context has a ${stat.isSymbolicLink() ? 'symbolic link' : 'file'}`);
+      }
+      const source = ctx.volumes.get(m.name)!;
+      for (const file of await fs.readdir(source)) {
+        await fs.rm(path.join(dir, file), { recursive: true, force: true });
+        await fs.copyFile(path.join(source, file), path.join(dir, file));
+      }
+      ctx.log(`slipway: volume ${m.name} mounted at ${m.mountPath}, in the build context`);
+    }
+    return copy;
+  } catch (err) {
+    await fs.rm(copy, { recursive: true, force: true });
     throw err;
   }
 }
