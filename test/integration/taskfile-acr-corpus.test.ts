@@ -12,7 +12,7 @@ import type { Run } from '../../src/runs/model.js';
 import { registryDigest, registryImageConfig, runLog, submit, waitForRun } from '../support/api.js';
 import { tarGz, type Entry } from '../support/archives.js';
 import { REGISTRY, uniqueName } from '../support/stack.js';
-import { withStack } from '../support/with-stack.js';
+import { withGitStack } from '../support/with-stack.js';
 
 const BUSYBOX = `${REGISTRY}/base/busybox:latest`;
 const BASH_REPO = `slipway-test/${uniqueName('acr-bash')}`;
@@ -30,7 +30,7 @@ async function corpusContext(name: string): Promise<Buffer> {
 }
 
 describe("ACR's published task files, run", () => {
-  const live = withStack({ env: { SLIPWAY_TASK_IMAGE_ALIASES: `bash=${REGISTRY}/${BASH_REPO}:latest` } });
+  const live = withGitStack({ env: { SLIPWAY_TASK_IMAGE_ALIASES: `bash=${REGISTRY}/${BASH_REPO}:latest` } });
 
   before(async () => {
     const archive = await tarGz([
@@ -142,5 +142,20 @@ steps:
     assert.equal(run.status, 'succeeded', `${run.error}\n${log}`);
     assert.match(log, /\[read\] from-a-build-volume/);
     assert.match(log, /\[workspace\] workspace-clean/);
+  });
+
+  it('a build step whose context is a remote git repository (#branch:dir) is checked out by the worker and built', async () => {
+    const repo = uniqueName('remote-context');
+    await live.git.createRepo(repo);
+    const sha = await live.git.commit(repo, { 'app/Dockerfile': `FROM ${BUSYBOX}\nCOPY marker /marker\nCMD ["cat", "/marker"]\n`, 'app/marker': 'from-the-remote-context\n', 'Dockerfile': 'FROM scratch-is-not-this-one\n' }, 'remote', { branch: 'feature' });
+    const url = live.git.httpUrl(repo);
+    const taskFile = `version: v1.1.0\nsteps:\n  - build: -t remote-built ${url}#feature:app\n  - cmd: remote-built\n`;
+    const res = await submit(live.stack.url, await tarGz([{ name: 'acb.yaml', content: taskFile }]), { taskFile: 'acb.yaml' });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const run = (await waitForRun(live.stack.url, res.body.id)) as unknown as Run;
+    const log = await runLog(live.stack.url, run.id);
+    assert.equal(run.status, 'succeeded', `${run.error}\n${log}`);
+    assert.match(log, new RegExp(`\\[acb_step_0\\] slipway: checked out ${url.replaceAll('.', '\\.')} at ${sha}`));
+    assert.match(log, /\[acb_step_1\] from-the-remote-context/);
   });
 });

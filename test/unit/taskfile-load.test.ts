@@ -103,7 +103,7 @@ describe('mistakes, each at its line and column', () => {
     { name: 'an id with a space', text: 'steps:\n  - id: "a b"\n    cmd: x\n', message: /2:9: steps\.0\.id: an id is letters, digits/ },
     { name: 'an unsupported build flag', text: 'steps:\n  - build: --squash .\n', message: /^acb\.yaml:2:12: build: docker build flag --squash is not supported; supported: -t, -f/ },
     { name: 'a build without context', text: 'steps:\n  - build: -t app\n', message: /build: the build context is missing/ },
-    { name: 'a remote build context', text: 'steps:\n  - build: https://github.com/x/y.git\n', message: /a remote build context .* is not supported/ },
+    { name: 'a remote build context that is no git repository', text: 'steps:\n  - build: https://example.com/ctx.tar.gz\n', message: /a remote build context .* that is not a git repository is not supported/ },
     { name: 'a bad image in push', text: 'steps:\n  - push: [ok/app, "BAD IMAGE"]\n', message: /2:20: invalid image reference "BAD IMAGE"/ },
     { name: 'an unclosed quote in cmd', text: "steps:\n  - cmd: a 'b\n", message: /2:10: cmd: unclosed ' quote/ },
     { name: 'privileged without the setting', text: 'steps:\n  - cmd: a\n    privileged: true\n', message: /3:17: privileged containers are not allowed on this server/ },

@@ -68,6 +68,12 @@ async function runSteps(ctx: ChildContext, spec: TaskFileJob, io: JobIO): Promis
       platform: spec.platform,
       allowPrivileged: config.taskFiles.allowPrivileged,
       noPush: spec.noPush === true,
+      // No token: a build step's remote context is another repository than the task's own.
+      checkoutGit: async (git, dest, signal, log) => {
+        const checkout = await ctx.git.checkout({ url: git.url, ...(git.ref ? { ref: git.ref } : {}), ...(git.subdir ? { subdir: git.subdir } : {}), dest, signal, onLine: (line) => log(`git: ${line}`) });
+        log(`slipway: checked out ${git.url} at ${checkout.commit} (${checkout.fetched})`);
+        return checkout.contextDir;
+      },
       limits: config.taskFiles.stepLimits,
     });
   });

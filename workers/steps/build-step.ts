@@ -6,10 +6,11 @@ import { resolveInside } from '../../src/contexts/resolve-inside.js';
 import path from 'node:path';
 import type { ResolvedStep } from '../../src/taskfile/model.js';
 import { EngineError, type ImageBuilder } from '../builder/image-builder.js';
+import { isGitError } from '../../src/git/errors.js';
 import { StepFailedError } from './cmd-step.js';
 import { pushWithRetry } from '../jobs/push-retry.js';
 import { pushAs, type RunImages } from './run-images.js';
-import { WORKSPACE_MOUNT } from './model.js';
+import { WORKSPACE_MOUNT, type StepExecutorOptions } from './model.js';
 
 export interface BuildContext {
   engine: ImageBuilder;
@@ -22,6 +23,7 @@ export interface BuildContext {
   volumes: Map<string, string>;
   /** A private directory for a context that needs volumes added to it (removed afterwards). */
   scratchDir: string;
+  checkoutGit?: StepExecutorOptions['checkoutGit'];
   /** Why a `cache: enabled` step leaves no cache in the registry (a run that pushes nothing); undefined: it does. */
   noCacheExport?: string;
 }
@@ -29,11 +31,14 @@ export interface BuildContext {
 export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promise<{ imageId: string }> {
   const spec = step.build!;
   const workingDirectory = step.workingDirectory ?? WORKSPACE_MOUNT;
-  const paths = await buildPaths(ctx.workspace, workingDirectory, spec.context, spec.dockerfile);
-  const mounted = step.volumeMounts.length ? await contextWithVolumes(step, ctx, paths.contextDir, path.posix.resolve(workingDirectory, spec.context)) : undefined;
-  const contextDir = mounted ?? paths.contextDir;
-  const { dockerfile } = paths;
+  const checkout = spec.git ? await checkoutContext(step, ctx) : undefined;
+  let mounted: string | undefined;
   try {
+    const paths = checkout ? await gitPaths(checkout.contextDir, spec.dockerfile) : await buildPaths(ctx.workspace, workingDirectory, spec.context, spec.dockerfile);
+    // A remote context is the repository alone: ACR's docker CLI container sees it at its own path.
+    if (!checkout && step.volumeMounts.length) mounted = await contextWithVolumes(step, ctx, paths.contextDir, path.posix.resolve(workingDirectory, spec.context));
+    const contextDir = mounted ?? paths.contextDir;
+    const { dockerfile } = paths;
     const imageId = await ctx.engine.build({
       contextDir,
       dockerfile,
@@ -60,10 +65,35 @@ export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promi
     return { imageId };
   } catch (err) {
     if (err instanceof EngineError) throw new StepFailedError(err.message);
+    if (isGitError(err)) throw new StepFailedError(`build context ${spec.context}: ${err.message}`);
     throw err;
   } finally {
     if (mounted) await fs.rm(mounted, { recursive: true, force: true });
+    if (checkout) await fs.rm(checkout.dir, { recursive: true, force: true });
   }
+}
+
+/** The step's remote git context, checked out into a directory of its own under the run's scratch directory. */
+async function checkoutContext(step: ResolvedStep, ctx: BuildContext): Promise<{ dir: string; contextDir: string }> {
+  if (!ctx.checkoutGit) throw new StepFailedError(`build context ${step.build!.context}: remote git contexts are not available here`);
+  await fs.mkdir(ctx.scratchDir, { recursive: true, mode: 0o700 });
+  const dir = await fs.mkdtemp(path.join(ctx.scratchDir, 'git-context-'));
+  try {
+    return { dir, contextDir: await ctx.checkoutGit(step.build!.git!, path.join(dir, 'repo'), ctx.signal, ctx.log) };
+  } catch (err) {
+    await fs.rm(dir, { recursive: true, force: true });
+    if (isGitError(err)) throw new StepFailedError(`build context ${step.build!.context}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** A git context's Dockerfile: -f relative to the context directory (the fragment's dir), as docker build reads it. */
+async function gitPaths(contextDir: string, file: string | undefined): Promise<{ contextDir: string; dockerfile: string }> {
+  const dockerfile = path.posix.normalize(file ?? 'Dockerfile');
+  const real = resolveInside(contextDir, dockerfile);
+  const stat = real === undefined ? undefined : await fs.stat(real).catch(() => undefined);
+  if (!stat?.isFile()) throw new StepFailedError(`Dockerfile ${dockerfile} not found in the build context`);
+  return { contextDir, dockerfile };
 }
 
 /**

@@ -2,6 +2,7 @@
 // never a value of the task (env, args) that could hold a secret.
 import type { StepLimits } from '../../src/config.js';
 import type { SecretMasker } from '../../src/log.js';
+import type { GitContext } from '../../src/git/context.js';
 import type { ResolvedTask, StepKind } from '../../src/taskfile/model.js';
 import type { ContainerRuntime } from '../builder/container-runtime.js';
 import type { ImageBuilder } from '../builder/image-builder.js';
@@ -60,6 +61,11 @@ export interface StepExecutorOptions {
   allowPrivileged: boolean;
   /** What each cmd step container may use, and how many a run may hold at once. */
   limits: StepLimits;
+  /**
+   * Checks out a build step's remote git context into `dest` (through the worker's hardened git and host
+   * policy, without the task's token: the repository is not the task's) and resolves with the context folder.
+   */
+  checkoutGit?: (git: GitContext, dest: string, signal: AbortSignal, log: (line: string) => void) => Promise<string>;
   /** Push steps push nothing: a pull-request run of a task that did not opt in, or a run asked not to push. */
   noPush?: boolean;
 }
