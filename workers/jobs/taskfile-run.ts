@@ -68,6 +68,7 @@ async function runSteps(ctx: ChildContext, spec: TaskFileJob, io: JobIO): Promis
       platform: spec.platform,
       allowPrivileged: config.taskFiles.allowPrivileged,
       noPush: spec.noPush === true,
+      ...(spec.quarantine ? { quarantine: true } : {}),
       // No token: a build step's remote context is another repository than the task's own.
       checkoutGit: async (git, dest, signal, log) => {
         const checkout = await ctx.git.checkout({ url: git.url, ...(git.ref ? { ref: git.ref } : {}), ...(git.subdir ? { subdir: git.subdir } : {}), dest, signal, onLine: (line) => log(`git: ${line}`) });
@@ -84,7 +85,7 @@ async function runSteps(ctx: ChildContext, spec: TaskFileJob, io: JobIO): Promis
   return { patch, failure: { status: result.status, message } };
 }
 
-function toOutputImage(pushed: { reference: string; digest: string }): OutputImage {
+function toOutputImage(pushed: { reference: string; digest: string; quarantined?: boolean }): OutputImage {
   const ref = parseImageReference(pushed.reference);
-  return { registry: ref.registry, repository: ref.repository, tag: ref.tag ?? 'latest', digest: pushed.digest };
+  return { registry: ref.registry, repository: ref.repository, tag: ref.tag ?? 'latest', digest: pushed.digest, ...(pushed.quarantined ? { quarantine: { state: 'quarantined' as const } } : {}) };
 }

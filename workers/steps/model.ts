@@ -24,7 +24,8 @@ export interface StepRecord {
   error?: string;
   /** It failed, and ignoreErrors let the task go on. */
   ignored?: boolean;
-  pushed?: { reference: string; digest: string }[];
+  /** `quarantined`: pushed by digest only, the reference's tag left where it was. */
+  pushed?: { reference: string; digest: string; quarantined?: boolean }[];
 }
 
 export interface TaskRunResult {
@@ -66,6 +67,8 @@ export interface StepExecutorOptions {
    * policy, without the task's token: the repository is not the task's) and resolves with the context folder.
    */
   checkoutGit?: (git: GitContext, dest: string, signal: AbortSignal, log: (line: string) => void) => Promise<string>;
+  /** Push steps push by digest only and move no tag: the images wait in quarantine for a scanner. */
+  quarantine?: boolean;
   /** Push steps push nothing: a pull-request run of a task that did not opt in, or a run asked not to push. */
   noPush?: boolean;
 }
