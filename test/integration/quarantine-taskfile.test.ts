@@ -47,4 +47,17 @@ describe('a quarantined task-file run', () => {
     assert.equal(approved.status, 200, await approved.text());
     assert.equal(await registryDigest(REGISTRY, repo, 'v1'), digest, 'the tag names exactly the approved digest');
   });
+
+  it('a push into a quarantined repository that only the worker sees is refused, not pushed unreviewed', async () => {
+    // Submit renders run variables with placeholders (ID r0000000), so the API sees a free repository; the
+    // worker renders the real ID and finds a quarantined one.
+    const target = `$Registry/${space}/{{ if eq .Run.ID "r0000000" }}free{{ else }}held{{ end }}/late:v1`;
+    const taskFile = `version: v1.1.0\nsteps:\n  - build: -t ${target} .\n  - push: ["${target}"]\n`;
+    const res = await submit(live.stack.url, await contextArchive(`FROM ${BASE_IMAGE}\n`, { 'acb.yaml': taskFile }), { taskFile: 'acb.yaml' });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const run = (await waitForRun(live.stack.url, res.body.id)) as unknown as Run;
+    assert.equal(run.status, 'failed');
+    assert.match(run.error ?? '', new RegExp(`${space}/held/late:v1: a quarantined repository .* this run is not quarantined`));
+    assert.equal(await registryDigest(REGISTRY, `${space}/held/late`, 'v1'), null);
+  });
 });
