@@ -42,8 +42,10 @@ export class QuarantineGate {
 
   /** After a run ends: a quarantined run that pushed its image leaves it here, waiting. */
   async runFinished(run: Run): Promise<void> {
-    const image = imageOfRun(run);
-    if (!image) return;
+    for (const image of imagesOfRun(run)) await this.imageWaits(run, image);
+  }
+
+  private async imageWaits(run: Run, image: QuarantinedImage): Promise<void> {
     const { records } = this.deps;
     const recorded = await records.deciding(image.digest, async (lease) => {
       const known = await records.get(image.digest);
@@ -110,10 +112,18 @@ export class QuarantineGate {
 
 /** The image a finished quarantined run left waiting, if it pushed one. */
 export function imageOfRun(run: Run): QuarantinedImage | undefined {
-  if (!run.request.quarantine || run.status !== 'succeeded') return undefined;
-  const outputs = run.outputImages.filter((o) => o.quarantine);
-  const digest = outputs[0]?.digest;
-  if (!digest) return undefined;
+  return imagesOfRun(run)[0];
+}
+
+/** The images a finished quarantined run left waiting, one per digest: a task file's push steps may push several. */
+export function imagesOfRun(run: Run): QuarantinedImage[] {
+  if (!run.request.quarantine || run.status !== 'succeeded') return [];
+  const digests = [...new Set(run.outputImages.filter((o) => o.quarantine).map((o) => o.digest))];
+  return digests.map((digest) => waitingImage(run, digest));
+}
+
+function waitingImage(run: Run, digest: string): QuarantinedImage {
+  const outputs = run.outputImages.filter((o) => o.quarantine && o.digest === digest);
   const platforms =
     run.platforms.length === 1
       ? { [run.platforms[0]!]: digest }

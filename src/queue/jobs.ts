@@ -65,6 +65,8 @@ export const TaskFileJob = z.object({
   secretValues: z.record(z.string(), z.string()),
   /** Push steps are skipped (a pull-request run, or a run asked not to push); absent in jobs queued before it existed. */
   noPush: z.boolean().optional(),
+  /** Push steps push by digest only, no tag: the images wait in quarantine (src/quarantine). */
+  quarantine: z.boolean().optional(),
 });
 export type TaskFileJob = z.infer<typeof TaskFileJob>;
 

@@ -142,8 +142,10 @@ export class RunService {
     // What its push steps push, known now but for run variables (the repository rarely depends on them).
     // Checked whatever noPush says: a limited token may not submit a file that names pushes outside its scope.
     requester?.checkPush(pushes);
-    if (!req.noPush) this.refuseQuarantinedTaskFile(pushes.map((image) => this.normaliseImage(image)), false);
+    // Its push targets are known now (but for run variables): pushes into a quarantined repository wait for a scanner.
+    const quarantine = !req.noPush && this.quarantined(pushes.map((image) => this.normaliseImage(image)), false);
     return this.enqueue({
+      ...(quarantine ? { quarantine } : {}),
       platforms,
       source: { context: req.context },
       dockerfile: normaliseDockerfilePath(req.dockerfile),
@@ -181,7 +183,8 @@ export class RunService {
       throw new BadInputError('no image to push: give at least one image (-t NAME:TAG) or ask for noPush', 'no_images');
     }
     if (!input.noPush) input.requester?.checkPush(images);
-    const quarantine = !input.noPush && (input.taskFile ? this.refuseQuarantinedTaskFile(images, input.quarantine) : this.quarantined(images, input.quarantine));
+    // A task file's pushes are not in `images`: its caller decided from them, or its task is set to quarantine.
+    const quarantine = !input.noPush && this.quarantined(images, input.quarantine);
     const run: Run = {
       id,
       status: 'queued',
@@ -216,7 +219,7 @@ export class RunService {
     const common = { runId: id, source: jobSource(input.source), ...(input.task ? { task: input.task } : {}), timeoutSeconds, registryLogins, ...scope };
     if (input.taskFile) {
       const { path, values, secretValues } = input.taskFile;
-      await this.queues.enqueue(sealJob({ ...common, kind: 'task-file', platform, taskFile: path, values, secretValues, noPush: input.noPush }, this.opts.keyring), input.priority);
+      await this.queues.enqueue(sealJob({ ...common, kind: 'task-file', platform, taskFile: path, values, secretValues, noPush: input.noPush, ...(quarantine ? { quarantine } : {}) }, this.opts.keyring), input.priority);
       return this.get(id);
     }
     const job = (p: string): QueuedDockerfileJob => sealJob(dockerfileJob(p), this.opts.keyring);
@@ -242,17 +245,6 @@ export class RunService {
 
   private quarantined(images: readonly string[], task: boolean | undefined): boolean {
     return isQuarantined({ repositories: this.opts.quarantineRepositories ?? [], defaultRegistry: this.opts.defaultRegistry }, images, task);
-  }
-
-  /**
-   * A task file's push steps push by tag through the daemon, one step at a time, and cannot yet hold their
-   * images back: a run that should be quarantined is refused rather than pushed unreviewed.
-   */
-  private refuseQuarantinedTaskFile(pushes: readonly string[], task: boolean | undefined): false {
-    if (this.quarantined(pushes, task)) {
-      throw new BadInputError('this run would push to a quarantined repository (or its task is set to quarantine), and task-file runs cannot be quarantined yet: build with a Dockerfile', 'quarantine_unsupported');
-    }
-    return false;
   }
 
   /**

@@ -1,8 +1,12 @@
-// ACR's aliases (task format v1.1.0): `$ID`, `$Registry` … stand for the run variables, a task's own
+// ACR's aliases (task format v1.1.0): `$ID`, `$Registry` … stand for the run variables ACR names in its
+// global aliases (graph/global-defaults-linux.go; not $TaskName), a task's own
 // `alias.values` add more (and win over the built-in ones), `$$` is a literal `$`. A `$NAME` that is no alias
 // is left as written, as ACR leaves it, because cmd steps are full of shell variables (`echo $HOME`).
 // The task's aliases also name images: `cmd: myimage args` with `myimage` an alias runs the aliased image.
-import { RUN_VARIABLE_NAMES, type RunVariables } from '../tasks/template.js';
+import type { RunVariables } from '../tasks/template.js';
+
+/** The run variables ACR defines as aliases. */
+export const RUN_ALIASES = ['ID', 'SharedVolume', 'Registry', 'RegistryName', 'Date', 'OS', 'Architecture', 'Commit', 'Branch'] as const;
 
 export interface AliasTable {
   /** One non-alphanumeric character, `$` unless the task sets `alias.directive`. */
@@ -16,7 +20,7 @@ export const ALIAS_NAME = /^[A-Za-z0-9]+$/;
 
 export function aliasTable(run: Partial<RunVariables>, own: Record<string, string>, directive = '$', imageAliases: Record<string, string> = {}): AliasTable {
   const values = new Map<string, string>();
-  for (const name of RUN_VARIABLE_NAMES) {
+  for (const name of RUN_ALIASES) {
     const v = run[name];
     if (v !== undefined) values.set(name, v);
   }
@@ -27,6 +31,11 @@ export function aliasTable(run: Partial<RunVariables>, own: Record<string, strin
 }
 
 const escapeRe = (c: string) => c.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+
+/** No aliases at all, for a file before v1.1.0: only the server's image aliases name images. */
+export function noAliases(imageAliases: Record<string, string>): AliasTable {
+  return { directive: '$', values: new Map(), images: new Map(Object.entries(imageAliases)) };
+}
 
 /** Replaces every known alias in `text` in one pass; replacements are not scanned again. */
 export function expandAliases(text: string, table: AliasTable): string {

@@ -1,5 +1,6 @@
 // A build step's line, `-t app:$ID -f Dockerfile --build-arg K=V .`, read as docker build reads its
 // arguments. Only the flags Slipway can honour are accepted; any other is an error naming the ones that are.
+import { parseGitContext, looksLikeGitContext, type GitContext } from '../git/context.js';
 import { splitWords } from './words.js';
 
 export interface BuildSpec {
@@ -16,9 +17,20 @@ export interface BuildSpec {
   secrets: string[];
   noCache: boolean;
   pull: boolean;
-  /** The context path, relative to the task's working directory. */
+  /** The context path, relative to the task's working directory; or the remote git context as written. */
   context: string;
+  /**
+   * A git repository as the context (`https://host/repo.git#ref:dir`), as docker build and ACR take it:
+   * checked out by the worker through its hardened git and its host policy; -f is then relative to `dir`.
+   */
+  git?: GitContext;
 }
+
+/**
+ * Only the syntax here: whether the worker may reach the host (private networks, plain http) is its own
+ * policy's to say when it checks the repository out.
+ */
+const SYNTAX_ONLY = { allowInsecure: true, allowPrivateHosts: true, allowFile: false } as const;
 
 export class BuildFlagsError extends Error {
   override name = 'BuildFlagsError';
@@ -110,7 +122,15 @@ export function parseBuildLine(line: string): BuildSpec {
   }
   const context = contexts[0]!;
   if (context === '-') throw new BuildFlagsError('a build context from stdin (-) is not supported');
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(context) || context.startsWith('git@')) throw new BuildFlagsError(`a remote build context (${context}) is not supported; build a path in the source`);
   spec.context = context;
+  if (looksLikeGitContext(context)) {
+    try {
+      spec.git = parseGitContext(context, SYNTAX_ONLY);
+    } catch (err) {
+      throw new BuildFlagsError((err as Error).message);
+    }
+  } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(context)) {
+    throw new BuildFlagsError(`a remote build context (${context}) that is not a git repository is not supported; a git URL ends in .git (https://host/org/repo.git#branch:dir)`);
+  }
   return spec;
 }

@@ -1,7 +1,7 @@
 // Turns the parsed YAML (with template placeholders) into plain values: every string has its `$` aliases and
 // placeholders replaced, once, and never rescanned. The alias section is expanded first, since the rest uses it.
 import type { RunVariables } from '../tasks/template.js';
-import { aliasTable, expandAliases, type AliasTable } from './aliases.js';
+import { aliasTable, expandAliases, noAliases, type AliasTable } from './aliases.js';
 import { TASK_FILE_LIMITS } from './limits.js';
 import { expandPlaceholders, type Expansion } from './template-scan.js';
 
@@ -9,7 +9,8 @@ export class ExpansionTooLargeError extends Error {
   override name = 'ExpansionTooLargeError';
 }
 
-export function expandDocument(raw: unknown, expansions: readonly Expansion[], run: Partial<RunVariables>, imageAliases: Record<string, string>): { value: unknown; aliases: AliasTable } {
+/** `withAliases` false (a file before v1.1.0): `$` is never read, and the alias section is ignored, as in ACR. */
+export function expandDocument(raw: unknown, expansions: readonly Expansion[], run: Partial<RunVariables>, imageAliases: Record<string, string>, withAliases = true): { value: unknown; aliases: AliasTable } {
   let budget: number = TASK_FILE_LIMITS.expandedChars;
   const spend = (s: string): string => {
     budget -= s.length;
@@ -17,6 +18,11 @@ export function expandDocument(raw: unknown, expansions: readonly Expansion[], r
     return s;
   };
   const plain = (s: string) => spend(expandPlaceholders(s, expansions));
+  if (!withAliases) {
+    const walkPlain = (node: unknown): unknown =>
+      typeof node === 'string' ? plain(node) : Array.isArray(node) ? node.map(walkPlain) : isRecord(node) ? Object.fromEntries(Object.entries(node).map(([k, v]) => [plain(k), walkPlain(v)])) : node;
+    return { value: walkPlain(raw), aliases: noAliases(imageAliases) };
+  }
   const section = isRecord(raw) && isRecord(raw.alias) ? raw.alias : {};
   const directive = typeof section.directive === 'string' ? plain(section.directive) : '$';
   // Alias values may use the run aliases ($ID), not each other: no chains, no loops.

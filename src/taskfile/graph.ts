@@ -1,7 +1,9 @@
-// The step graph: which steps wait for which, as ACR decides it. `when: ["-"]` starts a step at once,
-// `when: [ids]` waits for those steps, and no `when` waits for the step written before it. Unknown ids,
-// a step waiting for itself, duplicate ids and cycles are errors. Levels are for display: a step's level is
-// one more than the highest level it waits for, so steps of one level can run side by side.
+// The step graph: which steps wait for which, as acr-builder's graph/dag.go builds it. Steps are added in
+// the order they are written, and `when` adds an edge from each step it names, so a step can wait only for a
+// step written before it: a later or unknown id "does not exist as a vertex" yet, and a cycle cannot be
+// written at all. `when: ["-"]` starts a step at once, no `when` (or an empty one) waits for the step
+// written before it. Messages keep acr-builder's words, so a file refused by ACR reads the same here, with
+// what to do after them. Levels are for display: one more than the highest level a step waits for.
 import { PARALLEL } from './schema.js';
 
 export interface GraphInput {
@@ -26,83 +28,44 @@ export interface GraphIssue {
 }
 
 export const defaultStepId = (index: number) => `acb_step_${index}`;
-const RESERVED = 'acb_root';
+const ROOT = 'acb_root';
 
 export function buildGraph(steps: readonly GraphInput[]): { nodes: StepNode[]; issues: GraphIssue[] } {
   const issues: GraphIssue[] = [];
   const ids = steps.map((s, i) => s.id ?? defaultStepId(i));
-  const firstIndex = new Map<string, number>();
-  ids.forEach((id, index) => {
-    if (id === RESERVED) issues.push({ index, field: 'id', message: `${RESERVED} is a reserved id` });
-    else if (firstIndex.has(id)) issues.push({ index, field: 'id', message: `duplicate step id ${id} (first used by step ${firstIndex.get(id)! + 1})` });
-    else firstIndex.set(id, index);
-  });
+  /** The vertices added so far: id → its index and level. */
+  const added = new Map<string, { index: number; level: number }>();
   const nodes: StepNode[] = steps.map((s, index) => {
     const id = ids[index]!;
+    if (id === ROOT) issues.push({ index, field: 'id', message: `${ROOT} is a reserved ID, it can't be used` });
+    else if (added.has(id)) issues.push({ index, field: 'id', message: `${id} already exists as a vertex (step ${added.get(id)!.index + 1} has the id ${id}; step ids are unique)` });
     const when = s.when ?? [];
-    let after: string[];
-    if (when.length === 0) after = index === 0 ? [] : [ids[index - 1]!];
-    else if (when.includes(PARALLEL)) {
-      if (when.length > 1) issues.push({ index, field: 'when', whenIndex: when.indexOf(PARALLEL), message: 'when: "-" (start at once) cannot be combined with step ids' });
-      after = [];
-    } else {
-      after = [];
+    const after: string[] = [];
+    if (when.length === 0) {
+      if (index > 0) after.push(ids[index - 1]!);
+    } else if (when.includes(PARALLEL) && when.length > 1) {
+      const at = when.findIndex((dep) => dep !== PARALLEL);
+      issues.push({ index, field: 'when', whenIndex: at === -1 ? 1 : at, message: 'step cannot contain other IDs in when if the immediate execution token is specified ("-" starts the step at once; list either "-" or step ids)' });
+    } else if (when[0] !== PARALLEL) {
       when.forEach((dep, whenIndex) => {
-        if (dep === id) issues.push({ index, field: 'when', whenIndex, message: `step ${id} waits for itself` });
-        else if (!firstIndex.has(dep)) issues.push({ index, field: 'when', whenIndex, message: `when names unknown step id ${dep}${suggest(dep, ids)}` });
+        if (dep === id) issues.push({ index, field: 'when', whenIndex, message: `Step ID: ${id} is self-referenced` });
+        else if (!added.has(dep)) issues.push({ index, field: 'when', whenIndex, message: `${dep} does not exist as a vertex [from: ${dep}, to: ${id}]${missingHint(dep, index, ids)}` });
         else if (!after.includes(dep)) after.push(dep);
       });
     }
-    return { id, index, after, level: 0 };
+    const level = after.length === 0 ? 0 : Math.max(...after.map((d) => added.get(d)!.level)) + 1;
+    if (!added.has(id)) added.set(id, { index, level });
+    return { id, index, after, level };
   });
-  if (issues.length === 0) {
-    const cycle = findCycle(nodes);
-    if (cycle) issues.push({ index: nodes.find((n) => n.id === cycle[0])!.index, field: 'when', message: `steps wait for each other in a cycle: ${cycle.join(' → ')}` });
-    else assignLevels(nodes);
-  }
   return { nodes, issues };
 }
 
-function suggest(dep: string, ids: string[]): string {
+/** Why an id in when is no vertex yet: a step written later, or no step at all. */
+function missingHint(dep: string, index: number, ids: string[]): string {
+  const later = ids.indexOf(dep, index + 1);
+  if (later !== -1) return `: a step waits only for steps written before it, and ${dep} is step ${later + 1}; move it before step ${index + 1}`;
   const close = ids.find((id) => id.toLowerCase() === dep.toLowerCase());
-  return close ? ` (did you mean ${close}?)` : `; known ids: ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''}`;
-}
-
-/** Iterative depth-first search (a 200-step chain must not recurse 200 deep per call). */
-function findCycle(nodes: StepNode[]): string[] | undefined {
-  const byId = new Map(nodes.map((n) => [n.id, n]));
-  const state = new Map<string, 'open' | 'done'>();
-  for (const root of nodes) {
-    if (state.has(root.id)) continue;
-    const stack: { id: string; next: number }[] = [{ id: root.id, next: 0 }];
-    state.set(root.id, 'open');
-    while (stack.length) {
-      const top = stack[stack.length - 1]!;
-      const dep = byId.get(top.id)!.after[top.next++];
-      if (dep === undefined) {
-        state.set(top.id, 'done');
-        stack.pop();
-      } else if (state.get(dep) === 'open') {
-        const from = stack.findIndex((f) => f.id === dep);
-        return [...stack.slice(from).map((f) => f.id), dep].reverse();
-      } else if (!state.has(dep)) {
-        state.set(dep, 'open');
-        stack.push({ id: dep, next: 0 });
-      }
-    }
-  }
-  return undefined;
-}
-
-function assignLevels(nodes: StepNode[]): void {
-  const byId = new Map(nodes.map((n) => [n.id, n]));
-  const done = new Set<string>();
-  // Relax until stable; the graph is acyclic, so at most nodes.length passes.
-  for (let pass = 0; pass <= nodes.length && done.size < nodes.length; pass++) {
-    for (const n of nodes) {
-      if (done.has(n.id) || !n.after.every((d) => done.has(d))) continue;
-      n.level = n.after.length === 0 ? 0 : Math.max(...n.after.map((d) => byId.get(d)!.level)) + 1;
-      done.add(n.id);
-    }
-  }
+  const before = ids.slice(0, index);
+  if (close) return `: no step has the id ${dep} (did you mean ${close}?)`;
+  return `: no step has the id ${dep}${before.length ? `; steps before it: ${before.slice(0, 10).join(', ')}${before.length > 10 ? ', …' : ''}` : ''}`;
 }

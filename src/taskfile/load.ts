@@ -16,6 +16,8 @@ import { DEFAULT_STEP_TIMEOUT, DEFAULT_WORKING_DIRECTORY, TaskFile } from './sch
 import { checkSecrets, decodeVolumes, secretMasker, STAND_IN_SECRET } from './secrets.js';
 import { checkCharacters, decodeTaskFile } from './source-checks.js';
 import { RESERVED_CHARS, scanTemplates } from './template-scan.js';
+import { aliasesApply, ALIAS_VERSION, DEFAULT_TASK_VERSION, findVersion, versionProblem } from './version.js';
+import { RUN_ALIASES } from './aliases.js';
 import { parseYaml, type PathKey, type YamlSource } from './yaml-source.js';
 
 export interface LoadOptions {
@@ -45,7 +47,6 @@ export interface LoadedTask {
 /** Known properties ACR has that Slipway does not run, with what to do instead. */
 const UNSUPPORTED: Record<string, string> = {
   src: 'external alias files (alias.src) are not supported; put the aliases under alias.values',
-  cache: 'the buildx registry cache (cache: enabled) is not supported; use --cache-from in the build line',
   exitedWith: 'exitedWith is not supported',
   exitedWithout: 'exitedWithout is not supported',
   secret: 'a step-level secret is not supported; declare secrets at the task level',
@@ -76,10 +77,13 @@ export function loadTaskFile(input: string | Uint8Array, opts: LoadOptions): Loa
   issues.throwIfAny(mask);
   const doc = yaml!;
 
+  // As ACR decides it: from the version line of the text as written, before templates.
+  const foundVersion = findVersion(source!);
+  const withAliases = aliasesApply(foundVersion);
   let expanded: unknown;
   let aliases;
   try {
-    ({ value: expanded, aliases } = expandDocument(doc.value, scan.expansions, opts.run, opts.imageAliases ?? {}));
+    ({ value: expanded, aliases } = expandDocument(doc.value, scan.expansions, opts.run, opts.imageAliases ?? {}, withAliases));
   } catch (err) {
     if (!(err instanceof ExpansionTooLargeError)) throw err;
     issues.add({ line: 1, column: 1 }, err.message);
@@ -94,13 +98,17 @@ export function loadTaskFile(input: string | Uint8Array, opts: LoadOptions): Loa
   const warnings: string[] = [...scan.missing];
   const locate = (path: PathKey[], o?: { key?: boolean }) => doc.locate(path, o);
 
+  const badVersion = file.version === undefined ? undefined : versionProblem(file.version);
+  if (badVersion) issues.add(locate(['version']), badVersion);
+  if (!withAliases) warnings.push(...unexpandedAliases(source!, positions, foundVersion, file.alias !== undefined ? locate(['alias'], { key: true }) : undefined));
+
   const graph = buildGraph(file.steps);
   for (const g of graph.issues) {
     issues.add(locate(g.field === 'id' ? ['steps', g.index, 'id'] : ['steps', g.index, 'when', ...(g.whenIndex !== undefined ? [g.whenIndex] : [])]), g.message);
   }
   // A build's --secret id: the given value, a stand-in for one declared without (checkSecrets reports it), else none.
   const declaredSecret = (id: string) => (Object.hasOwn(given, id) ? given[id] : (file.secrets ?? []).some((s) => s.id === id) ? STAND_IN_SECRET : undefined);
-  const steps = resolveSteps(file, graph.nodes, { registry: opts.run.Registry, aliases: aliases!, allowPrivileged: opts.allowPrivileged ?? false, ...(opts.stepLimits ? { stepMaximum: opts.stepLimits.maximum } : {}), secret: declaredSecret }, issues, warnings, locate);
+  const steps = resolveSteps(file, graph.nodes, { registry: opts.run.Registry, taskName: opts.run.TaskName || QUICK_RUN, aliases: aliases!, allowPrivileged: opts.allowPrivileged ?? false, ...(opts.stepLimits ? { stepMaximum: opts.stepLimits.maximum } : {}), secret: declaredSecret }, issues, warnings, locate);
   checkSecrets(file, scan.secretRefs, given, opts.dryRun ?? false, issues, warnings, locate);
   const volumes = decodeVolumes(file, issues, locate);
   const networkNames = new Set<string>();
@@ -116,7 +124,7 @@ export function loadTaskFile(input: string | Uint8Array, opts: LoadOptions): Loa
   issues.throwIfAny(mask);
   return {
     task: {
-      version: file.version ?? 'v1.1.0',
+      version: file.version ?? DEFAULT_TASK_VERSION,
       stepTimeoutSeconds: file.stepTimeout || DEFAULT_STEP_TIMEOUT,
       workingDirectory: file.workingDirectory ?? DEFAULT_WORKING_DIRECTORY,
       steps,
@@ -127,6 +135,24 @@ export function loadTaskFile(input: string | Uint8Array, opts: LoadOptions): Loa
     warnings,
   };
 }
+
+const RUN_ALIAS_USE = new RegExp(`\\$(${RUN_ALIASES.join('|')})(?![A-Za-z0-9])`);
+
+/** Before v1.1.0 ACR reads no alias: say so where the file seems to expect one, rather than leave `$Registry` to fail later. */
+function unexpandedAliases(source: string, positions: LinePositions, version: string, aliasKey: { line: number; column: number } | undefined): string[] {
+  const why = `aliases apply from version: ${ALIAS_VERSION} and this file's version is ${version || `not given (${DEFAULT_TASK_VERSION})`}, as in ACR`;
+  const out: string[] = [];
+  if (aliasKey) out.push(`${aliasKey.line}:${aliasKey.column}: the alias section is ignored: ${why}`);
+  const use = RUN_ALIAS_USE.exec(source);
+  if (use) {
+    const at = positions.at(use.index);
+    out.push(`${at.line}:${at.column}: ${use[0]} is not expanded: ${why}; write {{.Run.${use[1]}}} or set version: ${ALIAS_VERSION}`);
+  }
+  return out;
+}
+
+/** The task name ACR gives a run without a task (`az acr run`), in the build cache's tag. */
+const QUICK_RUN = 'quickrun';
 
 const MAX_REPORTED_KEYS = 100;
 

@@ -15,6 +15,11 @@ export interface ResolvedStep {
   after: string[];
   level: number;
   build?: BuildSpec;
+  /**
+   * `cache: enabled`: the image the build takes its cache from and pushes its cache to (ACR's
+   * `<repository of the first tag>:cache_<task>_<step>`).
+   */
+  buildCache?: string;
   /** The values of the secrets a build step asks for with --secret, id → value. */
   buildSecrets?: Record<string, string>;
   /** Fully qualified references (a name without a registry goes to the run's registry, as in ACR). */

@@ -17,6 +17,8 @@ import type { PathKey, Position } from './yaml-source.js';
 
 export interface StepPolicy {
   registry: string;
+  /** The task's name, or ACR's `quickrun` for a run without one: it names the build cache's tag. */
+  taskName: string;
   aliases: AliasTable;
   /** SLIPWAY_TASK_ALLOW_PRIVILEGED: privileged containers, the host network, networks not made by the run. */
   allowPrivileged: boolean;
@@ -27,8 +29,9 @@ export interface StepPolicy {
 }
 
 const CMD_ONLY = ['entryPoint', 'user', 'detach', 'keep', 'privileged', 'network', 'ports', 'expose', 'volumeMounts', 'workingDirectory', 'disableWorkingDirectoryOverride'] as const;
-// A build step's working directory is where its context path is read from.
-const BUILD_OK = new Set(['workingDirectory', 'disableWorkingDirectoryOverride']);
+// A build step's working directory is where its context path is read from; its volumes are seen by its
+// build as ACR's docker CLI container sees them (a volume mounted inside the context is part of it).
+const BUILD_OK = new Set(['workingDirectory', 'disableWorkingDirectoryOverride', 'volumeMounts']);
 
 /** The values of a build step's --secret ids; an id the task neither declares nor is given is an issue. */
 function buildSecrets(ids: string[], policy: StepPolicy, issue: (message: string) => void): Record<string, string> {
@@ -53,6 +56,7 @@ export function resolveSteps(
   const networks = new Set((task.networks ?? []).map((n) => n.name));
   const workingDirectory = task.workingDirectory ?? DEFAULT_WORKING_DIRECTORY;
   const steps: ResolvedStep[] = [];
+  const warn = (p: Position, message: string) => warnings.push(`${p.line}:${p.column}: ${message}`);
   task.steps.forEach((s, index) => {
     const at = (...path: PathKey[]) => locate(['steps', index, ...path]);
     const kinds = (['build', 'push', 'cmd'] as const).filter((k) => s[k] !== undefined);
@@ -64,7 +68,7 @@ export function resolveSteps(
     for (const prop of CMD_ONLY) {
       if (s[prop] === undefined || kind === 'cmd' || (kind === 'build' && BUILD_OK.has(prop))) continue;
       if (prop === 'volumeMounts') {
-        issues.add(locate(['steps', index, prop], { key: true }), `volumeMounts apply to cmd steps, not to a ${kind} step`);
+        issues.add(locate(['steps', index, prop], { key: true }), 'invalid use of Mounts. Mounts must have unique container paths and only used for cmd or build steps (a push step mounts nothing)');
         continue;
       }
       // ACR accepts these on any step (its builds run the docker CLI in a container); BuildKit has no use for them.
@@ -106,8 +110,14 @@ export function resolveSteps(
       if (kind === 'build') {
         step.build = parseBuildLine(s.build!);
         for (const tag of step.build.tags) checkImage(tag);
+        const cache = cacheSetting(s.cache, kind, (message) => issues.add(at('cache'), message), (message) => warn(at('cache'), message));
+        if (cache) {
+          step.buildCache = buildCacheImage(step.build.tags, policy, step.id);
+          if (step.buildCache === undefined) warn(at('cache'), 'cache: enabled has no effect on a build without -t (the cache is kept beside the first tag), as in ACR');
+        }
         if (step.build.secrets.length) step.buildSecrets = buildSecrets(step.build.secrets, policy, (message) => issues.add(at('build'), message));
       } else if (kind === 'push') {
+        cacheSetting(s.cache, kind, (message) => issues.add(at('cache'), message), (message) => warn(at('cache'), message));
         step.push = s.push!.map((image, i) => {
           try {
             const ref = parseImageReference(image, { defaultRegistry: policy.registry });
@@ -119,6 +129,7 @@ export function resolveSteps(
           }
         });
       } else {
+        cacheSetting(s.cache, kind, (message) => issues.add(at('cache'), message), (message) => warn(at('cache'), message));
         const words = splitWords(s.cmd!);
         const shell = shellSyntax(words);
         if (shell) {
@@ -155,7 +166,7 @@ export function resolveSteps(
     const paths = new Set<string>();
     step.volumeMounts.forEach((m, i) => {
       if (!volumes.has(m.name)) issues.add(at('volumeMounts', i, 'name'), `volume ${m.name} is not declared under volumes`);
-      if (paths.has(m.mountPath)) issues.add(at('volumeMounts', i, 'mountPath'), `two volumes mounted at ${m.mountPath}`);
+      if (paths.has(m.mountPath)) issues.add(at('volumeMounts', i, 'mountPath'), `mount with duplicate container file path found: two volumes mounted at ${m.mountPath}`);
       paths.add(m.mountPath);
     });
     steps.push(step);
@@ -166,6 +177,44 @@ export function resolveSteps(
     if (n.skipCreation && !policy.allowPrivileged) issues.add(locate(['networks', i, 'skipCreation']), 'joining a network the run did not create is not allowed on this server (SLIPWAY_TASK_ALLOW_PRIVILEGED)');
   });
   return steps;
+}
+
+/**
+ * A step's `cache`, as acr-builder validates it: enabled or disabled in any case, else its error. True only
+ * for `enabled` on a build step; on the others it has no effect (a warning).
+ */
+function cacheSetting(value: string | undefined, kind: StepKind, issue: (m: string) => void, warn: (m: string) => void): boolean {
+  if (value === undefined) return false;
+  const v = value.toLowerCase();
+  if (v !== 'enabled' && v !== 'disabled') {
+    issue("invalid value for cache property. Valid values are 'enabled', 'disabled'");
+    return false;
+  }
+  if (kind !== 'build' && v === 'enabled') warn(`cache: enabled has no effect on a ${kind} step`);
+  return kind === 'build' && v === 'enabled';
+}
+
+/**
+ * acr-builder's cache image (graph/step.go GetCmdWithCacheFlags): the repository of the first tag that names
+ * a registry, else the run's registry with the first tag's repository; tagged cache_<task>_<step>.
+ * Undefined for a build without tags.
+ */
+export function buildCacheImage(tags: readonly string[], policy: Pick<StepPolicy, 'registry' | 'taskName'>, stepId: string): string | undefined {
+  if (tags.length === 0) return undefined;
+  const named = tags.map((t) => parseImageReference(t, { defaultRegistry: policy.registry }));
+  const withRegistry = tags.findIndex((t) => hasRegistry(t));
+  const ref = named[withRegistry === -1 ? 0 : withRegistry]!;
+  const cache = formatReference({ registry: ref.registry, repository: ref.repository, tag: `cache_${policy.taskName}_${stepId}` });
+  checkImage(cache);
+  return cache;
+}
+
+/** Whether a name's first component is a registry host, as docker's reference.SplitHostname decides it. */
+function hasRegistry(name: string): boolean {
+  const slash = name.indexOf('/');
+  if (slash === -1) return false;
+  const first = name.slice(0, slash);
+  return first.includes('.') || first.includes(':') || first === 'localhost';
 }
 
 /** Redirections, pipes, command lists and substitutions: words that only mean something to a shell. */

@@ -4,7 +4,8 @@
 // small build (functions in place of methods), as `slipway run -f` and `task validate` check files with it.
 import * as z from '../zod-mini.js';
 
-export const TASK_FILE_VERSIONS = ['v1.1.0', 'v1.0.0', '1.0-preview-1'] as const;
+import { TASK_FILE_VERSIONS } from './version.js';
+
 /** ACR's defaults: ten minutes a step, five seconds between retries, /workspace as the working directory. */
 export const DEFAULT_STEP_TIMEOUT = 600;
 export const DEFAULT_RETRY_DELAY = 5;
@@ -47,6 +48,7 @@ export const Step = z
     expose: z.optional(z.array(text(256)).check(z.maxLength(50))),
     volumeMounts: z.optional(z.array(VolumeMount).check(z.maxLength(50))),
     pull: z.optional(z.boolean()),
+    cache: described(text(64), 'enabled: a build step takes its cache from, and leaves it in, <repository of its first tag>:cache_<task>_<step>; disabled (the default): no such cache'),
     isolation: described(z.enum(['default', 'process', 'hyperv']), 'Windows isolation; ignored on Linux'),
     // 0 means the default, as acr-builder reads an unset (zero) timeout.
     timeout: z.optional(seconds('timeout')),
@@ -61,7 +63,8 @@ export type Step = z.infer<typeof Step>;
 
 export const TaskFile = z
   .strictObject({
-    version: z.optional(z.enum(TASK_FILE_VERSIONS, { error: `version is one of ${TASK_FILE_VERSIONS.join(', ')}` })),
+    // Checked by the loader in acr-builder's words (any case is valid, as there).
+    version: described(z.string().check(z.maxLength(64)), `one of ${TASK_FILE_VERSIONS.join(', ')}; none: v1.0.0, which has no aliases`),
     stepTimeout: described(seconds('stepTimeout'), `seconds a step may take; 0 or none: ${DEFAULT_STEP_TIMEOUT}`),
     workingDirectory: described(text(), `working directory of cmd steps; default ${DEFAULT_WORKING_DIRECTORY}`),
     env: z.optional(z.array(envEntry).check(z.maxLength(500))),

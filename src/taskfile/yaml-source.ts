@@ -1,7 +1,7 @@
 // A task file's YAML: parsed with the yaml package keeping every node's position, refused when it is not
 // a plain document (several documents, unknown tags, duplicate keys, too deep, too many aliases), and able to
 // say where any path (`steps.2.when.0`) or key is, for the errors found later.
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, Lexer, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { IssueList } from './errors.js';
 import { TASK_FILE_LIMITS } from './limits.js';
 import { LinePositions } from './positions.js';
@@ -27,9 +27,10 @@ export function parseYaml(text: string, issues: IssueList): YamlSource | undefin
     issues.add(new LinePositions(text).at(deepAt), `the YAML is nested more than ${TASK_FILE_LIMITS.depth} levels deep`);
     return undefined;
   }
+  const dashes = flowDashes(text);
   let doc: Document.Parsed;
   try {
-    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, strict: true, stringKeys: true });
+    doc = parseDocument(dashes.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, strict: true, stringKeys: true });
   } catch (err) {
     // The parser recurses per nesting level: a file of ten thousand `[` overflows the stack.
     if (err instanceof RangeError) {
@@ -59,6 +60,7 @@ export function parseYaml(text: string, issues: IssueList): YamlSource | undefin
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: TASK_FILE_LIMITS.aliases });
+    if (dashes.found) value = restoreDashes(value);
   } catch (err) {
     // Excessive alias count (a billion laughs) and aliases to nothing.
     issues.add({ line: 1, column: 1 }, `the YAML cannot be read: ${(err as Error).message.split('\n')[0]}`);
@@ -84,6 +86,43 @@ export function parseYaml(text: string, issues: IssueList): YamlSource | undefin
       return at(target?.range?.[0] ?? 0);
     },
   };
+}
+
+/** Stands for a flow sequence's bare `-` while the yaml package reads the text: one character, so columns stay. */
+const FLOW_DASH = '\uE003';
+
+/**
+ * go-yaml (ACR's parser) reads a `-` directly followed by `]`, `,` or `}` inside a flow collection as the plain
+ * scalar "-": `when: [-]` is `when: ["-"]` in ACR. The yaml package reads it as a block sequence and refuses
+ * it, so each such dash is swapped for a placeholder before parsing and turned back into "-" after. A `-`
+ * followed by a space (`[ - ]`) is an error in go-yaml too and is left to fail.
+ */
+function flowDashes(text: string): { text: string; found: boolean } {
+  const at: number[] = [];
+  let offset = 0;
+  let flow = 0;
+  let previous = '';
+  for (const token of new Lexer().lex(text)) {
+    if (flow > 0 && previous === '-' && (token === ']' || token === ',' || token === '}')) at.push(offset - 1);
+    if (token === '[' || token === '{') flow++;
+    else if ((token === ']' || token === '}') && flow > 0) flow--;
+    // The lexer's own markers (document, scalar, flow end) are control characters not in the text.
+    if (token !== '' && !/^[\x00-\x08\x0e-\x1f]$/.test(token)) {
+      offset += token.length;
+      previous = token;
+    }
+  }
+  if (at.length === 0) return { text, found: false };
+  const chars = text.split('');
+  for (const i of at) if (chars[i] === '-') chars[i] = FLOW_DASH;
+  return { text: chars.join(''), found: true };
+}
+
+function restoreDashes(value: unknown): unknown {
+  if (value === FLOW_DASH) return '-';
+  if (Array.isArray(value)) return value.map(restoreDashes);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, restoreDashes(v)]));
+  return value;
 }
 
 function tooDeep(node: Node | null, depth: number): Node | undefined {

@@ -206,7 +206,6 @@ export class TaskService {
     if (isTaskFile(spec.dockerfile) && spec.pullRequestImages.length) throw new BadInputError(`a task file pushes what its steps say: a pull-request run of it pushes only with pullRequestPush`, 'invalid_images');
     if (isTaskFile(spec.dockerfile) && spec.images.length) throw new BadInputError(`a task file pushes what its steps say: put the images in ${spec.dockerfile}'s push steps, not in -t`, 'invalid_images');
     if (spec.images.length === 0 && !spec.noPush && !isTaskFile(spec.dockerfile)) throw new BadInputError('a task needs at least one image (-t NAME:TAG) unless it does not push', 'no_images');
-    if (spec.quarantine && isTaskFile(spec.dockerfile)) throw new BadInputError('a task-file task cannot be quarantined yet: its push steps push by tag', 'quarantine_unsupported');
     for (const schedule of spec.schedules) checkSchedule(schedule);
     const timeoutSeconds = spec.timeoutSeconds ?? this.opts.defaultTimeoutSeconds;
     if (timeoutSeconds > this.opts.maxTimeoutSeconds) throw new BadInputError(`timeoutSeconds ${timeoutSeconds} is over the limit of ${this.opts.maxTimeoutSeconds}`, 'invalid_timeout');

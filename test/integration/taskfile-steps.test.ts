@@ -77,7 +77,7 @@ const t = (iso?: string) => Date.parse(iso ?? 'invalid');
 describe('task steps on the real Docker Engine', { timeout: 600_000 }, () => {
   it('runs parallel and dependent steps in the declared order, by their recorded timestamps', async () => {
     const r = await execute(
-      `alias:\n  values:\n    bb: ${BUSYBOX}\nsteps:\n` +
+      `version: v1.1.0\nalias:\n  values:\n    bb: ${BUSYBOX}\nsteps:\n` +
         `  - id: a\n    cmd: bb sh -c 'sleep 2; echo a > a.txt'\n    when: ["-"]\n` +
         `  - id: b\n    cmd: bb sh -c 'sleep 2; echo b > b.txt'\n    when: ["-"]\n` +
         `  - id: c\n    cmd: bb sh -c 'cat a.txt b.txt > c.txt'\n    when: [a, b]\n` +

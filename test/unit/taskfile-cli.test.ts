@@ -53,7 +53,7 @@ describe('slipway task validate', { concurrency: 4 }, () => {
     assert.match(r.stderr, new RegExp(`^${file}:6:14: steps\\.1\\.retries: .*\\n`, 'm'));
     assert.match(r.stderr, /slipway: .*bad\.yaml: 1 error$/m);
     const graph = await slipway(['task', 'validate', await write('graph.yaml', 'steps:\n  - id: a\n    cmd: x\n    when: [b]\n')]);
-    assert.match(graph.stderr, /graph\.yaml:4:12: when names unknown step id b/);
+    assert.match(graph.stderr, /graph\.yaml:4:12: b does not exist as a vertex \[from: b, to: a\]/);
   });
 
   it('takes values from --values files and --set, --set winning', async () => {

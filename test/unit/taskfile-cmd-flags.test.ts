@@ -7,7 +7,7 @@ import { loadTaskFile } from '../../src/taskfile/load.js';
 import { overMaximum } from '../../src/taskfile/step-resources.js';
 
 const run = { ID: 'ca1', Registry: '127.0.0.1:5000', RegistryName: '127', Date: '20261125-150000z', OS: 'linux', Architecture: 'amd64', Commit: 'abc', Branch: 'main', TaskName: 'web', SharedVolume: '/ws' };
-const step = (cmd: string, extra = '') => loadTaskFile(`env: [A=task, B=task]\nsteps:\n  - cmd: ${cmd}\n${extra}`, { file: 'acb.yaml', run }).task.steps[0]!;
+const step = (cmd: string, extra = '') => loadTaskFile(`version: v1.1.0\nenv: [A=task, B=task]\nsteps:\n  - cmd: ${cmd}\n${extra}`, { file: 'acb.yaml', run }).task.steps[0]!;
 const errorOf = (cmd: string): string => {
   try {
     step(cmd);
@@ -40,7 +40,7 @@ describe('docker run flags in a cmd step', () => {
   it('flags after the image are the container’s arguments', () => {
     assert.deepEqual(step('busybox ls -la').cmd, { image: 'busybox', args: ['ls', '-la'] });
   });
-  it('refuses a flag it does not map, naming it', () => assert.match(errorOf('-v /:/host busybox ls'), /acb\.yaml:3:\d+: cmd: docker run flag -v is not supported/));
+  it('refuses a flag it does not map, naming it', () => assert.match(errorOf('-v /:/host busybox ls'), /acb\.yaml:4:\d+: cmd: docker run flag -v is not supported/));
   it('refuses a long flag it does not map', () => assert.match(errorOf('--cap-drop CHOWN busybox ls'), /docker run flag --cap-drop is not supported/));
   it('--privileged is held to the server setting as the property is', () => assert.match(errorOf('--privileged busybox ls'), /privileged containers are not allowed on this server/));
   it('--network host is held to the server setting', () => assert.match(errorOf('--network host busybox ls'), /the host network is not allowed on this server/));

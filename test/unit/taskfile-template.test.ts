@@ -91,7 +91,7 @@ describe('templates inside a task file', () => {
     assert.match(errorOf(`steps:\n${line}\n`), new RegExp(`^acb\\.yaml:2:${line.lastIndexOf('cmd') + 1}: YAML: Map keys must be unique`));
   });
   it('task aliases and run aliases in a file', () => {
-    const { task } = load('alias:\n  values:\n    img: $Registry/base/busybox:latest\nsteps:\n  - cmd: img echo $ID $HOME\n  - push: ["app:$ID"]\n');
+    const { task } = load('version: v1.1.0\nalias:\n  values:\n    img: $Registry/base/busybox:latest\nsteps:\n  - cmd: img echo $ID $HOME\n  - push: ["app:$ID"]\n');
     assert.deepEqual(task.steps[0]!.cmd, { image: '127.0.0.1:5000/base/busybox:latest', args: ['echo', 'ca1', '$HOME'] });
     assert.deepEqual(task.steps[1]!.push, ['127.0.0.1:5000/app:ca1']);
   });

@@ -48,7 +48,24 @@ describe('build lines', () => {
     ['--secret id=npmrc,src=/root/.npmrc .', /expected id=ID/],
     ['--secret env=HOME .', /expected id=ID/],
     ['-', /stdin/],
-    ['git@github.com:x/y.git', /remote build context/],
+    ['https://example.com/app.tar.gz', /a remote build context \(https:\/\/example\.com\/app\.tar\.gz\) that is not a git repository is not supported/],
+    ['https://github.com/x/y.git#main:../up', /invalid context directory "\.\.\/up": it contains "\.\."/],
+    ['https://github.com/x/y.git#main:.git', /names the \.git directory/],
   ];
   for (const [line, message] of bad) it(`refuses ${line}`, () => assert.throws(() => parseBuildLine(line), message));
+
+  const remotes: [line: string, git: { url: string; ref?: string; subdir?: string }][] = [
+    ['-t app https://github.com/org/repo.git#main:docker', { url: 'https://github.com/org/repo.git', ref: 'main', subdir: 'docker' }],
+    ['https://github.com/org/repo.git', { url: 'https://github.com/org/repo.git' }],
+    ['https://github.com/org/repo.git#:sub/dir', { url: 'https://github.com/org/repo.git', subdir: 'sub/dir' }],
+    ['https://github.com/org/repo.git#v1.2', { url: 'https://github.com/org/repo.git', ref: 'v1.2' }],
+    ['git@github.com:org/repo.git#main', { url: 'git@github.com:org/repo.git', ref: 'main' }],
+  ];
+  for (const [line, git] of remotes) {
+    it(`reads the git context of ${line}`, () => {
+      const spec = parseBuildLine(line);
+      assert.deepEqual(spec.git, git);
+      assert.equal(spec.context, line.split(' ').at(-1));
+    });
+  }
 });

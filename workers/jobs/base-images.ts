@@ -25,7 +25,8 @@ import { contextFolder, type Workspace } from './build-steps.js';
 export async function recordTaskFileBases(ctx: ChildContext, spec: TaskFileJob, task: ResolvedTask, workspace: string, masker: SecretMasker, out: RunLogWriter): Promise<void> {
   const uses: BaseImageUse[] = [];
   for (const step of task.steps) {
-    if (!step.build) continue;
+    // A remote git context's Dockerfile is not in the workspace (and belongs to another repository).
+    if (!step.build || step.build.git) continue;
     try {
       const { contextDir, dockerfile } = await buildPaths(workspace, step.workingDirectory ?? WORKSPACE_MOUNT, step.build.context, step.build.dockerfile);
       const text = await fs.readFile(resolveInside(contextDir, dockerfile) ?? '', 'utf8');

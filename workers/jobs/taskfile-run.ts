@@ -10,6 +10,8 @@ import { runVariables } from '../../src/runs/variables.js';
 import { loadTaskFile } from '../../src/taskfile/load.js';
 import { resolveInside } from '../../src/contexts/resolve-inside.js';
 import { secretMasker } from '../../src/taskfile/secrets.js';
+import { BadInputError } from '../../src/errors.js';
+import { isQuarantined } from '../../src/quarantine/policy.js';
 import { withRegistryLogins, type ChildContext } from '../child-context.js';
 import { runTaskSteps } from '../steps/executor.js';
 import { recordTaskFileBases } from './base-images.js';
@@ -53,7 +55,9 @@ async function runSteps(ctx: ChildContext, spec: TaskFileJob, io: JobIO): Promis
       stepLimits: config.taskFiles.stepLimits,
     });
     for (const warning of loaded.warnings) out.line(`slipway: warning: ${warning}`);
-    if (!spec.noPush) checkPushScope(spec, loaded.task.steps.flatMap((s) => s.push ?? []), config.defaultRegistry);
+    // A build step's cache image is pushed as well, into the repository of its first tag.
+    if (!spec.noPush) checkPushScope(spec, loaded.task.steps.flatMap((s) => [...(s.push ?? []), ...(s.buildCache ? [s.buildCache] : [])]), config.defaultRegistry);
+    if (!spec.noPush && !spec.quarantine) refuseUnquarantinedPushes(loaded.task.steps.flatMap((s) => s.push ?? []), config);
     await recordTaskFileBases(ctx, spec, loaded.task, ws.contextDir, loaded.masker, out);
     return runTaskSteps({
       task: loaded.task,
@@ -68,6 +72,13 @@ async function runSteps(ctx: ChildContext, spec: TaskFileJob, io: JobIO): Promis
       platform: spec.platform,
       allowPrivileged: config.taskFiles.allowPrivileged,
       noPush: spec.noPush === true,
+      ...(spec.quarantine ? { quarantine: true } : {}),
+      // No token: a build step's remote context is another repository than the task's own.
+      checkoutGit: async (git, dest, signal, log) => {
+        const checkout = await ctx.git.checkout({ url: git.url, ...(git.ref ? { ref: git.ref } : {}), ...(git.subdir ? { subdir: git.subdir } : {}), dest, signal, onLine: (line) => log(`git: ${line}`) });
+        log(`slipway: checked out ${git.url} at ${checkout.commit} (${checkout.fetched})`);
+        return checkout.contextDir;
+      },
       limits: config.taskFiles.stepLimits,
       stepImageUsed: ctx.stepImageUsed,
     });
@@ -79,7 +90,18 @@ async function runSteps(ctx: ChildContext, spec: TaskFileJob, io: JobIO): Promis
   return { patch, failure: { status: result.status, message } };
 }
 
-function toOutputImage(pushed: { reference: string; digest: string }): OutputImage {
+/**
+ * A task's task file from git is read only here: a push step into a quarantined repository that the run was
+ * not made quarantined for (its task is not set to quarantine) is refused rather than pushed unreviewed.
+ */
+function refuseUnquarantinedPushes(pushes: readonly string[], config: ChildContext['config']): void {
+  const held = pushes.filter((image) => isQuarantined({ repositories: config.quarantineRepositories, defaultRegistry: config.defaultRegistry }, [image]));
+  if (held.length) {
+    throw new BadInputError(`${held.join(', ')}: a quarantined repository (SLIPWAY_QUARANTINE_REPOSITORIES), and this run is not quarantined; set its task to quarantine (slipway task update NAME --quarantine on)`, 'quarantine_required');
+  }
+}
+
+function toOutputImage(pushed: { reference: string; digest: string; quarantined?: boolean }): OutputImage {
   const ref = parseImageReference(pushed.reference);
-  return { registry: ref.registry, repository: ref.repository, tag: ref.tag ?? 'latest', digest: pushed.digest };
+  return { registry: ref.registry, repository: ref.repository, tag: ref.tag ?? 'latest', digest: pushed.digest, ...(pushed.quarantined ? { quarantine: { state: 'quarantined' as const } } : {}) };
 }

@@ -67,9 +67,11 @@ export async function runTaskSteps(opts: StepExecutorOptions): Promise<TaskRunRe
             if (step.kind === 'cmd') {
               const { exitCode } = await runCmdStep(step, { containers, scope: opts.scope, workspace: opts.workspace, resources, images, volumes, platform: opts.platform, log: stepLog, signal, ...(opts.stepImageUsed ? { imageUsed: opts.stepImageUsed } : {}) }, attempt);
               record.exitCode = exitCode;
-            } else if (step.kind === 'build') await runBuildStep(step, { engine: opts.engine, images, workspace: opts.workspace, platform: opts.platform, log: stepLog, signal });
+            } else if (step.kind === 'build') {
+              await runBuildStep(step, { engine: opts.engine, images, workspace: opts.workspace, volumes, scratchDir: opts.scratchDir, ...(opts.checkoutGit ? { checkoutGit: opts.checkoutGit } : {}), platform: opts.platform, log: stepLog, signal, ...(opts.noPush ? { noCacheExport: 'this run does not push' } : opts.quarantine ? { noCacheExport: 'the run is quarantined: no tag moves before a scanner approves' } : {}) });
+            }
             else if (opts.noPush) stepLog(`slipway: not pushing ${step.push!.join(', ')}: this run does not push`);
-            else record.pushed = await runPushStep(step, opts.engine, images, stepLog, signal);
+            else record.pushed = await runPushStep(step, opts.engine, images, stepLog, signal, opts.quarantine ? opts.scratchDir : undefined);
           },
           () => {
             record.startedAt = new Date().toISOString();

@@ -2,6 +2,7 @@
 // never a value of the task (env, args) that could hold a secret.
 import type { StepLimits } from '../../src/config.js';
 import type { SecretMasker } from '../../src/log.js';
+import type { GitContext } from '../../src/git/context.js';
 import type { ResolvedTask, StepKind } from '../../src/taskfile/model.js';
 import type { ContainerRuntime } from '../builder/container-runtime.js';
 import type { ImageBuilder } from '../builder/image-builder.js';
@@ -23,7 +24,8 @@ export interface StepRecord {
   error?: string;
   /** It failed, and ignoreErrors let the task go on. */
   ignored?: boolean;
-  pushed?: { reference: string; digest: string }[];
+  /** `quarantined`: pushed by digest only, the reference's tag left where it was. */
+  pushed?: { reference: string; digest: string; quarantined?: boolean }[];
 }
 
 export interface TaskRunResult {
@@ -62,6 +64,13 @@ export interface StepExecutorOptions {
   limits: StepLimits;
   /** Told the names of each image pulled for a cmd step when it is pulled and when the step is done with it (the janitor's record). */
   stepImageUsed?: (names: string[]) => void;
+  /**
+   * Checks out a build step's remote git context into `dest` (through the worker's hardened git and host
+   * policy, without the task's token: the repository is not the task's) and resolves with the context folder.
+   */
+  checkoutGit?: (git: GitContext, dest: string, signal: AbortSignal, log: (line: string) => void) => Promise<string>;
+  /** Push steps push by digest only and move no tag: the images wait in quarantine for a scanner. */
+  quarantine?: boolean;
   /** Push steps push nothing: a pull-request run of a task that did not opt in, or a run asked not to push. */
   noPush?: boolean;
 }
