@@ -81,7 +81,8 @@ export function graphRoutes(deps: GraphRouteDeps): Router {
  * registry out of reach 503.
  */
 export function asGatewayError(err: unknown): unknown {
-  if (!isRegistryError(err)) return err;
+  // Slipway's own host policy refusing the registry is no answer of the registry's: it stays a 403.
+  if (!isRegistryError(err) || err.code === 'registry_host_refused') return err;
   const status = err.status === 401 || err.status === 403 ? 502 : err.status === 429 ? 503 : err.status >= 500 && err.status !== 503 ? 502 : undefined;
   if (status === undefined) return err;
   const hint = err.status === 401 || err.status === 403 ? `; Slipway's login for ${err.registry} is missing or refused (slipway registry login ${err.registry})` : '';
