@@ -32,6 +32,7 @@ try {
   }
   const latency = await eventToStart(git, LATENCY_PUSHES);
   for (const f of latency.failures) say(`FAILURE ${f}`);
+  say(`push → rebuild started, each push in turn: ${latency.samples.map((ms) => `${Math.round(ms)} ms`).join(', ')}`);
   const planMs = median(plans.map((p) => p.ms));
   const lat = summarize(latency.samples);
   const result = {

@@ -47,11 +47,18 @@ export class GatedWorker extends Worker {
   private gate: Gate | undefined;
   private onError: (err: unknown) => void = () => undefined;
 
-  /** Starts fetching only once the gate is set (the base class would start in its constructor). */
-  static start(queueName: string, processor: string, opts: WorkerOptions, gate: Gate, onError: (err: unknown) => void): GatedWorker {
+  /**
+   * Starts fetching only once the gate is set (the base class would start in its constructor). With
+   * `childrenOf`, its jobs run in that Worker's sandbox children: a worker's own queue would otherwise start a
+   * child process of its own for its first job (a second or more before that build starts), though the shared
+   * queue's children sit idle whenever a slot is free.
+   */
+  static start(queueName: string, processor: string, opts: WorkerOptions, gate: Gate, onError: (err: unknown) => void, childrenOf?: GatedWorker): GatedWorker {
     const worker = new GatedWorker(queueName, processor, { ...opts, autorun: false });
     worker.gate = gate;
     worker.onError = onError;
+    // BullMQ's sandbox function reads its pool and nothing of the Worker it was made for.
+    if (childrenOf) worker.processFn = childrenOf.processFn;
     worker.run().catch(onError);
     return worker;
   }

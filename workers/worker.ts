@@ -92,8 +92,8 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
       ended: (job) => void building.delete(`${queueName}/${job.id}`),
     };
   };
-  const subscribe = (capability: string, queueName: string, concurrency: number, handOn?: Gate['handOn']) => {
-    const worker = GatedWorker.start(queueName, processorFile, { ...baseOptions, concurrency }, gate(capability, queueName, handOn), onError(queueName));
+  const subscribe = (capability: string, queueName: string, concurrency: number, handOn?: Gate['handOn'], childrenOf?: GatedWorker) => {
+    const worker = GatedWorker.start(queueName, processorFile, { ...baseOptions, concurrency }, gate(capability, queueName, handOn), onError(queueName), childrenOf);
     const platform = capability === ASSEMBLE_QUEUE ? 'index' : capability;
     worker.on('failed', (job, err) => {
       const runId = (job?.data as { runId?: unknown } | undefined)?.runId;
@@ -113,6 +113,9 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
     return worker;
   };
   const workers: Worker[] = [];
+  // Their jobs run in the shared queue's children (GatedWorker.start), so they close first: a Worker that
+  // closes ends its children, those of its jobs included.
+  const ownWorkers = new Set<Worker>();
   for (const capability of capabilities) {
     const shared = subscribe(capability, platformQueueName(capability), config.worker.concurrency);
     sharedWorkers.set(capability, shared);
@@ -123,7 +126,9 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
     const own = { capability, queueName: affinityQueueName(capability, name) };
     ownQueues.push(own);
     const to = platformQueueName(capability);
-    workers.push(subscribe(capability, own.queueName, config.worker.concurrency + OWN_QUEUE_EXTRA, (job) => moveTo(queues, { to, jobId: job.id!, name: job.name, data: job.data, priority: job.opts.priority })));
+    const ownWorker = subscribe(capability, own.queueName, config.worker.concurrency + OWN_QUEUE_EXTRA, (job) => moveTo(queues, { to, jobId: job.id!, name: job.name, data: job.data, priority: job.opts.priority }), shared);
+    ownWorkers.add(ownWorker);
+    workers.push(ownWorker);
   }
   workers.push(subscribe(ASSEMBLE_QUEUE, ASSEMBLE_QUEUE, config.worker.concurrency));
   // Hand-offs of jobs routed to a worker that did not start them in time (any worker runs them; they are light).
@@ -173,7 +178,10 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
         clearInterval(heartbeat);
         await janitor.close();
         await Promise.all([registry.leave(name, capabilities), affinity.forget(name)]).catch(() => undefined);
-        await Promise.all(workers.map((w) => w.close()));
+        // None takes another job from here on, while the own queues' jobs finish in the children they share.
+        await Promise.all(workers.map((w) => w.pause(true)));
+        await Promise.all([...ownWorkers].map((w) => w.close()));
+        await Promise.all(workers.filter((w) => !ownWorkers.has(w)).map((w) => w.close()));
         // Runs routed here that this worker will not start now go to the shared queue, not after the bound, and
         // its own queues leave no keys behind.
         await Promise.all(ownQueues.map((own) => retireQueue(queues, own.queueName, platformQueueName(own.capability), stillQueued))).catch((err: unknown) =>
