@@ -2,12 +2,12 @@
 // nothing else from the folder, and a clear 503 before `npm run build` made it.
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { DASHBOARD_CSP, dashboardDir, dashboardRoutes } from '../../src/api/dashboard.js';
+import { listenOnLoopback } from '../support/listen.js';
 
 describe('the dashboard route', () => {
   let dir: string;
@@ -19,9 +19,8 @@ describe('the dashboard route', () => {
     await fs.writeFile(path.join(dir, 'assets', 'app-ABC.js'), 'export {};\n');
     await fs.writeFile(path.join(dir, 'secret.txt'), 'not served\n');
     const app = express().use(dashboardRoutes(dir)).use('/missing', dashboardRoutes(path.join(dir, 'nowhere')));
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { server, base: url } = await listenOnLoopback(app);
+    base = url;
     close = () => server.close();
   });
   after(async () => {

@@ -3,7 +3,6 @@
 // paths nothing serves.
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,6 +10,7 @@ import express from 'express';
 import { dashboardRoutes } from '../../src/api/dashboard.js';
 import { createLogger } from '../../src/log.js';
 import { requestLog } from '../../src/metrics/request-log.js';
+import { listenOnLoopback } from '../support/listen.js';
 
 describe('request route labels', () => {
   let dir: string;
@@ -32,9 +32,8 @@ describe('request route labels', () => {
       )
       .get('/v1/runs/:id', (_req, res) => void res.json({}))
       .use(dashboardRoutes(dir));
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { server, base: url } = await listenOnLoopback(app);
+    base = url;
     close = () => server.close();
   });
   after(async () => {

@@ -2,13 +2,13 @@
 // time, body validation naming the wrong field, ref parsing; over real HTTP on 127.0.0.1.
 import assert from 'node:assert/strict';
 import { request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import express from 'express';
 import { UnavailableError } from '../../src/errors.js';
 import { bearerToken, tokenMatches } from '../../src/triggers/bearer.js';
 import type { GitTriggerEvent } from '../../src/triggers/events.js';
 import { derivedDeliveryId, genericGitWebhookRouter, genericPushToTrigger, type GenericGitWebhookOptions } from '../../src/triggers/generic-git.js';
+import { listenOnLoopback } from '../support/listen.js';
 
 const TOKEN = 'git-hook-token-current';
 const SHA = '6113728f27ae82c7b1a177c8d03f9e96e0adf246';
@@ -43,10 +43,9 @@ async function startHook(overrides: Partial<GenericGitWebhookOptions> = {}): Pro
       ...overrides,
     }),
   );
-  const server = app.listen(0, '127.0.0.1');
+  const { server, base } = await listenOnLoopback(app);
   servers.push(server);
-  await new Promise((resolve) => server.once('listening', resolve));
-  hook.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/webhooks/git`;
+  hook.url = `${base}/v1/webhooks/git`;
   return hook;
 }
 

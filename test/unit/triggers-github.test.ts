@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import { request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import express from 'express';
 import { UnavailableError } from '../../src/errors.js';
 import type { GitTriggerEvent, TriggerHandler } from '../../src/triggers/events.js';
 import { githubWebhookRouter, type GitHubWebhookOptions } from '../../src/triggers/github.js';
+import { listenOnLoopback } from '../support/listen.js';
 
 type Payload = Record<string, any>;
 const definitions = createRequire(import.meta.url)('@octokit/webhooks-examples') as { name: string; examples: Payload[] }[];
@@ -65,10 +65,9 @@ async function startHook(overrides: Partial<GitHubWebhookOptions> = {}): Promise
       ...overrides,
     }),
   );
-  const server = app.listen(0, '127.0.0.1');
+  const { server, base } = await listenOnLoopback(app);
   servers.push(server);
-  await new Promise((resolve) => server.once('listening', resolve));
-  hook.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/webhooks/github`;
+  hook.url = `${base}/v1/webhooks/github`;
   return hook;
 }
 
@@ -431,10 +430,9 @@ describe('POST /v1/webhooks/github: hostile and oversized input', () => {
     app.use(express.json());
     const log = { info: () => {}, warn: () => {}, error: (...args: unknown[]) => void logs.push(args) };
     app.use(githubWebhookRouter({ secrets: [SECRET], handle: async () => assert.fail('handled'), seen: async () => false, log }));
-    const server = app.listen(0, '127.0.0.1');
+    const { server, base } = await listenOnLoopback(app);
     servers.push(server);
-    await new Promise((resolve) => server.once('listening', resolve));
-    const hook = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/webhooks/github` } as Hook;
+    const hook = { url: `${base}/v1/webhooks/github` } as Hook;
     const reply = await deliver(hook, 'push', branchPush());
     assert.equal(reply.status, 500);
     assert.match(String((logs[0] as [{ err: Error }])[0].err.message), /before any body parser/);
