@@ -4,9 +4,13 @@
 // each sandboxed build child, and every test's stack. Each entry is bundled whole, without shared chunks: the
 // files the worker and the API start from URLs beside their own (the build child, the task-file checker
 // thread) are then found next to them, wherever the code that starts them sits.
+// The bundles are CommonJS (NAME.bundle.cjs), each started by a small ES module under the name the rest of the
+// project uses (NAME.js) through src/code-cache.ts, which hands V8 what it compiled at an earlier start.
 //   node --import tsx scripts/bundle-server.ts [OUTDIR]   (default dist/server; `npm run build` runs it)
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CACHE_DIR } from '../src/code-cache.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SERVER_OUT = 'dist/server';
@@ -25,15 +29,31 @@ const COMPANIONS = {
   'check-thread': 'src/taskfile/check-thread.ts',
 };
 
+/** The ES module started as `NAME.js`: it runs NAME.bundle.cjs through the code cache, and passes on its default export. */
+function launcher(name: string, exportsDefault: boolean): string {
+  const run = `createRequire(import.meta.url)('./code-cache.cjs').runCached(fileURLToPath(new URL('./${name}.bundle.cjs', import.meta.url))).exports`;
+  return [
+    `// Written by scripts/bundle-server.ts: starts ${name}.bundle.cjs from V8's code cache (src/code-cache.ts says why).`,
+    "import { createRequire } from 'node:module';",
+    "import { fileURLToPath } from 'node:url';",
+    exportsDefault ? `export default ${run}.default;` : `${run};`,
+    '',
+  ].join('\n');
+}
+
 export async function bundleServer(outdir = path.join(ROOT, SERVER_OUT)): Promise<void> {
   const { build } = await import('esbuild');
   const entries = Object.fromEntries(Object.entries(SERVER_BUNDLES).map(([source, out]) => [path.basename(out, '.js'), source]));
+  const bundles = { ...entries, ...COMPANIONS };
+  // What V8 compiled from the bundles this replaces is of no use to the new ones.
+  await fs.rm(path.join(outdir, CACHE_DIR), { recursive: true, force: true });
   await build({
     absWorkingDir: ROOT,
-    entryPoints: { ...entries, ...COMPANIONS },
+    entryPoints: Object.fromEntries(Object.entries(bundles).map(([name, source]) => [`${name}.bundle`, source])),
     outdir,
+    outExtension: { '.js': '.cjs' },
     bundle: true,
-    format: 'esm',
+    format: 'cjs',
     platform: 'node',
     target: 'node20',
     sourcemap: true,
@@ -41,9 +61,12 @@ export async function bundleServer(outdir = path.join(ROOT, SERVER_OUT)): Promis
     // Left as packages, loaded from node_modules: BullMQ finds the file its sandboxed children start beside its
     // own files; dockerode's SSH transport, which Slipway never uses, brings native addons no bundle can hold.
     external: ['bullmq', 'ssh2', 'cpu-features'],
-    // CommonJS packages inside an ES module bundle still call require() for Node's own modules.
-    banner: { js: "import { createRequire as __slipwayRequire } from 'node:module'; const require = __slipwayRequire(import.meta.url);" },
+    // The sources are ES modules that find files beside their own: in a bundle, beside the bundle.
+    define: { 'import.meta.url': '__slipwayModuleUrl' },
+    banner: { js: "var __slipwayModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
+  await build({ absWorkingDir: ROOT, entryPoints: { 'code-cache': 'src/code-cache.ts' }, outdir, outExtension: { '.js': '.cjs' }, bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning' });
+  for (const name of Object.keys(bundles)) await fs.writeFile(path.join(outdir, `${name}.js`), launcher(name, name === 'processor'));
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

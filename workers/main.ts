@@ -9,13 +9,22 @@ const opts = new Command('slipway-worker')
   .parse()
   .opts<{ platforms?: string }>();
 
-const config = loadConfig();
-const platforms = choosePlatforms(await detectPlatforms(config.binfmtDir), opts.platforms?.split(',').map((p) => p.trim()).filter(Boolean));
-const worker = await startWorker(config, platforms);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    // Running builds get a grace period to finish; past it the process exits and their runs are marked error.
-    setTimeout(() => process.exit(1), 30_000).unref();
-    void worker.close().then(() => process.exit(0));
-  });
+// No top-level await: the bundle is CommonJS, which Node can start from V8's code cache (scripts/code-cache.cjs).
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const platforms = choosePlatforms(await detectPlatforms(config.binfmtDir), opts.platforms?.split(',').map((p) => p.trim()).filter(Boolean));
+  const worker = await startWorker(config, platforms);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      // Running builds get a grace period to finish; past it the process exits and their runs are marked error.
+      setTimeout(() => process.exit(1), 30_000).unref();
+      void worker.close().then(() => process.exit(0));
+    });
+  }
 }
+
+// A start that fails ends the process as an uncaught error would: its stack on stderr, exit code 1.
+main().catch((err: unknown) => {
+  process.exitCode = 1;
+  throw err;
+});
