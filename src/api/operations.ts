@@ -6,7 +6,7 @@ import { ErrorBody } from '../contract/errors.js';
 import { Graph, GraphNode, NotifyAnswer, Plan, PlanEntry, Wave, WaveDetail, WaveEntry, WaveList } from '../contract/graph.js';
 import { Health, Ready } from '../contract/health.js';
 import { IDEMPOTENCY_KEY_DOC, IDEMPOTENCY_KEY_HEADER } from '../contract/idempotency.js';
-import { DependentsQuery, LogQuery, NotifyRequest, RebuildListQuery, RunListQuery, RunRequest, TaskCreate, TaskPatch, TokenCreate } from '../contract/requests.js';
+import { DependentsQuery, LogQuery, NotifyRequest, RebuildListQuery, RunListQuery, RunRequest, TaskCreate, TaskPatch, TokenCreate, TokenUpdate } from '../contract/requests.js';
 import { RegistryLoginRequest, RegistryLogoutQuery } from '../contract/requests.js';
 import { RegistryInfo, RegistryList } from '../contract/registries.js';
 import { BaseImageUse, BuildSpec, GitSource, OutputImage, PlatformResult, RebuildCause, Run, RunList, StepResult, Trigger } from '../contract/runs.js';
@@ -106,6 +106,7 @@ export const REQUEST_SCHEMAS: Record<string, Schema> = {
   NotifyRequest,
   GitPushNotification: GenericGitPush,
   TokenCreate,
+  TokenUpdate,
   RegistryLoginRequest,
   QuarantineDecision,
   HookCreate,
@@ -344,6 +345,15 @@ export const OPERATIONS: Operation[] = [
     responses: { 201: { description: 'created', content: json(TokenCreated) }, 400: error('bad input'), 409: error('a token of that name exists') },
   },
   { id: 'listTokens', method: 'get', path: '/v1/tokens', summary: 'every token: names, roles, scopes, never secrets', access: 'admin', responses: { 200: { description: 'tokens', content: json(TokenList) } } },
+  {
+    id: 'updateToken',
+    method: 'patch',
+    path: '/v1/tokens/{name}',
+    summary: "change a token's role, scopes or expiry: applied from its next request on; its secret stays",
+    access: 'admin',
+    body: { schema: TokenUpdate },
+    responses: { 200: { description: 'the token as it now is', content: json(TokenInfo) }, 400: error('bad input'), 404: error('no such token') },
+  },
   { id: 'revokeToken', method: 'delete', path: '/v1/tokens/{name}', summary: 'revoke a token: refused from the next request on', access: 'admin', responses: { 204: { description: 'revoked' }, 404: error('no such token') } },
 
   // Registry logins are admin only, listing included: a registry user name is half a credential (often a

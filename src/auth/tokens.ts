@@ -1,10 +1,10 @@
 // Issuing and checking tokens: the rules between the HTTP layer and the store.
-import type { Role, TokenCreated } from '../contract/tokens.js';
-import { TokenCreate as TokenCreateSchema, type TokenCreate } from '../contract/requests.js';
+import type { Role, TokenCreated, TokenInfo } from '../contract/tokens.js';
+import { TokenCreate as TokenCreateSchema, TokenUpdate, type TokenCreate } from '../contract/requests.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { UnauthenticatedError } from './errors.js';
 import { hashToken, looksLikeToken, newTokenSecret, sameHash } from './secret.js';
-import { info, type TokenRecord, type TokenRecords, type TokenStore } from './store.js';
+import { info, type TokenChange, type TokenRecord, type TokenRecords, type TokenStore } from './store.js';
 
 /** Who is asking: the token's name, role and scopes. */
 export interface Principal {
@@ -36,11 +36,30 @@ export async function issueToken(store: TokenStore, body: unknown, now = new Dat
     repositories: req.repositories,
     tasks: req.tasks,
     createdAt: now.toISOString(),
-    ...(req.expiresInDays ? { expiresAt: new Date(now.getTime() + req.expiresInDays * 86_400_000).toISOString() } : {}),
+    ...(req.expiresInDays ? { expiresAt: daysFrom(now, req.expiresInDays) } : {}),
     hash: hashToken(token),
   };
   if (!(await store.create(record))) throw new ConflictError(`a token named ${req.name} exists; revoke it first or choose another name`, 'token_exists');
   return { ...info(record), token };
+}
+
+const daysFrom = (now: Date, days: number) => new Date(now.getTime() + days * 86_400_000).toISOString();
+
+/**
+ * Changes a token's role, scopes or expiry; every API instance applies the change from the token's next request
+ * (the store announces it as it writes it). The secret stays: a client holding the token keeps it.
+ */
+export async function updateToken(store: TokenStore, name: string, body: unknown, now = new Date()): Promise<TokenInfo> {
+  const req = TokenUpdate.parse(body);
+  const change: TokenChange = {
+    ...(req.role !== undefined ? { role: req.role } : {}),
+    ...(req.repositories !== undefined ? { repositories: req.repositories } : {}),
+    ...(req.tasks !== undefined ? { tasks: req.tasks } : {}),
+    ...(req.expiresInDays !== undefined ? { expiresAt: req.expiresInDays === null ? undefined : daysFrom(now, req.expiresInDays) } : {}),
+  };
+  const updated = await store.update(name, change);
+  if (!updated) throw new NotFoundError(`no token named ${JSON.stringify(name.slice(0, 64))}`, 'token_not_found');
+  return updated;
 }
 
 export async function revokeToken(store: TokenStore, name: string): Promise<void> {

@@ -9,10 +9,10 @@ import { StoredContext } from '../contract/contexts.js';
 import { ErrorBody } from '../contract/errors.js';
 import { IDEMPOTENCY_KEY_HEADER } from '../contract/idempotency.js';
 import { Graph, NotifyAnswer, Plan, WaveDetail, WaveList, type Wave } from '../contract/graph.js';
-import type { RunSubmission, TaskCreate, TaskFields, TokenCreate } from '../contract/requests.js';
+import type { RunSubmission, TaskCreate, TaskFields, TokenCreate, TokenUpdate } from '../contract/requests.js';
 import { Run, RunList, type RunStatus } from '../contract/runs.js';
 import { Task, TaskList } from '../contract/tasks.js';
-import { TokenCreated, TokenList, type TokenInfo } from '../contract/tokens.js';
+import { TokenCreated, TokenInfo, TokenList } from '../contract/tokens.js';
 import { RegistryInfo, RegistryList } from '../contract/registries.js';
 import type { RegistryLoginRequest } from '../contract/requests.js';
 import { WorkerList, type WorkerInfo } from '../contract/workers.js';
@@ -188,6 +188,10 @@ export class SlipwayApi {
 
   async listTokens(): Promise<TokenInfo[]> {
     return (await this.json(await this.request('GET', '/v1/tokens'), TokenList, 'GET /v1/tokens')).tokens;
+  }
+
+  async updateToken(name: string, body: TokenUpdate): Promise<TokenInfo> {
+    return this.json(await this.request('PATCH', `/v1/tokens/${encodeURIComponent(name)}`, jsonBody(body)), TokenInfo, 'PATCH /v1/tokens/:name');
   }
 
   async revokeToken(name: string): Promise<void> {

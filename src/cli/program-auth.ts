@@ -1,7 +1,7 @@
 // `slipway login`, `logout` and the `token` group: their options and help, wired to commands/auth.ts (loaded
 // only when one of them runs).
 import type { Command } from 'commander';
-import type { TokenCreateFlags, LoginFlags } from './commands/auth.js';
+import type { TokenCreateFlags, TokenUpdateFlags, LoginFlags } from './commands/auth.js';
 import type { ProgramContext } from './program-task.js';
 
 export function addAuthCommands(program: Command, { io, setExit, serverOf }: ProgramContext): void {
@@ -20,7 +20,7 @@ export function addAuthCommands(program: Command, { io, setExit, serverOf }: Pro
     .description('forget the saved token')
     .action(async () => setExit((await commands()).logout(io)));
 
-  const token = program.command('token').description('manage API tokens (admin): create, list, revoke');
+  const token = program.command('token').description('manage API tokens (admin): create, list, update, revoke');
   token
     .command('create')
     .description('create a token and print it once')
@@ -36,6 +36,16 @@ export function addAuthCommands(program: Command, { io, setExit, serverOf }: Pro
     .description('list tokens: names, roles and scopes, never the tokens')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => setExit(await (await commands()).listTokens(serverOf(cmd), opts, io)));
+  token
+    .command('update')
+    .description("change a token's role, scopes or expiry; it keeps working with its new rights from its next request")
+    .argument('<name>', 'token name')
+    .option('--role <role>', 'reader, builder, admin or scanner')
+    .option('--repositories <patterns>', "repositories it may push to, comma-separated ('' for any)")
+    .option('--tasks <patterns>', "tasks it may act on, comma-separated ('' for any)")
+    .option('--expires <days>', 'lifetime from now, e.g. 30d, or never')
+    .option('--json', 'print JSON')
+    .action(async (name: string, flags: TokenUpdateFlags, cmd: Command) => setExit(await (await commands()).updateToken(serverOf(cmd), name, flags, io)));
   token
     .command('revoke')
     .description('revoke a token: refused from its next request on')

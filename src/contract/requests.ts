@@ -177,6 +177,18 @@ export const TokenCreate = z.strictObject({
 });
 export type TokenCreate = z.input<typeof TokenCreate>;
 
+/**
+ * PATCH /v1/tokens/:name: what changes in a token, the rest stays; its secret never changes (revoke and create
+ * for that). `expiresInDays` counts from now; null makes it never expire.
+ */
+export const TokenUpdate = z.strictObject({
+  role: z.optional(z.enum(ROLES)),
+  repositories: z.optional(scopePatterns),
+  tasks: z.optional(scopePatterns),
+  expiresInDays: z.optional(z.nullable(z.int().check(z.minimum(1), z.maximum(3650)))),
+}).check(z.refine((u) => Object.keys(u).length > 0, 'give at least one of role, repositories, tasks and expiresInDays'));
+export type TokenUpdate = z.input<typeof TokenUpdate>;
+
 const registryHost = z.string().check(z.maxLength(MAX_REGISTRY_HOST), z.regex(REGISTRY_HOST, 'a registry is host[:port], e.g. ghcr.io or registry.example.com:5000 (no scheme, no path)'));
 
 /** POST /v1/registries: a login, for every run or (with `task`) for one task's runs. */

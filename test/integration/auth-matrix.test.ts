@@ -218,6 +218,16 @@ describe('who may do what', () => {
         return { answer, unchanged: async () => assert.equal((await quarantine.get(digest))?.state, 'quarantined') };
       },
     },
+    updateToken: {
+      ok: 200,
+      request: async (who) => {
+        const name = uniqueName('tok');
+        const victim = await mint(name, 'reader');
+        const answer = await call(who, 'PATCH', `/v1/tokens/${name}`, { role: 'admin' });
+        const role = async () => (await (await fetch(`${stack.url}/v1/whoami`, { headers: { authorization: `Bearer ${victim}` } })).json()).role;
+        return { answer, unchanged: async () => assert.equal(await role(), 'reader') };
+      },
+    },
     revokeToken: {
       ok: 204,
       request: async (who) => {

@@ -99,6 +99,6 @@ describe('the access table', () => {
       { health: access.health, listRuns: access.listRuns, runLog: access.runLog, submitRun: access.submitRun, uploadContext: access.uploadContext, runTask: access.runTask, cancelRun: access.cancelRun },
       { health: 'public', listRuns: 'reader', runLog: 'reader', submitRun: 'builder', uploadContext: 'builder', runTask: 'builder', cancelRun: 'builder' },
     );
-    for (const id of ['createTask', 'updateTask', 'deleteTask', 'notifyChange', 'createToken', 'listTokens', 'revokeToken']) assert.equal(access[id], 'admin', id);
+    for (const id of ['createTask', 'updateTask', 'deleteTask', 'notifyChange', 'createToken', 'listTokens', 'updateToken', 'revokeToken']) assert.equal(access[id], 'admin', id);
   });
 });

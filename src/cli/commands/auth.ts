@@ -1,6 +1,6 @@
-// `slipway login|logout` and `slipway token create|list|revoke`: who the CLI is, and the tokens an admin hands out.
+// `slipway login|logout` and `slipway token create|list|update|revoke`: who the CLI is, and the tokens an admin hands out.
 import { loadCliConfig } from '../../config.js';
-import type { TokenCreate } from '../../contract/requests.js';
+import type { TokenCreate, TokenUpdate } from '../../contract/requests.js';
 import { ROLES, type Role } from '../../contract/tokens.js';
 import { SlipwayApi } from '../api-client.js';
 import { removeCredentials, writeCredentials } from '../credentials.js';
@@ -50,6 +50,8 @@ export function parseExpiry(input: string): number {
   return Number(m[1]);
 }
 
+/** A scope as a person reads it: the patterns, or * for none (any). */
+const scope = (list: string[]) => (list.length ? list.join(',') : '*');
 const patterns = (input: string | undefined) => (input === undefined ? [] : input.split(',').map((p) => p.trim()).filter(Boolean));
 
 /** Prints the new token alone on stdout (for `TOKEN=$(slipway token create …)`); it is never shown again. */
@@ -76,10 +78,32 @@ export async function listTokens(api: SlipwayApi, opts: { json?: boolean }, io: 
   if (opts.json) io.stdout.write(`${JSON.stringify(tokens, null, 2)}\n`);
   else if (tokens.length === 0) io.stderr.write('No tokens\n');
   else {
-    const any = (list: string[]) => (list.length ? list.join(',') : '*');
-    const rows = tokens.map((t) => [t.name, t.role, any(t.repositories), any(t.tasks), formatAge(t.createdAt), t.expiresAt ?? 'never']);
+    const rows = tokens.map((t) => [t.name, t.role, scope(t.repositories), scope(t.tasks), formatAge(t.createdAt), t.expiresAt ?? 'never']);
     io.stdout.write(`${renderTable(['NAME', 'ROLE', 'REPOSITORIES', 'TASKS', 'CREATED', 'EXPIRES'], rows)}\n`);
   }
+  return ExitCode.ok;
+}
+
+export interface TokenUpdateFlags {
+  role?: string;
+  repositories?: string;
+  tasks?: string;
+  expires?: string;
+  json?: boolean;
+}
+
+/** Only what the flags name changes; `--repositories ''` (or `--tasks ''`) lifts the scope, `--expires never` the expiry. */
+export async function updateToken(api: SlipwayApi, name: string, flags: TokenUpdateFlags, io: CliIo): Promise<ExitCode> {
+  const body: TokenUpdate = {
+    ...(flags.role !== undefined ? { role: parseChoice<Role>(flags.role, ROLES, '--role') } : {}),
+    ...(flags.repositories !== undefined ? { repositories: patterns(flags.repositories) } : {}),
+    ...(flags.tasks !== undefined ? { tasks: patterns(flags.tasks) } : {}),
+    ...(flags.expires !== undefined ? { expiresInDays: flags.expires.trim() === 'never' ? null : parseExpiry(flags.expires) } : {}),
+  };
+  if (Object.keys(body).length === 0) throw new UsageError('say what changes: --role, --repositories, --tasks or --expires');
+  const updated = await api.updateToken(name, body);
+  if (flags.json) io.stdout.write(`${JSON.stringify(updated, null, 2)}\n`);
+  else io.stderr.write(`Token ${updated.name} updated: ${updated.role}, repositories ${scope(updated.repositories)}, tasks ${scope(updated.tasks)}, expires ${updated.expiresAt ?? 'never'}\n`);
   return ExitCode.ok;
 }
 
