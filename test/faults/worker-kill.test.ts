@@ -1,7 +1,8 @@
 // A worker killed with SIGKILL (it and its sandboxed build child) in the middle of a run: nothing is left
 // to end the run, yet it must not stay `running`. The API's watchdog ends it as `error` naming the lost
 // worker, its log kept and saying so; the next worker started on the host removes the step container,
-// the run's network and its workspace (with the secret volume's files) that the dead one left.
+// the run's network and its workspace (with the secret volume's files) that the dead one left, and the
+// directory of the socket its build children reported metrics on.
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -10,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
 import { runLog, submit, waitForRun } from '../support/api.js';
 import { contextArchive } from '../support/archives.js';
-import { REGISTRY, startTestStack, type TestStack } from '../support/stack.js';
+import { freePort, REGISTRY, startTestStack, type TestStack } from '../support/stack.js';
 import { eventually, killTree } from './processes.js';
 
 const BUSYBOX = `${REGISTRY}/base/busybox:latest`;
@@ -19,7 +20,8 @@ const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 describe('a worker killed mid-run', () => {
   let stack: TestStack;
   before(async () => {
-    stack = await startTestStack();
+    // With its metrics served: the worker then listens for its build children's metrics on a socket of its own.
+    stack = await startTestStack({ env: { SLIPWAY_WORKER_METRICS_PORT: String(await freePort()) } });
   });
   after(async () => {
     await stack?.close();
@@ -42,6 +44,7 @@ steps:
     assert.equal(res.status, 202, JSON.stringify(res.body));
     const id: string = res.body.id;
     const label = `slipway.task-run=${`${stack.prefix}-${id}`.toLowerCase()}`;
+    const metricsDirs = async (pid: number) => (await fs.readdir(os.tmpdir())).filter((n) => n.startsWith(`slipway-metrics-${pid}-`));
     const leftovers = async () => ({
       containers: await docker.listContainers({ all: true, filters: JSON.stringify({ label: [label] }) }),
       networks: await docker.listNetworks({ filters: JSON.stringify({ label: [label] }) }),
@@ -53,6 +56,7 @@ steps:
     const running = await waitForRun(stack.url, id, (r) => r.status === 'running', 5_000);
     const pid = stack.workerPid()!;
     assert.equal(running.worker, `${os.hostname()}/${pid}`);
+    assert.equal((await metricsDirs(pid)).length, 1, "the worker's metrics socket directory");
     assert.ok(killTree(pid) >= 2, 'the worker had a build child to kill');
     const killedAt = Date.now();
 
@@ -69,7 +73,10 @@ steps:
     assert.equal(before.containers.length, 1, 'the step container outlived its worker');
     assert.equal(before.networks.length, 1);
     assert.equal(before.workspaces.length, 1);
+    assert.equal((await metricsDirs(pid)).length, 1, 'the socket directory outlived its worker');
     await stack.startWorker();
+    assert.deepEqual(await metricsDirs(pid), [], "the dead worker's metrics socket directory");
+    assert.equal((await metricsDirs(stack.workerPid()!)).length, 1, "the new worker's own");
     const afterStart = await leftovers();
     assert.deepEqual({ containers: afterStart.containers.length, networks: afterStart.networks.length, workspaces: afterStart.workspaces }, { containers: 0, networks: 0, workspaces: [] });
   });

@@ -87,6 +87,20 @@ describe('child metrics path', () => {
     none.logBytes('linux/amd64', 10);
     await none.flush();
   });
+
+  it("leaves a listening worker's socket alone when another worker starts beside it", async () => {
+    const other = await ChildMetricsListener.start(new WorkerMetrics(['linux/amd64']), createLogger('test', 'silent'));
+    try {
+      assert.notEqual(other.socketPath, listener.socketPath);
+      const before = await value(metrics, 'slipway_worker_log_bytes_total', { platform: 'linux/amd64' });
+      const child = childMetrics(listener.socketPath);
+      child.logBytes('linux/amd64', 3);
+      await child.flush();
+      assert.equal(await value(metrics, 'slipway_worker_log_bytes_total', { platform: 'linux/amd64' }), before + 3);
+    } finally {
+      await other.close();
+    }
+  });
 });
 
 describe('registry status classes', () => {

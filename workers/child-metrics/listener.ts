@@ -10,6 +10,41 @@ import type { Logger } from '../../src/log.js';
 import { ChildMetricsReport, MAX_LINE_BYTES } from './report.js';
 import { lines } from './lines.js';
 
+/** Each worker's socket directory: `slipway-metrics-<pid>-XXXXXX` in the temporary folder. */
+const DIR_PREFIX = 'slipway-metrics-';
+const SOCKET = 'children.sock';
+/** A directory without its socket this long after it was made is no worker's starting up. */
+const UNFINISHED_MS = 10 * 60_000;
+
+/**
+ * Removes what workers killed without a chance to close left behind: a directory whose socket nobody listens on
+ * any more (connecting is refused), or that never got one. Asking the socket, not the pid, works across pid
+ * namespaces sharing one /tmp; another user's directories cannot be entered and are left alone.
+ */
+async function removeStale(log: Logger): Promise<void> {
+  const tmp = os.tmpdir();
+  const names = (await fs.readdir(tmp).catch(() => [])).filter((n) => n.startsWith(DIR_PREFIX));
+  await Promise.all(
+    names.map(async (name) => {
+      const dir = path.join(tmp, name);
+      const state = await new Promise<'listening' | 'refused' | 'absent' | 'unknown'>((resolve) => {
+        const probe = net.connect(path.join(dir, SOCKET));
+        probe.once('connect', () => {
+          probe.destroy();
+          resolve('listening');
+        });
+        probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED' ? 'refused' : err.code === 'ENOENT' ? 'absent' : 'unknown'));
+      });
+      const stale = state === 'refused' || (state === 'absent' && Date.now() - (await fs.stat(dir).then((s) => s.mtimeMs, () => Date.now())) > UNFINISHED_MS);
+      if (!stale) return;
+      await fs.rm(dir, { recursive: true, force: true }).then(
+        () => log.info({ dir }, 'removed the metrics socket of a worker that did not close'),
+        () => undefined,
+      );
+    }),
+  );
+}
+
 export interface ChildMetricsSink {
   logBytes(platform: string, bytes: number): void;
   registryRequest(host: string, operation: string, status: number | undefined, seconds: number): void;
@@ -30,9 +65,10 @@ export class ChildMetricsListener {
   }
 
   static async start(sink: ChildMetricsSink, log: Logger): Promise<ChildMetricsListener> {
+    await removeStale(log);
     // mkdtemp makes the directory 0700: no other user can connect and report made-up numbers.
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-metrics-'));
-    const listener = new ChildMetricsListener(path.join(dir, 'children.sock'), dir, sink, log);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}-`));
+    const listener = new ChildMetricsListener(path.join(dir, SOCKET), dir, sink, log);
     await new Promise<void>((resolve, reject) => listener.server.once('error', reject).listen(listener.socketPath, () => resolve()));
     listener.server.unref();
     return listener;
