@@ -14,7 +14,7 @@ import type { TaskService } from '../tasks/service.js';
 import { registryWebhookRouter } from '../triggers/registry.js';
 import type { PeriodicSweeps } from '../periodic.js';
 import { RebuildListener } from './listener.js';
-import { POLL_TICK_MS, RegistryPoller } from './poller.js';
+import { pollTickMs, RegistryPoller } from './poller.js';
 import { rebuildLock } from './rebuild-lock.js';
 import { BaseImageRebuilds } from './rebuilds.js';
 import { platformDigests } from './resolve.js';
@@ -71,12 +71,9 @@ export async function startBaseImageGraph(deps: {
   const listener = new RebuildListener(rebuilds, (id) => runs.store.get(id), log);
   await listener.start(redis, config.prefix);
   const registry = new RegistryClient({ logger: log, hostPolicy: config.registryHosts, tls: config.registryTls, ...(deps.credentials ? { credentials: deps.credentials } : {}), ...(deps.observeRegistry ? { observe: deps.observeRegistry } : {}) });
-  const poller = new RegistryPoller(graph, registry, redis, config.prefix, (change) => rebuilds.changed(change, 'poll'), {
-    defaultIntervalMs: config.rebuilds.pollIntervalMs,
-    intervals: config.rebuilds.pollIntervals,
-    notifying: config.rebuilds.notifyingRegistries,
-  }, log);
-  await sweeps.every('registry-poll', POLL_TICK_MS, () => poller.tick());
+  const pollerOptions = { defaultIntervalMs: config.rebuilds.pollIntervalMs, intervals: config.rebuilds.pollIntervals, notifying: config.rebuilds.notifyingRegistries };
+  const poller = new RegistryPoller(graph, registry, redis, config.prefix, (change) => rebuilds.changed(change, 'poll'), pollerOptions, log);
+  await sweeps.every('registry-poll', pollTickMs(pollerOptions), () => poller.tick());
   await sweeps.every('rebuild-recovery', RECOVER_DISPATCHES_EVERY_MS, () => rebuilds.recoverDispatches((id) => runs.store.get(id)));
   const webhook = registryWebhookRouter({
     tokens: () => [config.registryNotifyToken],

@@ -20,8 +20,15 @@ export interface PollerOptions {
   notifying: string[];
 }
 
-/** How often the poller looks for a registry that is due. */
-export const POLL_TICK_MS = 1000;
+/**
+ * How often the poller looks for a registry that is due: a twentieth of the shortest interval, so a registry
+ * is polled at most 5% after it is due (within its ±10% jitter), and a deployment polling every few minutes
+ * does not run a sweep pass every second to find nothing due. Between 1 s and 1 min.
+ */
+export function pollTickMs(opts: Pick<PollerOptions, 'defaultIntervalMs' | 'intervals'>): number {
+  const shortest = Math.min(opts.defaultIntervalMs, ...Object.values(opts.intervals));
+  return Math.min(60_000, Math.max(1000, Math.round(shortest / 20)));
+}
 
 export class RegistryPoller {
   private readonly due = new Map<string, number>();
