@@ -75,8 +75,14 @@ async function testFiles(args: readonly string[]): Promise<string[]> {
   return [...new Set(files)].sort();
 }
 
-/** Where each shard module goes; the runner removes the folder when it is done. */
-const SHARD_DIR = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-test-shards-'));
+/**
+ * Where each shard module goes, inside the package so that the packages its files import resolve as they do from
+ * the files; the runner removes the folder when it is done.
+ */
+await fs.mkdir(path.join(ROOT, 'test-output'), { recursive: true });
+const SHARD_DIR = await fs.mkdtemp(path.join(ROOT, 'test-output/shards-'));
+/** A module's static imports (`import type` erased, so left out). */
+const STATIC_IMPORT = /^import\s+(?!type\s)(?:[^'";]*?\sfrom\s*)?['"]([^'"]+)['"]/gm;
 /** Shard module → the files its suites run, by suite name (the file's path from ROOT). */
 const shardSuites = new Map<string, Map<string, string>>();
 
@@ -95,14 +101,21 @@ function spread(files: readonly { file: string; weight: number }[], count: numbe
  * A module that runs `files` one after another, each as a suite named by its path that imports it. node:test
  * attaches what a module registers to the suite whose callback imports it, top-level hooks included: so a file's
  * `after` hooks close its stack before the next file starts, its `beforeEach` hooks wrap its own tests only, and a
- * file that hangs fails by its own name when the suite's per-file timeout ends it.
+ * file that hangs fails by its own name when the suite's per-file timeout ends it. That holds only while a file's
+ * import waits on nothing another file's import is loading (it would then run in that file's suite), so the
+ * module loads every file's own imports first. The runner checks the result (strayTests).
  */
 async function writeShard(name: string, files: readonly string[]): Promise<string> {
   // .mts: an ES module wherever it is written, as the test files are in this package.
   const entry = path.join(SHARD_DIR, `${name}.test.mts`);
   const suites = new Map(files.map((f) => [path.relative(ROOT, f), f]));
+  const first = new Set<string>();
+  for (const f of files) {
+    for (const [, spec] of (await fs.readFile(f, 'utf8')).matchAll(STATIC_IMPORT)) first.add(spec!.startsWith('.') ? new URL(spec!, pathToFileURL(f)).href : spec!);
+  }
+  const loads = [...first].map((spec) => `await import(${JSON.stringify(spec)});\n`);
   const lines = [...suites].map(([suite, f]) => `describe(${JSON.stringify(suite)}, { timeout: ${TIMEOUT_MS} }, async () => {\n  await import(${JSON.stringify(pathToFileURL(f).href)});\n});\n`);
-  await fs.writeFile(entry, `import { describe } from 'node:test';\n${lines.join('')}`);
+  await fs.writeFile(entry, `import { describe } from 'node:test';\n${loads.join('')}${lines.join('')}`);
   shardSuites.set(entry, suites);
   return entry;
 }
@@ -174,6 +187,24 @@ async function groupsOf(files: readonly string[], known: Record<string, number>)
   ].filter((g) => g.files.length > 0);
 }
 
+/** The sharded test files, whose tests must report inside their own file's suite. */
+const sharded = () => new Set([...shardSuites.values()].flatMap((suites) => [...suites.values()]));
+/** Files of the tests a file's suite reported so far (a file's results arrive together, children before parents). */
+let reported = new Set<string>();
+
+/**
+ * Given each test result in the order node:test reports them, the tests that ran outside their own file's suite:
+ * at the top level of a shard, or inside another file's suite.
+ */
+function strayTests(nesting: number, file: string, name: string): string[] {
+  if (nesting === 1) reported.add(file);
+  if (nesting !== 0) return [];
+  const own = [...shardSuites.values()].find((suites) => suites.has(name))?.get(name);
+  const strays = own ? [...reported].filter((f) => f !== own).map((f) => `${path.relative(ROOT, f)} in ${name}`) : sharded().has(file) ? [`${name} (${path.relative(ROOT, file)})`] : [];
+  reported = new Set();
+  return strays;
+}
+
 const diagnostic = (message: string): TestEvent => ({ type: 'test:diagnostic', data: { message, nesting: 0, file: undefined, line: undefined, column: undefined } as never });
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1).padStart(6)} s`;
 
@@ -187,6 +218,7 @@ async function* events(groups: readonly Group[], measured: { file: string; ms: n
   let numbered = 0;
   // The suites that stand for files in shards are not the files' own: the summary does not count them.
   let fileSuites = 0;
+  const strays: string[] = [];
   const started = performance.now();
   for (const group of groups) {
     const groupStarted = performance.now();
@@ -205,6 +237,7 @@ async function* events(groups: readonly Group[], measured: { file: string; ms: n
         if (m) totals.set(m[1]!, (totals.get(m[1]!) ?? 0) + Number(m[2]));
         continue;
       }
+      if ((event.type === 'test:pass' || event.type === 'test:fail') && data?.file) strays.push(...strayTests(data.nesting ?? 0, data.file, data.name ?? ''));
       if (event.type === 'test:complete' && data?.nesting === 0 && data.file && data.name) {
         const suiteFile = shardSuites.get(data.file)?.get(data.name);
         if (suiteFile) fileSuites++;
@@ -224,12 +257,13 @@ async function* events(groups: readonly Group[], measured: { file: string; ms: n
   }
   totals.set('suites', (totals.get('suites') ?? 0) - fileSuites);
   for (const line of walls) yield diagnostic(line);
+  for (const stray of strays) yield diagnostic(`not in its own file's suite, so its hooks and time went to another file's: ${stray}`);
   yield diagnostic(`slowest files:`);
   for (const f of [...measured].sort((a, b) => b.ms - a.ms).slice(0, SLOWEST)) yield diagnostic(`${seconds(f.ms)}  ${f.file}`);
   yield { type: 'test:plan', data: { nesting: 0, count: numbered } as never };
   for (const key of ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo']) yield diagnostic(`${key} ${totals.get(key) ?? 0}`);
   yield diagnostic(`duration_ms ${(performance.now() - started).toFixed(3)}`);
-  process.exitCode = (totals.get('fail') ?? 0) + (totals.get('cancelled') ?? 0) > 0 ? 1 : 0;
+  process.exitCode = (totals.get('fail') ?? 0) + (totals.get('cancelled') ?? 0) + strays.length > 0 ? 1 : 0;
 }
 
 try {
