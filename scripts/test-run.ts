@@ -48,8 +48,13 @@ const SHARED_DIRS = ['test/integration', 'test/e2e'];
  * more shards than lanes even out what the expected times got wrong, for one process start each.
  */
 const SHARDS_PER_LANE = 3;
-/** The last known seconds of each integration and e2e file, which the shards are balanced by; rewritten by each run. */
-const DURATIONS_FILE = path.join(ROOT, 'test/durations.json');
+/**
+ * The seconds of each integration and e2e file, which the shards are balanced by: what this checkout's last runs
+ * measured (test-output/, not tracked), else the seed committed in test/ (copy the first over the second to
+ * update it). Runs never rewrite a tracked file: a test run leaves the checkout as it found it.
+ */
+const DURATIONS_FILE = path.join(ROOT, 'test-output/durations.json');
+const DURATIONS_SEED = path.join(ROOT, 'test/durations.json');
 const SLOWEST = 10;
 const SUMMARY = /^(tests|suites|pass|fail|cancelled|skipped|todo) (\d+)$/;
 
@@ -139,7 +144,7 @@ async function shardFiles(label: string, files: readonly string[], count: number
 
 /** Seconds per file (path from ROOT) as the last run measured them; none before any run. */
 async function knownDurations(): Promise<Record<string, number>> {
-  const text = await fs.readFile(DURATIONS_FILE, 'utf8').catch(() => '{}');
+  const text = await fs.readFile(DURATIONS_FILE, 'utf8').catch(() => fs.readFile(DURATIONS_SEED, 'utf8')).catch(() => '{}');
   return JSON.parse(text) as Record<string, number>;
 }
 
@@ -158,7 +163,9 @@ async function recordDurations(known: Record<string, number>, measured: readonly
   }
   const sorted = Object.fromEntries(Object.entries(next).sort(([a], [b]) => a.localeCompare(b)));
   const text = `${JSON.stringify(sorted, null, 2)}\n`;
-  if (text !== (await fs.readFile(DURATIONS_FILE, 'utf8').catch(() => ''))) await fs.writeFile(DURATIONS_FILE, text);
+  if (text === (await fs.readFile(DURATIONS_FILE, 'utf8').catch(() => ''))) return;
+  await fs.mkdir(path.dirname(DURATIONS_FILE), { recursive: true });
+  await fs.writeFile(DURATIONS_FILE, text);
 }
 
 async function groupsOf(files: readonly string[], known: Record<string, number>): Promise<Group[]> {
