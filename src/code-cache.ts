@@ -3,8 +3,8 @@
 // start compiled, at every start. V8 can hand back what it compiled (Script#createCachedData) and take it again
 // for the same source, which skips both. Node 20 offers that for scripts only (not for ES modules, and without
 // module.enableCompileCache, which came in Node 22), so the server bundles are CommonJS and start through here.
-// Hand-written rather than v8-compile-cache: that package hooks every require() and gives dynamic import()
-// no loader, which the bundles need for BullMQ's processor file.
+// Hand-written rather than v8-compile-cache: that package hooks every require() in the process, and code it
+// compiles cannot import(); here one known file is compiled, with import() left working.
 //
 // The cache sits beside the bundle (.code-cache/), one file per bundle, named by the bundle's size and
 // modification time and by Node's version and architecture: V8 itself checks only the source's length and its
@@ -66,7 +66,7 @@ export function runCached(file: string, writeAfterMs = WRITE_AFTER_MS): CachedRu
   const script = new vm.Script(WRAP_HEAD + fs.readFileSync(file, 'utf8') + WRAP_TAIL, {
     filename: file,
     cachedData,
-    // import() inside the bundle (BullMQ's child importing its processor, node:https on demand) as in any module.
+    // An import() left in the bundle (esbuild turns the bundle's own into require) loads as in any module.
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   const module = { exports: {} as unknown, filename: file, id: file, loaded: false };
