@@ -1,5 +1,5 @@
 // Runs test files as one node:test stream: unit tests (no outside system) in a few shared processes, then
-// integration and e2e tests (real Redis, Docker Engine, registry) two files at a time, in a few processes that
+// integration and e2e tests (real Redis, Docker Engine, registry) a few files at a time, in a few processes that
 // each run several files one after another, then the files that must have the stack to themselves one at a
 // time. The report is what `node --test` prints (TAP when piped, spec on a terminal) with one plan and one
 // summary for all groups, so a reader of `# pass N` / `# fail N` counts every test; before the summary, the
@@ -30,13 +30,14 @@ const UNIT_CONCURRENCY = Math.max(2, os.availableParallelism()) * 2;
  */
 const OWN_PROCESS = /process\.env(\.\w+|\[[^\]]+\])\s*=[^=]|delete process\.env|process\.chdir\(/m;
 /**
- * Integration and e2e files at once (SLIPWAY_TEST_CONCURRENCY, default 2). Each file has a stack of its own
- * (its own key prefix, data folder, API and worker ports) on the one Redis, Engine and registry, and spends much
- * of its time waiting on them, so two files overlap their waits. A file whose tests change what every file
+ * Integration and e2e files at once (SLIPWAY_TEST_CONCURRENCY, default one more than the cores). Each file has a
+ * stack of its own (its own key prefix, data folder, API and worker ports) on the one Redis, Engine and registry,
+ * and spends part of its time waiting on them (a timer's next minute, a build's sleep): one file more than the
+ * cores keeps them busy through those waits. A file whose tests change what every file
  * shares (Redis's memory, the Engine itself) says so with a line `// test-run: alone` and runs after the
  * others, by itself.
  */
-const INTEGRATION_CONCURRENCY = Math.max(1, Number(process.env.SLIPWAY_TEST_CONCURRENCY ?? 2) || 1);
+const INTEGRATION_CONCURRENCY = Math.max(1, Number(process.env.SLIPWAY_TEST_CONCURRENCY ?? os.availableParallelism() + 1) || 1);
 const ALONE = /^\/\/ test-run: alone\b/m;
 /**
  * Folders whose files share shard processes in the integration group. test/faults and test/hosts stop Redis and kill
