@@ -43,6 +43,7 @@ export async function issueToken(store: TokenStore, body: unknown, now = new Dat
   return { ...info(record), token };
 }
 
+const noSuchToken = (name: string) => new NotFoundError(`no token named ${JSON.stringify(name.slice(0, 64))}`, 'token_not_found');
 const daysFrom = (now: Date, days: number) => new Date(now.getTime() + days * 86_400_000).toISOString();
 
 /**
@@ -58,12 +59,12 @@ export async function updateToken(store: TokenStore, name: string, body: unknown
     ...(req.expiresInDays !== undefined ? { expiresAt: req.expiresInDays === null ? undefined : daysFrom(now, req.expiresInDays) } : {}),
   };
   const updated = await store.update(name, change);
-  if (!updated) throw new NotFoundError(`no token named ${JSON.stringify(name.slice(0, 64))}`, 'token_not_found');
+  if (!updated) throw noSuchToken(name);
   return updated;
 }
 
 export async function revokeToken(store: TokenStore, name: string): Promise<void> {
-  if (!(await store.revoke(name))) throw new NotFoundError(`no token named ${JSON.stringify(name.slice(0, 64))}`, 'token_not_found');
+  if (!(await store.revoke(name))) throw noSuchToken(name);
 }
 
 export type { TokenCreate };
