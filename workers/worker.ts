@@ -8,6 +8,7 @@ import { createLogger } from '../src/log.js';
 import { CacheAffinity } from '../src/queue/affinity.js';
 import { handOff, moveTo, retireQueue } from '../src/queue/handoff.js';
 import { affinityQueueName, ASSEMBLE_QUEUE, DAEMONLESS_WINDOWS, HANDOFF_QUEUE, HandoffJob, platformQueueName } from '../src/queue/jobs.js';
+import { OwnQueues } from '../src/queue/own-queues.js';
 import { PlatformQueues } from '../src/queue/platform-queues.js';
 import { createRedis } from '../src/redis.js';
 import { HEARTBEAT_MS, WorkerRegistry } from '../src/queue/worker-registry.js';
@@ -144,9 +145,12 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
   // Announce what this worker serves, so runs for a platform nobody serves can say so.
   const registry = new WorkerRegistry(connection, config.prefix);
   const freeSlots = () => Object.fromEntries(platforms.map((p) => [p, slots.get(p)!.free]));
+  // Its own queues are recorded with each beat: if this worker dies without retiring them, the API's sweep does.
+  const recorded = new OwnQueues(connection, config.prefix);
+  const ownQueueRecords = ownQueues.map((own) => ({ ...own, worker: name }));
   const beat = () =>
-    Promise.all([registry.heartbeat(name, capabilities), registry.renewLeases(building.values()), affinity.publishSlots(name, freeSlots())]).catch((err: unknown) =>
-      log.warn({ err }, 'heartbeat failed'),
+    Promise.all([registry.heartbeat(name, capabilities), registry.renewLeases(building.values()), affinity.publishSlots(name, freeSlots()), recorded.record(ownQueueRecords)]).catch(
+      (err: unknown) => log.warn({ err }, 'heartbeat failed'),
     );
   await beat();
   const heartbeat = setInterval(beat, HEARTBEAT_MS);
@@ -184,9 +188,9 @@ export async function startWorker(config: Config, platforms: string[]): Promise<
         await Promise.all(workers.filter((w) => !ownWorkers.has(w)).map((w) => w.close()));
         // Runs routed here that this worker will not start now go to the shared queue, not after the bound, and
         // its own queues leave no keys behind.
-        await Promise.all(ownQueues.map((own) => retireQueue(queues, own.queueName, platformQueueName(own.capability), stillQueued))).catch((err: unknown) =>
-          log.warn({ err }, 'could not hand on the runs routed here'),
-        );
+        await Promise.all(ownQueues.map((own) => retireQueue(queues, own.queueName, platformQueueName(own.capability), stillQueued)))
+          .then(() => recorded.forget(ownQueues.map((own) => own.queueName)))
+          .catch((err: unknown) => log.warn({ err }, 'could not hand on the runs routed here'));
         await queues.close();
         await metrics?.close();
         await childMetrics?.close();

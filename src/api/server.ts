@@ -14,8 +14,10 @@ import type { RegistryRequestObservation } from '../registry/http.js';
 import { CONTEXT_SWEEP_EVERY_MS, ContextSweeper } from '../contexts/sweeper.js';
 import { createLogger } from '../log.js';
 import { PeriodicSweeps } from '../periodic.js';
-import { cancelChannel } from '../queue/jobs.js';
+import { retireQueue } from '../queue/handoff.js';
+import { cancelChannel, platformQueueName } from '../queue/jobs.js';
 import { PlatformQueues } from '../queue/platform-queues.js';
+import { OWN_QUEUES_SWEEP_EVERY_MS, OwnQueues, OwnQueueSweep } from '../queue/own-queues.js';
 import { WorkerRegistry } from '../queue/worker-registry.js';
 import { createRedis, RedisAvailability } from '../redis.js';
 import { RedisRoom } from './redis-room.js';
@@ -100,6 +102,10 @@ export async function startApiServer(config: Config): Promise<ApiServer> {
   await sweeps.every('queue-watch', QUEUE_WATCH_EVERY_MS, () => queueWatch.sweep());
   const watchdog = new RunWatchdog(runs, workers);
   await sweeps.every('run-watchdog', WATCHDOG_EVERY_MS, () => watchdog.sweep());
+  // The own queues of workers that died without retiring them: their waiting runs to the shared queue, their keys gone.
+  const stillQueued = async (runId: string) => (await runs.store.get(runId))?.status === 'queued';
+  const ownQueues = new OwnQueueSweep(new OwnQueues(redis, config.prefix), workers, (q) => retireQueue(queues, q.queueName, platformQueueName(q.capability), stillQueued));
+  await sweeps.every('own-queues', OWN_QUEUES_SWEEP_EVERY_MS, () => ownQueues.sweep());
   const announceCancel = async (id: string) => {
     await redis.publish(cancelChannel(config.prefix), id);
   };

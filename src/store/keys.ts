@@ -181,6 +181,13 @@ export class SlipwayKeys {
   workerSlots(worker: string): string {
     return this.key('worker', worker, 'slots');
   }
+  /**
+   * Hash: a worker's own queue (cache affinity) → JSON { worker, capability }, so that the queue of a worker that
+   * died without retiring it can be found and retired by another (queue/own-queues.ts).
+   */
+  get ownQueues(): string {
+    return this.key('own-queues');
+  }
   /** Run id → when a live worker last said it is building it (see runs/watchdog.ts). */
   get runLeases(): string {
     return this.key('runs', 'leases');

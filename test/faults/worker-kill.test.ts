@@ -2,20 +2,24 @@
 // to end the run, yet it must not stay `running`. The API's watchdog ends it as `error` naming the lost
 // worker, its log kept and saying so; the next worker started on the host removes the step container,
 // the run's network and its workspace (with the secret volume's files) that the dead one left, and the
-// directory of the socket its build children reported metrics on.
+// directory of the socket its build children reported metrics on; and the API retires the dead worker's own
+// queues (cache affinity), which it could not retire itself, so their keys do not stay in Redis for good.
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
+import { createRedis } from '../../src/redis.js';
+import { SlipwayKeys } from '../../src/store/keys.js';
 import { runLog, submit, waitForRun } from '../support/api.js';
 import { contextArchive } from '../support/archives.js';
-import { freePort, REGISTRY, startTestStack, type TestStack } from '../support/stack.js';
+import { freePort, REDIS_URL, REGISTRY, startTestStack, type TestStack } from '../support/stack.js';
 import { eventually, killTree } from './processes.js';
 
 const BUSYBOX = `${REGISTRY}/base/busybox:latest`;
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+const redis = createRedis(REDIS_URL, 'test-worker-kill');
 
 describe('a worker killed mid-run', () => {
   let stack: TestStack;
@@ -25,6 +29,7 @@ describe('a worker killed mid-run', () => {
   });
   after(async () => {
     await stack?.close();
+    redis.disconnect();
   });
 
   it('ends the run as error naming the worker, and the next worker clears what it left', async () => {
@@ -57,6 +62,15 @@ steps:
     const pid = stack.workerPid()!;
     assert.equal(running.worker, `${os.hostname()}/${pid}`);
     assert.equal((await metricsDirs(pid)).length, 1, "the worker's metrics socket directory");
+    // The worker's own queues (named after it, as affinityQueueName makes them), and its record of them.
+    const ownQueueKeys = async () => {
+      const keys: string[] = [];
+      for await (const batch of redis.scanStream({ match: `${stack.prefix}:*@${os.hostname().replace(/[^A-Za-z0-9_.-]/g, '_')}_${pid}:*`, count: 1000 })) keys.push(...(batch as string[]));
+      const records = Object.values(await redis.hgetall(new SlipwayKeys(stack.prefix).ownQueues)).filter((r) => r.includes(`/${pid}"`));
+      return { keys: keys.length, records: records.length };
+    };
+    const own = await ownQueueKeys();
+    assert.ok(own.keys > 0 && own.records > 0, `the worker's own queues: ${JSON.stringify(own)}`);
     assert.ok(killTree(pid) >= 2, 'the worker had a build child to kill');
     const killedAt = Date.now();
 
@@ -79,5 +93,9 @@ steps:
     assert.equal((await metricsDirs(stack.workerPid()!)).length, 1, "the new worker's own");
     const afterStart = await leftovers();
     assert.deepEqual({ containers: afterStart.containers.length, networks: afterStart.networks.length, workspaces: afterStart.workspaces }, { containers: 0, networks: 0, workspaces: [] });
+    await eventually("the dead worker's own queues retired", 90_000, async () => {
+      const left = await ownQueueKeys();
+      return left.keys === 0 && left.records === 0 ? true : undefined;
+    });
   });
 });

@@ -9,7 +9,10 @@ import { Worker } from 'bullmq';
 import { CacheAffinity } from '../../src/queue/affinity.js';
 import { handOff, retireQueue } from '../../src/queue/handoff.js';
 import { affinityQueueName, HANDOFF_QUEUE, HandoffJob, platformQueueName, type QueuedDockerfileJob } from '../../src/queue/jobs.js';
+import { OwnQueues, OwnQueueSweep, RETIRE_AFTER_MS } from '../../src/queue/own-queues.js';
 import { PlatformQueues } from '../../src/queue/platform-queues.js';
+import { WorkerRegistry } from '../../src/queue/worker-registry.js';
+import { SlipwayKeys } from '../../src/store/keys.js';
 import { createRedis } from '../../src/redis.js';
 import { deleteKeys, REDIS_URL } from '../support/stack.js';
 
@@ -136,5 +139,58 @@ describe('hand-off', () => {
     assert.deepEqual(await where(queues, 'r1'), [platformQueueName(PLATFORM)]);
     assert.deepEqual(await where(queues, 'r2'), [], 'a run no longer queued is not queued again');
     assert.equal(await redis.exists(queues.named(from).keys.meta!), 0);
+  });
+});
+
+describe("the own queues of workers that died without retiring them", () => {
+  const LIVE = 'host-a/1111';
+  const sweepOf = (prefix: string, queues: PlatformQueues) => {
+    const recorded = new OwnQueues(redis, prefix);
+    const sweep = new OwnQueueSweep(recorded, new WorkerRegistry(redis, prefix), (q) => retireQueue(queues, q.queueName, platformQueueName(q.capability), async (runId) => runId === 'r1'));
+    return { recorded, sweep };
+  };
+
+  it("retires a silent worker's queue: what waits there moves to the shared queue, its keys and its record go", async () => {
+    const { prefix, queues } = setup();
+    const { recorded, sweep } = sweepOf(prefix, queues);
+    const dead = affinityQueueName(PLATFORM, WORKER);
+    const live = affinityQueueName(PLATFORM, LIVE);
+    await recorded.record([{ queueName: dead, worker: WORKER, capability: PLATFORM }]);
+    await recorded.record([{ queueName: live, worker: LIVE, capability: PLATFORM }]);
+    await queues.named(dead).add('build', job('r1', 'app'), { jobId: 'r1' });
+    await queues.named(live).add('build', job('r3', 'app'), { jobId: 'r3' });
+    const registry = new WorkerRegistry(redis, prefix);
+    const now = Date.now();
+    // The dead worker last beat longer ago than the limit; the live one just now.
+    await registry.heartbeat(WORKER, [PLATFORM], now - RETIRE_AFTER_MS - 1_000);
+    await registry.heartbeat(LIVE, [PLATFORM], now);
+
+    assert.deepEqual(await sweep.sweep(now), [dead]);
+    assert.deepEqual(await where(queues, 'r1'), [platformQueueName(PLATFORM)], 'the run waiting for the dead worker is queued for any worker');
+    assert.equal(await redis.exists(queues.named(dead).keys.meta!), 0, "the dead worker's queue keys are gone");
+    assert.ok(await queues.named(live).getJob('r3'), "a live worker's queue is left as it is");
+    assert.deepEqual((await recorded.list()).map((q) => q.queueName), [live]);
+    assert.deepEqual(await sweep.sweep(now), [], 'a second pass finds nothing to do');
+  });
+
+  it('leaves the queue of a worker silent for less than the limit (a stall, not a death)', async () => {
+    const { prefix, queues } = setup();
+    const { recorded, sweep } = sweepOf(prefix, queues);
+    const own = affinityQueueName(PLATFORM, WORKER);
+    await recorded.record([{ queueName: own, worker: WORKER, capability: PLATFORM }]);
+    await queues.named(own).add('build', job('r1', 'app'), { jobId: 'r1' });
+    const now = Date.now();
+    await new WorkerRegistry(redis, prefix).heartbeat(WORKER, [PLATFORM], now - RETIRE_AFTER_MS + 5_000);
+    assert.deepEqual(await sweep.sweep(now), []);
+    assert.deepEqual(await where(queues, 'r1'), [own]);
+  });
+
+  it('forgets a record no worker could have written, and retires nothing for it', async () => {
+    const { prefix, queues } = setup();
+    const { recorded, sweep } = sweepOf(prefix, queues);
+    await redis.hset(new SlipwayKeys(prefix).ownQueues, 'junk', '{"worker":', 'other', JSON.stringify({ worker: 7 }));
+    assert.deepEqual(await sweep.sweep(), []);
+    assert.equal(await redis.exists(new SlipwayKeys(prefix).ownQueues), 0);
+    assert.deepEqual(await recorded.list(), []);
   });
 });
