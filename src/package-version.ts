@@ -1,5 +1,5 @@
-// Slipway's version, from the package.json above the running file: src/, dist/src/ and the bundled CLI
-// (dist/cli/) alike. The CLI prints it; the API's OpenAPI document carries it.
+// Slipway's version, from the package.json above the running file: src/, the bundled servers (dist/server/)
+// and the bundled CLI (dist/cli/) alike. The CLI prints it; the API's OpenAPI document carries it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

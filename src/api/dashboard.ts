@@ -22,10 +22,9 @@ export const DASHBOARD_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** Where `npm run build` puts the dashboard: dist/web, from src/api (tsx), dist/src/api (compiled) and dist/server (bundled) alike. */
+/** Where `npm run build` puts the dashboard: dist/web, from src/api (tsx) and dist/server (bundled) alike, both two levels down. */
 export function dashboardDir(from: string = import.meta.url): string {
-  const root = fileURLToPath(new URL('../../', from));
-  return path.basename(root) === 'dist' ? path.join(root, 'web') : path.join(root, 'dist', 'web');
+  return path.join(fileURLToPath(new URL('../../', from)), 'dist', 'web');
 }
 
 function secure(res: Response): void {
