@@ -22,8 +22,11 @@
 #                             lost; POST /v1/runs p99 and the API's RSS. Not in the default set: its full size
 #                             (BENCH_LOAD_CLIENTS 50, BENCH_LOAD_BUILDS 500, BENCH_LOAD_FOLLOWERS 100 over
 #                             BENCH_LOAD_DURATION_S 300) takes the machine for as long as the worker needs
+#   engine: what the Docker Engine costs per build with no Slipway, with the QEMU binfmt handlers registered
+#                             and switched off (bench/engine.ts, under a minute; root only for the second side).
+#                             Not in the default set: it switches the machine's emulators off for a few seconds
 # Arguments pick benches: scripts/bench.sh build | latency | git-fetch | rebuilds | platforms | private-base |
-# cache | load (default: all but load).
+# cache | load | engine (default: all but load and engine).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/stack.sh up
@@ -33,8 +36,8 @@ benches=("$@")
 [ ${#benches[@]} -eq 0 ] && benches=(build latency git-fetch rebuilds platforms private-base cache)
 for b in "${benches[@]}"; do
   case "$b" in
-    build | latency | git-fetch | rebuilds | platforms | private-base | cache | load) node --import tsx "bench/$b.ts" ;;
-    *) echo "bench: unknown bench $b (build, latency, git-fetch, rebuilds, platforms, private-base, cache, load)" >&2; exit 2 ;;
+    build | latency | git-fetch | rebuilds | platforms | private-base | cache | load | engine) node --import tsx "bench/$b.ts" ;;
+    *) echo "bench: unknown bench $b (build, latency, git-fetch, rebuilds, platforms, private-base, cache, load, engine)" >&2; exit 2 ;;
   esac
 done
 echo "bench: summaries in bench/results/<bench>.md, figures of run $BENCH_RUN_ID appended to bench/results/history.jsonl" >&2

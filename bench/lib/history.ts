@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { MachineInfo } from './machine.js';
 import { RESULTS_DIR } from './options.js';
 
-export type BenchName = 'build' | 'latency' | 'platforms' | 'git-fetch' | 'rebuilds' | 'private-base' | 'cache' | 'load';
+export type BenchName = 'build' | 'latency' | 'platforms' | 'git-fetch' | 'rebuilds' | 'private-base' | 'cache' | 'load' | 'engine';
 
 export interface HistoryLine {
   /** When the run started (ISO). */
