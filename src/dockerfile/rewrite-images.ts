@@ -9,6 +9,11 @@ import { reachableStages, sourcesOf } from './graph.js';
 import { instructionTexts } from './instructions.js';
 import type { ResolvedSource } from './resolve.js';
 
+/** An image word the rewrite must replace but cannot find alone on a line: the build cannot go ahead as asked. */
+export class UnreplaceableWordError extends DockerfileError {
+  override name = 'UnreplaceableWordError';
+}
+
 export interface ImageUse {
   /** The normalised image, as extractBases names it. */
   image: string;
@@ -32,8 +37,8 @@ export interface RewrittenDockerfile {
 
 /**
  * Replaces each image of the stages a build with `opts` builds by `replacementFor(image)`, where that gives
- * one. Throws DockerfileError for a file BuildKit would refuse, and for an image word it cannot find alone
- * on a line (one split over a continuation).
+ * one. Throws DockerfileError for a file BuildKit would refuse, UnreplaceableWordError for an image word it
+ * cannot find alone on a line (one split over a continuation).
  */
 export function rewriteImages(dockerfile: string, opts: ExtractBasesOptions, replacementFor: (image: string) => string | undefined): RewrittenDockerfile {
   const { prepared, stages, written, target } = resolveDockerfile(dockerfile, opts);
@@ -95,7 +100,7 @@ function replaceFromWord(raw: string[], lines: readonly string[], start: number,
       }
     }
   }
-  throw new DockerfileError(`FROM ${quote(word)}: the image name must be written on one line to be replaced`, start + 1);
+  throw new UnreplaceableWordError(`FROM ${quote(word)}: the image name must be written on one line to be replaced`, start + 1);
 }
 
 /** The value of the --from flag on 0-based line `l`, as written (quoted or not). */
@@ -103,6 +108,6 @@ function replaceCopyFrom(raw: string[], l: number, ref: string, replacement: str
   const escaped = ref.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const flag = new RegExp(`--from=(["']?)${escaped}\\1(?=\\s|$|[\\\\\`])`);
   const match = flag.exec(raw[l]!);
-  if (!match) throw new DockerfileError(`COPY --from=${quote(ref)}: the flag must be written on one line to be replaced`, l + 1);
+  if (!match) throw new UnreplaceableWordError(`COPY --from=${quote(ref)}: the flag must be written on one line to be replaced`, l + 1);
   raw[l] = raw[l]!.slice(0, match.index) + `--from=${replacement}` + raw[l]!.slice(match.index + match[0].length);
 }

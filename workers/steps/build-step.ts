@@ -4,7 +4,8 @@
 import fs from 'node:fs/promises';
 import { resolveInside } from '../../src/contexts/resolve-inside.js';
 import path from 'node:path';
-import { extractBases, type BaseImage } from '../../src/dockerfile/bases.js';
+import { WORKER_BUILD_PLATFORM } from '../../src/dockerfile/bases.js';
+import { type RewrittenDockerfile, UnreplaceableWordError, rewriteImages } from '../../src/dockerfile/rewrite-images.js';
 import type { ResolvedStep } from '../../src/taskfile/model.js';
 import { EngineError, type ImageBuilder } from '../builder/image-builder.js';
 import { isGitError } from '../../src/git/errors.js';
@@ -34,16 +35,18 @@ export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promi
   const workingDirectory = step.workingDirectory ?? WORKSPACE_MOUNT;
   const checkout = spec.git ? await checkoutContext(step, ctx) : undefined;
   let mounted: string | undefined;
+  let local: RunLocalBases | undefined;
   try {
     const paths = checkout ? await gitPaths(checkout.contextDir, spec.dockerfile) : await buildPaths(ctx.workspace, workingDirectory, spec.context, spec.dockerfile);
     // A remote context is the repository alone: ACR's docker CLI container sees it at its own path.
     if (!checkout && step.volumeMounts.length) mounted = await contextWithVolumes(step, ctx, paths.contextDir, path.posix.resolve(workingDirectory, spec.context));
     const contextDir = mounted ?? paths.contextDir;
     const { dockerfile } = paths;
-    await refuseUnpushedBases(step, contextDir, dockerfile, ctx);
+    local = await runLocalBases(step, contextDir, dockerfile, ctx);
     const imageId = await ctx.engine.build({
       contextDir,
       dockerfile,
+      ...(local ? { dockerfileText: local.dockerfileText, localBases: [...local.requested.keys()] } : {}),
       // The run's own names: the names asked for exist on the shared Engine only while a push step pushes them.
       tags: ctx.images.tagsFor(spec.tags),
       buildArgs: spec.buildArgs,
@@ -60,13 +63,13 @@ export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promi
       // The source was not filtered by a CLI here: a .dockerignore in it must apply.
       applyDockerignore: true,
       signal: ctx.signal,
-      log: ctx.log,
+      log: local ? (line) => ctx.log(asRequested(line, local)) : ctx.log,
     });
     ctx.images.built(spec.tags, step.id);
     if (step.buildCache) await exportCache(step, ctx);
     return { imageId };
   } catch (err) {
-    if (err instanceof EngineError) throw new StepFailedError(err.message);
+    if (err instanceof EngineError) throw new StepFailedError(asRequested(err.message, local));
     if (isGitError(err)) throw new StepFailedError(`build context ${spec.context}: ${err.message}`);
     throw err;
   } finally {
@@ -89,27 +92,61 @@ async function checkoutContext(step: ResolvedStep, ctx: BuildContext): Promise<{
   }
 }
 
+/** A build's Dockerfile pointed at images of its run, and the names the user wrote for them. */
+interface RunLocalBases {
+  dockerfileText: string;
+  /** Local name → the image as the Dockerfile names it. */
+  requested: Map<string, string>;
+}
+
 /**
- * Every base comes from its registry (a local tag may be another run's), so a FROM naming an image an earlier
- * step of this run built and has not pushed would build on whatever the registry holds under that name: an
- * older image, silently. Refused with what to do instead; a Dockerfile that cannot be read is left to the build.
+ * A FROM or COPY --from naming an image an earlier build step of this run built uses exactly that image,
+ * pushed since or not, as in ACR, where every step shares one Docker daemon: the build gets the Dockerfile
+ * with those names replaced by the run's local names. The requested names are never tagged on the shared
+ * Engine, where another run could take them. Undefined when the Dockerfile names none of this run's images,
+ * or cannot be read (left to the build, which reports it in BuildKit's words).
  */
-async function refuseUnpushedBases(step: ResolvedStep, contextDir: string, dockerfile: string, ctx: BuildContext): Promise<void> {
+async function runLocalBases(step: ResolvedStep, contextDir: string, dockerfile: string, ctx: BuildContext): Promise<RunLocalBases | undefined> {
   const spec = step.build!;
-  let bases: BaseImage[];
+  let rewritten: RewrittenDockerfile;
   try {
     const text = await fs.readFile(resolveInside(contextDir, dockerfile) ?? '', 'utf8');
-    bases = extractBases(text, { buildArgs: spec.buildArgs, platform: spec.platform ?? ctx.platform, ...(spec.target !== undefined ? { target: spec.target } : {}) }).bases;
-  } catch {
-    return;
+    const opts = { buildArgs: spec.buildArgs, platform: spec.platform ?? ctx.platform, buildPlatform: WORKER_BUILD_PLATFORM, ...(spec.target !== undefined ? { target: spec.target } : {}) };
+    rewritten = rewriteImages(text, opts, (image) => ctx.images.localFor(image));
+  } catch (err) {
+    if (err instanceof UnreplaceableWordError) throw new StepFailedError(`${dockerfile}: ${err.message}`);
+    return undefined;
   }
-  for (const base of bases) {
-    const builder = ctx.images.builtNotPushed(base.image);
-    if (builder === undefined) continue;
+  const builder = (image: string) => ctx.images.builderOf(image) ?? '?';
+  const stuck = rewritten.unreplaceable[0];
+  if (stuck) {
+    const where = stuck.onbuild ? 'an ONBUILD trigger' : 'RUN --mount from=';
     throw new StepFailedError(
-      `${dockerfile}:${base.line}: ${base.image} is built by step ${builder} of this run and not pushed yet; every base is pulled from its registry, so push it in a step this one waits for (push: [${base.image}], then when: [that step])`,
+      `${dockerfile}:${stuck.line}: ${stuck.image} is built by step ${builder(stuck.image)} of this run, which ${where} cannot use: build a stage on it (FROM ${stuck.image} AS base) and name that stage instead`,
     );
   }
+  const first = rewritten.replaced[0];
+  if (!first) return undefined;
+  if (spec.pull) {
+    throw new StepFailedError(
+      `${dockerfile}:${first.line}: ${first.image} is this run's image from step ${builder(first.image)}, and --pull would look for it in its registry: drop --pull from this step (the other images it names are pulled from their registries all the same)`,
+    );
+  }
+  const requested = new Map<string, string>();
+  for (const use of rewritten.replaced) {
+    requested.set(use.replacement, use.image);
+    const written = use.via === 'from' ? `FROM ${use.image}` : `COPY --from=${use.image}`;
+    ctx.log(`slipway: ${written} is this run's image from step ${builder(use.image)}`);
+  }
+  return { dockerfileText: rewritten.text, requested };
+}
+
+/** Text with the run's local names written as the user wrote them (BuildKit prints them in full, docker.io/…). */
+function asRequested(text: string, local: RunLocalBases | undefined): string {
+  if (!local) return text;
+  let out = text;
+  for (const [name, image] of local.requested) out = out.split(`docker.io/${name}`).join(image).split(name).join(image);
+  return out;
 }
 
 /** A git context's Dockerfile: -f relative to the context directory (the fragment's dir), as docker build reads it. */
