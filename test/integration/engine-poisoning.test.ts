@@ -135,6 +135,8 @@ steps:
       assert.match(log, /\[probe-app\] made-by-the-base-step/, 'the app was built on the base step\'s image');
       assert.match(log, /\[probe-plain\] saw-registry/);
       assert.doesNotMatch(log, /\] saw-POISON/);
+      // The graph records the registry's bases, not the run's own image (nor its local name).
+      assert.deepEqual([...new Set(own.baseImages?.map((b) => b.image))].sort(), [BASE_IMAGE, victim].sort());
     } finally {
       await apiFetch(`${stack.url}/v1/runs/${holder.body.id}/cancel`, { method: 'POST' });
       await waitForRun(stack.url, holder.body.id);
