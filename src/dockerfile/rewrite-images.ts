@@ -22,6 +22,8 @@ export interface ImageUse {
   line: number;
   /** From an ONBUILD trigger of the stage this one is built on. */
   onbuild?: boolean;
+  /** A FROM's --platform, substituted (`$VAR` left in when not given). */
+  platform?: string;
 }
 
 export interface RewrittenDockerfile {
@@ -50,7 +52,7 @@ export function rewriteImages(dockerfile: string, opts: ExtractBasesOptions, rep
   for (const i of [...reachableStages(target, stages)].sort((a, b) => a - b)) {
     const stage = stages[i]!;
     if (stage.base.kind === 'image') {
-      const use: ImageUse = { image: stage.base.image, via: 'from', line: stage.line };
+      const use: ImageUse = { image: stage.base.image, via: 'from', line: stage.line, ...(stage.platform !== undefined ? { platform: stage.platform } : {}) };
       const replacement = replacementFor(use.image);
       if (replacement === undefined) out.pulled.push(use);
       else {

@@ -183,7 +183,7 @@ describe('task steps on the real Docker Engine', { timeout: 600_000 }, () => {
     assert.match(bad.error ?? '', /exit code: 3/);
   });
 
-  it('a build FROM an image an earlier step built, never pushed, builds on that very image; --pull with it is refused', async () => {
+  it('a build FROM an image an earlier step built, never pushed, builds on that very image; --pull or another platform with it is refused', async () => {
     const nonce = randomBytes(6).toString('hex');
     const image = `${REGISTRY}/t-step-bases/base:${nonce}`;
     const files = {
@@ -211,6 +211,10 @@ describe('task steps on the real Docker Engine', { timeout: 600_000 }, () => {
     const pull = await execute(`steps:\n  - id: a\n    build: -t ${image} .\n  - id: c\n    build: --pull -f Dockerfile.c .\n    when: [a]\n`, { files });
     assert.equal(pull.status, 'failed');
     assert.match(pull.error ?? '', /step c failed: Dockerfile\.c:1: .* is this run's image from step a, and --pull would look for it in its registry: drop --pull/);
+
+    const arm = await execute(`steps:\n  - id: a\n    build: -t ${image} .\n  - id: c\n    build: --platform linux/arm64 -f Dockerfile.c .\n    when: [a]\n`, { files });
+    assert.equal(arm.status, 'failed');
+    assert.match(arm.error ?? '', /step c failed: Dockerfile\.c:1: .* is this run's image from step a, built for linux\/amd64, and this build needs it for linux\/arm64/);
   });
 
   for (const example of ['build-push-cmd.yaml', 'parallel.yaml', 'service-by-id.yaml', 'secrets-values.yaml']) {

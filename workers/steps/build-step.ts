@@ -5,7 +5,8 @@ import fs from 'node:fs/promises';
 import { resolveInside } from '../../src/contexts/resolve-inside.js';
 import path from 'node:path';
 import { WORKER_BUILD_PLATFORM } from '../../src/dockerfile/bases.js';
-import { type RewrittenDockerfile, UnreplaceableWordError, rewriteImages } from '../../src/dockerfile/rewrite-images.js';
+import { type ImageUse, type RewrittenDockerfile, UnreplaceableWordError, rewriteImages } from '../../src/dockerfile/rewrite-images.js';
+import { formatPlatform, parsePlatform } from '../../src/platforms.js';
 import type { ResolvedStep } from '../../src/taskfile/model.js';
 import { EngineError, type ImageBuilder } from '../builder/image-builder.js';
 import { isGitError } from '../../src/git/errors.js';
@@ -65,7 +66,7 @@ export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promi
       signal: ctx.signal,
       log: local ? (line) => ctx.log(asRequested(line, local)) : ctx.log,
     });
-    ctx.images.built(spec.tags, step.id);
+    ctx.images.built(spec.tags, step.id, spec.platform ?? ctx.platform);
     if (step.buildCache) await exportCache(step, ctx);
     return { imageId };
   } catch (err) {
@@ -117,7 +118,7 @@ async function runLocalBases(step: ResolvedStep, contextDir: string, dockerfile:
     if (err instanceof UnreplaceableWordError) throw new StepFailedError(`${dockerfile}: ${err.message}`);
     return undefined;
   }
-  const builder = (image: string) => ctx.images.builderOf(image) ?? '?';
+  const builder = (image: string) => ctx.images.builderOf(image)?.step ?? '?';
   const stuck = rewritten.unreplaceable[0];
   if (stuck) {
     const where = stuck.onbuild ? 'an ONBUILD trigger' : 'RUN --mount from=';
@@ -132,6 +133,7 @@ async function runLocalBases(step: ResolvedStep, contextDir: string, dockerfile:
       `${dockerfile}:${first.line}: ${first.image} is this run's image from step ${builder(first.image)}, and --pull would look for it in its registry: drop --pull from this step (the other images it names are pulled from their registries all the same)`,
     );
   }
+  for (const use of rewritten.replaced) checkPlatform(use, use.platform ?? spec.platform ?? ctx.platform, dockerfile, ctx.images);
   const requested = new Map<string, string>();
   for (const use of rewritten.replaced) {
     requested.set(use.replacement, use.image);
@@ -139,6 +141,26 @@ async function runLocalBases(step: ResolvedStep, contextDir: string, dockerfile:
     ctx.log(`slipway: ${written} is this run's image from step ${builder(use.image)}`);
   }
   return { dockerfileText: rewritten.text, requested };
+}
+
+/**
+ * The Engine finds a local image only for the platform it was built for; for another, BuildKit would look in
+ * the registry, and fail there or build on an older image. A platform still holding a `$VAR` is left to it.
+ */
+function checkPlatform(use: ImageUse, wanted: string, dockerfile: string, images: RunImages): void {
+  const built = images.builderOf(use.image);
+  if (!built || wanted.includes('$') || samePlatform(wanted, built.platform)) return;
+  throw new StepFailedError(
+    `${dockerfile}:${use.line}: ${use.image} is this run's image from step ${built.step}, built for ${built.platform}, and this build needs it for ${wanted}: build it for ${wanted} as well (another step, with --platform ${wanted} and a tag of its own)`,
+  );
+}
+
+function samePlatform(a: string, b: string): boolean {
+  try {
+    return formatPlatform(parsePlatform(a)) === formatPlatform(parsePlatform(b));
+  } catch {
+    return a === b;
+  }
 }
 
 /** Text with the run's local names written as the user wrote them (BuildKit prints them in full, docker.io/…). */

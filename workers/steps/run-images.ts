@@ -34,8 +34,8 @@ export function imageKey(reference: string): string {
 
 /** The names a task run's build steps tagged, each kept under the run's own local name until release(). */
 export class RunImages {
-  /** Requested name (in full) → the run's local name for it, and the step that built it. */
-  private readonly names = new Map<string, { local: string; step: string }>();
+  /** Requested name (in full) → the run's local name for it, the step that built it, and for which platform. */
+  private readonly names = new Map<string, { local: string; step: string; platform: string }>();
 
   constructor(
     private readonly scope: string,
@@ -48,8 +48,8 @@ export class RunImages {
   }
 
   /** Remembers a build step's names for the steps after it, once it has built them. */
-  built(requested: string[], stepId: string): void {
-    for (const name of requested) this.names.set(imageKey(name), { local: runImageName(this.scope, name), step: stepId });
+  built(requested: string[], stepId: string, platform: string): void {
+    for (const name of requested) this.names.set(imageKey(name), { local: runImageName(this.scope, name), step: stepId, platform });
   }
 
   /** The local name of an image an earlier build step of this run tagged, or undefined when none did. */
@@ -57,9 +57,9 @@ export class RunImages {
     return this.names.get(imageKey(reference))?.local;
   }
 
-  /** The step of this run that built `reference`, or undefined when none did. */
-  builderOf(reference: string): string | undefined {
-    return this.names.get(imageKey(reference))?.step;
+  /** The step of this run that built `reference`, and the platform it built it for; undefined when none did. */
+  builderOf(reference: string): { step: string; platform: string } | undefined {
+    return this.names.get(imageKey(reference));
   }
 
   /** Removes every local name this run tagged; never fails. */
