@@ -8,7 +8,7 @@ import { MatchBudget } from './glob.js';
 import { checkCycles, checkSourceOrder, reachableStages, runtimeChain, sourcesOf } from './graph.js';
 import { buildMetaArgs } from './meta-args.js';
 import { type ResolvedStage, resolveStages } from './resolve.js';
-import { prepareDockerfile } from './source.js';
+import { type PreparedDockerfile, prepareDockerfile } from './source.js';
 import { type StageText, readStages } from './stages.js';
 import { SYMBOL_CLOSE, SYMBOL_OPEN } from './word.js';
 
@@ -66,6 +66,26 @@ const MATCH_BUDGET = 5_000_000;
 const MAX_WARNINGS = 100;
 
 export function extractBases(dockerfile: string, opts: ExtractBasesOptions = {}): DockerfileBases {
+  const { stages, target, warnings } = resolveDockerfile(dockerfile, opts);
+  return {
+    bases: collectBases(stages, target, opts.platform ?? opts.buildArgs?.TARGETPLATFORM),
+    stages: stages.map((s) => (s.name !== undefined ? { name: s.name, index: s.index, from: s.from } : { index: s.index, from: s.from })),
+    warnings: warnings.length > MAX_WARNINGS ? [...warnings.slice(0, MAX_WARNINGS), `… and ${warnings.length - MAX_WARNINGS} more warnings`] : warnings,
+  };
+}
+
+/** A Dockerfile read and its stages resolved as a build with `opts` sees them: what extractBases and a FROM rewrite start from. */
+export interface ResolvedDockerfile {
+  prepared: PreparedDockerfile;
+  stages: ResolvedStage[];
+  /** The same stages as written, before substitution. */
+  written: StageText[];
+  /** Index of the stage built (`--target`, or the last). */
+  target: number;
+  warnings: string[];
+}
+
+export function resolveDockerfile(dockerfile: string, opts: ExtractBasesOptions = {}): ResolvedDockerfile {
   if (typeof dockerfile !== 'string') throw new BadInputError('the Dockerfile must be text', 'invalid_dockerfile');
   const buildArgs = checkBuildArgs(opts.buildArgs ?? {});
   const prepared = prepareDockerfile(dockerfile);
@@ -84,12 +104,7 @@ export function extractBases(dockerfile: string, opts: ExtractBasesOptions = {})
   const ctx = { env, escape: prepared.escape, budget, warnings, ...(opts.defaultRegistry !== undefined ? { defaultRegistry: opts.defaultRegistry } : {}) };
   const stages = resolveStages(text.stages, ctx);
   checkCycles(stages);
-
-  return {
-    bases: collectBases(stages, target, opts.platform ?? buildArgs.TARGETPLATFORM),
-    stages: stages.map((s) => (s.name !== undefined ? { name: s.name, index: s.index, from: s.from } : { index: s.index, from: s.from })),
-    warnings: warnings.length > MAX_WARNINGS ? [...warnings.slice(0, MAX_WARNINGS), `… and ${warnings.length - MAX_WARNINGS} more warnings`] : warnings,
-  };
+  return { prepared, stages, written: text.stages, target, warnings };
 }
 
 /**

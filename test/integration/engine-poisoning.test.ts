@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
 import type { Run } from '../../src/runs/model.js';
-import { registryDigest, runLog, submit, waitForRun } from '../support/api.js';
+import { apiFetch, registryDigest, runLog, submit, waitForLogLine, waitForRun } from '../support/api.js';
 import { contextArchive } from '../support/archives.js';
 import { pushThreePlatformBase } from '../support/bases.js';
 import { BASE_IMAGE, startTestStack, uniqueName, type TestStack } from '../support/stack.js';
@@ -28,7 +28,8 @@ describe('engine poisoning', () => {
   let victimDigest: string | null;
 
   before(async () => {
-    stack = await startTestStack();
+    // Two runs at once: one still running with its own build of a name while another builds on that name.
+    stack = await startTestStack({ workerEnv: { SLIPWAY_WORKER_CONCURRENCY: '2' } });
     victim = await pushThreePlatformBase(`slipway-test/${uniqueName('victim')}`);
     victimDigest = await registryDigest('127.0.0.1:5000', victim.slice(victim.indexOf('/') + 1, victim.lastIndexOf(':')), 'latest');
   });
@@ -91,6 +92,55 @@ steps:
     assert.equal(pushLeftover.run.status, 'failed');
     assert.match(pushLeftover.run.error ?? '', /no build step of this run tagged it/);
     assert.equal(await registryDigest('127.0.0.1:5000', victim.slice(victim.indexOf('/') + 1, victim.lastIndexOf(':')), 'latest'), victimDigest, 'the registry still holds the real base');
+  });
+
+  it("a build on its run's own image gets another run's unpushed build or a poisoned tag of its other bases from neither", async () => {
+    // Another run builds the victim's name (never pushed) and is still running when this one builds.
+    const holder = await submit(stack.url, await contextArchive(POISON, { ...POISON_FILES, 'acb.yaml': `version: v1.1.0\nsteps:\n  - id: build\n    build: -t ${victim} .\n  - id: hold\n    cmd: ${BASE_IMAGE} sleep 600\n    when: [build]\n` }), { taskFile: 'acb.yaml', noPush: true });
+    assert.equal(holder.status, 202, JSON.stringify(holder.body));
+    try {
+      await waitForLogLine(stack.url, holder.body.id, /slipway: step hold started/, 180_000);
+      await tagPoisoned(victim);
+
+      const out = `127.0.0.1:5000/slipway-test/${uniqueName('own')}`;
+      const probe = (dir: string) => `if [ -e ${dir}/poison ]; then echo saw-POISON; else echo saw-registry; fi`;
+      const taskFile = `version: v1.1.0
+steps:
+  - id: base
+    build: -t ${out}/base:v1 -f base.Dockerfile .
+  - id: app
+    build: -t ${out}/app:v1 -f app.Dockerfile --build-arg BASE=${out}/base:v1 .
+    when: [base]
+  - id: plain
+    build: -t ${out}/plain:v1 -f plain.Dockerfile .
+  - id: probe-app
+    cmd: ${out}/app:v1 sh -c '${probe('/v')}; cat /from-base'
+    when: [app]
+  - id: probe-plain
+    cmd: ${out}/plain:v1 sh -c '${probe('')}'
+    when: [plain]
+`;
+      const files = {
+        'acb.yaml': taskFile,
+        mark: 'made-by-the-base-step\n',
+        'base.Dockerfile': `FROM ${BASE_IMAGE}\nCOPY mark /from-base\n`,
+        // This build cannot force its pulls (its base is local): the victim's stage must still come from the registry.
+        'app.Dockerfile': `ARG BASE\nFROM ${victim} AS v\nFROM \${BASE}\nCOPY --from=v / /v/\n`,
+        'plain.Dockerfile': `FROM ${victim}\nCOPY acb.yaml /built\n`,
+      };
+      const { run: own, log } = await run(await contextArchive(files['base.Dockerfile'], files), { taskFile: 'acb.yaml', noPush: true });
+      assert.equal(own.status, 'succeeded', `${own.error}\n${log}`);
+      assert.match(log, /\[app\] slipway: FROM \S+\/base:v1 is this run's image from step base/);
+      assert.match(log, /\[probe-app\] saw-registry/);
+      assert.match(log, /\[probe-app\] made-by-the-base-step/, 'the app was built on the base step\'s image');
+      assert.match(log, /\[probe-plain\] saw-registry/);
+      assert.doesNotMatch(log, /\] saw-POISON/);
+      // The graph records the registry's bases, not the run's own image (nor its local name).
+      assert.deepEqual([...new Set(own.baseImages?.map((b) => b.image))].sort(), [BASE_IMAGE, victim].sort());
+    } finally {
+      await apiFetch(`${stack.url}/v1/runs/${holder.body.id}/cancel`, { method: 'POST' });
+      await waitForRun(stack.url, holder.body.id);
+    }
   });
 });
 

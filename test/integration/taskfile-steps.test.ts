@@ -183,17 +183,38 @@ describe('task steps on the real Docker Engine', { timeout: 600_000 }, () => {
     assert.match(bad.error ?? '', /exit code: 3/);
   });
 
-  it('a build FROM an image an earlier step built is refused until a step pushes it, then builds on that very image', async () => {
+  it('a build FROM an image an earlier step built, never pushed, builds on that very image; --pull or another platform with it is refused', async () => {
     const nonce = randomBytes(6).toString('hex');
-    const image = `${REGISTRY}/t-step-bases/app:${nonce}`;
-    const files = { Dockerfile: `FROM ${BUSYBOX}\nRUN echo ${nonce} > /a.txt\n`, 'Dockerfile.b': `FROM ${image}\nRUN echo built-b\n` };
-    const unpushed = await execute(`steps:\n  - id: a\n    build: -t ${image} .\n  - id: b\n    build: -f Dockerfile.b .\n`, { files });
-    assert.equal(unpushed.status, 'failed');
-    assert.match(unpushed.error ?? '', new RegExp(`step b failed: Dockerfile\\.b:1: ${image.replace(/[.]/g, '\\.')} is built by step a of this run and not pushed yet`));
-    assert.ok(!unpushed.log.some((l) => l.includes('built-b')), 'step b did not build');
-    const pushed = await execute(`steps:\n  - id: a\n    build: -t ${image} .\n  - id: push\n    push: [${image}]\n  - id: b\n    build: -t t-step-bases-b:${nonce} -f Dockerfile.b .\n  - id: check\n    cmd: t-step-bases-b:${nonce} cat /a.txt\n`, { files });
-    assert.equal(pushed.status, 'succeeded', `${pushed.error}\n${pushed.log.join('\n')}`);
-    assert.ok(pushed.log.includes(`[check] ${nonce}`), pushed.log.join('\n'));
+    const image = `${REGISTRY}/t-step-bases/base:${nonce}`;
+    const files = {
+      Dockerfile: `FROM ${BUSYBOX}\nRUN echo ${nonce} > /a.txt\n`,
+      // Through a build arg, next to a stage on a registry image (pinned by digest, since this build cannot force pulls).
+      'Dockerfile.b': `ARG BASE\nFROM ${BUSYBOX} AS tool\nRUN echo tool-${nonce} > /t.txt\nFROM \${BASE}\nCOPY --from=tool /t.txt /t.txt\nRUN echo built-b\n`,
+      'Dockerfile.c': `FROM ${image}\nRUN test -f /a.txt\n`,
+    };
+    const r = await execute(
+      `steps:\n  - id: a\n    build: -t ${image} .\n` +
+        `  - id: b\n    build: -t t-step-bases-b:${nonce} -f Dockerfile.b --build-arg BASE=${image} .\n    when: [a]\n` +
+        `  - id: c\n    build: -f Dockerfile.c .\n    when: [a]\n` +
+        `  - id: check\n    cmd: t-step-bases-b:${nonce} cat /a.txt /t.txt\n    when: [b]\n`,
+      { files },
+    );
+    const log = r.log.join('\n');
+    assert.equal(r.status, 'succeeded', `${r.error}\n${log}`);
+    assert.ok(r.log.includes(`[check] ${nonce}`) && r.log.includes(`[check] tool-${nonce}`), log);
+    for (const step of ['b', 'c']) assert.ok(r.log.includes(`[${step}] slipway: FROM ${image} is this run's image from step a`), log);
+    // The build's own progress names the base as the task file does, not by the run's local name.
+    assert.ok(r.log.some((l) => l.startsWith('[c] ') && !l.includes('slipway:') && l.includes(`FROM ${image}`)), log);
+    const res = await fetch(`http://${REGISTRY}/v2/t-step-bases/base/manifests/${nonce}`, { method: 'HEAD', headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' } });
+    assert.equal(res.status, 404, 'step a was never pushed');
+
+    const pull = await execute(`steps:\n  - id: a\n    build: -t ${image} .\n  - id: c\n    build: --pull -f Dockerfile.c .\n    when: [a]\n`, { files });
+    assert.equal(pull.status, 'failed');
+    assert.match(pull.error ?? '', /step c failed: Dockerfile\.c:1: .* is this run's image from step a, and --pull would look for it in its registry: drop --pull/);
+
+    const arm = await execute(`steps:\n  - id: a\n    build: -t ${image} .\n  - id: c\n    build: --platform linux/arm64 -f Dockerfile.c .\n    when: [a]\n`, { files });
+    assert.equal(arm.status, 'failed');
+    assert.match(arm.error ?? '', /step c failed: Dockerfile\.c:1: .* is this run's image from step a, built for linux\/amd64, and this build needs it for linux\/arm64/);
   });
 
   for (const example of ['build-push-cmd.yaml', 'parallel.yaml', 'service-by-id.yaml', 'secrets-values.yaml']) {

@@ -10,6 +10,17 @@ export interface BuildOptions extends RequestedOptions {
   contextDir?: string;
   contextArchive?: NodeJS.ReadableStream;
   dockerfile: string;
+  /**
+   * The Dockerfile's text for this build, in place of what the context holds at `dockerfile` (the folder itself
+   * is never written: steps running side by side share it). Only with `contextDir`.
+   */
+  dockerfileText?: string;
+  /**
+   * Local images of this build's run that `dockerfileText` names (a run's earlier build steps built them): the
+   * build uses exactly these, never a registry's image of that name, and pulls every other image it names
+   * from its registry as any build does.
+   */
+  localBases?: string[];
   tags: string[];
   buildArgs: Record<string, string>;
   platform: string;

@@ -15,6 +15,7 @@ import type { SecretMasker } from '../../src/log.js';
 import type { ResolvedTask } from '../../src/taskfile/model.js';
 import { buildPaths } from '../steps/build-step.js';
 import { WORKSPACE_MOUNT } from '../steps/model.js';
+import { imageKey } from '../steps/run-images.js';
 import { contextFolder, type Workspace } from './build-steps.js';
 
 /**
@@ -24,6 +25,9 @@ import { contextFolder, type Workspace } from './build-steps.js';
  */
 export async function recordTaskFileBases(ctx: ChildContext, spec: TaskFileJob, task: ResolvedTask, workspace: string, masker: SecretMasker, out: RunLogWriter): Promise<void> {
   const uses: BaseImageUse[] = [];
+  // An image a build step of the task builds is the run's own when another step builds on it, not a base
+  // from a registry: its own bases are recorded from its step, and a push of it must not rebuild the task.
+  const built = new Set(task.steps.flatMap((s) => s.build?.tags ?? []).map(imageKey));
   for (const step of task.steps) {
     // A remote git context's Dockerfile is not in the workspace (and belongs to another repository).
     if (!step.build || step.build.git) continue;
@@ -31,7 +35,7 @@ export async function recordTaskFileBases(ctx: ChildContext, spec: TaskFileJob, 
       const { contextDir, dockerfile } = await buildPaths(workspace, step.workingDirectory ?? WORKSPACE_MOUNT, step.build.context, step.build.dockerfile);
       const text = await fs.readFile(resolveInside(contextDir, dockerfile) ?? '', 'utf8');
       const found = await basesOfDockerfile(ctx, text, { platform: step.build.platform ?? spec.platform, buildArgs: step.build.buildArgs, ...(step.build.target ? { target: step.build.target } : {}) });
-      for (const use of found) if (masker.mask(use.image) === use.image) addUse(uses, use);
+      for (const use of found) if (masker.mask(use.image) === use.image && !built.has(imageKey(use.image))) addUse(uses, use);
     } catch {
       continue;
     }

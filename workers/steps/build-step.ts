@@ -4,13 +4,13 @@
 import fs from 'node:fs/promises';
 import { resolveInside } from '../../src/contexts/resolve-inside.js';
 import path from 'node:path';
-import { extractBases, type BaseImage } from '../../src/dockerfile/bases.js';
 import type { ResolvedStep } from '../../src/taskfile/model.js';
 import { EngineError, type ImageBuilder } from '../builder/image-builder.js';
 import { isGitError } from '../../src/git/errors.js';
 import { StepFailedError } from './cmd-step.js';
 import { pushWithRetry } from '../jobs/push-retry.js';
 import { pushAs, type RunImages } from './run-images.js';
+import { asRequested, runLocalBases, type RunLocalBases } from './run-local-bases.js';
 import { WORKSPACE_MOUNT, type StepExecutorOptions } from './model.js';
 
 export interface BuildContext {
@@ -34,16 +34,18 @@ export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promi
   const workingDirectory = step.workingDirectory ?? WORKSPACE_MOUNT;
   const checkout = spec.git ? await checkoutContext(step, ctx) : undefined;
   let mounted: string | undefined;
+  let local: RunLocalBases | undefined;
   try {
     const paths = checkout ? await gitPaths(checkout.contextDir, spec.dockerfile) : await buildPaths(ctx.workspace, workingDirectory, spec.context, spec.dockerfile);
     // A remote context is the repository alone: ACR's docker CLI container sees it at its own path.
     if (!checkout && step.volumeMounts.length) mounted = await contextWithVolumes(step, ctx, paths.contextDir, path.posix.resolve(workingDirectory, spec.context));
     const contextDir = mounted ?? paths.contextDir;
     const { dockerfile } = paths;
-    await refuseUnpushedBases(step, contextDir, dockerfile, ctx);
+    local = await runLocalBases(step, contextDir, dockerfile, { images: ctx.images, platform: ctx.platform, log: ctx.log });
     const imageId = await ctx.engine.build({
       contextDir,
       dockerfile,
+      ...(local ? { dockerfileText: local.dockerfileText, localBases: [...local.requested.keys()] } : {}),
       // The run's own names: the names asked for exist on the shared Engine only while a push step pushes them.
       tags: ctx.images.tagsFor(spec.tags),
       buildArgs: spec.buildArgs,
@@ -60,13 +62,13 @@ export async function runBuildStep(step: ResolvedStep, ctx: BuildContext): Promi
       // The source was not filtered by a CLI here: a .dockerignore in it must apply.
       applyDockerignore: true,
       signal: ctx.signal,
-      log: ctx.log,
+      log: local ? (line) => ctx.log(asRequested(line, local)) : ctx.log,
     });
-    ctx.images.built(spec.tags, step.id);
+    ctx.images.built(spec.tags, step.id, spec.platform ?? ctx.platform);
     if (step.buildCache) await exportCache(step, ctx);
     return { imageId };
   } catch (err) {
-    if (err instanceof EngineError) throw new StepFailedError(err.message);
+    if (err instanceof EngineError) throw new StepFailedError(asRequested(err.message, local));
     if (isGitError(err)) throw new StepFailedError(`build context ${spec.context}: ${err.message}`);
     throw err;
   } finally {
@@ -86,29 +88,6 @@ async function checkoutContext(step: ResolvedStep, ctx: BuildContext): Promise<{
     await fs.rm(dir, { recursive: true, force: true });
     if (isGitError(err)) throw new StepFailedError(`build context ${step.build!.context}: ${err.message}`);
     throw err;
-  }
-}
-
-/**
- * Every base comes from its registry (a local tag may be another run's), so a FROM naming an image an earlier
- * step of this run built and has not pushed would build on whatever the registry holds under that name: an
- * older image, silently. Refused with what to do instead; a Dockerfile that cannot be read is left to the build.
- */
-async function refuseUnpushedBases(step: ResolvedStep, contextDir: string, dockerfile: string, ctx: BuildContext): Promise<void> {
-  const spec = step.build!;
-  let bases: BaseImage[];
-  try {
-    const text = await fs.readFile(resolveInside(contextDir, dockerfile) ?? '', 'utf8');
-    bases = extractBases(text, { buildArgs: spec.buildArgs, platform: spec.platform ?? ctx.platform, ...(spec.target !== undefined ? { target: spec.target } : {}) }).bases;
-  } catch {
-    return;
-  }
-  for (const base of bases) {
-    const builder = ctx.images.builtNotPushed(base.image);
-    if (builder === undefined) continue;
-    throw new StepFailedError(
-      `${dockerfile}:${base.line}: ${base.image} is built by step ${builder} of this run and not pushed yet; every base is pulled from its registry, so push it in a step this one waits for (push: [${base.image}], then when: [that step])`,
-    );
   }
 }
 

@@ -28,7 +28,6 @@ export async function runPushStep(step: ResolvedStep, engine: ImageBuilder, imag
       }
       const digest = await pushWithRetry(() => pushAs(engine, local, reference, signal, (status) => log(`slipway: ${status}`)), { deadline, signal, log });
       pushed.push({ reference, digest });
-      images.pushed(reference);
       log(`slipway: pushed ${reference}@${digest}`);
     } catch (err) {
       if (err instanceof EngineError) throw new StepFailedError(err.message);

@@ -34,9 +34,8 @@ export function imageKey(reference: string): string {
 
 /** The names a task run's build steps tagged, each kept under the run's own local name until release(). */
 export class RunImages {
-  private readonly names = new Map<string, string>();
-  /** Names built by this run and not pushed since, with the step that built them. */
-  private readonly unpushed = new Map<string, string>();
+  /** Requested name (in full) → the run's local name for it, the step that built it, and for which platform. */
+  private readonly names = new Map<string, { local: string; step: string; platform: string }>();
 
   constructor(
     private readonly scope: string,
@@ -49,31 +48,23 @@ export class RunImages {
   }
 
   /** Remembers a build step's names for the steps after it, once it has built them. */
-  built(requested: string[], stepId: string): void {
-    for (const name of requested) {
-      this.names.set(imageKey(name), runImageName(this.scope, name));
-      this.unpushed.set(imageKey(name), stepId);
-    }
-  }
-
-  /** Remembers that a push step pushed what this run built as `reference`: the registry now serves it. */
-  pushed(reference: string): void {
-    this.unpushed.delete(imageKey(reference));
-  }
-
-  /** The step that built `reference` in this run, when the registry does not serve that build yet. */
-  builtNotPushed(reference: string): string | undefined {
-    return this.unpushed.get(imageKey(reference));
+  built(requested: string[], stepId: string, platform: string): void {
+    for (const name of requested) this.names.set(imageKey(name), { local: runImageName(this.scope, name), step: stepId, platform });
   }
 
   /** The local name of an image an earlier build step of this run tagged, or undefined when none did. */
   localFor(reference: string): string | undefined {
+    return this.names.get(imageKey(reference))?.local;
+  }
+
+  /** The step of this run that built `reference`, and the platform it built it for; undefined when none did. */
+  builderOf(reference: string): { step: string; platform: string } | undefined {
     return this.names.get(imageKey(reference));
   }
 
   /** Removes every local name this run tagged; never fails. */
   async release(): Promise<void> {
-    for (const local of new Set(this.names.values())) await this.engine.removeImage(local);
+    for (const local of new Set([...this.names.values()].map((n) => n.local))) await this.engine.removeImage(local);
     this.names.clear();
   }
 }

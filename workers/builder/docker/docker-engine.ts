@@ -11,9 +11,11 @@ import { BuildStepError, EngineError, needsSession, type BuildOptions, type Buil
 import { buildkitCredentials, explainMissingLogin, registryAuthConfig } from './registry-auth.js';
 import { BuildProgress } from './buildkit-progress.js';
 import { openBuildSession, type OpenSession } from './buildkit-session.js';
+import { dockerfileOverride } from './dockerfile-override.js';
 import { dockerignoreFilter } from './dockerignore-filter.js';
 import { engineLost } from './engine-lost.js';
 import { pushImageByDigest } from './image-export.js';
+import { pinRegistryBases } from './pinned-bases.js';
 import { pushError } from './push-errors.js';
 import { engineMessages, messageError } from './json-messages.js';
 
@@ -45,26 +47,36 @@ export class DockerEngine implements ImageBuilder {
     );
   }
 
-  private async packFolder(opts: BuildOptions): Promise<NodeJS.ReadableStream> {
+  private async packFolder(opts: BuildOptions, dockerfileText: string | undefined): Promise<NodeJS.ReadableStream> {
     if (opts.contextDir === undefined) throw new Error('a build needs a context folder or archive');
     const ignore = opts.applyDockerignore ? await dockerignoreFilter(opts.contextDir, opts.dockerfile) : undefined;
-    return tar.pack(opts.contextDir, ignore ? { ignore } : {}) as unknown as NodeJS.ReadableStream;
+    const override = dockerfileText === undefined ? {} : await dockerfileOverride(opts.contextDir, opts.dockerfile, dockerfileText);
+    return tar.pack(opts.contextDir, { ...(ignore ? { ignore } : {}), ...override }) as unknown as NodeJS.ReadableStream;
+  }
+
+  /** The Dockerfile text the build reads: the request's, with the bases of a build on local images pinned. */
+  private async dockerfileTextFor(opts: BuildOptions): Promise<string | undefined> {
+    if (!opts.localBases?.length) return opts.dockerfileText;
+    if (opts.dockerfileText === undefined) throw new Error('a build on local images needs its Dockerfile text');
+    return pinRegistryBases(opts.dockerfileText, opts, opts.localBases, this.registry);
   }
 
   async build(opts: BuildOptions): Promise<string> {
     // A session only for a build that asks for something: one without secrets or credentials is built
     // from its tar body alone, with no session round trips.
+    if (opts.contextArchive && (opts.dockerfileText !== undefined || opts.localBases?.length)) throw new Error('a Dockerfile text or local bases need a context folder, not an archive');
+    const dockerfileText = await this.dockerfileTextFor(opts);
     const wanted = this.sessionFor(opts);
     const session = needsSession(wanted) ? await openBuildSession(this.docker.modem, wanted) : undefined;
     try {
-      return await this.buildWith(opts, session);
+      return await this.buildWith(opts, dockerfileText, session);
     } finally {
       session?.close();
     }
   }
 
-  private async buildWith(opts: BuildOptions, session: OpenSession | undefined): Promise<string> {
-    const context = opts.contextArchive ?? (await this.packFolder(opts));
+  private async buildWith(opts: BuildOptions, dockerfileText: string | undefined, session: OpenSession | undefined): Promise<string> {
+    const context = opts.contextArchive ?? (await this.packFolder(opts, dockerfileText));
     // Aborting the request stops the build once the daemon notices the closed connection; cancelling
     // its build id as well, as `docker build` does on Ctrl-C, stops it without depending on that.
     const buildId = randomUUID();
@@ -83,8 +95,10 @@ export class DockerEngine implements ImageBuilder {
     if (opts.target) options.target = opts.target;
     if (opts.noCache) options.nocache = true;
     // Bases always come from their registry, never from a tag another run left on this shared Engine (BuildKit
-    // in Docker Engine prefers a local image of the base's name); --pull asks for what every build does.
-    options.pull = true;
+    // in Docker Engine prefers a local image of the base's name); --pull asks for what every build does. A
+    // build on its run's own images cannot (the Engine would look for them in a registry): its other bases
+    // are pinned by digest instead, which no tag on the Engine can stand in for.
+    options.pull = !opts.localBases?.length;
     // docker-modem sends an object parameter as JSON, the form the Engine API takes labels in.
     if (opts.labels && Object.keys(opts.labels).length > 0) options.labels = opts.labels;
     // The Engine API takes cachefrom as a JSON array in the query string.
