@@ -74,6 +74,17 @@ async function leftovers(runId: string): Promise<{ containers: number; networks:
 
 const t = (iso?: string) => Date.parse(iso ?? 'invalid');
 
+/** The names of the networks the Engine created from `since` until now, from its own event log. */
+async function networksCreatedSince(since: number): Promise<string[]> {
+  const stream = (await docker.getEvents({ since: Math.floor(since / 1000), until: Math.ceil(Date.now() / 1000), filters: { type: ['network'], event: ['create'] } })) as NodeJS.ReadableStream;
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString();
+  return text
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => (JSON.parse(line) as { Actor?: { Attributes?: { name?: string } } }).Actor?.Attributes?.name ?? '');
+}
+
 describe('task steps on the real Docker Engine', { timeout: 600_000 }, () => {
   it('runs parallel and dependent steps in the declared order, by their recorded timestamps', async () => {
     const r = await execute(
@@ -164,6 +175,18 @@ describe('task steps on the real Docker Engine', { timeout: 600_000 }, () => {
     assert.deepEqual(kept.map((c) => [c.Names[0], c.State]), [[`/${r.scope}-db`, 'exited']]);
     assert.equal((await leftovers(r.scope)).networks, 0);
     await docker.getContainer(kept[0]!.Id).remove({ force: true });
+  });
+
+  it('creates the run network when a step first runs a container: a task of build steps creates none', async () => {
+    const since = Date.now();
+    const built = await execute(`steps:\n  - build: -t ${REGISTRY}/steps/no-network:1 .\n`, { files: { Dockerfile: `FROM ${BUSYBOX}\nRUN true\n` } });
+    assert.equal(built.status, 'succeeded', built.error + '\n' + built.log.join('\n'));
+    const ran = await execute(`steps:\n  - build: -t ${REGISTRY}/steps/with-network:1 .\n  - cmd: ${BUSYBOX} true\n`, { files: { Dockerfile: `FROM ${BUSYBOX}\n` } });
+    assert.equal(ran.status, 'succeeded', ran.error + '\n' + ran.log.join('\n'));
+    const created = await networksCreatedSince(since);
+    assert.deepEqual(created.filter((name) => name.startsWith(built.scope)), [], 'the build-only run created a network');
+    assert.deepEqual(created.filter((name) => name.startsWith(ran.scope)), [ran.scope], 'the run with a cmd step created its default network once');
+    assert.deepEqual(await leftovers(ran.scope), { containers: 0, networks: 0 });
   });
 
   it('a build step runs BuildKit on the source and reports a failing RUN', async () => {

@@ -61,7 +61,7 @@ async function runPulled(step: ResolvedStep, ctx: CmdContext, image: string, att
   const limits = ctx.resources.limitsFor(step);
   const capAdd = ctx.resources.capabilitiesFor(step);
   ctx.resources.reserveContainer();
-  const network = ctx.resources.networkFor(step.network);
+  const network = await ctx.resources.networkFor(step.network);
   const container = await containers.createContainer({
     // A name of its own per run; the step id is the host name other steps use (the network alias).
     name: `${ctx.scope}-${step.id}${attempt > 1 ? `-${attempt}` : ''}`,

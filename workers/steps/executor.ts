@@ -36,7 +36,7 @@ export async function runTaskSteps(opts: StepExecutorOptions): Promise<TaskRunRe
     }
     // A run built again after its Engine went away finds what its first attempt left there under the same names.
     await resources.removeLeftovers();
-    await resources.createNetworks(task);
+    resources.planNetworks(task);
     const volumes = await resources.writeVolumes(task, opts.scratchDir);
 
     /** Resolves true when the step succeeded or its failure is ignored: steps waiting for it may start. */
