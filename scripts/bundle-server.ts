@@ -10,6 +10,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Plugin } from 'esbuild';
 import { CACHE_DIR } from '../src/code-cache.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -27,6 +28,31 @@ const COMPANIONS = {
   processor: 'workers/processor.ts',
   // src/taskfile/off-thread.ts: the task-file checker's worker thread.
   'check-thread': 'src/taskfile/check-thread.ts',
+};
+
+/**
+ * Parts of dockerode that Slipway never uses, each replaced in the bundles by a module that throws when called:
+ * its SSH transport (docker-modem's ssh.js loads ssh2, native addons and all) and its BuildKit session
+ * (dockerode/lib/session.js loads @grpc/proto-loader; Slipway's builds speak a session of their own,
+ * workers/builder/docker/buildkit-session.ts). Both are loaded when dockerode is, at every start of a worker and
+ * of each build child, for about a sixth of its CPU.
+ */
+const UNUSED: { filter: RegExp; importer?: RegExp; what: string }[] = [
+  { filter: /^ssh2$/, what: "dockerode's SSH transport" },
+  { filter: /^\.\/session$/, importer: /[\\/]dockerode[\\/]lib[\\/]docker\.js$/, what: "dockerode's own BuildKit session" },
+];
+
+const leaveOutUnused: Plugin = {
+  name: 'slipway-unused',
+  setup(build) {
+    for (const { filter, importer, what } of UNUSED) {
+      build.onResolve({ filter }, (args) => (!importer || importer.test(args.importer) ? { path: what, namespace: 'slipway-unused' } : undefined));
+    }
+    build.onLoad({ filter: /.*/, namespace: 'slipway-unused' }, (args) => ({
+      contents: `function unused() { throw new Error(${JSON.stringify(`${args.path} is not in Slipway's bundles (scripts/bundle-server.ts)`)}); }\nmodule.exports = unused;\nmodule.exports.Client = unused;\n`,
+      loader: 'js',
+    }));
+  },
 };
 
 /** The ES module started as `NAME.js`: it runs NAME.bundle.cjs through the code cache, and passes on its default export. */
@@ -58,9 +84,10 @@ export async function bundleServer(outdir = path.join(ROOT, SERVER_OUT)): Promis
     target: 'node20',
     sourcemap: true,
     logLevel: 'warning',
-    // Left as packages, loaded from node_modules: BullMQ finds the file its sandboxed children start beside its
-    // own files; dockerode's SSH transport, which Slipway never uses, brings native addons no bundle can hold.
-    external: ['bullmq', 'ssh2', 'cpu-features'],
+    // Left as a package, loaded from node_modules: BullMQ finds the file its sandboxed children start beside its
+    // own files.
+    external: ['bullmq'],
+    plugins: [leaveOutUnused],
     // The sources are ES modules that find files beside their own: in a bundle, beside the bundle.
     define: { 'import.meta.url': '__slipwayModuleUrl' },
     banner: { js: "var __slipwayModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
