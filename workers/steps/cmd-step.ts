@@ -90,6 +90,9 @@ async function runPulled(step: ResolvedStep, ctx: CmdContext, image: string, att
   }
   const kill = () => void container.kill();
   signal.addEventListener('abort', kill, { once: true });
+  // A timeout or cancel that came while the container was being made or started has fired already, and no
+  // event comes again: without this the step would run to its own end.
+  if (signal.aborted) kill();
   try {
     const exitCode = await container.wait();
     signal.throwIfAborted();
