@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { credentialHost } from '../../src/credentials/hosts.js';
 import { credentialsProvider } from '../../src/credentials/provider.js';
 import { SecretMasker } from '../../src/log.js';
-import { buildkitCredentials, explainMissingLogin, registryAuthConfig } from '../../workers/builder/docker/registry-auth.js';
+import { buildkitCredentials, explainMissingLogin, loginTakenByAnotherBuild, registryAuthConfig } from '../../workers/builder/docker/registry-auth.js';
 import { loginRefusal, pushError } from '../../workers/builder/docker/push-errors.js';
 import { parseRegistryHost, readPassword } from '../../src/cli/commands/registry.js';
 import type { CliIo } from '../../src/cli/io.js';
@@ -64,6 +64,16 @@ describe('registry failures in the user’s terms', () => {
     ]) {
       assert.deepEqual(explainMissingLogin(other), other);
     }
+  });
+
+  it('tell a login another build took (Docker 20.10 shares one per repository between builds) from one the run lacks', async () => {
+    const failure = { step: '[internal] load metadata for 127.0.0.1:5001/private/base:v1', error: 'no active sessions', output: [] };
+    const has = async (host: string) => (host === '127.0.0.1:5001' ? { username: 'bot', secret: 'pw' } : undefined);
+    assert.equal(await loginTakenByAnotherBuild(failure, has), '127.0.0.1:5001', 'a build holding the login lost it to another: try it again');
+    assert.equal(await loginTakenByAnotherBuild(failure, async () => undefined), undefined, 'no login for that registry: the user must log in');
+    assert.equal(await loginTakenByAnotherBuild(failure, undefined), undefined);
+    assert.equal(await loginTakenByAnotherBuild({ ...failure, error: 'not found' }, has), undefined);
+    assert.equal(await loginTakenByAnotherBuild({ ...failure, step: '[2/2] RUN make' }, has), undefined);
   });
 
   it('tell a refused push from a registry that is away', () => {

@@ -6,9 +6,9 @@ import type { ImageReference } from '../../src/registry/reference.js';
 
 /** A build: its inputs, and the options its run asked for (labels, --no-cache, --pull), each given its meaning by the adapter. */
 export interface BuildOptions extends RequestedOptions {
-  /** The context as a folder, packed by the builder; or as a tar (gzipped or not) sent as it is. */
+  /** The context as a folder, packed by the builder; or as a tar (gzipped or not) sent as it is, opened anew for each try. */
   contextDir?: string;
-  contextArchive?: NodeJS.ReadableStream;
+  contextArchive?: () => NodeJS.ReadableStream;
   dockerfile: string;
   /**
    * The Dockerfile's text for this build, in place of what the context holds at `dockerfile` (the folder itself
@@ -138,6 +138,14 @@ export interface BuildFailure {
 }
 
 /** A build that failed in one of its steps. */
+/** A build that lost its registry login to another build on the same Engine (registry-auth.ts says how); worth a new try. */
+export class LoginTakenError extends EngineError {
+  override name = 'LoginTakenError';
+  constructor(readonly registry: string) {
+    super(`the Engine lost this build's login for ${registry} to another build pulling from it at the same time (Docker 20.10's BuildKit shares one login per repository between concurrent builds)`);
+  }
+}
+
 export class BuildStepError extends EngineError {
   override name = 'BuildStepError';
   constructor(readonly failure: BuildFailure) {

@@ -101,7 +101,7 @@ export async function buildImage(ctx: ChildContext, spec: DockerfileJob, ws: Wor
     ...spec.options,
     ...(labels ? { labels } : {}),
     ...(cacheFrom ? { cacheFrom } : {}),
-    ...(ws.archive ? { contextArchive: ws.archive() } : { contextDir: contextFolder(ws) }),
+    ...(ws.archive ? { contextArchive: ws.archive } : { contextDir: contextFolder(ws) }),
     // An upload was filtered by the CLI; a checkout still holds what its .dockerignore excludes.
     applyDockerignore: spec.source.kind === 'git',
     dockerfile: spec.dockerfile,

@@ -7,8 +7,8 @@ import tar from 'tar-fs';
 import type { RegistryClient } from '../../../src/registry/client.js';
 import type { ImageReference } from '../../../src/registry/reference.js';
 import type { CredentialsProvider } from '../../../src/registry/auth.js';
-import { BuildStepError, EngineError, needsSession, type BuildOptions, type BuildSession, type ImageBuilder, type PushedManifest } from '../image-builder.js';
-import { buildkitCredentials, explainMissingLogin, registryAuthConfig } from './registry-auth.js';
+import { BuildStepError, EngineError, LoginTakenError, needsSession, type BuildOptions, type BuildSession, type ImageBuilder, type PushedManifest, type RegistryCredentials } from '../image-builder.js';
+import { buildkitCredentials, explainMissingLogin, loginTakenByAnotherBuild, registryAuthConfig } from './registry-auth.js';
 import { BuildProgress } from './buildkit-progress.js';
 import { openBuildSession, type OpenSession } from './buildkit-session.js';
 import { dockerfileOverride } from './dockerfile-override.js';
@@ -18,6 +18,9 @@ import { pushImageByDigest } from './image-export.js';
 import { pinRegistryBases } from './pinned-bases.js';
 import { pushError } from './push-errors.js';
 import { engineMessages, messageError } from './json-messages.js';
+
+/** Tries of a build that lost its registry login to another build (registry-auth.ts loginTakenByAnotherBuild). */
+const LOGIN_TAKEN_TRIES = 3;
 
 export class DockerEngine implements ImageBuilder {
   private readonly docker: Docker;
@@ -67,16 +70,22 @@ export class DockerEngine implements ImageBuilder {
     if (opts.contextArchive && (opts.dockerfileText !== undefined || opts.localBases?.length)) throw new Error('a Dockerfile text or local bases need a context folder, not an archive');
     const dockerfileText = await this.dockerfileTextFor(opts);
     const wanted = this.sessionFor(opts);
-    const session = needsSession(wanted) ? await openBuildSession(this.docker.modem, wanted) : undefined;
-    try {
-      return await this.buildWith(opts, dockerfileText, session);
-    } finally {
-      session?.close();
+    for (let attempt = 1; ; attempt++) {
+      const session = needsSession(wanted) ? await openBuildSession(this.docker.modem, wanted) : undefined;
+      try {
+        return await this.buildWith(opts, dockerfileText, session, wanted?.credentials);
+      } catch (err) {
+        // Its own session asks again when tried anew (and its login then serves the other builds).
+        if (!(err instanceof LoginTakenError) || attempt >= LOGIN_TAKEN_TRIES || opts.signal.aborted) throw err;
+        opts.log(`slipway: ${err.message}: building again (try ${attempt + 1} of ${LOGIN_TAKEN_TRIES})`);
+      } finally {
+        session?.close();
+      }
     }
   }
 
-  private async buildWith(opts: BuildOptions, dockerfileText: string | undefined, session: OpenSession | undefined): Promise<string> {
-    const context = opts.contextArchive ?? (await this.packFolder(opts, dockerfileText));
+  private async buildWith(opts: BuildOptions, dockerfileText: string | undefined, session: OpenSession | undefined, credentials: RegistryCredentials | undefined): Promise<string> {
+    const context = opts.contextArchive?.() ?? (await this.packFolder(opts, dockerfileText));
     // Aborting the request stops the build once the daemon notices the closed connection; cancelling
     // its build id as well, as `docker build` does on Ctrl-C, stops it without depending on that.
     const buildId = randomUUID();
@@ -121,6 +130,8 @@ export class DockerEngine implements ImageBuilder {
     }
     progress.finish();
     const failed = progress.failure();
+    const taken = failed && session && !opts.signal.aborted ? await loginTakenByAnotherBuild(failed, credentials) : undefined;
+    if (taken) throw new LoginTakenError(taken);
     const failure = failed && explainMissingLogin(failed);
     // A step that failed says more than the connection the daemon closed after it; a cancel says it all.
     if (broken) throw failure && !opts.signal.aborted ? new BuildStepError(failure) : ((!opts.signal.aborted && engineLost(broken.err, this.socketPath)) || broken.err);
