@@ -73,8 +73,8 @@ export class RunResources {
   /**
    * The run's default network and the task's networks, step ids resolving as host names on them. Each is created
    * when the first container joins it, not before: only cmd steps join one, and a task of build and push steps,
-   * the most common kind, would pay the Engine's firewall rules for a network created and removed unused (a few
-   * dozen iptables runs, a third of a second here).
+   * the most common kind, would have the Engine write and remove a network's firewall rules (a few dozen
+   * iptables runs) for a network nothing uses.
    */
   planNetworks(task: ResolvedTask): void {
     const def = task.networks.find((n) => n.isDefault);
