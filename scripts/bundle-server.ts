@@ -35,7 +35,7 @@ const COMPANIONS = {
  * its SSH transport (docker-modem's ssh.js loads ssh2, native addons and all) and its BuildKit session
  * (dockerode/lib/session.js loads @grpc/proto-loader; Slipway's builds speak a session of their own,
  * workers/builder/docker/buildkit-session.ts). Both would load with dockerode at every start of a worker and of
- * each build child, and compile from node_modules, outside the code cache.
+ * each build child (ssh2 from node_modules, outside the code cache).
  */
 const UNUSED: { filter: RegExp; importer?: RegExp; what: string }[] = [
   { filter: /^ssh2$/, what: "dockerode's SSH transport" },
