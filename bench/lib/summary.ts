@@ -92,7 +92,7 @@ function buildSummary(b: BuildSection): string[] {
     '',
     `Raw for comparison (uncached / cached): BuildKit build ${ms(b.rawBreakdown.raw?.uncached.buildMs)} / ${ms(b.rawBreakdown.raw?.cached.buildMs)} ms, ` +
       `of which ${ms(b.rawBreakdown.raw?.uncached.firstByteMs)} / ${ms(b.rawBreakdown.raw?.cached.firstByteMs)} ms pass before the Engine's first answer byte ` +
-      `(Docker 20.10's BuildKit runs a probe binary under every registered QEMU binfmt handler on each build, before it starts); ` +
+      `(Docker 20.10's BuildKit runs its QEMU emulator check before it starts, and again during the build: bench/results/engine.md); ` +
       `\`docker push\` ${ms(b.rawBreakdown.raw?.uncached.pushMs)} / ${ms(b.rawBreakdown.raw?.cached.pushMs)} ms.`,
     '',
     `Slipway's own steps, in-process on this context (median of 5): CLI pack ${b.components.packMs} ms (${(b.components.packedBytes / 1024 ** 2).toFixed(1)} MiB gzipped), ` +
