@@ -26,6 +26,15 @@ export interface OwnQueue {
 
 const Recorded = z.object({ worker: z.string(), capability: z.string() });
 
+function readRecord(text: string): z.infer<typeof Recorded> | undefined {
+  try {
+    const parsed = Recorded.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class OwnQueues {
   private readonly keys: SlipwayKeys;
 
@@ -52,14 +61,8 @@ export class OwnQueues {
     const queues: OwnQueue[] = [];
     const unreadable: string[] = [];
     for (const [queueName, text] of entries) {
-      const parsed = (() => {
-        try {
-          return Recorded.safeParse(JSON.parse(text));
-        } catch {
-          return undefined;
-        }
-      })();
-      if (parsed?.success) queues.push({ queueName, ...parsed.data });
+      const recorded = readRecord(text);
+      if (recorded) queues.push({ queueName, ...recorded });
       else unreadable.push(queueName);
     }
     await this.forget(unreadable);
